@@ -1,0 +1,66 @@
+/*
+ * common.h - small types shared by every engine module.
+ *
+ * Strings that point into a buffer owned by someone else are `struct nr_str`
+ * (pointer + length, not NUL-terminated). Times are milliseconds since the
+ * Unix epoch (UTC) in an int64_t; NR_TIME_NONE marks "unknown". The engine
+ * never reads the wall clock: callers pass time in.
+ */
+#ifndef NEWSRADAR_COMMON_H
+#define NEWSRADAR_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NR_TIME_NONE INT64_MIN
+
+#define NR_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+struct nr_str {
+    const char *p;
+    size_t len;
+};
+
+/* A single error for a caller that must say why (functions return 0 / -1). */
+struct nr_error {
+    char msg[512];
+};
+
+#if defined(__GNUC__)
+#define NR_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define NR_PRINTF(a, b)
+#endif
+
+void nr_error_set(struct nr_error *err, const char *fmt, ...) NR_PRINTF(2, 3);
+
+/* Allocation that aborts on exhaustion: the engine's memory is capped by
+ * configuration, so running out of address space is not an input error. */
+void *nr_xmalloc(size_t n);
+void *nr_xcalloc(size_t n, size_t size);
+void *nr_xrealloc(void *p, size_t n);
+char *nr_xstrdup(const char *s);
+char *nr_xstrndup(const char *s, size_t n);
+
+/* Grow *v (of *cap elements of size elem) so that it holds at least need. */
+void nr_grow(void **v, size_t *cap, size_t need, size_t elem);
+
+/* 64-bit FNV-1a, used for stable ids (alert ids, article id hashes). */
+uint64_t nr_hash64(const void *p, size_t len, uint64_t seed);
+
+/* Parse "90s", "15m", "1h", "7d" (also "500ms") into milliseconds; -1 on error. */
+int64_t nr_duration_parse(const char *s);
+/* Format milliseconds as the shortest of the forms above ("1h", "90s"). */
+void nr_duration_format(int64_t ms, char *buf, size_t len);
+
+/* RFC 3339 timestamp ("2024-03-01T12:00:00Z", fractional seconds and
+ * numeric offsets allowed) to epoch ms; -1 on error. */
+int nr_time_parse_rfc3339(const char *s, size_t len, int64_t *out_ms);
+/* Epoch ms to "2024-03-01T12:00:00.000Z" (buf >= 32 bytes). */
+void nr_time_format_rfc3339(int64_t ms, char *buf, size_t len);
+
+/* Is [p, p+len) valid UTF-8 (no overlongs, no surrogates)? */
+bool nr_utf8_valid(const char *p, size_t len);
+
+#endif

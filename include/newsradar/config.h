@@ -1,0 +1,252 @@
+/*
+ * config.h - the configuration model and its loader (libyaml).
+ *
+ * The main file (config/newsradar.yaml) names watchlist and rule files by
+ * paths relative to itself. Every mapping is checked against a declared
+ * option table (key, type, default, range, help): unknown keys are rejected
+ * with the allowed keys listed, duplicates rejected, and every error is
+ * reported as "file:line:col: message" (1-based). The loader collects as many
+ * errors as it can in one run. `${NAME}` inside string values is replaced from
+ * the environment; an unset variable is an error. YAML anchors/aliases are
+ * refused beyond a small expansion budget (billion-laughs).
+ *
+ * ---- main file ----------------------------------------------------------
+ *   watchlists: [watchlists/countries.yaml, ...]   # required, >= 1 file
+ *   rules:      [rules/security.yaml, ...]         # files with topics:/alerts:
+ *   article:
+ *     max_bytes: 1048576        # larger messages are rejected (too_large)
+ *     fields:                   # JSON pointers (RFC 6901) into the article
+ *       id: /id                 # required field in every article
+ *       title: /title
+ *       body: /body             # at least one of title/body must be present
+ *       url: /url
+ *       source: /source
+ *       language: /language
+ *       published_at: /published_at   # RFC 3339
+ *   engine:
+ *     max_keys: 100000          # window keys kept; idle keys evicted first
+ *     idle_evict: 7d            # a key without events this long is dropped
+ *     grace: 5m                 # lateness accepted before a bucket closes
+ *     near_duplicate_bits: 3    # simhash Hamming distance for "same story"
+ *     history: 64               # recent articles remembered per key
+ *     evidence_articles: 10     # articles listed in an alert
+ *     evidence_entities: 5      # co-mentioned entities listed in an alert
+ *   kafka: ...                  # the service (newsradar run); see docs
+ *   http:  ...
+ *   log:   { level: info, format: logfmt }
+ *
+ * ---- watchlist file -------------------------------------------------------
+ *   entities:
+ *     - id: PK                  # unique over all watchlists
+ *       kind: country           # country|group|official|place|<any word>
+ *       name: Pakistan          # canonical name; always also an alias
+ *       code: PK                # ISO 3166-1 alpha-2 (countries)
+ *       country: PK             # optional: id of the entity's country
+ *       role: Defence Minister  # optional (officials)
+ *       aliases:                # strings, or mappings with options:
+ *         - Islamic Republic of Pakistan
+ *         - { text: TTP, case: true }          # case-sensitive acronym
+ *         - { text: Asif, ambiguous: true }    # counts only with another
+ *                                              # unambiguous alias present
+ *       demonyms: [Pakistani, Pakistanis]      # also accept options
+ *
+ * ---- rule file --------------------------------------------------------------
+ *   topics:
+ *     - id: border_closure
+ *       name: Border closure
+ *       any: [border closure, closed the border]     # phrase set, 1 point each
+ *       near:                                        # proximity, 1 point each
+ *         - terms: [border, border crossing]
+ *           with: [closed, shut, sealed]
+ *           within: 6                                # words apart, 1..50
+ *       exclude: [border collie]                     # any of these vetoes
+ *       min_score: 1                                 # points needed
+ *   alerts:
+ *     - id: border_closure_by_country
+ *       topic: border_closure   # optional: without it every article counts
+ *       by: [country]           # entity kinds to key by; [] = one global key
+ *       window: 1h              # short sliding window
+ *       bucket: 5m              # window resolution (window % bucket == 0)
+ *       baseline: 7d            # long window, excludes the short one
+ *       baseline_bucket: 1h
+ *       baseline_floor: 0.5     # expected count per window never below this
+ *       min_count: 3
+ *       min_ratio: 3.0          # count / expected; optional
+ *       max_p: 0.01             # Poisson tail P(X >= count); optional
+ *                               # (at least one of min_ratio / max_p)
+ *       cooldown: 2h            # no new episode this soon after the last
+ *       severity: { medium: 6, high: 12, critical: 24 }   # ratio thresholds
+ *
+ * Durations: "<int><unit>" with unit ms, s, m, h, d ("90s", "15m", "1h", "7d").
+ */
+#ifndef NEWSRADAR_CONFIG_H
+#define NEWSRADAR_CONFIG_H
+
+#include "newsradar/common.h"
+
+/* Where a value came from, for error messages at later stages. */
+struct nr_srcpos {
+    const char *file; /* owned by the config (interned) */
+    uint32_t line, col;
+};
+
+/* One diagnostic; the loader collects a list. */
+struct nr_diag {
+    struct nr_srcpos pos;
+    char *msg;
+};
+
+struct nr_diags {
+    struct nr_diag *v;
+    size_t n, cap;
+};
+void nr_diags_add(struct nr_diags *d, const char *file, uint32_t line, uint32_t col,
+                  const char *fmt, ...) NR_PRINTF(5, 6);
+/* Print "file:line:col: message\n" for each diagnostic, in file order. */
+void nr_diags_print(const struct nr_diags *d, void *stdio_file);
+void nr_diags_free(struct nr_diags *d);
+
+enum nr_alias_flag {
+    NR_ALIAS_CASE = 1u << 0,      /* match the original text case-sensitively */
+    NR_ALIAS_AMBIGUOUS = 1u << 1, /* needs an unambiguous alias of the entity too */
+    NR_ALIAS_DEMONYM = 1u << 2,   /* from `demonyms:` */
+    NR_ALIAS_NAME = 1u << 3,      /* the canonical name */
+};
+
+struct nr_alias {
+    char *text;
+    unsigned flags;
+    struct nr_srcpos pos;
+};
+
+struct nr_entity {
+    char *id, *kind, *name;
+    char *code;    /* NULL if none */
+    char *country; /* NULL if none */
+    char *role;    /* NULL if none */
+    struct nr_alias *aliases; /* the name first, then aliases, then demonyms */
+    size_t n_aliases;
+    struct nr_srcpos pos;
+};
+
+struct nr_strlist {
+    char **v;
+    size_t n;
+};
+
+struct nr_topic_near {
+    struct nr_strlist terms, with;
+    uint32_t within;
+};
+
+struct nr_topic {
+    char *id, *name;
+    struct nr_strlist any, exclude;
+    struct nr_topic_near *near;
+    size_t n_near;
+    double min_score;
+    struct nr_srcpos pos;
+};
+
+enum nr_severity { NR_SEV_LOW, NR_SEV_MEDIUM, NR_SEV_HIGH, NR_SEV_CRITICAL };
+
+struct nr_alert_rule {
+    char *id;
+    char *topic;          /* NULL: every tagged article counts */
+    int topic_index;      /* index into cfg->topics, -1 if topic is NULL */
+    struct nr_strlist by; /* entity kinds; empty = one global key */
+    int64_t window_ms, bucket_ms, baseline_ms, baseline_bucket_ms, cooldown_ms;
+    double baseline_floor;
+    uint32_t min_count;
+    double min_ratio; /* 0 = not tested */
+    double max_p;     /* 0 = not tested */
+    double severity_ratio[4]; /* [NR_SEV_MEDIUM..CRITICAL] thresholds; [0] unused */
+    struct nr_srcpos pos;
+};
+
+enum nr_field {
+    NR_FIELD_ID,
+    NR_FIELD_TITLE,
+    NR_FIELD_BODY,
+    NR_FIELD_URL,
+    NR_FIELD_SOURCE,
+    NR_FIELD_LANGUAGE,
+    NR_FIELD_PUBLISHED_AT,
+    NR_FIELD_COUNT
+};
+extern const char *const nr_field_names[NR_FIELD_COUNT]; /* "id", "title", ... */
+
+struct nr_engine_opts {
+    uint32_t max_keys;
+    int64_t idle_evict_ms;
+    int64_t grace_ms;
+    uint32_t near_duplicate_bits;
+    uint32_t history;
+    uint32_t evidence_articles;
+    uint32_t evidence_entities;
+};
+
+struct nr_kv {
+    char *key, *value;
+    struct nr_srcpos pos;
+};
+
+struct nr_kafka_opts {
+    char *brokers, *group_id;
+    struct nr_strlist input_topics;
+    char *alert_topic, *dead_letter_topic, *repartition_topic, *enriched_topic, *changelog_topic;
+    uint32_t repartition_partitions;
+    bool create_topics;
+    uint32_t topic_partitions, replication;
+    int64_t commit_interval_ms, flush_timeout_ms;
+    struct nr_kv *properties; /* pass-through librdkafka properties */
+    size_t n_properties;
+    struct nr_srcpos pos;
+};
+
+struct nr_http_opts {
+    char *listen;
+    uint32_t port; /* 0 = disabled */
+};
+
+struct nr_log_opts {
+    char *level;  /* debug|info|warn|error */
+    char *format; /* logfmt|json */
+};
+
+struct nr_config {
+    char *path; /* the main file as given */
+    char **files; /* every file read, interned (srcpos.file points here) */
+    size_t n_files;
+
+    size_t max_article_bytes;
+    char *field_ptr[NR_FIELD_COUNT]; /* JSON pointers */
+
+    struct nr_engine_opts engine;
+
+    struct nr_entity *entities;
+    size_t n_entities;
+    struct nr_topic *topics;
+    size_t n_topics;
+    struct nr_alert_rule *rules;
+    size_t n_rules;
+
+    struct nr_kafka_opts kafka;
+    struct nr_http_opts http;
+    struct nr_log_opts log;
+};
+
+/* Load and validate. On error returns NULL and fills diags (every problem
+ * found, not just the first). */
+struct nr_config *nr_config_load(const char *path, struct nr_diags *diags);
+void nr_config_free(struct nr_config *cfg);
+
+/* Lookups (linear or hashed; not on the hot path). -1 if absent. */
+int nr_config_entity_index(const struct nr_config *cfg, const char *id);
+int nr_config_topic_index(const struct nr_config *cfg, const char *id);
+
+/* Write the option tables as Markdown (docs/configuration.md is generated by
+ * `newsradar check --print-options`). */
+void nr_config_print_options(void *stdio_file);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * engine.h - the whole pipeline behind one interface, in two stages so that
+ * the Kafka service can put a repartition topic between them:
+ *
+ *   stage 1 (any instance):  article -> tags -> count events (key, time, ref)
+ *   stage 2 (key's owner):   count event -> window store -> detect -> alerts
+ *
+ * `replay`, `tag`, the tests and the benchmarks drive exactly this code.
+ * The engine never reads the wall clock and does no I/O.
+ */
+#ifndef NEWSRADAR_ENGINE_H
+#define NEWSRADAR_ENGINE_H
+
+#include "newsradar/alert.h"
+#include "newsradar/article.h"
+#include "newsradar/config.h"
+#include "newsradar/event.h"
+#include "newsradar/tagger.h"
+
+struct nr_engine;
+
+struct nr_engine_stats {
+    uint64_t articles;      /* decoded and tagged */
+    uint64_t rejected;      /* by nr_engine_process (bad input) */
+    uint64_t tagged;        /* with >= 1 entity or topic */
+    uint64_t events;        /* count events produced by stage 1 */
+    uint64_t duplicates;    /* exact (same id) and near duplicates */
+    uint64_t late;          /* events older than stream time - grace */
+    uint64_t late_dropped;  /* older than the whole baseline: counted here only */
+    uint64_t alerts[4];     /* by state: firing, escalated, resolved, (unused) */
+    uint64_t keys;          /* window keys alive now */
+    uint64_t keys_evicted;
+};
+
+typedef void (*nr_event_fn)(void *ud, const struct nr_count_event *ev);
+typedef void (*nr_alert_fn)(void *ud, const struct nr_alert *alert);
+
+/* The engine keeps a pointer to cfg; cfg must outlive it. */
+struct nr_engine *nr_engine_new(const struct nr_config *cfg, struct nr_error *err);
+void nr_engine_free(struct nr_engine *e);
+
+const struct nr_tagger *nr_engine_tagger(const struct nr_engine *e);
+
+/* Stage 1: the count events of one tagged article (one per alert rule whose
+ * topic matched, times the cross product of its `by` dimensions). event_ms is
+ * the article's event time (published_at, else a fallback the caller chose). */
+void nr_engine_events(struct nr_engine *e, const struct nr_article *a, const struct nr_tags *t,
+                      int64_t event_ms, nr_event_fn fn, void *ud);
+
+/* Stage 2: count one event in its key's windows and run detection; alerts
+ * (firing, escalated, resolved) go to fn. */
+void nr_engine_count(struct nr_engine *e, const struct nr_count_event *ev, nr_alert_fn fn,
+                     void *ud);
+
+/* Advance stream time without an event (resolves spikes that are over). */
+void nr_engine_advance(struct nr_engine *e, int64_t stream_ms, nr_alert_fn fn, void *ud);
+
+/* Offline convenience used by replay: decode, tag, stage 1 and stage 2 in
+ * process. fallback_ms is used when the article has no published_at.
+ * Returns NR_REJECT_NONE or the reason (err says more). */
+enum nr_reject nr_engine_process(struct nr_engine *e, const char *msg, size_t len,
+                                 int64_t fallback_ms, nr_alert_fn fn, void *ud,
+                                 struct nr_error *err);
+
+/* End of input: resolve nothing, but flush pending state (no-op today). */
+void nr_engine_stats_get(const struct nr_engine *e, struct nr_engine_stats *out);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * tagger.h - article -> entities and topics.
+ *
+ * nr_tagger_new() compiles every alias and topic phrase of the config into
+ * one matcher automaton (see matcher.h). nr_tagger_tag() normalizes title and
+ * body (text.h), scans them, keeps matches at word boundaries, resolves
+ * overlaps (longest wins), applies case-sensitive and ambiguous-alias rules,
+ * and evaluates topic rules. All per-article memory lives in the scratch,
+ * which is reused between articles (one scratch per thread).
+ */
+#ifndef NEWSRADAR_TAGGER_H
+#define NEWSRADAR_TAGGER_H
+
+#include "newsradar/article.h"
+#include "newsradar/common.h"
+#include "newsradar/config.h"
+
+struct nr_span {
+    uint8_t field; /* NR_FIELD_TITLE or NR_FIELD_BODY */
+    uint32_t start, end; /* byte offsets into the original (decoded) field */
+};
+
+struct nr_entity_tag {
+    uint32_t entity; /* index into cfg->entities */
+    uint32_t mentions;
+    bool in_title;
+    uint32_t first_span, n_spans; /* into nr_tags.spans */
+};
+
+struct nr_topic_tag {
+    uint32_t topic; /* index into cfg->topics */
+    double score;
+    uint32_t first_evidence, n_evidence; /* into nr_tags.evidence */
+};
+
+/* The result of tagging one article; owned by the scratch. Entities are in
+ * config order; topics in config order. */
+struct nr_tags {
+    struct nr_entity_tag *entities;
+    size_t n_entities;
+    struct nr_topic_tag *topics;
+    size_t n_topics;
+    struct nr_span *spans;
+    size_t n_spans;
+    const char **evidence; /* phrase strings owned by the tagger (config text) */
+    size_t n_evidence;
+    uint64_t simhash; /* of the normalized body (title if no body), for dedup */
+};
+
+struct nr_tagger;
+struct nr_tag_scratch;
+
+struct nr_tagger *nr_tagger_new(const struct nr_config *cfg, struct nr_error *err);
+void nr_tagger_free(struct nr_tagger *t);
+
+struct nr_tag_scratch *nr_tag_scratch_new(const struct nr_tagger *t);
+void nr_tag_scratch_free(struct nr_tag_scratch *s);
+
+/* Tag one decoded article. The result is valid until the next call with the
+ * same scratch. */
+const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scratch *s,
+                                    const struct nr_article *a);
+
+#endif

@@ -1,0 +1,267 @@
+/*
+ * common.c - allocation, hashing, durations, RFC 3339 time and UTF-8
+ * validation shared by the engine modules.
+ */
+#include "newsradar/common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void nr_error_set(struct nr_error *err, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+}
+
+static void *oom(size_t n)
+{
+    fprintf(stderr, "newsradar: out of memory (%zu bytes)\n", n);
+    abort();
+}
+
+void *nr_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    return p ? p : oom(n);
+}
+
+void *nr_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    return p ? p : oom(n * size);
+}
+
+void *nr_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    return q ? q : oom(n);
+}
+
+char *nr_xstrdup(const char *s)
+{
+    return nr_xstrndup(s, strlen(s));
+}
+
+char *nr_xstrndup(const char *s, size_t n)
+{
+    char *p = nr_xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+void nr_grow(void **v, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return;
+    size_t c = *cap ? *cap : 8;
+    while (c < need)
+        c *= 2;
+    *v = nr_xrealloc(*v, c * elem);
+    *cap = c;
+}
+
+uint64_t nr_hash64(const void *p, size_t len, uint64_t seed)
+{
+    const unsigned char *s = p;
+    uint64_t h = 1469598103934665603ULL ^ seed;
+    for (size_t i = 0; i < len; i++) {
+        h ^= s[i];
+        h *= 1099511628211ULL;
+    }
+    /* final avalanche (splitmix64) so that low bits are usable as buckets */
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    return h;
+}
+
+int64_t nr_duration_parse(const char *s)
+{
+    if (!s || *s < '0' || *s > '9')
+        return -1;
+    int64_t v = 0;
+    while (*s >= '0' && *s <= '9') {
+        if (v > INT64_MAX / 100000000)
+            return -1;
+        v = v * 10 + (*s++ - '0');
+    }
+    int64_t unit;
+    if (strcmp(s, "ms") == 0)
+        unit = 1;
+    else if (strcmp(s, "s") == 0)
+        unit = 1000;
+    else if (strcmp(s, "m") == 0)
+        unit = 60 * 1000;
+    else if (strcmp(s, "h") == 0)
+        unit = 3600 * 1000;
+    else if (strcmp(s, "d") == 0)
+        unit = 86400 * 1000;
+    else
+        return -1;
+    if (v > INT64_MAX / unit / 4)
+        return -1;
+    return v * unit;
+}
+
+void nr_duration_format(int64_t ms, char *buf, size_t len)
+{
+    static const struct {
+        int64_t ms;
+        const char *unit;
+    } units[] = {{86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
+    for (size_t i = 0; i < NR_ARRAY_LEN(units); i++) {
+        if (ms != 0 && ms % units[i].ms == 0) {
+            snprintf(buf, len, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
+            return;
+        }
+    }
+    snprintf(buf, len, "%lldms", (long long)ms);
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
+ * (Howard Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char *s, size_t n, int *out)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int nr_time_parse_rfc3339(const char *s, size_t len, int64_t *out_ms)
+{
+    int Y, M, D, h, m, sec;
+    /* YYYY-MM-DDTHH:MM:SS */
+    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+        s[13] != ':' || s[16] != ':')
+        return -1;
+    if (digits(s, 4, &Y) || digits(s + 5, 2, &M) || digits(s + 8, 2, &D) ||
+        digits(s + 11, 2, &h) || digits(s + 14, 2, &m) || digits(s + 17, 2, &sec))
+        return -1;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || m > 59 || sec > 60)
+        return -1;
+    bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+    if (M == 2 && D == 29 && !leap)
+        return -1;
+    size_t i = 19;
+    int64_t frac_ms = 0;
+    if (i < len && s[i] == '.') {
+        i++;
+        size_t start = i;
+        int64_t scale = 100;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            frac_ms += (s[i] - '0') * scale;
+            scale /= 10;
+            i++;
+        }
+        if (i == start)
+            return -1;
+    }
+    int64_t offset_s = 0;
+    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
+        i++;
+    } else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+        int oh, om;
+        if (digits(s + i + 1, 2, &oh) || digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
+            return -1;
+        offset_s = (int64_t)(oh * 3600 + om * 60) * (s[i] == '+' ? 1 : -1);
+        i += 6;
+    } else {
+        return -1;
+    }
+    if (i != len)
+        return -1;
+    int64_t days = days_from_civil(Y, (unsigned)M, (unsigned)D);
+    int64_t secs = days * 86400 + h * 3600 + m * 60 + (sec == 60 ? 59 : sec) - offset_s;
+    *out_ms = secs * 1000 + frac_ms;
+    return 0;
+}
+
+void nr_time_format_rfc3339(int64_t ms, char *buf, size_t len)
+{
+    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    int64_t msr = ms - secs * 1000;
+    int64_t z = (secs >= 0 ? secs / 86400 : (secs - 86399) / 86400);
+    int64_t sod = secs - z * 86400;
+    /* civil_from_days */
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = (int64_t)yoe + era * 400;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    snprintf(buf, len, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
+             (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), (int)msr);
+}
+
+bool nr_utf8_valid(const char *p, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)p, *e = s + len;
+    while (s < e) {
+        /* ASCII fast path, 8 bytes at a time */
+        while (e - s >= 8) {
+            uint64_t w;
+            memcpy(&w, s, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
+            s += 8;
+        }
+        if (s >= e)
+            break;
+        unsigned c = *s;
+        if (c < 0x80) {
+            s++;
+            continue;
+        }
+        size_t n;
+        uint32_t cp, min;
+        if ((c & 0xE0) == 0xC0) {
+            n = 2, cp = c & 0x1F, min = 0x80;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 3, cp = c & 0x0F, min = 0x800;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 4, cp = c & 0x07, min = 0x10000;
+        } else {
+            return false;
+        }
+        if ((size_t)(e - s) < n)
+            return false;
+        for (size_t i = 1; i < n; i++) {
+            if ((s[i] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        s += n;
+    }
+    return true;
+}
