@@ -20,16 +20,18 @@
 struct nr_engine;
 
 struct nr_engine_stats {
-    uint64_t articles;      /* decoded and tagged */
-    uint64_t rejected;      /* by nr_engine_process (bad input) */
-    uint64_t tagged;        /* with >= 1 entity or topic */
-    uint64_t events;        /* count events produced by stage 1 */
-    uint64_t duplicates;    /* exact (same id) and near duplicates */
-    uint64_t late;          /* events older than stream time - grace */
-    uint64_t late_dropped;  /* older than the whole baseline: counted here only */
-    uint64_t alerts[4];     /* by state: firing, escalated, resolved, (unused) */
-    uint64_t keys;          /* window keys alive now */
-    uint64_t keys_evicted;
+    uint64_t articles;     /* decoded and tagged */
+    uint64_t rejected;     /* by nr_engine_process (bad input) */
+    uint64_t tagged;       /* with >= 1 entity or topic */
+    uint64_t events;       /* count events produced by stage 1 */
+    uint64_t duplicates;   /* exact (same id) and near duplicates */
+    uint64_t late;         /* events older than stream time - grace */
+    uint64_t late_dropped; /* older than the whole baseline: counted here only */
+    uint64_t alerts[4];    /* by state: firing, escalated, resolved, (unused) */
+    uint64_t keys;         /* window keys alive now */
+    uint64_t keys_evicted; /* dropped: store full (LRU) or idle past idle_evict */
+    uint64_t keys_firing;  /* keys in a firing episode now; at the end of a replay,
+                              the spikes that are still open (not resolved) */
 };
 
 typedef void (*nr_event_fn)(void *ud, const struct nr_count_event *ev);
@@ -62,7 +64,9 @@ enum nr_reject nr_engine_process(struct nr_engine *e, const char *msg, size_t le
                                  int64_t fallback_ms, nr_alert_fn fn, void *ud,
                                  struct nr_error *err);
 
-/* End of input: resolve nothing, but flush pending state (no-op today). */
+/* Counters so far. Nothing is pending inside the engine, so at the end of
+ * input these are final; spikes still open stay open (keys_firing) and are
+ * not resolved: no later article says they are over. */
 void nr_engine_stats_get(const struct nr_engine *e, struct nr_engine_stats *out);
 
 #endif

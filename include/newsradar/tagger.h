@@ -14,6 +14,7 @@
 #include "newsradar/article.h"
 #include "newsradar/common.h"
 #include "newsradar/config.h"
+#include "newsradar/matcher.h"
 
 struct nr_span {
     uint8_t field; /* NR_FIELD_TITLE or NR_FIELD_BODY */
@@ -52,6 +53,13 @@ struct nr_tag_scratch;
 
 struct nr_tagger *nr_tagger_new(const struct nr_config *cfg, struct nr_error *err);
 void nr_tagger_free(struct nr_tagger *t);
+/* The same with an explicit matcher engine (benchmarks, tests); nr_tagger_new
+ * uses the hand-written Aho-Corasick. */
+struct nr_tagger *nr_tagger_new_engine(const struct nr_config *cfg, enum nr_matcher_engine engine,
+                                       struct nr_error *err);
+/* Distinct normalized patterns, and bytes of compiled tables. */
+size_t nr_tagger_patterns(const struct nr_tagger *t);
+size_t nr_tagger_memory(const struct nr_tagger *t);
 
 struct nr_tag_scratch *nr_tag_scratch_new(const struct nr_tagger *t);
 void nr_tag_scratch_free(struct nr_tag_scratch *s);
@@ -60,5 +68,10 @@ void nr_tag_scratch_free(struct nr_tag_scratch *s);
  * same scratch. */
 const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scratch *s,
                                     const struct nr_article *a);
+
+/* The tags as one compact JSON object (the output of `newsradar tag`,
+ * docs/article.md); malloc'ed, the caller frees. */
+char *nr_tags_to_json(const struct nr_config *cfg, const struct nr_article *a,
+                      const struct nr_tags *t);
 
 #endif

@@ -1,0 +1,351 @@
+/*
+ * bench_replay.c - the whole engine (decode, tag, count events, windows,
+ * dedup, detect, alert JSON) over a generated corpus, against the cost of a
+ * bare jansson json_loads of the same lines, in one run.
+ *
+ * Generated, deterministic (xorshift PRNG): a watchlist of 250 entities x 4
+ * aliases (1,000 aliases: 100 countries, 100 groups, 50 officials), three
+ * topics and four alert rules (by country, by country x group, global), and
+ * N article JSON lines of ~4 KB (English-like filler, 3-8 entity mentions,
+ * topic phrases in about a third), published ~2 s apart so windows roll and
+ * spikes fire and resolve. The config is written to a temporary directory
+ * and loaded with nr_config_load, as `newsradar replay` does.
+ *
+ * Prints articles/s for nr_engine_process (target >= 50,000 on one core) and
+ * for json_loads alone, CPU time of this thread. Stage 2 is also timed on
+ * its own: the count events of the corpus are built once (stage 1), then
+ * fed to a fresh detector, with and without encoding the alerts as JSON,
+ * so its figure does not depend on the tagger or on noise in a subtraction.
+ * Usage: bench_replay [articles] [rounds]
+ */
+#include "newsradar/detect.h"
+#include "newsradar/engine.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t rng = 0x9E3779B97F4A7C15ULL;
+static uint64_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+#define N_ENT 250
+
+static const char *const syl[] = {"ka", "ro", "mi",  "zan", "tel", "vos",
+                                  "ur", "bi", "den", "qua", "lor", "shi"};
+
+static void ent_name(int i, char *out, size_t n)
+{
+    snprintf(out, n, "%c%s%s%sia", 'A' + i % 26, syl[i % 12], syl[(i / 12) % 12],
+             syl[(i / 144) % 12]);
+}
+
+static int write_config(const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/newsradar.yaml", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "watchlists: [watchlist.yaml]\nrules: [rules.yaml]\n");
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/watchlist.yaml", dir);
+    f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "entities:\n");
+    for (int i = 0; i < N_ENT; i++) {
+        char name[64];
+        ent_name(i, name, sizeof(name));
+        const char *kind = i < 100 ? "country" : i < 200 ? "group" : "official";
+        fprintf(f,
+                "  - id: E%d\n    kind: %s\n    name: %s\n    aliases: [\"Greater %s\", "
+                "\"%sland\"]\n    demonyms: [\"%sese\"]\n",
+                i, kind, name, name, name, name);
+    }
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/rules.yaml", dir);
+    f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs("topics:\n"
+          "  - id: attack\n    any: [attack, bombing, explosion]\n"
+          "  - id: border_closure\n    any: [closed the border, border closure]\n"
+          "  - id: protest\n    any: [protest, demonstrators]\n"
+          "alerts:\n"
+          "  - id: attack_by_country\n    topic: attack\n    by: [country]\n"
+          "  - id: border_by_country\n    topic: border_closure\n    by: [country]\n"
+          "  - id: attack_country_group\n    topic: attack\n    by: [country, group]\n"
+          "    max_p: 0.01\n"
+          "  - id: protest_global\n    topic: protest\n    by: []\n",
+          f);
+    fclose(f);
+    return 0;
+}
+
+static const char *const filler[] = {
+    "the",    "of",       "and",    "to",        "in",         "a",         "is",      "that",
+    "for",    "it",       "as",     "was",       "with",       "be",        "by",      "on",
+    "not",    "he",       "this",   "are",       "or",         "his",       "from",    "at",
+    "which",  "but",      "have",   "an",        "had",        "they",      "you",     "were",
+    "their",  "one",      "all",    "we",        "can",        "her",       "has",     "there",
+    "been",   "if",       "more",   "when",      "will",       "would",     "who",     "so",
+    "no",     "minister", "said",   "officials", "government", "police",    "city",    "region",
+    "report", "security", "forces", "people",    "week",       "statement", "local",   "capital",
+    "market", "talks",    "trade",  "meeting",   "province",   "district",  "council", "army"};
+
+/* One article JSON line into buf; returns its length. */
+static size_t gen_article(char *buf, size_t cap, int idx, int64_t t_ms)
+{
+    char ts[40];
+    nr_time_format_rfc3339(t_ms, ts, sizeof(ts));
+    size_t n = (size_t)snprintf(buf, cap,
+                                "{\"id\":\"art-%d\",\"title\":\"Report %d from the region\","
+                                "\"url\":\"https://news.example.org/%d\",\"source\":\"wire-%d\","
+                                "\"published_at\":\"%s\",\"language\":\"en\",\"body\":\"",
+                                idx, idx, idx, idx % 17, ts);
+    int mentions = 3 + (int)(next() % 6);
+    /* hot entities so that some keys spike */
+    int hot = (idx / 500) % 20;
+    while (n < 4000) {
+        uint64_t r = next() % 1000;
+        char w[80];
+        if (r < 12 && mentions > 0) {
+            int e = next() % 3 == 0 ? hot : (int)(next() % N_ENT);
+            if (e >= 100 && next() % 2)
+                e = hot; /* keep countries frequent */
+            ent_name(e, w, sizeof(w));
+            mentions--;
+        } else if (r < 14) {
+            snprintf(w, sizeof(w), "%s", (idx % 3 == 0) ? "attack" : "protest");
+        } else if (r < 15 && idx % 7 == 0) {
+            snprintf(w, sizeof(w), "closed the border");
+        } else {
+            snprintf(w, sizeof(w), "%s", filler[next() % (sizeof(filler) / sizeof(*filler))]);
+        }
+        n += (size_t)snprintf(buf + n, cap - n, "%s%s", w, next() % 12 == 0 ? ". " : " ");
+    }
+    n += (size_t)snprintf(buf + n, cap - n, "\"}");
+    return n;
+}
+
+/* Stage 1's events, deep-copied (their strings point into the decoder). */
+struct evlist {
+    struct nr_count_event *v;
+    char **mem;
+    size_t n, cap;
+};
+
+static struct nr_str dup_str(struct nr_str s, char **p)
+{
+    if (!s.p)
+        return s;
+    memcpy(*p, s.p, s.len);
+    struct nr_str d = {*p, s.len};
+    *p += s.len;
+    return d;
+}
+
+static void keep_event(void *ud, const struct nr_count_event *ev)
+{
+    struct evlist *l = ud;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 1024;
+        l->v = realloc(l->v, l->cap * sizeof(*l->v));
+        l->mem = realloc(l->mem, l->cap * sizeof(*l->mem));
+        if (!l->v || !l->mem)
+            abort();
+    }
+    struct nr_count_event *c = &l->v[l->n];
+    *c = *ev;
+    char *m = malloc(ev->article.id.len + ev->article.title.len + ev->article.url.len +
+                     ev->article.source.len + 1);
+    if (!m)
+        abort();
+    l->mem[l->n++] = m;
+    c->article.id = dup_str(ev->article.id, &m);
+    c->article.title = dup_str(ev->article.title, &m);
+    c->article.url = dup_str(ev->article.url, &m);
+    c->article.source = dup_str(ev->article.source, &m);
+}
+
+static uint64_t n_alerts;
+static void on_alert(void *ud, const struct nr_alert *a)
+{
+    (void)ud;
+    char *s = nr_alert_to_json(a); /* part of the cost, as in replay */
+    n_alerts += s != NULL;
+    free(s);
+}
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 20000;
+    int rounds = argc > 2 ? atoi(argv[2]) : 3;
+    if (n <= 0 || rounds <= 0)
+        return 2;
+    char dir[] = "/tmp/nr-bench-replay-XXXXXX";
+    if (!mkdtemp(dir) || write_config(dir) != 0) {
+        perror("bench_replay: temp config");
+        return 1;
+    }
+    char path[512];
+    snprintf(path, sizeof(path), "%s/newsradar.yaml", dir);
+    struct nr_diags diags = {0};
+    struct nr_config *cfg = nr_config_load(path, &diags);
+    const char *files[] = {"newsradar.yaml", "watchlist.yaml", "rules.yaml"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    if (!cfg) {
+        nr_diags_print(&diags, stderr);
+        nr_diags_free(&diags);
+        return 1;
+    }
+    nr_diags_free(&diags);
+
+    char **lines = malloc((size_t)n * sizeof(char *));
+    size_t *lens = malloc((size_t)n * sizeof(size_t));
+    size_t bytes = 0;
+    int64_t t = 1709287200000LL; /* 2024-03-01T10:00:00Z */
+    for (int i = 0; i < n; i++) {
+        lines[i] = malloc(4400);
+        t += 1000 + (int64_t)(next() % 2000);
+        lens[i] = gen_article(lines[i], 4400, i, t);
+        bytes += lens[i];
+    }
+
+    double best_engine = 1e30, best_json = 1e30, best_tag = 1e30, best_s2[2] = {1e30, 1e30};
+    struct evlist evs = {0};
+    size_t tag_sink = 0;
+    struct nr_engine_stats st = {0};
+    for (int r = 0; r < rounds; r++) {
+        struct nr_error err;
+        struct nr_engine *e = nr_engine_new(cfg, &err);
+        if (!e) {
+            fprintf(stderr, "bench_replay: %s\n", err.msg);
+            return 1;
+        }
+        n_alerts = 0;
+        double t0 = cpu_now();
+        for (int i = 0; i < n; i++)
+            if (nr_engine_process(e, lines[i], lens[i], NR_TIME_NONE, on_alert, NULL, &err) !=
+                NR_REJECT_NONE) {
+                fprintf(stderr, "bench_replay: article %d rejected: %s\n", i, err.msg);
+                return 1;
+            }
+        double dt = cpu_now() - t0;
+        if (dt < best_engine)
+            best_engine = dt;
+        nr_engine_stats_get(e, &st);
+        nr_engine_free(e);
+
+        /* the same decode + tag without counting: what stage 2 adds */
+        e = nr_engine_new(cfg, &err);
+        struct nr_decoder *dec = nr_decoder_new(cfg);
+        struct nr_tag_scratch *sc = nr_tag_scratch_new(nr_engine_tagger(e));
+        t0 = cpu_now();
+        for (int i = 0; i < n; i++) {
+            struct nr_article a;
+            if (nr_article_decode(dec, lines[i], lens[i], &a, &err) == NR_REJECT_NONE)
+                tag_sink += nr_tagger_tag(nr_engine_tagger(e), sc, &a)->n_entities;
+        }
+        dt = cpu_now() - t0;
+        if (dt < best_tag)
+            best_tag = dt;
+        nr_tag_scratch_free(sc);
+        nr_decoder_free(dec);
+        nr_engine_free(e);
+
+        /* stage 2 alone, on the events stage 1 made (built in round 0) */
+        if (r == 0) {
+            e = nr_engine_new(cfg, &err);
+            dec = nr_decoder_new(cfg);
+            sc = nr_tag_scratch_new(nr_engine_tagger(e));
+            for (int i = 0; i < n; i++) {
+                struct nr_article a;
+                if (nr_article_decode(dec, lines[i], lens[i], &a, &err) != NR_REJECT_NONE)
+                    continue;
+                const struct nr_tags *tg = nr_tagger_tag(nr_engine_tagger(e), sc, &a);
+                if (tg)
+                    nr_engine_events(e, &a, tg, a.published_ms, keep_event, &evs);
+            }
+            nr_tag_scratch_free(sc);
+            nr_decoder_free(dec);
+            nr_engine_free(e);
+        }
+        for (int json = 0; json < 2; json++) {
+            struct nr_detector *d = nr_detector_new(cfg, &err);
+            n_alerts = 0;
+            t0 = cpu_now();
+            for (size_t i = 0; i < evs.n; i++)
+                nr_detector_count(d, &evs.v[i], json ? on_alert : NULL, NULL);
+            dt = cpu_now() - t0;
+            if (dt < best_s2[json])
+                best_s2[json] = dt;
+            nr_detector_free(d);
+        }
+
+        t0 = cpu_now();
+        size_t ok = 0;
+        for (int i = 0; i < n; i++) {
+            json_t *j = json_loadb(lines[i], lens[i], 0, NULL);
+            ok += j != NULL;
+            json_decref(j);
+        }
+        dt = cpu_now() - t0;
+        if (ok != (size_t)n)
+            return 1;
+        if (dt < best_json)
+            best_json = dt;
+    }
+    printf("bench_replay: %d articles, %.1f KB average, best of %d rounds (thread CPU time)\n", n,
+           (double)bytes / n / 1024.0, rounds);
+    printf("  engine (nr_engine_process): %10.0f articles/s  %7.1f MB/s  %6.2f us/article\n",
+           n / best_engine, bytes / best_engine / 1e6, best_engine / n * 1e6);
+    printf("  decode + tag only:          %10.0f articles/s  %7.1f MB/s  %6.2f us/article\n",
+           n / best_tag, bytes / best_tag / 1e6, best_tag / n * 1e6);
+    printf("  jansson json_loads only:    %10.0f articles/s  %7.1f MB/s  %6.2f us/article\n",
+           n / best_json, bytes / best_json / 1e6, best_json / n * 1e6);
+    printf("  engine - (decode + tag):    %.2f us/article (%zu entity tags)\n",
+           (best_engine - best_tag) / n * 1e6, tag_sink);
+    printf("  stage 2 alone, %zu events:  %.3f us/event, %.2f us/article with alert JSON; "
+           "%.3f us/event without\n",
+           evs.n, best_s2[1] / (double)evs.n * 1e6, best_s2[1] / n * 1e6,
+           best_s2[0] / (double)evs.n * 1e6);
+    printf("  engine / json_loads speed:  %.2fx   target: engine >= 50000 articles/s\n",
+           best_json / best_engine);
+    printf("  last round: %llu tagged, %llu events, %llu keys, %llu alerts (%llu firing, %llu "
+           "escalated, %llu resolved)\n",
+           (unsigned long long)st.tagged, (unsigned long long)st.events,
+           (unsigned long long)st.keys, (unsigned long long)n_alerts,
+           (unsigned long long)st.alerts[0], (unsigned long long)st.alerts[1],
+           (unsigned long long)st.alerts[2]);
+    for (size_t i = 0; i < evs.n; i++)
+        free(evs.mem[i]);
+    free(evs.mem);
+    free(evs.v);
+    for (int i = 0; i < n; i++)
+        free(lines[i]);
+    free(lines);
+    free(lens);
+    nr_config_free(cfg);
+    return 0;
+}

@@ -1,0 +1,90 @@
+/*
+ * text.h - UTF-8 normalization for matching, with an offset map back to the
+ * original, word-boundary tests and a simhash for near-duplicate detection.
+ *
+ * Normalized form (the same function normalizes patterns and articles, so
+ * both sides always agree):
+ *   - case folded (Unicode full case folding; ASCII by table);
+ *   - compatibility forms decomposed (NFKD: ligatures, full-width, ...);
+ *   - diacritics stripped (combining marks of the generic diacritics blocks
+ *     and Arabic harakat; marks that carry letters, e.g. Devanagari vowel
+ *     signs, are kept), so "Peshāwar" == "Peshawar";
+ *   - apostrophes (’ ‘ ʼ ` ´ ′) -> ', double quotes (“ ” „ « ») -> ";
+ *   - hyphens and dashes (- ‐ ‑ ‒ – — ― −) -> space, so "al-Qaida",
+ *     "al Qaida" and "al–Qaida" are the same string;
+ *   - every whitespace run (incl. NBSP, Unicode spaces, controls) -> one space;
+ *   - invisible characters (soft hyphen, ZWSP, ZWJ, ZWNJ, BOM, tatweel) dropped;
+ *   - Arabic kaf/yeh folded to their Persian/Urdu forms (ك->ک, ي ى->ی) so one
+ *     alias covers Arabic and Urdu spellings.
+ * Hangul syllables are kept composed (decomposing them would only triple the
+ * bytes of Korean text).
+ *
+ * map[i] is the original byte offset of the character that produced
+ * normalized byte i; map[len] is the original length. A match [s, e) in
+ * normalized bytes is [map[s], map[e]) in the original.
+ *
+ * Word characters are Unicode letters, marks and decimal digits, except the
+ * scripts written without spaces between words (Han, kana, Hangul, Thai, Lao,
+ * Khmer, Myanmar): those count as non-word, so a name inside unspaced text is
+ * still found (a boundary test there would reject every match).
+ */
+#ifndef NEWSRADAR_TEXT_H
+#define NEWSRADAR_TEXT_H
+
+#include "newsradar/common.h"
+
+/* Reusable normalization buffers: no allocation once they are large enough. */
+struct nr_text {
+    char *buf;     /* normalized bytes, NUL-terminated */
+    uint32_t *map; /* len + 1 entries */
+    size_t len;
+    size_t cap; /* of buf and map (entries) */
+};
+
+enum nr_text_flags {
+    NR_TEXT_KEEP_CASE = 1u << 0, /* everything except case folding */
+};
+
+/* Longest input accepted; longer input is normalized up to this length only
+ * (offsets are uint32_t; the article decoder caps sizes far below). */
+#define NR_TEXT_MAX_INPUT ((size_t)1 << 28)
+
+void nr_text_init(struct nr_text *t);
+void nr_text_fini(struct nr_text *t); /* frees the buffers; t may be reused after init */
+
+/* Normalize s[0..len) into t (replacing its previous content). Invalid UTF-8
+ * bytes become spaces; never fails. */
+void nr_text_normalize(struct nr_text *t, const char *s, size_t len, unsigned flags);
+
+/* Is the character starting at byte pos of buf[0..len) a word character? */
+bool nr_text_word_at(const char *buf, size_t len, size_t pos);
+/* Is the character ending just before byte pos a word character? */
+bool nr_text_word_before(const char *buf, size_t pos);
+
+/* Does the match [start, end) of buf[0..len) stand on word boundaries, i.e.
+ * is it not glued to a word character on either side by a word character of
+ * its own? ("Pakistan" in "Pakistan's": yes; "Iran" in "Tirana": no.) */
+bool nr_text_boundary_ok(const char *buf, size_t len, size_t start, size_t end);
+
+/* Bytes of normalized text that nr_text_simhash() reads: the lead. */
+#define NR_SIMHASH_LEAD 2048
+
+/* 64-bit simhash over the word 3-shingles of the lead of normalized text: its
+ * first NR_SIMHASH_LEAD bytes, cut back to a space (~300 words). Syndicated
+ * copies keep the lead and trim or pad the end, so the lead is both the
+ * robust part and a bounded cost. Texts of 1 or 2 words use those words as
+ * the single shingle; empty text -> 0. Words are
+ * the space-separated runs of normalized text without ASCII punctuation at
+ * either end ("said," == "said"). Similar texts give hashes at small Hamming
+ * distance. Stable across releases only as long as this function is
+ * unchanged: do not persist simhashes beyond a process's lifetime.
+ * give hashes at small Hamming distance. */
+uint64_t nr_text_simhash(const char *buf, size_t len);
+
+/* Hamming distance of two simhashes. */
+static inline int nr_simhash_distance(uint64_t a, uint64_t b)
+{
+    return __builtin_popcountll(a ^ b);
+}
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * window.h - per-key event-time counts and the bounded store of keys.
+ *
+ * A key (rule, key string) owns two rings of counters: fine buckets covering
+ * the short window (window / bucket of them) and coarse buckets covering the
+ * baseline plus the window (so the baseline can exclude the short window).
+ * Besides counts a key carries its dedup history and detector state, and the
+ * whole of it can be serialised (nr_window_key_snapshot) for a changelog.
+ *
+ * The store is a chained hash table with an LRU list (least recently
+ * updated at the tail) and a list of firing keys; at most max_keys keys.
+ */
+#ifndef NEWSRADAR_WINDOW_H
+#define NEWSRADAR_WINDOW_H
+
+#include "newsradar/common.h"
+#include "newsradar/config.h"
+#include "newsradar/dedup.h"
+#include "newsradar/detect.h"
+#include "newsradar/event.h"
+
+/* Floor division for possibly negative times. */
+static inline int64_t nr_floordiv(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+struct nr_ring {
+    uint32_t n;      /* buckets */
+    int64_t width;   /* ms per bucket */
+    int64_t head;    /* highest bucket index written; slots (head-n, head] valid */
+    uint32_t *count; /* n counters, slot = index mod n */
+};
+
+struct nr_wkey {
+    uint32_t rule;
+    char *key;
+    uint64_t hash;
+    uint32_t n_dims;
+    struct nr_event_dim dims[NR_EVENT_MAX_DIMS];
+    int64_t last_event_ms; /* latest event time of this key */
+    struct nr_ring fine, coarse;
+    struct nr_history hist;
+    struct nr_detect_state det;
+    /* store links */
+    struct nr_wkey *hnext, *lru_prev, *lru_next, *fire_prev, *fire_next;
+    bool in_fire;
+};
+
+/* Ring geometry of a rule: fine = window/bucket, coarse covers baseline +
+ * window + 2 buckets of slack. */
+void nr_window_geometry(const struct nr_alert_rule *r, uint32_t *n_fine, uint32_t *n_coarse);
+
+/* Add one event at t_ms. Returns false if t is older than the coarse ring
+ * (relative to stream_ms): nothing counted (late_dropped). */
+bool nr_window_add(struct nr_wkey *k, int64_t t_ms, int64_t stream_ms);
+
+/* Count in the fine buckets [S - n + 1, S], S = bucket of stream_ms; and that
+ * window's [start, end). */
+uint32_t nr_window_count(const struct nr_wkey *k, int64_t stream_ms, int64_t *start_ms,
+                         int64_t *end_ms);
+
+/* Expected count per window from the coarse buckets wholly before the
+ * window start, scaled by the time actually observed since first_seen_ms
+ * (at least one window); then max(expected, floor). */
+double nr_window_expected(const struct nr_wkey *k, const struct nr_alert_rule *r,
+                          int64_t window_start_ms, int64_t first_seen_ms);
+
+/* ---- the store ------------------------------------------------------------- */
+
+struct nr_wstore;
+
+struct nr_wstore *nr_wstore_new(const struct nr_config *cfg);
+void nr_wstore_free(struct nr_wstore *s);
+
+/* Find (rule, key) or create it (evicting the least recently updated key if
+ * the store is full). The key moves to the LRU front. *created tells which. */
+struct nr_wkey *nr_wstore_get(struct nr_wstore *s, const struct nr_count_event *ev, bool *created);
+struct nr_wkey *nr_wstore_find(const struct nr_wstore *s, uint32_t rule, const char *key);
+/* Evict at most `budget` keys whose last event is older than stream - idle. */
+size_t nr_wstore_evict_idle(struct nr_wstore *s, int64_t stream_ms, size_t budget);
+
+/* Iterate every key, most recently updated first. Do not add or remove keys
+ * of this store while iterating. */
+struct nr_wkey *nr_wstore_first(const struct nr_wstore *s);
+struct nr_wkey *nr_wstore_next(const struct nr_wstore *s, const struct nr_wkey *k);
+
+size_t nr_wstore_count(const struct nr_wstore *s);
+uint64_t nr_wstore_evicted(const struct nr_wstore *s);
+size_t nr_wstore_firing(const struct nr_wstore *s); /* keys on the firing list */
+
+void nr_wstore_fire_add(struct nr_wstore *s, struct nr_wkey *k);
+void nr_wstore_fire_del(struct nr_wstore *s, struct nr_wkey *k);
+struct nr_wkey *nr_wstore_fire_first(const struct nr_wstore *s);
+
+/* Serialise one key's full state (rings, history, detector state) into a
+ * versioned little-endian byte buffer (caller frees *out). */
+int nr_window_key_snapshot(const struct nr_wstore *s, const struct nr_wkey *k, uint8_t **out,
+                           size_t *out_len);
+/* Rebuild a key from a snapshot, replacing any key with the same identity.
+ * Validates every length and index against the config; -1 with a message on
+ * garbage. */
+int nr_window_key_restore(struct nr_wstore *s, const uint8_t *buf, size_t len, struct nr_wkey **out,
+                          struct nr_error *err);
+
+#endif

@@ -1,0 +1,743 @@
+/*
+ * article.c - decode one article JSON message into the fields we use.
+ *
+ * Why not jansson: a full json_loads() builds a tree of every value and costs
+ * ~37 us per 4 KB article, the largest per-article cost of the pipeline. We
+ * need at most seven strings, so we:
+ *
+ *   1. check the size and the UTF-8 of the whole message (ASCII fast path);
+ *   2. tokenize with jsmn (strict mode, parent links: closing a bracket is
+ *      O(depth), not O(tokens)) into a token array owned by the decoder;
+ *   3. validate the grammar over the tokens. jsmn alone accepts far too much
+ *      (missing commas and colons, `tru`, `01`, raw control characters,
+ *      several top-level values, anything after a NUL byte), so a single
+ *      non-recursive walk checks every byte between tokens, every primitive
+ *      and every string (escapes, \u surrogate pairs, control characters),
+ *      and records for each token the index just past its subtree, so that
+ *      skipping a value is O(1);
+ *   4. resolve the configured JSON pointers (RFC 6901, pre-split at
+ *      nr_decoder_new) over the tokens; duplicate keys: the first one wins;
+ *   5. unescape only the strings we return, into one reused buffer.
+ *
+ * Nesting deeper than 128 is rejected as invalid_json before jsmn runs (jsmn
+ * closes a bracket in O(depth), so unbounded depth would be quadratic).
+ *
+ * Memory: tokens (<= one per input byte in the worst case `[[[[...`), the
+ * subtree table, the walk stack and the string buffer all grow to the largest
+ * message seen and are reused, so the steady state does no malloc. A message
+ * is bounded by max_article_bytes (and by INT_MAX, jsmn's offsets are int).
+ * Nothing recurses.
+ */
+#define JSMN_STATIC
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#include <jsmn.h>
+
+#include "newsradar/article.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Deeper nesting is rejected as invalid_json (see depth_scan). jansson's own
+ * limit is 2048; no news article comes near either. */
+#define NR_ARTICLE_MAX_DEPTH 128
+
+struct ptr_seg {
+    char *s; /* unescaped reference token (~0 ~1 resolved) */
+    size_t len;
+    long idx; /* array index, or -1 when the token is not one */
+};
+
+struct json_ptr {
+    bool set;         /* configured and well-formed */
+    const char *text; /* as configured, for messages */
+    struct ptr_seg *seg;
+    size_t n;
+};
+
+struct walk_frame {
+    int tok;
+    int left; /* children (object: members) still to read */
+    bool obj, first;
+};
+
+struct nr_decoder {
+    size_t max_bytes;
+    struct json_ptr ptr[NR_FIELD_COUNT];
+
+    jsmntok_t *tok;
+    size_t tok_cap;
+    int *next; /* index of the token after i's subtree */
+    size_t next_cap;
+    struct walk_frame *stk;
+    size_t stk_cap;
+    char *buf; /* unescaped field values, NUL-terminated each */
+    size_t buf_cap;
+    char *key; /* scratch for object keys that contain escapes */
+    size_t key_cap;
+};
+
+static const char *const reject_names[NR_REJECT_COUNT] = {
+    [NR_REJECT_NONE] = "none",
+    [NR_REJECT_TOO_LARGE] = "too_large",
+    [NR_REJECT_BAD_UTF8] = "invalid_utf8",
+    [NR_REJECT_BAD_JSON] = "invalid_json",
+    [NR_REJECT_NOT_OBJECT] = "not_an_object",
+    [NR_REJECT_FIELD_TYPE] = "wrong_field_type",
+    [NR_REJECT_MISSING_ID] = "missing_id",
+    [NR_REJECT_NO_TEXT] = "missing_text",
+    [NR_REJECT_BAD_TIME] = "invalid_published_at",
+};
+
+const char *nr_reject_name(enum nr_reject r)
+{
+    if ((unsigned)r >= NR_REJECT_COUNT)
+        return "unknown";
+    return reject_names[r];
+}
+
+/* ---- JSON pointers ------------------------------------------------------ */
+
+/* Split an RFC 6901 pointer. A malformed pointer (no leading '/', or '~' not
+ * followed by 0 or 1) leaves the field unset: the config loader validates
+ * pointers, this only keeps a bad one from matching anything. */
+static void ptr_parse(struct json_ptr *p, const char *text)
+{
+    memset(p, 0, sizeof(*p));
+    if (!text)
+        return;
+    p->text = text;
+    if (*text == '\0') {
+        p->set = true; /* "" is the whole document */
+        return;
+    }
+    if (*text != '/')
+        return;
+    size_t n = 0;
+    for (const char *c = text; *c; c++)
+        n += *c == '/';
+    p->seg = nr_xcalloc(n, sizeof(*p->seg));
+    const char *c = text + 1;
+    for (size_t k = 0; k < n; k++) {
+        const char *end = strchr(c, '/');
+        size_t raw = end ? (size_t)(end - c) : strlen(c);
+        char *s = nr_xmalloc(raw + 1);
+        size_t o = 0;
+        for (size_t i = 0; i < raw; i++) {
+            if (c[i] != '~') {
+                s[o++] = c[i];
+            } else if (i + 1 < raw && (c[i + 1] == '0' || c[i + 1] == '1')) {
+                s[o++] = c[i + 1] == '0' ? '~' : '/';
+                i++;
+            } else {
+                free(s);
+                p->n = k;
+                return; /* set stays false */
+            }
+        }
+        s[o] = '\0';
+        p->seg[k].s = s;
+        p->seg[k].len = o;
+        p->seg[k].idx = -1;
+        /* array index: "0" or [1-9][0-9]* (no leading zeros, RFC 6901 sec. 4) */
+        if (o > 0 && o < 10 && (o == 1 || s[0] != '0')) {
+            long v = 0;
+            size_t i = 0;
+            while (i < o && s[i] >= '0' && s[i] <= '9')
+                v = v * 10 + (s[i++] - '0');
+            if (i == o)
+                p->seg[k].idx = v;
+        }
+        c += raw + 1;
+        p->n = k + 1;
+    }
+    p->set = true;
+}
+
+static void ptr_free(struct json_ptr *p)
+{
+    for (size_t k = 0; k < p->n; k++)
+        free(p->seg[k].s);
+    free(p->seg);
+}
+
+struct nr_decoder *nr_decoder_new(const struct nr_config *cfg)
+{
+    struct nr_decoder *d = nr_xcalloc(1, sizeof(*d));
+    d->max_bytes = cfg->max_article_bytes;
+    for (int f = 0; f < NR_FIELD_COUNT; f++)
+        ptr_parse(&d->ptr[f], cfg->field_ptr[f]);
+    return d;
+}
+
+void nr_decoder_free(struct nr_decoder *d)
+{
+    if (!d)
+        return;
+    for (int f = 0; f < NR_FIELD_COUNT; f++)
+        ptr_free(&d->ptr[f]);
+    free(d->tok);
+    free(d->next);
+    free(d->stk);
+    free(d->buf);
+    free(d->key);
+    free(d);
+}
+
+/* ---- lexical checks ------------------------------------------------------ */
+
+static size_t skip_ws(const char *s, size_t pos, size_t len)
+{
+    while (pos < len && (s[pos] == ' ' || s[pos] == '\t' || s[pos] == '\n' || s[pos] == '\r'))
+        pos++;
+    return pos;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* 4 hex digits at s[0..3] (caller guarantees 4 bytes), or -1. */
+static long hex4(const char *s)
+{
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(s[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Check a string body s[a..b) (between the quotes). Returns the offset of the
+ * first bad byte, or (size_t)-1 when the string is valid. */
+static size_t check_string(const char *s, size_t a, size_t b, const char **why)
+{
+    size_t i = a;
+    while (i < b) {
+        /* 8 bytes at a time: no control character and no backslash */
+        while (b - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            uint64_t ctl = (w - ONES * 0x20) & ~w & HIGHS;
+            uint64_t x = w ^ (ONES * '\\');
+            uint64_t bsl = (x - ONES) & ~x & HIGHS;
+            if (ctl | bsl)
+                break;
+            i += 8;
+        }
+        if (i >= b)
+            break;
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20) {
+            *why = "control character in a string";
+            return i;
+        }
+        if (c != '\\') {
+            i++;
+            continue;
+        }
+        if (i + 1 >= b) {
+            *why = "bad escape";
+            return i;
+        }
+        switch (s[i + 1]) {
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+            i += 2;
+            continue;
+        case 'u':
+            break;
+        default:
+            *why = "bad escape";
+            return i;
+        }
+        long cp = i + 6 <= b ? hex4(s + i + 2) : -1;
+        if (cp < 0) {
+            *why = "bad \\u escape";
+            return i;
+        }
+        if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            *why = "lone low surrogate escape";
+            return i;
+        }
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            long lo = i + 12 <= b && s[i + 6] == '\\' && s[i + 7] == 'u' ? hex4(s + i + 8) : -1;
+            if (lo < 0xDC00 || lo > 0xDFFF) {
+                *why = "lone high surrogate escape";
+                return i;
+            }
+            i += 12;
+        } else {
+            i += 6;
+        }
+    }
+    return (size_t)-1;
+}
+
+/* true, false, null or an RFC 8259 number. */
+static bool check_primitive(const char *s, size_t a, size_t b)
+{
+    size_t n = b - a;
+    s += a;
+    if (n == 4 && (memcmp(s, "true", 4) == 0 || memcmp(s, "null", 4) == 0))
+        return true;
+    if (n == 5 && memcmp(s, "false", 5) == 0)
+        return true;
+    size_t i = 0;
+    if (i < n && s[i] == '-')
+        i++;
+    if (i < n && s[i] == '0') {
+        i++;
+    } else if (i < n && s[i] >= '1' && s[i] <= '9') {
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+    } else {
+        return false;
+    }
+    if (i < n && s[i] == '.') {
+        size_t d = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return false;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        size_t d = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return false;
+    }
+    return i == n;
+}
+
+/* ---- tokenize and validate ------------------------------------------------ */
+
+static enum nr_reject json_error(struct nr_error *err, size_t pos, const char *what)
+{
+    nr_error_set(err, "invalid JSON at byte %zu: %s", pos, what);
+    return NR_REJECT_BAD_JSON;
+}
+
+/* jsmn, growing the token array on JSMN_ERROR_NOMEM (jsmn resumes where it
+ * stopped). Returns the token count, or a jsmn error. */
+/* Offset of the first bracket nested deeper than NR_ARTICLE_MAX_DEPTH, or
+ * (size_t)-1. Needed because jsmn closes a bracket by walking up from the
+ * last token: a chain of depth D costs O(D^2), so `[[[[...]]]]` of 1 MB would
+ * take minutes. Strings are skipped with memchr (an escaped quote has an odd
+ * run of backslashes before it); cost ~0.1 us per 4 KB. */
+static size_t depth_scan(const char *s, size_t len)
+{
+    size_t depth = 0, i = 0;
+    while (i < len) {
+        char c = s[i];
+        if (c == '"') {
+            size_t open = i++;
+            for (;;) {
+                const char *q = memchr(s + i, '"', len - i);
+                if (!q)
+                    return (size_t)-1; /* unterminated: jsmn reports it */
+                size_t j = (size_t)(q - s), bs = 0;
+                while (j - bs - 1 > open && s[j - bs - 1] == '\\')
+                    bs++;
+                i = j + 1;
+                if (bs % 2 == 0)
+                    break;
+            }
+        } else if (c == '[' || c == '{') {
+            if (++depth > NR_ARTICLE_MAX_DEPTH)
+                return i;
+            i++;
+        } else {
+            if ((c == ']' || c == '}') && depth > 0)
+                depth--;
+            i++;
+        }
+    }
+    return (size_t)-1;
+}
+
+static int tokenize(struct nr_decoder *d, const char *s, size_t len, size_t *stop)
+{
+    jsmn_parser p;
+    jsmn_init(&p);
+    *stop = 0;
+    if (d->tok_cap == 0)
+        nr_grow((void **)&d->tok, &d->tok_cap, 256, sizeof(*d->tok));
+    d->tok[0].start = d->tok[0].end = -1; /* no token yet (errors look at it) */
+    for (;;) {
+        int r = jsmn_parse(&p, s, len, d->tok, (unsigned)d->tok_cap);
+        *stop = p.pos;
+        if (r != JSMN_ERROR_NOMEM)
+            return r < 0 ? r : (int)p.toknext;
+        /* every token starts at a distinct byte: never more than len + 1 */
+        if (d->tok_cap > len + 1)
+            return JSMN_ERROR_INVAL;
+        nr_grow((void **)&d->tok, &d->tok_cap, d->tok_cap * 2, sizeof(*d->tok));
+    }
+}
+
+static size_t tok_begin(const jsmntok_t *t)
+{
+    return (size_t)t->start - (t->type == JSMN_STRING ? 1 : 0);
+}
+
+/* Walk the tokens in document order, checking every byte of the message
+ * against the JSON grammar (see the design note). Fills d->next. */
+static enum nr_reject validate(struct nr_decoder *d, const char *s, size_t len, int ntok,
+                               struct nr_error *err)
+{
+    const jsmntok_t *t = d->tok;
+    nr_grow((void **)&d->next, &d->next_cap, (size_t)ntok + 1, sizeof(*d->next));
+    size_t depth = 0;
+    size_t pos = skip_ws(s, 0, len);
+    const char *why;
+    int i = 0;
+    for (;;) {
+        /* a value is expected at pos */
+        if (i >= ntok || tok_begin(&t[i]) != pos)
+            return json_error(err, pos, "expected a value");
+        const jsmntok_t *v = &t[i];
+        if (v->type == JSMN_STRING || v->type == JSMN_PRIMITIVE) {
+            if (v->size != 0)
+                return json_error(err, (size_t)v->end, "expected ',' or a closing bracket");
+            if (v->type == JSMN_STRING) {
+                size_t bad = check_string(s, (size_t)v->start, (size_t)v->end, &why);
+                if (bad != (size_t)-1)
+                    return json_error(err, bad, why);
+                pos = (size_t)v->end + 1;
+            } else {
+                if (!check_primitive(s, (size_t)v->start, (size_t)v->end))
+                    return json_error(err, pos, "bad literal or number");
+                pos = (size_t)v->end;
+            }
+            d->next[i] = i + 1;
+            i++;
+        } else {
+            nr_grow((void **)&d->stk, &d->stk_cap, depth + 1, sizeof(*d->stk));
+            d->stk[depth++] = (struct walk_frame){
+                .tok = i, .left = v->size, .obj = v->type == JSMN_OBJECT, .first = true};
+            pos = (size_t)v->start + 1;
+            i++;
+        }
+        /* close finished containers, then find where the next value starts */
+        for (;;) {
+            if (depth == 0)
+                goto done;
+            struct walk_frame *f = &d->stk[depth - 1];
+            pos = skip_ws(s, pos, len);
+            if (f->left <= 0) {
+                char close = f->obj ? '}' : ']';
+                if (f->left < 0 || pos >= len || s[pos] != close ||
+                    pos + 1 != (size_t)t[f->tok].end)
+                    return json_error(err, pos,
+                                      f->obj ? "expected ',' or '}'" : "expected ',' or ']'");
+                pos++;
+                d->next[f->tok] = i;
+                depth--;
+                continue;
+            }
+            if (!f->first) {
+                if (pos >= len || s[pos] != ',')
+                    return json_error(err, pos,
+                                      f->obj ? "expected ',' or '}'" : "expected ',' or ']'");
+                pos = skip_ws(s, pos + 1, len);
+            }
+            f->first = false;
+            f->left--;
+            if (f->obj) {
+                if (i >= ntok || t[i].type != JSMN_STRING || tok_begin(&t[i]) != pos ||
+                    t[i].size != 1)
+                    return json_error(err, pos, "expected a member name");
+                size_t bad = check_string(s, (size_t)t[i].start, (size_t)t[i].end, &why);
+                if (bad != (size_t)-1)
+                    return json_error(err, bad, why);
+                pos = skip_ws(s, (size_t)t[i].end + 1, len);
+                d->next[i] = i + 1;
+                i++;
+                if (pos >= len || s[pos] != ':')
+                    return json_error(err, pos, "expected ':'");
+                pos = skip_ws(s, pos + 1, len);
+            }
+            break;
+        }
+    }
+done:
+    pos = skip_ws(s, pos, len);
+    if (pos != len || i != ntok)
+        return json_error(err, pos, "unexpected data after the top-level value");
+    return NR_REJECT_NONE;
+}
+
+/* ---- pointer resolution and extraction ------------------------------------- */
+
+/* Unescape a validated string body s[a..b) into out; returns the length. */
+static size_t unescape(const char *s, size_t a, size_t b, char *out)
+{
+    size_t o = 0;
+    while (a < b) {
+        const char *bs = memchr(s + a, '\\', b - a);
+        size_t run = bs ? (size_t)(bs - (s + a)) : b - a;
+        memcpy(out + o, s + a, run);
+        o += run;
+        a += run;
+        if (!bs)
+            break;
+        char c = s[a + 1];
+        a += 2;
+        switch (c) {
+        case 'b':
+            out[o++] = '\b';
+            break;
+        case 'f':
+            out[o++] = '\f';
+            break;
+        case 'n':
+            out[o++] = '\n';
+            break;
+        case 'r':
+            out[o++] = '\r';
+            break;
+        case 't':
+            out[o++] = '\t';
+            break;
+        case 'u': {
+            uint32_t cp = (uint32_t)hex4(s + a);
+            a += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                uint32_t lo = (uint32_t)hex4(s + a + 2);
+                a += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            if (cp < 0x80) {
+                out[o++] = (char)cp;
+            } else if (cp < 0x800) {
+                out[o++] = (char)(0xC0 | (cp >> 6));
+                out[o++] = (char)(0x80 | (cp & 0x3F));
+            } else if (cp < 0x10000) {
+                out[o++] = (char)(0xE0 | (cp >> 12));
+                out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                out[o++] = (char)(0x80 | (cp & 0x3F));
+            } else {
+                out[o++] = (char)(0xF0 | (cp >> 18));
+                out[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+                out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                out[o++] = (char)(0x80 | (cp & 0x3F));
+            }
+            break;
+        }
+        default: /* '"', '\\', '/' */
+            out[o++] = c;
+            break;
+        }
+    }
+    return o;
+}
+
+static bool key_equals(struct nr_decoder *d, const char *s, const jsmntok_t *k,
+                       const struct ptr_seg *seg)
+{
+    size_t a = (size_t)k->start, b = (size_t)k->end;
+    if (!memchr(s + a, '\\', b - a))
+        return b - a == seg->len && memcmp(s + a, seg->s, seg->len) == 0;
+    /* an escaped key ("\u0074itle") is rare: unescape it to compare */
+    nr_grow((void **)&d->key, &d->key_cap, b - a + 1, 1);
+    size_t n = unescape(s, a, b, d->key);
+    return n == seg->len && memcmp(d->key, seg->s, n) == 0;
+}
+
+/* Token index the pointer refers to, or -1 when nothing is there. */
+static int resolve(struct nr_decoder *d, const char *s, const struct json_ptr *p)
+{
+    const jsmntok_t *t = d->tok;
+    int cur = 0;
+    for (size_t k = 0; k < p->n; k++) {
+        const struct ptr_seg *seg = &p->seg[k];
+        if (t[cur].type == JSMN_OBJECT) {
+            int j = cur + 1, found = -1;
+            for (int m = 0; m < t[cur].size; m++) {
+                if (key_equals(d, s, &t[j], seg)) {
+                    found = j + 1; /* the first of duplicate keys wins */
+                    break;
+                }
+                j = d->next[j + 1];
+            }
+            if (found < 0)
+                return -1;
+            cur = found;
+        } else if (t[cur].type == JSMN_ARRAY) {
+            if (seg->idx < 0 || seg->idx >= t[cur].size)
+                return -1;
+            int j = cur + 1;
+            for (long m = 0; m < seg->idx; m++)
+                j = d->next[j];
+            cur = j;
+        } else {
+            return -1;
+        }
+    }
+    return cur;
+}
+
+static const char *type_name(const char *s, const jsmntok_t *t)
+{
+    switch (t->type) {
+    case JSMN_OBJECT:
+        return "an object";
+    case JSMN_ARRAY:
+        return "an array";
+    case JSMN_STRING:
+        return "a string";
+    default:
+        return s[t->start] == 't' || s[t->start] == 'f' ? "a boolean" : "a number";
+    }
+}
+
+/* Copy at most ~40 bytes of a value for a message, cut at a character
+ * boundary, control characters shown as '?'. */
+static void excerpt(const struct nr_str *v, char *out, size_t cap)
+{
+    size_t n = v->len < 40 ? v->len : 40;
+    while (n < v->len && n > 0 && ((unsigned char)v->p[n] & 0xC0) == 0x80)
+        n--;
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 4 < cap; i++)
+        out[o++] = (unsigned char)v->p[i] < 0x20 ? '?' : v->p[i];
+    if (n < v->len && o + 4 < cap) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+enum nr_reject nr_article_decode(struct nr_decoder *d, const char *msg, size_t len,
+                                 struct nr_article *out, struct nr_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->published_ms = NR_TIME_NONE;
+    if (err)
+        err->msg[0] = '\0';
+
+    if (len > d->max_bytes || len >= INT_MAX) {
+        nr_error_set(err, "message is %zu bytes, limit %zu", len, d->max_bytes);
+        return NR_REJECT_TOO_LARGE;
+    }
+    if (!nr_utf8_valid(msg, len)) {
+        nr_error_set(err, "message is not valid UTF-8");
+        return NR_REJECT_BAD_UTF8;
+    }
+    size_t first = skip_ws(msg, 0, len);
+    if (first == len) {
+        nr_error_set(err, "invalid JSON: empty message");
+        return NR_REJECT_BAD_JSON;
+    }
+    size_t deep = depth_scan(msg, len);
+    if (deep != (size_t)-1) {
+        char what[64];
+        snprintf(what, sizeof(what), "nesting deeper than %d", NR_ARTICLE_MAX_DEPTH);
+        return json_error(err, deep, what);
+    }
+    size_t stop;
+    int ntok = tokenize(d, msg, len, &stop);
+    if (ntok < 0) {
+        /* jsmn strict cannot end a document with a bare primitive; tell a
+         * valid top-level scalar (not_an_object) from broken JSON */
+        size_t last = len;
+        while (last > first && (msg[last - 1] == ' ' || msg[last - 1] == '\t' ||
+                                msg[last - 1] == '\n' || msg[last - 1] == '\r'))
+            last--;
+        if (check_primitive(msg, first, last)) {
+            nr_error_set(err, "top-level value is not an object");
+            return NR_REJECT_NOT_OBJECT;
+        }
+        if (d->tok[0].start >= 0 && d->tok[0].end >= 0 && stop >= (size_t)d->tok[0].end)
+            return json_error(err, stop, "unexpected data after the top-level value");
+        return json_error(err, stop,
+                          ntok == JSMN_ERROR_PART ? "truncated" : "unexpected character");
+    }
+    enum nr_reject r = validate(d, msg, len, ntok, err);
+    if (r != NR_REJECT_NONE)
+        return r;
+    if (d->tok[0].type != JSMN_OBJECT) {
+        nr_error_set(err, "top-level value is %s, not an object", type_name(msg, &d->tok[0]));
+        return NR_REJECT_NOT_OBJECT;
+    }
+
+    /* unescaping never grows a string; + one NUL per field */
+    nr_grow((void **)&d->buf, &d->buf_cap, len + NR_FIELD_COUNT + 1, 1);
+    size_t used = 0;
+    for (int f = 0; f < NR_FIELD_COUNT; f++) {
+        const struct json_ptr *p = &d->ptr[f];
+        if (!p->set)
+            continue;
+        int i = resolve(d, msg, p);
+        if (i < 0)
+            continue;
+        const jsmntok_t *t = &d->tok[i];
+        char *dst = d->buf + used;
+        size_t n;
+        if (t->type == JSMN_STRING) {
+            n = unescape(msg, (size_t)t->start, (size_t)t->end, dst);
+        } else if (t->type == JSMN_PRIMITIVE && msg[t->start] == 'n') {
+            continue; /* null counts as absent */
+        } else if (t->type == JSMN_PRIMITIVE && f == NR_FIELD_ID && msg[t->start] != 't' &&
+                   msg[t->start] != 'f') {
+            n = (size_t)(t->end - t->start); /* a numeric id keeps its text */
+            memcpy(dst, msg + t->start, n);
+        } else {
+            nr_error_set(err, "%s: expected a string, got %s", p->text, type_name(msg, t));
+            return NR_REJECT_FIELD_TYPE;
+        }
+        dst[n] = '\0';
+        out->field[f] = (struct nr_str){dst, n};
+        used += n + 1;
+    }
+
+    if (!out->field[NR_FIELD_ID].p || out->field[NR_FIELD_ID].len == 0) {
+        const char *pt = d->ptr[NR_FIELD_ID].text ? d->ptr[NR_FIELD_ID].text : "id";
+        nr_error_set(err, "%s: %s", pt, out->field[NR_FIELD_ID].p ? "empty" : "missing");
+        return NR_REJECT_MISSING_ID;
+    }
+    if (out->field[NR_FIELD_TITLE].len == 0 && out->field[NR_FIELD_BODY].len == 0) {
+        nr_error_set(err, "neither %s nor %s has text",
+                     d->ptr[NR_FIELD_TITLE].text ? d->ptr[NR_FIELD_TITLE].text : "title",
+                     d->ptr[NR_FIELD_BODY].text ? d->ptr[NR_FIELD_BODY].text : "body");
+        return NR_REJECT_NO_TEXT;
+    }
+    const struct nr_str *ts = &out->field[NR_FIELD_PUBLISHED_AT];
+    if (ts->p) {
+        int64_t ms;
+        if (nr_time_parse_rfc3339(ts->p, ts->len, &ms) != 0) {
+            char ex[64];
+            excerpt(ts, ex, sizeof(ex));
+            nr_error_set(err, "%s: not an RFC 3339 timestamp: \"%s\"",
+                         d->ptr[NR_FIELD_PUBLISHED_AT].text, ex);
+            return NR_REJECT_BAD_TIME;
+        }
+        out->published_ms = ms;
+    }
+    return NR_REJECT_NONE;
+}

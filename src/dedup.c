@@ -1,0 +1,279 @@
+/*
+ * dedup.c - exact duplicate set and per-key near-duplicate history.
+ *
+ * nr_idset: open addressing (linear probing, table twice the capacity, so
+ * probes stay short) plus a FIFO ring of the inserted hashes with their
+ * times. The ring gives both expiry orders for free: when full the oldest
+ * insert goes, and a few entries older than the retention are dropped on each
+ * insert (bounded work per call, no sweep). Deletion uses backward-shift so no
+ * tombstones accumulate. Memory: 24 bytes per entry of capacity.
+ *
+ * nr_history: a ring of at most `history` entries per key, allocated on the
+ * key's first article. The near test is a linear scan of popcount(a ^ b)
+ * over <= 64 entries: ~50 ns, cheaper than any index at this size.
+ */
+#include "newsradar/dedup.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct nr_idset {
+    uint64_t *table; /* 0 = empty */
+    size_t mask;
+    uint64_t *ring_h;
+    int64_t *ring_t;
+    size_t cap, head, n;
+    int64_t retention_ms;
+};
+
+struct nr_idset *nr_idset_new(size_t cap, int64_t retention_ms)
+{
+    struct nr_idset *s = nr_xcalloc(1, sizeof(*s));
+    if (cap < 16)
+        cap = 16;
+    size_t tsz = 32;
+    while (tsz < cap * 2)
+        tsz *= 2;
+    s->table = nr_xcalloc(tsz, sizeof(uint64_t));
+    s->mask = tsz - 1;
+    s->ring_h = nr_xcalloc(cap, sizeof(uint64_t));
+    s->ring_t = nr_xcalloc(cap, sizeof(int64_t));
+    s->cap = cap;
+    s->retention_ms = retention_ms;
+    return s;
+}
+
+void nr_idset_free(struct nr_idset *s)
+{
+    if (!s)
+        return;
+    free(s->table);
+    free(s->ring_h);
+    free(s->ring_t);
+    free(s);
+}
+
+size_t nr_idset_count(const struct nr_idset *s)
+{
+    return s->n;
+}
+
+static uint64_t norm(uint64_t h)
+{
+    return h ? h : 1;
+}
+
+static void table_del(struct nr_idset *s, uint64_t h)
+{
+    size_t i = h & s->mask;
+    while (s->table[i] && s->table[i] != h)
+        i = (i + 1) & s->mask;
+    if (!s->table[i])
+        return;
+    /* backward-shift deletion */
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & s->mask;
+        if (!s->table[j])
+            break;
+        size_t home = s->table[j] & s->mask;
+        /* move table[j] into the hole at i if its home is not in (i, j] */
+        if (((j - home) & s->mask) >= ((j - i) & s->mask)) {
+            s->table[i] = s->table[j];
+            i = j;
+        }
+    }
+    s->table[i] = 0;
+}
+
+static void pop_oldest(struct nr_idset *s)
+{
+    table_del(s, s->ring_h[s->head]);
+    s->head = (s->head + 1) % s->cap;
+    s->n--;
+}
+
+bool nr_idset_seen(struct nr_idset *s, uint64_t h, int64_t now_ms)
+{
+    h = norm(h);
+    size_t i = h & s->mask;
+    while (s->table[i]) {
+        if (s->table[i] == h)
+            return true;
+        i = (i + 1) & s->mask;
+    }
+    /* expire a few old entries per call: bounded work */
+    for (int k = 0;
+         k < 4 && s->n > 0 && s->retention_ms > 0 && s->ring_t[s->head] < now_ms - s->retention_ms;
+         k++)
+        pop_oldest(s);
+    if (s->n == s->cap)
+        pop_oldest(s);
+    /* slot may have moved after deletions: probe again */
+    i = h & s->mask;
+    while (s->table[i])
+        i = (i + 1) & s->mask;
+    s->table[i] = h;
+    size_t tail = (s->head + s->n) % s->cap;
+    s->ring_h[tail] = h;
+    s->ring_t[tail] = now_ms;
+    s->n++;
+    return false;
+}
+
+/* ---- history ------------------------------------------------------------ */
+
+const struct nr_hist_entry *nr_history_at(const struct nr_history *h, uint32_t i)
+{
+    return &h->v[(h->head + i) % h->cap];
+}
+
+const char *nr_hist_str(const struct nr_hist_entry *e, int k)
+{
+    if (!(e->present & (1u << k)))
+        return NULL;
+    const char *p = e->strs;
+    for (int i = 0; i < k; i++)
+        p += strlen(p) + 1;
+    return p;
+}
+
+/* Bits set in x. __builtin_popcountll is a libgcc call without -mpopcnt
+ * (the default x86-64 target): this is a dozen inline instructions. */
+static inline uint32_t popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (uint32_t)((x * 0x0101010101010101ULL) >> 56);
+}
+
+enum nr_dup nr_history_check(const struct nr_history *h, const struct nr_count_event *ev,
+                             uint32_t bits, int64_t window_start_ms, const char **orig)
+{
+    *orig = NULL;
+    /* walk the ring by index (no division per entry): oldest at head */
+    for (uint32_t i = 0, j = h->head; i < h->n; i++, j = j + 1 == h->cap ? 0 : j + 1)
+        if (h->v[j].id_hash == ev->id_hash)
+            return NR_DUP_EXACT;
+    if (bits == 0 || ev->article.simhash == 0 || h->n == 0)
+        return NR_DUP_NONE;
+    /* newest first: the closest story in time is the likeliest original */
+    uint32_t j = (uint32_t)(((uint64_t)h->head + h->n - 1) % h->cap);
+    for (uint32_t i = 0; i < h->n; i++, j = j == 0 ? h->cap - 1 : j - 1) {
+        const struct nr_hist_entry *e = &h->v[j];
+        if (e->event_ms < window_start_ms || e->simhash == 0)
+            continue;
+        if (popcount64(e->simhash ^ ev->article.simhash) <= bits) {
+            const char *d = nr_hist_str(e, 4);
+            *orig = d ? d : nr_hist_str(e, 0);
+            return NR_DUP_NEAR;
+        }
+    }
+    return NR_DUP_NONE;
+}
+
+struct nr_hist_entry *nr_history_append(struct nr_history *h, uint32_t cap)
+{
+    if (h->cap == 0) {
+        if (cap == 0)
+            return NULL;
+        h->cap = cap;
+    }
+    if (h->n == h->cap) {
+        /* full: the oldest slot becomes the newest, its buffer reused */
+        struct nr_hist_entry *e = &h->v[h->head];
+        h->head = (h->head + 1) % h->cap;
+        return e;
+    }
+    if (h->n == h->alloc) {
+        /* not wrapped yet (head == 0): grow geometrically, so a key that
+         * sees three articles does not pay for `history` slots */
+        uint32_t na = h->alloc ? h->alloc * 2 : 4;
+        if (na > h->cap)
+            na = h->cap;
+        h->v = nr_xrealloc(h->v, (size_t)na * sizeof(*h->v));
+        memset(h->v + h->alloc, 0, (size_t)(na - h->alloc) * sizeof(*h->v));
+        h->alloc = na;
+    }
+    return &h->v[(h->head + h->n++) % h->cap];
+}
+
+void nr_hist_entry_reserve(struct nr_hist_entry *e, uint32_t n_co, size_t strs_len)
+{
+    size_t co_bytes = (size_t)n_co * sizeof(struct nr_event_co);
+    size_t need = co_bytes + strs_len;
+    if (need > e->mem_cap) {
+        /* round up so a slot settles at its largest article after a few
+         * rounds of the ring instead of growing on every longer title */
+        size_t cap = (need + 127) & ~(size_t)127;
+        free(e->mem);
+        e->mem = nr_xmalloc(cap);
+        e->mem_cap = (uint32_t)cap;
+    }
+    e->co = (struct nr_event_co *)e->mem;
+    e->strs = (char *)e->mem + co_bytes;
+    e->n_co = n_co;
+    e->strs_len = (uint32_t)strs_len;
+}
+
+void nr_history_add(struct nr_history *h, uint32_t cap, const struct nr_count_event *ev,
+                    const char *dup_of)
+{
+    struct nr_str s[5] = {ev->article.id,
+                          ev->article.title,
+                          ev->article.url,
+                          ev->article.source,
+                          {dup_of, dup_of ? strlen(dup_of) : 0}};
+    size_t total = 0;
+    for (int i = 0; i < 5; i++)
+        total += (s[i].p ? s[i].len : 0) + 1;
+    /* dup_of may live in the slot about to be overwritten (the oldest
+     * entry): copy it out first */
+    char dup_copy[256];
+    char *dup_heap = NULL;
+    if (dup_of) {
+        if (s[4].len < sizeof(dup_copy)) {
+            memcpy(dup_copy, dup_of, s[4].len);
+            s[4].p = dup_copy;
+        } else {
+            dup_heap = nr_xmalloc(s[4].len);
+            memcpy(dup_heap, dup_of, s[4].len);
+            s[4].p = dup_heap;
+        }
+    }
+    struct nr_hist_entry *e = nr_history_append(h, cap);
+    if (!e) {
+        free(dup_heap);
+        return;
+    }
+    uint32_t n_co = ev->n_co < NR_EVENT_MAX_CO ? ev->n_co : NR_EVENT_MAX_CO;
+    nr_hist_entry_reserve(e, n_co, total);
+    e->id_hash = ev->id_hash;
+    e->simhash = ev->article.simhash;
+    e->event_ms = ev->event_ms;
+    e->published_ms = ev->article.published_ms;
+    e->duplicate = dup_of != NULL;
+    e->present = 1; /* the id is always there (maybe empty) */
+    char *p = e->strs;
+    for (int i = 0; i < 5; i++) {
+        if (s[i].p) {
+            /* an embedded NUL ends the string early: harmless for display */
+            memcpy(p, s[i].p, s[i].len);
+            p += s[i].len;
+            e->present |= (uint8_t)(1u << i);
+        }
+        *p++ = '\0';
+    }
+    if (n_co)
+        memcpy(e->co, ev->co, n_co * sizeof(*e->co));
+    free(dup_heap);
+}
+
+void nr_history_clear(struct nr_history *h)
+{
+    for (uint32_t i = 0; i < h->alloc; i++)
+        free(h->v[i].mem);
+    free(h->v);
+    memset(h, 0, sizeof(*h));
+}

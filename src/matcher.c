@@ -1,0 +1,643 @@
+/*
+ * matcher.c - the matcher front end (pattern collection, engine ops table)
+ * and the hand-written Aho-Corasick engine.
+ *
+ * Why hand-written: this loop is the hot core of the whole pipeline (every
+ * byte of every article goes through it), Hyperscan is optional (not on every
+ * platform, a large dependency), and a plain DFA we control lets us scan
+ * several lanes interleaved, which hides the cache misses that dominate
+ * large automata and beats Hyperscan on this workload (docs/performance.md).
+ *
+ * Design: a byte DFA over the first AC_DEPTH (6) bytes of every pattern;
+ * the rest of a longer pattern is verified with a compare when its prefix
+ * is seen (Hyperscan's "prefilter + confirm" idea in its simplest form).
+ *   - Alphabet compression: each byte maps to a class; bytes that occur in
+ *     no pattern share class 0 (and ASCII letters/digits in no pattern class
+ *     1 in word-start mode), so a row has only as many columns as there are
+ *     distinct pattern bytes (~30-60 for Latin watchlists).
+ *   - Transitions are uint32: the target state number premultiplied by the
+ *     class count (so the next lookup is table[v + class], no multiply),
+ *     with bit 31 set when the target state has output. The inner loop is one
+ *     class load, one table load and one test per byte.
+ *   - Outputs (own prefix-patterns plus every dictionary-suffix pattern,
+ *     resolved at build time) are flattened into one id array per state.
+ *   - Word-start mode (NR_MATCHER_WORD_START): the fallback of a failed
+ *     prefix never lands inside an ASCII word; a second root state ("inside
+ *     a word") absorbs the rest of the word. Matches that start inside a word
+ *     would be rejected by the caller anyway, and the automaton no longer
+ *     walks the trie from every letter.
+ *   - States are numbered breadth-first, so the shallow states the text
+ *     keeps visiting share cache lines; the table sits on huge pages when
+ *     large.
+ *   - Texts of >= 1 KiB are cut into 4 lanes scanned in lockstep (hides the
+ *     latency of table loads); each lane starts AC_DEPTH - 1 bytes early so
+ *     no prefix across a cut is lost, and reports only prefixes that end
+ *     inside its own range.
+ * Memory: states x classes x 4 bytes, states <= distinct prefixes + 2.
+ * 10,000 word-like aliases give ~35k states x ~30 classes = 4.1 MB (a
+ * full-depth DFA: 18.7 MB, 3-4x slower here as its rows miss the cache);
+ * plus the pattern bytes for verification. Build time is linear in the table
+ * (~20 ms for 10,000 aliases).
+ */
+#include "matcher_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define NR_MATCHER_MAX_PATTERN 65536
+
+/* ---- front end ------------------------------------------------------------ */
+
+struct nr_matcher {
+    const struct nr_matcher_ops *ops;
+    unsigned flags;
+    void *impl;
+    bool frozen;
+    /* patterns as added, in insertion order */
+    char *bytes;
+    size_t n_bytes, cap_bytes;
+    uint32_t *p_off, *p_len, *p_id;
+    size_t n, cap;
+};
+
+struct nr_match_scratch {
+    const struct nr_matcher *m;
+    void *impl;
+    struct nr_match_buf buf;
+};
+
+static const struct nr_matcher_ops *engine_ops(enum nr_matcher_engine e)
+{
+    switch (e) {
+    case NR_MATCHER_AC:
+        return &nr_matcher_ac_ops;
+    case NR_MATCHER_HS:
+#ifdef NR_HAVE_HYPERSCAN
+        return &nr_matcher_hs_ops;
+#else
+        return NULL;
+#endif
+    }
+    return NULL;
+}
+
+bool nr_matcher_engine_available(enum nr_matcher_engine engine)
+{
+    return engine_ops(engine) != NULL;
+}
+
+const char *nr_matcher_engine_name(enum nr_matcher_engine engine)
+{
+    return engine == NR_MATCHER_AC ? "aho-corasick" : engine == NR_MATCHER_HS ? "hyperscan" : "?";
+}
+
+struct nr_matcher *nr_matcher_new(enum nr_matcher_engine engine, unsigned flags,
+                                  struct nr_error *err)
+{
+    const struct nr_matcher_ops *ops = engine_ops(engine);
+    if (!ops) {
+        nr_error_set(err, "matcher engine %s is not built in", nr_matcher_engine_name(engine));
+        return NULL;
+    }
+    struct nr_matcher *m = nr_xcalloc(1, sizeof(*m));
+    m->ops = ops;
+    m->flags = flags;
+    return m;
+}
+
+void nr_matcher_free(struct nr_matcher *m)
+{
+    if (!m)
+        return;
+    if (m->impl)
+        m->ops->free(m->impl);
+    free(m->bytes);
+    free(m->p_off);
+    free(m->p_len);
+    free(m->p_id);
+    free(m);
+}
+
+int nr_matcher_add(struct nr_matcher *m, const char *pat, size_t len, uint32_t id)
+{
+    if (m->frozen || len == 0 || len > NR_MATCHER_MAX_PATTERN || m->n >= UINT32_MAX / 2)
+        return -1;
+    if (m->n == m->cap) {
+        size_t c = m->cap;
+        nr_grow((void **)&m->p_off, &c, m->n + 1, sizeof(uint32_t));
+        c = m->cap;
+        nr_grow((void **)&m->p_len, &c, m->n + 1, sizeof(uint32_t));
+        c = m->cap;
+        nr_grow((void **)&m->p_id, &c, m->n + 1, sizeof(uint32_t));
+        m->cap = c;
+    }
+    nr_grow((void **)&m->bytes, &m->cap_bytes, m->n_bytes + len, 1);
+    memcpy(m->bytes + m->n_bytes, pat, len);
+    m->p_off[m->n] = (uint32_t)m->n_bytes;
+    m->p_len[m->n] = (uint32_t)len;
+    m->p_id[m->n] = id;
+    m->n_bytes += len;
+    m->n++;
+    return 0;
+}
+
+int nr_matcher_freeze(struct nr_matcher *m, struct nr_error *err)
+{
+    if (m->frozen) {
+        nr_error_set(err, "matcher already frozen");
+        return -1;
+    }
+    /* Reorder by id so that engines see ids 0..n-1 densely. */
+    uint32_t *off = nr_xmalloc((m->n + 1) * sizeof(uint32_t));
+    uint32_t *len = nr_xmalloc((m->n + 1) * sizeof(uint32_t));
+    bool *seen = nr_xcalloc(m->n + 1, sizeof(bool));
+    int rc = -1;
+    for (size_t i = 0; i < m->n; i++) {
+        uint32_t id = m->p_id[i];
+        if (id >= m->n || seen[id]) {
+            nr_error_set(err, "pattern ids must be dense and unique (id %u of %zu)", id, m->n);
+            goto out;
+        }
+        seen[id] = true;
+        off[id] = m->p_off[i];
+        len[id] = m->p_len[i];
+    }
+    struct nr_pattern_set ps = {m->bytes, off, len, m->n, m->flags};
+    m->impl = m->ops->compile(&ps, err);
+    if (!m->impl)
+        goto out;
+    m->frozen = true;
+    rc = 0;
+out:
+    free(off);
+    free(len);
+    free(seen);
+    return rc;
+}
+
+size_t nr_matcher_patterns(const struct nr_matcher *m)
+{
+    return m->n;
+}
+
+size_t nr_matcher_memory(const struct nr_matcher *m)
+{
+    return m->impl ? m->ops->memory(m->impl) : 0;
+}
+
+struct nr_match_scratch *nr_match_scratch_new(const struct nr_matcher *m)
+{
+    if (!m->frozen)
+        return NULL;
+    struct nr_match_scratch *s = nr_xcalloc(1, sizeof(*s));
+    s->m = m;
+    s->impl = m->ops->scratch_new(m->impl);
+    return s;
+}
+
+void nr_match_scratch_free(struct nr_match_scratch *s)
+{
+    if (!s)
+        return;
+    if (s->impl)
+        s->m->ops->scratch_free(s->impl);
+    free(s->buf.v);
+    free(s);
+}
+
+size_t nr_matcher_scan(const struct nr_matcher *m, struct nr_match_scratch *s, const char *text,
+                       size_t len, const struct nr_match **out)
+{
+    s->buf.n = 0;
+    if (len > UINT32_MAX - 1)
+        len = UINT32_MAX - 1;
+    if (m->frozen && m->n > 0 && len > 0)
+        m->ops->scan(m->impl, s->impl, text, len, &s->buf);
+    *out = s->buf.v;
+    return s->buf.n;
+}
+
+/* ---- Aho-Corasick engine -------------------------------------------------- */
+
+#define AC_FLAG      0x80000000u
+#define AC_MASK      0x7fffffffu
+#define AC_NONE      0xffffffffu
+#define AC_LANES     4
+#define AC_LANE_MIN  1024 /* shorter texts: one lane */
+#define AC_ROOT_WORD 1u
+/* Bytes of each pattern in the DFA; the rest is verified with memcmp. */
+#ifndef AC_DEPTH
+#define AC_DEPTH 6u
+#endif /* word-start mode: inside a word, no start allowed */
+
+static bool ascii_word(int c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+struct ac {
+    uint8_t cls[256];
+    uint32_t nc;       /* classes */
+    uint64_t nc_recip; /* ceil(2^32 / nc) */
+    uint32_t n_states;
+    uint32_t *delta;   /* n_states * nc, premultiplied targets | AC_FLAG */
+    uint32_t *out_off; /* state -> first output (n_states + 1 entries) */
+    uint32_t *out_ids; /* flattened outputs */
+    uint32_t *pat_len; /* pattern id -> length */
+    uint32_t *pat_off; /* pattern id -> offset in pat_bytes */
+    char *pat_bytes;   /* patterns, for verifying the part beyond the DFA */
+    uint32_t maxlen;   /* longest prefix in the DFA (<= AC_DEPTH) */
+    size_t n_out;
+    size_t delta_bytes; /* 0 while delta is a malloc'ed build table */
+};
+
+/* The frozen table: mmap'ed so that a large one can sit on transparent huge
+ * pages (a 16 MB table over 4 KB pages misses the TLB on most lookups). */
+static uint32_t *ac_table_alloc(size_t bytes)
+{
+    const size_t huge = (size_t)2 << 20;
+    size_t len = bytes >= huge ? bytes + huge : bytes;
+    char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        fprintf(stderr, "newsradar: out of memory (%zu bytes)\n", bytes);
+        abort(); /* like nr_xmalloc: exhaustion is not an input error */
+    }
+    if (len != bytes) {
+        /* keep a 2 MB aligned window so whole huge pages fit */
+        char *q = (char *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
+        if (q > p)
+            munmap(p, (size_t)(q - p));
+        size_t tail = (size_t)(p + len - (q + bytes));
+        if (tail)
+            munmap(q + bytes, tail);
+        p = q;
+#ifdef MADV_HUGEPAGE
+        madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    }
+    return (uint32_t *)p;
+}
+
+static void ac_table_free(uint32_t *p, size_t bytes)
+{
+    munmap(p, bytes);
+}
+
+static void ac_free(void *impl)
+{
+    struct ac *a = impl;
+    if (!a)
+        return;
+    if (a->delta_bytes)
+        ac_table_free(a->delta, a->delta_bytes);
+    else
+        free(a->delta);
+    free(a->out_off);
+    free(a->out_ids);
+    free(a->pat_len);
+    free(a->pat_off);
+    free(a->pat_bytes);
+    free(a);
+}
+
+static void *ac_compile(const struct nr_pattern_set *ps, struct nr_error *err)
+{
+    struct ac *a = nr_xcalloc(1, sizeof(*a));
+    uint32_t *fail = NULL, *queue = NULL, *own_head = NULL, *own_next = NULL;
+    size_t total = 0;
+    bool used[256] = {false};
+    for (size_t p = 0; p < ps->n; p++) {
+        uint32_t tl = ps->len[p] < AC_DEPTH ? ps->len[p] : AC_DEPTH;
+        total += tl;
+        if (tl > a->maxlen)
+            a->maxlen = tl;
+        const unsigned char *b = (const unsigned char *)ps->bytes + ps->off[p];
+        for (uint32_t k = 0; k < tl; k++)
+            used[b[k]] = true;
+    }
+    /* class 0: non-word bytes in no pattern; class 1 (word-start mode):
+     * ASCII letters and digits in no pattern */
+    bool ws = (ps->flags & NR_MATCHER_WORD_START) != 0;
+    bool cls_word[258] = {false};
+    size_t n_used = 0;
+    for (int c = 0; c < 256; c++)
+        n_used += used[c];
+    if (n_used + 2 > 256) {
+        /* (nearly) every byte in some pattern: one class per byte */
+        a->nc = 256;
+        for (int c = 0; c < 256; c++) {
+            a->cls[c] = (uint8_t)c;
+            cls_word[c] = ws && c < 0x80 && ascii_word(c);
+        }
+    } else {
+        a->nc = ws ? 2 : 1;
+        cls_word[1] = ws;
+        for (int c = 0; c < 256; c++) {
+            bool w = ws && c < 0x80 && ascii_word(c);
+            if (used[c]) {
+                cls_word[a->nc] = w;
+                a->cls[c] = (uint8_t)a->nc++;
+            } else {
+                a->cls[c] = w ? 1 : 0;
+            }
+        }
+    }
+    uint32_t nc = a->nc;
+    a->nc_recip = (((uint64_t)1 << 32) + nc - 1) / nc;
+    size_t max_states = total + 2;
+    if (max_states * nc >= AC_MASK) {
+        nr_error_set(err, "automaton too large (%zu states x %u classes)", max_states, nc);
+        goto fail;
+    }
+    a->delta = nr_xmalloc(max_states * nc * sizeof(uint32_t));
+    own_head = nr_xmalloc(max_states * sizeof(uint32_t));
+    own_next = nr_xmalloc((ps->n + 1) * sizeof(uint32_t));
+    memset(a->delta, 0xff, 2 * nc * sizeof(uint32_t));
+    own_head[0] = own_head[1] = AC_NONE;
+    a->n_states = ws ? 2 : 1; /* state 1: ROOT_WORD, no trie edges */
+    a->pat_len = nr_xmalloc((ps->n + 1) * sizeof(uint32_t));
+    a->pat_off = nr_xmalloc((ps->n + 1) * sizeof(uint32_t));
+    {
+        size_t nb = 0;
+        for (size_t p = 0; p < ps->n; p++)
+            nb += ps->len[p];
+        a->pat_bytes = nr_xmalloc(nb + 1);
+        nb = 0;
+        for (size_t p = 0; p < ps->n; p++) {
+            memcpy(a->pat_bytes + nb, ps->bytes + ps->off[p], ps->len[p]);
+            a->pat_off[p] = (uint32_t)nb;
+            nb += ps->len[p];
+        }
+    }
+
+    /* trie; delta holds plain state numbers (AC_NONE = no edge) for now */
+    for (size_t p = 0; p < ps->n; p++) {
+        const unsigned char *b = (const unsigned char *)ps->bytes + ps->off[p];
+        a->pat_len[p] = ps->len[p];
+        uint32_t s = 0, tl = ps->len[p] < AC_DEPTH ? ps->len[p] : AC_DEPTH;
+        for (uint32_t k = 0; k < tl; k++) {
+            uint32_t *e = &a->delta[(size_t)s * nc + a->cls[b[k]]];
+            if (*e == AC_NONE) {
+                uint32_t ns = a->n_states++;
+                memset(&a->delta[(size_t)ns * nc], 0xff, nc * sizeof(uint32_t));
+                own_head[ns] = AC_NONE;
+                *e = ns;
+            }
+            s = *e;
+        }
+        own_next[p] = own_head[s];
+        own_head[s] = (uint32_t)p;
+    }
+    uint32_t ns = a->n_states;
+    fail = nr_xmalloc(ns * sizeof(uint32_t));
+    queue = nr_xmalloc(ns * sizeof(uint32_t));
+    a->out_off = nr_xmalloc((ns + 1) * sizeof(uint32_t));
+    uint32_t *out_n = nr_xcalloc(ns, sizeof(uint32_t));
+    size_t out_cap = 0;
+
+    /* BFS: complete the DFA and compute outputs (fail state's list is final
+     * before its children are visited). */
+    size_t qh = 0, qt = 0;
+    fail[0] = 0;
+    queue[qt++] = 0;
+    if (ws) {
+        fail[AC_ROOT_WORD] = 0;
+        queue[qt++] = AC_ROOT_WORD;
+    }
+    while (qh < qt) {
+        uint32_t s = queue[qh++];
+        /* outputs: own patterns, then the fail state's outputs */
+        a->out_off[s] = (uint32_t)a->n_out;
+        for (uint32_t p = own_head[s]; p != AC_NONE; p = own_next[p]) {
+            nr_grow((void **)&a->out_ids, &out_cap, a->n_out + 1, sizeof(uint32_t));
+            a->out_ids[a->n_out++] = p;
+        }
+        if (s != 0) {
+            uint32_t f = fail[s], fo = a->out_off[f];
+            nr_grow((void **)&a->out_ids, &out_cap, a->n_out + out_n[f], sizeof(uint32_t));
+            for (uint32_t k = 0; k < out_n[f]; k++)
+                a->out_ids[a->n_out++] = a->out_ids[fo + k];
+        }
+        out_n[s] = (uint32_t)(a->n_out - a->out_off[s]);
+        for (uint32_t c = 0; c < nc; c++) {
+            uint32_t *e = &a->delta[(size_t)s * nc + c];
+            /* where a failed prefix falls to: the longest allowed proper
+             * suffix, computed from the parent's fallback as in plain AC;
+             * from the roots: stay in-word (ROOT_WORD) after a word byte */
+            uint32_t fb;
+            if (s == 0)
+                fb = cls_word[c] ? AC_ROOT_WORD : 0;
+            else if (ws && s == AC_ROOT_WORD)
+                fb = cls_word[c] ? AC_ROOT_WORD : a->delta[c];
+            else
+                fb = a->delta[(size_t)fail[s] * nc + c];
+            if (*e == AC_NONE) {
+                *e = fb;
+            } else {
+                fail[*e] = fb;
+                queue[qt++] = *e;
+            }
+        }
+    }
+    /* Renumber states in BFS order (root, depth 1, depth 2, ...): the text
+     * keeps the automaton in shallow states most of the time, so their rows
+     * end up packed in few cache lines and pages. Outputs are rebuilt in the
+     * new order so that out_off[s + 1] - out_off[s] is the count. */
+    {
+        uint32_t *nid = nr_xmalloc(ns * sizeof(uint32_t));
+        for (uint32_t q = 0; q < ns; q++)
+            nid[queue[q]] = q;
+        uint32_t *ids = nr_xmalloc((a->n_out + 1) * sizeof(uint32_t));
+        uint32_t *offs = nr_xmalloc((ns + 1) * sizeof(uint32_t));
+        size_t k = 0;
+        for (uint32_t q = 0; q < ns; q++) {
+            uint32_t s = queue[q];
+            offs[q] = (uint32_t)k;
+            if (out_n[s])
+                memcpy(ids + k, a->out_ids + a->out_off[s], out_n[s] * sizeof(uint32_t));
+            k += out_n[s];
+        }
+        offs[ns] = (uint32_t)k;
+        free(a->out_ids);
+        free(a->out_off);
+        a->out_ids = ids;
+        a->out_off = offs;
+        /* premultiply and flag, into a table on huge pages when large */
+        size_t bytes = (size_t)ns * nc * sizeof(uint32_t);
+        uint32_t *nd = ac_table_alloc(bytes);
+        for (uint32_t q = 0; q < ns; q++) {
+            const uint32_t *row = &a->delta[(size_t)queue[q] * nc];
+            uint32_t *nrow = &nd[(size_t)q * nc];
+            for (uint32_t c = 0; c < nc; c++) {
+                uint32_t t = row[c];
+                nrow[c] = nid[t] * nc | (out_n[t] ? AC_FLAG : 0);
+            }
+        }
+        free(a->delta);
+        a->delta = nd;
+        a->delta_bytes = bytes;
+        free(nid);
+    }
+    free(out_n);
+    free(fail);
+    free(queue);
+    free(own_head);
+    free(own_next);
+    return a;
+fail:
+    free(fail);
+    free(queue);
+    free(own_head);
+    free(own_next);
+    ac_free(a);
+    return NULL;
+}
+
+static size_t ac_memory(const void *impl)
+{
+    const struct ac *a = impl;
+    return sizeof(*a) + (size_t)a->n_states * a->nc * 4 + ((size_t)a->n_states + 1) * 4 +
+           a->n_out * 4;
+}
+
+static void *ac_scratch_new(const void *impl)
+{
+    (void)impl;
+    return NULL; /* the DFA needs no per-thread state beyond the match buffer */
+}
+
+static void ac_scratch_free(void *scratch)
+{
+    (void)scratch;
+}
+
+/* p[0..n) == q[0..n), 8 bytes at a time: the tails are short, a libc call
+ * would cost more than the compare. */
+static inline bool tail_equal(const unsigned char *p, const char *q, uint32_t n)
+{
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, p, 8);
+        memcpy(&y, q, 8);
+        if (x != y)
+            return false;
+        p += 8, q += 8, n -= 8;
+    }
+    while (n > 0) {
+        if (*p != (unsigned char)*q)
+            return false;
+        p++, q++, n--;
+    }
+    return true;
+}
+
+/* Rare path: the state reached after byte end-1 has outputs, i.e. the
+ * DFA prefixes (first AC_DEPTH bytes) of these patterns end here. Shorter
+ * patterns match; longer ones are verified against the text. Prefixes ending
+ * at or before `min_end` belong to the previous lane. */
+static void ac_emit(const struct ac *a, uint32_t v, const unsigned char *t, uint32_t n,
+                    uint32_t end, uint32_t min_end, struct nr_match_buf *out)
+{
+    if (end <= min_end)
+        return;
+    /* state = premultiplied / nc without a divide: the value is an exact
+     * multiple of nc below 2^31, so a 32.32 reciprocal is exact */
+    uint32_t s = (uint32_t)(((uint64_t)(v & AC_MASK) * a->nc_recip) >> 32);
+    for (uint32_t k = a->out_off[s]; k < a->out_off[s + 1]; k++) {
+        uint32_t id = a->out_ids[k], len = a->pat_len[id];
+        if (len <= AC_DEPTH) {
+            nr_match_buf_push(out, id, end - len, end);
+            continue;
+        }
+        uint32_t start = end - AC_DEPTH;
+        if (len <= n - start &&
+            tail_equal(t + end, a->pat_bytes + a->pat_off[id] + AC_DEPTH, len - AC_DEPTH))
+            nr_match_buf_push(out, id, start, start + len);
+    }
+}
+
+static void ac_scan_one(const struct ac *a, const unsigned char *t, uint32_t to_n, uint32_t from,
+                        uint32_t to, uint32_t min_end, struct nr_match_buf *out)
+{
+    const uint32_t *delta = a->delta;
+    const uint8_t *cls = a->cls;
+    uint32_t st = 0;
+    for (uint32_t i = from; i < to; i++) {
+        uint32_t v = delta[st + cls[t[i]]];
+        st = v & AC_MASK;
+        if (__builtin_expect(v >> 31, 0))
+            ac_emit(a, v, t, to_n, i + 1, min_end, out);
+    }
+}
+
+static void ac_scan(const void *impl, void *scratch, const char *text, size_t len,
+                    struct nr_match_buf *out)
+{
+    (void)scratch;
+    const struct ac *a = impl;
+    const unsigned char *t = (const unsigned char *)text;
+    uint32_t n = (uint32_t)len;
+    if (n < AC_LANE_MIN || a->maxlen * 4u > n) {
+        ac_scan_one(a, t, n, 0, n, 0, out);
+        return;
+    }
+    /* Lane k reports matches ending in (cut[k], cut[k+1]] and starts
+     * maxlen - 1 bytes before its cut so a match spanning it is seen whole. */
+    uint32_t cut[AC_LANES + 1], pos[AC_LANES], st[AC_LANES];
+    for (int k = 0; k <= AC_LANES; k++)
+        cut[k] = (uint32_t)((uint64_t)n * (uint64_t)k / AC_LANES);
+    for (int k = 0; k < AC_LANES; k++)
+        pos[k] = k == 0 ? 0 : cut[k] - (a->maxlen - 1);
+    uint32_t steps = UINT32_MAX;
+    for (int k = 0; k < AC_LANES; k++)
+        if (cut[k + 1] - pos[k] < steps)
+            steps = cut[k + 1] - pos[k];
+    const uint32_t *delta = a->delta;
+    const uint8_t *cls = a->cls;
+    /* lanes in locals (not arrays) so the loop keeps them in registers */
+    const unsigned char *p0 = t + pos[0], *p1 = t + pos[1], *p2 = t + pos[2], *p3 = t + pos[3];
+    uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (uint32_t i = 0; i < steps; i++) {
+        uint32_t v0 = delta[s0 + cls[p0[i]]];
+        uint32_t v1 = delta[s1 + cls[p1[i]]];
+        uint32_t v2 = delta[s2 + cls[p2[i]]];
+        uint32_t v3 = delta[s3 + cls[p3[i]]];
+        s0 = v0 & AC_MASK;
+        s1 = v1 & AC_MASK;
+        s2 = v2 & AC_MASK;
+        s3 = v3 & AC_MASK;
+        if (__builtin_expect((v0 | v1 | v2 | v3) >> 31, 0)) {
+            if (v0 >> 31)
+                ac_emit(a, v0, t, n, pos[0] + i + 1, cut[0], out);
+            if (v1 >> 31)
+                ac_emit(a, v1, t, n, pos[1] + i + 1, cut[1], out);
+            if (v2 >> 31)
+                ac_emit(a, v2, t, n, pos[2] + i + 1, cut[2], out);
+            if (v3 >> 31)
+                ac_emit(a, v3, t, n, pos[3] + i + 1, cut[3], out);
+        }
+    }
+    st[0] = s0, st[1] = s1, st[2] = s2, st[3] = s3;
+    /* finish each lane alone */
+    for (int k = 0; k < AC_LANES; k++) {
+        uint32_t s = st[k];
+        for (uint32_t i = pos[k] + steps; i < cut[k + 1]; i++) {
+            uint32_t v = delta[s + cls[t[i]]];
+            s = v & AC_MASK;
+            if (__builtin_expect(v >> 31, 0))
+                ac_emit(a, v, t, n, i + 1, k == 0 ? 0 : cut[k], out);
+        }
+    }
+}
+
+const struct nr_matcher_ops nr_matcher_ac_ops = {
+    .name = "aho-corasick",
+    .compile = ac_compile,
+    .free = ac_free,
+    .memory = ac_memory,
+    .scratch_new = ac_scratch_new,
+    .scratch_free = ac_scratch_free,
+    .scan = ac_scan,
+};

@@ -1,0 +1,1222 @@
+/*
+ * svc_kafka.c - `newsradar run`: the engine between Kafka topics.
+ *
+ * Every instance runs both stages of the engine (engine.h) in one thread:
+ *
+ *   articles topic --c1--> decode, tag --> count events --> repartition topic
+ *                      \-> dead-letter topic (reason headers)   (key = rule|key)
+ *   repartition topic --c2--> per-partition detector --> alerts topic
+ *                                  \--> changelog topic (key state, compacted)
+ *
+ * c1 and c2 are two consumers in two groups (<group_id> and
+ * <group_id>.counts), both cooperative-sticky. Because all events of one key
+ * land in one repartition partition, and each repartition partition has its
+ * own detector (own stream time), the alerts do not depend on how many
+ * instances share the work: N instances give the alerts of one.
+ *
+ * At-least-once: an input offset is stored only after everything it caused
+ * (events, dead letters, alerts) is acknowledged by a delivery report
+ * (offsets.h). Stage 2 additionally holds its offsets until the window state
+ * they produced is checkpointed to the changelog; on assignment a partition's
+ * state is restored from the changelog, so a restart or a rebalance resumes
+ * where the last commit left off. Re-processing after a crash may repeat
+ * alerts, always with the same alert_id (stable per episode).
+ *
+ * Offsets are stored (rd_kafka_offsets_store) and committed by librdkafka's
+ * auto-commit every commit_interval, synchronously on revocation, and at
+ * close. QUEUE_FULL means serve delivery reports and retry, never drop.
+ */
+#include "svc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "newsradar/engine.h"
+#include "newsradar/log.h"
+#include "newsradar/offsets.h"
+#include "newsradar/window.h"
+
+#define MOD "kafka"
+#define BATCH 256
+#define TRACK_CAP 65536 /* in-flight input messages per partition */
+#define META_KEY "\x1fmeta"
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+volatile sig_atomic_t nr_svc_stop_requested;
+volatile sig_atomic_t nr_svc_reload_requested;
+
+/* A set of dirty window keys ("rule_id\x1fkey"), deduplicated, to checkpoint. */
+struct dirty {
+    char **v;
+    size_t n, cap;
+    uint32_t *slots; /* open addressing: index + 1, 0 = empty */
+    size_t n_slots;
+};
+
+static void dirty_clear(struct dirty *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        free(d->v[i]);
+    d->n = 0;
+    if (d->slots)
+        memset(d->slots, 0, d->n_slots * sizeof(*d->slots));
+}
+
+static void dirty_free(struct dirty *d)
+{
+    dirty_clear(d);
+    free(d->v);
+    free(d->slots);
+    memset(d, 0, sizeof(*d));
+}
+
+static void dirty_rehash(struct dirty *d, size_t n_slots)
+{
+    free(d->slots);
+    d->n_slots = n_slots;
+    d->slots = nr_xcalloc(n_slots, sizeof(*d->slots));
+    for (size_t i = 0; i < d->n; i++) {
+        size_t s = nr_hash64(d->v[i], strlen(d->v[i]), 0) & (n_slots - 1);
+        while (d->slots[s])
+            s = (s + 1) & (n_slots - 1);
+        d->slots[s] = (uint32_t)i + 1;
+    }
+}
+
+static void dirty_add(struct dirty *d, const char *rule_id, const char *key)
+{
+    char buf[NR_EVENT_KEY_MAX + 256];
+    int len = snprintf(buf, sizeof(buf), "%s\x1f%s", rule_id, key);
+    if (len < 0 || (size_t)len >= sizeof(buf))
+        return;
+    if ((d->n + 1) * 2 > d->n_slots)
+        dirty_rehash(d, d->n_slots ? d->n_slots * 2 : 64);
+    size_t s = nr_hash64(buf, (size_t)len, 0) & (d->n_slots - 1);
+    while (d->slots[s]) {
+        if (strcmp(d->v[d->slots[s] - 1], buf) == 0)
+            return;
+        s = (s + 1) & (d->n_slots - 1);
+    }
+    nr_grow((void **)&d->v, &d->cap, d->n + 1, sizeof(*d->v));
+    d->v[d->n] = nr_xstrndup(buf, (size_t)len);
+    d->slots[s] = (uint32_t)++d->n;
+}
+
+/* Stage-2 state of one repartition partition. */
+struct p2 {
+    bool active;
+    struct nr_detector *det;
+    struct nr_opart *op;
+    struct dirty dirty;
+    int64_t last_offset; /* last processed, -1 none */
+    struct nr_detect_stats last_stats; /* for metric deltas */
+};
+
+/* A changelog checkpoint in flight: when all its records are delivered the
+ * partition's offsets up to `upto` may be committed. */
+struct ckpt {
+    struct nr_opart *op;
+    int64_t upto;
+    uint32_t pending;
+    bool failed;
+};
+
+/* Delivery-report opaques are tagged pointers: bit 0 set = struct ckpt. */
+#define OPAQUE_CKPT(c) ((void *)((uintptr_t)(c) | 1u))
+
+struct metrics {
+    struct nr_metrics *reg;
+    _Atomic uint64_t *in, *bytes, *tagged, *dlq, *events, *late, *late_dropped, *dups,
+        *deliv_fail, *reloads, *reload_fail, *ckpt_records, *restored;
+    _Atomic uint64_t *lag_articles, *lag_counts, *keys, *rss, *assigned_articles, *assigned_counts;
+    struct nr_histogram *latency;
+};
+
+struct svc {
+    const char *path;
+    struct nr_config *cfg;
+    struct nr_engine *engine;
+    struct nr_decoder *dec;
+    struct nr_tag_scratch *scratch;
+
+    rd_kafka_t *prod, *c1, *c2, *restore;
+    rd_kafka_queue_t *q1, *q2;
+    char group2[512];
+
+    struct nr_otrack track;
+    struct p2 *p2;
+    size_t n_p2;
+
+    struct metrics mt;
+    _Atomic int fatal;
+    _Atomic int n_assigned1;
+
+    /* the input message being processed (callback context) */
+    const rd_kafka_message_t *cur_msg;
+    struct nr_oentry *cur_entry;
+    struct p2 *cur_p2;
+    uint64_t produce_errors;
+};
+
+/* ---- configuration of the clients -------------------------------------------- */
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    nr_log_syslog(level, "rdkafka", fac, buf);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct svc *s = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char why[512];
+        rd_kafka_fatal_error(rk, why, sizeof(why));
+        NR_ERROR(MOD, "fatal error from %s: %s", rd_kafka_name(rk), why);
+        if (s)
+            s->fatal = 1;
+        return;
+    }
+    /* Transient (broker down, all brokers down): librdkafka retries. */
+    NR_WARN(MOD, "%s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err),
+            reason);
+}
+
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    struct svc *s = opaque;
+    json_t *root = json_loadb(json, len, 0, NULL);
+    if (!root)
+        return 0;
+    int64_t lag = 0;
+    json_t *topics = json_object_get(root, "topics"), *t;
+    const char *tname;
+    json_object_foreach(topics, tname, t)
+    {
+        json_t *parts = json_object_get(t, "partitions"), *p;
+        const char *pname;
+        json_object_foreach(parts, pname, p)
+        {
+            json_int_t l = json_integer_value(json_object_get(p, "consumer_lag"));
+            if (strcmp(pname, "-1") != 0 && l > 0)
+                lag += l;
+        }
+    }
+    json_decref(root);
+    if (rk == s->c1)
+        nr_gauge_set(s->mt.lag_articles, (double)lag);
+    else if (rk == s->c2)
+        nr_gauge_set(s->mt.lag_counts, (double)lag);
+    return 0;
+}
+
+static int conf_set(rd_kafka_conf_t *c, const char *k, const char *v, struct nr_error *err)
+{
+    char errstr[512];
+    if (rd_kafka_conf_set(c, k, v, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+        nr_error_set(err, "%s: %s", k, errstr);
+        return -1;
+    }
+    return 0;
+}
+
+struct prop {
+    const char *k, *v;
+};
+
+/* Our defaults, then the user's pass-through properties (which win), then
+ * the few properties correctness depends on (which the user cannot change). */
+static rd_kafka_conf_t *make_conf(struct svc *s, const char *client_id, const struct prop *defs,
+                                  size_t n_defs, const struct prop *forced, size_t n_forced,
+                                  struct nr_error *err)
+{
+    const struct nr_kafka_opts *k = &s->cfg->kafka;
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    if (conf_set(c, "bootstrap.servers", k->brokers, err) ||
+        conf_set(c, "client.id", client_id, err) || conf_set(c, "log.connection.close", "false", err))
+        goto fail;
+    for (size_t i = 0; i < n_defs; i++)
+        if (conf_set(c, defs[i].k, defs[i].v, err))
+            goto fail;
+    rd_kafka_conf_set_log_cb(c, log_cb);
+    rd_kafka_conf_set_error_cb(c, error_cb);
+    rd_kafka_conf_set_opaque(c, s);
+    for (size_t i = 0; i < k->n_properties; i++) {
+        const struct nr_kv *kv = &k->properties[i];
+        char errstr[512];
+        if (rd_kafka_conf_set(c, kv->key, kv->value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+            nr_error_set(err, "%s:%u:%u: kafka.properties.%s: %s", kv->pos.file, kv->pos.line,
+                         kv->pos.col, kv->key, errstr);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < n_forced; i++)
+        if (conf_set(c, forced[i].k, forced[i].v, err))
+            goto fail;
+    return c;
+fail:
+    rd_kafka_conf_destroy(c);
+    return NULL;
+}
+
+int nr_svc_check_properties(const struct nr_config *cfg, struct nr_diags *diags)
+{
+    int bad = 0;
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    for (size_t i = 0; i < cfg->kafka.n_properties; i++) {
+        const struct nr_kv *kv = &cfg->kafka.properties[i];
+        char errstr[512];
+        if (rd_kafka_conf_set(c, kv->key, kv->value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+            nr_diags_add(diags, kv->pos.file, kv->pos.line, kv->pos.col,
+                         "kafka.properties.%s: %s", kv->key, errstr);
+            bad = -1;
+        }
+    }
+    rd_kafka_conf_destroy(c);
+    return bad;
+}
+
+/* ---- delivery reports ---------------------------------------------------------- */
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    struct svc *s = opaque;
+    bool ok = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (!ok) {
+        nr_counter_add(s->mt.deliv_fail, 1);
+        NR_ERROR(MOD, "delivery to %s failed: %s", rd_kafka_topic_name(m->rkt),
+                 rd_kafka_err2str(m->err));
+    }
+    uintptr_t op = (uintptr_t)m->_private;
+    if (!op)
+        return;
+    if (op & 1u) {
+        struct ckpt *c = (struct ckpt *)(op & ~(uintptr_t)1u);
+        if (!ok)
+            c->failed = true;
+        if (--c->pending == 0) {
+            if (!c->failed && c->op)
+                nr_opart_durable(c->op, c->upto);
+            free(c);
+        }
+    } else {
+        struct nr_oentry *e = (struct nr_oentry *)op;
+        if (e->part) /* NULL: retired after a revocation */
+            nr_oentry_done(e, ok);
+    }
+}
+
+/* Produce, serving delivery reports while the queue is full. The opaque is
+ * accounted by the caller before the call and released here on failure. */
+static int produce(struct svc *s, const char *topic, int32_t partition, const void *key,
+                   size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
+                   void *opaque)
+{
+    for (;;) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            s->prod, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_KEY((void *)key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
+            RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+            return 0;
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_poll(s->prod, 50);
+            continue;
+        }
+        NR_ERROR(MOD, "produce to %s: %s", topic, rd_kafka_err2str(err));
+        if (hdrs)
+            rd_kafka_headers_destroy(hdrs);
+        s->produce_errors++;
+        return -1;
+    }
+}
+
+/* Produce on behalf of the input message being processed. */
+static void produce_for_entry(struct svc *s, const char *topic, int32_t partition, const void *key,
+                              size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs)
+{
+    struct nr_oentry *e = s->cur_entry;
+    nr_oentry_expect(e);
+    if (produce(s, topic, partition, key, klen, val, vlen, hdrs, e) != 0)
+        nr_oentry_done(e, false);
+}
+
+/* ---- stage 1: articles -> count events / dead letters ------------------------------ */
+
+static void dead_letter(struct svc *s, const rd_kafka_message_t *m, const char *reason,
+                        const char *msg)
+{
+    rd_kafka_headers_t *h = rd_kafka_headers_new(6);
+    char num[32];
+    rd_kafka_header_add(h, "newsradar.reason", -1, reason, -1);
+    rd_kafka_header_add(h, "newsradar.error", -1, msg, -1);
+    rd_kafka_header_add(h, "newsradar.source.topic", -1, rd_kafka_topic_name(m->rkt), -1);
+    snprintf(num, sizeof(num), "%" PRId32, m->partition);
+    rd_kafka_header_add(h, "newsradar.source.partition", -1, num, -1);
+    snprintf(num, sizeof(num), "%" PRId64, m->offset);
+    rd_kafka_header_add(h, "newsradar.source.offset", -1, num, -1);
+    produce_for_entry(s, s->cfg->kafka.dead_letter_topic, RD_KAFKA_PARTITION_UA, m->key,
+                      m->key_len, m->payload, m->len, h);
+    nr_counter_add(s->mt.dlq, 1);
+    NR_WARN(MOD, "dead letter %s [%" PRId32 "] @%" PRId64 ": %s: %s",
+            rd_kafka_topic_name(m->rkt), m->partition, m->offset, reason, msg);
+}
+
+static void emit_event(void *ud, const struct nr_count_event *ev)
+{
+    struct svc *s = ud;
+    char *wire = nr_event_encode(s->cfg, ev);
+    if (!wire)
+        return;
+    char key[NR_EVENT_KEY_MAX + 256];
+    int klen = snprintf(key, sizeof(key), "%s|%s", s->cfg->rules[ev->rule].id, ev->key);
+    produce_for_entry(s, s->cfg->kafka.repartition_topic, RD_KAFKA_PARTITION_UA, key,
+                      (size_t)klen, wire, strlen(wire), NULL);
+    nr_counter_add(s->mt.events, 1);
+    free(wire);
+}
+
+static struct nr_oentry *track_begin(struct svc *s, rd_kafka_t *rk, const rd_kafka_message_t *m,
+                                     bool hold);
+
+static void stage1(struct svc *s, const rd_kafka_message_t *m)
+{
+    double t0 = mono_s();
+    struct nr_oentry *e = track_begin(s, s->c1, m, false);
+    s->cur_entry = e;
+    s->cur_msg = m;
+    nr_counter_add(s->mt.in, 1);
+    nr_counter_add(s->mt.bytes, m->len);
+
+    struct nr_article a;
+    struct nr_error err = {{0}};
+    enum nr_reject r = m->payload ? nr_article_decode(s->dec, m->payload, m->len, &a, &err)
+                                  : NR_REJECT_BAD_JSON;
+    if (!m->payload)
+        snprintf(err.msg, sizeof(err.msg), "empty message");
+    if (r != NR_REJECT_NONE) {
+        dead_letter(s, m, nr_reject_name(r), err.msg);
+    } else {
+        const struct nr_tags *t = nr_tagger_tag(nr_engine_tagger(s->engine), s->scratch, &a);
+        if (t->n_entities || t->n_topics)
+            nr_counter_add(s->mt.tagged, 1);
+        int64_t ev_ms = a.published_ms;
+        if (ev_ms == NR_TIME_NONE) {
+            rd_kafka_timestamp_type_t tt;
+            int64_t ts = rd_kafka_message_timestamp(m, &tt);
+            ev_ms = ts >= 0 ? ts : now_ms();
+        }
+        nr_engine_events(s->engine, &a, t, ev_ms, emit_event, s);
+    }
+    nr_oentry_done(e, true);
+    s->cur_entry = NULL;
+    nr_histogram_observe(s->mt.latency, mono_s() - t0);
+}
+
+/* ---- stage 2: count events -> windows -> alerts ----------------------------------- */
+
+static void emit_alert(void *ud, const struct nr_alert *al)
+{
+    struct svc *s = ud;
+    char *json = nr_alert_to_json(al);
+    if (json) {
+        produce_for_entry(s, s->cfg->kafka.alert_topic, RD_KAFKA_PARTITION_UA, al->alert_id,
+                          strlen(al->alert_id), json, strlen(json), NULL);
+        free(json);
+    }
+    char labels[512], rule[256];
+    nr_metrics_escape(al->rule, rule, sizeof(rule));
+    snprintf(labels, sizeof(labels), "rule=\"%s\",state=\"%s\"", rule,
+             nr_alert_state_name(al->state));
+    nr_counter_add(nr_metrics_counter(s->mt.reg, "newsradar_alerts_total",
+                                      "Alerts produced, by rule and state.", labels),
+                   1);
+    if (s->cur_p2)
+        dirty_add(&s->cur_p2->dirty, al->rule, al->key);
+}
+
+static struct p2 *p2_get(struct svc *s, int32_t partition, bool create)
+{
+    if (partition < 0)
+        return NULL;
+    if ((size_t)partition >= s->n_p2) {
+        if (!create)
+            return NULL;
+        size_t n = (size_t)partition + 1;
+        s->p2 = nr_xrealloc(s->p2, n * sizeof(*s->p2));
+        memset(s->p2 + s->n_p2, 0, (n - s->n_p2) * sizeof(*s->p2));
+        s->n_p2 = n;
+    }
+    return &s->p2[partition];
+}
+
+static void stage2(struct svc *s, struct nr_event_buf *eb, const rd_kafka_message_t *m)
+{
+    struct p2 *p = p2_get(s, m->partition, false);
+    if (!p || !p->active) {
+        NR_WARN(MOD, "event for unassigned partition %" PRId32 " skipped", m->partition);
+        return;
+    }
+    struct nr_oentry *e = track_begin(s, s->c2, m, true);
+    s->cur_entry = e;
+    s->cur_p2 = p;
+    struct nr_error err = {{0}};
+    if (!m->payload || nr_event_decode(s->cfg, m->payload, m->len, eb, &err) != 0) {
+        /* Our own topic, but a config reload may have removed a rule: keep it. */
+        dead_letter(s, m, "invalid_event", m->payload ? err.msg : "empty message");
+    } else {
+        nr_detector_count(p->det, &eb->ev, emit_alert, s);
+        dirty_add(&p->dirty, s->cfg->rules[eb->ev.rule].id, eb->ev.key);
+    }
+    p->last_offset = m->offset;
+    nr_oentry_done(e, true);
+    s->cur_entry = NULL;
+    s->cur_p2 = NULL;
+}
+
+/* Write every dirty key of partition `part` to the changelog; the offsets
+ * processed so far become committable when all records are delivered. */
+static void checkpoint(struct svc *s, int32_t part)
+{
+    struct p2 *p = p2_get(s, part, false);
+    if (!p || !p->active || p->last_offset < 0)
+        return;
+    struct nr_wstore *st = nr_detector_store(p->det);
+    struct ckpt *c = nr_xcalloc(1, sizeof(*c));
+    c->op = p->op;
+    c->upto = p->last_offset;
+    c->pending = 1; /* our own hold while producing */
+    const char *topic = s->cfg->kafka.changelog_topic;
+    for (size_t i = 0; i < p->dirty.n; i++) {
+        const char *k = p->dirty.v[i];
+        const char *sep = strchr(k, '\x1f');
+        char rule_id[256];
+        size_t rl = (size_t)(sep - k);
+        if (rl >= sizeof(rule_id))
+            continue;
+        memcpy(rule_id, k, rl);
+        rule_id[rl] = '\0';
+        int ri = -1;
+        for (size_t r = 0; r < s->cfg->n_rules; r++)
+            if (strcmp(s->cfg->rules[r].id, rule_id) == 0)
+                ri = (int)r;
+        struct nr_wkey *wk = ri >= 0 ? nr_wstore_find(st, (uint32_t)ri, sep + 1) : NULL;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if (wk && nr_window_key_snapshot(st, wk, &buf, &len) == 0) {
+            c->pending++;
+            if (produce(s, topic, part, k, strlen(k), buf, len, NULL, OPAQUE_CKPT(c)) != 0) {
+                c->pending--;
+                c->failed = true;
+            }
+            nr_counter_add(s->mt.ckpt_records, 1);
+        }
+        free(buf);
+    }
+    char meta[64];
+    int64_t st_ms = 0, fs_ms = 0;
+    nr_detector_meta(p->det, &st_ms, &fs_ms);
+    int ml = snprintf(meta, sizeof(meta), "%" PRId64 " %" PRId64, st_ms, fs_ms);
+    c->pending++;
+    if (produce(s, topic, part, META_KEY, strlen(META_KEY), meta, (size_t)ml, NULL,
+                OPAQUE_CKPT(c)) != 0) {
+        c->pending--;
+        c->failed = true;
+    }
+    dirty_clear(&p->dirty);
+    /* release our hold */
+    if (--c->pending == 0) {
+        if (!c->failed)
+            nr_opart_durable(c->op, c->upto);
+        free(c);
+    }
+}
+
+/* Rebuild partition `part`'s detector from the changelog. */
+static int restore_partition(struct svc *s, int32_t part, struct p2 *p)
+{
+    const char *topic = s->cfg->kafka.changelog_topic;
+    int64_t lo = 0, hi = 0;
+    rd_kafka_resp_err_t err =
+        rd_kafka_query_watermark_offsets(s->restore, topic, part, &lo, &hi, 10000);
+    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || hi <= lo)
+        return 0; /* nothing checkpointed yet */
+    if (err) {
+        NR_ERROR(MOD, "changelog %s [%" PRId32 "]: %s", topic, part, rd_kafka_err2str(err));
+        return -1;
+    }
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, part)->offset = lo;
+    rd_kafka_assign(s->restore, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    size_t n = 0, bad = 0;
+    double deadline = mono_s() + 60;
+    int64_t last = lo - 1;
+    while (last < hi - 1 && mono_s() < deadline && !nr_svc_stop_requested) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(s->restore, 200);
+        if (!m)
+            continue;
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                NR_WARN(MOD, "changelog read: %s", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        last = m->offset;
+        if (m->key_len == strlen(META_KEY) && memcmp(m->key, META_KEY, m->key_len) == 0) {
+            char meta[64];
+            size_t ml = m->len < sizeof(meta) - 1 ? m->len : sizeof(meta) - 1;
+            memcpy(meta, m->payload, ml);
+            meta[ml] = '\0';
+            long long a = 0, b = 0;
+            if (sscanf(meta, "%lld %lld", &a, &b) == 2)
+                nr_detector_set_meta(p->det, a, b);
+        } else if (m->payload) {
+            struct nr_wkey *wk;
+            struct nr_error e = {{0}};
+            if (nr_window_key_restore(nr_detector_store(p->det), m->payload, m->len, &wk, &e) ==
+                0)
+                n++;
+            else
+                bad++;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_assign(s->restore, NULL);
+    nr_counter_add(s->mt.restored, n);
+    NR_INFO(MOD, "restored %zu keys of %s [%" PRId32 "] (%zu unusable)", n, topic, part, bad);
+    if (last < hi - 1) {
+        NR_ERROR(MOD, "changelog %s [%" PRId32 "]: restore incomplete", topic, part);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- offsets ------------------------------------------------------------------------ */
+
+static void store_offsets(struct svc *s, rd_kafka_t *rk, const char *topic_filter)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    for (struct nr_opart *op = s->track.parts; op; op = op->next) {
+        bool is2 = strcmp(op->topic, s->cfg->kafka.repartition_topic) == 0;
+        if ((rk == s->c2) != is2)
+            continue;
+        if (topic_filter && strcmp(op->topic, topic_filter) != 0)
+            continue;
+        int64_t off = nr_opart_advance(op);
+        if (off < 0)
+            continue;
+        if (!l)
+            l = rd_kafka_topic_partition_list_new(8);
+        rd_kafka_topic_partition_list_add(l, op->topic, op->partition)->offset = off;
+    }
+    if (l) {
+        rd_kafka_resp_err_t err = rd_kafka_offsets_store(rk, l);
+        if (err)
+            NR_DEBUG(MOD, "offsets_store: %s", rd_kafka_err2str(err));
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+}
+
+static struct nr_oentry *track_begin(struct svc *s, rd_kafka_t *rk, const rd_kafka_message_t *m,
+                                     bool hold)
+{
+    struct nr_opart *op = nr_otrack_part(&s->track, rd_kafka_topic_name(m->rkt), m->partition, true);
+    op->hold = hold;
+    struct nr_oentry *e;
+    /* A full ring is backpressure: wait for deliveries, store what is done. */
+    while (!(e = nr_opart_begin(op, m->offset))) {
+        rd_kafka_poll(s->prod, 50);
+        if (hold)
+            checkpoint(s, m->partition);
+        store_offsets(s, rk, NULL);
+    }
+    return e;
+}
+
+/* ---- rebalancing ----------------------------------------------------------------------- */
+
+static void drain(struct svc *s)
+{
+    rd_kafka_resp_err_t err = rd_kafka_flush(s->prod, (int)s->cfg->kafka.flush_timeout_ms);
+    if (err)
+        NR_WARN(MOD, "flush: %d messages still in flight after %" PRId64 " ms",
+                rd_kafka_outq_len(s->prod), s->cfg->kafka.flush_timeout_ms);
+}
+
+static void on_revoke(struct svc *s, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
+{
+    if (rk == s->c2)
+        for (int i = 0; i < parts->cnt; i++)
+            checkpoint(s, parts->elems[i].partition);
+    drain(s);
+    store_offsets(s, rk, NULL);
+    rd_kafka_resp_err_t err = rd_kafka_commit(rk, NULL, 0);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        NR_WARN(MOD, "commit on revoke: %s", rd_kafka_err2str(err));
+    for (int i = 0; i < parts->cnt; i++) {
+        struct nr_opart *op =
+            nr_otrack_part(&s->track, parts->elems[i].topic, parts->elems[i].partition, false);
+        if (op)
+            nr_opart_reset(op);
+        if (rk == s->c2) {
+            struct p2 *p = p2_get(s, parts->elems[i].partition, false);
+            if (p && p->active) {
+                nr_detector_free(p->det);
+                dirty_free(&p->dirty);
+                memset(p, 0, sizeof(*p));
+            }
+        }
+    }
+    if (rk == s->c1)
+        s->n_assigned1 -= parts->cnt;
+}
+
+static void on_assign(struct svc *s, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
+{
+    for (int i = 0; i < parts->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &parts->elems[i];
+        struct nr_opart *op = nr_otrack_part(&s->track, tp->topic, tp->partition, true);
+        nr_opart_reset(op);
+        if (rk != s->c2)
+            continue;
+        struct p2 *p = p2_get(s, tp->partition, true);
+        struct nr_error err = {{0}};
+        p->det = nr_detector_new(s->cfg, &err);
+        p->op = op;
+        op->hold = true;
+        p->last_offset = -1;
+        p->active = true;
+        memset(&p->last_stats, 0, sizeof(p->last_stats));
+        if (restore_partition(s, tp->partition, p) != 0)
+            s->fatal = 1; /* never run on partial state: restart and retry */
+    }
+    if (rk == s->c1)
+        s->n_assigned1 += parts->cnt;
+    NR_INFO(MOD, "%s: assigned %d partition(s)", rk == s->c1 ? "articles" : "counts", parts->cnt);
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct svc *s = opaque;
+    bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    rd_kafka_error_t *e = NULL;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        on_assign(s, rk, parts);
+        if (coop)
+            e = rd_kafka_incremental_assign(rk, parts);
+        else
+            rd_kafka_assign(rk, parts);
+    } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        on_revoke(s, rk, parts);
+        if (coop)
+            e = rd_kafka_incremental_unassign(rk, parts);
+        else
+            rd_kafka_assign(rk, NULL);
+    } else {
+        NR_ERROR(MOD, "rebalance: %s", rd_kafka_err2str(err));
+        rd_kafka_assign(rk, NULL);
+    }
+    if (e) {
+        NR_ERROR(MOD, "rebalance: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+}
+
+/* ---- set-up ---------------------------------------------------------------------------- */
+
+static rd_kafka_t *make_consumer(struct svc *s, const char *group, const char *client,
+                                 struct nr_error *err)
+{
+    char ival[32];
+    snprintf(ival, sizeof(ival), "%" PRId64, s->cfg->kafka.commit_interval_ms);
+    const struct prop defs[] = {
+        {"auto.commit.interval.ms", ival},
+        {"partition.assignment.strategy", "cooperative-sticky"},
+        {"auto.offset.reset", "earliest"},
+        {"fetch.max.bytes", "8388608"}, /* limits.md: large fetch buffers fault */
+        {"statistics.interval.ms", "5000"},
+    };
+    const struct prop forced[] = {
+        {"group.id", group},
+        {"enable.auto.offset.store", "false"}, /* stored only after delivery */
+        {"enable.auto.commit", "true"},
+        {"enable.partition.eof", "false"},
+    };
+    rd_kafka_conf_t *c =
+        make_conf(s, client, defs, NR_ARRAY_LEN(defs), forced, NR_ARRAY_LEN(forced), err);
+    if (!c)
+        return NULL;
+    rd_kafka_conf_set_rebalance_cb(c, rebalance_cb);
+    rd_kafka_conf_set_stats_cb(c, stats_cb);
+    char errstr[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, errstr, sizeof(errstr));
+    if (!rk) {
+        nr_error_set(err, "consumer: %s", errstr);
+        rd_kafka_conf_destroy(c);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    return rk;
+}
+
+static int subscribe(rd_kafka_t *rk, char **topics, size_t n, struct nr_error *err)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(l, topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) {
+        nr_error_set(err, "subscribe: %s", rd_kafka_err2str(e));
+        return -1;
+    }
+    return 0;
+}
+
+/* Create the topics we use (kafka.create_topics): existing ones are fine. */
+static int create_topics(struct svc *s, struct nr_error *err)
+{
+    const struct nr_kafka_opts *k = &s->cfg->kafka;
+    struct want {
+        const char *name;
+        int parts;
+        bool compact;
+    } want[16];
+    size_t n = 0;
+    for (size_t i = 0; i < k->input_topics.n && n < 10; i++)
+        want[n++] = (struct want){k->input_topics.v[i], (int)k->topic_partitions, false};
+    want[n++] = (struct want){k->repartition_topic, (int)k->repartition_partitions, false};
+    want[n++] = (struct want){k->changelog_topic, (int)k->repartition_partitions, true};
+    want[n++] = (struct want){k->alert_topic, (int)k->topic_partitions, false};
+    want[n++] = (struct want){k->dead_letter_topic, (int)k->topic_partitions, false};
+    if (k->enriched_topic && *k->enriched_topic)
+        want[n++] = (struct want){k->enriched_topic, (int)k->topic_partitions, false};
+
+    rd_kafka_NewTopic_t *nt[16];
+    char errstr[512];
+    for (size_t i = 0; i < n; i++) {
+        nt[i] = rd_kafka_NewTopic_new(want[i].name, want[i].parts, (int)k->replication, errstr,
+                                      sizeof(errstr));
+        if (want[i].compact)
+            rd_kafka_NewTopic_set_config(nt[i], "cleanup.policy", "compact");
+    }
+    rd_kafka_queue_t *q = rd_kafka_queue_new(s->prod);
+    rd_kafka_CreateTopics(s->prod, nt, n, NULL, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+    int rc = 0;
+    if (!ev) {
+        nr_error_set(err, "create topics: no answer within 30 s");
+        rc = -1;
+    } else if (rd_kafka_event_error(ev)) {
+        nr_error_set(err, "create topics: %s", rd_kafka_event_error_string(ev));
+        rc = -1;
+    } else {
+        size_t cnt;
+        const rd_kafka_topic_result_t **res =
+            rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &cnt);
+        for (size_t i = 0; i < cnt; i++) {
+            rd_kafka_resp_err_t e = rd_kafka_topic_result_error(res[i]);
+            if (e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS || !e)
+                continue;
+            nr_error_set(err, "create topic %s: %s", rd_kafka_topic_result_name(res[i]),
+                         rd_kafka_topic_result_error_string(res[i]));
+            rc = -1;
+        }
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_NewTopic_destroy(nt[i]);
+    return rc;
+}
+
+static void metrics_init(struct svc *s)
+{
+    struct metrics *m = &s->mt;
+    m->reg = nr_metrics_new();
+#define C(f, name, help) m->f = nr_metrics_counter(m->reg, name, help, NULL)
+#define G(f, name, help, lb) m->f = nr_metrics_gauge(m->reg, name, help, lb)
+    C(in, "newsradar_articles_in_total", "Messages read from the article topics.");
+    C(bytes, "newsradar_articles_in_bytes_total", "Bytes read from the article topics.");
+    C(tagged, "newsradar_articles_tagged_total", "Articles with at least one entity or topic.");
+    C(dlq, "newsradar_dead_letters_total", "Messages sent to the dead-letter topic.");
+    C(events, "newsradar_count_events_total", "Count events produced to the repartition topic.");
+    C(late, "newsradar_late_events_total", "Events older than stream time minus grace.");
+    C(late_dropped, "newsradar_late_dropped_total", "Events older than the whole window ring.");
+    C(dups, "newsradar_duplicates_total", "Exact and near duplicate articles per key.");
+    C(deliv_fail, "newsradar_delivery_failures_total", "Produced messages that failed for good.");
+    C(reloads, "newsradar_reloads_total", "Successful configuration reloads (SIGHUP).");
+    C(reload_fail, "newsradar_reload_failures_total", "Rejected configuration reloads.");
+    C(ckpt_records, "newsradar_checkpoint_records_total", "Window states written to the changelog.");
+    C(restored, "newsradar_restored_keys_total", "Window keys restored from the changelog.");
+    G(lag_articles, "newsradar_consumer_lag", "Consumer lag (messages) from librdkafka statistics.",
+      "stage=\"articles\"");
+    G(lag_counts, "newsradar_consumer_lag", "Consumer lag (messages) from librdkafka statistics.",
+      "stage=\"counts\"");
+    G(keys, "newsradar_window_keys", "Window keys held by this instance.", NULL);
+    G(rss, "newsradar_resident_memory_bytes", "Resident set size of the process.", NULL);
+    G(assigned_articles, "newsradar_assigned_partitions", "Partitions assigned.",
+      "stage=\"articles\"");
+    G(assigned_counts, "newsradar_assigned_partitions", "Partitions assigned.", "stage=\"counts\"");
+#undef C
+#undef G
+    static const double b[] = {0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1,
+                               0.5, 1};
+    m->latency = nr_metrics_histogram(m->reg, "newsradar_processing_seconds",
+                                      "Time to decode, tag and hand on one article.", b,
+                                      NR_ARRAY_LEN(b));
+}
+
+static void metrics_update(struct svc *s)
+{
+    uint64_t keys = 0;
+    size_t n2 = 0;
+    for (size_t i = 0; i < s->n_p2; i++) {
+        struct p2 *p = &s->p2[i];
+        if (!p->active)
+            continue;
+        n2++;
+        struct nr_detect_stats st;
+        nr_detector_stats(p->det, &st);
+        nr_counter_add(s->mt.late, st.late - p->last_stats.late);
+        nr_counter_add(s->mt.late_dropped, st.late_dropped - p->last_stats.late_dropped);
+        nr_counter_add(s->mt.dups, st.duplicates - p->last_stats.duplicates);
+        keys += st.keys;
+        p->last_stats = st;
+    }
+    nr_gauge_set(s->mt.keys, (double)keys);
+    nr_gauge_set(s->mt.assigned_articles, s->n_assigned1);
+    nr_gauge_set(s->mt.assigned_counts, (double)n2);
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        unsigned long size, rss;
+        if (fscanf(f, "%lu %lu", &size, &rss) == 2)
+            nr_gauge_set(s->mt.rss, (double)rss * (double)sysconf(_SC_PAGESIZE));
+        fclose(f);
+    }
+}
+
+static bool ready_cb(void *ud, char *why, size_t len)
+{
+    struct svc *s = ud;
+    if (s->fatal) {
+        snprintf(why, len, "fatal Kafka error");
+        return false;
+    }
+    if (s->n_assigned1 <= 0) {
+        snprintf(why, len, "no article partitions assigned");
+        return false;
+    }
+    return true;
+}
+
+/* ---- reload ------------------------------------------------------------------------------ */
+
+static void reload(struct svc *s)
+{
+    struct nr_diags d = {0};
+    struct nr_config *cfg = nr_config_load(s->path, &d);
+    if (cfg && nr_svc_check_properties(cfg, &d) != 0) {
+        nr_config_free(cfg);
+        cfg = NULL;
+    }
+    if (!cfg) {
+        for (size_t i = 0; i < d.n; i++)
+            NR_ERROR("config", "reload rejected: %s:%u:%u: %s", d.v[i].pos.file, d.v[i].pos.line,
+                     d.v[i].pos.col, d.v[i].msg);
+        nr_diags_free(&d);
+        nr_counter_add(s->mt.reload_fail, 1);
+        NR_ERROR("config", "reload of %s failed: still running on the previous configuration",
+                 s->path);
+        return;
+    }
+    nr_diags_free(&d);
+    struct nr_error err = {{0}};
+    struct nr_engine *engine = nr_engine_new(cfg, &err);
+    if (!engine) {
+        NR_ERROR("config", "reload rejected: %s", err.msg);
+        nr_config_free(cfg);
+        nr_counter_add(s->mt.reload_fail, 1);
+        return;
+    }
+    /* Stage 2: move every key whose rule still exists into a new detector.
+     * Snapshots name rules and entities by id, so indices may change. */
+    size_t kept = 0, dropped = 0;
+    for (size_t i = 0; i < s->n_p2; i++) {
+        struct p2 *p = &s->p2[i];
+        if (!p->active)
+            continue;
+        struct nr_detector *nd = nr_detector_new(cfg, &err);
+        if (!nd) {
+            NR_ERROR("config", "reload rejected: %s", err.msg);
+            nr_engine_free(engine);
+            nr_config_free(cfg);
+            nr_counter_add(s->mt.reload_fail, 1);
+            return;
+        }
+        struct nr_wstore *old = nr_detector_store(p->det);
+        for (struct nr_wkey *k = nr_wstore_first(old); k; k = nr_wstore_next(old, k)) {
+            uint8_t *buf = NULL;
+            size_t len = 0;
+            struct nr_wkey *nk;
+            if (nr_window_key_snapshot(old, k, &buf, &len) == 0 &&
+                nr_window_key_restore(nr_detector_store(nd), buf, len, &nk, &err) == 0)
+                kept++;
+            else
+                dropped++;
+            free(buf);
+        }
+        int64_t a, b;
+        nr_detector_meta(p->det, &a, &b);
+        nr_detector_set_meta(nd, a, b);
+        nr_detector_free(p->det);
+        p->det = nd;
+        /* every key may have changed identity: checkpoint them all */
+        dirty_clear(&p->dirty);
+        for (struct nr_wkey *k = nr_wstore_first(nr_detector_store(nd)); k;
+             k = nr_wstore_next(nr_detector_store(nd), k))
+            dirty_add(&p->dirty, cfg->rules[k->rule].id, k->key);
+    }
+    nr_decoder_free(s->dec);
+    nr_tag_scratch_free(s->scratch);
+    nr_engine_free(s->engine);
+    nr_config_free(s->cfg);
+    s->cfg = cfg;
+    s->engine = engine;
+    s->dec = nr_decoder_new(cfg);
+    s->scratch = nr_tag_scratch_new(nr_engine_tagger(engine));
+    nr_counter_add(s->mt.reloads, 1);
+    NR_INFO("config", "reloaded %s: %zu entities, %zu topics, %zu rules; %zu keys kept, %zu dropped",
+            s->path, cfg->n_entities, cfg->n_topics, cfg->n_rules, kept, dropped);
+}
+
+/* ---- the loop --------------------------------------------------------------------------- */
+
+static size_t poll_batch(struct svc *s, rd_kafka_queue_t *q, int timeout_ms, bool is2,
+                         struct nr_event_buf *eb)
+{
+    rd_kafka_message_t *msgs[BATCH];
+    ssize_t n = rd_kafka_consume_batch_queue(q, timeout_ms, msgs, BATCH);
+    if (n <= 0)
+        return 0;
+    for (ssize_t i = 0; i < n; i++) {
+        rd_kafka_message_t *m = msgs[i];
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                NR_WARN(MOD, "consume: %s", rd_kafka_message_errstr(m));
+        } else if (is2) {
+            stage2(s, eb, m);
+        } else {
+            stage1(s, m);
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_poll(s->prod, 0);
+    return (size_t)n;
+}
+
+static void checkpoint_all(struct svc *s)
+{
+    for (size_t i = 0; i < s->n_p2; i++)
+        if (s->p2[i].active)
+            checkpoint(s, (int32_t)i);
+}
+
+static int setup(struct svc *s, struct nr_error *err)
+{
+    s->engine = nr_engine_new(s->cfg, err);
+    if (!s->engine)
+        return -1;
+    s->dec = nr_decoder_new(s->cfg);
+    s->scratch = nr_tag_scratch_new(nr_engine_tagger(s->engine));
+    nr_otrack_init(&s->track, TRACK_CAP);
+
+    /* Never give up on a message by default (message.timeout.ms 0 =
+     * infinite): a broker outage only delays. Users may bound it. */
+    const struct prop pdefs[] = {
+        {"message.timeout.ms", "0"},
+        {"linger.ms", "5"},
+        {"partitioner", "murmur2_random"}, /* the Java client's, for mixed clients */
+    };
+    const struct prop pforced[] = {{"enable.idempotence", "true"}};
+    rd_kafka_conf_t *pc = make_conf(s, "newsradar-producer", pdefs, NR_ARRAY_LEN(pdefs), pforced,
+                                    NR_ARRAY_LEN(pforced), err);
+    if (!pc)
+        return -1;
+    rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
+    char errstr[512];
+    s->prod = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, sizeof(errstr));
+    if (!s->prod) {
+        rd_kafka_conf_destroy(pc);
+        nr_error_set(err, "producer: %s", errstr);
+        return -1;
+    }
+    if (s->cfg->kafka.create_topics && create_topics(s, err) != 0)
+        return -1;
+
+    /* The restore consumer reads the changelog by assignment (no group). */
+    const struct prop rforced[] = {
+        {"group.id", "newsradar-restore-unused"},
+        {"enable.auto.commit", "false"},
+        {"enable.partition.eof", "false"},
+    };
+    rd_kafka_conf_t *rc =
+        make_conf(s, "newsradar-restore", NULL, 0, rforced, NR_ARRAY_LEN(rforced), err);
+    if (!rc)
+        return -1;
+    s->restore = rd_kafka_new(RD_KAFKA_CONSUMER, rc, errstr, sizeof(errstr));
+    if (!s->restore) {
+        rd_kafka_conf_destroy(rc);
+        nr_error_set(err, "restore consumer: %s", errstr);
+        return -1;
+    }
+    rd_kafka_poll_set_consumer(s->restore);
+
+    snprintf(s->group2, sizeof(s->group2), "%s.counts", s->cfg->kafka.group_id);
+    s->c1 = make_consumer(s, s->cfg->kafka.group_id, "newsradar-articles", err);
+    if (!s->c1)
+        return -1;
+    s->c2 = make_consumer(s, s->group2, "newsradar-counts", err);
+    if (!s->c2)
+        return -1;
+    if (subscribe(s->c1, s->cfg->kafka.input_topics.v, s->cfg->kafka.input_topics.n, err) ||
+        subscribe(s->c2, &s->cfg->kafka.repartition_topic, 1, err))
+        return -1;
+    s->q1 = rd_kafka_queue_get_consumer(s->c1);
+    s->q2 = rd_kafka_queue_get_consumer(s->c2);
+    return 0;
+}
+
+static void teardown(struct svc *s)
+{
+    if (s->q1)
+        rd_kafka_queue_destroy(s->q1);
+    if (s->q2)
+        rd_kafka_queue_destroy(s->q2);
+    if (s->c1) {
+        rd_kafka_consumer_close(s->c1);
+        rd_kafka_destroy(s->c1);
+    }
+    if (s->c2) {
+        rd_kafka_consumer_close(s->c2);
+        rd_kafka_destroy(s->c2);
+    }
+    if (s->restore) {
+        rd_kafka_consumer_close(s->restore);
+        rd_kafka_destroy(s->restore);
+    }
+    if (s->prod) {
+        drain(s);
+        rd_kafka_destroy(s->prod);
+    }
+    for (size_t i = 0; i < s->n_p2; i++) {
+        if (s->p2[i].active)
+            nr_detector_free(s->p2[i].det);
+        dirty_free(&s->p2[i].dirty);
+    }
+    free(s->p2);
+    nr_otrack_destroy(&s->track);
+    nr_tag_scratch_free(s->scratch);
+    nr_decoder_free(s->dec);
+    nr_engine_free(s->engine);
+}
+
+int nr_svc_run(const char *config_path, struct nr_config *cfg)
+{
+    struct svc s;
+    memset(&s, 0, sizeof(s));
+    s.path = config_path;
+    s.cfg = cfg;
+    metrics_init(&s);
+    struct nr_error err = {{0}};
+    struct nr_http *http = NULL;
+    int rc = 1;
+    struct nr_event_buf eb;
+    memset(&eb, 0, sizeof(eb));
+
+    if (setup(&s, &err) != 0) {
+        NR_ERROR(MOD, "%s", err.msg);
+        goto out;
+    }
+    if (s.cfg->http.port) {
+        http = nr_http_start(s.cfg->http.listen, s.cfg->http.port, s.mt.reg, ready_cb, &s, &err);
+        if (!http) {
+            NR_ERROR("http", "%s", err.msg);
+            goto out;
+        }
+        NR_INFO("http", "serving /metrics, /healthz, /readyz on %s:%u", s.cfg->http.listen,
+                s.cfg->http.port);
+    }
+    NR_INFO(MOD, "running: brokers=%s group=%s input=%s alerts=%s", s.cfg->kafka.brokers,
+            s.cfg->kafka.group_id, s.cfg->kafka.input_topics.v[0], s.cfg->kafka.alert_topic);
+
+    double last_ckpt = mono_s(), last_metrics = 0;
+    double ckpt_every = (double)s.cfg->kafka.commit_interval_ms / 1000.0;
+    while (!nr_svc_stop_requested && !s.fatal) {
+        if (nr_svc_reload_requested) {
+            nr_svc_reload_requested = 0;
+            reload(&s);
+            ckpt_every = (double)s.cfg->kafka.commit_interval_ms / 1000.0;
+        }
+        size_t n1 = poll_batch(&s, s.q1, 0, false, &eb);
+        size_t n2 = poll_batch(&s, s.q2, (n1 == 0) ? 20 : 0, true, &eb);
+        rd_kafka_poll(s.prod, 0);
+        double now = mono_s();
+        if (now - last_ckpt >= ckpt_every) {
+            checkpoint_all(&s);
+            last_ckpt = now;
+        }
+        store_offsets(&s, s.c1, NULL);
+        store_offsets(&s, s.c2, NULL);
+        if (now - last_metrics >= 1.0) {
+            metrics_update(&s);
+            last_metrics = now;
+        }
+        (void)n2;
+    }
+    rc = s.fatal ? 1 : 0;
+    NR_INFO(MOD, "%s: draining", s.fatal ? "fatal error" : "stop requested");
+    /* Stop fetching, checkpoint, flush with a deadline, store, then close:
+     * close commits what is stored. */
+    if (s.c1) {
+        checkpoint_all(&s);
+        drain(&s);
+        store_offsets(&s, s.c1, NULL);
+        store_offsets(&s, s.c2, NULL);
+    }
+out:
+    nr_event_buf_free(&eb);
+    nr_http_stop(http);
+    teardown(&s);
+    nr_metrics_free(s.mt.reg);
+    nr_config_free(s.cfg);
+    NR_INFO(MOD, "stopped");
+    return rc;
+}

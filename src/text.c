@@ -1,0 +1,701 @@
+/*
+ * text.c - normalization for matching (see text.h for the normalized form).
+ *
+ * Design: news text is mostly ASCII, so ASCII bytes go through one 128-entry
+ * table (fold + classify) with a branch-free whitespace collapse; only
+ * non-ASCII code points pay for utf8proc (full case folding + NFKD of that
+ * one code point, then mark stripping and our own punctuation/Arabic folds).
+ * Output buffers live in struct nr_text and grow geometrically, so in steady
+ * state a call allocates nothing. Cost: ~1-2 ns per ASCII byte, a few tens
+ * of ns per non-ASCII code point; memory 5 bytes per normalized byte (the
+ * byte and its uint32 origin).
+ *
+ * Why NFKD and not NFKC: we strip the marks anyway and only compare our own
+ * outputs with each other, so recomposition would be work for nothing.
+ */
+#include "newsradar/text.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* ASCII fold table: output byte per input byte; ' ' marks a collapsible
+ * space (whitespace, controls, hyphen-minus). */
+static unsigned char ascii_fold[2][128];
+/* 1 for ASCII bytes that are part of a word (letters, digits). */
+static unsigned char ascii_word[128];
+/* 1 for bytes that separate simhash words (ASCII space and punctuation);
+ * 256 entries so the test needs no range check. */
+static unsigned char ascii_sep[256];
+
+static void tables_init(void)
+{
+    static int done;
+    if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
+        return;
+    for (int k = 0; k < 2; k++) {
+        for (int c = 0; c < 128; c++) {
+            unsigned char o = (unsigned char)c;
+            if (c < 0x20 || c == 0x7f || c == '-')
+                o = ' ';
+            else if (c == '`')
+                o = '\'';
+            else if (k == 0 && c >= 'A' && c <= 'Z')
+                o = (unsigned char)(c + 32);
+            ascii_fold[k][c] = o;
+        }
+    }
+    for (int c = 0; c < 128; c++) {
+        ascii_word[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        ascii_sep[c] = !ascii_word[c] && c != '\'' && c != '_';
+    }
+    /* Idempotent: racing initializers write identical values. */
+    __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+}
+
+void nr_text_init(struct nr_text *t)
+{
+    memset(t, 0, sizeof(*t));
+    tables_init();
+}
+
+void nr_text_fini(struct nr_text *t)
+{
+    if (!t)
+        return;
+    free(t->buf);
+    free(t->map);
+    memset(t, 0, sizeof(*t));
+}
+
+static void text_reserve(struct nr_text *t, size_t need)
+{
+    if (need <= t->cap)
+        return;
+    size_t c = t->cap ? t->cap : 256;
+    while (c < need)
+        c *= 2;
+    t->buf = nr_xrealloc(t->buf, c);
+    t->map = nr_xrealloc(t->map, c * sizeof(uint32_t));
+    t->cap = c;
+}
+
+/* Decode one UTF-8 sequence at s[0..n) (n >= 1, s[0] >= 0x80). Returns the
+ * code point and its length in *l, or -1 (and *l = 1) when invalid. */
+static int32_t utf8_decode(const unsigned char *s, size_t n, size_t *l)
+{
+    unsigned c = s[0];
+    size_t k;
+    int32_t cp, min;
+    if ((c & 0xE0) == 0xC0)
+        k = 2, cp = c & 0x1F, min = 0x80;
+    else if ((c & 0xF0) == 0xE0)
+        k = 3, cp = c & 0x0F, min = 0x800;
+    else if ((c & 0xF8) == 0xF0)
+        k = 4, cp = c & 0x07, min = 0x10000;
+    else
+        goto bad;
+    if (n < k)
+        goto bad;
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            goto bad;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        goto bad;
+    *l = k;
+    return cp;
+bad:
+    *l = 1;
+    return -1;
+}
+
+static size_t utf8_encode(int32_t cp, char *o)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Marks we strip: generic combining diacritics and Arabic harakat (optional
+ * vowel signs). Marks that are part of the spelling (Indic vowel signs,
+ * viramas) are kept. */
+static bool strip_mark(int32_t cp)
+{
+    return (cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
+           (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) ||
+           (cp >= 0xFE20 && cp <= 0xFE2F) || (cp >= 0x0610 && cp <= 0x061A) ||
+           (cp >= 0x064B && cp <= 0x065F) || cp == 0x0670 || (cp >= 0x06D6 && cp <= 0x06ED);
+}
+
+/* Scripts without spaces between words: no boundary tests there. */
+static bool unspaced(int32_t cp)
+{
+    return (cp >= 0x0E00 && cp <= 0x0EFF) || /* Thai, Lao */
+           (cp >= 0x1000 && cp <= 0x109F) || /* Myanmar */
+           (cp >= 0x1100 && cp <= 0x11FF) || /* Hangul Jamo */
+           (cp >= 0x1780 && cp <= 0x17FF) || /* Khmer */
+           (cp >= 0x3040 && cp <= 0x30FF) || /* kana */
+           (cp >= 0x3130 && cp <= 0x318F) || /* Hangul compat jamo */
+           (cp >= 0x31F0 && cp <= 0x31FF) || /* kana ext */
+           (cp >= 0x3400 && cp <= 0x4DBF) || /* CJK ext A */
+           (cp >= 0x4E00 && cp <= 0x9FFF) || /* CJK */
+           (cp >= 0xAC00 && cp <= 0xD7AF) || /* Hangul syllables */
+           (cp >= 0xF900 && cp <= 0xFAFF) || /* CJK compat */
+           (cp >= 0xFF66 && cp <= 0xFF9F) || /* half-width kana */
+           (cp >= 0x20000 && cp <= 0x3FFFF); /* CJK ext B.. */
+}
+
+static bool cp_is_word(int32_t cp)
+{
+    if (cp < 0x80)
+        return ascii_word[cp];
+    if (unspaced(cp))
+        return false;
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Our folds, applied before and after utf8proc. Returns the replacement code
+ * point, or -1 to drop the character. ' ' means a collapsible space. */
+static int32_t fold_special(int32_t cp)
+{
+    switch (cp) {
+    case 0x2018:
+    case 0x2019:
+    case 0x201A:
+    case 0x201B:
+    case 0x02BC:
+    case 0x02BB:
+    case 0x2032:
+    case 0x00B4:
+    case 0xFF07:
+        return '\'';
+    case 0x201C:
+    case 0x201D:
+    case 0x201E:
+    case 0x201F:
+    case 0x00AB:
+    case 0x00BB:
+    case 0x2033:
+    case 0xFF02:
+        return '"';
+    case 0x2010:
+    case 0x2011:
+    case 0x2012:
+    case 0x2013:
+    case 0x2014:
+    case 0x2015:
+    case 0x2212:
+    case 0xFE58:
+    case 0xFE63:
+    case 0xFF0D:
+    case 0x2043:
+    case 0x058A:
+    case 0x05BE:
+    case 0x0085:
+    case 0x2028:
+    case 0x2029:
+        return ' ';
+    case 0x00AD:
+    case 0x200B:
+    case 0x200C:
+    case 0x200D:
+    case 0x2060:
+    case 0xFEFF:
+    case 0x0640:
+        return -1;
+    case 0x0643: /* Arabic kaf -> keheh (Persian/Urdu) */
+        return 0x06A9;
+    case 0x064A:
+    case 0x0649: /* Arabic yeh, alef maksura -> Farsi yeh */
+        return 0x06CC;
+    default:
+        break;
+    }
+    if (cp >= 0x80 && cp <= 0x9F) /* C1 controls */
+        return ' ';
+    return cp;
+}
+
+/* The ASCII fast path: fold bytes by table until the first non-ASCII byte.
+ * Scalar step: always store, then advance unless this is a space following a
+ * space (branch-free collapse). With SSE2, a 16-byte block that needs
+ * nothing but lower-casing (no controls, hyphens, backquotes, double spaces,
+ * non-ASCII) is folded and stored in a few instructions, its map written as
+ * four vectors; other blocks take the scalar step. A separate function with
+ * restrict pointers keeps everything in registers. */
+static size_t ascii_run(const unsigned char *restrict s, size_t i, size_t n, char *restrict buf,
+                        uint32_t *restrict map, size_t *jp, unsigned *lsp,
+                        const unsigned char *restrict tbl, bool fold)
+{
+    size_t j = *jp;
+    unsigned last = *lsp;
+#define NR_ASCII_STEP(k)                                                                           \
+    do {                                                                                           \
+        unsigned char o_ = tbl[s[i + (k)]];                                                        \
+        unsigned sp_ = (o_ == ' ');                                                                \
+        buf[j] = (char)o_;                                                                         \
+        map[j] = (uint32_t)(i + (k));                                                              \
+        j += !(sp_ & last);                                                                        \
+        last = sp_;                                                                                \
+    } while (0)
+#ifdef __SSE2__
+    const __m128i c20 = _mm_set1_epi8(0x20), cdash = _mm_set1_epi8('-');
+    const __m128i cbq = _mm_set1_epi8('`'), cdel = _mm_set1_epi8(0x7f);
+    const __m128i cA = _mm_set1_epi8('A' - 1), cZ = _mm_set1_epi8('Z' + 1);
+    const __m128i iota0 = _mm_setr_epi32(0, 1, 2, 3), c4 = _mm_set1_epi32(4);
+    const __m128i lane0 = _mm_setr_epi8(-1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+        __m128i sp = _mm_cmpeq_epi8(v, c20);
+        __m128i prev = _mm_slli_si128(sp, 1);
+        if (last)
+            prev = _mm_or_si128(prev, lane0);
+        /* signed compare: < 0x20 also catches bytes >= 0x80 */
+        __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, c20), _mm_cmpeq_epi8(v, cdash));
+        bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(v, cbq), _mm_cmpeq_epi8(v, cdel)));
+        bad = _mm_or_si128(bad, _mm_and_si128(sp, prev));
+        if (_mm_movemask_epi8(bad)) {
+            for (int k = 0; k < 16; k++, i++) {
+                if (s[i] >= 0x80)
+                    goto out;
+                NR_ASCII_STEP(0);
+            }
+            continue;
+        }
+        if (fold) {
+            __m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, cA), _mm_cmplt_epi8(v, cZ));
+            v = _mm_add_epi8(v, _mm_and_si128(up, c20));
+        }
+        _mm_storeu_si128((__m128i *)(buf + j), v);
+        __m128i m = _mm_add_epi32(_mm_set1_epi32((int)i), iota0);
+        _mm_storeu_si128((__m128i *)(map + j), m);
+        m = _mm_add_epi32(m, c4);
+        _mm_storeu_si128((__m128i *)(map + j + 4), m);
+        m = _mm_add_epi32(m, c4);
+        _mm_storeu_si128((__m128i *)(map + j + 8), m);
+        m = _mm_add_epi32(m, c4);
+        _mm_storeu_si128((__m128i *)(map + j + 12), m);
+        last = s[i + 15] == ' ';
+        i += 16;
+        j += 16;
+    }
+#else
+    (void)fold;
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ULL)
+            break;
+        NR_ASCII_STEP(0);
+        NR_ASCII_STEP(1);
+        NR_ASCII_STEP(2);
+        NR_ASCII_STEP(3);
+        NR_ASCII_STEP(4);
+        NR_ASCII_STEP(5);
+        NR_ASCII_STEP(6);
+        NR_ASCII_STEP(7);
+        i += 8;
+    }
+#endif
+    while (i < n && s[i] < 0x80) {
+        NR_ASCII_STEP(0);
+        i++;
+    }
+#ifdef __SSE2__
+out:
+#endif
+#undef NR_ASCII_STEP
+    *jp = j;
+    *lsp = last;
+    return i;
+}
+
+void nr_text_normalize(struct nr_text *t, const char *src, size_t len, unsigned flags)
+{
+    tables_init();
+    if (len > NR_TEXT_MAX_INPUT)
+        len = NR_TEXT_MAX_INPUT;
+    const unsigned char *s = (const unsigned char *)src;
+    const unsigned char *tbl = ascii_fold[(flags & NR_TEXT_KEEP_CASE) ? 1 : 0];
+    utf8proc_option_t opts = UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE;
+    if (!(flags & NR_TEXT_KEEP_CASE))
+        opts |= UTF8PROC_CASEFOLD;
+
+    text_reserve(t, len + 64);
+    char *buf = t->buf;
+    uint32_t *map = t->map;
+    size_t j = 0, i = 0;
+    unsigned last_space = 0;
+    while (i < len) {
+        if (s[i] < 0x80) {
+            i = ascii_run(s, i, len, buf, map, &j, &last_space, tbl, !(flags & NR_TEXT_KEEP_CASE));
+            continue;
+        }
+        /* Non-ASCII: worst-case expansion of one code point is 18 code
+         * points of up to 4 bytes. */
+        if (j + 96 > t->cap) {
+            t->len = j;
+            text_reserve(t, j + 96 + (len - i) + 64);
+            buf = t->buf;
+            map = t->map;
+        }
+        size_t l;
+        int32_t cp = utf8_decode(s + i, len - i, &l);
+        uint32_t origin = (uint32_t)i;
+        i += l;
+        if (cp < 0) {
+            cp = ' ';
+        } else {
+            cp = fold_special(cp);
+        }
+        if (cp < 0)
+            continue;
+        int32_t dec[24];
+        utf8proc_ssize_t n;
+        if (cp < 0x80 || (cp >= 0xAC00 && cp <= 0xD7A3)) {
+            dec[0] = cp;
+            n = 1;
+        } else {
+            int bc = 0;
+            n = utf8proc_decompose_char(cp, dec, (utf8proc_ssize_t)NR_ARRAY_LEN(dec), opts, &bc);
+            if (n < 0 || n > (utf8proc_ssize_t)NR_ARRAY_LEN(dec)) {
+                dec[0] = cp;
+                n = 1;
+            }
+            /* Unicode spaces (Zs) and other separators become our space. */
+            if (n == 1 && dec[0] >= 0x80) {
+                utf8proc_category_t cat = utf8proc_category(dec[0]);
+                if (cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL ||
+                    cat == UTF8PROC_CATEGORY_ZP || cat == UTF8PROC_CATEGORY_CC)
+                    dec[0] = ' ';
+            }
+        }
+        for (utf8proc_ssize_t k = 0; k < n; k++) {
+            int32_t d = dec[k];
+            if (strip_mark(d))
+                continue;
+            if (d >= 0x80) {
+                d = fold_special(d);
+                if (d < 0)
+                    continue;
+            }
+            if (d < 0x80) {
+                unsigned char o = tbl[d];
+                unsigned sp = (o == ' ');
+                if (sp & last_space)
+                    continue;
+                buf[j] = (char)o;
+                map[j] = origin;
+                j++;
+                last_space = sp;
+                continue;
+            }
+            size_t m = utf8_encode(d, buf + j);
+            for (size_t q = 0; q < m; q++)
+                map[j + q] = origin;
+            j += m;
+            last_space = 0;
+        }
+    }
+    buf[j] = '\0';
+    map[j] = (uint32_t)len;
+    t->len = j;
+}
+
+bool nr_text_word_at(const char *buf, size_t len, size_t pos)
+{
+    if (pos >= len)
+        return false;
+    unsigned c = (unsigned char)buf[pos];
+    if (c < 0x80)
+        return ascii_word[c];
+    size_t l;
+    int32_t cp = utf8_decode((const unsigned char *)buf + pos, len - pos, &l);
+    return cp >= 0 && cp_is_word(cp);
+}
+
+bool nr_text_word_before(const char *buf, size_t pos)
+{
+    if (pos == 0)
+        return false;
+    unsigned c = (unsigned char)buf[pos - 1];
+    if (c < 0x80)
+        return ascii_word[c];
+    size_t b = pos - 1, k = 0;
+    while (b > 0 && k < 3 && ((unsigned char)buf[b] & 0xC0) == 0x80)
+        b--, k++;
+    size_t l;
+    int32_t cp = utf8_decode((const unsigned char *)buf + b, pos - b, &l);
+    return cp >= 0 && b + l == pos && cp_is_word(cp);
+}
+
+bool nr_text_boundary_ok(const char *buf, size_t len, size_t start, size_t end)
+{
+    tables_init();
+    if (start > 0 && nr_text_word_before(buf, start) && nr_text_word_at(buf, len, start))
+        return false;
+    if (end < len && nr_text_word_before(buf, end) && nr_text_word_at(buf, len, end))
+        return false;
+    return true;
+}
+
+/* ---- simhash ---------------------------------------------------------------
+ * Per shingle the 64 bit votes are added as 8 packed byte-lanes per hash
+ * byte (a table maps a byte to eight 0/1 lanes), so a shingle costs 8 adds
+ * instead of 64; lanes are flushed to wide counters before they can overflow.
+ */
+static uint64_t lanes_of_byte[256];
+
+static void lanes_init(void)
+{
+    static int done;
+    if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
+        return;
+    for (int b = 0; b < 256; b++) {
+        uint64_t v = 0;
+        for (int k = 0; k < 8; k++)
+            if (b & (1 << k))
+                v |= (uint64_t)1 << (8 * k);
+        lanes_of_byte[b] = v;
+    }
+    __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+}
+
+static inline uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+struct simhash_acc {
+    uint64_t lanes[8]; /* lanes[byte] holds counts of bits 8*byte .. 8*byte+7 */
+    uint32_t counts[64];
+    uint32_t pending, total;
+};
+
+static void acc_flush(struct simhash_acc *a)
+{
+    for (int b = 0; b < 8; b++) {
+        for (int k = 0; k < 8; k++)
+            a->counts[8 * b + k] += (uint32_t)((a->lanes[b] >> (8 * k)) & 0xFF);
+        a->lanes[b] = 0;
+    }
+    a->pending = 0;
+}
+
+/* Lanes are kept in eight locals by the caller (L0..L7) so the adds stay in
+ * registers; they are spilled into the struct every 255 shingles. */
+#define ACC_ADD(a, h)                                                                              \
+    do {                                                                                           \
+        uint64_t h_ = (h);                                                                         \
+        L0 += lanes_of_byte[h_ & 0xFF];                                                            \
+        L1 += lanes_of_byte[(h_ >> 8) & 0xFF];                                                     \
+        L2 += lanes_of_byte[(h_ >> 16) & 0xFF];                                                    \
+        L3 += lanes_of_byte[(h_ >> 24) & 0xFF];                                                    \
+        L4 += lanes_of_byte[(h_ >> 32) & 0xFF];                                                    \
+        L5 += lanes_of_byte[(h_ >> 40) & 0xFF];                                                    \
+        L6 += lanes_of_byte[(h_ >> 48) & 0xFF];                                                    \
+        L7 += lanes_of_byte[h_ >> 56];                                                             \
+        (a)->total++;                                                                              \
+        if (++(a)->pending == 255) {                                                               \
+            ACC_SPILL(a);                                                                          \
+            acc_flush(a);                                                                          \
+        }                                                                                          \
+    } while (0)
+#define ACC_SPILL(a)                                                                               \
+    do {                                                                                           \
+        (a)->lanes[0] = L0, (a)->lanes[1] = L1, (a)->lanes[2] = L2, (a)->lanes[3] = L3;            \
+        (a)->lanes[4] = L4, (a)->lanes[5] = L5, (a)->lanes[6] = L6, (a)->lanes[7] = L7;            \
+        L0 = L1 = L2 = L3 = L4 = L5 = L6 = L7 = 0;                                                 \
+    } while (0)
+
+/* Hash of one word of n >= 1 bytes. Words of up to 8 bytes (most) are one
+ * masked load and one multiply; the caller inlines that case when a whole
+ * 64-bit load is in bounds, and must get the same value as here. */
+static inline uint64_t short_word_hash(uint64_t v)
+{
+    uint64_t h = (v ^ 0x9E3779B97F4A7C15ULL) * 0xff51afd7ed558ccdULL;
+    return h ^ (h >> 29);
+}
+
+static uint64_t word_hash(const unsigned char *p, size_t n)
+{
+    /* 8-byte chunks, zero-padded: for n <= 8 this is short_word_hash() */
+    uint64_t h = 0x9E3779B97F4A7C15ULL;
+    while (n > 0) {
+        uint64_t v = 0;
+        size_t k = n < 8 ? n : 8;
+        memcpy(&v, p, k);
+        h = (h ^ v) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 29;
+        p += k;
+        n -= k;
+    }
+    return h;
+}
+
+/* ASCII punctuation (not letters, digits, apostrophe; non-ASCII never). */
+static inline unsigned is_sep(unsigned char c)
+{
+    return ascii_sep[c];
+}
+
+/* Bit i set when s[i] is a space, for the 64 bytes at s (all readable). */
+static inline uint64_t space_mask64(const unsigned char *s)
+{
+#ifdef __SSE2__
+    const __m128i sp = _mm_set1_epi8(' ');
+    uint64_t m0 =
+        (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)s), sp));
+    uint64_t m1 =
+        (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + 16)), sp));
+    uint64_t m2 =
+        (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + 32)), sp));
+    uint64_t m3 =
+        (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + 48)), sp));
+    return m0 | (m1 << 16) | (m2 << 32) | (m3 << 48);
+#else
+    uint64_t m = 0;
+    for (int i = 0; i < 64; i++)
+        m |= (uint64_t)(s[i] == ' ') << i;
+    return m;
+#endif
+}
+
+uint64_t nr_text_simhash(const char *buf, size_t len)
+{
+    tables_init();
+    lanes_init();
+    struct simhash_acc a;
+    memset(&a, 0, sizeof(a));
+    uint64_t L0 = 0, L1 = 0, L2 = 0, L3 = 0, L4 = 0, L5 = 0, L6 = 0, L7 = 0;
+    const unsigned char *s = (const unsigned char *)buf;
+    uint64_t w0 = 0, w1 = 0, w2 = 0;
+    size_t nw = 0, ws = 0;
+    /* Only the lead counts: copies of a story keep the lead and cut or pad
+     * the end, and the cost per article stays bounded. */
+    if (len > NR_SIMHASH_LEAD) {
+        size_t cut = NR_SIMHASH_LEAD;
+        while (cut > NR_SIMHASH_LEAD / 2 && s[cut] != ' ')
+            cut--; /* end on a word boundary */
+        len = cut;
+    }
+    /* A word: the bytes between spaces, minus ASCII punctuation at either
+     * end ("said," -> "said"). Spaces are found 64 bytes at a time as a bit
+     * mask, so the per-word work has no data-dependent loop. */
+#define NR_WORD(we_)                                                                               \
+    do {                                                                                           \
+        size_t a_ = ws, e_ = (we_);                                                                \
+        if (__builtin_expect(a_ >= e_, 0))                                                         \
+            break;                                                                                 \
+        /* one punctuation byte per side without a branch ("said," is                              \
+         * common), a loop only for more */                                                        \
+        a_ += is_sep(s[a_]);                                                                       \
+        if (__builtin_expect(a_ >= e_, 0))                                                         \
+            break;                                                                                 \
+        e_ -= is_sep(s[e_ - 1]);                                                                   \
+        if (__builtin_expect(a_ >= e_, 0))                                                         \
+            break;                                                                                 \
+        if (__builtin_expect(is_sep(s[a_]) | is_sep(s[e_ - 1]), 0)) {                              \
+            while (a_ < e_ && is_sep(s[a_]))                                                       \
+                a_++;                                                                              \
+            while (e_ > a_ && is_sep(s[e_ - 1]))                                                   \
+                e_--;                                                                              \
+            if (a_ == e_)                                                                          \
+                break;                                                                             \
+        }                                                                                          \
+        size_t n_ = e_ - a_;                                                                       \
+        uint64_t h_;                                                                               \
+        if (__builtin_expect(n_ <= 8 && a_ + 8 <= len, 1)) {                                       \
+            uint64_t v_;                                                                           \
+            memcpy(&v_, s + a_, 8);                                                                \
+            v_ &= ~(uint64_t)0 >> (64 - 8 * n_);                                                   \
+            h_ = short_word_hash(v_);                                                              \
+        } else if (n_ <= 16 && a_ + 16 <= len) {                                                   \
+            uint64_t v_, u_;                                                                       \
+            memcpy(&v_, s + a_, 8);                                                                \
+            memcpy(&u_, s + a_ + 8, 8);                                                            \
+            u_ &= ~(uint64_t)0 >> (128 - 8 * n_);                                                  \
+            h_ = (short_word_hash(v_) ^ u_) * 0xff51afd7ed558ccdULL;                               \
+            h_ ^= h_ >> 29;                                                                        \
+        } else {                                                                                   \
+            h_ = word_hash(s + a_, n_);                                                            \
+        }                                                                                          \
+        w0 = w1;                                                                                   \
+        w1 = w2;                                                                                   \
+        w2 = h_;                                                                                   \
+        if (++nw >= 3) {                                                                           \
+            uint64_t x_ = (w0 ^ ((w1 << 21) | (w1 >> 43)) ^ ((w2 << 42) | (w2 >> 22))) *           \
+                          0xc4ceb9fe1a85ec53ULL;                                                   \
+            ACC_ADD(&a, x_ ^ (x_ >> 31));                                                          \
+        }                                                                                          \
+    } while (0)
+    size_t b = 0;
+    for (; b + 64 <= len; b += 64) {
+        uint64_t m = space_mask64(s + b);
+        while (m) {
+            size_t p = b + (size_t)__builtin_ctzll(m);
+            m &= m - 1;
+            NR_WORD(p);
+            ws = p + 1;
+        }
+    }
+    for (; b < len; b++) {
+        if (s[b] == ' ') {
+            NR_WORD(b);
+            ws = b + 1;
+        }
+    }
+    NR_WORD(len);
+#undef NR_WORD
+    if (nw == 0)
+        return 0;
+    if (nw < 3 || a.total == 0) /* too short, or sampling kept nothing */
+        ACC_ADD(&a, mix64(nw == 1 ? w2 : w1 + ((w2 << 42) | (w2 >> 22))));
+    ACC_SPILL(&a);
+    acc_flush(&a);
+    uint64_t out = 0;
+    for (int k = 0; k < 64; k++)
+        if (2 * a.counts[k] > a.total)
+            out |= (uint64_t)1 << k;
+    return out;
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# shipped_config.sh - the configuration we ship is valid, reproducible and
+# does what the demo promises.
+#
+#   bash tests/cli/shipped_config.sh <newsradar-binary> <source-root>
+#
+# 1. `newsradar check -c config/newsradar.yaml` exits 0;
+# 2. config/gen_countries.py regenerates config/watchlists/countries.yaml
+#    byte for byte from the installed iso-codes (a stale file or an edit by
+#    hand fails here);
+# 3. countries.yaml has exactly one country per ISO 3166-1 entry;
+# 4. replaying config/demo/articles.jsonl fires border_closure_by_country for
+#    Pakistan, skips exactly the two malformed lines (exit 3) and counts the
+#    redelivered and syndicated copies as duplicates;
+# 5. `newsradar tag` resolves the tricky aliases as documented (pronoun "us",
+#    "Pakistani Taliban", a namesake of an ambiguous surname, lower-case
+#    "turkey", "New Mexico").
+set -u
+nr=$1
+src=$2
+iso=${ISO_3166_JSON:-/usr/share/iso-codes/json/iso_3166-1.json}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() {
+    echo "FAIL: $*" >&2
+    fails=$((fails + 1))
+}
+
+# 1
+if ! "$nr" check -c "$src/config/newsradar.yaml" >"$tmp/check.out" 2>"$tmp/check.err"; then
+    fail "newsradar check rejected config/newsradar.yaml:"
+    cat "$tmp/check.err" >&2
+fi
+
+# 2
+if [ ! -r "$iso" ]; then
+    fail "$iso not found (install Debian's iso-codes or set ISO_3166_JSON)"
+elif ! python3 "$src/config/gen_countries.py" --iso "$iso" -o "$tmp/countries.yaml"; then
+    fail "config/gen_countries.py failed"
+elif ! diff -u "$src/config/watchlists/countries.yaml" "$tmp/countries.yaml" >"$tmp/diff"; then
+    fail "config/watchlists/countries.yaml differs from gen_countries.py output" \
+        "(run: python3 config/gen_countries.py -o config/watchlists/countries.yaml)"
+    head -40 "$tmp/diff" >&2
+fi
+
+# 3
+if [ -r "$iso" ]; then
+    want=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["3166-1"]))' "$iso")
+    got=$(grep -c '^    kind: country$' "$src/config/watchlists/countries.yaml")
+    [ "$want" = "$got" ] || fail "countries.yaml has $got countries, iso-codes has $want"
+fi
+
+# 4
+"$nr" replay -c "$src/config/newsradar.yaml" "$src/config/demo/articles.jsonl" \
+    >"$tmp/alerts.jsonl" 2>"$tmp/replay.err"
+rc=$?
+[ "$rc" = 3 ] || fail "replay of the demo exited $rc, expected 3 (two malformed lines)"
+grep -q 'articles.jsonl:[0-9]*: invalid_json' "$tmp/replay.err" ||
+    fail "replay did not report the truncated line"
+grep -q 'articles.jsonl:[0-9]*: missing_id' "$tmp/replay.err" ||
+    fail "replay did not report the line without an id"
+fired=$(jq -r 'select(.rule == "border_closure_by_country" and .state == "firing")
+               | .dimensions.country.id' "$tmp/alerts.jsonl" 2>/dev/null | sort -u | tr '\n' ' ')
+case " $fired" in
+*" PK "*) ;;
+*) fail "no border_closure_by_country alert for PK (fired for: '$fired')" ;;
+esac
+# the redelivered id is one duplicate; the syndicated copy (same body up to
+# punctuation) must add at least one more
+dups=$(sed -n 's/^replay: .* \([0-9][0-9]*\) duplicates.*/\1/p' "$tmp/replay.err")
+[ "${dups:-0}" -ge 2 ] ||
+    fail "replay summary reports '${dups:-no}' duplicates, want >= 2 (redelivery + near-copy)"
+
+# 5. the tricky aliases behave as docs/watchlists.md says (text written for
+#    this test)
+cat >"$tmp/tricky.json" <<'JSON'
+{"id": "tricky-1", "title": "Pakistani Taliban attack near Torkham",
+ "body": "Officials told us the Pakistani Taliban attacked a post. Asif Ali Khan Durrani said the crossing was closed. Prices of turkey rose in New Mexico. Ishaq Dar met Chinese envoys; Dar said talks went well."}
+JSON
+if "$nr" tag -c "$src/config/newsradar.yaml" "$tmp/tricky.json" >"$tmp/tricky.out" 2>"$tmp/tricky.err"; then
+    ids=$(jq -r '[.entities[].id] | sort | join(" ")' "$tmp/tricky.out")
+    want="CN US pk_asif_durrani pk_ishaq_dar pk_torkham ttp"
+    [ "$ids" = "$want" ] || fail "tag of the tricky article: entities '$ids', want '$want'"
+    dar=$(jq -r '.entities[] | select(.id == "pk_ishaq_dar") | .mentions' "$tmp/tricky.out")
+    [ "$dar" = 2 ] || fail "ambiguous 'Dar' with the full name present: $dar mentions, want 2"
+    jq -e '[.topics[].id] | index("border_closure")' "$tmp/tricky.out" >/dev/null ||
+        fail "tag of the tricky article: no border_closure topic"
+else
+    fail "newsradar tag failed on the tricky article: $(cat "$tmp/tricky.err")"
+fi
+
+if [ "$fails" -ne 0 ]; then
+    echo "shipped_config: $fails failure(s)" >&2
+    exit 1
+fi
+echo "shipped_config: ok"

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# tag.sh - `newsradar tag` as a user drives it: one object, a pretty-printed
+# object, JSONL with bad lines (exit 3, FILE:LINE: reason on stderr), stdin,
+# a bad config (exit 2), a missing input (exit 1), usage (exit 64).
+# usage: bash tag.sh NEWSRADAR_BINARY SOURCE_ROOT
+set -u
+bin=$1
+src=$2
+cfg=$src/tests/data/tag/config/newsradar.yaml
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# one object on one line, from a file
+printf '%s\n' '{"id":"a1","title":"Pakistan shuts Torkham","body":"The crossing was shut."}' >"$tmp/one.json"
+out=$("$bin" tag -c "$cfg" "$tmp/one.json"); rc=$?
+[ $rc -eq 0 ] || fail "one object: exit $rc"
+[ "$(printf '%s\n' "$out" | jq -r '.id')" = a1 ] || fail "one object: id ($out)"
+[ "$(printf '%s\n' "$out" | jq -c '[.entities[].id]')" = '["PK","PK-TORKHAM"]' ] || fail "one object: entities ($out)"
+[ "$(printf '%s\n' "$out" | jq -c '.entities[0].spans')" = '[[0,8,"title"]]' ] || fail "one object: spans ($out)"
+[ "$(printf '%s\n' "$out" | jq -r '.entities[0].code')" = PK ] || fail "one object: code"
+[ "$(printf '%s\n' "$out" | jq -c '.topics[0]')" = '{"id":"border_closure","score":1,"evidence":["crossing","shut"]}' ] || fail "one object: topics ($out)"
+
+# the same object pretty-printed, through stdin
+jq . "$tmp/one.json" >"$tmp/pretty.json"
+out2=$("$bin" tag -c "$cfg" - <"$tmp/pretty.json"); rc=$?
+[ $rc -eq 0 ] || fail "pretty: exit $rc"
+[ "$out2" = "$out" ] || fail "pretty: output differs ($out2)"
+
+# JSONL with a bad line and a blank line: the good ones are tagged, exit 3
+{
+    printf '%s\n' '{"id":"b1","body":"Iran and Oman."}'
+    printf '%s\n' '{"id":"b2","body":'
+    printf '\n'
+    printf '%s\n' '{"id":"b3","title":"US and us"}'
+} >"$tmp/many.jsonl"
+"$bin" tag -c "$cfg" "$tmp/many.jsonl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 3 ] || fail "jsonl: exit $rc, want 3"
+[ "$(jq -r .id "$tmp/out" | tr '\n' ' ')" = "b1 b3 " ] || fail "jsonl: ids $(cat "$tmp/out")"
+grep -q "many.jsonl:2: invalid_json" "$tmp/err" || fail "jsonl: stderr $(cat "$tmp/err")"
+[ "$(jq -c '[.entities[] | [.id, .mentions]]' "$tmp/out" | tail -1)" = '[["US",1]]' ] || fail "jsonl: US case"
+
+# configuration error, missing input, usage
+printf 'watchlists: [nope.yaml]\n' >"$tmp/bad.yaml"
+"$bin" tag -c "$tmp/bad.yaml" "$tmp/one.json" >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "bad config: exit $rc, want 2"
+"$bin" tag -c "$cfg" "$tmp/missing.json" >/dev/null 2>&1; rc=$?
+[ $rc -eq 1 ] || fail "missing input: exit $rc, want 1"
+"$bin" tag "$tmp/one.json" >/dev/null 2>&1; rc=$?
+[ $rc -eq 64 ] || fail "no -c: exit $rc, want 64"
+
+[ $fails -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
+echo "tag.sh: ok"

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Regenerate the article files of the replay cases (NAME.jsonl).
+
+The expected alerts (NAME.expect.jsonl) are written by hand from what each
+case is meant to show; this script only produces the inputs, deterministically
+(fixed seed), so that every article body is a distinct story (simhashes far
+apart) unless a case copies one on purpose.
+
+    python3 tests/data/replay/gen_cases.py   # from the source root
+"""
+import json
+import os
+import random
+from datetime import datetime, timedelta, timezone
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+T0 = datetime(2024, 3, 1, 10, 0, 0, tzinfo=timezone.utc)
+WORDS = (
+    "market river school bridge council harvest railway festival museum "
+    "hospital airport factory village stadium library election weather "
+    "parliament highway province district mountain valley coast harbour "
+    "journalist teacher farmer engineer student officer doctor driver "
+    "morning evening night week month season report statement meeting "
+    "convoy checkpoint compound building vehicle station office street"
+).split()
+
+rng = random.Random(20240301)
+
+
+def story(country, extra=""):
+    words = [rng.choice(WORDS) for _ in range(60)]
+    return (f"An attack was reported in {country}. {extra} "
+            + " ".join(words) + ".").replace("  ", " ")
+
+
+def art(i, minutes, country, body=None, extra="", title=None):
+    t = T0 + timedelta(minutes=minutes)
+    return {
+        "id": f"a{i}",
+        "title": title or f"Attack reported in {country}",
+        "body": body if body is not None else story(country, extra),
+        "url": f"https://news.example.org/{i}",
+        "source": "example-wire",
+        "published_at": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def write(name, arts):
+    with open(os.path.join(HERE, name + ".jsonl"), "w") as f:
+        for a in arts:
+            f.write(json.dumps(a, ensure_ascii=False) + "\n")
+
+
+def quiet(i, minutes):
+    """An article that counts for nothing (no topic): moves stream time."""
+    t = T0 + timedelta(minutes=minutes)
+    return {"id": f"q{i}", "title": "Weather", "body": "Rain is expected in the hills.",
+            "published_at": t.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+# A first spike fires (cold start: the baseline is the floor, 0.5).
+write("spike_fires", [art(i, i, "Pakistan") for i in range(1, 4)])
+
+# 12 articles in 12 minutes: medium at 3, high at 6, critical at 12.
+write("escalates", [art(i, i, "Pakistan") for i in range(1, 13)])
+
+# The spike ends when its bucket leaves the 1 h window (stream time 11:00).
+write("resolves", [art(i, i, "Pakistan") for i in range(1, 4)] + [quiet(1, 59), quiet(2, 60)])
+
+# Second burst 80 min after the first firing: inside the 2 h cooldown, no
+# alert. Third burst after the cooldown: a new episode, a new alert_id (the
+# first burst is now baseline: 3 per hour, so 9 are needed).
+write("cooldown",
+      [art(i, i, "Pakistan") for i in range(1, 4)]
+      + [art(i, 76 + i, "Pakistan") for i in range(4, 7)]
+      + [art(i, 120 + i, "Pakistan") for i in range(7, 13)])
+
+# The same article delivered twice counts once.
+a = [art(i, i, "Pakistan") for i in range(1, 4)]
+write("exact_duplicate", [a[0], a[0], a[1], a[2]])
+
+# A syndicated copy (same body, other id and source) counts once and is
+# listed with duplicate_of.
+a = [art(i, i, "Pakistan") for i in range(1, 4)]
+copy = dict(a[1], id="a2-copy", source="other-wire", url="https://other.example.org/2",
+            published_at=(T0 + timedelta(minutes=2, seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+write("near_duplicate", [a[0], a[1], copy, a[2]])
+
+# An article 20 min late (beyond the 5 min grace) is still counted; one
+# three days old is older than every ring: reported as late_dropped.
+write("late_event", [art(1, 0, "Pakistan"), art(2, 30, "Pakistan"), art(3, 10, "Pakistan"),
+                     art(4, -3 * 24 * 60, "Pakistan")])
+
+# Steady news is not a spike: three a hour for 24 h. Only the cold start
+# fires; once the first hours are baseline the ratio stays near 1.
+steady = []
+n = 0
+for h in range(24):
+    for k in range(3):
+        n += 1
+        steady.append(art(n, h * 60 + k * 20, "Pakistan"))
+write("steady_baseline", steady)
+
+# Keys are independent: Pakistan fires, Afghanistan does not until an
+# article naming both gives it its third.
+write("per_country_keys",
+      [art(1, 1, "Pakistan"), art(2, 2, "Afghanistan"), art(3, 3, "Pakistan"),
+       art(4, 4, "Afghanistan"), art(5, 5, "Pakistan"),
+       art(6, 6, "Afghanistan", extra="Officials in Pakistan condemned it.")])
+
+# max_keys 2 (eviction.yaml): the Pakistan key is evicted when India
+# arrives, so its three articles never meet in one window.
+write("eviction",
+      [art(1, 1, "Pakistan"), art(2, 2, "Pakistan"), art(3, 3, "Afghanistan"),
+       art(4, 4, "Afghanistan"), art(5, 5, "India"), art(6, 6, "Pakistan")])
+
+# Country x group: three articles naming Pakistan and the TTP fire both rules.
+write("cross_product",
+      [art(i, i, "Pakistan", extra="The TTP claimed it.") for i in range(1, 4)])

@@ -1,0 +1,98 @@
+/*
+ * fuzz_article.c - libFuzzer target for the article decoder.
+ *
+ * Beyond "does not crash" (ASan/UBSan catch the rest) it checks invariants
+ * and differential agreement with jansson on what is valid JSON:
+ *   - the decoder accepts or rejects, always with a message on rejection;
+ *   - an accepted article has a non-empty id, text in title or body, every
+ *     field valid UTF-8, and published_ms set iff published_at was there;
+ *   - if jansson parses the input, we never say invalid_utf8/invalid_json
+ *     (except nesting beyond our documented depth limit, and raw NUL bytes,
+ *     which jansson lets through after a number);
+ *   - if we get past the JSON checks, jansson parses it too (except numbers
+ *     jansson cannot represent, which RFC 8259 allows).
+ * The field map uses nested pointers and an array index so that pointer
+ * resolution is exercised. tests/unit/test_fuzz_corpus.c runs this same
+ * function over a corpus without clang.
+ */
+#include "newsradar/article.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct nr_decoder *fuzz_decoder(void)
+{
+    static struct nr_config cfg;
+    static struct nr_decoder *d;
+    if (!d) {
+        cfg.max_article_bytes = 256 * 1024;
+        cfg.field_ptr[NR_FIELD_ID] = "/id";
+        cfg.field_ptr[NR_FIELD_TITLE] = "/title";
+        cfg.field_ptr[NR_FIELD_BODY] = "/body";
+        cfg.field_ptr[NR_FIELD_URL] = "/links/0";
+        cfg.field_ptr[NR_FIELD_SOURCE] = "/meta/source";
+        cfg.field_ptr[NR_FIELD_LANGUAGE] = "/m~1l";
+        cfg.field_ptr[NR_FIELD_PUBLISHED_AT] = "/published_at";
+        d = nr_decoder_new(&cfg);
+    }
+    return d;
+}
+
+static void check(int ok, const char *what, const uint8_t *data, size_t size)
+{
+    if (ok)
+        return;
+    fprintf(stderr, "fuzz_article: invariant failed: %s\ninput (%zu bytes): %.*s\n", what, size,
+            (int)(size < 500 ? size : 500), (const char *)data);
+    abort();
+}
+
+static int jansson_limit(const json_error_t *e)
+{
+    return strstr(e->text, "too big") || strstr(e->text, "overflow") || strstr(e->text, "depth");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct nr_decoder *d = fuzz_decoder();
+    struct nr_article a;
+    struct nr_error err;
+    enum nr_reject r = nr_article_decode(d, (const char *)data, size, &a, &err);
+    check(r < NR_REJECT_COUNT, "reason in range", data, size);
+
+    if (r != NR_REJECT_NONE) {
+        check(err.msg[0] != '\0', "a rejection has a message", data, size);
+        check(strlen(err.msg) < sizeof(err.msg), "message terminated", data, size);
+    } else {
+        check(a.field[NR_FIELD_ID].p && a.field[NR_FIELD_ID].len > 0, "id present", data, size);
+        check(a.field[NR_FIELD_TITLE].len > 0 || a.field[NR_FIELD_BODY].len > 0, "text present",
+              data, size);
+        for (int f = 0; f < NR_FIELD_COUNT; f++) {
+            const struct nr_str *v = &a.field[f];
+            if (!v->p)
+                continue;
+            check(nr_utf8_valid(v->p, v->len), "field is UTF-8", data, size);
+            check(v->p[v->len] == '\0', "field NUL-terminated", data, size);
+        }
+        check((a.published_ms != NR_TIME_NONE) == (a.field[NR_FIELD_PUBLISHED_AT].p != NULL),
+              "published_ms iff published_at", data, size);
+    }
+
+    if (size <= 256 * 1024) {
+        json_error_t jerr;
+        json_t *j = json_loadb((const char *)data, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+        int ours_valid = r != NR_REJECT_BAD_JSON && r != NR_REJECT_BAD_UTF8;
+        /* jansson accepts some raw NUL bytes (`{"a":1\0}`); RFC 8259 does not */
+        if (j && !memchr(data, 0, size))
+            check(ours_valid || strstr(err.msg, "nesting deeper"), "jansson accepts, we reject",
+                  data, size);
+        else
+            check(!ours_valid || jansson_limit(&jerr), "we accept, jansson rejects", data, size);
+        json_decref(j);
+    }
+    return 0;
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install the Debian packages newsradar needs to build, test and benchmark.
+# Idempotent: does nothing when everything is present.
+set -euo pipefail
+
+pkgs=(build-essential cmake ninja-build pkg-config
+      librdkafka-dev libjansson-dev libyaml-dev libutf8proc-dev libjsmn-dev
+      libmicrohttpd-dev libcmocka-dev libhyperscan-dev iso-codes
+      kcat jq valgrind clang-format python3 curl)
+if [ "${1:-}" = "--with-kafka" ]; then
+    pkgs+=(default-jre-headless maven)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Java and Maven may come from outside Debian's packages on a developer's machine.
+if [ "${1:-}" = "--with-kafka" ]; then
+    command -v java >/dev/null && missing=("${missing[@]/default-jre-headless/}")
+    command -v mvn >/dev/null && missing=("${missing[@]/maven/}")
+fi
+read -r -a missing <<<"${missing[*]:-}"
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "install-deps: installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

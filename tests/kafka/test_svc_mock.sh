@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# `newsradar run` against librdkafka's mock cluster (3 brokers), with kcat as
+# the independent client:
+#   1. the demo articles plus malformed messages: every message is read, the
+#      malformed ones reach the dead-letter topic unchanged with their reason
+#      headers, and the alert ids equal those of `newsradar replay`;
+#   2. restart: the offsets were committed (nothing is read again) and the
+#      window state is restored from the changelog;
+#   3. fault: the leader of the partitions goes down while articles are being
+#      produced and comes back: nothing is lost, the alert ids are the same.
+#   bash test_svc_mock.sh NEWSRADAR MOCK_CLUSTER SOURCE_ROOT
+# Exit 77 (ctest: skipped) when kcat, jq, curl or python3 are missing.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$here/lib_svc.sh"
+[ $# -eq 3 ] || { echo "usage: test_svc_mock.sh NEWSRADAR MOCK_CLUSTER SOURCE_ROOT" >&2; exit 2; }
+svc_need kcat jq curl python3
+svc_init svc-mock "$1" "$3"
+mc_bin="$2"
+
+# ---- the mock cluster, driven over a coprocess ---------------------------------
+coproc MC { exec "$mc_bin" 3 articles:1 newsradar.counts:4 newsradar.windows:4 alerts:2 \
+    articles.dlq:1; }
+mc_pid=$MC_PID
+SVC_HOOKS+=("kill -TERM $mc_pid 2>/dev/null; wait $mc_pid 2>/dev/null")
+mc() {
+    local reply
+    echo "$*" >&"${MC[1]}"
+    read -r -t 10 reply <&"${MC[0]}" || svc_fail "mock_cluster: no reply to '$*'"
+    [ "$reply" = ok ] || svc_fail "mock_cluster: '$*' -> $reply"
+}
+read -r -t 10 bs <&"${MC[0]}" || svc_fail "mock_cluster: no bootstrap line"
+read -r -t 10 ready <&"${MC[0]}" || svc_fail "mock_cluster: no ready line"
+[ "$ready" = ready ] || svc_fail "mock_cluster: expected 'ready', got '$ready'"
+svc_log "mock cluster at $bs"
+
+# ---- input and what it must give -----------------------------------------------------
+input="$SVC_WORK/input.jsonl"
+cp "$SVC_SRC/config/demo/articles.jsonl" "$input"
+mapfile -t extra_reasons < <(svc_malformed "$input")
+n_in="$(wc -l <"$input")"
+
+port="$(svc_free_port)"
+props=(prop.session.timeout.ms=6000 prop.heartbeat.interval.ms=500 prop.fetch.wait.max.ms=10
+    prop.topic.metadata.refresh.interval.ms=2000)
+conf="$(svc_config "$SVC_WORK/conf" main brokers="$bs" group=nr-mock port="$port" commit=1s \
+    partitions=4 "${props[@]}")"
+
+svc_replay_ids "$conf" "$input" >"$SVC_WORK/expected.ids"
+n_ids="$(wc -l <"$SVC_WORK/expected.ids")"
+[ "$n_ids" -gt 0 ] || svc_fail "replay of the demo gave no alerts"
+# The lines replay rejects are the dead letters to expect ("LINE:REASON").
+mapfile -t dl_want < <(sed -nE 's/^.*:([0-9]+): ([a-z0-9_]+): .*/\1:\2/p' "$SVC_WORK/replay.err")
+n_dl="${#dl_want[@]}"
+# The extra malformed lines are the last ones: replay must agree on why.
+for i in "${!extra_reasons[@]}"; do
+    want="$((n_in - ${#extra_reasons[@]} + i + 1)):${extra_reasons[$i]}"
+    printf '%s\n' "${dl_want[@]}" | grep -qx "$want" || svc_fail "replay does not reject line $want"
+done
+svc_log "input: $n_in messages, $n_dl malformed; replay: $n_ids alert ids"
+
+# ---- 1. one instance: everything read, dead letters, alert ids ------------------------
+svc_start m1 "$conf" "$port"
+svc_wait 60 "m1: /readyz" svc_http_ok m1 /readyz
+svc_wait_metric 60 m1 newsradar_assigned_partitions -eq 4 'stage="counts"'
+svc_produce "$bs" articles "$input"
+svc_wait_metric 60 m1 newsradar_articles_in_total -eq "$n_in"
+svc_wait_metric 60 m1 newsradar_dead_letters_total -eq "$n_dl"
+svc_wait 60 "all $n_ids replay alert ids in topic alerts" \
+    svc_has_ids "$bs" alerts "$SVC_WORK/expected.ids"
+svc_alert_ids "$bs" alerts >"$SVC_WORK/got.ids"
+diff "$SVC_WORK/expected.ids" "$SVC_WORK/got.ids" ||
+    svc_fail "alert ids of the service differ from replay's (< replay, > service)"
+svc_check_dead_letters "$bs" articles.dlq "$input" articles 0 "${dl_want[@]}"
+n_alerts="$(svc_metric m1 newsradar_alerts_total)"
+[ "$n_alerts" -ge "$n_ids" ] || svc_fail "newsradar_alerts_total $n_alerts < $n_ids alert ids"
+svc_log "ok: $n_in read, $n_dl dead letters, $n_ids alert ids as replay ($n_alerts alerts)"
+
+# ---- 2. restart: committed offsets, restored windows ----------------------------------
+svc_stop m1
+svc_start m1 "$conf" "$port"
+svc_wait 60 "m1 (restarted): /readyz" svc_http_ok m1 /readyz
+svc_wait_metric 60 m1 newsradar_assigned_partitions -eq 4 'stage="counts"'
+svc_wait_metric 60 m1 newsradar_restored_keys_total -gt 0
+# A malformed sentinel after the old input: the input partition is read in
+# order, so once it is dead-lettered, everything before it that was not
+# committed would have been read (and counted) first.
+printf '%s\n' 'sentinel after restart: not JSON' >"$SVC_WORK/sentinel.txt"
+svc_produce "$bs" articles "$SVC_WORK/sentinel.txt"
+svc_wait_metric 60 m1 newsradar_dead_letters_total -eq 1
+got="$(svc_metric m1 newsradar_articles_in_total)"
+[ "$got" -eq 1 ] || svc_fail "after restart $got messages were read, expected only the sentinel"
+svc_log "ok: restart read only the new message; restored" \
+    "$(svc_metric m1 newsradar_restored_keys_total) window keys," \
+    "$(svc_metric m1 newsradar_alerts_total) alerts repeated"
+svc_stop m1
+
+# ---- 3. fault: the partitions' leader goes down while producing -----------------------
+for t in f.articles:1 f.counts:4 f.windows:4 f.alerts:2 f.dlq:1; do
+    mc topic "${t%%:*}" "${t##*:}"
+done
+# Broker 2 leads the input partition and half of everything downstream.
+for tp in "f.articles 0" "f.counts 0" "f.counts 2" "f.windows 0" "f.windows 2" "f.alerts 0" \
+    "f.dlq 0"; do
+    mc leader $tp 2
+done
+fport="$(svc_free_port)"
+fconf="$(svc_config "$SVC_WORK/conf" fault brokers="$bs" group=nr-fault port="$fport" commit=1s \
+    partitions=4 input=f.articles alerts=f.alerts dlq=f.dlq counts=f.counts windows=f.windows \
+    "${props[@]}")"
+svc_start f1 "$fconf" "$fport"
+svc_wait 60 "f1: /readyz" svc_http_ok f1 /readyz
+svc_wait_metric 60 f1 newsradar_assigned_partitions -eq 4 'stage="counts"'
+
+half=$((n_in / 2))
+head -n "$half" "$input" >"$SVC_WORK/first.jsonl"
+tail -n +"$((half + 1))" "$input" >"$SVC_WORK/second.jsonl"
+svc_produce "$bs" f.articles "$SVC_WORK/first.jsonl"
+mc down 2
+svc_log "broker 2 down"
+# The second half waits in kcat's queue until the leader is back.
+(svc_produce "$bs" f.articles "$SVC_WORK/second.jsonl") &
+prod_pid=$!
+SVC_HOOKS+=("kill $prod_pid 2>/dev/null")
+sleep 3 # the outage (shorter than session.timeout.ms: no rebalance)
+mc up 2
+svc_log "broker 2 up"
+wait "$prod_pid" || svc_fail "producing the second half failed"
+svc_wait_metric 120 f1 newsradar_articles_in_total -eq "$n_in"
+svc_wait_metric 60 f1 newsradar_dead_letters_total -eq "$n_dl"
+svc_wait 120 "all $n_ids replay alert ids in topic f.alerts" \
+    svc_has_ids "$bs" f.alerts "$SVC_WORK/expected.ids"
+svc_alert_ids "$bs" f.alerts >"$SVC_WORK/got-fault.ids"
+diff "$SVC_WORK/expected.ids" "$SVC_WORK/got-fault.ids" ||
+    svc_fail "after the outage the alert ids differ from replay's (< replay, > service)"
+svc_check_dead_letters "$bs" f.dlq "$input" f.articles 0 "${dl_want[@]}"
+svc_stop f1
+svc_log "ok: leader outage while producing: $n_in read, $n_ids alert ids, $n_dl dead letters"
+
+echo quit >&"${MC[1]}"
+echo "PASS: newsradar run on the mock cluster (alerts = replay, dead letters, commit, restore, outage)"

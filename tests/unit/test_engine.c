@@ -1,0 +1,328 @@
+/* test_engine.c - stage 1 (count events from tags), the event wire form, and
+ * the engine end to end on the replay config. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "engine_fixture.h"
+#include "newsradar/engine.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+
+struct evs {
+    struct nr_count_event v[64];
+    size_t n;
+};
+
+static void keep(void *ud, const struct nr_count_event *ev)
+{
+    struct evs *e = ud;
+    assert_true(e->n < 64);
+    e->v[e->n++] = *ev;
+}
+
+static struct nr_article article(void)
+{
+    struct nr_article a;
+    memset(&a, 0, sizeof(a));
+    a.field[NR_FIELD_ID] = (struct nr_str){"art-1", 5};
+    a.field[NR_FIELD_TITLE] = (struct nr_str){"Blast \"near\" border", 19};
+    a.field[NR_FIELD_URL] = (struct nr_str){"https://x.org/1", 15};
+    a.published_ms = FX_T0;
+    return a;
+}
+
+static void test_build(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fx_init(&f);
+    struct nr_entity_tag ents[3] = {
+        {.entity = 0, .mentions = 2}, {.entity = 1, .mentions = 1}, {.entity = 2, .mentions = 5}};
+    struct nr_topic_tag topics[1] = {{.topic = 0, .score = 1}};
+    struct nr_tags t = {
+        .entities = ents, .n_entities = 3, .topics = topics, .n_topics = 1, .simhash = 0xabcdef};
+    struct nr_article a = article();
+    struct evs e = {0};
+    assert_int_equal(nr_event_build(&f.cfg, &a, &t, FX_T0, keep, &e, NULL), 5);
+    assert_string_equal(e.v[0].key, "country=PK");
+    assert_string_equal(e.v[1].key, "country=AF");
+    assert_string_equal(e.v[2].key, "");
+    assert_int_equal(e.v[2].n_dims, 0);
+    assert_string_equal(e.v[3].key, "country=PK,group=TTP");
+    assert_string_equal(e.v[4].key, "country=AF,group=TTP");
+    assert_int_equal(e.v[4].dims[1].entity, 2);
+    /* co-mentions, most mentioned first */
+    assert_int_equal(e.v[0].n_co, 3);
+    assert_int_equal(e.v[0].co[0].entity, 2);
+    assert_int_equal(e.v[0].co[1].entity, 0);
+    assert_true(e.v[0].id_hash == nr_event_id_hash("art-1", 5));
+    assert_int_equal(e.v[0].article.simhash, 0xabcdef);
+    /* without the topic only the topic-less rule counts */
+    t.n_topics = 0;
+    e.n = 0;
+    assert_int_equal(nr_event_build(&f.cfg, &a, &t, FX_T0, keep, &e, NULL), 1);
+    assert_int_equal(e.v[0].rule, 1);
+    /* no group: no event for the country x group rule */
+    t.n_topics = 1;
+    t.n_entities = 2;
+    e.n = 0;
+    assert_int_equal(nr_event_build(&f.cfg, &a, &t, FX_T0, keep, &e, NULL), 3);
+}
+
+static void test_build_cap(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fx_init(&f);
+    struct nr_entity many[40];
+    char ids[40][8];
+    struct nr_entity_tag tags[40];
+    for (int i = 0; i < 40; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "C%d", i);
+        memset(&many[i], 0, sizeof(many[i]));
+        many[i].id = ids[i];
+        many[i].kind = "country";
+        many[i].name = ids[i];
+        tags[i] = (struct nr_entity_tag){.entity = (uint32_t)i, .mentions = 1};
+    }
+    f.cfg.entities = many;
+    f.cfg.n_entities = 40;
+    f.cfg.n_rules = 1;
+    struct nr_topic_tag topics[1] = {{.topic = 0}};
+    struct nr_tags t = {.entities = tags, .n_entities = 40, .topics = topics, .n_topics = 1};
+    struct nr_article a = article();
+    struct evs e = {0};
+    assert_int_equal(nr_event_build(&f.cfg, &a, &t, FX_T0, keep, &e, NULL), NR_EVENTS_PER_RULE);
+    assert_int_equal(e.v[0].n_co, NR_EVENT_MAX_CO);
+}
+
+static void test_wire_roundtrip(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fx_init(&f);
+    struct nr_count_event ev = fx_event(&f, 2, 1, FX_T0, "id-\xc3\xa9", 0xfedcba9876543210ULL);
+    ev.article.source = (struct nr_str){"wire", 4};
+    char *s = nr_event_encode(&f.cfg, &ev);
+    assert_non_null(s);
+    struct nr_event_buf b = {0};
+    struct nr_error err;
+    assert_int_equal(nr_event_decode(&f.cfg, s, strlen(s), &b, &err), 0);
+    assert_int_equal(b.ev.rule, 2);
+    assert_string_equal(b.ev.key, ev.key);
+    assert_int_equal(b.ev.n_dims, 2);
+    assert_int_equal(b.ev.dims[0].entity, 1);
+    assert_int_equal(b.ev.dims[1].entity, 2);
+    assert_int_equal(b.ev.event_ms, FX_T0);
+    assert_true(b.ev.article.simhash == 0xfedcba9876543210ULL);
+    assert_true(b.ev.id_hash == ev.id_hash);
+    assert_int_equal(b.ev.article.id.len, ev.article.id.len);
+    assert_memory_equal(b.ev.article.id.p, ev.article.id.p, ev.article.id.len);
+    assert_memory_equal(b.ev.article.source.p, "wire", 4);
+    assert_int_equal(b.ev.article.title.len, 7);
+    assert_memory_equal(b.ev.article.title.p, "A title", 7);
+    assert_non_null(b.ev.article.url.p);
+    assert_int_equal(b.ev.n_co, 2);
+    assert_int_equal(b.ev.co[0].mentions, 3);
+    /* encode(decode(x)) == x */
+    char *s2 = nr_event_encode(&f.cfg, &b.ev);
+    assert_string_equal(s, s2);
+    free(s2);
+    /* every prefix is rejected without crashing */
+    size_t len = strlen(s);
+    for (size_t cut = 0; cut < len; cut++)
+        assert_int_equal(nr_event_decode(&f.cfg, s, cut, &b, &err), -1);
+    free(s);
+    nr_event_buf_free(&b);
+}
+
+static void test_wire_garbage(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fx_init(&f);
+    struct nr_count_event ev = fx_event(&f, 0, 0, FX_T0, "x", 1);
+    char *good = nr_event_encode(&f.cfg, &ev);
+    static const char *const patches[] = {
+        "{\"v\":2}",
+        "{\"rule\":\"other\"}",
+        "{\"ri\":7}",
+        "{\"ri\":-1}",
+        "{\"key\":5}",
+        "{\"dims\":[[0,9,\"PK\"]]}",
+        "{\"dims\":[[0,0,\"AF\"]]}",
+        "{\"dims\":[]}",
+        "{\"t\":\"soon\"}",
+        "{\"a\":{\"id\":\"x\",\"sh\":\"zz\"}}",
+        "{\"a\":[]}",
+        "{\"ih\":\"0123\"}",
+        "{\"co\":[[99,1]]}",
+        "{\"co\":[[0,-1]]}",
+        "{\"co\":{}}",
+    };
+    struct nr_event_buf b = {0};
+    struct nr_error err;
+    for (size_t i = 0; i < NR_ARRAY_LEN(patches); i++) {
+        json_t *j = json_loads(good, 0, NULL), *p = json_loads(patches[i], 0, NULL);
+        json_object_update(j, p);
+        char *s = json_dumps(j, JSON_COMPACT);
+        if (nr_event_decode(&f.cfg, s, strlen(s), &b, &err) != -1)
+            fail_msg("accepted: %s", patches[i]);
+        free(s);
+        json_decref(p);
+        json_decref(j);
+    }
+    static const char *const junk[] = {"", "null", "[]", "{}", "\"x\"", "{\"v\":1}", "\xff\xfe"};
+    for (size_t i = 0; i < NR_ARRAY_LEN(junk); i++)
+        assert_int_equal(nr_event_decode(&f.cfg, junk[i], strlen(junk[i]), &b, &err), -1);
+    ev.rule = 42; /* not in the config: nothing to encode */
+    assert_null(nr_event_encode(&f.cfg, &ev));
+    free(good);
+    nr_event_buf_free(&b);
+}
+
+/* ---- end to end on the replay config ------------------------------------- */
+
+static int n_alerts;
+
+static void count_alert(void *ud, const struct nr_alert *a)
+{
+    (void)ud;
+    (void)a;
+    n_alerts++;
+}
+
+static struct nr_config *load_cfg(void)
+{
+    const char *src = getenv("NR_SOURCE_DIR");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/tests/data/replay/config/newsradar.yaml", src ? src : ".");
+    struct nr_diags d = {0};
+    struct nr_config *cfg = nr_config_load(path, &d);
+    if (!cfg)
+        nr_diags_print(&d, stderr);
+    nr_diags_free(&d);
+    return cfg;
+}
+
+static void test_engine_process(void **state)
+{
+    (void)state;
+    struct nr_config *cfg = load_cfg();
+    assert_non_null(cfg);
+    struct nr_error err;
+    struct nr_engine *e = nr_engine_new(cfg, &err);
+    assert_non_null(e);
+    assert_non_null(nr_engine_tagger(e));
+    static const char *const bad[] = {"", "{", "[1,2]", "{\"title\":\"no id\"}", "\xff"};
+    for (size_t i = 0; i < NR_ARRAY_LEN(bad); i++)
+        assert_int_not_equal(
+            nr_engine_process(e, bad[i], strlen(bad[i]), FX_T0, count_alert, NULL, &err),
+            NR_REJECT_NONE);
+    char line[512];
+    for (int i = 0; i < 3; i++) {
+        int n = snprintf(line, sizeof(line),
+                         "{\"id\":\"e%d\",\"title\":\"Bombing in Pakistan\",\"body\":\"Story "
+                         "number %d about a bombing near Peshawar, Pakistan, with %s.\"}",
+                         i, i,
+                         i == 0   ? "trucks"
+                         : i == 1 ? "buses and rain"
+                                  : "no injuries");
+        assert_int_equal(
+            nr_engine_process(e, line, (size_t)n, FX_T0 + i * FX_MIN, count_alert, NULL, &err),
+            NR_REJECT_NONE);
+    }
+    assert_int_equal(n_alerts, 1); /* PK fires at the third article */
+    struct nr_engine_stats st;
+    nr_engine_stats_get(e, &st);
+    assert_int_equal(st.rejected, NR_ARRAY_LEN(bad));
+    assert_int_equal(st.articles, 3);
+    assert_int_equal(st.tagged, 3);
+    assert_int_equal(st.events, 3);
+    assert_int_equal(st.alerts[NR_ALERT_FIRING], 1);
+    assert_int_equal(st.keys, 1);
+    assert_int_equal(st.keys_firing, 1); /* open at this end of input */
+    assert_int_equal(st.late_dropped, 0);
+    assert_int_equal(st.keys_evicted, 0);
+    /* advancing stream time resolves it */
+    nr_engine_advance(e, FX_T0 + 2 * FX_HOUR, count_alert, NULL);
+    assert_int_equal(n_alerts, 2);
+    /* an article older than every ring: counted as late_dropped only */
+    int n = snprintf(line, sizeof(line),
+                     "{\"id\":\"old\",\"title\":\"Bombing in Pakistan\",\"published_at\":"
+                     "\"2023-11-01T00:00:00Z\"}");
+    assert_int_equal(nr_engine_process(e, line, (size_t)n, FX_T0, count_alert, NULL, &err),
+                     NR_REJECT_NONE);
+    nr_engine_stats_get(e, &st);
+    assert_int_equal(st.keys_firing, 0);
+    assert_int_equal(st.late_dropped, 1);
+    assert_int_equal(st.late, 1);
+    nr_engine_free(e);
+    nr_engine_free(NULL);
+    nr_config_free(cfg);
+}
+
+/* Stage 1 and stage 2 split through the wire form give the same alerts as
+ * the in-process path (what the Kafka service will do). */
+struct split {
+    struct nr_engine *e;
+    const struct nr_config *cfg;
+};
+
+static void via_wire(void *ud, const struct nr_count_event *ev)
+{
+    struct split *sp = ud;
+    char *s = nr_event_encode(sp->cfg, ev);
+    struct nr_event_buf b = {0};
+    struct nr_error err;
+    assert_int_equal(nr_event_decode(sp->cfg, s, strlen(s), &b, &err), 0);
+    nr_engine_count(sp->e, &b.ev, count_alert, NULL);
+    nr_event_buf_free(&b);
+    free(s);
+}
+
+static void test_engine_split(void **state)
+{
+    (void)state;
+    struct nr_config *cfg = load_cfg();
+    assert_non_null(cfg);
+    struct nr_error err;
+    struct nr_engine *e = nr_engine_new(cfg, &err);
+    struct nr_decoder *dec = nr_decoder_new(cfg);
+    struct nr_tag_scratch *sc = nr_tag_scratch_new(nr_engine_tagger(e));
+    struct split sp = {e, cfg};
+    n_alerts = 0;
+    char line[512];
+    for (int i = 0; i < 3; i++) {
+        int n = snprintf(line, sizeof(line),
+                         "{\"id\":\"s%d\",\"title\":\"Explosion\",\"body\":\"Afghanistan: "
+                         "an explosion, report %d, %s.\"}",
+                         i, i,
+                         i == 0   ? "market"
+                         : i == 1 ? "old bridge at dawn"
+                                  : "schools shut");
+        struct nr_article a;
+        assert_int_equal(nr_article_decode(dec, line, (size_t)n, &a, &err), NR_REJECT_NONE);
+        const struct nr_tags *t = nr_tagger_tag(nr_engine_tagger(e), sc, &a);
+        nr_engine_events(e, &a, t, FX_T0 + i * FX_MIN, via_wire, &sp);
+    }
+    assert_int_equal(n_alerts, 1);
+    nr_tag_scratch_free(sc);
+    nr_decoder_free(dec);
+    nr_engine_free(e);
+    nr_config_free(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_build),          cmocka_unit_test(test_build_cap),
+        cmocka_unit_test(test_wire_roundtrip), cmocka_unit_test(test_wire_garbage),
+        cmocka_unit_test(test_engine_process), cmocka_unit_test(test_engine_split),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,270 @@
+/* test_text.c - normalization, offset map, boundaries, simhash. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "newsradar/text.h"
+
+static char *norm(const char *s, unsigned flags)
+{
+    struct nr_text t;
+    nr_text_init(&t);
+    nr_text_normalize(&t, s, strlen(s), flags);
+    char *out = strdup(t.buf);
+    nr_text_fini(&t);
+    return out;
+}
+
+#define ASSERT_NORM(in, want)                                                                      \
+    do {                                                                                           \
+        char *got_ = norm(in, 0);                                                                  \
+        assert_string_equal(got_, want);                                                           \
+        free(got_);                                                                                \
+    } while (0)
+
+static void test_ascii(void **state)
+{
+    (void)state;
+    ASSERT_NORM("Pakistan CLOSED the Border", "pakistan closed the border");
+    ASSERT_NORM("a  \t\n b", "a b");
+    ASSERT_NORM("al-Qaida", "al qaida");
+    ASSERT_NORM("al - Qaida", "al qaida");
+    ASSERT_NORM("it`s", "it's");
+    ASSERT_NORM("", "");
+}
+
+static void test_unicode(void **state)
+{
+    (void)state;
+    ASSERT_NORM("Peshāwar", "peshawar");
+    ASSERT_NORM("Pesha\xcc\x84war", "peshawar");    /* decomposed macron */
+    ASSERT_NORM("al–Qaida", "al qaida");            /* en dash */
+    ASSERT_NORM("al—Qaida", "al qaida");            /* em dash */
+    ASSERT_NORM("al‐Qaida", "al qaida");            /* U+2010 */
+    ASSERT_NORM("al\xe2\x80\x91Qaida", "al qaida"); /* non-breaking hyphen */
+    ASSERT_NORM("Pakistan’s", "pakistan's");
+    ASSERT_NORM("Pakistan‘s ʼs", "pakistan's 's");
+    ASSERT_NORM("“quoted” «x»", "\"quoted\" \"x\"");
+    ASSERT_NORM("a\xc2\xa0\xe2\x80\x83 b", "a b"); /* NBSP, em space */
+    ASSERT_NORM("ﬁle", "file");                    /* ligature */
+    ASSERT_NORM("ＡＢＣ", "abc");                  /* full width */
+    ASSERT_NORM("STRAßE", "strasse");
+    ASSERT_NORM("МОСКВА", "москва");
+    ASSERT_NORM("Ελλάδα", "ελλαδα");
+    ASSERT_NORM("soft\xc2\xadhyphen", "softhyphen");
+    ASSERT_NORM("zero\xe2\x80\x8bwidth", "zerowidth");
+    /* Arabic kaf/yeh to Urdu forms; harakat stripped */
+    ASSERT_NORM("باكستان", "باکستان");
+    ASSERT_NORM("پاکستان", "پاکستان");
+    ASSERT_NORM("مُحَمَّد", "محمد");
+    /* Devanagari vowel signs are kept */
+    ASSERT_NORM("पाकिस्तान", "पाकिस्तान");
+    /* invalid UTF-8 becomes a space, never crashes */
+    ASSERT_NORM("a\xff\xfe b", "a b");
+    ASSERT_NORM("a\xe2\x80", "a ");
+}
+
+static void test_keep_case(void **state)
+{
+    (void)state;
+    char *s = norm("TTP al–Qaida Élan", NR_TEXT_KEEP_CASE);
+    assert_string_equal(s, "TTP al Qaida Elan");
+    free(s);
+}
+
+static void test_map(void **state)
+{
+    (void)state;
+    struct nr_text t;
+    nr_text_init(&t);
+    const char *in = "Peshāwar’s  al–Qaida";
+    nr_text_normalize(&t, in, strlen(in), 0);
+    assert_string_equal(t.buf, "peshawar's al qaida");
+    assert_int_equal(t.map[t.len], strlen(in));
+    /* "peshawar" = [0,8) -> original [0,9) (ā is 2 bytes) */
+    assert_int_equal(t.map[0], 0);
+    assert_int_equal(t.map[8], 9);
+    /* "qaida" */
+    const char *q = strstr(t.buf, "qaida");
+    size_t qs = (size_t)(q - t.buf);
+    assert_memory_equal(in + t.map[qs], "Qaida", 5);
+    assert_int_equal(t.map[qs + 5], strlen(in));
+    /* buffers are reused: a shorter input does not reallocate */
+    char *buf = t.buf;
+    nr_text_normalize(&t, "x", 1, 0);
+    assert_ptr_equal(buf, t.buf);
+    assert_string_equal(t.buf, "x");
+    nr_text_fini(&t);
+    nr_text_fini(NULL);
+}
+
+/* ASCII input against a straightforward reference: exercises the 16-byte
+ * vector path, its fallbacks and the block edges (spaces across blocks). */
+static void test_ascii_random(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "abcXYZ  -`\t\n.,'Q09";
+    uint64_t x = 12345;
+    struct nr_text t;
+    nr_text_init(&t);
+    char in[600], want[600];
+    uint32_t wmap[601];
+    for (int round = 0; round < 400; round++) {
+        unsigned flags = round & 1 ? NR_TEXT_KEEP_CASE : 0;
+        size_t n = (size_t)(round % 7 == 0 ? round % 40 : 17 + round);
+        if (n > sizeof(in))
+            n = sizeof(in);
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            /* long runs of letters so that whole blocks take the fast path */
+            in[i] = (x >> 8) % 4 ? (char)('a' + x % 26 - ((x >> 20) % 3 == 0 ? 32 : 0))
+                                 : alphabet[x % (sizeof(alphabet) - 1)];
+        }
+        size_t m = 0;
+        bool last = false;
+        for (size_t i = 0; i < n; i++) {
+            char c = in[i];
+            if (c == '-' || (unsigned char)c < 0x20)
+                c = ' ';
+            else if (c == '`')
+                c = '\'';
+            else if (!flags && c >= 'A' && c <= 'Z')
+                c = (char)(c + 32);
+            if (c == ' ' && last)
+                continue;
+            last = c == ' ';
+            want[m] = c;
+            wmap[m++] = (uint32_t)i;
+        }
+        wmap[m] = (uint32_t)n;
+        nr_text_normalize(&t, in, n, flags);
+        assert_int_equal(t.len, m);
+        assert_memory_equal(t.buf, want, m);
+        assert_memory_equal(t.map, wmap, (m + 1) * sizeof(uint32_t));
+    }
+    nr_text_fini(&t);
+}
+
+static void test_large_expansion(void **state)
+{
+    (void)state;
+    /* U+FDFA expands to 18 code points: buffers must grow */
+    struct nr_text t;
+    nr_text_init(&t);
+    size_t n = 2000;
+    char *in = malloc(n * 3 + 1);
+    for (size_t i = 0; i < n; i++)
+        memcpy(in + 3 * i, "\xef\xb7\xba", 3);
+    in[n * 3] = 0;
+    nr_text_normalize(&t, in, n * 3, 0);
+    assert_true(t.len > n * 10);
+    assert_int_equal(t.map[t.len], n * 3);
+    for (size_t i = 0; i < t.len; i++)
+        assert_true(t.map[i] <= n * 3 && t.map[i] % 3 == 0);
+    free(in);
+    nr_text_fini(&t);
+}
+
+static bool bok(const char *text, const char *pat)
+{
+    const char *p = strstr(text, pat);
+    assert_non_null(p);
+    return nr_text_boundary_ok(text, strlen(text), (size_t)(p - text),
+                               (size_t)(p - text) + strlen(pat));
+}
+
+static void test_boundaries(void **state)
+{
+    (void)state;
+    assert_true(bok("pakistan's army", "pakistan"));
+    assert_true(bok("in pakistan.", "pakistan"));
+    assert_false(bok("tirana", "iran"));
+    assert_false(bok("a woman", "oman"));
+    assert_false(bok("omani", "oman"));
+    assert_true(bok("oman", "oman"));
+    assert_false(bok("2024x", "2024"));
+    /* Cyrillic, Arabic, Devanagari letters are word characters */
+    assert_false(bok("москвич", "москв"));
+    assert_true(bok("в москва,", "москва"));
+    assert_false(bok("الباکستان", "باکستان"));
+    assert_true(bok("از پاکستان و", "پاکستان"));
+    assert_false(bok("पाकिस्तानी", "पाकिस्तान"));
+    /* unspaced scripts: no boundary needed */
+    assert_true(bok("在巴基斯坦的", "巴基斯坦"));
+    assert_true(nr_text_word_at("é", 2, 0));
+    assert_false(nr_text_word_at("’", 3, 0));
+    assert_true(nr_text_word_before("aé", 3));
+    assert_false(nr_text_word_before("a ", 2));
+}
+
+/* A deterministic pseudo-text of n words from a small vocabulary. */
+static char *gen_text(size_t n, uint64_t seed, size_t change_at)
+{
+    static const char *vocab[] = {
+        "the",       "border", "crossing",  "was",    "closed",  "after",   "clashes",
+        "officials", "said",   "trucks",    "waited", "on",      "both",    "sides",
+        "of",        "river",  "army",      "police", "talks",   "resumed", "city",
+        "minister",  "told",   "reporters", "in",     "capital", "and",     "a"};
+    char *out = malloc(n * 16 + 1);
+    size_t len = 0;
+    uint64_t x = seed;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        const char *w = i == change_at ? "lorries" : vocab[x % NR_ARRAY_LEN(vocab)];
+        len += (size_t)sprintf(out + len, "%s%s", i ? " " : "", w);
+    }
+    return out;
+}
+
+static void test_simhash(void **state)
+{
+    (void)state;
+    /* short texts (all shingles vote) and long texts (sampled) */
+    for (size_t n = 60; n <= 700; n += 640) {
+        char *a = gen_text(n, 42, (size_t)-1), *b = gen_text(n, 42, n / 5);
+        char *b2 = gen_text(n, 42, n / 3);
+        char *c = gen_text(n, 4242, (size_t)-1);
+        uint64_t ha = nr_text_simhash(a, strlen(a)), hb = nr_text_simhash(b, strlen(b));
+        uint64_t hb2 = nr_text_simhash(b2, strlen(b2)), hc = nr_text_simhash(c, strlen(c));
+        assert_int_equal(ha, nr_text_simhash(a, strlen(a)));
+        int near1 = nr_simhash_distance(ha, hb), near2 = nr_simhash_distance(ha, hb2);
+        int far = nr_simhash_distance(ha, hc);
+        printf("# simhash n=%zu near %d %d far %d\n", n, near1, near2, far);
+        assert_true(near1 <= 10 && near2 <= 10);
+        assert_true(far >= 16);
+        if (n > 600) {
+            /* past the lead (NR_SIMHASH_LEAD bytes): a change does not count */
+            char *d = gen_text(n, 42, n - 2);
+            assert_true(strlen(a) > 2 * NR_SIMHASH_LEAD);
+            assert_int_equal(nr_text_simhash(d, strlen(d)), ha);
+            free(d);
+        }
+        free(a);
+        free(b);
+        free(b2);
+        free(c);
+    }
+    assert_int_equal(nr_text_simhash("", 0), 0);
+    assert_int_equal(nr_text_simhash(" , ", 3), 0);
+    assert_true(nr_text_simhash("one", 3) != 0);
+    assert_true(nr_text_simhash("one two", 7) != nr_text_simhash("two one", 7));
+    /* punctuation at word ends does not matter */
+    assert_int_equal(nr_text_simhash("a b, c d.", 9), nr_text_simhash("a b c d", 7));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ascii),           cmocka_unit_test(test_unicode),
+        cmocka_unit_test(test_keep_case),       cmocka_unit_test(test_map),
+        cmocka_unit_test(test_large_expansion), cmocka_unit_test(test_ascii_random),
+        cmocka_unit_test(test_boundaries),      cmocka_unit_test(test_simhash),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
