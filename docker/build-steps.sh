@@ -163,10 +163,10 @@ step_ci() {
     # shellcheck disable=SC2064
     trap "rm -rf '$tmp'" EXIT
     step_build "$src" "$tmp/build" >"$tmp/build.log" 2>&1 || { tail -n 40 "$tmp/build.log" >&2; die "build failed"; }
-    step_install "$src" "$tmp/build" "$tmp/root"
-    step_check_runtime "$tmp/root"
-    step_verify "$tmp/root"
-    probe_test "$tmp/root/usr/local/bin/newsradar-healthcheck"
+    step_install "$src" "$tmp/build" "$tmp/destdir"
+    step_check_runtime "$tmp/destdir"
+    step_verify "$tmp/destdir"
+    probe_test "$tmp/destdir/usr/local/bin/newsradar-healthcheck"
     echo "build-steps: image build steps OK (arch $arch, hyperscan $with_hs)"
 }
 

@@ -422,8 +422,8 @@ static enum nr_reject validate(struct nr_decoder *d, const char *s, size_t len, 
             return json_error(err, pos, "expected a value");
         const jsmntok_t *v = &t[i];
         if (v->type == JSMN_STRING || v->type == JSMN_PRIMITIVE) {
-            if (v->size != 0)
-                return json_error(err, (size_t)v->end, "expected ',' or a closing bracket");
+            /* jsmn may hang stray tokens under a scalar (`"a":"b":"c"`);
+             * they are found below as text out of place, with its offset */
             if (v->type == JSMN_STRING) {
                 size_t bad = check_string(s, (size_t)v->start, (size_t)v->end, &why);
                 if (bad != (size_t)-1)
@@ -469,8 +469,7 @@ static enum nr_reject validate(struct nr_decoder *d, const char *s, size_t len, 
             f->first = false;
             f->left--;
             if (f->obj) {
-                if (i >= ntok || t[i].type != JSMN_STRING || tok_begin(&t[i]) != pos ||
-                    t[i].size != 1)
+                if (i >= ntok || t[i].type != JSMN_STRING || tok_begin(&t[i]) != pos)
                     return json_error(err, pos, "expected a member name");
                 size_t bad = check_string(s, (size_t)t[i].start, (size_t)t[i].end, &why);
                 if (bad != (size_t)-1)

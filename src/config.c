@@ -218,7 +218,7 @@ static const struct opt opts_engine[] = {
      "a key without events for this long is dropped"},
     {"grace", OT_DUR, CFG(engine.grace_ms), 0, "5m", OF_MIN | OF_MAX, 0, 86400000.0 * 7, 0, 0, 0,
      "lateness accepted before a bucket closes"},
-    {"near_duplicate_bits", OT_U32, CFG(engine.near_duplicate_bits), 0, "3", OF_MIN | OF_MAX, 0, 32,
+    {"near_duplicate_bits", OT_U32, CFG(engine.near_duplicate_bits), 0, "8", OF_MIN | OF_MAX, 0, 32,
      0, 0, 0, "simhash Hamming distance under which two articles are the same story"},
     {"history", OT_U32, CFG(engine.history), 0, "64", OF_MIN | OF_MAX, 1, 10000, 0, 0, 0,
      "recent articles remembered per key (alert evidence)"},

@@ -8,9 +8,13 @@
  * insert (bounded work per call, no sweep). Deletion uses backward-shift so no
  * tombstones accumulate. Memory: 24 bytes per entry of capacity.
  *
- * nr_history: a ring of at most `history` entries per key, allocated on the
- * key's first article. The near test is a linear scan of popcount(a ^ b)
- * over <= 64 entries: ~50 ns, cheaper than any index at this size.
+ * nr_history: a ring of at most `history` entries per key, grown 4, 8, ...
+ * up to `history` slots before it first wraps (most keys see few articles).
+ * Each slot owns one buffer (co-mentions, then the five strings) that is
+ * reused when the ring overwrites the slot, so a key in steady state
+ * remembers an article without allocating. The near test is a linear scan
+ * of popcount(a ^ b) over <= 64 entries, cheaper than any index at this
+ * size.
  */
 #include "newsradar/dedup.h"
 

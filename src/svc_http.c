@@ -28,8 +28,8 @@ struct nr_http {
     void *ud;
 };
 
-static nr_mhd_result reply(struct MHD_Connection *c, unsigned status, const char *type,
-                           char *body, size_t len, enum MHD_ResponseMemoryMode mode)
+static nr_mhd_result reply(struct MHD_Connection *c, unsigned status, const char *type, char *body,
+                           size_t len, enum MHD_ResponseMemoryMode mode)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
     if (!r)
@@ -61,8 +61,8 @@ static nr_mhd_result handle(void *cls, struct MHD_Connection *c, const char *url
         char why[256] = "";
         bool ok = h->ready(h->ud, why, sizeof(why));
         char *body = nr_xmalloc(300);
-        int n = snprintf(body, 300, "%s%s%s\n", ok ? "ready" : "not ready", why[0] ? ": " : "",
-                         why);
+        int n =
+            snprintf(body, 300, "%s%s%s\n", ok ? "ready" : "not ready", why[0] ? ": " : "", why);
         return reply(c, ok ? 200 : 503, "text/plain", body, (size_t)n, MHD_RESPMEM_MUST_FREE);
     }
     return reply(c, 404, "text/plain", "not found\n", 10, MHD_RESPMEM_PERSISTENT);
@@ -83,10 +83,10 @@ struct nr_http *nr_http_start(const char *listen, unsigned port, struct nr_metri
     h->m = m;
     h->ready = ready;
     h->ud = ud;
-    h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port,
-                            NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, &sa,
-                            MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-                            MHD_OPTION_END);
+    h->d =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL,
+                         NULL, handle, h, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_CONNECTION_LIMIT,
+                         64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
     if (!h->d) {
         nr_error_set(err, "http: cannot listen on %s:%u", listen, port);
         free(h);

@@ -43,10 +43,10 @@
 #include "newsradar/offsets.h"
 #include "newsradar/window.h"
 
-#define MOD "kafka"
-#define BATCH 256
+#define MOD       "kafka"
+#define BATCH     256
 #define TRACK_CAP 65536 /* in-flight input messages per partition */
-#define META_KEY "\x1fmeta"
+#define META_KEY  "\x1fmeta"
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -130,7 +130,8 @@ struct p2 {
     struct nr_detector *det;
     struct nr_opart *op;
     struct dirty dirty;
-    int64_t last_offset; /* last processed, -1 none */
+    int64_t last_offset;               /* last processed, -1 none */
+    bool redo_all;                     /* a checkpoint record failed: write every key next time */
     struct nr_detect_stats last_stats; /* for metric deltas */
 };
 
@@ -138,6 +139,7 @@ struct p2 {
  * partition's offsets up to `upto` may be committed. */
 struct ckpt {
     struct nr_opart *op;
+    int32_t part; /* to flag its p2 for a full checkpoint on failure */
     int64_t upto;
     uint32_t pending;
     bool failed;
@@ -148,8 +150,8 @@ struct ckpt {
 
 struct metrics {
     struct nr_metrics *reg;
-    _Atomic uint64_t *in, *bytes, *tagged, *dlq, *events, *late, *late_dropped, *dups,
-        *deliv_fail, *reloads, *reload_fail, *ckpt_records, *restored;
+    _Atomic uint64_t *in, *bytes, *tagged, *dlq, *events, *late, *late_dropped, *dups, *deliv_fail,
+        *reloads, *reload_fail, *ckpt_records, *restored;
     _Atomic uint64_t *lag_articles, *lag_counts, *keys, *rss, *assigned_articles, *assigned_counts;
     struct nr_histogram *latency;
 };
@@ -172,6 +174,7 @@ struct svc {
     struct metrics mt;
     _Atomic int fatal;
     _Atomic int n_assigned1;
+    _Atomic int joined1, joined2; /* a rebalance handed this consumer its share */
 
     /* the input message being processed (callback context) */
     const rd_kafka_message_t *cur_msg;
@@ -255,7 +258,8 @@ static rd_kafka_conf_t *make_conf(struct svc *s, const char *client_id, const st
     const struct nr_kafka_opts *k = &s->cfg->kafka;
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     if (conf_set(c, "bootstrap.servers", k->brokers, err) ||
-        conf_set(c, "client.id", client_id, err) || conf_set(c, "log.connection.close", "false", err))
+        conf_set(c, "client.id", client_id, err) ||
+        conf_set(c, "log.connection.close", "false", err))
         goto fail;
     for (size_t i = 0; i < n_defs; i++)
         if (conf_set(c, defs[i].k, defs[i].v, err))
@@ -289,8 +293,8 @@ int nr_svc_check_properties(const struct nr_config *cfg, struct nr_diags *diags)
         const struct nr_kv *kv = &cfg->kafka.properties[i];
         char errstr[512];
         if (rd_kafka_conf_set(c, kv->key, kv->value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-            nr_diags_add(diags, kv->pos.file, kv->pos.line, kv->pos.col,
-                         "kafka.properties.%s: %s", kv->key, errstr);
+            nr_diags_add(diags, kv->pos.file, kv->pos.line, kv->pos.col, "kafka.properties.%s: %s",
+                         kv->key, errstr);
             bad = -1;
         }
     }
@@ -299,6 +303,8 @@ int nr_svc_check_properties(const struct nr_config *cfg, struct nr_diags *diags)
 }
 
 /* ---- delivery reports ---------------------------------------------------------- */
+
+static struct p2 *p2_get(struct svc *s, int32_t partition, bool create);
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -315,8 +321,12 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         return;
     if (op & 1u) {
         struct ckpt *c = (struct ckpt *)(op & ~(uintptr_t)1u);
-        if (!ok)
+        if (!ok) {
             c->failed = true;
+            struct p2 *p = p2_get(s, c->part, false);
+            if (p && p->active)
+                p->redo_all = true;
+        }
         if (--c->pending == 0) {
             if (!c->failed && c->op)
                 nr_opart_durable(c->op, c->upto);
@@ -379,11 +389,11 @@ static void dead_letter(struct svc *s, const rd_kafka_message_t *m, const char *
     rd_kafka_header_add(h, "newsradar.source.partition", -1, num, -1);
     snprintf(num, sizeof(num), "%" PRId64, m->offset);
     rd_kafka_header_add(h, "newsradar.source.offset", -1, num, -1);
-    produce_for_entry(s, s->cfg->kafka.dead_letter_topic, RD_KAFKA_PARTITION_UA, m->key,
-                      m->key_len, m->payload, m->len, h);
+    produce_for_entry(s, s->cfg->kafka.dead_letter_topic, RD_KAFKA_PARTITION_UA, m->key, m->key_len,
+                      m->payload, m->len, h);
     nr_counter_add(s->mt.dlq, 1);
-    NR_WARN(MOD, "dead letter %s [%" PRId32 "] @%" PRId64 ": %s: %s",
-            rd_kafka_topic_name(m->rkt), m->partition, m->offset, reason, msg);
+    NR_WARN(MOD, "dead letter %s [%" PRId32 "] @%" PRId64 ": %s: %s", rd_kafka_topic_name(m->rkt),
+            m->partition, m->offset, reason, msg);
 }
 
 static void emit_event(void *ud, const struct nr_count_event *ev)
@@ -394,8 +404,8 @@ static void emit_event(void *ud, const struct nr_count_event *ev)
         return;
     char key[NR_EVENT_KEY_MAX + 256];
     int klen = snprintf(key, sizeof(key), "%s|%s", s->cfg->rules[ev->rule].id, ev->key);
-    produce_for_entry(s, s->cfg->kafka.repartition_topic, RD_KAFKA_PARTITION_UA, key,
-                      (size_t)klen, wire, strlen(wire), NULL);
+    produce_for_entry(s, s->cfg->kafka.repartition_topic, RD_KAFKA_PARTITION_UA, key, (size_t)klen,
+                      wire, strlen(wire), NULL);
     nr_counter_add(s->mt.events, 1);
     free(wire);
 }
@@ -414,8 +424,8 @@ static void stage1(struct svc *s, const rd_kafka_message_t *m)
 
     struct nr_article a;
     struct nr_error err = {{0}};
-    enum nr_reject r = m->payload ? nr_article_decode(s->dec, m->payload, m->len, &a, &err)
-                                  : NR_REJECT_BAD_JSON;
+    enum nr_reject r =
+        m->payload ? nr_article_decode(s->dec, m->payload, m->len, &a, &err) : NR_REJECT_BAD_JSON;
     if (!m->payload)
         snprintf(err.msg, sizeof(err.msg), "empty message");
     if (r != NR_REJECT_NONE) {
@@ -508,7 +518,13 @@ static void checkpoint(struct svc *s, int32_t part)
     struct nr_wstore *st = nr_detector_store(p->det);
     struct ckpt *c = nr_xcalloc(1, sizeof(*c));
     c->op = p->op;
+    c->part = part;
     c->upto = p->last_offset;
+    if (p->redo_all) { /* an earlier checkpoint lost keys: write them all */
+        p->redo_all = false;
+        for (struct nr_wkey *k = nr_wstore_first(st); k; k = nr_wstore_next(st, k))
+            dirty_add(&p->dirty, s->cfg->rules[k->rule].id, k->key);
+    }
     c->pending = 1; /* our own hold while producing */
     const char *topic = s->cfg->kafka.changelog_topic;
     for (size_t i = 0; i < p->dirty.n; i++) {
@@ -532,6 +548,7 @@ static void checkpoint(struct svc *s, int32_t part)
             if (produce(s, topic, part, k, strlen(k), buf, len, NULL, OPAQUE_CKPT(c)) != 0) {
                 c->pending--;
                 c->failed = true;
+                p->redo_all = true;
             }
             nr_counter_add(s->mt.ckpt_records, 1);
         }
@@ -598,11 +615,11 @@ static int restore_partition(struct svc *s, int32_t part, struct p2 *p)
         } else if (m->payload) {
             struct nr_wkey *wk;
             struct nr_error e = {{0}};
-            if (nr_window_key_restore(nr_detector_store(p->det), m->payload, m->len, &wk, &e) ==
-                0)
+            if (nr_window_key_restore(nr_detector_store(p->det), m->payload, m->len, &wk, &e) == 0)
                 n++;
-            else
-                bad++;
+            else if (bad++ < 5)
+                NR_WARN(MOD, "changelog %s [%" PRId32 "] @%" PRId64 ": key not restored: %s", topic,
+                        part, m->offset, e.msg);
         }
         rd_kafka_message_destroy(m);
     }
@@ -610,6 +627,11 @@ static int restore_partition(struct svc *s, int32_t part, struct p2 *p)
     nr_counter_add(s->mt.restored, n);
     NR_INFO(MOD, "restored %zu keys of %s [%" PRId32 "] (%zu unusable)", n, topic, part, bad);
     if (last < hi - 1) {
+        if (nr_svc_stop_requested) {
+            NR_INFO(MOD, "changelog %s [%" PRId32 "]: restore interrupted by shutdown", topic,
+                    part);
+            return 1;
+        }
         NR_ERROR(MOD, "changelog %s [%" PRId32 "]: restore incomplete", topic, part);
         return -1;
     }
@@ -645,7 +667,8 @@ static void store_offsets(struct svc *s, rd_kafka_t *rk, const char *topic_filte
 static struct nr_oentry *track_begin(struct svc *s, rd_kafka_t *rk, const rd_kafka_message_t *m,
                                      bool hold)
 {
-    struct nr_opart *op = nr_otrack_part(&s->track, rd_kafka_topic_name(m->rkt), m->partition, true);
+    struct nr_opart *op =
+        nr_otrack_part(&s->track, rd_kafka_topic_name(m->rkt), m->partition, true);
     op->hold = hold;
     struct nr_oentry *e;
     /* A full ring is backpressure: wait for deliveries, store what is done. */
@@ -712,8 +735,15 @@ static void on_assign(struct svc *s, rd_kafka_t *rk, rd_kafka_topic_partition_li
         p->last_offset = -1;
         p->active = true;
         memset(&p->last_stats, 0, sizeof(p->last_stats));
-        if (restore_partition(s, tp->partition, p) != 0)
+        int r = restore_partition(s, tp->partition, p);
+        if (r > 0) { /* stopping: leave it inactive so nothing counts on or
+                      * checkpoints the partial state */
+            nr_detector_free(p->det);
+            dirty_free(&p->dirty);
+            memset(p, 0, sizeof(*p));
+        } else if (r < 0) {
             s->fatal = 1; /* never run on partial state: restart and retry */
+        }
     }
     if (rk == s->c1)
         s->n_assigned1 += parts->cnt;
@@ -728,6 +758,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_error_t *e = NULL;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         on_assign(s, rk, parts);
+        if (rk == s->c1)
+            s->joined1 = 1;
+        else
+            s->joined2 = 1;
         if (coop)
             e = rd_kafka_incremental_assign(rk, parts);
         else
@@ -799,6 +833,46 @@ static int subscribe(rd_kafka_t *rk, char **topics, size_t n, struct nr_error *e
     return 0;
 }
 
+/* Stage 2 checkpoints repartition partition P into changelog partition P:
+ * both topics must exist with the same partition count, or checkpoints fail
+ * and those partitions never commit nor restore. */
+static int topic_partitions(struct svc *s, const char *name, struct nr_error *err)
+{
+    rd_kafka_topic_t *t = rd_kafka_topic_new(s->prod, name, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(s->prod, 0, t, &md, 10000);
+    int n = -1;
+    if (!e && md->topic_cnt == 1)
+        e = md->topics[0].err;
+    if (!e && md->topic_cnt == 1)
+        n = md->topics[0].partition_cnt;
+    else
+        nr_error_set(err, "topic %s: %s", name, rd_kafka_err2str(e));
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(t);
+    return n;
+}
+
+static int check_topics(struct svc *s, struct nr_error *err)
+{
+    const struct nr_kafka_opts *k = &s->cfg->kafka;
+    int rp = topic_partitions(s, k->repartition_topic, err);
+    if (rp < 0)
+        return -1;
+    int cp = topic_partitions(s, k->changelog_topic, err);
+    if (cp < 0)
+        return -1;
+    if (rp != cp) {
+        nr_error_set(err,
+                     "kafka.changelog_topic %s has %d partitions, kafka.repartition_topic %s "
+                     "has %d: they must be equal",
+                     k->changelog_topic, cp, k->repartition_topic, rp);
+        return -1;
+    }
+    return 0;
+}
+
 /* Create the topics we use (kafka.create_topics): existing ones are fine. */
 static int create_topics(struct svc *s, struct nr_error *err)
 {
@@ -861,7 +935,7 @@ static void metrics_init(struct svc *s)
 {
     struct metrics *m = &s->mt;
     m->reg = nr_metrics_new();
-#define C(f, name, help) m->f = nr_metrics_counter(m->reg, name, help, NULL)
+#define C(f, name, help)     m->f = nr_metrics_counter(m->reg, name, help, NULL)
 #define G(f, name, help, lb) m->f = nr_metrics_gauge(m->reg, name, help, lb)
     C(in, "newsradar_articles_in_total", "Messages read from the article topics.");
     C(bytes, "newsradar_articles_in_bytes_total", "Bytes read from the article topics.");
@@ -874,7 +948,8 @@ static void metrics_init(struct svc *s)
     C(deliv_fail, "newsradar_delivery_failures_total", "Produced messages that failed for good.");
     C(reloads, "newsradar_reloads_total", "Successful configuration reloads (SIGHUP).");
     C(reload_fail, "newsradar_reload_failures_total", "Rejected configuration reloads.");
-    C(ckpt_records, "newsradar_checkpoint_records_total", "Window states written to the changelog.");
+    C(ckpt_records, "newsradar_checkpoint_records_total",
+      "Window states written to the changelog.");
     C(restored, "newsradar_restored_keys_total", "Window keys restored from the changelog.");
     G(lag_articles, "newsradar_consumer_lag", "Consumer lag (messages) from librdkafka statistics.",
       "stage=\"articles\"");
@@ -887,11 +962,11 @@ static void metrics_init(struct svc *s)
     G(assigned_counts, "newsradar_assigned_partitions", "Partitions assigned.", "stage=\"counts\"");
 #undef C
 #undef G
-    static const double b[] = {0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1,
-                               0.5, 1};
-    m->latency = nr_metrics_histogram(m->reg, "newsradar_processing_seconds",
-                                      "Time to decode, tag and hand on one article.", b,
-                                      NR_ARRAY_LEN(b));
+    static const double b[] = {0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005,
+                               0.01,    0.05,    0.1,    0.5,    1};
+    m->latency =
+        nr_metrics_histogram(m->reg, "newsradar_processing_seconds",
+                             "Time to decode, tag and hand on one article.", b, NR_ARRAY_LEN(b));
 }
 
 static void metrics_update(struct svc *s)
@@ -923,6 +998,10 @@ static void metrics_update(struct svc *s)
     }
 }
 
+/* Ready: both consumers have been given their share of partitions (an
+ * instance beyond the partition count is ready with none: it is a standby
+ * that takes over on the next rebalance) and no fatal error stopped the
+ * producer or consumers. */
 static bool ready_cb(void *ud, char *why, size_t len)
 {
     struct svc *s = ud;
@@ -930,14 +1009,39 @@ static bool ready_cb(void *ud, char *why, size_t len)
         snprintf(why, len, "fatal Kafka error");
         return false;
     }
-    if (s->n_assigned1 <= 0) {
-        snprintf(why, len, "no article partitions assigned");
+    if (!s->joined1 || !s->joined2) {
+        snprintf(why, len, "waiting for partition assignment (articles: %s, counts: %s)",
+                 s->joined1 ? "done" : "pending", s->joined2 ? "done" : "pending");
         return false;
     }
+    snprintf(why, len, "%d article partition(s) assigned", (int)s->n_assigned1);
     return true;
 }
 
 /* ---- reload ------------------------------------------------------------------------------ */
+
+/* Settings bound into the running clients, subscriptions and offset
+ * bookkeeping (store_offsets tells the stages apart by repartition_topic):
+ * a reload must not change them behind the clients' back. */
+static const char *restart_only_change(const struct nr_config *a, const struct nr_config *b)
+{
+    const struct nr_kafka_opts *x = &a->kafka, *y = &b->kafka;
+#define SAME(f) ((x->f == NULL && y->f == NULL) || (x->f && y->f && strcmp(x->f, y->f) == 0))
+    if (!SAME(brokers))
+        return "kafka.brokers";
+    if (!SAME(group_id))
+        return "kafka.group_id";
+    if (!SAME(alert_topic) || !SAME(dead_letter_topic) || !SAME(repartition_topic) ||
+        !SAME(changelog_topic) || !SAME(enriched_topic))
+        return "a kafka.*_topic";
+#undef SAME
+    if (x->input_topics.n != y->input_topics.n)
+        return "kafka.input_topics";
+    for (size_t i = 0; i < x->input_topics.n; i++)
+        if (strcmp(x->input_topics.v[i], y->input_topics.v[i]) != 0)
+            return "kafka.input_topics";
+    return NULL;
+}
 
 static void reload(struct svc *s)
 {
@@ -958,6 +1062,13 @@ static void reload(struct svc *s)
         return;
     }
     nr_diags_free(&d);
+    const char *changed = restart_only_change(s->cfg, cfg);
+    if (changed) {
+        NR_ERROR("config", "reload rejected: %s changed; restart to apply it", changed);
+        nr_config_free(cfg);
+        nr_counter_add(s->mt.reload_fail, 1);
+        return;
+    }
     struct nr_error err = {{0}};
     struct nr_engine *engine = nr_engine_new(cfg, &err);
     if (!engine) {
@@ -967,43 +1078,56 @@ static void reload(struct svc *s)
         return;
     }
     /* Stage 2: move every key whose rule still exists into a new detector.
-     * Snapshots name rules and entities by id, so indices may change. */
-    size_t kept = 0, dropped = 0;
+     * Snapshots name rules and entities by id, so indices may change. All
+     * new detectors are built before any is swapped in, so a failure leaves
+     * the running state untouched. */
+    struct nr_detector **nd = nr_xcalloc(s->n_p2 ? s->n_p2 : 1, sizeof(*nd));
     for (size_t i = 0; i < s->n_p2; i++) {
-        struct p2 *p = &s->p2[i];
-        if (!p->active)
+        if (!s->p2[i].active)
             continue;
-        struct nr_detector *nd = nr_detector_new(cfg, &err);
-        if (!nd) {
+        nd[i] = nr_detector_new(cfg, &err);
+        if (!nd[i]) {
             NR_ERROR("config", "reload rejected: %s", err.msg);
+            for (size_t j = 0; j < i; j++)
+                nr_detector_free(nd[j]);
+            free(nd);
             nr_engine_free(engine);
             nr_config_free(cfg);
             nr_counter_add(s->mt.reload_fail, 1);
             return;
         }
-        struct nr_wstore *old = nr_detector_store(p->det);
+    }
+    size_t kept = 0, dropped = 0;
+    for (size_t i = 0; i < s->n_p2; i++) {
+        struct p2 *p = &s->p2[i];
+        if (!p->active)
+            continue;
+        struct nr_wstore *old = nr_detector_store(p->det), *fresh = nr_detector_store(nd[i]);
         for (struct nr_wkey *k = nr_wstore_first(old); k; k = nr_wstore_next(old, k)) {
             uint8_t *buf = NULL;
             size_t len = 0;
             struct nr_wkey *nk;
             if (nr_window_key_snapshot(old, k, &buf, &len) == 0 &&
-                nr_window_key_restore(nr_detector_store(nd), buf, len, &nk, &err) == 0)
+                nr_window_key_restore(fresh, buf, len, &nk, &err) == 0) {
                 kept++;
-            else
-                dropped++;
+            } else {
+                if (dropped++ < 5)
+                    NR_WARN("config", "reload: key %s of rule %s dropped: %s", k->key,
+                            s->cfg->rules[k->rule].id, err.msg);
+            }
             free(buf);
         }
         int64_t a, b;
         nr_detector_meta(p->det, &a, &b);
-        nr_detector_set_meta(nd, a, b);
+        nr_detector_set_meta(nd[i], a, b);
         nr_detector_free(p->det);
-        p->det = nd;
+        p->det = nd[i];
         /* every key may have changed identity: checkpoint them all */
         dirty_clear(&p->dirty);
-        for (struct nr_wkey *k = nr_wstore_first(nr_detector_store(nd)); k;
-             k = nr_wstore_next(nr_detector_store(nd), k))
+        for (struct nr_wkey *k = nr_wstore_first(fresh); k; k = nr_wstore_next(fresh, k))
             dirty_add(&p->dirty, cfg->rules[k->rule].id, k->key);
     }
+    free(nd);
     nr_decoder_free(s->dec);
     nr_tag_scratch_free(s->scratch);
     nr_engine_free(s->engine);
@@ -1013,8 +1137,9 @@ static void reload(struct svc *s)
     s->dec = nr_decoder_new(cfg);
     s->scratch = nr_tag_scratch_new(nr_engine_tagger(engine));
     nr_counter_add(s->mt.reloads, 1);
-    NR_INFO("config", "reloaded %s: %zu entities, %zu topics, %zu rules; %zu keys kept, %zu dropped",
-            s->path, cfg->n_entities, cfg->n_topics, cfg->n_rules, kept, dropped);
+    NR_INFO("config",
+            "reloaded %s: %zu entities, %zu topics, %zu rules; %zu keys kept, %zu dropped", s->path,
+            cfg->n_entities, cfg->n_topics, cfg->n_rules, kept, dropped);
 }
 
 /* ---- the loop --------------------------------------------------------------------------- */
@@ -1079,6 +1204,8 @@ static int setup(struct svc *s, struct nr_error *err)
         return -1;
     }
     if (s->cfg->kafka.create_topics && create_topics(s, err) != 0)
+        return -1;
+    if (check_topics(s, err) != 0)
         return -1;
 
     /* The restore consumer reads the changelog by assignment (no group). */

@@ -6,7 +6,8 @@
  * 7 d baseline at 1 h is ~170; adding an event is O(1) and summing the window
  * is O(buckets), with no per-event allocation and no timers. Buckets are
  * cleared lazily when the ring head moves forward, so an idle key costs
- * nothing until its next event. A key's rings are one allocation.
+ * nothing until its next event. A key (struct, both rings, key string) is
+ * one allocation.
  *
  * Memory bound: max_keys keys. A full store evicts the least recently
  * updated key (LRU list, O(1)); keys idle for idle_evict are dropped a few
@@ -14,7 +15,8 @@
  *
  * Snapshot: a versioned little-endian record of everything a key knows
  * (rings, dedup history, detector state), so the Kafka service can write it
- * to a compacted changelog and rebuild the key on another instance.
+ * to a compacted changelog and rebuild the key on another instance, or in a
+ * detector built from a reloaded config (rules and entities by id).
  */
 #include "newsradar/window.h"
 

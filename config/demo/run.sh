@@ -13,8 +13,8 @@ nr=build/newsradar
 echo "== newsradar check -c config/newsradar.yaml"
 "$nr" check -c config/newsradar.yaml
 echo
-echo "== newsradar tag (the first article of the burst)"
-grep -m1 '"demo-burst-01"' config/demo/articles.jsonl | "$nr" tag -c config/newsradar.yaml - |
+echo "== newsradar tag (the first article of the border burst, demo-0490)"
+grep -m1 '"demo-0490"' config/demo/articles.jsonl | "$nr" tag -c config/newsradar.yaml - |
     { command -v jq >/dev/null && jq . || cat; }
 echo
 echo "== newsradar replay -c config/newsradar.yaml config/demo/articles.jsonl"

@@ -15,14 +15,14 @@
 /* Why a message was rejected; the names are stable (dead-letter headers). */
 enum nr_reject {
     NR_REJECT_NONE = 0,
-    NR_REJECT_TOO_LARGE,    /* "too_large" */
-    NR_REJECT_BAD_UTF8,     /* "invalid_utf8" */
-    NR_REJECT_BAD_JSON,     /* "invalid_json" */
-    NR_REJECT_NOT_OBJECT,   /* "not_an_object" */
-    NR_REJECT_FIELD_TYPE,   /* "wrong_field_type" */
-    NR_REJECT_MISSING_ID,   /* "missing_id" */
-    NR_REJECT_NO_TEXT,      /* "missing_text" */
-    NR_REJECT_BAD_TIME,     /* "invalid_published_at" */
+    NR_REJECT_TOO_LARGE,  /* "too_large" */
+    NR_REJECT_BAD_UTF8,   /* "invalid_utf8" */
+    NR_REJECT_BAD_JSON,   /* "invalid_json" */
+    NR_REJECT_NOT_OBJECT, /* "not_an_object" */
+    NR_REJECT_FIELD_TYPE, /* "wrong_field_type" */
+    NR_REJECT_MISSING_ID, /* "missing_id" */
+    NR_REJECT_NO_TEXT,    /* "missing_text" */
+    NR_REJECT_BAD_TIME,   /* "invalid_published_at" */
     NR_REJECT_COUNT
 };
 const char *nr_reject_name(enum nr_reject r);

@@ -27,7 +27,7 @@
  *     max_keys: 100000          # window keys kept; idle keys evicted first
  *     idle_evict: 7d            # a key without events this long is dropped
  *     grace: 5m                 # lateness accepted before a bucket closes
- *     near_duplicate_bits: 3    # simhash Hamming distance for "same story"
+ *     near_duplicate_bits: 8    # simhash Hamming distance for "same story"
  *     history: 64               # recent articles remembered per key
  *     evidence_articles: 10     # articles listed in an alert
  *     evidence_entities: 5      # co-mentioned entities listed in an alert
@@ -127,9 +127,9 @@ struct nr_alias {
 
 struct nr_entity {
     char *id, *kind, *name;
-    char *code;    /* NULL if none */
-    char *country; /* NULL if none */
-    char *role;    /* NULL if none */
+    char *code;               /* NULL if none */
+    char *country;            /* NULL if none */
+    char *role;               /* NULL if none */
     struct nr_alias *aliases; /* the name first, then aliases, then demonyms */
     size_t n_aliases;
     struct nr_srcpos pos;
@@ -164,8 +164,8 @@ struct nr_alert_rule {
     int64_t window_ms, bucket_ms, baseline_ms, baseline_bucket_ms, cooldown_ms;
     double baseline_floor;
     uint32_t min_count;
-    double min_ratio; /* 0 = not tested */
-    double max_p;     /* 0 = not tested */
+    double min_ratio;         /* 0 = not tested */
+    double max_p;             /* 0 = not tested */
     double severity_ratio[4]; /* [NR_SEV_MEDIUM..CRITICAL] thresholds; [0] unused */
     struct nr_srcpos pos;
 };
@@ -221,7 +221,7 @@ struct nr_log_opts {
 };
 
 struct nr_config {
-    char *path; /* the main file as given */
+    char *path;   /* the main file as given */
     char **files; /* every file read, interned (srcpos.file points here) */
     size_t n_files;
 

@@ -17,7 +17,7 @@
 #include "newsradar/matcher.h"
 
 struct nr_span {
-    uint8_t field; /* NR_FIELD_TITLE or NR_FIELD_BODY */
+    uint8_t field;       /* NR_FIELD_TITLE or NR_FIELD_BODY */
     uint32_t start, end; /* byte offsets into the original (decoded) field */
 };
 
@@ -45,7 +45,8 @@ struct nr_tags {
     size_t n_spans;
     const char **evidence; /* phrase strings owned by the tagger (config text) */
     size_t n_evidence;
-    uint64_t simhash; /* of the normalized body (title if no body), for dedup */
+    uint64_t simhash; /* of the first 2 KB of the normalized body (title if no
+                       * body), over word 3-shingles: for near-duplicate dedup */
 };
 
 struct nr_tagger;

@@ -95,12 +95,17 @@ void nr_wstore_fire_del(struct nr_wstore *s, struct nr_wkey *k);
 struct nr_wkey *nr_wstore_fire_first(const struct nr_wstore *s);
 
 /* Serialise one key's full state (rings, history, detector state) into a
- * versioned little-endian byte buffer (caller frees *out). */
+ * versioned little-endian byte buffer (caller frees *out). Rules and
+ * entities are named by id, not by index (format 2, src/window.c). */
 int nr_window_key_snapshot(const struct nr_wstore *s, const struct nr_wkey *k, uint8_t **out,
                            size_t *out_len);
-/* Rebuild a key from a snapshot, replacing any key with the same identity.
- * Validates every length and index against the config; -1 with a message on
- * garbage. */
+/* Rebuild a key from a snapshot, possibly written under another config,
+ * replacing any key with the same identity; ids are resolved against s's
+ * config. -1 with a message (the store unchanged) when the rule is gone, its
+ * `by` changed, a dimension's entity is gone or changed kind, a bucket width
+ * cannot be re-bucketed, or the buffer is not a valid snapshot. A changed
+ * ring length or a bucket width that is a multiple of the old one is
+ * re-bucketed; co-mentioned entities that are gone are dropped. */
 int nr_window_key_restore(struct nr_wstore *s, const uint8_t *buf, size_t len, struct nr_wkey **out,
                           struct nr_error *err);
 

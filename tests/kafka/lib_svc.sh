@@ -221,7 +221,15 @@ svc_metric() {
 SVC_LAST=""
 svc_metric_cmp() {
     SVC_LAST="$(svc_metric "$1" "$2" "${5:-}")" || { SVC_LAST="(unreachable)"; return 1; }
-    [ "$SVC_LAST" "$3" "$4" ]
+    case "$3" in
+    -eq) [ "$SVC_LAST" -eq "$4" ] ;;
+    -ne) [ "$SVC_LAST" -ne "$4" ] ;;
+    -ge) [ "$SVC_LAST" -ge "$4" ] ;;
+    -gt) [ "$SVC_LAST" -gt "$4" ] ;;
+    -le) [ "$SVC_LAST" -le "$4" ] ;;
+    -lt) [ "$SVC_LAST" -lt "$4" ] ;;
+    *) svc_fail "svc_metric_cmp: unknown operator '$3'" ;;
+    esac
 }
 
 # svc_wait_metric SECONDS ID NAME OP VALUE [LABEL]

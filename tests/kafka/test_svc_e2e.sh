@@ -15,7 +15,9 @@
 # tests/kafka/fetch-jars.sh) or a tool is missing.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=env.sh
 . "$here/env.sh"
+# shellcheck source=lib_svc.sh
 . "$here/lib_svc.sh"
 [ $# -eq 2 ] || { echo "usage: test_svc_e2e.sh NEWSRADAR SOURCE_ROOT" >&2; exit 2; }
 if ! nr_kafka_jars_present; then
@@ -149,6 +151,11 @@ spread() { # the counts partitions split over both, the article partition taken
     [ "$a" -ge 1 ] && [ "$b" -ge 1 ] && [ $((a + b)) -eq 4 ] && [ $((x + y)) -eq 1 ]
 }
 svc_wait 90 "counts partitions spread over both instances of nr-e2e-2" spread
+# /readyz means "has its share of partitions and no fatal error": both are
+# ready, also the one that owns no article partition.
+for id in i2a i2b; do
+    svc_http_ok "$id" /readyz || svc_fail "case 2: $id not ready after the group settled"
+done
 svc_produce "$bs" s2.articles "$input"
 in_sum() { [ $(($(svc_metric i2a newsradar_articles_in_total) + $(svc_metric i2b newsradar_articles_in_total))) -eq "$n_in" ]; }
 svc_wait 60 "$n_in articles read by i2a + i2b" in_sum

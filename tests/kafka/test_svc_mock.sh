@@ -12,6 +12,7 @@
 # Exit 77 (ctest: skipped) when kcat, jq, curl or python3 are missing.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib_svc.sh
 . "$here/lib_svc.sh"
 [ $# -eq 3 ] || { echo "usage: test_svc_mock.sh NEWSRADAR MOCK_CLUSTER SOURCE_ROOT" >&2; exit 2; }
 svc_need kcat jq curl python3
@@ -21,6 +22,7 @@ mc_bin="$2"
 # ---- the mock cluster, driven over a coprocess ---------------------------------
 coproc MC { exec "$mc_bin" 3 articles:1 newsradar.counts:4 newsradar.windows:4 alerts:2 \
     articles.dlq:1; }
+# shellcheck disable=SC2153 # MC_PID is set by coproc
 mc_pid=$MC_PID
 SVC_HOOKS+=("kill -TERM $mc_pid 2>/dev/null; wait $mc_pid 2>/dev/null")
 mc() {
@@ -102,6 +104,7 @@ done
 # Broker 2 leads the input partition and half of everything downstream.
 for tp in "f.articles 0" "f.counts 0" "f.counts 2" "f.windows 0" "f.windows 2" "f.alerts 0" \
     "f.dlq 0"; do
+    # shellcheck disable=SC2086 # "TOPIC PART" splits on purpose
     mc leader $tp 2
 done
 fport="$(svc_free_port)"

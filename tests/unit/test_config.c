@@ -232,7 +232,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->engine.max_keys, 100000);
     assert_int_equal(cfg->engine.idle_evict_ms, 7 * 86400000LL);
     assert_int_equal(cfg->engine.grace_ms, 300000);
-    assert_int_equal(cfg->engine.near_duplicate_bits, 3);
+    assert_int_equal(cfg->engine.near_duplicate_bits, 8);
     assert_int_equal(cfg->engine.history, 64);
     assert_int_equal(cfg->engine.evidence_articles, 10);
     assert_int_equal(cfg->engine.evidence_entities, 5);
