@@ -11,10 +11,11 @@
  * multi-gigabyte line without a newline costs one buffer of max_bytes, not
  * its own size. The buffer is reused, so the steady state does no malloc.
  *
- * Event time: an article without published_at takes the event time of the
- * previous accepted article (0 before the first), so a replay of the same
- * file always gives the same alerts. To know that time the line is decoded
- * once here (a few us; the engine decodes it again).
+ * Event time: an article without published_at takes the stream time (the
+ * largest event time seen so far; the engine's fallback), so a replay of the
+ * same file always gives the same alerts. An article without published_at
+ * before any article with one has no time at all and is rejected
+ * (invalid_published_at).
  */
 #include "cmd.h"
 
@@ -130,19 +131,25 @@ static void summary(const struct replay *rp, const struct nr_engine_stats *st, b
     if (!json) {
         fprintf(stderr,
                 "replay: %llu articles, %llu tagged, %llu skipped, %llu alerts (%llu firing, "
-                "%llu escalated, %llu resolved), %llu duplicates, %llu late\n",
+                "%llu escalated, %llu resolved), %llu duplicates, %llu late (%llu dropped), "
+                "%llu keys (%llu evicted), %llu spikes still open\n",
                 (unsigned long long)rp->lines, (unsigned long long)st->tagged,
                 (unsigned long long)rp->skipped, f + e + r, f, e, r,
-                (unsigned long long)st->duplicates, (unsigned long long)st->late);
+                (unsigned long long)st->duplicates, (unsigned long long)st->late,
+                (unsigned long long)st->late_dropped, (unsigned long long)st->keys,
+                (unsigned long long)st->keys_evicted, (unsigned long long)st->keys_firing);
         return;
     }
     fprintf(stderr,
             "{\"articles\":%llu,\"tagged\":%llu,\"skipped\":%llu,\"alerts\":%llu,"
             "\"firing\":%llu,\"escalated\":%llu,\"resolved\":%llu,\"duplicates\":%llu,"
-            "\"late\":%llu,\"rejected\":{",
+            "\"late\":%llu,\"late_dropped\":%llu,\"keys\":%llu,\"keys_evicted\":%llu,"
+            "\"keys_firing\":%llu,\"rejected\":{",
             (unsigned long long)rp->lines, (unsigned long long)st->tagged,
             (unsigned long long)rp->skipped, f + e + r, f, e, r, (unsigned long long)st->duplicates,
-            (unsigned long long)st->late);
+            (unsigned long long)st->late, (unsigned long long)st->late_dropped,
+            (unsigned long long)st->keys, (unsigned long long)st->keys_evicted,
+            (unsigned long long)st->keys_firing);
     bool first = true;
     for (int i = 1; i < NR_REJECT_COUNT; i++) {
         if (!rp->by_reason[i])
@@ -209,7 +216,6 @@ int nr_cmd_replay(int argc, char **argv)
     struct nr_diags diags = {0};
     struct nr_config *cfg = NULL;
     struct nr_engine *engine = NULL;
-    struct nr_decoder *dec = NULL;
     struct reader rd = {.fd = -1};
     struct nr_error err = {{0}};
     struct replay rp = {.name = input};
@@ -236,12 +242,10 @@ int nr_cmd_replay(int argc, char **argv)
         rc = NR_EXIT_CONFIG;
         goto out;
     }
-    dec = nr_decoder_new(cfg);
     rd.limit = cfg->max_article_bytes;
     rd.cap = 64 * 1024;
     rd.buf = nr_xmalloc(rd.cap);
 
-    int64_t prev_ms = 0;
     uint64_t lineno = 0;
     for (;;) {
         char *p;
@@ -264,16 +268,11 @@ int nr_cmd_replay(int argc, char **argv)
         if (blank(p, n))
             continue;
         rp.lines++;
-        struct nr_article a;
-        enum nr_reject r = nr_article_decode(dec, p, n, &a, &err);
-        if (r == NR_REJECT_NONE)
-            r = nr_engine_process(engine, p, n, prev_ms, on_alert, &rp, &err);
+        enum nr_reject r = nr_engine_process(engine, p, n, NR_TIME_NONE, on_alert, &rp, &err);
         if (r != NR_REJECT_NONE) {
             reject(&rp, lineno, r, err.msg);
             continue;
         }
-        if (a.published_ms != NR_TIME_NONE)
-            prev_ms = a.published_ms;
     }
 
     struct nr_engine_stats st;
@@ -288,7 +287,6 @@ out:
     if (rd.fd > STDIN_FILENO)
         close(rd.fd);
     free(rd.buf);
-    nr_decoder_free(dec);
     nr_engine_free(engine);
     nr_config_free(cfg);
     nr_diags_free(&diags);

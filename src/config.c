@@ -155,6 +155,7 @@ enum opt_type {
 #define OF_MAXX     (1u << 4) /* max is exclusive */
 #define OF_DOCDEF   (1u << 5) /* default is derived at load; `def` only documents it */
 #define OF_NONEMPTY (1u << 6) /* string or list must not be empty */
+#define OF_JSONPTR  (1u << 7) /* "" or an RFC 6901 JSON pointer */
 
 #define NO_OFF ((size_t)-1)
 
@@ -186,20 +187,20 @@ struct section {
 #define FIELD_OFF(i) (offsetof(struct nr_config, field_ptr) + (i) * sizeof(char *))
 
 static const struct opt opts_fields[] = {
-    {"id", OT_STR, FIELD_OFF(NR_FIELD_ID), 0, "/id", OF_NONEMPTY, 0, 0, 0, 0, "JSON pointer",
-     "the article's id (every article must have one)"},
-    {"title", OT_STR, FIELD_OFF(NR_FIELD_TITLE), 0, "/title", 0, 0, 0, 0, 0, "JSON pointer",
-     "headline, tagged (\"\" = not read)"},
-    {"body", OT_STR, FIELD_OFF(NR_FIELD_BODY), 0, "/body", 0, 0, 0, 0, 0, "JSON pointer",
+    {"id", OT_STR, FIELD_OFF(NR_FIELD_ID), 0, "/id", OF_NONEMPTY | OF_JSONPTR, 0, 0, 0, 0,
+     "JSON pointer", "the article's id (every article must have one)"},
+    {"title", OT_STR, FIELD_OFF(NR_FIELD_TITLE), 0, "/title", OF_JSONPTR, 0, 0, 0, 0,
+     "JSON pointer", "headline, tagged (\"\" = not read)"},
+    {"body", OT_STR, FIELD_OFF(NR_FIELD_BODY), 0, "/body", OF_JSONPTR, 0, 0, 0, 0, "JSON pointer",
      "text, tagged; an article needs a title or a body (\"\" = not read)"},
-    {"url", OT_STR, FIELD_OFF(NR_FIELD_URL), 0, "/url", 0, 0, 0, 0, 0, "JSON pointer",
+    {"url", OT_STR, FIELD_OFF(NR_FIELD_URL), 0, "/url", OF_JSONPTR, 0, 0, 0, 0, "JSON pointer",
      "link shown in alert evidence (\"\" = not read)"},
-    {"source", OT_STR, FIELD_OFF(NR_FIELD_SOURCE), 0, "/source", 0, 0, 0, 0, 0, "JSON pointer",
-     "publisher shown in alert evidence (\"\" = not read)"},
-    {"language", OT_STR, FIELD_OFF(NR_FIELD_LANGUAGE), 0, "/language", 0, 0, 0, 0, 0,
+    {"source", OT_STR, FIELD_OFF(NR_FIELD_SOURCE), 0, "/source", OF_JSONPTR, 0, 0, 0, 0,
+     "JSON pointer", "publisher shown in alert evidence (\"\" = not read)"},
+    {"language", OT_STR, FIELD_OFF(NR_FIELD_LANGUAGE), 0, "/language", OF_JSONPTR, 0, 0, 0, 0,
      "JSON pointer", "language code (\"\" = not read)"},
-    {"published_at", OT_STR, FIELD_OFF(NR_FIELD_PUBLISHED_AT), 0, "/published_at", 0, 0, 0, 0, 0,
-     "JSON pointer", "event time, RFC 3339 (\"\" = not read: message or arrival time)"},
+    {"published_at", OT_STR, FIELD_OFF(NR_FIELD_PUBLISHED_AT), 0, "/published_at", OF_JSONPTR, 0, 0,
+     0, 0, "JSON pointer", "event time, RFC 3339 (\"\" = not read: message or arrival time)"},
 };
 SECTION(sec_fields, "article.fields", "main file, under `article:`", opts_fields);
 
@@ -780,6 +781,20 @@ static int get_map(struct ctx *c, const struct cy_node *n, const struct opt *o, 
 }
 
 /* Store one simple value; n is a node of the file or a default's text. */
+/* "" (field not read) or "/"-separated reference tokens where '~' is only
+ * followed by '0' or '1'. */
+static bool json_pointer_ok(const char *s)
+{
+    if (!*s)
+        return true;
+    if (*s != '/')
+        return false;
+    for (; *s; s++)
+        if (*s == '~' && s[1] != '0' && s[1] != '1')
+            return false;
+    return true;
+}
+
 static int store(struct ctx *c, const struct opt *o, const struct cy_node *n, void *obj)
 {
     char *p = (char *)obj + o->off;
@@ -804,6 +819,13 @@ static int store(struct ctx *c, const struct opt *o, const struct cy_node *n, vo
                 free(s);
                 return -1;
             }
+        }
+        if ((o->flags & OF_JSONPTR) && !json_pointer_ok(s)) {
+            ERR(c, n,
+                "%s: \"%s\" is not a JSON pointer (RFC 6901: \"/a/b\", \"~0\" for ~, \"~1\" for /)",
+                o->key, s);
+            free(s);
+            return -1;
         }
         free(*(char **)p);
         *(char **)p = s;
