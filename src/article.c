@@ -14,7 +14,10 @@
  *      non-recursive walk checks every byte between tokens, every primitive
  *      and every string (escapes, \u surrogate pairs, control characters),
  *      and records for each token the index just past its subtree, so that
- *      skipping a value is O(1);
+ *      skipping a value is O(1). The text drives the walk (jsmn's child
+ *      counts are only checked), and it also runs over the partial tokens
+ *      when jsmn fails, so an error names the first byte that departs from
+ *      the grammar and what was expected there;
  *   4. resolve the configured JSON pointers (RFC 6901, pre-split at
  *      nr_decoder_new) over the tokens; duplicate keys: the first one wins;
  *   5. unescape only the strings we return, into one reused buffer.
@@ -336,9 +339,14 @@ static bool check_primitive(const char *s, size_t a, size_t b)
 
 /* ---- tokenize and validate ------------------------------------------------ */
 
-static enum nr_reject json_error(struct nr_error *err, size_t pos, const char *what)
+/* pos is the first byte where the text departs from the grammar; at the end
+ * of the message that means it was cut short. */
+static enum nr_reject json_error(struct nr_error *err, size_t pos, size_t len, const char *what)
 {
-    nr_error_set(err, "invalid JSON at byte %zu: %s", pos, what);
+    if (pos >= len)
+        nr_error_set(err, "invalid JSON at byte %zu: truncated (%s)", pos, what);
+    else
+        nr_error_set(err, "invalid JSON at byte %zu: %s", pos, what);
     return NR_REJECT_BAD_JSON;
 }
 
@@ -380,17 +388,21 @@ static size_t depth_scan(const char *s, size_t len)
     return (size_t)-1;
 }
 
-static int tokenize(struct nr_decoder *d, const char *s, size_t len, size_t *stop)
+/* *nparsed gets the number of tokens jsmn filled, also on error (the
+ * partial tokens let the grammar walk name the first bad byte). */
+static int tokenize(struct nr_decoder *d, const char *s, size_t len, size_t *stop, int *nparsed)
 {
     jsmn_parser p;
     jsmn_init(&p);
     *stop = 0;
+    *nparsed = 0;
     if (d->tok_cap == 0)
         nr_grow((void **)&d->tok, &d->tok_cap, 256, sizeof(*d->tok));
     d->tok[0].start = d->tok[0].end = -1; /* no token yet (errors look at it) */
     for (;;) {
         int r = jsmn_parse(&p, s, len, d->tok, (unsigned)d->tok_cap);
         *stop = p.pos;
+        *nparsed = (int)p.toknext;
         if (r != JSMN_ERROR_NOMEM)
             return r < 0 ? r : (int)p.toknext;
         /* every token starts at a distinct byte: never more than len + 1 */
@@ -403,6 +415,38 @@ static int tokenize(struct nr_decoder *d, const char *s, size_t len, size_t *sto
 static size_t tok_begin(const jsmntok_t *t)
 {
     return (size_t)t->start - (t->type == JSMN_STRING ? 1 : 0);
+}
+
+/* No token starts where a value must (only after jsmn failed can that be
+ * text jsmn dropped): a bad literal such as `tr\u00e9`, or a good one at the
+ * very end, which jsmn does not emit (cut short after it); else no value. */
+static enum nr_reject no_value(const struct nr_decoder *d, const char *s, size_t pos, size_t len,
+                               size_t depth, struct nr_error *err)
+{
+    if (pos < len && s[pos] == '"') {
+        /* jsmn drops a string it rejects: cut short, or a bad escape */
+        size_t e = pos + 1;
+        while (e < len && s[e] != '"')
+            e += s[e] == '\\' ? 2 : 1;
+        if (e >= len)
+            return json_error(err, len, len, "unterminated string");
+        const char *why;
+        size_t bad = check_string(s, pos + 1, e, &why);
+        if (bad != (size_t)-1)
+            return json_error(err, bad, len, why);
+        return json_error(err, pos, len, "expected a value");
+    }
+    size_t e = pos;
+    while (e < len && !strchr(" \t\r\n,:]}[{\"", s[e]))
+        e++;
+    if (e == pos)
+        return json_error(err, pos, len, "expected a value");
+    if (!check_primitive(s, pos, e))
+        return json_error(err, pos, len, "bad literal or number");
+    if (e == len && depth > 0)
+        return json_error(err, e, len,
+                          d->stk[depth - 1].obj ? "expected ',' or '}'" : "expected ',' or ']'");
+    return json_error(err, pos, len, "expected a value");
 }
 
 /* Walk the tokens in document order, checking every byte of the message
@@ -419,7 +463,7 @@ static enum nr_reject validate(struct nr_decoder *d, const char *s, size_t len, 
     for (;;) {
         /* a value is expected at pos */
         if (i >= ntok || tok_begin(&t[i]) != pos)
-            return json_error(err, pos, "expected a value");
+            return no_value(d, s, pos, len, depth, err);
         const jsmntok_t *v = &t[i];
         if (v->type == JSMN_STRING || v->type == JSMN_PRIMITIVE) {
             /* jsmn may hang stray tokens under a scalar (`"a":"b":"c"`);
@@ -427,11 +471,11 @@ static enum nr_reject validate(struct nr_decoder *d, const char *s, size_t len, 
             if (v->type == JSMN_STRING) {
                 size_t bad = check_string(s, (size_t)v->start, (size_t)v->end, &why);
                 if (bad != (size_t)-1)
-                    return json_error(err, bad, why);
+                    return json_error(err, bad, len, why);
                 pos = (size_t)v->end + 1;
             } else {
                 if (!check_primitive(s, (size_t)v->start, (size_t)v->end))
-                    return json_error(err, pos, "bad literal or number");
+                    return json_error(err, pos, len, "bad literal or number");
                 pos = (size_t)v->end;
             }
             d->next[i] = i + 1;
@@ -443,18 +487,25 @@ static enum nr_reject validate(struct nr_decoder *d, const char *s, size_t len, 
             pos = (size_t)v->start + 1;
             i++;
         }
-        /* close finished containers, then find where the next value starts */
+        /* After '[' or '{' (first) or after a value: close the container,
+         * or find where the next member or element starts. The text drives
+         * this, not jsmn's child counts: jsmn does not count a trailing
+         * comma and hangs stray values under the previous token, so a count
+         * can only be checked against the text, never used to predict it
+         * (that reported `{"a":1,}` at the comma instead of at the '}'). */
         for (;;) {
             if (depth == 0)
                 goto done;
             struct walk_frame *f = &d->stk[depth - 1];
+            const char *after = f->obj ? "expected ',' or '}'" : "expected ',' or ']'";
+            char close = f->obj ? '}' : ']';
             pos = skip_ws(s, pos, len);
-            if (f->left <= 0) {
-                char close = f->obj ? '}' : ']';
-                if (f->left < 0 || pos >= len || s[pos] != close ||
-                    pos + 1 != (size_t)t[f->tok].end)
-                    return json_error(err, pos,
-                                      f->obj ? "expected ',' or '}'" : "expected ',' or ']'");
+            if (pos < len && s[pos] == close) {
+                /* the text closes here; jsmn must have found the same end and
+                 * counted every member (else the input is not the JSON the
+                 * tokens describe) */
+                if (f->left != 0 || pos + 1 != (size_t)t[f->tok].end)
+                    return json_error(err, pos, len, after);
                 pos++;
                 d->next[f->tok] = i;
                 depth--;
@@ -462,23 +513,31 @@ static enum nr_reject validate(struct nr_decoder *d, const char *s, size_t len, 
             }
             if (!f->first) {
                 if (pos >= len || s[pos] != ',')
-                    return json_error(err, pos,
-                                      f->obj ? "expected ',' or '}'" : "expected ',' or ']'");
-                pos = skip_ws(s, pos + 1, len);
+                    return json_error(err, pos, len, after);
+                pos = skip_ws(s, pos + 1, len); /* no close after a comma */
+                if (pos < len && s[pos] == close)
+                    return json_error(err, pos, len,
+                                      f->obj ? "expected a member name" : "expected a value");
             }
             f->first = false;
+            bool tok_here = i < ntok && tok_begin(&t[i]) == pos;
+            if (!tok_here && !f->obj)
+                return no_value(d, s, pos, len, depth, err);
+            if (!tok_here && pos < len && s[pos] == '"')
+                return no_value(d, s, pos, len, depth, err); /* a key jsmn dropped */
+            if (f->left <= 0 || (f->obj && (!tok_here || t[i].type != JSMN_STRING)))
+                return json_error(err, pos, len,
+                                  f->obj ? "expected a member name" : "expected a value");
             f->left--;
             if (f->obj) {
-                if (i >= ntok || t[i].type != JSMN_STRING || tok_begin(&t[i]) != pos)
-                    return json_error(err, pos, "expected a member name");
                 size_t bad = check_string(s, (size_t)t[i].start, (size_t)t[i].end, &why);
                 if (bad != (size_t)-1)
-                    return json_error(err, bad, why);
+                    return json_error(err, bad, len, why);
                 pos = skip_ws(s, (size_t)t[i].end + 1, len);
                 d->next[i] = i + 1;
                 i++;
                 if (pos >= len || s[pos] != ':')
-                    return json_error(err, pos, "expected ':'");
+                    return json_error(err, pos, len, "expected ':'");
                 pos = skip_ws(s, pos + 1, len);
             }
             break;
@@ -487,7 +546,7 @@ static enum nr_reject validate(struct nr_decoder *d, const char *s, size_t len, 
 done:
     pos = skip_ws(s, pos, len);
     if (pos != len || i != ntok)
-        return json_error(err, pos, "unexpected data after the top-level value");
+        return json_error(err, pos, len, "unexpected data after the top-level value");
     return NR_REJECT_NONE;
 }
 
@@ -657,10 +716,11 @@ enum nr_reject nr_article_decode(struct nr_decoder *d, const char *msg, size_t l
     if (deep != (size_t)-1) {
         char what[64];
         snprintf(what, sizeof(what), "nesting deeper than %d", NR_ARTICLE_MAX_DEPTH);
-        return json_error(err, deep, what);
+        return json_error(err, deep, len, what);
     }
     size_t stop;
-    int ntok = tokenize(d, msg, len, &stop);
+    int nparsed;
+    int ntok = tokenize(d, msg, len, &stop, &nparsed);
     if (ntok < 0) {
         /* jsmn strict cannot end a document with a bare primitive; tell a
          * valid top-level scalar (not_an_object) from broken JSON */
@@ -672,9 +732,14 @@ enum nr_reject nr_article_decode(struct nr_decoder *d, const char *msg, size_t l
             nr_error_set(err, "top-level value is not an object");
             return NR_REJECT_NOT_OBJECT;
         }
+        /* jsmn stops at a byte it cannot take, which is not always the
+         * first bad byte nor says what was expected: walk the tokens it did
+         * produce, the walk stops at the first departure from the grammar */
+        if (nparsed > 0 && validate(d, msg, len, nparsed, err) != NR_REJECT_NONE)
+            return NR_REJECT_BAD_JSON;
         if (d->tok[0].start >= 0 && d->tok[0].end >= 0 && stop >= (size_t)d->tok[0].end)
-            return json_error(err, stop, "unexpected data after the top-level value");
-        return json_error(err, stop,
+            return json_error(err, stop, len, "unexpected data after the top-level value");
+        return json_error(err, stop, len,
                           ntok == JSMN_ERROR_PART ? "truncated" : "unexpected character");
     }
     enum nr_reject r = validate(d, msg, len, ntok, err);

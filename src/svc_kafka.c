@@ -202,9 +202,14 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
             s->fatal = 1;
         return;
     }
-    /* Transient (broker down, all brokers down): librdkafka retries. */
-    NR_WARN(MOD, "%s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err),
-            reason);
+    /* Transient: librdkafka retries. A single broker's transport error is
+     * already in librdkafka's own log line (routed through ours), so only
+     * "all brokers down" is worth a warning of its own. */
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        NR_WARN(MOD, "%s: all brokers are down: %s", rd_kafka_name(rk), reason);
+    else
+        NR_DEBUG(MOD, "%s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err),
+                 reason);
 }
 
 static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)

@@ -211,7 +211,7 @@ static const struct bad_case bad_cases[] = {
     {"{\"id\":\"1\",\"title\":\"t\"}\0{", 24, NR_REJECT_BAD_JSON, NULL}, /* NUL, then more */
     {"{\"id\":\"1\",\"title\":\"t\0\"}", 23, NR_REJECT_BAD_JSON, NULL},
     {"{\"id\":\"1\",\"title\":\"tab\there\"}", 0, NR_REJECT_BAD_JSON, "control character"},
-    {"{\"id\":\"1\",\"title\":\"\\x\"}", 0, NR_REJECT_BAD_JSON, "at byte 18"},
+    {"{\"id\":\"1\",\"title\":\"\\x\"}", 0, NR_REJECT_BAD_JSON, "at byte 19: bad escape"},
     {"{\"id\":\"1\",\"title\":\"\\u12\"}", 0, NR_REJECT_BAD_JSON, NULL},
     {"{\"id\":\"1\",\"title\":\"\\u12g4\"}", 0, NR_REJECT_BAD_JSON, NULL},
     {"{\"id\":\"1\",\"title\":\"\\ud800\"}", 0, NR_REJECT_BAD_JSON, "surrogate"},
@@ -258,6 +258,74 @@ static const struct bad_case bad_cases[] = {
      NR_REJECT_BAD_TIME, NULL},
     {"{\"id\":\"1\",\"title\":\"t\",\"published_at\":\"\"}", 0, NR_REJECT_BAD_TIME, NULL},
 };
+
+/* Grammar errors: the message names the first byte where the text departs
+ * from JSON and what was expected there. jsmn tokenizes most of these
+ * without complaint (a stray value is hung under the previous token, a
+ * trailing comma is not counted), others make it stop at a later or less
+ * telling byte; either way the offset must be the grammar's. */
+struct grammar_case {
+    const char *doc;
+    const char *msg; /* the whole err.msg */
+};
+
+static const struct grammar_case grammar_cases[] = {
+    /* missing comma: "body" is hung under "title" by jsmn */
+    {"{\"id\":\"x1\",\"title\":\"broken\" \"body\":\"x\"}",
+     "invalid JSON at byte 28: expected ',' or '}'"},
+    {"{\"a\":\"b\" \"c\"}", "invalid JSON at byte 9: expected ',' or '}'"},
+    {"{\"a\":1 \"b\" \"c\"}", "invalid JSON at byte 7: expected ',' or '}'"},
+    {"{\"a\":{\"b\":1} \"c\":2}", "invalid JSON at byte 13: expected ',' or '}'"},
+    {"{\"a\":1 2}", "invalid JSON at byte 7: expected ',' or '}'"},
+    {"{\"a\":[1,2] 3}", "invalid JSON at byte 11: expected ',' or '}'"},
+    {"{\"a\":\"b\":\"c\"}", "invalid JSON at byte 8: expected ',' or '}'"},
+    {"{\"id\":\"x1\",\"title\":\"a\":\"b\":\"c\"}", "invalid JSON at byte 22: expected ',' or '}'"},
+    {"[1 2]", "invalid JSON at byte 3: expected ',' or ']'"},
+    {"{\"a\":[1 2]}", "invalid JSON at byte 8: expected ',' or ']'"},
+    {"{\"a\":[\"x\" \"y\"]}", "invalid JSON at byte 10: expected ',' or ']'"},
+    {"{\"a\":1]", "invalid JSON at byte 6: expected ',' or '}'"},
+    /* missing colon */
+    {"{\"a\" \"b\"}", "invalid JSON at byte 5: expected ':'"},
+    {"{\"a\" 1}", "invalid JSON at byte 5: expected ':'"},
+    {"{\"a\":1 , \"b\" }", "invalid JSON at byte 13: expected ':'"},
+    /* trailing and doubled commas: at the byte after the comma */
+    {"{\"a\":1,}", "invalid JSON at byte 7: expected a member name"},
+    {"{\"a\":\"x\"  , }", "invalid JSON at byte 12: expected a member name"},
+    {"{\"a\":1,,\"b\":2}", "invalid JSON at byte 7: expected a member name"},
+    {"{,\"a\":1}", "invalid JSON at byte 1: expected a member name"},
+    {"[1,]", "invalid JSON at byte 3: expected a value"},
+    {"{\"a\":[1,]}", "invalid JSON at byte 8: expected a value"},
+    {"[,1]", "invalid JSON at byte 1: expected a value"},
+    /* bad tokens jsmn drops */
+    {"{\"id\":'1'}", "invalid JSON at byte 6: bad literal or number"},
+    {"{\"a\":tr\xc3\xa9}", "invalid JSON at byte 5: bad literal or number"},
+    {"{\"a\":1,\"b\\q\":1}", "invalid JSON at byte 9: bad escape"},
+    /* cut short */
+    {"{\"a\":1", "invalid JSON at byte 6: truncated (expected ',' or '}')"},
+    {"{\"a\":[1,2", "invalid JSON at byte 9: truncated (expected ',' or ']')"},
+    {"{\"a\":1,", "invalid JSON at byte 7: truncated (expected a member name)"},
+    {"{\"a\"", "invalid JSON at byte 4: truncated (expected ':')"},
+    {"{\"a\":\"x", "invalid JSON at byte 7: truncated (unterminated string)"},
+    {"{\"a\":1} x", "invalid JSON at byte 8: unexpected data after the top-level value"},
+};
+
+static void test_grammar_offsets(void **state)
+{
+    for (size_t i = 0; i < sizeof(grammar_cases) / sizeof(grammar_cases[0]); i++) {
+        const struct grammar_case *c = &grammar_cases[i];
+        struct nr_article a;
+        struct nr_error err;
+        enum nr_reject r = decode(state, c->doc, &a, &err);
+        if (r != NR_REJECT_BAD_JSON || strcmp(err.msg, c->msg) != 0)
+            fail_msg("case %zu (%s): got %s \"%s\", want invalid_json \"%s\"", i, c->doc,
+                     nr_reject_name(r), err.msg, c->msg);
+    }
+    /* the decoder is reusable after an error: stale tokens do not leak in */
+    struct nr_article a;
+    struct nr_error err;
+    assert_int_equal(decode(state, "{\"id\":\"ok\",\"title\":\"t\"}", &a, &err), NR_REJECT_NONE);
+    assert_field(a, NR_FIELD_ID, "ok");
+}
 
 static void test_rejections(void **state)
 {
@@ -393,6 +461,12 @@ static void test_agrees_with_jansson(void **state)
         if (j)
             fail_msg("jansson accepts case %zu (%s)", i, bad_cases[i].doc);
     }
+    for (size_t i = 0; i < sizeof(grammar_cases) / sizeof(grammar_cases[0]); i++) {
+        json_error_t jerr;
+        json_t *j = json_loads(grammar_cases[i].doc, JSON_DECODE_ANY, &jerr);
+        if (j)
+            fail_msg("jansson accepts grammar case %zu (%s)", i, grammar_cases[i].doc);
+    }
 }
 
 int main(void)
@@ -405,6 +479,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_keys_first_wins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escaped_key, setup, teardown),
         cmocka_unit_test(test_pointers),
+        cmocka_unit_test_setup_teardown(test_grammar_offsets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejections, setup, teardown),
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_reject_names),
