@@ -558,18 +558,43 @@ static void ac_emit(const struct ac *a, uint32_t v, const unsigned char *t, uint
     }
 }
 
+/* One DFA step. v is the previous transition as stored (target premultiplied,
+ * AC_FLAG maybe set); since every target + class stays below AC_FLAG,
+ * (v + class) & AC_MASK == (v & AC_MASK) + class, so the flag needs no
+ * separate mask and v can be kept whole for the output test. 64-bit
+ * arithmetic spares the zero-extensions a uint32 index costs. */
+#define AC_STEP(v, c) ((uint64_t)delta[((v) + cls[(c)]) & AC_MASK])
+
 static void ac_scan_one(const struct ac *a, const unsigned char *t, uint32_t to_n, uint32_t from,
                         uint32_t to, uint32_t min_end, struct nr_match_buf *out)
 {
     const uint32_t *delta = a->delta;
     const uint8_t *cls = a->cls;
-    uint32_t st = 0;
+    uint64_t v = 0;
     for (uint32_t i = from; i < to; i++) {
-        uint32_t v = delta[st + cls[t[i]]];
-        st = v & AC_MASK;
+        v = AC_STEP(v, t[i]);
         if (__builtin_expect(v >> 31, 0))
-            ac_emit(a, v, t, to_n, i + 1, min_end, out);
+            ac_emit(a, (uint32_t)v, t, to_n, i + 1, min_end, out);
     }
+}
+
+/* The lanes whose state has outputs, after `done` lockstep bytes. Out of
+ * line: inlined, the compiler keeps a position per lane up to date in the
+ * hot loop for this rare path. */
+__attribute__((noinline)) static void ac_emit_lanes(const struct ac *a, const unsigned char *t,
+                                                    uint32_t n, const uint32_t *pos,
+                                                    const uint32_t *cut, uint32_t done, uint64_t v0,
+                                                    uint64_t v1, uint64_t v2, uint64_t v3,
+                                                    struct nr_match_buf *out)
+{
+    if (v0 >> 31)
+        ac_emit(a, (uint32_t)v0, t, n, pos[0] + done, cut[0], out);
+    if (v1 >> 31)
+        ac_emit(a, (uint32_t)v1, t, n, pos[1] + done, cut[1], out);
+    if (v2 >> 31)
+        ac_emit(a, (uint32_t)v2, t, n, pos[2] + done, cut[2], out);
+    if (v3 >> 31)
+        ac_emit(a, (uint32_t)v3, t, n, pos[3] + done, cut[3], out);
 }
 
 static void ac_scan(const void *impl, void *scratch, const char *text, size_t len,
@@ -585,7 +610,8 @@ static void ac_scan(const void *impl, void *scratch, const char *text, size_t le
     }
     /* Lane k reports matches ending in (cut[k], cut[k+1]] and starts
      * maxlen - 1 bytes before its cut so a match spanning it is seen whole. */
-    uint32_t cut[AC_LANES + 1], pos[AC_LANES], st[AC_LANES];
+    uint32_t cut[AC_LANES + 1], pos[AC_LANES];
+    uint64_t st[AC_LANES];
     for (int k = 0; k <= AC_LANES; k++)
         cut[k] = (uint32_t)((uint64_t)n * (uint64_t)k / AC_LANES);
     for (int k = 0; k < AC_LANES; k++)
@@ -596,41 +622,32 @@ static void ac_scan(const void *impl, void *scratch, const char *text, size_t le
             steps = cut[k + 1] - pos[k];
     const uint32_t *delta = a->delta;
     const uint8_t *cls = a->cls;
-    /* lanes in locals (not arrays) so the loop keeps them in registers */
-    const unsigned char *p0 = t + pos[0], *p1 = t + pos[1], *p2 = t + pos[2], *p3 = t + pos[3];
-    uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (uint32_t i = 0; i < steps; i++) {
-        uint32_t v0 = delta[s0 + cls[p0[i]]];
-        uint32_t v1 = delta[s1 + cls[p1[i]]];
-        uint32_t v2 = delta[s2 + cls[p2[i]]];
-        uint32_t v3 = delta[s3 + cls[p3[i]]];
-        s0 = v0 & AC_MASK;
-        s1 = v1 & AC_MASK;
-        s2 = v2 & AC_MASK;
-        s3 = v3 & AC_MASK;
-        if (__builtin_expect((v0 | v1 | v2 | v3) >> 31, 0)) {
-            if (v0 >> 31)
-                ac_emit(a, v0, t, n, pos[0] + i + 1, cut[0], out);
-            if (v1 >> 31)
-                ac_emit(a, v1, t, n, pos[1] + i + 1, cut[1], out);
-            if (v2 >> 31)
-                ac_emit(a, v2, t, n, pos[2] + i + 1, cut[2], out);
-            if (v3 >> 31)
-                ac_emit(a, v3, t, n, pos[3] + i + 1, cut[3], out);
-        }
+    /* Lanes in locals (not arrays) so the loop keeps them in registers;
+     * the pointers are at the lanes' lockstep ends and the index runs from
+     * -steps up to 0, so no bound needs a register of its own. */
+    const unsigned char *e0 = t + pos[0] + steps, *e1 = t + pos[1] + steps;
+    const unsigned char *e2 = t + pos[2] + steps, *e3 = t + pos[3] + steps;
+    uint64_t v0 = 0, v1 = 0, v2 = 0, v3 = 0;
+    for (ptrdiff_t i = -(ptrdiff_t)steps; i < 0; i++) {
+        v0 = AC_STEP(v0, e0[i]);
+        v1 = AC_STEP(v1, e1[i]);
+        v2 = AC_STEP(v2, e2[i]);
+        v3 = AC_STEP(v3, e3[i]);
+        if (__builtin_expect((v0 | v1 | v2 | v3) >> 31, 0))
+            ac_emit_lanes(a, t, n, pos, cut, (uint32_t)(steps + i) + 1, v0, v1, v2, v3, out);
     }
-    st[0] = s0, st[1] = s1, st[2] = s2, st[3] = s3;
+    st[0] = v0, st[1] = v1, st[2] = v2, st[3] = v3;
     /* finish each lane alone */
     for (int k = 0; k < AC_LANES; k++) {
-        uint32_t s = st[k];
+        uint64_t v = st[k];
         for (uint32_t i = pos[k] + steps; i < cut[k + 1]; i++) {
-            uint32_t v = delta[s + cls[t[i]]];
-            s = v & AC_MASK;
+            v = AC_STEP(v, t[i]);
             if (__builtin_expect(v >> 31, 0))
-                ac_emit(a, v, t, n, i + 1, k == 0 ? 0 : cut[k], out);
+                ac_emit(a, (uint32_t)v, t, n, i + 1, k == 0 ? 0 : cut[k], out);
         }
     }
 }
+#undef AC_STEP
 
 const struct nr_matcher_ops nr_matcher_ac_ops = {
     .name = "aho-corasick",

@@ -418,6 +418,30 @@ static void emit_event(void *ud, const struct nr_count_event *ev)
 static struct nr_oentry *track_begin(struct svc *s, rd_kafka_t *rk, const rd_kafka_message_t *m,
                                      bool hold);
 
+/* The enriched article: {"article": <the input, byte for byte>, "tags":
+ * <what `newsradar tag` prints>}, keyed like the input. The input was
+ * validated as a JSON object by the decoder, so splicing it is safe. */
+static void enrich(struct svc *s, const rd_kafka_message_t *m, const struct nr_article *a,
+                   const struct nr_tags *t)
+{
+    char *tags = nr_tags_to_json(s->cfg, a, t);
+    if (!tags)
+        return;
+    static const char pre[] = "{\"article\":", mid[] = ",\"tags\":";
+    size_t tl = strlen(tags), n = sizeof(pre) - 1 + m->len + sizeof(mid) - 1 + tl + 1;
+    char *buf = nr_xmalloc(n + 1);
+    size_t o = 0;
+    memcpy(buf + o, pre, sizeof(pre) - 1), o += sizeof(pre) - 1;
+    memcpy(buf + o, m->payload, m->len), o += m->len;
+    memcpy(buf + o, mid, sizeof(mid) - 1), o += sizeof(mid) - 1;
+    memcpy(buf + o, tags, tl), o += tl;
+    buf[o++] = '}';
+    produce_for_entry(s, s->cfg->kafka.enriched_topic, RD_KAFKA_PARTITION_UA, m->key, m->key_len,
+                      buf, o, NULL);
+    free(buf);
+    free(tags);
+}
+
 static void stage1(struct svc *s, const rd_kafka_message_t *m)
 {
     double t0 = mono_s();
@@ -446,6 +470,8 @@ static void stage1(struct svc *s, const rd_kafka_message_t *m)
             ev_ms = ts >= 0 ? ts : now_ms();
         }
         nr_engine_events(s->engine, &a, t, ev_ms, emit_event, s);
+        if (*s->cfg->kafka.enriched_topic)
+            enrich(s, m, &a, t);
     }
     nr_oentry_done(e, true);
     s->cur_entry = NULL;

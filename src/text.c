@@ -634,19 +634,13 @@ uint64_t nr_text_simhash(const char *buf, size_t len)
     /* A word: the bytes between spaces, minus ASCII punctuation at either
      * end ("said," -> "said"). Spaces are found 64 bytes at a time as a bit
      * mask, so the per-word work has no data-dependent loop. */
-#define NR_WORD(we_)                                                                               \
+#define NR_WORD(we_, checked_)                                                                     \
     do {                                                                                           \
         size_t a_ = ws, e_ = (we_);                                                                \
         if (__builtin_expect(a_ >= e_, 0))                                                         \
             break;                                                                                 \
-        /* one punctuation byte per side without a branch ("said," is                              \
-         * common), a loop only for more */                                                        \
-        a_ += is_sep(s[a_]);                                                                       \
-        if (__builtin_expect(a_ >= e_, 0))                                                         \
-            break;                                                                                 \
-        e_ -= is_sep(s[e_ - 1]);                                                                   \
-        if (__builtin_expect(a_ >= e_, 0))                                                         \
-            break;                                                                                 \
+        /* punctuation at either end ("said,") is the rare case: one test                          \
+         * for both ends, loops only then */                                                       \
         if (__builtin_expect(is_sep(s[a_]) | is_sep(s[e_ - 1]), 0)) {                              \
             while (a_ < e_ && is_sep(s[a_]))                                                       \
                 a_++;                                                                              \
@@ -657,12 +651,12 @@ uint64_t nr_text_simhash(const char *buf, size_t len)
         }                                                                                          \
         size_t n_ = e_ - a_;                                                                       \
         uint64_t h_;                                                                               \
-        if (__builtin_expect(n_ <= 8 && a_ + 8 <= len, 1)) {                                       \
+        if (__builtin_expect(n_ <= 8 && (!(checked_) || a_ + 8 <= len), 1)) {                      \
             uint64_t v_;                                                                           \
             memcpy(&v_, s + a_, 8);                                                                \
             v_ &= ~(uint64_t)0 >> (64 - 8 * n_);                                                   \
             h_ = short_word_hash(v_);                                                              \
-        } else if (n_ <= 16 && a_ + 16 <= len) {                                                   \
+        } else if (n_ <= 16 && (!(checked_) || a_ + 16 <= len)) {                                  \
             uint64_t v_, u_;                                                                       \
             memcpy(&v_, s + a_, 8);                                                                \
             memcpy(&u_, s + a_ + 8, 8);                                                            \
@@ -675,30 +669,32 @@ uint64_t nr_text_simhash(const char *buf, size_t len)
         w0 = w1;                                                                                   \
         w1 = w2;                                                                                   \
         w2 = h_;                                                                                   \
-        /* the store is unconditional (ns stays 0 for the first two                                \
-         * words), the shingle is cheap to compute even when unused */                             \
+        /* stored unconditionally (ns stays 0 for the first two words) */                          \
         uint64_t x_ =                                                                              \
             (w0 ^ ((w1 << 21) | (w1 >> 43)) ^ ((w2 << 42) | (w2 >> 22))) * 0xc4ceb9fe1a85ec53ULL;  \
         sh[ns] = x_ ^ (x_ >> 31);                                                                  \
         ns += (++nw >= 3);                                                                         \
     } while (0)
+    /* Unchecked loads in the block loop: it stops 8 bytes early, so a word
+     * ends before b + 64 and its 8 (or, when longer than 8 bytes, 16) bytes
+     * from its start lie below len. */
     size_t b = 0;
-    for (; b + 64 <= len; b += 64) {
+    for (; b + 64 + 8 <= len; b += 64) {
         uint64_t m = space_mask64(s + b);
         while (m) {
             size_t p = b + (size_t)__builtin_ctzll(m);
             m &= m - 1;
-            NR_WORD(p);
+            NR_WORD(p, 0);
             ws = p + 1;
         }
     }
     for (; b < len; b++) {
         if (s[b] == ' ') {
-            NR_WORD(b);
+            NR_WORD(b, 1);
             ws = b + 1;
         }
     }
-    NR_WORD(len);
+    NR_WORD(len, 1);
 #undef NR_WORD
     if (nw == 0)
         return 0;

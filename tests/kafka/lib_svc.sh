@@ -124,7 +124,7 @@ svc_wait() {
 # of config/newsradar.yaml with the given values. DIR receives a copy of the
 # watchlists/ and rules/ directories (once), so the relative paths of the copy
 # keep working and a test may break its own watchlist copy (SIGHUP test).
-# Keys: brokers group input alerts dlq counts windows partitions port commit
+# Keys: brokers group input alerts dlq counts windows enriched partitions port commit
 # level; prop.NAME=VALUE adds a kafka.properties entry (quoted as a string).
 svc_config() {
     local dir="$1" name="$2"
@@ -147,6 +147,7 @@ svc_config() {
         dlq) pat='^  dead_letter_topic: ' val="  dead_letter_topic: $v" ;;
         counts) pat='^  repartition_topic: ' val="  repartition_topic: $v" ;;
         windows) pat='^  changelog_topic: ' val="  changelog_topic: $v" ;;
+        enriched) pat='^  enriched_topic: ' val="  enriched_topic: $v" ;;
         partitions) pat='^  repartition_partitions: ' val="  repartition_partitions: $v" ;;
         commit) pat='^  commit_interval: ' val="  commit_interval: $v" ;;
         port) pat='^  port: ' val="  port: $v" ;;

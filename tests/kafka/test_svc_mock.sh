@@ -21,7 +21,7 @@ mc_bin="$2"
 
 # ---- the mock cluster, driven over a coprocess ---------------------------------
 coproc MC { exec "$mc_bin" 3 articles:1 newsradar.counts:4 newsradar.windows:4 alerts:2 \
-    articles.dlq:1; }
+    articles.dlq:1 articles.enriched:2; }
 # shellcheck disable=SC2153 # MC_PID is set by coproc
 mc_pid=$MC_PID
 SVC_HOOKS+=("kill -TERM $mc_pid 2>/dev/null; wait $mc_pid 2>/dev/null")
@@ -46,7 +46,7 @@ port="$(svc_free_port)"
 props=(prop.session.timeout.ms=6000 prop.heartbeat.interval.ms=500 prop.fetch.wait.max.ms=10
     prop.topic.metadata.refresh.interval.ms=2000)
 conf="$(svc_config "$SVC_WORK/conf" main brokers="$bs" group=nr-mock port="$port" commit=1s \
-    partitions=4 "${props[@]}")"
+    partitions=4 enriched=articles.enriched "${props[@]}")"
 
 svc_replay_ids "$conf" "$input" >"$SVC_WORK/expected.ids"
 n_ids="$(wc -l <"$SVC_WORK/expected.ids")"
@@ -77,6 +77,30 @@ svc_check_dead_letters "$bs" articles.dlq "$input" articles 0 "${dl_want[@]}"
 n_alerts="$(svc_metric m1 newsradar_alerts_total)"
 [ "$n_alerts" -ge "$n_ids" ] || svc_fail "newsradar_alerts_total $n_alerts < $n_ids alert ids"
 svc_log "ok: $n_in read, $n_dl dead letters, $n_ids alert ids as replay ($n_alerts alerts)"
+# Every decodable article is in the enriched topic: the input byte for byte
+# under "article", its tags under "tags".
+n_ok=$((n_in - n_dl))
+kcat -C -b "$bs" -t articles.enriched -c "$n_ok" -e -q >"$SVC_WORK/enriched.jsonl" ||
+    svc_fail "cannot read articles.enriched"
+[ "$(wc -l <"$SVC_WORK/enriched.jsonl")" -eq "$n_ok" ] ||
+    svc_fail "articles.enriched has $(wc -l <"$SVC_WORK/enriched.jsonl") messages, want $n_ok"
+printf '%s\n' "${dl_want[@]}" | cut -d: -f1 >"$SVC_WORK/rejected.lines"
+python3 - "$input" "$SVC_WORK/rejected.lines" "$SVC_WORK/enriched.jsonl" <<'PY' ||
+import json, sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")
+bad = {int(x) for x in open(sys.argv[2]).read().split()}
+want = sorted(json.dumps(json.loads(l), sort_keys=True)
+              for i, l in enumerate(lines, 1) if l.strip() and i not in bad)
+got = []
+for l in open(sys.argv[3], "rb"):
+    m = json.loads(l)
+    assert m["tags"]["id"] == m["article"]["id"], m["article"]["id"]
+    assert isinstance(m["tags"]["entities"], list)
+    got.append(json.dumps(m["article"], sort_keys=True))
+assert sorted(got) == want, "enriched articles differ from the decodable input"
+PY
+    svc_fail "articles.enriched does not hold the decodable input with its tags"
+svc_log "ok: $n_ok enriched articles"
 
 # ---- 2. restart: committed offsets, restored windows ----------------------------------
 svc_stop m1
