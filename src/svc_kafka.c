@@ -29,9 +29,11 @@
 #include "svc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,7 +166,8 @@ struct svc {
     struct nr_tag_scratch *scratch;
 
     rd_kafka_t *prod, *c1, *c2, *restore;
-    rd_kafka_queue_t *q1, *q2;
+    rd_kafka_queue_t *q1, *q2, *qp;
+    int wake[2]; /* pipe librdkafka writes to when q1, q2 or qp gets an element */
     char group2[512];
 
     struct nr_otrack track;
@@ -227,8 +230,18 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
         const char *pname;
         json_object_foreach(parts, pname, p)
         {
+            if (strcmp(pname, "-1") == 0)
+                continue;
+            /* consumer_lag is -1 until the partition's first commit: then
+             * count from what the application has consumed (or the log
+             * start), so a fresh group's backlog shows. */
             json_int_t l = json_integer_value(json_object_get(p, "consumer_lag"));
-            if (strcmp(pname, "-1") != 0 && l > 0)
+            json_int_t hi = json_integer_value(json_object_get(p, "hi_offset"));
+            json_int_t app = json_integer_value(json_object_get(p, "app_offset"));
+            json_int_t lo = json_integer_value(json_object_get(p, "lo_offset"));
+            if (l < 0 && hi >= 0)
+                l = hi - (app >= 0 ? app : lo >= 0 ? lo : 0);
+            if (l > 0)
                 lag += l;
         }
     }
@@ -1269,11 +1282,26 @@ static int setup(struct svc *s, struct nr_error *err)
         return -1;
     s->q1 = rd_kafka_queue_get_consumer(s->c1);
     s->q2 = rd_kafka_queue_get_consumer(s->c2);
+    s->qp = rd_kafka_queue_get_main(s->prod);
+    /* One wake-up fd for the three queues: the loop sleeps in poll() until
+     * any of them has something, instead of blocking on the counts queue
+     * while articles wait in the other (up to 20 ms per article). */
+    if (pipe(s->wake) != 0) {
+        nr_error_set(err, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    for (int i = 0; i < 2; i++)
+        fcntl(s->wake[i], F_SETFL, fcntl(s->wake[i], F_GETFL) | O_NONBLOCK);
+    rd_kafka_queue_io_event_enable(s->q1, s->wake[1], "1", 1);
+    rd_kafka_queue_io_event_enable(s->q2, s->wake[1], "2", 1);
+    rd_kafka_queue_io_event_enable(s->qp, s->wake[1], "p", 1);
     return 0;
 }
 
 static void teardown(struct svc *s)
 {
+    if (s->qp)
+        rd_kafka_queue_destroy(s->qp);
     if (s->q1)
         rd_kafka_queue_destroy(s->q1);
     if (s->q2)
@@ -1310,6 +1338,7 @@ int nr_svc_run(const char *config_path, struct nr_config *cfg)
 {
     struct svc s;
     memset(&s, 0, sizeof(s));
+    s.wake[0] = s.wake[1] = -1;
     s.path = config_path;
     s.cfg = cfg;
     metrics_init(&s);
@@ -1344,8 +1373,25 @@ int nr_svc_run(const char *config_path, struct nr_config *cfg)
             ckpt_every = (double)s.cfg->kafka.commit_interval_ms / 1000.0;
         }
         size_t n1 = poll_batch(&s, s.q1, 0, false, &eb);
-        size_t n2 = poll_batch(&s, s.q2, (n1 == 0) ? 20 : 0, true, &eb);
+        /* Each article makes a few count events: drain more of them per
+         * round, or stage 2 falls behind stage 1 under a backlog. */
+        size_t n2 = 0;
+        for (int k = 0; k < 8; k++) {
+            size_t got = poll_batch(&s, s.q2, 0, true, &eb);
+            n2 += got;
+            if (got < BATCH)
+                break;
+        }
         rd_kafka_poll(s.prod, 0);
+        if (n1 == 0 && n2 == 0) {
+            /* Both queues empty: sleep until either (or a delivery report)
+             * arrives; 20 ms bounds the housekeeping below. */
+            struct pollfd pfd = {.fd = s.wake[0], .events = POLLIN};
+            char junk[64];
+            (void)poll(&pfd, 1, 20);
+            while (read(s.wake[0], junk, sizeof(junk)) > 0)
+                ;
+        }
         double now = mono_s();
         if (now - last_ckpt >= ckpt_every) {
             checkpoint_all(&s);
@@ -1357,7 +1403,6 @@ int nr_svc_run(const char *config_path, struct nr_config *cfg)
             metrics_update(&s);
             last_metrics = now;
         }
-        (void)n2;
     }
     rc = s.fatal ? 1 : 0;
     NR_INFO(MOD, "%s: draining", s.fatal ? "fatal error" : "stop requested");
@@ -1375,6 +1420,9 @@ out:
     teardown(&s);
     nr_metrics_free(s.mt.reg);
     nr_config_free(s.cfg);
+    for (int i = 0; i < 2; i++)
+        if (s.wake[i] >= 0)
+            close(s.wake[i]);
     NR_INFO(MOD, "stopped");
     return rc;
 }
