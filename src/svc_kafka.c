@@ -159,6 +159,8 @@ struct metrics {
 };
 
 struct svc {
+    uint8_t *ev_wire; /* nr_event_encode_buf's reused buffer */
+    size_t ev_wire_cap;
     const char *path;
     struct nr_config *cfg;
     struct nr_engine *engine;
@@ -417,15 +419,14 @@ static void dead_letter(struct svc *s, const rd_kafka_message_t *m, const char *
 static void emit_event(void *ud, const struct nr_count_event *ev)
 {
     struct svc *s = ud;
-    char *wire = nr_event_encode(s->cfg, ev);
-    if (!wire)
+    size_t wlen;
+    if (nr_event_encode_buf(s->cfg, ev, &s->ev_wire, &s->ev_wire_cap, &wlen) != 0)
         return;
     char key[NR_EVENT_KEY_MAX + 256];
     int klen = snprintf(key, sizeof(key), "%s|%s", s->cfg->rules[ev->rule].id, ev->key);
     produce_for_entry(s, s->cfg->kafka.repartition_topic, RD_KAFKA_PARTITION_UA, key, (size_t)klen,
-                      wire, strlen(wire), NULL);
+                      s->ev_wire, wlen, NULL);
     nr_counter_add(s->mt.events, 1);
-    free(wire);
 }
 
 static struct nr_oentry *track_begin(struct svc *s, rd_kafka_t *rk, const rd_kafka_message_t *m,
@@ -1328,6 +1329,7 @@ static void teardown(struct svc *s)
         dirty_free(&s->p2[i].dirty);
     }
     free(s->p2);
+    free(s->ev_wire);
     nr_otrack_destroy(&s->track);
     nr_tag_scratch_free(s->scratch);
     nr_decoder_free(s->dec);

@@ -72,17 +72,18 @@ nr_kafka_jars_present || { echo "run.sh: no Kafka jars (run tests/kafka/fetch-ja
 work="$(mktemp -d "${TMPDIR:-/tmp}/nr-kafka-bench.XXXXXX")"
 PIDS=()
 cleanup() {
-    local rc=$? p i
+    local rc=$? p
     for p in ${PIDS[@]+"${PIDS[@]}"}; do
         if kill -0 "$p" 2>/dev/null; then
             kill -TERM "$p" 2>/dev/null || true
-            for i in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+            for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
             kill -KILL "$p" 2>/dev/null || true
         fi
         wait "$p" 2>/dev/null || true
     done
     "$kdir/broker.sh" stop "$work/broker" >/dev/null 2>&1 || true
     if [ "$rc" -ne 0 ]; then
+        rm -rf "$work/broker/data" # ~1 GB of topic data; the logs stay
         echo "run.sh: failed (status $rc); logs kept in $work" >&2
     else
         rm -rf "$work"
@@ -101,6 +102,15 @@ reap() {
     for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
     PIDS=("${keep[@]}")
     return "$rc"
+}
+# job OUT CMD...: run CMD with stdout to OUT in the background and wait for
+# it, so that a TERM/INT to this script reaches it through the trap.
+job() {
+    local out="$1"
+    shift
+    "$@" >"$out" &
+    PIDS+=("$!")
+    reap "$!"
 }
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 fail() { echo "run.sh: $*" >&2; exit 1; }
@@ -201,12 +211,12 @@ EOF
 # ---- 1.-3. throughput ---------------------------------------------------------------------
 if [ "$only4" = 0 ]; then
     log "1. preloading $N articles into bench.articles (6 partitions)"
-    "$KB" preload "$bs" bench.articles "$N" >"$work/preload.out" || fail "preload failed"
+    job "$work/preload.out" "$KB" preload "$bs" bench.articles "$N" || fail "preload failed"
     [ "$(kv "$work/preload.out" preload_msgs)" = "$N" ] ||
         fail "preload delivered $(kv "$work/preload.out" preload_msgs) of $N"
 
     log "2. ceiling: bare librdkafka consumer"
-    "$KB" ceiling "$bs" bench.articles "$N" "kb-ceiling-$$" >"$work/ceiling.out" ||
+    job "$work/ceiling.out" "$KB" ceiling "$bs" bench.articles "$N" "kb-ceiling-$$" ||
         fail "ceiling consumer did not get all $N messages"
 
     log "3. newsradar end to end on the same topic"
@@ -272,7 +282,8 @@ al_pid=$!
 PIDS+=("$al_pid")
 sleep 2 # the alert consumer's assignment
 nr_cpu0="$(cpu_s "$nr_pid")"
-"$KB" paced "$bs" lat.articles "$RATE" "$((WARM + SECS))" >"$work/paced.out" || fail "paced producer failed"
+job "$work/paced.out" "$KB" paced "$bs" lat.articles "$RATE" "$((WARM + SECS))" ||
+    fail "paced producer failed"
 nr_cpu4="$(python3 -c "print(round($(cpu_s "$nr_pid") - $nr_cpu0, 1))")"
 sleep 3 # the last alerts
 kill -TERM "$al_pid"
@@ -329,9 +340,9 @@ if [ "$record" = 1 ]; then
 ## Kafka service
 
 \`bench/kafka/run.sh --build BUILD-DIR [--n N] [--rate R] [--secs S]
-[--warmup W] [--prop KEY=VALUE]... [--latency-only] [--record]\` starts one
-Apache Kafka 4 broker (KRaft, tests/kafka/broker.sh) on 127.0.0.1 and, with
-the client program \`bench/kafka/kb\` (bench/kafka/kb.c):
+[--warmup W] [--prop KEY=VALUE]... [--latency-only] [--newsradar BIN] [--record]\`
+starts one Apache Kafka 4 broker (KRaft, tests/kafka/broker.sh) on 127.0.0.1
+and, with the client program \`bench/kafka/kb\` (bench/kafka/kb.c):
 
 1. preloads N generated ~4 KB article JSON messages (deterministic: frequent
    English words, countries, armed groups and places of the shipped

@@ -258,13 +258,121 @@ static void test_simhash(void **state)
     assert_int_equal(nr_text_simhash("a b, c d.", 9), nr_text_simhash("a b c d", 7));
 }
 
+/* The simhash spelled out plainly (split, trim, hash, shingle, 64 counters,
+ * majority): nr_text_simhash() must give exactly these values; its word
+ * pass and bit-sliced vote are optimizations of this, not a different hash. */
+static bool ref_sep(unsigned char c)
+{
+    return c < 0x80 && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                         (c >= 'A' && c <= 'Z') || c == '\'' || c == '_');
+}
+
+static uint64_t ref_word_hash(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ULL;
+    while (n > 0) {
+        uint64_t v = 0;
+        size_t k = n < 8 ? n : 8;
+        memcpy(&v, p, k);
+        h = (h ^ v) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 29;
+        p += k;
+        n -= k;
+    }
+    return h;
+}
+
+static uint64_t rotl(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+static uint64_t ref_simhash(const char *buf, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)buf;
+    if (len > NR_SIMHASH_LEAD) {
+        size_t cut = NR_SIMHASH_LEAD;
+        while (cut > NR_SIMHASH_LEAD / 2 && s[cut] != ' ')
+            cut--;
+        len = cut;
+    }
+    uint64_t w[3] = {0, 0, 0}, counts[64] = {0}, total = 0;
+    size_t nw = 0;
+    for (size_t i = 0; i < len;) {
+        size_t a = i, e = i;
+        while (e < len && s[e] != ' ')
+            e++;
+        i = e + 1;
+        while (a < e && ref_sep(s[a]))
+            a++;
+        while (e > a && ref_sep(s[e - 1]))
+            e--;
+        if (a == e)
+            continue;
+        w[0] = w[1], w[1] = w[2], w[2] = ref_word_hash(s + a, e - a);
+        if (++nw < 3)
+            continue;
+        uint64_t x = (w[0] ^ rotl(w[1], 21) ^ rotl(w[2], 42)) * 0xc4ceb9fe1a85ec53ULL;
+        x ^= x >> 31;
+        for (int k = 0; k < 64; k++)
+            counts[k] += (x >> k) & 1;
+        total++;
+    }
+    if (nw == 0)
+        return 0;
+    if (nw < 3) {
+        uint64_t h = nw == 1 ? w[2] : w[1] + rotl(w[2], 42);
+        h ^= h >> 33, h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 33, h *= 0xc4ceb9fe1a85ec53ULL;
+        h ^= h >> 33;
+        return h;
+    }
+    uint64_t out = 0;
+    for (int k = 0; k < 64; k++)
+        if (2 * counts[k] > total)
+            out |= (uint64_t)1 << k;
+    return out;
+}
+
+static void test_simhash_reference(void **state)
+{
+    (void)state;
+    /* short and long words, punctuation runs, double spaces, non-ASCII,
+     * texts from empty to past the lead; one-letter words give the most
+     * shingles a lead can hold (~1,000) */
+    static const char alpha[] = "abcdefghijklmnop ,.'\"()-_xyz  ";
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+    char *buf = malloc(6000);
+    for (int it = 0; it < 4000; it++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = (size_t)(x % (it % 8 == 0 ? 5000 : 400));
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t al = 3 + (size_t)(x % (sizeof(alpha) - 3));
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[i] = x % 41 == 0 ? (char)(0xC3) : x % 43 == 0 ? (char)0xA9 : alpha[x % al];
+        }
+        buf[n] = 0;
+        assert_true(nr_text_simhash(buf, n) == ref_simhash(buf, n));
+    }
+    for (size_t i = 0; i < 4096; i++)
+        buf[i] = (i & 1) ? ' ' : (char)('a' + i % 23);
+    assert_true(nr_text_simhash(buf, 4096) == ref_simhash(buf, 4096));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ascii),           cmocka_unit_test(test_unicode),
-        cmocka_unit_test(test_keep_case),       cmocka_unit_test(test_map),
-        cmocka_unit_test(test_large_expansion), cmocka_unit_test(test_ascii_random),
-        cmocka_unit_test(test_boundaries),      cmocka_unit_test(test_simhash),
+        cmocka_unit_test(test_ascii),
+        cmocka_unit_test(test_unicode),
+        cmocka_unit_test(test_keep_case),
+        cmocka_unit_test(test_map),
+        cmocka_unit_test(test_large_expansion),
+        cmocka_unit_test(test_ascii_random),
+        cmocka_unit_test(test_boundaries),
+        cmocka_unit_test(test_simhash),
+        cmocka_unit_test(test_simhash_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
