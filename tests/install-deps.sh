@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config
       librdkafka-dev libjansson-dev libyaml-dev libutf8proc-dev libjsmn-dev
       libmicrohttpd-dev libcmocka-dev libhyperscan-dev iso-codes
-      kcat jq valgrind clang-format python3 curl)
+      kcat jq valgrind clang clang-format python3 curl)
 if [ "${1:-}" = "--with-kafka" ]; then
     pkgs+=(default-jre-headless maven)
 fi

@@ -27,6 +27,20 @@ echo "== tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE kafka-real
 
+echo "== fuzz smoke: each libFuzzer target for 15 s (clang)"
+CC=clang cmake -S tests/fuzz -B build-fuzz -G Ninja >/dev/null
+ninja -C build-fuzz
+for t in fuzz_article fuzz_config fuzz_wire; do
+    mkdir -p "build-fuzz/corpus-$t"
+    seeds=()
+    [ "$t" = fuzz_article ] && seeds=(tests/fuzz/corpus)
+    [ "$t" = fuzz_config ] && seeds=(tests/fuzz/corpus-config)
+    NR_SOURCE_DIR="$PWD" "build-fuzz/$t" -max_total_time=15 -max_len=8192 -rss_limit_mb=2048 \
+        "build-fuzz/corpus-$t" "${seeds[@]}" >"build-fuzz/$t.log" 2>&1 ||
+        { tail -n 40 "build-fuzz/$t.log"; echo "$t: FAILED"; exit 1; }
+    echo "$t: $(grep -o 'Done [0-9]* runs' "build-fuzz/$t.log")"
+done
+
 echo "== valgrind: check, tag and replay of the demo"
 vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect)
 "${vg[@]}" build/newsradar check -c config/newsradar.yaml >/dev/null
