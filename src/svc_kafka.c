@@ -1,7 +1,8 @@
 /*
  * svc_kafka.c - `newsradar run`: the engine between Kafka topics.
  *
- * Every instance runs both stages of the engine (engine.h) in one thread:
+ * Every instance runs both stages of the engine (engine.h), each on its own
+ * thread:
  *
  *   articles topic --c1--> decode, tag --> count events --> repartition topic
  *                      \-> dead-letter topic (reason headers)   (key = rule|key)
@@ -13,6 +14,22 @@
  * land in one repartition partition, and each repartition partition has its
  * own detector (own stream time), the alerts do not depend on how many
  * instances share the work: N instances give the alerts of one.
+ *
+ * Threads. Stage 1 (decode + tag: most of the CPU) and stage 2 (detectors,
+ * checkpoints) share nothing mutable, so each runs on its own thread with its
+ * own consumer, its own producer and its own offset tracker: a stage's
+ * delivery reports, rebalance and statistics callbacks are all served on its
+ * own thread when it polls its own queues, so struct nr_otrack, the
+ * detectors and the checkpoints need no locks. The restore consumer belongs
+ * to stage 2. Each thread sleeps on its own wake-up pipe, fed by its consumer
+ * queue and its producer queue. Metrics are atomics. The main thread keeps
+ * signals and HTTP: it turns SIGTERM into a stop flag the stages poll, and
+ * applies SIGHUP as a hand-off (reload_begin): it loads and validates the new
+ * configuration and builds stage 1's engine, posts them to both stages, each
+ * swaps its own state between two batches, and the old configuration is
+ * freed only when both have swapped. A fatal error in either stage stops
+ * both. Two cores give up to twice one thread's throughput; the cost is a
+ * second producer (a second connection set and idempotence PID).
  *
  * At-least-once: an input offset is stored only after everything it caused
  * (events, dead letters, alerts) is acknowledged by a delivery report
@@ -34,9 +51,13 @@
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -158,34 +179,57 @@ struct metrics {
     struct nr_histogram *latency;
 };
 
-struct svc {
-    uint8_t *ev_wire; /* nr_event_encode_buf's reused buffer */
-    size_t ev_wire_cap;
-    const char *path;
-    struct nr_config *cfg;
+struct svc;
+
+/* One stage and everything only its thread touches (after start-up). */
+struct stage {
+    struct svc *s;
+    int id;                /* 1: articles, 2: counts */
+    struct nr_config *cfg; /* this stage's view: swapped on reload */
+
+    rd_kafka_t *prod, *c, *restore; /* restore: stage 2 only */
+    rd_kafka_queue_t *q, *qp;
+    int wake[2]; /* pipe librdkafka writes to when q or qp gets an element */
+    struct nr_otrack track;
+    pthread_t th;
+    bool started;
+
+    /* stage 1 */
     struct nr_engine *engine;
     struct nr_decoder *dec;
     struct nr_tag_scratch *scratch;
+    uint8_t *ev_wire; /* nr_event_encode_buf's reused buffer */
+    size_t ev_wire_cap;
 
-    rd_kafka_t *prod, *c1, *c2, *restore;
-    rd_kafka_queue_t *q1, *q2, *qp;
-    int wake[2]; /* pipe librdkafka writes to when q1, q2 or qp gets an element */
-    char group2[512];
-
-    struct nr_otrack track;
+    /* stage 2 */
     struct p2 *p2;
     size_t n_p2;
+    struct nr_event_buf eb;
 
-    struct metrics mt;
-    _Atomic int fatal;
-    _Atomic int n_assigned1;
-    _Atomic int joined1, joined2; /* a rebalance handed this consumer its share */
+    /* reload hand-off: the main thread fills rl_* and sets rl_posted; the
+     * stage takes them at a safe point and clears rl_posted (release). */
+    _Atomic int rl_posted;
+    struct nr_config *rl_cfg;
+    struct nr_engine *rl_engine; /* stage 1 */
+    struct nr_decoder *rl_dec;
+    struct nr_tag_scratch *rl_scratch;
+    size_t rl_kept, rl_dropped; /* stage 2's report */
 
     /* the input message being processed (callback context) */
-    const rd_kafka_message_t *cur_msg;
     struct nr_oentry *cur_entry;
     struct p2 *cur_p2;
     uint64_t produce_errors;
+};
+
+struct svc {
+    const char *path;
+    struct nr_config *cfg;     /* the newest accepted configuration */
+    struct nr_config *cfg_old; /* the one before, until both stages swapped */
+    struct metrics mt;
+    _Atomic int fatal, stop;
+    _Atomic int n_assigned1;
+    _Atomic int joined1, joined2; /* a rebalance handed this consumer its share */
+    struct stage st1, st2;
 };
 
 /* ---- configuration of the clients -------------------------------------------- */
@@ -198,13 +242,13 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
-    struct svc *s = opaque;
+    struct stage *st = opaque;
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         char why[512];
         rd_kafka_fatal_error(rk, why, sizeof(why));
         NR_ERROR(MOD, "fatal error from %s: %s", rd_kafka_name(rk), why);
-        if (s)
-            s->fatal = 1;
+        if (st)
+            st->s->fatal = 1;
         return;
     }
     /* Transient: librdkafka retries. A single broker's transport error is
@@ -219,7 +263,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
 static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
-    struct svc *s = opaque;
+    struct stage *st = opaque;
     json_t *root = json_loadb(json, len, 0, NULL);
     if (!root)
         return 0;
@@ -248,10 +292,8 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
         }
     }
     json_decref(root);
-    if (rk == s->c1)
-        nr_gauge_set(s->mt.lag_articles, (double)lag);
-    else if (rk == s->c2)
-        nr_gauge_set(s->mt.lag_counts, (double)lag);
+    if (rk == st->c)
+        nr_gauge_set(st->id == 1 ? st->s->mt.lag_articles : st->s->mt.lag_counts, (double)lag);
     return 0;
 }
 
@@ -270,12 +312,13 @@ struct prop {
 };
 
 /* Our defaults, then the user's pass-through properties (which win), then
- * the few properties correctness depends on (which the user cannot change). */
-static rd_kafka_conf_t *make_conf(struct svc *s, const char *client_id, const struct prop *defs,
+ * the few properties correctness depends on (which the user cannot change).
+ * The client's opaque is its stage: every callback runs on that stage. */
+static rd_kafka_conf_t *make_conf(struct stage *st, const char *client_id, const struct prop *defs,
                                   size_t n_defs, const struct prop *forced, size_t n_forced,
                                   struct nr_error *err)
 {
-    const struct nr_kafka_opts *k = &s->cfg->kafka;
+    const struct nr_kafka_opts *k = &st->cfg->kafka;
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     if (conf_set(c, "bootstrap.servers", k->brokers, err) ||
         conf_set(c, "client.id", client_id, err) ||
@@ -286,7 +329,7 @@ static rd_kafka_conf_t *make_conf(struct svc *s, const char *client_id, const st
             goto fail;
     rd_kafka_conf_set_log_cb(c, log_cb);
     rd_kafka_conf_set_error_cb(c, error_cb);
-    rd_kafka_conf_set_opaque(c, s);
+    rd_kafka_conf_set_opaque(c, st);
     for (size_t i = 0; i < k->n_properties; i++) {
         const struct nr_kv *kv = &k->properties[i];
         char errstr[512];
@@ -324,15 +367,16 @@ int nr_svc_check_properties(const struct nr_config *cfg, struct nr_diags *diags)
 
 /* ---- delivery reports ---------------------------------------------------------- */
 
-static struct p2 *p2_get(struct svc *s, int32_t partition, bool create);
+static struct p2 *p2_get(struct stage *st, int32_t partition, bool create);
 
+/* Served on the producer's stage thread (rd_kafka_poll of its producer). */
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
-    struct svc *s = opaque;
+    struct stage *st = opaque;
     bool ok = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
     if (!ok) {
-        nr_counter_add(s->mt.deliv_fail, 1);
+        nr_counter_add(st->s->mt.deliv_fail, 1);
         NR_ERROR(MOD, "delivery to %s failed: %s", rd_kafka_topic_name(m->rkt),
                  rd_kafka_err2str(m->err));
     }
@@ -343,7 +387,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         struct ckpt *c = (struct ckpt *)(op & ~(uintptr_t)1u);
         if (!ok) {
             c->failed = true;
-            struct p2 *p = p2_get(s, c->part, false);
+            struct p2 *p = p2_get(st, c->part, false);
             if (p && p->active)
                 p->redo_all = true;
         }
@@ -361,43 +405,44 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 
 /* Produce, serving delivery reports while the queue is full. The opaque is
  * accounted by the caller before the call and released here on failure. */
-static int produce(struct svc *s, const char *topic, int32_t partition, const void *key,
+static int produce(struct stage *st, const char *topic, int32_t partition, const void *key,
                    size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
                    void *opaque)
 {
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
-            s->prod, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+            st->prod, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
             RD_KAFKA_V_KEY((void *)key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
             RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
             return 0;
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rd_kafka_poll(s->prod, 50);
+            rd_kafka_poll(st->prod, 50);
             continue;
         }
         NR_ERROR(MOD, "produce to %s: %s", topic, rd_kafka_err2str(err));
         if (hdrs)
             rd_kafka_headers_destroy(hdrs);
-        s->produce_errors++;
+        st->produce_errors++;
         return -1;
     }
 }
 
 /* Produce on behalf of the input message being processed. */
-static void produce_for_entry(struct svc *s, const char *topic, int32_t partition, const void *key,
-                              size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs)
+static void produce_for_entry(struct stage *st, const char *topic, int32_t partition,
+                              const void *key, size_t klen, const void *val, size_t vlen,
+                              rd_kafka_headers_t *hdrs)
 {
-    struct nr_oentry *e = s->cur_entry;
+    struct nr_oentry *e = st->cur_entry;
     nr_oentry_expect(e);
-    if (produce(s, topic, partition, key, klen, val, vlen, hdrs, e) != 0)
+    if (produce(st, topic, partition, key, klen, val, vlen, hdrs, e) != 0)
         nr_oentry_done(e, false);
 }
 
 /* ---- stage 1: articles -> count events / dead letters ------------------------------ */
 
-static void dead_letter(struct svc *s, const rd_kafka_message_t *m, const char *reason,
+static void dead_letter(struct stage *st, const rd_kafka_message_t *m, const char *reason,
                         const char *msg)
 {
     rd_kafka_headers_t *h = rd_kafka_headers_new(6);
@@ -409,36 +454,35 @@ static void dead_letter(struct svc *s, const rd_kafka_message_t *m, const char *
     rd_kafka_header_add(h, "newsradar.source.partition", -1, num, -1);
     snprintf(num, sizeof(num), "%" PRId64, m->offset);
     rd_kafka_header_add(h, "newsradar.source.offset", -1, num, -1);
-    produce_for_entry(s, s->cfg->kafka.dead_letter_topic, RD_KAFKA_PARTITION_UA, m->key, m->key_len,
-                      m->payload, m->len, h);
-    nr_counter_add(s->mt.dlq, 1);
+    produce_for_entry(st, st->cfg->kafka.dead_letter_topic, RD_KAFKA_PARTITION_UA, m->key,
+                      m->key_len, m->payload, m->len, h);
+    nr_counter_add(st->s->mt.dlq, 1);
     NR_WARN(MOD, "dead letter %s [%" PRId32 "] @%" PRId64 ": %s: %s", rd_kafka_topic_name(m->rkt),
             m->partition, m->offset, reason, msg);
 }
 
 static void emit_event(void *ud, const struct nr_count_event *ev)
 {
-    struct svc *s = ud;
+    struct stage *st = ud;
     size_t wlen;
-    if (nr_event_encode_buf(s->cfg, ev, &s->ev_wire, &s->ev_wire_cap, &wlen) != 0)
+    if (nr_event_encode_buf(st->cfg, ev, &st->ev_wire, &st->ev_wire_cap, &wlen) != 0)
         return;
     char key[NR_EVENT_KEY_MAX + 256];
-    int klen = snprintf(key, sizeof(key), "%s|%s", s->cfg->rules[ev->rule].id, ev->key);
-    produce_for_entry(s, s->cfg->kafka.repartition_topic, RD_KAFKA_PARTITION_UA, key, (size_t)klen,
-                      s->ev_wire, wlen, NULL);
-    nr_counter_add(s->mt.events, 1);
+    int klen = snprintf(key, sizeof(key), "%s|%s", st->cfg->rules[ev->rule].id, ev->key);
+    produce_for_entry(st, st->cfg->kafka.repartition_topic, RD_KAFKA_PARTITION_UA, key,
+                      (size_t)klen, st->ev_wire, wlen, NULL);
+    nr_counter_add(st->s->mt.events, 1);
 }
 
-static struct nr_oentry *track_begin(struct svc *s, rd_kafka_t *rk, const rd_kafka_message_t *m,
-                                     bool hold);
+static struct nr_oentry *track_begin(struct stage *st, const rd_kafka_message_t *m, bool hold);
 
 /* The enriched article: {"article": <the input, byte for byte>, "tags":
  * <what `newsradar tag` prints>}, keyed like the input. The input was
  * validated as a JSON object by the decoder, so splicing it is safe. */
-static void enrich(struct svc *s, const rd_kafka_message_t *m, const struct nr_article *a,
+static void enrich(struct stage *st, const rd_kafka_message_t *m, const struct nr_article *a,
                    const struct nr_tags *t)
 {
-    char *tags = nr_tags_to_json(s->cfg, a, t);
+    char *tags = nr_tags_to_json(st->cfg, a, t);
     if (!tags)
         return;
     static const char pre[] = "{\"article\":", mid[] = ",\"tags\":";
@@ -450,56 +494,56 @@ static void enrich(struct svc *s, const rd_kafka_message_t *m, const struct nr_a
     memcpy(buf + o, mid, sizeof(mid) - 1), o += sizeof(mid) - 1;
     memcpy(buf + o, tags, tl), o += tl;
     buf[o++] = '}';
-    produce_for_entry(s, s->cfg->kafka.enriched_topic, RD_KAFKA_PARTITION_UA, m->key, m->key_len,
+    produce_for_entry(st, st->cfg->kafka.enriched_topic, RD_KAFKA_PARTITION_UA, m->key, m->key_len,
                       buf, o, NULL);
     free(buf);
     free(tags);
 }
 
-static void stage1(struct svc *s, const rd_kafka_message_t *m)
+static void stage1(struct stage *st, const rd_kafka_message_t *m)
 {
+    struct metrics *mt = &st->s->mt;
     double t0 = mono_s();
-    struct nr_oentry *e = track_begin(s, s->c1, m, false);
-    s->cur_entry = e;
-    s->cur_msg = m;
-    nr_counter_add(s->mt.in, 1);
-    nr_counter_add(s->mt.bytes, m->len);
+    struct nr_oentry *e = track_begin(st, m, false);
+    st->cur_entry = e;
+    nr_counter_add(mt->in, 1);
+    nr_counter_add(mt->bytes, m->len);
 
     struct nr_article a;
     struct nr_error err = {{0}};
     enum nr_reject r =
-        m->payload ? nr_article_decode(s->dec, m->payload, m->len, &a, &err) : NR_REJECT_BAD_JSON;
+        m->payload ? nr_article_decode(st->dec, m->payload, m->len, &a, &err) : NR_REJECT_BAD_JSON;
     if (!m->payload)
         snprintf(err.msg, sizeof(err.msg), "empty message");
     if (r != NR_REJECT_NONE) {
-        dead_letter(s, m, nr_reject_name(r), err.msg);
+        dead_letter(st, m, nr_reject_name(r), err.msg);
     } else {
-        const struct nr_tags *t = nr_tagger_tag(nr_engine_tagger(s->engine), s->scratch, &a);
+        const struct nr_tags *t = nr_tagger_tag(nr_engine_tagger(st->engine), st->scratch, &a);
         if (t->n_entities || t->n_topics)
-            nr_counter_add(s->mt.tagged, 1);
+            nr_counter_add(mt->tagged, 1);
         int64_t ev_ms = a.published_ms;
         if (ev_ms == NR_TIME_NONE) {
             rd_kafka_timestamp_type_t tt;
             int64_t ts = rd_kafka_message_timestamp(m, &tt);
             ev_ms = ts >= 0 ? ts : now_ms();
         }
-        nr_engine_events(s->engine, &a, t, ev_ms, emit_event, s);
-        if (*s->cfg->kafka.enriched_topic)
-            enrich(s, m, &a, t);
+        nr_engine_events(st->engine, &a, t, ev_ms, emit_event, st);
+        if (*st->cfg->kafka.enriched_topic)
+            enrich(st, m, &a, t);
     }
     nr_oentry_done(e, true);
-    s->cur_entry = NULL;
-    nr_histogram_observe(s->mt.latency, mono_s() - t0);
+    st->cur_entry = NULL;
+    nr_histogram_observe(mt->latency, mono_s() - t0);
 }
 
 /* ---- stage 2: count events -> windows -> alerts ----------------------------------- */
 
 static void emit_alert(void *ud, const struct nr_alert *al)
 {
-    struct svc *s = ud;
+    struct stage *st = ud;
     char *json = nr_alert_to_json(al);
     if (json) {
-        produce_for_entry(s, s->cfg->kafka.alert_topic, RD_KAFKA_PARTITION_UA, al->alert_id,
+        produce_for_entry(st, st->cfg->kafka.alert_topic, RD_KAFKA_PARTITION_UA, al->alert_id,
                           strlen(al->alert_id), json, strlen(json), NULL);
         free(json);
     }
@@ -507,71 +551,72 @@ static void emit_alert(void *ud, const struct nr_alert *al)
     nr_metrics_escape(al->rule, rule, sizeof(rule));
     snprintf(labels, sizeof(labels), "rule=\"%s\",state=\"%s\"", rule,
              nr_alert_state_name(al->state));
-    nr_counter_add(nr_metrics_counter(s->mt.reg, "newsradar_alerts_total",
+    nr_counter_add(nr_metrics_counter(st->s->mt.reg, "newsradar_alerts_total",
                                       "Alerts produced, by rule and state.", labels),
                    1);
-    if (s->cur_p2)
-        dirty_add(&s->cur_p2->dirty, al->rule, al->key);
+    if (st->cur_p2)
+        dirty_add(&st->cur_p2->dirty, al->rule, al->key);
 }
 
-static struct p2 *p2_get(struct svc *s, int32_t partition, bool create)
+static struct p2 *p2_get(struct stage *st, int32_t partition, bool create)
 {
     if (partition < 0)
         return NULL;
-    if ((size_t)partition >= s->n_p2) {
+    if ((size_t)partition >= st->n_p2) {
         if (!create)
             return NULL;
         size_t n = (size_t)partition + 1;
-        s->p2 = nr_xrealloc(s->p2, n * sizeof(*s->p2));
-        memset(s->p2 + s->n_p2, 0, (n - s->n_p2) * sizeof(*s->p2));
-        s->n_p2 = n;
+        st->p2 = nr_xrealloc(st->p2, n * sizeof(*st->p2));
+        memset(st->p2 + st->n_p2, 0, (n - st->n_p2) * sizeof(*st->p2));
+        st->n_p2 = n;
     }
-    return &s->p2[partition];
+    return &st->p2[partition];
 }
 
-static void stage2(struct svc *s, struct nr_event_buf *eb, const rd_kafka_message_t *m)
+static void stage2(struct stage *st, const rd_kafka_message_t *m)
 {
-    struct p2 *p = p2_get(s, m->partition, false);
+    struct p2 *p = p2_get(st, m->partition, false);
     if (!p || !p->active) {
         NR_WARN(MOD, "event for unassigned partition %" PRId32 " skipped", m->partition);
         return;
     }
-    struct nr_oentry *e = track_begin(s, s->c2, m, true);
-    s->cur_entry = e;
-    s->cur_p2 = p;
+    struct nr_oentry *e = track_begin(st, m, true);
+    st->cur_entry = e;
+    st->cur_p2 = p;
     struct nr_error err = {{0}};
-    if (!m->payload || nr_event_decode(s->cfg, m->payload, m->len, eb, &err) != 0) {
+    if (!m->payload || nr_event_decode(st->cfg, m->payload, m->len, &st->eb, &err) != 0) {
         /* Our own topic, but a config reload may have removed a rule: keep it. */
-        dead_letter(s, m, "invalid_event", m->payload ? err.msg : "empty message");
+        dead_letter(st, m, "invalid_event", m->payload ? err.msg : "empty message");
     } else {
-        nr_detector_count(p->det, &eb->ev, emit_alert, s);
-        dirty_add(&p->dirty, s->cfg->rules[eb->ev.rule].id, eb->ev.key);
+        nr_detector_count(p->det, &st->eb.ev, emit_alert, st);
+        dirty_add(&p->dirty, st->cfg->rules[st->eb.ev.rule].id, st->eb.ev.key);
     }
     p->last_offset = m->offset;
     nr_oentry_done(e, true);
-    s->cur_entry = NULL;
-    s->cur_p2 = NULL;
+    st->cur_entry = NULL;
+    st->cur_p2 = NULL;
 }
 
 /* Write every dirty key of partition `part` to the changelog; the offsets
  * processed so far become committable when all records are delivered. */
-static void checkpoint(struct svc *s, int32_t part)
+static void checkpoint(struct stage *st, int32_t part)
 {
-    struct p2 *p = p2_get(s, part, false);
+    struct p2 *p = p2_get(st, part, false);
     if (!p || !p->active || p->last_offset < 0)
         return;
-    struct nr_wstore *st = nr_detector_store(p->det);
+    const struct nr_config *cfg = st->cfg;
+    struct nr_wstore *ws = nr_detector_store(p->det);
     struct ckpt *c = nr_xcalloc(1, sizeof(*c));
     c->op = p->op;
     c->part = part;
     c->upto = p->last_offset;
     if (p->redo_all) { /* an earlier checkpoint lost keys: write them all */
         p->redo_all = false;
-        for (struct nr_wkey *k = nr_wstore_first(st); k; k = nr_wstore_next(st, k))
-            dirty_add(&p->dirty, s->cfg->rules[k->rule].id, k->key);
+        for (struct nr_wkey *k = nr_wstore_first(ws); k; k = nr_wstore_next(ws, k))
+            dirty_add(&p->dirty, cfg->rules[k->rule].id, k->key);
     }
     c->pending = 1; /* our own hold while producing */
-    const char *topic = s->cfg->kafka.changelog_topic;
+    const char *topic = cfg->kafka.changelog_topic;
     for (size_t i = 0; i < p->dirty.n; i++) {
         const char *k = p->dirty.v[i];
         const char *sep = strchr(k, '\x1f');
@@ -582,20 +627,20 @@ static void checkpoint(struct svc *s, int32_t part)
         memcpy(rule_id, k, rl);
         rule_id[rl] = '\0';
         int ri = -1;
-        for (size_t r = 0; r < s->cfg->n_rules; r++)
-            if (strcmp(s->cfg->rules[r].id, rule_id) == 0)
+        for (size_t r = 0; r < cfg->n_rules; r++)
+            if (strcmp(cfg->rules[r].id, rule_id) == 0)
                 ri = (int)r;
-        struct nr_wkey *wk = ri >= 0 ? nr_wstore_find(st, (uint32_t)ri, sep + 1) : NULL;
+        struct nr_wkey *wk = ri >= 0 ? nr_wstore_find(ws, (uint32_t)ri, sep + 1) : NULL;
         uint8_t *buf = NULL;
         size_t len = 0;
-        if (wk && nr_window_key_snapshot(st, wk, &buf, &len) == 0) {
+        if (wk && nr_window_key_snapshot(ws, wk, &buf, &len) == 0) {
             c->pending++;
-            if (produce(s, topic, part, k, strlen(k), buf, len, NULL, OPAQUE_CKPT(c)) != 0) {
+            if (produce(st, topic, part, k, strlen(k), buf, len, NULL, OPAQUE_CKPT(c)) != 0) {
                 c->pending--;
                 c->failed = true;
                 p->redo_all = true;
             }
-            nr_counter_add(s->mt.ckpt_records, 1);
+            nr_counter_add(st->s->mt.ckpt_records, 1);
         }
         free(buf);
     }
@@ -604,7 +649,7 @@ static void checkpoint(struct svc *s, int32_t part)
     nr_detector_meta(p->det, &st_ms, &fs_ms);
     int ml = snprintf(meta, sizeof(meta), "%" PRId64 " %" PRId64, st_ms, fs_ms);
     c->pending++;
-    if (produce(s, topic, part, META_KEY, strlen(META_KEY), meta, (size_t)ml, NULL,
+    if (produce(st, topic, part, META_KEY, strlen(META_KEY), meta, (size_t)ml, NULL,
                 OPAQUE_CKPT(c)) != 0) {
         c->pending--;
         c->failed = true;
@@ -619,12 +664,13 @@ static void checkpoint(struct svc *s, int32_t part)
 }
 
 /* Rebuild partition `part`'s detector from the changelog. */
-static int restore_partition(struct svc *s, int32_t part, struct p2 *p)
+static int restore_partition(struct stage *st, int32_t part, struct p2 *p)
 {
-    const char *topic = s->cfg->kafka.changelog_topic;
+    struct svc *s = st->s;
+    const char *topic = st->cfg->kafka.changelog_topic;
     int64_t lo = 0, hi = 0;
     rd_kafka_resp_err_t err =
-        rd_kafka_query_watermark_offsets(s->restore, topic, part, &lo, &hi, 10000);
+        rd_kafka_query_watermark_offsets(st->restore, topic, part, &lo, &hi, 10000);
     if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || hi <= lo)
         return 0; /* nothing checkpointed yet */
     if (err) {
@@ -633,13 +679,13 @@ static int restore_partition(struct svc *s, int32_t part, struct p2 *p)
     }
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, topic, part)->offset = lo;
-    rd_kafka_assign(s->restore, l);
+    rd_kafka_assign(st->restore, l);
     rd_kafka_topic_partition_list_destroy(l);
     size_t n = 0, bad = 0;
     double deadline = mono_s() + 60;
     int64_t last = lo - 1;
-    while (last < hi - 1 && mono_s() < deadline && !nr_svc_stop_requested) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(s->restore, 200);
+    while (last < hi - 1 && mono_s() < deadline && !s->stop) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(st->restore, 200);
         if (!m)
             continue;
         if (m->err) {
@@ -668,11 +714,11 @@ static int restore_partition(struct svc *s, int32_t part, struct p2 *p)
         }
         rd_kafka_message_destroy(m);
     }
-    rd_kafka_assign(s->restore, NULL);
+    rd_kafka_assign(st->restore, NULL);
     nr_counter_add(s->mt.restored, n);
     NR_INFO(MOD, "restored %zu keys of %s [%" PRId32 "] (%zu unusable)", n, topic, part, bad);
     if (last < hi - 1) {
-        if (nr_svc_stop_requested) {
+        if (s->stop) {
             NR_INFO(MOD, "changelog %s [%" PRId32 "]: restore interrupted by shutdown", topic,
                     part);
             return 1;
@@ -685,15 +731,11 @@ static int restore_partition(struct svc *s, int32_t part, struct p2 *p)
 
 /* ---- offsets ------------------------------------------------------------------------ */
 
-static void store_offsets(struct svc *s, rd_kafka_t *rk, const char *topic_filter)
+/* Each stage's tracker holds only its own consumer's partitions. */
+static void store_offsets(struct stage *st)
 {
     rd_kafka_topic_partition_list_t *l = NULL;
-    for (struct nr_opart *op = s->track.parts; op; op = op->next) {
-        bool is2 = strcmp(op->topic, s->cfg->kafka.repartition_topic) == 0;
-        if ((rk == s->c2) != is2)
-            continue;
-        if (topic_filter && strcmp(op->topic, topic_filter) != 0)
-            continue;
+    for (struct nr_opart *op = st->track.parts; op; op = op->next) {
         int64_t off = nr_opart_advance(op);
         if (off < 0)
             continue;
@@ -702,117 +744,118 @@ static void store_offsets(struct svc *s, rd_kafka_t *rk, const char *topic_filte
         rd_kafka_topic_partition_list_add(l, op->topic, op->partition)->offset = off;
     }
     if (l) {
-        rd_kafka_resp_err_t err = rd_kafka_offsets_store(rk, l);
+        rd_kafka_resp_err_t err = rd_kafka_offsets_store(st->c, l);
         if (err)
             NR_DEBUG(MOD, "offsets_store: %s", rd_kafka_err2str(err));
         rd_kafka_topic_partition_list_destroy(l);
     }
 }
 
-static struct nr_oentry *track_begin(struct svc *s, rd_kafka_t *rk, const rd_kafka_message_t *m,
-                                     bool hold)
+static struct nr_oentry *track_begin(struct stage *st, const rd_kafka_message_t *m, bool hold)
 {
     struct nr_opart *op =
-        nr_otrack_part(&s->track, rd_kafka_topic_name(m->rkt), m->partition, true);
+        nr_otrack_part(&st->track, rd_kafka_topic_name(m->rkt), m->partition, true);
     op->hold = hold;
     struct nr_oentry *e;
     /* A full ring is backpressure: wait for deliveries, store what is done. */
     while (!(e = nr_opart_begin(op, m->offset))) {
-        rd_kafka_poll(s->prod, 50);
+        rd_kafka_poll(st->prod, 50);
         if (hold)
-            checkpoint(s, m->partition);
-        store_offsets(s, rk, NULL);
+            checkpoint(st, m->partition);
+        store_offsets(st);
     }
     return e;
 }
 
-/* ---- rebalancing ----------------------------------------------------------------------- */
+/* ---- rebalancing (on the consumer's stage thread) ----------------------------------- */
 
-static void drain(struct svc *s)
+static void drain(struct stage *st)
 {
-    rd_kafka_resp_err_t err = rd_kafka_flush(s->prod, (int)s->cfg->kafka.flush_timeout_ms);
+    rd_kafka_resp_err_t err = rd_kafka_flush(st->prod, (int)st->cfg->kafka.flush_timeout_ms);
     if (err)
         NR_WARN(MOD, "flush: %d messages still in flight after %" PRId64 " ms",
-                rd_kafka_outq_len(s->prod), s->cfg->kafka.flush_timeout_ms);
+                rd_kafka_outq_len(st->prod), st->cfg->kafka.flush_timeout_ms);
 }
 
-static void on_revoke(struct svc *s, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
+static void p2_drop(struct p2 *p)
 {
-    if (rk == s->c2)
+    nr_detector_free(p->det);
+    dirty_free(&p->dirty);
+    memset(p, 0, sizeof(*p));
+}
+
+static void on_revoke(struct stage *st, rd_kafka_topic_partition_list_t *parts)
+{
+    if (st->id == 2)
         for (int i = 0; i < parts->cnt; i++)
-            checkpoint(s, parts->elems[i].partition);
-    drain(s);
-    store_offsets(s, rk, NULL);
-    rd_kafka_resp_err_t err = rd_kafka_commit(rk, NULL, 0);
+            checkpoint(st, parts->elems[i].partition);
+    drain(st);
+    store_offsets(st);
+    rd_kafka_resp_err_t err = rd_kafka_commit(st->c, NULL, 0);
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
         NR_WARN(MOD, "commit on revoke: %s", rd_kafka_err2str(err));
     for (int i = 0; i < parts->cnt; i++) {
         struct nr_opart *op =
-            nr_otrack_part(&s->track, parts->elems[i].topic, parts->elems[i].partition, false);
+            nr_otrack_part(&st->track, parts->elems[i].topic, parts->elems[i].partition, false);
         if (op)
             nr_opart_reset(op);
-        if (rk == s->c2) {
-            struct p2 *p = p2_get(s, parts->elems[i].partition, false);
-            if (p && p->active) {
-                nr_detector_free(p->det);
-                dirty_free(&p->dirty);
-                memset(p, 0, sizeof(*p));
-            }
+        if (st->id == 2) {
+            struct p2 *p = p2_get(st, parts->elems[i].partition, false);
+            if (p && p->active)
+                p2_drop(p);
         }
     }
-    if (rk == s->c1)
-        s->n_assigned1 -= parts->cnt;
+    if (st->id == 1)
+        st->s->n_assigned1 -= parts->cnt;
 }
 
-static void on_assign(struct svc *s, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
+static void on_assign(struct stage *st, rd_kafka_topic_partition_list_t *parts)
 {
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
-        struct nr_opart *op = nr_otrack_part(&s->track, tp->topic, tp->partition, true);
+        struct nr_opart *op = nr_otrack_part(&st->track, tp->topic, tp->partition, true);
         nr_opart_reset(op);
-        if (rk != s->c2)
+        if (st->id != 2)
             continue;
-        struct p2 *p = p2_get(s, tp->partition, true);
+        struct p2 *p = p2_get(st, tp->partition, true);
         struct nr_error err = {{0}};
-        p->det = nr_detector_new(s->cfg, &err);
+        p->det = nr_detector_new(st->cfg, &err);
         p->op = op;
         op->hold = true;
         p->last_offset = -1;
         p->active = true;
         memset(&p->last_stats, 0, sizeof(p->last_stats));
-        int r = restore_partition(s, tp->partition, p);
+        int r = restore_partition(st, tp->partition, p);
         if (r > 0) { /* stopping: leave it inactive so nothing counts on or
                       * checkpoints the partial state */
-            nr_detector_free(p->det);
-            dirty_free(&p->dirty);
-            memset(p, 0, sizeof(*p));
+            p2_drop(p);
         } else if (r < 0) {
-            s->fatal = 1; /* never run on partial state: restart and retry */
+            st->s->fatal = 1; /* never run on partial state: restart and retry */
         }
     }
-    if (rk == s->c1)
-        s->n_assigned1 += parts->cnt;
-    NR_INFO(MOD, "%s: assigned %d partition(s)", rk == s->c1 ? "articles" : "counts", parts->cnt);
+    if (st->id == 1)
+        st->s->n_assigned1 += parts->cnt;
+    NR_INFO(MOD, "%s: assigned %d partition(s)", st->id == 1 ? "articles" : "counts", parts->cnt);
 }
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
-    struct svc *s = opaque;
+    struct stage *st = opaque;
     bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     rd_kafka_error_t *e = NULL;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        on_assign(s, rk, parts);
-        if (rk == s->c1)
-            s->joined1 = 1;
+        on_assign(st, parts);
+        if (st->id == 1)
+            st->s->joined1 = 1;
         else
-            s->joined2 = 1;
+            st->s->joined2 = 1;
         if (coop)
             e = rd_kafka_incremental_assign(rk, parts);
         else
             rd_kafka_assign(rk, parts);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-        on_revoke(s, rk, parts);
+        on_revoke(st, parts);
         if (coop)
             e = rd_kafka_incremental_unassign(rk, parts);
         else
@@ -829,11 +872,11 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- set-up ---------------------------------------------------------------------------- */
 
-static rd_kafka_t *make_consumer(struct svc *s, const char *group, const char *client,
+static rd_kafka_t *make_consumer(struct stage *st, const char *group, const char *client,
                                  struct nr_error *err)
 {
     char ival[32];
-    snprintf(ival, sizeof(ival), "%" PRId64, s->cfg->kafka.commit_interval_ms);
+    snprintf(ival, sizeof(ival), "%" PRId64, st->cfg->kafka.commit_interval_ms);
     const struct prop defs[] = {
         {"auto.commit.interval.ms", ival},
         {"partition.assignment.strategy", "cooperative-sticky"},
@@ -848,7 +891,7 @@ static rd_kafka_t *make_consumer(struct svc *s, const char *group, const char *c
         {"enable.partition.eof", "false"},
     };
     rd_kafka_conf_t *c =
-        make_conf(s, client, defs, NR_ARRAY_LEN(defs), forced, NR_ARRAY_LEN(forced), err);
+        make_conf(st, client, defs, NR_ARRAY_LEN(defs), forced, NR_ARRAY_LEN(forced), err);
     if (!c)
         return NULL;
     rd_kafka_conf_set_rebalance_cb(c, rebalance_cb);
@@ -881,11 +924,11 @@ static int subscribe(rd_kafka_t *rk, char **topics, size_t n, struct nr_error *e
 /* Stage 2 checkpoints repartition partition P into changelog partition P:
  * both topics must exist with the same partition count, or checkpoints fail
  * and those partitions never commit nor restore. */
-static int topic_partitions(struct svc *s, const char *name, struct nr_error *err)
+static int topic_partitions(rd_kafka_t *rk, const char *name, struct nr_error *err)
 {
-    rd_kafka_topic_t *t = rd_kafka_topic_new(s->prod, name, NULL);
+    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, name, NULL);
     const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t e = rd_kafka_metadata(s->prod, 0, t, &md, 10000);
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, t, &md, 10000);
     int n = -1;
     if (!e && md->topic_cnt == 1)
         e = md->topics[0].err;
@@ -899,13 +942,13 @@ static int topic_partitions(struct svc *s, const char *name, struct nr_error *er
     return n;
 }
 
-static int check_topics(struct svc *s, struct nr_error *err)
+static int check_topics(rd_kafka_t *rk, const struct nr_config *cfg, struct nr_error *err)
 {
-    const struct nr_kafka_opts *k = &s->cfg->kafka;
-    int rp = topic_partitions(s, k->repartition_topic, err);
+    const struct nr_kafka_opts *k = &cfg->kafka;
+    int rp = topic_partitions(rk, k->repartition_topic, err);
     if (rp < 0)
         return -1;
-    int cp = topic_partitions(s, k->changelog_topic, err);
+    int cp = topic_partitions(rk, k->changelog_topic, err);
     if (cp < 0)
         return -1;
     if (rp != cp) {
@@ -919,9 +962,9 @@ static int check_topics(struct svc *s, struct nr_error *err)
 }
 
 /* Create the topics we use (kafka.create_topics): existing ones are fine. */
-static int create_topics(struct svc *s, struct nr_error *err)
+static int create_topics(rd_kafka_t *rk, const struct nr_config *cfg, struct nr_error *err)
 {
-    const struct nr_kafka_opts *k = &s->cfg->kafka;
+    const struct nr_kafka_opts *k = &cfg->kafka;
     struct want {
         const char *name;
         int parts;
@@ -945,8 +988,8 @@ static int create_topics(struct svc *s, struct nr_error *err)
         if (want[i].compact)
             rd_kafka_NewTopic_set_config(nt[i], "cleanup.policy", "compact");
     }
-    rd_kafka_queue_t *q = rd_kafka_queue_new(s->prod);
-    rd_kafka_CreateTopics(s->prod, nt, n, NULL, q);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_CreateTopics(rk, nt, n, NULL, q);
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
     int rc = 0;
     if (!ev) {
@@ -1014,26 +1057,33 @@ static void metrics_init(struct svc *s)
                              "Time to decode, tag and hand on one article.", b, NR_ARRAY_LEN(b));
 }
 
-static void metrics_update(struct svc *s)
+/* Stage 2's share of the metrics (its detectors), on its thread. */
+static void metrics_update2(struct stage *st)
 {
+    struct metrics *mt = &st->s->mt;
     uint64_t keys = 0;
     size_t n2 = 0;
-    for (size_t i = 0; i < s->n_p2; i++) {
-        struct p2 *p = &s->p2[i];
+    for (size_t i = 0; i < st->n_p2; i++) {
+        struct p2 *p = &st->p2[i];
         if (!p->active)
             continue;
         n2++;
-        struct nr_detect_stats st;
-        nr_detector_stats(p->det, &st);
-        nr_counter_add(s->mt.late, st.late - p->last_stats.late);
-        nr_counter_add(s->mt.late_dropped, st.late_dropped - p->last_stats.late_dropped);
-        nr_counter_add(s->mt.dups, st.duplicates - p->last_stats.duplicates);
-        keys += st.keys;
-        p->last_stats = st;
+        struct nr_detect_stats ds;
+        nr_detector_stats(p->det, &ds);
+        nr_counter_add(mt->late, ds.late - p->last_stats.late);
+        nr_counter_add(mt->late_dropped, ds.late_dropped - p->last_stats.late_dropped);
+        nr_counter_add(mt->dups, ds.duplicates - p->last_stats.duplicates);
+        keys += ds.keys;
+        p->last_stats = ds;
     }
-    nr_gauge_set(s->mt.keys, (double)keys);
+    nr_gauge_set(mt->keys, (double)keys);
+    nr_gauge_set(mt->assigned_counts, (double)n2);
+}
+
+/* The process-wide part, on the main thread. */
+static void metrics_update_main(struct svc *s)
+{
     nr_gauge_set(s->mt.assigned_articles, s->n_assigned1);
-    nr_gauge_set(s->mt.assigned_counts, (double)n2);
     FILE *f = fopen("/proc/self/statm", "r");
     if (f) {
         unsigned long size, rss;
@@ -1046,7 +1096,7 @@ static void metrics_update(struct svc *s)
 /* Ready: both consumers have been given their share of partitions (an
  * instance beyond the partition count is ready with none: it is a standby
  * that takes over on the next rebalance) and no fatal error stopped the
- * producer or consumers. */
+ * producers or consumers. */
 static bool ready_cb(void *ud, char *why, size_t len)
 {
     struct svc *s = ud;
@@ -1066,8 +1116,7 @@ static bool ready_cb(void *ud, char *why, size_t len)
 /* ---- reload ------------------------------------------------------------------------------ */
 
 /* Settings bound into the running clients, subscriptions and offset
- * bookkeeping (store_offsets tells the stages apart by repartition_topic):
- * a reload must not change them behind the clients' back. */
+ * bookkeeping: a reload must not change them behind the clients' back. */
 static const char *restart_only_change(const struct nr_config *a, const struct nr_config *b)
 {
     const struct nr_kafka_opts *x = &a->kafka, *y = &b->kafka;
@@ -1088,7 +1137,16 @@ static const char *restart_only_change(const struct nr_config *a, const struct n
     return NULL;
 }
 
-static void reload(struct svc *s)
+static bool reload_pending(struct svc *s)
+{
+    return s->cfg_old != NULL;
+}
+
+/* Main thread, on SIGHUP: load and validate the new configuration, build
+ * what can be built here (stage 1's engine, decoder, scratch; a trial
+ * detector, so that stage 2's own builds cannot fail), then post it to both
+ * stages. Anything rejected leaves both stages untouched. */
+static void reload_begin(struct svc *s)
 {
     struct nr_diags d = {0};
     struct nr_config *cfg = nr_config_load(s->path, &d);
@@ -1116,35 +1174,69 @@ static void reload(struct svc *s)
     }
     struct nr_error err = {{0}};
     struct nr_engine *engine = nr_engine_new(cfg, &err);
-    if (!engine) {
+    struct nr_detector *trial = engine ? nr_detector_new(cfg, &err) : NULL;
+    if (!trial) {
         NR_ERROR("config", "reload rejected: %s", err.msg);
+        nr_engine_free(engine);
         nr_config_free(cfg);
         nr_counter_add(s->mt.reload_fail, 1);
         return;
     }
-    /* Stage 2: move every key whose rule still exists into a new detector.
-     * Snapshots name rules and entities by id, so indices may change. All
-     * new detectors are built before any is swapped in, so a failure leaves
-     * the running state untouched. */
-    struct nr_detector **nd = nr_xcalloc(s->n_p2 ? s->n_p2 : 1, sizeof(*nd));
-    for (size_t i = 0; i < s->n_p2; i++) {
-        if (!s->p2[i].active)
+    nr_detector_free(trial);
+    struct stage *a = &s->st1, *b = &s->st2;
+    a->rl_cfg = cfg;
+    a->rl_engine = engine;
+    a->rl_dec = nr_decoder_new(cfg);
+    a->rl_scratch = nr_tag_scratch_new(nr_engine_tagger(engine));
+    b->rl_cfg = cfg;
+    b->rl_kept = b->rl_dropped = 0;
+    s->cfg_old = s->cfg;
+    s->cfg = cfg;
+    atomic_store_explicit(&a->rl_posted, 1, memory_order_release);
+    atomic_store_explicit(&b->rl_posted, 1, memory_order_release);
+}
+
+/* Stage 1, between batches: swap in the engine built by the main thread. */
+static void reload_apply1(struct stage *st)
+{
+    nr_decoder_free(st->dec);
+    nr_tag_scratch_free(st->scratch);
+    nr_engine_free(st->engine);
+    st->cfg = st->rl_cfg;
+    st->engine = st->rl_engine;
+    st->dec = st->rl_dec;
+    st->scratch = st->rl_scratch;
+    st->rl_cfg = NULL;
+    st->rl_engine = NULL;
+    st->rl_dec = NULL;
+    st->rl_scratch = NULL;
+}
+
+/* Stage 2, between batches: move every key whose rule still exists into a
+ * new detector. Snapshots name rules and entities by id, so indices may
+ * change. All new detectors are built before any is swapped in. */
+static bool reload_apply2(struct stage *st)
+{
+    struct nr_config *cfg = st->rl_cfg;
+    struct nr_error err = {{0}};
+    struct nr_detector **nd = nr_xcalloc(st->n_p2 ? st->n_p2 : 1, sizeof(*nd));
+    for (size_t i = 0; i < st->n_p2; i++) {
+        if (!st->p2[i].active)
             continue;
         nd[i] = nr_detector_new(cfg, &err);
         if (!nd[i]) {
-            NR_ERROR("config", "reload rejected: %s", err.msg);
+            /* cannot happen: the main thread built one from the same cfg */
+            NR_ERROR("config", "reload: stage 2: %s", err.msg);
             for (size_t j = 0; j < i; j++)
                 nr_detector_free(nd[j]);
             free(nd);
-            nr_engine_free(engine);
-            nr_config_free(cfg);
-            nr_counter_add(s->mt.reload_fail, 1);
-            return;
+            st->s->fatal = 1; /* stop; the old config stays in use until then */
+            return false;
         }
     }
     size_t kept = 0, dropped = 0;
-    for (size_t i = 0; i < s->n_p2; i++) {
-        struct p2 *p = &s->p2[i];
+    for (size_t i = 0; i < st->n_p2; i++) {
+        struct p2 *p = &st->p2[i];
         if (!p->active)
             continue;
         struct nr_wstore *old = nr_detector_store(p->det), *fresh = nr_detector_store(nd[i]);
@@ -1158,7 +1250,7 @@ static void reload(struct svc *s)
             } else {
                 if (dropped++ < 5)
                     NR_WARN("config", "reload: key %s of rule %s dropped: %s", k->key,
-                            s->cfg->rules[k->rule].id, err.msg);
+                            st->cfg->rules[k->rule].id, err.msg);
             }
             free(buf);
         }
@@ -1167,33 +1259,55 @@ static void reload(struct svc *s)
         nr_detector_set_meta(nd[i], a, b);
         nr_detector_free(p->det);
         p->det = nd[i];
+        /* the new detector's counters start at zero */
+        memset(&p->last_stats, 0, sizeof(p->last_stats));
         /* every key may have changed identity: checkpoint them all */
         dirty_clear(&p->dirty);
         for (struct nr_wkey *k = nr_wstore_first(fresh); k; k = nr_wstore_next(fresh, k))
             dirty_add(&p->dirty, cfg->rules[k->rule].id, k->key);
     }
     free(nd);
-    nr_decoder_free(s->dec);
-    nr_tag_scratch_free(s->scratch);
-    nr_engine_free(s->engine);
-    nr_config_free(s->cfg);
-    s->cfg = cfg;
-    s->engine = engine;
-    s->dec = nr_decoder_new(cfg);
-    s->scratch = nr_tag_scratch_new(nr_engine_tagger(engine));
+    st->cfg = cfg;
+    st->rl_cfg = NULL;
+    st->rl_kept = kept;
+    st->rl_dropped = dropped;
+    return true;
+}
+
+/* On a stage thread, between batches. */
+static bool reload_take(struct stage *st)
+{
+    if (!atomic_load_explicit(&st->rl_posted, memory_order_acquire))
+        return false;
+    if (st->id == 1)
+        reload_apply1(st);
+    else if (!reload_apply2(st))
+        return false; /* rl_posted stays set: the old config is never freed under us */
+    atomic_store_explicit(&st->rl_posted, 0, memory_order_release);
+    return true;
+}
+
+/* Main thread: once both stages swapped, nobody uses the old config. */
+static void reload_finish(struct svc *s)
+{
+    if (!reload_pending(s) || atomic_load_explicit(&s->st1.rl_posted, memory_order_acquire) ||
+        atomic_load_explicit(&s->st2.rl_posted, memory_order_acquire))
+        return;
+    nr_config_free(s->cfg_old);
+    s->cfg_old = NULL;
     nr_counter_add(s->mt.reloads, 1);
     NR_INFO("config",
             "reloaded %s: %zu entities, %zu topics, %zu rules; %zu keys kept, %zu dropped", s->path,
-            cfg->n_entities, cfg->n_topics, cfg->n_rules, kept, dropped);
+            s->cfg->n_entities, s->cfg->n_topics, s->cfg->n_rules, s->st2.rl_kept,
+            s->st2.rl_dropped);
 }
 
-/* ---- the loop --------------------------------------------------------------------------- */
+/* ---- the stage threads ---------------------------------------------------------------- */
 
-static size_t poll_batch(struct svc *s, rd_kafka_queue_t *q, int timeout_ms, bool is2,
-                         struct nr_event_buf *eb)
+static size_t poll_batch(struct stage *st)
 {
     rd_kafka_message_t *msgs[BATCH];
-    ssize_t n = rd_kafka_consume_batch_queue(q, timeout_ms, msgs, BATCH);
+    ssize_t n = rd_kafka_consume_batch_queue(st->q, 0, msgs, BATCH);
     if (n <= 0)
         return 0;
     for (ssize_t i = 0; i < n; i++) {
@@ -1201,33 +1315,96 @@ static size_t poll_batch(struct svc *s, rd_kafka_queue_t *q, int timeout_ms, boo
         if (m->err) {
             if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                 NR_WARN(MOD, "consume: %s", rd_kafka_message_errstr(m));
-        } else if (is2) {
-            stage2(s, eb, m);
+        } else if (st->id == 2) {
+            stage2(st, m);
         } else {
-            stage1(s, m);
+            stage1(st, m);
         }
         rd_kafka_message_destroy(m);
     }
-    rd_kafka_poll(s->prod, 0);
+    rd_kafka_poll(st->prod, 0);
     return (size_t)n;
 }
 
-static void checkpoint_all(struct svc *s)
+static void checkpoint_all(struct stage *st)
 {
-    for (size_t i = 0; i < s->n_p2; i++)
-        if (s->p2[i].active)
-            checkpoint(s, (int32_t)i);
+    for (size_t i = 0; i < st->n_p2; i++)
+        if (st->p2[i].active)
+            checkpoint(st, (int32_t)i);
 }
 
-static int setup(struct svc *s, struct nr_error *err)
+static bool stopping(const struct svc *s)
 {
-    s->engine = nr_engine_new(s->cfg, err);
-    if (!s->engine)
-        return -1;
-    s->dec = nr_decoder_new(s->cfg);
-    s->scratch = nr_tag_scratch_new(nr_engine_tagger(s->engine));
-    nr_otrack_init(&s->track, TRACK_CAP);
+    return s->stop || s->fatal;
+}
 
+static void *stage_main(void *arg)
+{
+    struct stage *st = arg;
+    struct svc *s = st->s;
+    /* visible in top -H / ps -L */
+    prctl(PR_SET_NAME, st->id == 1 ? "nr-articles" : "nr-counts", 0, 0, 0);
+    double last_ckpt = mono_s(), last_metrics = 0;
+    double ckpt_every = (double)st->cfg->kafka.commit_interval_ms / 1000.0;
+    while (!stopping(s)) {
+        if (reload_take(st))
+            ckpt_every = (double)st->cfg->kafka.commit_interval_ms / 1000.0;
+        size_t n = 0;
+        if (st->id == 1) {
+            n = poll_batch(st);
+        } else {
+            /* Each article makes a few count events: drain more of them
+             * per round, as stage 1 batches are cheaper per message. */
+            for (int k = 0; k < 8; k++) {
+                size_t got = poll_batch(st);
+                n += got;
+                if (got < BATCH)
+                    break;
+            }
+        }
+        rd_kafka_poll(st->prod, 0);
+        if (n == 0) {
+            /* Queue empty: sleep until a message or a delivery report
+             * arrives; 20 ms bounds the housekeeping and the stop check. */
+            struct pollfd pfd = {.fd = st->wake[0], .events = POLLIN};
+            char junk[64];
+            (void)poll(&pfd, 1, 20);
+            while (read(st->wake[0], junk, sizeof(junk)) > 0)
+                ;
+        }
+        double now = mono_s();
+        if (st->id == 2 && now - last_ckpt >= ckpt_every) {
+            checkpoint_all(st);
+            last_ckpt = now;
+        }
+        store_offsets(st);
+        if (st->id == 2 && now - last_metrics >= 1.0) {
+            metrics_update2(st);
+            last_metrics = now;
+        }
+    }
+    /* Stop fetching, checkpoint, flush with a deadline, store, then close:
+     * close commits what is stored (and runs the revocation on this thread). */
+    if (st->id == 2)
+        checkpoint_all(st);
+    drain(st);
+    store_offsets(st);
+    if (st->q) { /* no queue reference may outlive its client */
+        rd_kafka_queue_destroy(st->q);
+        st->q = NULL;
+    }
+    if (st->c) {
+        rd_kafka_consumer_close(st->c);
+        rd_kafka_destroy(st->c);
+        st->c = NULL;
+    }
+    return NULL;
+}
+
+/* ---- set-up and teardown --------------------------------------------------------------- */
+
+static rd_kafka_t *make_producer(struct stage *st, const char *client, struct nr_error *err)
+{
     /* Never give up on a message by default (message.timeout.ms 0 =
      * infinite): a broker outage only delays. Users may bound it. */
     const struct prop pdefs[] = {
@@ -1236,21 +1413,55 @@ static int setup(struct svc *s, struct nr_error *err)
         {"partitioner", "murmur2_random"}, /* the Java client's, for mixed clients */
     };
     const struct prop pforced[] = {{"enable.idempotence", "true"}};
-    rd_kafka_conf_t *pc = make_conf(s, "newsradar-producer", pdefs, NR_ARRAY_LEN(pdefs), pforced,
-                                    NR_ARRAY_LEN(pforced), err);
+    rd_kafka_conf_t *pc =
+        make_conf(st, client, pdefs, NR_ARRAY_LEN(pdefs), pforced, NR_ARRAY_LEN(pforced), err);
     if (!pc)
-        return -1;
+        return NULL;
     rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
     char errstr[512];
-    s->prod = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, sizeof(errstr));
-    if (!s->prod) {
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, sizeof(errstr));
+    if (!rk) {
         rd_kafka_conf_destroy(pc);
         nr_error_set(err, "producer: %s", errstr);
+    }
+    return rk;
+}
+
+/* The stage's consumer queue and producer queue both write to its pipe. */
+static int wake_setup(struct stage *st, struct nr_error *err)
+{
+    st->q = rd_kafka_queue_get_consumer(st->c);
+    st->qp = rd_kafka_queue_get_main(st->prod);
+    if (pipe(st->wake) != 0) {
+        st->wake[0] = st->wake[1] = -1;
+        nr_error_set(err, "pipe: %s", strerror(errno));
         return -1;
     }
-    if (s->cfg->kafka.create_topics && create_topics(s, err) != 0)
+    for (int i = 0; i < 2; i++)
+        fcntl(st->wake[i], F_SETFL, fcntl(st->wake[i], F_GETFL) | O_NONBLOCK);
+    rd_kafka_queue_io_event_enable(st->q, st->wake[1], "c", 1);
+    rd_kafka_queue_io_event_enable(st->qp, st->wake[1], "p", 1);
+    return 0;
+}
+
+static int setup(struct svc *s, struct nr_error *err)
+{
+    struct stage *a = &s->st1, *b = &s->st2;
+    a->engine = nr_engine_new(a->cfg, err);
+    if (!a->engine)
         return -1;
-    if (check_topics(s, err) != 0)
+    a->dec = nr_decoder_new(a->cfg);
+    a->scratch = nr_tag_scratch_new(nr_engine_tagger(a->engine));
+
+    a->prod = make_producer(a, "newsradar-producer", err);
+    if (!a->prod)
+        return -1;
+    b->prod = make_producer(b, "newsradar-producer-counts", err);
+    if (!b->prod)
+        return -1;
+    if (s->cfg->kafka.create_topics && create_topics(a->prod, s->cfg, err) != 0)
+        return -1;
+    if (check_topics(a->prod, s->cfg, err) != 0)
         return -1;
 
     /* The restore consumer reads the changelog by assignment (no group). */
@@ -1260,95 +1471,111 @@ static int setup(struct svc *s, struct nr_error *err)
         {"enable.partition.eof", "false"},
     };
     rd_kafka_conf_t *rc =
-        make_conf(s, "newsradar-restore", NULL, 0, rforced, NR_ARRAY_LEN(rforced), err);
+        make_conf(b, "newsradar-restore", NULL, 0, rforced, NR_ARRAY_LEN(rforced), err);
     if (!rc)
         return -1;
-    s->restore = rd_kafka_new(RD_KAFKA_CONSUMER, rc, errstr, sizeof(errstr));
-    if (!s->restore) {
+    char errstr[512];
+    b->restore = rd_kafka_new(RD_KAFKA_CONSUMER, rc, errstr, sizeof(errstr));
+    if (!b->restore) {
         rd_kafka_conf_destroy(rc);
         nr_error_set(err, "restore consumer: %s", errstr);
         return -1;
     }
-    rd_kafka_poll_set_consumer(s->restore);
+    rd_kafka_poll_set_consumer(b->restore);
 
-    snprintf(s->group2, sizeof(s->group2), "%s.counts", s->cfg->kafka.group_id);
-    s->c1 = make_consumer(s, s->cfg->kafka.group_id, "newsradar-articles", err);
-    if (!s->c1)
+    char group2[512];
+    snprintf(group2, sizeof(group2), "%s.counts", s->cfg->kafka.group_id);
+    a->c = make_consumer(a, s->cfg->kafka.group_id, "newsradar-articles", err);
+    if (!a->c)
         return -1;
-    s->c2 = make_consumer(s, s->group2, "newsradar-counts", err);
-    if (!s->c2)
+    b->c = make_consumer(b, group2, "newsradar-counts", err);
+    if (!b->c)
         return -1;
-    if (subscribe(s->c1, s->cfg->kafka.input_topics.v, s->cfg->kafka.input_topics.n, err) ||
-        subscribe(s->c2, &s->cfg->kafka.repartition_topic, 1, err))
+    if (subscribe(a->c, s->cfg->kafka.input_topics.v, s->cfg->kafka.input_topics.n, err) ||
+        subscribe(b->c, &s->cfg->kafka.repartition_topic, 1, err))
         return -1;
-    s->q1 = rd_kafka_queue_get_consumer(s->c1);
-    s->q2 = rd_kafka_queue_get_consumer(s->c2);
-    s->qp = rd_kafka_queue_get_main(s->prod);
-    /* One wake-up fd for the three queues: the loop sleeps in poll() until
-     * any of them has something, instead of blocking on the counts queue
-     * while articles wait in the other (up to 20 ms per article). */
-    if (pipe(s->wake) != 0) {
-        nr_error_set(err, "pipe: %s", strerror(errno));
+    if (wake_setup(a, err) || wake_setup(b, err))
         return -1;
-    }
-    for (int i = 0; i < 2; i++)
-        fcntl(s->wake[i], F_SETFL, fcntl(s->wake[i], F_GETFL) | O_NONBLOCK);
-    rd_kafka_queue_io_event_enable(s->q1, s->wake[1], "1", 1);
-    rd_kafka_queue_io_event_enable(s->q2, s->wake[1], "2", 1);
-    rd_kafka_queue_io_event_enable(s->qp, s->wake[1], "p", 1);
     return 0;
 }
 
-static void teardown(struct svc *s)
+/* After the stage's thread ended (or never started). */
+static void stage_teardown(struct stage *st)
 {
-    if (s->qp)
-        rd_kafka_queue_destroy(s->qp);
-    if (s->q1)
-        rd_kafka_queue_destroy(s->q1);
-    if (s->q2)
-        rd_kafka_queue_destroy(s->q2);
-    if (s->c1) {
-        rd_kafka_consumer_close(s->c1);
-        rd_kafka_destroy(s->c1);
+    if (st->qp)
+        rd_kafka_queue_destroy(st->qp);
+    if (st->q)
+        rd_kafka_queue_destroy(st->q);
+    if (st->c) {
+        rd_kafka_consumer_close(st->c);
+        rd_kafka_destroy(st->c);
     }
-    if (s->c2) {
-        rd_kafka_consumer_close(s->c2);
-        rd_kafka_destroy(s->c2);
+    if (st->restore) {
+        rd_kafka_consumer_close(st->restore);
+        rd_kafka_destroy(st->restore);
     }
-    if (s->restore) {
-        rd_kafka_consumer_close(s->restore);
-        rd_kafka_destroy(s->restore);
+    if (st->prod) {
+        drain(st);
+        rd_kafka_destroy(st->prod);
     }
-    if (s->prod) {
-        drain(s);
-        rd_kafka_destroy(s->prod);
+    for (size_t i = 0; i < st->n_p2; i++) {
+        if (st->p2[i].active)
+            nr_detector_free(st->p2[i].det);
+        dirty_free(&st->p2[i].dirty);
     }
-    for (size_t i = 0; i < s->n_p2; i++) {
-        if (s->p2[i].active)
-            nr_detector_free(s->p2[i].det);
-        dirty_free(&s->p2[i].dirty);
+    free(st->p2);
+    free(st->ev_wire);
+    nr_event_buf_free(&st->eb);
+    nr_otrack_destroy(&st->track);
+    nr_tag_scratch_free(st->scratch);
+    nr_decoder_free(st->dec);
+    nr_engine_free(st->engine);
+    /* a reload posted but never taken (stopped first) */
+    nr_tag_scratch_free(st->rl_scratch);
+    nr_decoder_free(st->rl_dec);
+    nr_engine_free(st->rl_engine);
+    for (int i = 0; i < 2; i++)
+        if (st->wake[i] >= 0)
+            close(st->wake[i]);
+}
+
+static void stage_init(struct stage *st, struct svc *s, int id)
+{
+    st->s = s;
+    st->id = id;
+    st->cfg = s->cfg;
+    st->wake[0] = st->wake[1] = -1;
+    nr_otrack_init(&st->track, TRACK_CAP);
+}
+
+/* Stage threads leave the signals to the main thread, whose loop reacts. */
+static int stage_start(struct stage *st, struct nr_error *err)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int e = pthread_create(&st->th, NULL, stage_main, st);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e != 0) {
+        nr_error_set(err, "pthread_create: %s", strerror(e));
+        return -1;
     }
-    free(s->p2);
-    free(s->ev_wire);
-    nr_otrack_destroy(&s->track);
-    nr_tag_scratch_free(s->scratch);
-    nr_decoder_free(s->dec);
-    nr_engine_free(s->engine);
+    st->started = true;
+    return 0;
 }
 
 int nr_svc_run(const char *config_path, struct nr_config *cfg)
 {
     struct svc s;
     memset(&s, 0, sizeof(s));
-    s.wake[0] = s.wake[1] = -1;
     s.path = config_path;
     s.cfg = cfg;
+    stage_init(&s.st1, &s, 1);
+    stage_init(&s.st2, &s, 2);
     metrics_init(&s);
     struct nr_error err = {{0}};
     struct nr_http *http = NULL;
     int rc = 1;
-    struct nr_event_buf eb;
-    memset(&eb, 0, sizeof(eb));
 
     if (setup(&s, &err) != 0) {
         NR_ERROR(MOD, "%s", err.msg);
@@ -1365,66 +1592,39 @@ int nr_svc_run(const char *config_path, struct nr_config *cfg)
     }
     NR_INFO(MOD, "running: brokers=%s group=%s input=%s alerts=%s", s.cfg->kafka.brokers,
             s.cfg->kafka.group_id, s.cfg->kafka.input_topics.v[0], s.cfg->kafka.alert_topic);
+    if (stage_start(&s.st1, &err) != 0 || stage_start(&s.st2, &err) != 0) {
+        NR_ERROR(MOD, "%s", err.msg);
+        s.fatal = 1;
+    }
 
-    double last_ckpt = mono_s(), last_metrics = 0;
-    double ckpt_every = (double)s.cfg->kafka.commit_interval_ms / 1000.0;
+    /* The main thread: signals, reload hand-off, process metrics. */
+    double last_metrics = 0;
     while (!nr_svc_stop_requested && !s.fatal) {
-        if (nr_svc_reload_requested) {
+        if (nr_svc_reload_requested && !reload_pending(&s)) {
             nr_svc_reload_requested = 0;
-            reload(&s);
-            ckpt_every = (double)s.cfg->kafka.commit_interval_ms / 1000.0;
+            reload_begin(&s);
         }
-        size_t n1 = poll_batch(&s, s.q1, 0, false, &eb);
-        /* Each article makes a few count events: drain more of them per
-         * round, or stage 2 falls behind stage 1 under a backlog. */
-        size_t n2 = 0;
-        for (int k = 0; k < 8; k++) {
-            size_t got = poll_batch(&s, s.q2, 0, true, &eb);
-            n2 += got;
-            if (got < BATCH)
-                break;
-        }
-        rd_kafka_poll(s.prod, 0);
-        if (n1 == 0 && n2 == 0) {
-            /* Both queues empty: sleep until either (or a delivery report)
-             * arrives; 20 ms bounds the housekeeping below. */
-            struct pollfd pfd = {.fd = s.wake[0], .events = POLLIN};
-            char junk[64];
-            (void)poll(&pfd, 1, 20);
-            while (read(s.wake[0], junk, sizeof(junk)) > 0)
-                ;
-        }
+        reload_finish(&s);
         double now = mono_s();
-        if (now - last_ckpt >= ckpt_every) {
-            checkpoint_all(&s);
-            last_ckpt = now;
-        }
-        store_offsets(&s, s.c1, NULL);
-        store_offsets(&s, s.c2, NULL);
         if (now - last_metrics >= 1.0) {
-            metrics_update(&s);
+            metrics_update_main(&s);
             last_metrics = now;
         }
+        (void)poll(NULL, 0, 20);
     }
     rc = s.fatal ? 1 : 0;
     NR_INFO(MOD, "%s: draining", s.fatal ? "fatal error" : "stop requested");
-    /* Stop fetching, checkpoint, flush with a deadline, store, then close:
-     * close commits what is stored. */
-    if (s.c1) {
-        checkpoint_all(&s);
-        drain(&s);
-        store_offsets(&s, s.c1, NULL);
-        store_offsets(&s, s.c2, NULL);
-    }
+    s.stop = 1;
+    for (struct stage *st = &s.st1; st <= &s.st2; st++)
+        if (st->started)
+            pthread_join(st->th, NULL);
 out:
-    nr_event_buf_free(&eb);
     nr_http_stop(http);
-    teardown(&s);
+    stage_teardown(&s.st1);
+    stage_teardown(&s.st2);
     nr_metrics_free(s.mt.reg);
+    nr_config_free(s.cfg_old);
     nr_config_free(s.cfg);
-    for (int i = 0; i < 2; i++)
-        if (s.wake[i] >= 0)
-            close(s.wake[i]);
     NR_INFO(MOD, "stopped");
     return rc;
 }
