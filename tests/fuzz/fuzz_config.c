@@ -32,8 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(dir, sizeof(dir), "/tmp/nr-fuzz-config.XXXXXX");
         if (!mkdtemp(dir))
             abort();
-        static const char wl[] = "entities:\n  - {id: PK, kind: country, name: Pakistan, code: PK,\n"
-                                 "     demonyms: [Pakistani]}\n";
+        static const char wl[] =
+            "entities:\n  - {id: PK, kind: country, name: Pakistan, code: PK,\n"
+            "     demonyms: [Pakistani]}\n";
         static const char rules[] = "topics:\n  - {id: t, name: T, any: [border closed]}\n"
                                     "alerts:\n  - {id: r, topic: t, by: [country]}\n";
         write_file("w.yaml", wl, sizeof(wl) - 1);
