@@ -17,6 +17,7 @@
  * libyaml (~16 ms per MB, see shared/limits.md).
  */
 #include "newsradar/config.h"
+#include "newsradar/text.h"
 #include "config_yaml.h"
 
 #include <errno.h>
@@ -1149,25 +1150,23 @@ static void pos_set(struct pos_ref **arr, size_t *cap, size_t i, struct nr_srcpo
     (*arr)[i].set = true;
 }
 
-/* ASCII lowercase, trimmed, inner whitespace collapsed: the key under which
- * two aliases are "the same" for the conflict check. */
+/* The key under which two aliases are "the same" for the conflict check:
+ * the tagger's own normalization (text.h: case fold, compatibility forms,
+ * marks stripped, apostrophes unified, dashes as spaces, white space
+ * collapsed), trimmed, so that what the loader accepts as distinct never
+ * lands on one pattern of the automaton. */
 static char *alias_key(const char *s)
 {
-    size_t l = strlen(s), k = 0;
-    char *o = nr_xmalloc(l + 1);
-    bool space = false;
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
-            space = k > 0;
-            continue;
-        }
-        if (space)
-            o[k++] = ' ';
-        space = false;
-        o[k++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-    }
-    o[k] = '\0';
+    struct nr_text t;
+    nr_text_init(&t);
+    nr_text_normalize(&t, s, strlen(s), 0);
+    size_t b = 0, e = t.len;
+    while (b < e && t.buf[b] == ' ')
+        b++;
+    while (e > b && t.buf[e - 1] == ' ')
+        e--;
+    char *o = nr_xstrndup(t.buf + b, e - b);
+    nr_text_fini(&t);
     return o;
 }
 
@@ -1324,6 +1323,14 @@ static void check_entities(struct ctx *c)
         struct nr_entity *e = &cfg->entities[i];
         for (size_t a = 0; a < e->n_aliases; a++) {
             char *k = alias_key(e->aliases[a].text);
+            if (!*k) { /* e.g. "--": nothing left to match */
+                const struct nr_srcpos *p = &e->aliases[a].pos;
+                nr_diags_add(c->d, p->file, p->line, p->col,
+                             "alias \"%s\" of entity \"%s\" has no letters or digits to match",
+                             e->aliases[a].text, e->id ? e->id : "?");
+                free(k);
+                continue;
+            }
             size_t *slot = strmap_slot(&owners, k, true);
             free(k);
             if (*slot == (size_t)-1) {
