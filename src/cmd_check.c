@@ -55,6 +55,10 @@ int nr_cmd_check(int argc, char **argv)
             return NR_EXIT_USAGE;
         }
         nr_config_print_options(stdout);
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            perror("newsradar check: writing the options");
+            return NR_EXIT_FAILURE;
+        }
         return NR_EXIT_OK;
     }
     if (!path || !*path) {

@@ -45,8 +45,10 @@ int nr_cmd_run(int argc, char **argv)
             fprintf(stdout, "usage: newsradar run -c FILE\n"
                             "Runs the Kafka service; see docs/operations.md.\n");
             return NR_EXIT_OK;
-        } else
+        } else {
+            fprintf(stderr, "newsradar run: unexpected argument '%s'\n", argv[i]);
             return usage();
+        }
     }
     if (!path)
         return usage();
