@@ -1514,6 +1514,11 @@ static void check_rules(struct ctx *c)
             *strmap_slot(&kinds, cfg->entities[i].kind, true) = i;
     for (size_t i = 0; i < cfg->n_rules; i++) {
         struct nr_alert_rule *r = &cfg->rules[i];
+        /* a rule id is part of every window key and Kafka message key */
+        if (r->id && strlen(r->id) > NR_RULE_ID_MAX)
+            nr_diags_add(c->d, r->pos.file, r->pos.line, r->pos.col,
+                         "id: rule id \"%.40s...\" is %zu bytes, at most %d", r->id, strlen(r->id),
+                         NR_RULE_ID_MAX);
         if (r->topic && i < c->cap_topic && c->topic_pos[i].set) {
             size_t *slot = strmap_slot(&c->topic_ids, r->topic, false);
             if (slot) {

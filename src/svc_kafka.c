@@ -66,10 +66,11 @@
 #include "newsradar/offsets.h"
 #include "newsradar/window.h"
 
-#define MOD       "kafka"
-#define BATCH     256
-#define TRACK_CAP 65536 /* in-flight input messages per partition */
-#define META_KEY  "\x1fmeta"
+#define MOD             "kafka"
+#define BATCH           256
+#define TRACK_CAP       65536 /* in-flight input messages per partition */
+#define META_KEY        "\x1fmeta"
+#define DLQ_MAX_PAYLOAD (512 * 1024) /* bytes of a dead letter's payload kept */
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -403,8 +404,12 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     }
 }
 
+static bool stopping(const struct svc *s);
+
 /* Produce, serving delivery reports while the queue is full. The opaque is
- * accounted by the caller before the call and released here on failure. */
+ * accounted by the caller before the call and released here on failure. A
+ * stop request ends the wait (brokers may be down for good): the message is
+ * then not produced and its input offset not committed. */
 static int produce(struct stage *st, const char *topic, int32_t partition, const void *key,
                    size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
                    void *opaque)
@@ -417,7 +422,7 @@ static int produce(struct stage *st, const char *topic, int32_t partition, const
             RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
             return 0;
-        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !stopping(st->s)) {
             rd_kafka_poll(st->prod, 50);
             continue;
         }
@@ -454,8 +459,17 @@ static void dead_letter(struct stage *st, const rd_kafka_message_t *m, const cha
     rd_kafka_header_add(h, "newsradar.source.partition", -1, num, -1);
     snprintf(num, sizeof(num), "%" PRId64, m->offset);
     rd_kafka_header_add(h, "newsradar.source.offset", -1, num, -1);
+    /* Kafka's default message limit is ~1 MB: a dead letter larger than
+     * that would fail for good and wedge its partition's commits, so its
+     * payload is cut and the header says how long it was. */
+    size_t len = m->len;
+    if (len > DLQ_MAX_PAYLOAD) {
+        snprintf(num, sizeof(num), "%zu", m->len);
+        rd_kafka_header_add(h, "newsradar.truncated_from", -1, num, -1);
+        len = DLQ_MAX_PAYLOAD;
+    }
     produce_for_entry(st, st->cfg->kafka.dead_letter_topic, RD_KAFKA_PARTITION_UA, m->key,
-                      m->key_len, m->payload, m->len, h);
+                      m->key_len, m->payload, len, h);
     nr_counter_add(st->s->mt.dlq, 1);
     NR_WARN(MOD, "dead letter %s [%" PRId32 "] @%" PRId64 ": %s: %s", rd_kafka_topic_name(m->rkt),
             m->partition, m->offset, reason, msg);
@@ -469,6 +483,12 @@ static void emit_event(void *ud, const struct nr_count_event *ev)
         return;
     char key[NR_EVENT_KEY_MAX + 256];
     int klen = snprintf(key, sizeof(key), "%s|%s", st->cfg->rules[ev->rule].id, ev->key);
+    if (klen < 0 || (size_t)klen >= sizeof(key)) { /* ids are capped in config: not reached */
+        NR_ERROR(MOD, "count event key of rule %s too long", st->cfg->rules[ev->rule].id);
+        nr_oentry_expect(st->cur_entry);
+        nr_oentry_done(st->cur_entry, false);
+        return;
+    }
     produce_for_entry(st, st->cfg->kafka.repartition_topic, RD_KAFKA_PARTITION_UA, key,
                       (size_t)klen, st->ev_wire, wlen, NULL);
     nr_counter_add(st->s->mt.events, 1);
@@ -494,8 +514,11 @@ static void enrich(struct stage *st, const rd_kafka_message_t *m, const struct n
     memcpy(buf + o, mid, sizeof(mid) - 1), o += sizeof(mid) - 1;
     memcpy(buf + o, tags, tl), o += tl;
     buf[o++] = '}';
-    produce_for_entry(st, st->cfg->kafka.enriched_topic, RD_KAFKA_PARTITION_UA, m->key, m->key_len,
-                      buf, o, NULL);
+    /* Derived data, not gating the input's commit: a failed delivery (e.g.
+     * larger than the topic's limit) is counted, never a reason to stop. */
+    if (produce(st, st->cfg->kafka.enriched_topic, RD_KAFKA_PARTITION_UA, m->key, m->key_len, buf,
+                o, NULL, NULL) != 0)
+        nr_counter_add(st->s->mt.deliv_fail, 1);
     free(buf);
     free(tags);
 }
@@ -505,6 +528,8 @@ static void stage1(struct stage *st, const rd_kafka_message_t *m)
     struct metrics *mt = &st->s->mt;
     double t0 = mono_s();
     struct nr_oentry *e = track_begin(st, m, false);
+    if (!e)
+        return;
     st->cur_entry = e;
     nr_counter_add(mt->in, 1);
     nr_counter_add(mt->bytes, m->len);
@@ -581,6 +606,8 @@ static void stage2(struct stage *st, const rd_kafka_message_t *m)
         return;
     }
     struct nr_oentry *e = track_begin(st, m, true);
+    if (!e)
+        return;
     st->cur_entry = e;
     st->cur_p2 = p;
     struct nr_error err = {{0}};
@@ -671,12 +698,16 @@ static int restore_partition(struct stage *st, int32_t part, struct p2 *p)
     int64_t lo = 0, hi = 0;
     rd_kafka_resp_err_t err =
         rd_kafka_query_watermark_offsets(st->restore, topic, part, &lo, &hi, 10000);
-    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || hi <= lo)
-        return 0; /* nothing checkpointed yet */
+    /* The error first: on failure librdkafka leaves lo and hi untouched, and
+     * taking 0..0 for "nothing checkpointed" would start from empty state. */
+    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+        return 0;
     if (err) {
         NR_ERROR(MOD, "changelog %s [%" PRId32 "]: %s", topic, part, rd_kafka_err2str(err));
         return -1;
     }
+    if (hi <= lo)
+        return 0; /* nothing checkpointed yet */
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, topic, part)->offset = lo;
     rd_kafka_assign(st->restore, l);
@@ -759,6 +790,8 @@ static struct nr_oentry *track_begin(struct stage *st, const rd_kafka_message_t 
     struct nr_oentry *e;
     /* A full ring is backpressure: wait for deliveries, store what is done. */
     while (!(e = nr_opart_begin(op, m->offset))) {
+        if (stopping(st->s))
+            return NULL; /* not processed, not committed: read again after restart */
         rd_kafka_poll(st->prod, 50);
         if (hold)
             checkpoint(st, m->partition);
@@ -820,6 +853,11 @@ static void on_assign(struct stage *st, rd_kafka_topic_partition_list_t *parts)
         struct p2 *p = p2_get(st, tp->partition, true);
         struct nr_error err = {{0}};
         p->det = nr_detector_new(st->cfg, &err);
+        if (!p->det) { /* the config was validated: not expected */
+            NR_ERROR(MOD, "detector: %s", err.msg);
+            st->s->fatal = 1;
+            continue;
+        }
         p->op = op;
         op->hold = true;
         p->last_offset = -1;
@@ -830,7 +868,8 @@ static void on_assign(struct stage *st, rd_kafka_topic_partition_list_t *parts)
                       * checkpoints the partial state */
             p2_drop(p);
         } else if (r < 0) {
-            st->s->fatal = 1; /* never run on partial state: restart and retry */
+            p2_drop(p);       /* never count on or checkpoint partial state */
+            st->s->fatal = 1; /* restart and retry */
         }
     }
     if (st->id == 1)
@@ -1409,6 +1448,7 @@ static rd_kafka_t *make_producer(struct stage *st, const char *client, struct nr
      * infinite): a broker outage only delays. Users may bound it. */
     const struct prop pdefs[] = {
         {"message.timeout.ms", "0"},
+        {"queue.buffering.max.kbytes", "65536"}, /* bound memory during an outage */
         {"linger.ms", "5"},
         {"partitioner", "murmur2_random"}, /* the Java client's, for mixed clients */
     };
@@ -1468,6 +1508,7 @@ static int setup(struct svc *s, struct nr_error *err)
     const struct prop rforced[] = {
         {"group.id", "newsradar-restore-unused"},
         {"enable.auto.commit", "false"},
+        {"auto.offset.reset", "earliest"},
         {"enable.partition.eof", "false"},
     };
     rd_kafka_conf_t *rc =

@@ -156,6 +156,8 @@ struct nr_topic {
 
 enum nr_severity { NR_SEV_LOW, NR_SEV_MEDIUM, NR_SEV_HIGH, NR_SEV_CRITICAL };
 
+#define NR_RULE_ID_MAX 128 /* bytes; rule ids are part of every window key */
+
 struct nr_alert_rule {
     char *id;
     char *topic;          /* NULL: every tagged article counts */
