@@ -194,6 +194,7 @@ struct stage {
     struct nr_otrack track;
     pthread_t th;
     bool started;
+    _Atomic int exited; /* stage_main returned: safe to join */
 
     /* stage 1 */
     struct nr_engine *engine;
@@ -1437,6 +1438,7 @@ static void *stage_main(void *arg)
         rd_kafka_destroy(st->c);
         st->c = NULL;
     }
+    st->exited = 1;
     return NULL;
 }
 
@@ -1656,6 +1658,21 @@ int nr_svc_run(const char *config_path, struct nr_config *cfg)
     rc = s.fatal ? 1 : 0;
     NR_INFO(MOD, "%s: draining", s.fatal ? "fatal error" : "stop requested");
     s.stop = 1;
+    /* One deadline for the whole shutdown: both stages flush (each up to
+     * flush_timeout, once before close and once in the revocation close
+     * runs) and close their consumers, which librdkafka 2.0.2 can fail to
+     * finish under cooperative rebalancing. Past the deadline, exit without
+     * waiting: only delivered work was ever committed, so nothing is lost,
+     * the rest is read again after the restart. */
+    double deadline = mono_s() + 2.0 * (double)s.cfg->kafka.flush_timeout_ms / 1000.0 + 20.0;
+    while ((s.st1.started && !s.st1.exited) || (s.st2.started && !s.st2.exited)) {
+        if (mono_s() > deadline) {
+            NR_ERROR(MOD, "shutdown did not finish in time: exiting without closing the "
+                          "consumers (uncommitted input is read again after the restart)");
+            _exit(1);
+        }
+        (void)poll(NULL, 0, 50);
+    }
     for (struct stage *st = &s.st1; st <= &s.st2; st++)
         if (st->started)
             pthread_join(st->th, NULL);
