@@ -77,7 +77,14 @@ PY
 
 cluster_id() {
     # Kafka's Uuid text form: URL-safe base64 of 16 random bytes, unpadded.
-    python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))'
+    # URL-safe base64 may start with '-', which the storage tool's argument
+    # parser takes for an option (as Kafka's own Uuid.randomUuid knows): redraw.
+    python3 -c 'import base64,uuid
+while True:
+    u = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    if not u.startswith("-"):
+        break
+print(u)'
 }
 
 # A test killed outright (ctest's timeout sends SIGKILL) runs no trap; this
