@@ -77,6 +77,23 @@ void nr_opart_durable(struct nr_opart *p, int64_t upto)
         p->durable_upto = upto;
 }
 
+struct nr_ockpt nr_opart_ckpt_begin(struct nr_opart *p)
+{
+    return (struct nr_ockpt){p->gen, p->ckpt_next++};
+}
+
+void nr_opart_ckpt_end(struct nr_opart *p, struct nr_ockpt c, int64_t upto, bool ok)
+{
+    if (c.gen != p->gen)
+        return; /* from before a reset */
+    if (!ok) {
+        p->ckpt_min = p->ckpt_next;
+        return;
+    }
+    if (c.seq >= p->ckpt_min)
+        nr_opart_durable(p, upto);
+}
+
 int64_t nr_opart_advance(struct nr_opart *p)
 {
     int64_t next = -1;
@@ -120,4 +137,6 @@ void nr_opart_reset(struct nr_opart *p)
     p->n = 0;
     p->committed = -1;
     p->durable_upto = -1;
+    p->gen++;
+    p->ckpt_min = p->ckpt_next;
 }

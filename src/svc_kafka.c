@@ -163,7 +163,8 @@ struct p2 {
  * partition's offsets up to `upto` may be committed. */
 struct ckpt {
     struct nr_opart *op;
-    int32_t part; /* to flag its p2 for a full checkpoint on failure */
+    struct nr_ockpt t; /* its number and generation (offsets.h) */
+    int32_t part;      /* to flag its p2 for a full checkpoint on failure */
     int64_t upto;
     uint32_t pending;
     bool failed;
@@ -394,8 +395,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
                 p->redo_all = true;
         }
         if (--c->pending == 0) {
-            if (!c->failed && c->op)
-                nr_opart_durable(c->op, c->upto);
+            if (c->op)
+                nr_opart_ckpt_end(c->op, c->t, c->upto, !c->failed);
             free(c);
         }
     } else {
@@ -636,6 +637,7 @@ static void checkpoint(struct stage *st, int32_t part)
     struct nr_wstore *ws = nr_detector_store(p->det);
     struct ckpt *c = nr_xcalloc(1, sizeof(*c));
     c->op = p->op;
+    c->t = nr_opart_ckpt_begin(p->op);
     c->part = part;
     c->upto = p->last_offset;
     if (p->redo_all) { /* an earlier checkpoint lost keys: write them all */
@@ -685,8 +687,7 @@ static void checkpoint(struct stage *st, int32_t part)
     dirty_clear(&p->dirty);
     /* release our hold */
     if (--c->pending == 0) {
-        if (!c->failed)
-            nr_opart_durable(c->op, c->upto);
+        nr_opart_ckpt_end(c->op, c->t, c->upto, !c->failed);
         free(c);
     }
 }

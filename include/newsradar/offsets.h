@@ -38,8 +38,10 @@ struct nr_opart {
     int64_t durable_upto; /* highest offset covered by a delivered checkpoint */
     uint32_t cap, head, n;
     struct nr_oentry *ring;
-    int64_t committed;          /* last value returned by nr_opart_advance, -1 none */
-    struct nr_oentry **retired; /* rings replaced by nr_opart_reset */
+    int64_t committed;            /* last value returned by nr_opart_advance, -1 none */
+    uint64_t gen;                 /* bumped by nr_opart_reset */
+    uint64_t ckpt_next, ckpt_min; /* checkpoint numbers: next to start, lowest valid */
+    struct nr_oentry **retired;   /* rings replaced by nr_opart_reset */
     size_t n_retired;
     struct nr_opart *next;
 };
@@ -70,6 +72,20 @@ void nr_oentry_done(struct nr_oentry *e, bool ok);
 
 /* A checkpoint covering every offset <= upto is durable now (hold mode). */
 void nr_opart_durable(struct nr_opart *p, int64_t upto);
+
+/* Checkpoints in flight (hold mode). They are numbered as they start. One
+ * that fails makes worthless every checkpoint started before the failure was
+ * known (they may lack what the failed one carried; the caller writes
+ * everything again in its next checkpoint), and a reset starts a new
+ * generation so that a late report from an earlier assignment changes
+ * nothing. */
+struct nr_ockpt {
+    uint64_t gen, seq;
+};
+struct nr_ockpt nr_opart_ckpt_begin(struct nr_opart *p);
+/* The checkpoint ended: ok -> offsets <= upto are durable, if it still
+ * counts; !ok -> every checkpoint started so far no longer counts. */
+void nr_opart_ckpt_end(struct nr_opart *p, struct nr_ockpt c, int64_t upto, bool ok);
 
 /* Drop finished entries from the head; return the offset to commit (the
  * next to read), or -1 when nothing new is committable. */

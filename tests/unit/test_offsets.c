@@ -93,12 +93,46 @@ static void test_reset_retires_ring(void **state)
     nr_otrack_destroy(&t);
 }
 
+static void test_checkpoint_failure_and_generations(void **state)
+{
+    (void)state;
+    struct nr_otrack t;
+    nr_otrack_init(&t, 8);
+    struct nr_opart *p = nr_otrack_part(&t, "counts", 0, true);
+    p->hold = true;
+    for (int64_t o = 0; o < 3; o++)
+        nr_oentry_done(nr_opart_begin(p, o), true);
+    struct nr_ockpt a = nr_opart_ckpt_begin(p); /* covers offset 0 */
+    struct nr_ockpt b = nr_opart_ckpt_begin(p); /* covers 1, started before a failed */
+    nr_opart_ckpt_end(p, a, 0, false);
+    nr_opart_ckpt_end(p, b, 1, true); /* may lack a's keys: must not count */
+    assert_int_equal(nr_opart_advance(p), -1);
+    struct nr_ockpt c = nr_opart_ckpt_begin(p); /* started after the failure: counts */
+    nr_opart_ckpt_end(p, c, 2, true);
+    assert_int_equal(nr_opart_advance(p), 3);
+
+    /* a report from before a reset changes nothing */
+    struct nr_ockpt old = nr_opart_ckpt_begin(p);
+    nr_opart_reset(p);
+    p->hold = true;
+    nr_oentry_done(nr_opart_begin(p, 10), true);
+    nr_opart_ckpt_end(p, old, 10, true);
+    assert_int_equal(nr_opart_advance(p), -1);
+    struct nr_ockpt d = nr_opart_ckpt_begin(p);
+    nr_opart_ckpt_end(p, d, 10, true);
+    assert_int_equal(nr_opart_advance(p), 11);
+    nr_otrack_destroy(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_in_order_commit),    cmocka_unit_test(test_ring_full_is_backpressure),
-        cmocka_unit_test(test_failure_blocks),     cmocka_unit_test(test_hold_until_durable),
+        cmocka_unit_test(test_in_order_commit),
+        cmocka_unit_test(test_ring_full_is_backpressure),
+        cmocka_unit_test(test_failure_blocks),
+        cmocka_unit_test(test_hold_until_durable),
         cmocka_unit_test(test_reset_retires_ring),
+        cmocka_unit_test(test_checkpoint_failure_and_generations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
