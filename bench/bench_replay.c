@@ -17,7 +17,7 @@
  * fed to a fresh detector, with and without encoding the alerts as JSON,
  * so its figure does not depend on the tagger or on noise in a subtraction.
  * The repartition codec (nr_event_encode_buf / nr_event_decode) is timed on
- * those events too, beside the JSON form it replaced.
+ * those events too.
  * Usage: bench_replay [articles] [rounds]
  */
 #include "newsradar/detect.h"
@@ -182,62 +182,45 @@ static void on_alert(void *ud, const struct nr_alert *a)
     free(s);
 }
 
-/* The repartition codec alone on stage 1's events: encode all, then decode
- * all, best of `rounds`, per event. [0] is format 0 (JSON, nr_event_encode,
- * what the service used before), [1] format 1 (binary, nr_event_encode_buf
- * into one reused buffer per event slot as a producer would). */
+/* The repartition codec alone on stage 1's events: encode all (into one
+ * reused buffer per event slot, as a producer would), then decode all, best
+ * of `rounds`, per event. */
 struct codec_res {
     double enc, dec, bytes;
 };
 
 static void bench_codec(const struct nr_config *cfg, const struct evlist *evs, int rounds,
-                        struct codec_res res[2])
+                        struct codec_res *res)
 {
     struct nr_event_buf b = {0};
     struct nr_error err;
     if (evs->n == 0)
         return;
-    char **wire = calloc(evs->n, sizeof(*wire));
+    uint8_t **wire = calloc(evs->n, sizeof(*wire));
     size_t *lens = calloc(evs->n, sizeof(*lens)), *caps = calloc(evs->n, sizeof(*caps));
-    for (int fmt = 0; fmt < 2; fmt++) {
-        res[fmt].enc = res[fmt].dec = 1e30;
-        for (int r = 0; r < rounds; r++) {
-            size_t bytes = 0;
-            double t0 = cpu_now();
-            if (fmt == 0) {
-                for (size_t i = 0; i < evs->n; i++)
-                    wire[i] = nr_event_encode(cfg, &evs->v[i]);
-            } else {
-                for (size_t i = 0; i < evs->n; i++)
-                    if (nr_event_encode_buf(cfg, &evs->v[i], (uint8_t **)&wire[i], &caps[i],
-                                            &lens[i]) != 0)
-                        exit(1);
+    res->enc = res->dec = 1e30;
+    for (int r = 0; r < rounds; r++) {
+        size_t bytes = 0;
+        double t0 = cpu_now();
+        for (size_t i = 0; i < evs->n; i++)
+            if (nr_event_encode_buf(cfg, &evs->v[i], &wire[i], &caps[i], &lens[i]) != 0)
+                exit(1);
+        double dt = cpu_now() - t0;
+        res->enc = dt < res->enc ? dt : res->enc;
+        t0 = cpu_now();
+        for (size_t i = 0; i < evs->n; i++) {
+            bytes += lens[i];
+            if (nr_event_decode(cfg, (const char *)wire[i], lens[i], &b, &err) != 0) {
+                fprintf(stderr, "bench_replay: event decode: %s\n", err.msg);
+                exit(1);
             }
-            double dt = cpu_now() - t0;
-            res[fmt].enc = dt < res[fmt].enc ? dt : res[fmt].enc;
-            if (fmt == 0)
-                for (size_t i = 0; i < evs->n; i++)
-                    lens[i] = strlen(wire[i]);
-            t0 = cpu_now();
-            for (size_t i = 0; i < evs->n; i++) {
-                bytes += lens[i];
-                if (nr_event_decode(cfg, wire[i], lens[i], &b, &err) != 0) {
-                    fprintf(stderr, "bench_replay: event decode: %s\n", err.msg);
-                    exit(1);
-                }
-            }
-            dt = cpu_now() - t0;
-            res[fmt].dec = dt < res[fmt].dec ? dt : res[fmt].dec;
-            res[fmt].bytes = (double)bytes / (double)evs->n;
-            if (fmt == 0)
-                for (size_t i = 0; i < evs->n; i++) {
-                    free(wire[i]);
-                    wire[i] = NULL;
-                }
         }
-        res[fmt].enc /= (double)evs->n;
-        res[fmt].dec /= (double)evs->n;
+        dt = cpu_now() - t0;
+        res->dec = dt < res->dec ? dt : res->dec;
+        res->bytes = (double)bytes / (double)evs->n;
     }
+    res->enc /= (double)evs->n;
+    res->dec /= (double)evs->n;
     for (size_t i = 0; i < evs->n; i++)
         free(wire[i]);
     free(wire);
@@ -285,7 +268,7 @@ int main(int argc, char **argv)
         bytes += lens[i];
     }
 
-    struct codec_res codec[2] = {{0, 0, 0}, {0, 0, 0}};
+    struct codec_res codec = {0, 0, 0};
     double best_engine = 1e30, best_json = 1e30, best_tag = 1e30, best_s2[2] = {1e30, 1e30};
     struct evlist evs = {0};
     size_t tag_sink = 0;
@@ -358,7 +341,7 @@ int main(int argc, char **argv)
         }
 
         if (r == 0)
-            bench_codec(cfg, &evs, rounds, codec);
+            bench_codec(cfg, &evs, rounds, &codec);
 
         t0 = cpu_now();
         size_t ok = 0;
@@ -387,12 +370,9 @@ int main(int argc, char **argv)
            "%.3f us/event without\n",
            evs.n, best_s2[1] / (double)evs.n * 1e6, best_s2[1] / n * 1e6,
            best_s2[0] / (double)evs.n * 1e6);
-    printf("  event codec, JSON (format 0):   encode %.3f us/event, decode %.3f us/event, %.0f "
+    printf("  event codec (binary): encode %.3f us/event, decode %.3f us/event, %.0f "
            "B/event\n",
-           codec[0].enc * 1e6, codec[0].dec * 1e6, codec[0].bytes);
-    printf("  event codec, binary (format 1): encode %.3f us/event, decode %.3f us/event, %.0f "
-           "B/event\n",
-           codec[1].enc * 1e6, codec[1].dec * 1e6, codec[1].bytes);
+           codec.enc * 1e6, codec.dec * 1e6, codec.bytes);
     printf("  engine / json_loads speed:  %.2fx   target: engine >= 50000 articles/s\n",
            best_json / best_engine);
     printf("  last round: %llu tagged, %llu events, %llu keys, %llu alerts (%llu firing, %llu "

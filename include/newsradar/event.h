@@ -40,11 +40,6 @@
  * invalid UTF-8 in article strings, a missing article id. A co-mentioned
  * entity that is no longer in the config is dropped (as window snapshots
  * do): it is evidence only, and the count must survive a reload.
- *
- * Transition: nr_event_decode also reads format 0, the JSON object of
- * earlier builds (first byte '{'), so events already in the topic survive a
- * rolling upgrade; nr_event_encode still writes it for callers not yet on
- * nr_event_encode_buf. Both go once no producer writes JSON any more.
  */
 #ifndef NEWSRADAR_EVENT_H
 #define NEWSRADAR_EVENT_H
@@ -115,10 +110,6 @@ size_t nr_event_build(const struct nr_config *cfg, const struct nr_article *a,
  * does not fit its length field. The caller frees *buf. */
 int nr_event_encode_buf(const struct nr_config *cfg, const struct nr_count_event *ev, uint8_t **buf,
                         size_t *cap, size_t *len);
-
-/* Deprecated: format 0 (JSON text, NUL-terminated, caller frees), slow
- * (~7 us); kept until every producer uses nr_event_encode_buf. */
-char *nr_event_encode(const struct nr_config *cfg, const struct nr_count_event *ev);
 
 /* A decoded event, the memory its strings live in, and the id index of the
  * config last decoded against (rebuilt when the config changes). Start from

@@ -1,5 +1,5 @@
-/* test_engine.c - stage 1 (count events from tags), the JSON event form, and
- * the engine end to end on the replay config. */
+/* test_engine.c - stage 1 (count events from tags) and the engine end to end
+ * on the replay config; the event wire format is in test_event.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,6 @@
 #include "engine_fixture.h"
 #include "newsradar/engine.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 
 struct evs {
@@ -98,93 +97,6 @@ static void test_build_cap(void **state)
     struct evs e = {0};
     assert_int_equal(nr_event_build(&f.cfg, &a, &t, FX_T0, keep, &e, NULL), NR_EVENTS_PER_RULE);
     assert_int_equal(e.v[0].n_co, NR_EVENT_MAX_CO);
-}
-
-/* Format 0 (JSON): still written by nr_event_encode and read by
- * nr_event_decode during the transition; format 1 is in test_event.c. */
-static void test_wire_roundtrip(void **state)
-{
-    (void)state;
-    struct fixture f;
-    fx_init(&f);
-    struct nr_count_event ev = fx_event(&f, 2, 1, FX_T0, "id-\xc3\xa9", 0xfedcba9876543210ULL);
-    ev.article.source = (struct nr_str){"wire", 4};
-    char *s = nr_event_encode(&f.cfg, &ev);
-    assert_non_null(s);
-    struct nr_event_buf b = {0};
-    struct nr_error err;
-    assert_int_equal(nr_event_decode(&f.cfg, s, strlen(s), &b, &err), 0);
-    assert_int_equal(b.ev.rule, 2);
-    assert_string_equal(b.ev.key, ev.key);
-    assert_int_equal(b.ev.n_dims, 2);
-    assert_int_equal(b.ev.dims[0].entity, 1);
-    assert_int_equal(b.ev.dims[1].entity, 2);
-    assert_int_equal(b.ev.event_ms, FX_T0);
-    assert_true(b.ev.article.simhash == 0xfedcba9876543210ULL);
-    assert_true(b.ev.id_hash == ev.id_hash);
-    assert_int_equal(b.ev.article.id.len, ev.article.id.len);
-    assert_memory_equal(b.ev.article.id.p, ev.article.id.p, ev.article.id.len);
-    assert_memory_equal(b.ev.article.source.p, "wire", 4);
-    assert_int_equal(b.ev.article.title.len, 7);
-    assert_memory_equal(b.ev.article.title.p, "A title", 7);
-    assert_non_null(b.ev.article.url.p);
-    assert_int_equal(b.ev.n_co, 2);
-    assert_int_equal(b.ev.co[0].mentions, 3);
-    /* encode(decode(x)) == x */
-    char *s2 = nr_event_encode(&f.cfg, &b.ev);
-    assert_string_equal(s, s2);
-    free(s2);
-    /* every prefix is rejected without crashing */
-    size_t len = strlen(s);
-    for (size_t cut = 0; cut < len; cut++)
-        assert_int_equal(nr_event_decode(&f.cfg, s, cut, &b, &err), -1);
-    free(s);
-    nr_event_buf_free(&b);
-}
-
-static void test_wire_garbage(void **state)
-{
-    (void)state;
-    struct fixture f;
-    fx_init(&f);
-    struct nr_count_event ev = fx_event(&f, 0, 0, FX_T0, "x", 1);
-    char *good = nr_event_encode(&f.cfg, &ev);
-    static const char *const patches[] = {
-        "{\"v\":2}",
-        "{\"rule\":\"other\"}",
-        "{\"ri\":7}",
-        "{\"ri\":-1}",
-        "{\"key\":5}",
-        "{\"dims\":[[0,9,\"PK\"]]}",
-        "{\"dims\":[[0,0,\"AF\"]]}",
-        "{\"dims\":[]}",
-        "{\"t\":\"soon\"}",
-        "{\"a\":{\"id\":\"x\",\"sh\":\"zz\"}}",
-        "{\"a\":[]}",
-        "{\"ih\":\"0123\"}",
-        "{\"co\":[[99,1]]}",
-        "{\"co\":[[0,-1]]}",
-        "{\"co\":{}}",
-    };
-    struct nr_event_buf b = {0};
-    struct nr_error err;
-    for (size_t i = 0; i < NR_ARRAY_LEN(patches); i++) {
-        json_t *j = json_loads(good, 0, NULL), *p = json_loads(patches[i], 0, NULL);
-        json_object_update(j, p);
-        char *s = json_dumps(j, JSON_COMPACT);
-        if (nr_event_decode(&f.cfg, s, strlen(s), &b, &err) != -1)
-            fail_msg("accepted: %s", patches[i]);
-        free(s);
-        json_decref(p);
-        json_decref(j);
-    }
-    static const char *const junk[] = {"", "null", "[]", "{}", "\"x\"", "{\"v\":1}", "\xff\xfe"};
-    for (size_t i = 0; i < NR_ARRAY_LEN(junk); i++)
-        assert_int_equal(nr_event_decode(&f.cfg, junk[i], strlen(junk[i]), &b, &err), -1);
-    ev.rule = 42; /* not in the config: nothing to encode */
-    assert_null(nr_event_encode(&f.cfg, &ev));
-    free(good);
-    nr_event_buf_free(&b);
 }
 
 /* ---- end to end on the replay config ------------------------------------- */
@@ -325,9 +237,10 @@ static void test_engine_split(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_build),          cmocka_unit_test(test_build_cap),
-        cmocka_unit_test(test_wire_roundtrip), cmocka_unit_test(test_wire_garbage),
-        cmocka_unit_test(test_engine_process), cmocka_unit_test(test_engine_split),
+        cmocka_unit_test(test_build),
+        cmocka_unit_test(test_build_cap),
+        cmocka_unit_test(test_engine_process),
+        cmocka_unit_test(test_engine_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -499,31 +499,12 @@ static void test_reloaded_config(void **state)
     nr_event_buf_free(&b);
 }
 
-/* Format 0 (JSON, what nr_event_encode still writes) decodes like format 1. */
-static void test_json_transition(void **state)
-{
-    (void)state;
-    struct fixture f;
-    fx_init(&f);
-    struct nr_count_event ev = fx_event(&f, 2, 0, FX_T0, "j\xc3\xa9", 9);
-    struct nr_event_buf b = {0};
-    struct nr_error err;
-    char *s = nr_event_encode(&f.cfg, &ev);
-    assert_non_null(s);
-    assert_int_equal(s[0], '{');
-    assert_int_equal(nr_event_decode(&f.cfg, s, strlen(s), &b, &err), 0);
-    assert_event_eq(&ev, &b.ev);
-    free(s);
-    nr_event_buf_free(&b);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_generated),  cmocka_unit_test(test_buffer_reuse),
         cmocka_unit_test(test_truncation_and_flips), cmocka_unit_test(test_random_bytes),
         cmocka_unit_test(test_rejections),           cmocka_unit_test(test_reloaded_config),
-        cmocka_unit_test(test_json_transition),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
