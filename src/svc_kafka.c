@@ -221,7 +221,6 @@ struct stage {
     /* the input message being processed (callback context) */
     struct nr_oentry *cur_entry;
     struct p2 *cur_p2;
-    uint64_t produce_errors;
 };
 
 struct svc {
@@ -431,7 +430,7 @@ static int produce(struct stage *st, const char *topic, int32_t partition, const
         NR_ERROR(MOD, "produce to %s: %s", topic, rd_kafka_err2str(err));
         if (hdrs)
             rd_kafka_headers_destroy(hdrs);
-        st->produce_errors++;
+        nr_counter_add(st->s->mt.deliv_fail, 1); /* refused before delivery */
         return -1;
     }
 }
@@ -518,9 +517,8 @@ static void enrich(struct stage *st, const rd_kafka_message_t *m, const struct n
     buf[o++] = '}';
     /* Derived data, not gating the input's commit: a failed delivery (e.g.
      * larger than the topic's limit) is counted, never a reason to stop. */
-    if (produce(st, st->cfg->kafka.enriched_topic, RD_KAFKA_PARTITION_UA, m->key, m->key_len, buf,
-                o, NULL, NULL) != 0)
-        nr_counter_add(st->s->mt.deliv_fail, 1);
+    (void)produce(st, st->cfg->kafka.enriched_topic, RD_KAFKA_PARTITION_UA, m->key, m->key_len, buf,
+                  o, NULL, NULL);
     free(buf);
     free(tags);
 }
