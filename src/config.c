@@ -243,7 +243,7 @@ static const struct opt opts_kafka[] = {
     {"dead_letter_topic", OT_STR, CFG(kafka.dead_letter_topic), 0, "articles.dlq", OF_NONEMPTY, 0,
      0, 0, 0, 0, "undecodable articles are produced here, with the reason"},
     {"repartition_topic", OT_STR, CFG(kafka.repartition_topic), 0, "newsradar.counts", OF_NONEMPTY,
-     0, 0, 0, 0, 0, "count events, keyed by window key"},
+     0, 0, 0, 0, 0, "count events, batched, partitioned by window key"},
     {"enriched_topic", OT_STR, CFG(kafka.enriched_topic), 0, "\"\"", 0, 0, 0, 0, 0, 0,
      "tagged articles are produced here (\"\" = off)"},
     {"changelog_topic", OT_STR, CFG(kafka.changelog_topic), 0, "newsradar.windows", OF_NONEMPTY, 0,

@@ -26,6 +26,7 @@
  */
 #include "newsradar/event.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,16 +169,17 @@ size_t nr_event_build(const struct nr_config *cfg, const struct nr_article *a,
 
 /* ---- format 1: binary -------------------------------------------------- */
 
-#define HDR_LEN  38u /* magic .. id_hash */
-#define P_ID     (1u << 0)
-#define P_TITLE  (1u << 1)
-#define P_URL    (1u << 2)
-#define P_SOURCE (1u << 3)
-#define P_PUB    (1u << 4)
-#define P_ALL    0x1fu
-#define ID_MAX   UINT16_MAX
-#define TIME_LO  (INT64_MIN / 4)
-#define TIME_HI  (INT64_MAX / 4)
+#define HDR_LEN       38u /* magic .. id_hash */
+#define BATCH_HDR_LEN 8u
+#define P_ID          (1u << 0)
+#define P_TITLE       (1u << 1)
+#define P_URL         (1u << 2)
+#define P_SOURCE      (1u << 3)
+#define P_PUB         (1u << 4)
+#define P_ALL         0x1fu
+#define ID_MAX        UINT16_MAX
+#define TIME_LO       (INT64_MIN / 4)
+#define TIME_HI       (INT64_MAX / 4)
 
 static uint8_t *put_u16(uint8_t *p, uint32_t v)
 {
@@ -207,8 +209,9 @@ static uint8_t *put_id(uint8_t *p, const char *id, size_t n)
     return p + n;
 }
 
-int nr_event_encode_buf(const struct nr_config *cfg, const struct nr_count_event *ev, uint8_t **buf,
-                        size_t *cap, size_t *len)
+/* Encode ev at byte `off` of *buf (grown as needed); *len = its length. */
+static int encode_at(const struct nr_config *cfg, const struct nr_count_event *ev, uint8_t **buf,
+                     size_t *cap, size_t off, size_t *len)
 {
     /* size pass, which is also the validation: nothing is written on error */
     if (ev->rule >= cfg->n_rules || ev->n_dims > NR_EVENT_MAX_DIMS || ev->n_co > NR_EVENT_MAX_CO)
@@ -238,9 +241,9 @@ int nr_event_encode_buf(const struct nr_config *cfg, const struct nr_count_event
         present |= 1u << i;
         need += 4 + str[i]->len;
     }
-    nr_grow((void **)buf, cap, need, 1);
+    nr_grow((void **)buf, cap, off + need, 1);
 
-    uint8_t *p = *buf;
+    uint8_t *p = *buf + off;
     p[0] = NR_EVENT_WIRE_MAGIC;
     p[1] = NR_EVENT_WIRE_VERSION;
     p[2] = (uint8_t)ev->n_dims;
@@ -268,8 +271,127 @@ int nr_event_encode_buf(const struct nr_config *cfg, const struct nr_count_event
             memcpy(p, str[i]->p, str[i]->len);
         p += str[i]->len;
     }
-    *len = (size_t)(p - *buf);
+    *len = (size_t)(p - (*buf + off));
     return 0;
+}
+
+int nr_event_encode_buf(const struct nr_config *cfg, const struct nr_count_event *ev, uint8_t **buf,
+                        size_t *cap, size_t *len)
+{
+    return encode_at(cfg, ev, buf, cap, 0, len);
+}
+
+/* ---- batches ------------------------------------------------------------ */
+
+int nr_event_batch_add(const struct nr_config *cfg, struct nr_event_batch *b,
+                       const struct nr_count_event *ev)
+{
+    size_t off = b->len ? b->len : BATCH_HDR_LEN, rlen;
+    if (b->n == UINT32_MAX || encode_at(cfg, ev, &b->buf, &b->cap, off + 4, &rlen) != 0 ||
+        rlen > UINT32_MAX)
+        return -1;
+    uint8_t *p = b->buf;
+    if (b->len == 0) {
+        p[0] = NR_EVENT_BATCH_MAGIC;
+        p[1] = NR_EVENT_BATCH_VERSION;
+        p[2] = p[3] = 0;
+    }
+    put_u32(p + off, (uint32_t)rlen);
+    b->len = off + 4 + rlen;
+    put_u32(p + 4, ++b->n);
+    return 0;
+}
+
+void nr_event_batch_clear(struct nr_event_batch *b)
+{
+    b->len = 0;
+    b->n = 0;
+}
+
+void nr_event_batch_free(struct nr_event_batch *b)
+{
+    free(b->buf);
+    memset(b, 0, sizeof(*b));
+}
+
+static uint32_t rd_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int nr_event_reader_open(struct nr_event_reader *r, const char *buf, size_t len,
+                         struct nr_error *err)
+{
+    memset(r, 0, sizeof(*r));
+    const uint8_t *p = (const uint8_t *)buf;
+    if (len > 0 && p[0] == NR_EVENT_WIRE_MAGIC) { /* one bare record */
+        r->p = p;
+        r->len = len;
+        r->n = 1;
+        r->single = true;
+        return 1;
+    }
+    if (len == 0 || p[0] != NR_EVENT_BATCH_MAGIC) {
+        nr_error_set(err, "event: not a count event (%s)",
+                     len ? "bad magic byte" : "empty message");
+        return -1;
+    }
+    if (len < BATCH_HDR_LEN) {
+        nr_error_set(err, "event batch: truncated header (%zu bytes)", len);
+        return -1;
+    }
+    if (p[1] != NR_EVENT_BATCH_VERSION) {
+        nr_error_set(err, "event batch format version %u, this build reads %u", p[1],
+                     NR_EVENT_BATCH_VERSION);
+        return -1;
+    }
+    if (p[2] || p[3]) {
+        nr_error_set(err, "event batch: reserved bytes are not 0");
+        return -1;
+    }
+    r->n = rd_u32(p + 4);
+    if (r->n == 0) {
+        nr_error_set(err, "event batch: no events");
+        return -1;
+    }
+    r->p = p;
+    r->len = len;
+    r->off = BATCH_HDR_LEN;
+    return (int)(r->n > INT32_MAX ? INT32_MAX : r->n);
+}
+
+int nr_event_reader_next(struct nr_event_reader *r, const char **rec, size_t *rlen,
+                         struct nr_error *err)
+{
+    if (r->i >= r->n) {
+        if (!r->single && r->off != r->len) {
+            nr_error_set(err, "event batch: %zu trailing bytes after %" PRIu32 " events",
+                         r->len - r->off, r->n);
+            r->off = r->len;
+            return -1;
+        }
+        return 0;
+    }
+    if (r->single) {
+        r->i = 1;
+        *rec = (const char *)r->p;
+        *rlen = r->len;
+        return 1;
+    }
+    size_t left = r->len - r->off;
+    uint32_t n = left >= 4 ? rd_u32(r->p + r->off) : 0;
+    if (left < 4 || n > left - 4) {
+        nr_error_set(err, "event batch: event %" PRIu32 " of %" PRIu32 " truncated at byte %zu",
+                     r->i + 1, r->n, r->off);
+        r->i = r->n;
+        r->off = r->len;
+        return -1;
+    }
+    *rec = (const char *)r->p + r->off + 4;
+    *rlen = n;
+    r->off += 4 + (size_t)n;
+    r->i++;
+    return 1;
 }
 
 /* ---- the id index ---------------------------------------------------- */

@@ -170,8 +170,21 @@ struct ckpt {
     bool failed;
 };
 
-/* Delivery-report opaques are tagged pointers: bit 0 set = struct ckpt. */
-#define OPAQUE_CKPT(c) ((void *)((uintptr_t)(c) | 1u))
+/* The input messages of one poll of stage 1 whose count events went into
+ * event batches (event.h), and how many of those batch messages are not yet
+ * delivered. Every entry waits (one nr_oentry_expect) until all are. */
+struct ticket {
+    uint32_t pending; /* undelivered batch messages, + 1 while the poll is open */
+    bool failed;
+    uint32_t n, cap;
+    struct nr_oentry **e;
+};
+
+/* Delivery-report opaques are tagged pointers: bit 0 set = struct ckpt,
+ * bit 1 set = struct ticket, else a struct nr_oentry. */
+#define OPAQUE_CKPT(c)   ((void *)((uintptr_t)(c) | 1u))
+#define OPAQUE_TICKET(t) ((void *)((uintptr_t)(t) | 2u))
+#define EVB_FLUSH_BYTES  (256 * 1024) /* send a partition's batch early past this */
 
 struct metrics {
     struct nr_metrics *reg;
@@ -201,8 +214,10 @@ struct stage {
     struct nr_engine *engine;
     struct nr_decoder *dec;
     struct nr_tag_scratch *scratch;
-    uint8_t *ev_wire; /* nr_event_encode_buf's reused buffer */
-    size_t ev_wire_cap;
+    struct nr_event_batch *evb; /* one open batch per repartition partition */
+    int32_t n_evb;
+    struct ticket *tk;  /* the open poll's ticket, NULL until an event */
+    bool cur_in_ticket; /* cur_entry already waits on tk */
 
     /* stage 2 */
     struct p2 *p2;
@@ -371,6 +386,22 @@ int nr_svc_check_properties(const struct nr_config *cfg, struct nr_diags *diags)
 
 static struct p2 *p2_get(struct stage *st, int32_t partition, bool create);
 
+/* One batch message of t delivered (ok) or failed; past the last, every
+ * input message of the ticket is done. An entry retired by a revocation
+ * (part == NULL) is skipped. */
+static void ticket_release(struct ticket *t, bool ok)
+{
+    if (!ok)
+        t->failed = true;
+    if (--t->pending)
+        return;
+    for (uint32_t i = 0; i < t->n; i++)
+        if (t->e[i]->part)
+            nr_oentry_done(t->e[i], !t->failed);
+    free(t->e);
+    free(t);
+}
+
 /* Served on the producer's stage thread (rd_kafka_poll of its producer). */
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -385,7 +416,9 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     uintptr_t op = (uintptr_t)m->_private;
     if (!op)
         return;
-    if (op & 1u) {
+    if (op & 2u) {
+        ticket_release((struct ticket *)(op & ~(uintptr_t)3u), ok);
+    } else if (op & 1u) {
         struct ckpt *c = (struct ckpt *)(op & ~(uintptr_t)1u);
         if (!ok) {
             c->failed = true;
@@ -448,10 +481,12 @@ static void produce_for_entry(struct stage *st, const char *topic, int32_t parti
 
 /* ---- stage 1: articles -> count events / dead letters ------------------------------ */
 
-static void dead_letter(struct stage *st, const rd_kafka_message_t *m, const char *reason,
-                        const char *msg)
+/* A dead letter of m, or of part of it: payload/len and its index within m
+ * (index >= 0: header newsradar.source.index). */
+static void dead_letter_part(struct stage *st, const rd_kafka_message_t *m, const void *payload,
+                             size_t len, long index, const char *reason, const char *msg)
 {
-    rd_kafka_headers_t *h = rd_kafka_headers_new(6);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(8);
     char num[32];
     rd_kafka_header_add(h, "newsradar.reason", -1, reason, -1);
     rd_kafka_header_add(h, "newsradar.error", -1, msg, -1);
@@ -460,28 +495,66 @@ static void dead_letter(struct stage *st, const rd_kafka_message_t *m, const cha
     rd_kafka_header_add(h, "newsradar.source.partition", -1, num, -1);
     snprintf(num, sizeof(num), "%" PRId64, m->offset);
     rd_kafka_header_add(h, "newsradar.source.offset", -1, num, -1);
+    if (index >= 0) {
+        snprintf(num, sizeof(num), "%ld", index);
+        rd_kafka_header_add(h, "newsradar.source.index", -1, num, -1);
+    }
     /* Kafka's default message limit is ~1 MB: a dead letter larger than
      * that would fail for good and wedge its partition's commits, so its
      * payload is cut and the header says how long it was. */
-    size_t len = m->len;
     if (len > DLQ_MAX_PAYLOAD) {
-        snprintf(num, sizeof(num), "%zu", m->len);
+        snprintf(num, sizeof(num), "%zu", len);
         rd_kafka_header_add(h, "newsradar.truncated_from", -1, num, -1);
         len = DLQ_MAX_PAYLOAD;
     }
     produce_for_entry(st, st->cfg->kafka.dead_letter_topic, RD_KAFKA_PARTITION_UA, m->key,
-                      m->key_len, m->payload, len, h);
+                      m->key_len, payload, len, h);
     nr_counter_add(st->s->mt.dlq, 1);
-    NR_WARN(MOD, "dead letter %s [%" PRId32 "] @%" PRId64 ": %s: %s", rd_kafka_topic_name(m->rkt),
-            m->partition, m->offset, reason, msg);
+    char at[32] = "";
+    if (index >= 0)
+        snprintf(at, sizeof(at), " #%ld", index);
+    NR_WARN(MOD, "dead letter %s [%" PRId32 "] @%" PRId64 "%s: %s: %s", rd_kafka_topic_name(m->rkt),
+            m->partition, m->offset, at, reason, msg);
 }
 
+static void dead_letter(struct stage *st, const rd_kafka_message_t *m, const char *reason,
+                        const char *msg)
+{
+    dead_letter_part(st, m, m->payload, m->len, -1, reason, msg);
+}
+
+/* Send partition p's open batch; its delivery report releases the ticket. */
+static void evb_send(struct stage *st, int32_t p)
+{
+    struct nr_event_batch *b = &st->evb[p];
+    if (!b->n)
+        return;
+    st->tk->pending++;
+    if (produce(st, st->cfg->kafka.repartition_topic, p, NULL, 0, b->buf, b->len, NULL,
+                OPAQUE_TICKET(st->tk)) != 0)
+        ticket_release(st->tk, false);
+    nr_event_batch_clear(b);
+}
+
+/* End of a poll of stage 1: send every open batch and close the ticket. */
+static void evb_flush(struct stage *st)
+{
+    if (!st->tk)
+        return;
+    for (int32_t p = 0; p < st->n_evb; p++)
+        evb_send(st, p);
+    struct ticket *t = st->tk;
+    st->tk = NULL;
+    ticket_release(t, true); /* the poll's own hold */
+}
+
+/* A count event goes into the batch of the repartition partition its key
+ * "rule|key" maps to, by the Java client's murmur2 partitioner (what
+ * earlier versions let librdkafka pick per event), so a key's partition
+ * is the same in every instance and across the upgrade. */
 static void emit_event(void *ud, const struct nr_count_event *ev)
 {
     struct stage *st = ud;
-    size_t wlen;
-    if (nr_event_encode_buf(st->cfg, ev, &st->ev_wire, &st->ev_wire_cap, &wlen) != 0)
-        return;
     char key[NR_EVENT_KEY_MAX + 256];
     int klen = snprintf(key, sizeof(key), "%s|%s", st->cfg->rules[ev->rule].id, ev->key);
     if (klen < 0 || (size_t)klen >= sizeof(key)) { /* ids are capped in config: not reached */
@@ -490,8 +563,30 @@ static void emit_event(void *ud, const struct nr_count_event *ev)
         nr_oentry_done(st->cur_entry, false);
         return;
     }
-    produce_for_entry(st, st->cfg->kafka.repartition_topic, RD_KAFKA_PARTITION_UA, key,
-                      (size_t)klen, st->ev_wire, wlen, NULL);
+    int32_t p = rd_kafka_msg_partitioner_murmur2(NULL, key, (size_t)klen, st->n_evb, NULL, NULL);
+    struct nr_event_batch *b = &st->evb[p];
+    if (b->len > EVB_FLUSH_BYTES && st->tk)
+        evb_send(st, p);
+    if (nr_event_batch_add(st->cfg, b, ev) != 0) { /* the event fits its config: not reached */
+        NR_ERROR(MOD, "count event of rule %s cannot be encoded", st->cfg->rules[ev->rule].id);
+        nr_oentry_expect(st->cur_entry);
+        nr_oentry_done(st->cur_entry, false);
+        return;
+    }
+    if (!st->tk) {
+        st->tk = nr_xcalloc(1, sizeof(*st->tk));
+        st->tk->pending = 1;
+    }
+    if (!st->cur_in_ticket) {
+        struct ticket *t = st->tk;
+        if (t->n == t->cap) {
+            t->cap = t->cap ? 2 * t->cap : BATCH;
+            t->e = nr_xrealloc(t->e, t->cap * sizeof(*t->e));
+        }
+        nr_oentry_expect(st->cur_entry);
+        t->e[t->n++] = st->cur_entry;
+        st->cur_in_ticket = true;
+    }
     nr_counter_add(st->s->mt.events, 1);
 }
 
@@ -531,6 +626,7 @@ static void stage1(struct stage *st, const rd_kafka_message_t *m)
     if (!e)
         return;
     st->cur_entry = e;
+    st->cur_in_ticket = false;
     nr_counter_add(mt->in, 1);
     nr_counter_add(mt->bytes, m->len);
 
@@ -610,13 +706,30 @@ static void stage2(struct stage *st, const rd_kafka_message_t *m)
         return;
     st->cur_entry = e;
     st->cur_p2 = p;
+    /* Our own topic, but a reload (here or in another instance) may have
+     * removed or added a rule: whatever cannot be counted is kept as a dead
+     * letter. A message whose framing is broken is kept whole, uncounted;
+     * in a sound batch, each event that does not decode is kept alone. */
     struct nr_error err = {{0}};
-    if (!m->payload || nr_event_decode(st->cfg, m->payload, m->len, &st->eb, &err) != 0) {
-        /* Our own topic, but a config reload may have removed a rule: keep it. */
+    struct nr_event_reader rd;
+    const char *rec;
+    size_t rlen;
+    int k = -1;
+    if (m->payload && nr_event_reader_open(&rd, m->payload, m->len, &err) > 0)
+        while ((k = nr_event_reader_next(&rd, &rec, &rlen, &err)) > 0)
+            ;
+    if (k < 0) {
         dead_letter(st, m, "invalid_event", m->payload ? err.msg : "empty message");
     } else {
-        nr_detector_count(p->det, &st->eb.ev, emit_alert, st);
-        dirty_add(&p->dirty, st->cfg->rules[st->eb.ev.rule].id, st->eb.ev.key);
+        nr_event_reader_open(&rd, m->payload, m->len, &err);
+        for (long i = 0; nr_event_reader_next(&rd, &rec, &rlen, &err) > 0; i++) {
+            if (nr_event_decode(st->cfg, rec, rlen, &st->eb, &err) != 0) {
+                dead_letter_part(st, m, rec, rlen, rd.single ? -1 : i, "invalid_event", err.msg);
+                continue;
+            }
+            nr_detector_count(p->det, &st->eb.ev, emit_alert, st);
+            dirty_add(&p->dirty, st->cfg->rules[st->eb.ev.rule].id, st->eb.ev.key);
+        }
     }
     p->last_offset = m->offset;
     nr_oentry_done(e, true);
@@ -981,6 +1094,7 @@ static int topic_partitions(rd_kafka_t *rk, const char *name, struct nr_error *e
     return n;
 }
 
+/* The repartition topic's partition count, or -1. */
 static int check_topics(rd_kafka_t *rk, const struct nr_config *cfg, struct nr_error *err)
 {
     const struct nr_kafka_opts *k = &cfg->kafka;
@@ -997,7 +1111,7 @@ static int check_topics(rd_kafka_t *rk, const struct nr_config *cfg, struct nr_e
                      k->changelog_topic, cp, k->repartition_topic, rp);
         return -1;
     }
-    return 0;
+    return rp;
 }
 
 /* Create the topics we use (kafka.create_topics): existing ones are fine. */
@@ -1361,6 +1475,8 @@ static size_t poll_batch(struct stage *st)
         }
         rd_kafka_message_destroy(m);
     }
+    if (st->id == 1)
+        evb_flush(st);
     rd_kafka_poll(st->prod, 0);
     return (size_t)n;
 }
@@ -1502,8 +1618,15 @@ static int setup(struct svc *s, struct nr_error *err)
         return -1;
     if (s->cfg->kafka.create_topics && create_topics(a->prod, s->cfg, err) != 0)
         return -1;
-    if (check_topics(a->prod, s->cfg, err) != 0)
+    int n_rp = check_topics(a->prod, s->cfg, err);
+    if (n_rp <= 0) {
+        if (n_rp == 0)
+            nr_error_set(err, "kafka.repartition_topic %s has no partitions",
+                         s->cfg->kafka.repartition_topic);
         return -1;
+    }
+    a->n_evb = n_rp;
+    a->evb = nr_xcalloc((size_t)n_rp, sizeof(*a->evb));
 
     /* The restore consumer reads the changelog by assignment (no group). */
     const struct prop rforced[] = {
@@ -1566,7 +1689,9 @@ static void stage_teardown(struct stage *st)
         dirty_free(&st->p2[i].dirty);
     }
     free(st->p2);
-    free(st->ev_wire);
+    for (int32_t i = 0; i < st->n_evb; i++)
+        nr_event_batch_free(&st->evb[i]);
+    free(st->evb);
     nr_event_buf_free(&st->eb);
     nr_otrack_destroy(&st->track);
     nr_tag_scratch_free(st->scratch);

@@ -35,6 +35,7 @@ for t in fuzz_article fuzz_config fuzz_wire; do
     seeds=()
     [ "$t" = fuzz_article ] && seeds=(tests/fuzz/corpus)
     [ "$t" = fuzz_config ] && seeds=(tests/fuzz/corpus-config)
+    [ "$t" = fuzz_wire ] && seeds=(tests/fuzz/corpus-wire)
     NR_SOURCE_DIR="$PWD" "build-fuzz/$t" -max_total_time=15 -max_len=8192 -rss_limit_mb=2048 \
         "build-fuzz/corpus-$t" "${seeds[@]}" >"build-fuzz/$t.log" 2>&1 ||
         { tail -n 40 "build-fuzz/$t.log"; echo "$t: FAILED"; exit 1; }

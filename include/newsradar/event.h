@@ -111,6 +111,45 @@ size_t nr_event_build(const struct nr_config *cfg, const struct nr_article *a,
 int nr_event_encode_buf(const struct nr_config *cfg, const struct nr_count_event *ev, uint8_t **buf,
                         size_t *cap, size_t *len);
 
+/* Batches. Stage 1 sends the events of one repartition partition that a
+ * poll of articles made as one Kafka message: one message per partition and
+ * poll instead of one per event, which is most of the Kafka cost otherwise.
+ *
+ *   u8 magic 0xCB   u8 version (1)   u16 0 (reserved)   u32 n_events (>= 1)
+ *   n_events x { u32 length, one format-1 record of that length }
+ *
+ * A reader accepts a batch or one bare format-1 record (magic 0xCE, what
+ * earlier versions sent), so a rolling upgrade reads what is in flight. */
+#define NR_EVENT_BATCH_MAGIC   0xCB
+#define NR_EVENT_BATCH_VERSION 1
+
+struct nr_event_batch {
+    uint8_t *buf; /* header + records; buf[0..len) is a complete batch when n > 0 */
+    size_t len, cap;
+    uint32_t n;
+};
+/* Append ev; -1 (nothing appended) as nr_event_encode_buf. */
+int nr_event_batch_add(const struct nr_config *cfg, struct nr_event_batch *b,
+                       const struct nr_count_event *ev);
+void nr_event_batch_clear(struct nr_event_batch *b); /* empty, memory kept */
+void nr_event_batch_free(struct nr_event_batch *b);
+
+struct nr_event_reader {
+    const uint8_t *p;
+    size_t len, off;
+    uint32_t n, i;
+    bool single;
+};
+/* Open a message: the number of records it announces (>= 1; capped at
+ * INT32_MAX), or -1 with a message (bad magic, version, header). */
+int nr_event_reader_open(struct nr_event_reader *r, const char *buf, size_t len,
+                         struct nr_error *err);
+/* The next record, for nr_event_decode: 1, or 0 at the end, or -1 with a
+ * message (a record runs past the message, or bytes are left after the
+ * last); nothing more is read after -1. */
+int nr_event_reader_next(struct nr_event_reader *r, const char **rec, size_t *rlen,
+                         struct nr_error *err);
+
 /* A decoded event, the memory its strings live in, and the id index of the
  * config last decoded against (rebuilt when the config changes). Start from
  * all zeroes. */

@@ -1,11 +1,12 @@
 /*
  * fuzz_wire.c - libFuzzer target for the two binary formats the Kafka
  * service reads back from its own topics: count events (repartition topic,
- * nr_event_decode) and window-key snapshots (changelog topic,
+ * nr_event_reader_* and nr_event_decode) and window-key snapshots (changelog topic,
  * nr_window_key_restore). Both come from the network, so both must reject
  * anything malformed with a message and never crash. The first input byte
- * picks the format; an accepted event is re-encoded and decoded again, and
- * must round-trip.
+ * picks the format. A repartition message is a batch of events or one bare
+ * event (event.h); the accepted events are re-encoded as a batch, which must
+ * read back.
  *
  * The configuration is the replay test configuration (tests/data/replay/
  * config/newsradar.yaml), found through NR_SOURCE_DIR or the working
@@ -45,25 +46,55 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     struct nr_error err = {{0}};
     if (data[0] & 1) {
-        struct nr_event_buf b;
+        /* A repartition message, read as stage 2 does: a batch or one bare
+         * record; every record that decodes is written into a new batch,
+         * which must read back to the same events. */
+        struct nr_event_reader rd;
+        const char *rec;
+        size_t rlen;
+        struct nr_event_buf b, b2;
         memset(&b, 0, sizeof(b));
-        if (nr_event_decode(cfg, (const char *)data + 1, size - 1, &b, &err) == 0) {
-            uint8_t *wire = NULL;
-            size_t cap = 0, len = 0;
-            if (nr_event_encode_buf(cfg, &b.ev, &wire, &cap, &len) != 0)
-                abort(); /* what we accept we can write */
-            struct nr_event_buf b2;
-            memset(&b2, 0, sizeof(b2));
-            if (nr_event_decode(cfg, (const char *)wire, len, &b2, &err) != 0 ||
-                strcmp(b2.ev.key, b.ev.key) != 0 || b2.ev.rule != b.ev.rule ||
-                b2.ev.event_ms != b.ev.event_ms)
-                abort(); /* and read back */
-            nr_event_buf_free(&b2);
-            free(wire);
+        memset(&b2, 0, sizeof(b2));
+        struct nr_event_batch out = {0};
+        static char last_key[NR_EVENT_KEY_MAX];
+        uint32_t last_rule = 0;
+        int64_t last_ms = 0;
+        if (nr_event_reader_open(&rd, (const char *)data + 1, size - 1, &err) > 0) {
+            int k;
+            while ((k = nr_event_reader_next(&rd, &rec, &rlen, &err)) > 0) {
+                if (rec < (const char *)data + 1 || rec + rlen > (const char *)data + size)
+                    abort(); /* a record never points outside the message */
+                if (nr_event_decode(cfg, rec, rlen, &b, &err) == 0) {
+                    if (nr_event_batch_add(cfg, &out, &b.ev) != 0)
+                        abort(); /* what we accept we can write */
+                    memcpy(last_key, b.ev.key, sizeof(last_key));
+                    last_rule = b.ev.rule;
+                    last_ms = b.ev.event_ms;
+                } else if (!err.msg[0]) {
+                    abort(); /* a rejection always says why */
+                }
+            }
+            if (k < 0 && !err.msg[0])
+                abort();
         } else if (!err.msg[0]) {
-            abort(); /* a rejection always says why */
+            abort();
         }
+        if (out.n) { /* and read back */
+            if (nr_event_reader_open(&rd, (const char *)out.buf, out.len, &err) != (int)out.n)
+                abort();
+            uint32_t got = 0;
+            while (nr_event_reader_next(&rd, &rec, &rlen, &err) > 0) {
+                if (nr_event_decode(cfg, rec, rlen, &b2, &err) != 0)
+                    abort();
+                got++;
+            }
+            if (got != out.n || strcmp(b2.ev.key, last_key) != 0 || b2.ev.rule != last_rule ||
+                b2.ev.event_ms != last_ms)
+                abort(); /* the last event read back is the last one accepted */
+        }
+        nr_event_batch_free(&out);
         nr_event_buf_free(&b);
+        nr_event_buf_free(&b2);
     } else {
         struct nr_wstore *st = nr_wstore_new(cfg);
         struct nr_wkey *k;

@@ -499,12 +499,144 @@ static void test_reloaded_config(void **state)
     nr_event_buf_free(&b);
 }
 
+/* Batches: what goes in comes out, in order, and equal to the bare record. */
+static void test_batch_roundtrip(void **state)
+{
+    (void)state;
+    struct gen g;
+    gen_init(&g);
+    static struct gen_ev ge[64];
+    struct nr_event_batch bt = {0};
+    struct nr_event_buf b = {0};
+    struct nr_error err;
+    uint8_t *w = NULL;
+    size_t cap = 0, len;
+    for (int round = 0; round < 50; round++) {
+        nr_event_batch_clear(&bt);
+        uint32_t n = 0, want = 1 + (uint32_t)(next() % 64);
+        while (n < want)
+            if (gen_event(&g, &ge[n]))
+                assert_int_equal(nr_event_batch_add(&g.cfg, &bt, &ge[n++].ev), 0);
+        assert_int_equal(bt.n, n);
+        struct nr_event_reader rd;
+        assert_int_equal(nr_event_reader_open(&rd, (const char *)bt.buf, bt.len, &err), (int)n);
+        const char *rec;
+        size_t rlen;
+        for (uint32_t i = 0; i < n; i++) {
+            assert_int_equal(nr_event_reader_next(&rd, &rec, &rlen, &err), 1);
+            assert_int_equal(nr_event_encode_buf(&g.cfg, &ge[i].ev, &w, &cap, &len), 0);
+            assert_int_equal(rlen, len);
+            assert_memory_equal(rec, w, len);
+            if (nr_event_decode(&g.cfg, rec, rlen, &b, &err) != 0)
+                fail_msg("round %d event %u: %s", round, i, err.msg);
+            assert_event_eq(&ge[i].ev, &b.ev);
+        }
+        assert_int_equal(nr_event_reader_next(&rd, &rec, &rlen, &err), 0);
+        assert_int_equal(nr_event_reader_next(&rd, &rec, &rlen, &err), 0);
+    }
+    /* A bare record reads as a batch of one. */
+    assert_int_equal(nr_event_encode_buf(&g.cfg, &ge[0].ev, &w, &cap, &len), 0);
+    struct nr_event_reader rd;
+    const char *rec;
+    size_t rlen;
+    assert_int_equal(nr_event_reader_open(&rd, (const char *)w, len, &err), 1);
+    assert_int_equal(nr_event_reader_next(&rd, &rec, &rlen, &err), 1);
+    assert_ptr_equal(rec, (const char *)w);
+    assert_int_equal(rlen, len);
+    assert_int_equal(nr_event_reader_next(&rd, &rec, &rlen, &err), 0);
+    nr_event_batch_free(&bt);
+    nr_event_batch_free(&bt); /* twice is fine */
+    nr_event_buf_free(&b);
+    free(w);
+}
+
+/* Read a whole message as stage 2 does: the records, or -1 with a message. */
+static int read_all(const uint8_t *x, size_t len, struct nr_error *err)
+{
+    struct nr_event_reader rd;
+    const char *rec;
+    size_t rlen;
+    int n = 0, k;
+    memset(err, 0, sizeof(*err));
+    if (nr_event_reader_open(&rd, (const char *)x, len, err) < 0)
+        return -1;
+    while ((k = nr_event_reader_next(&rd, &rec, &rlen, err)) > 0) {
+        assert_true(rec >= (const char *)x && rec + rlen <= (const char *)x + len);
+        n++;
+    }
+    return k < 0 ? -1 : n;
+}
+
+static void test_batch_framing(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fx_init(&f);
+    struct nr_event_batch bt = {0};
+    struct nr_error err;
+    for (int i = 0; i < 3; i++) {
+        struct nr_count_event ev = fx_event(&f, 2, 1, FX_T0 + i, "id-1", 7);
+        assert_int_equal(nr_event_batch_add(&f.cfg, &bt, &ev), 0);
+    }
+    assert_int_equal(bt.buf[0], NR_EVENT_BATCH_MAGIC);
+    assert_int_equal(read_all(bt.buf, bt.len, &err), 3);
+    /* every proper prefix is refused, with a reason */
+    for (size_t l = 0; l < bt.len; l++) {
+        assert_int_equal(read_all(bt.buf, l, &err), -1);
+        assert_true(err.msg[0] != 0);
+    }
+    uint8_t *x = malloc(bt.len + 1);
+    memcpy(x, bt.buf, bt.len);
+    x[bt.len] = 0;
+    assert_int_equal(read_all(x, bt.len + 1, &err), -1);
+    assert_non_null(strstr(err.msg, "1 trailing bytes after 3 events"));
+    x[1] = 9;
+    assert_int_equal(read_all(x, bt.len, &err), -1);
+    assert_non_null(strstr(err.msg, "format version 9"));
+    x[1] = NR_EVENT_BATCH_VERSION;
+    x[2] = 1;
+    assert_int_equal(read_all(x, bt.len, &err), -1);
+    assert_non_null(strstr(err.msg, "reserved"));
+    x[2] = 0;
+    memset(x + 4, 0, 4);
+    assert_int_equal(read_all(x, bt.len, &err), -1);
+    assert_non_null(strstr(err.msg, "no events"));
+    x[4] = 4; /* announces 4, holds 3 */
+    assert_int_equal(read_all(x, bt.len, &err), -1);
+    assert_non_null(strstr(err.msg, "event 4 of 4 truncated"));
+    x[4] = 3;
+    x[11] = 0xFF; /* first record's length runs past the end */
+    assert_int_equal(read_all(x, bt.len, &err), -1);
+    assert_non_null(strstr(err.msg, "event 1 of 3 truncated at byte 8"));
+    x[0] = 0x7B;
+    assert_int_equal(read_all(x, bt.len, &err), -1);
+    assert_non_null(strstr(err.msg, "bad magic"));
+    assert_int_equal(read_all(x, 0, &err), -1);
+    assert_non_null(strstr(err.msg, "empty message"));
+    free(x);
+    /* cleared, the batch starts over in the same memory */
+    uint8_t *b0 = bt.buf;
+    nr_event_batch_clear(&bt);
+    struct nr_count_event ev = fx_event(&f, 2, 1, FX_T0, "id-2", 7);
+    assert_int_equal(nr_event_batch_add(&f.cfg, &bt, &ev), 0);
+    assert_ptr_equal(bt.buf, b0);
+    assert_int_equal(read_all(bt.buf, bt.len, &err), 1);
+    /* an event the config cannot hold adds nothing */
+    size_t len0 = bt.len;
+    ev.rule = (uint32_t)f.cfg.n_rules;
+    assert_int_equal(nr_event_batch_add(&f.cfg, &bt, &ev), -1);
+    assert_int_equal(bt.len, len0);
+    assert_int_equal(bt.n, 1);
+    nr_event_batch_free(&bt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_generated),  cmocka_unit_test(test_buffer_reuse),
         cmocka_unit_test(test_truncation_and_flips), cmocka_unit_test(test_random_bytes),
         cmocka_unit_test(test_rejections),           cmocka_unit_test(test_reloaded_config),
+        cmocka_unit_test(test_batch_roundtrip),      cmocka_unit_test(test_batch_framing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
