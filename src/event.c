@@ -302,6 +302,23 @@ int nr_event_batch_add(const struct nr_config *cfg, struct nr_event_batch *b,
     return 0;
 }
 
+void nr_event_batch_add_raw(struct nr_event_batch *b, const void *rec, size_t len)
+{
+    size_t off = b->len ? b->len : BATCH_HDR_LEN;
+    nr_grow((void **)&b->buf, &b->cap, off + 4 + len, 1);
+    uint8_t *p = b->buf;
+    if (b->len == 0) {
+        p[0] = NR_EVENT_BATCH_MAGIC;
+        p[1] = NR_EVENT_BATCH_VERSION;
+        p[2] = p[3] = 0;
+    }
+    put_u32(p + off, (uint32_t)len);
+    if (len)
+        memcpy(p + off + 4, rec, len);
+    b->len = off + 4 + len;
+    put_u32(p + 4, ++b->n);
+}
+
 void nr_event_batch_clear(struct nr_event_batch *b)
 {
     b->len = 0;

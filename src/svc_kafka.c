@@ -64,6 +64,7 @@
 #include "newsradar/engine.h"
 #include "newsradar/log.h"
 #include "newsradar/offsets.h"
+#include "newsradar/pool.h"
 #include "newsradar/window.h"
 
 #define MOD             "kafka"
@@ -196,6 +197,38 @@ struct metrics {
 
 struct svc;
 
+/* What one stage-1 worker keeps: its decoder and tagger scratch, and the
+ * count events of the current poll, encoded, until the stage thread has
+ * copied them into the partitions' batches. */
+struct s1_ev {
+    int32_t part;
+    uint32_t len;
+    size_t off; /* in rec.buf */
+};
+struct s1_worker {
+    struct nr_decoder *dec;
+    struct nr_tag_scratch *scratch;
+    struct nr_event_batch rec; /* used as a record store; its framing is ignored */
+    struct s1_ev *ev;
+    size_t n_ev, cap_ev;
+};
+
+/* One article of a poll: filled by a worker, consumed in order by the stage
+ * thread (dead letter, count events, enriched article, offsets). */
+struct s1_item {
+    const rd_kafka_message_t *m;
+    struct nr_oentry *e; /* NULL: not processed (consume error or stopping) */
+    enum nr_reject reject;
+    struct nr_error err;
+    bool tagged;
+    unsigned worker;
+    size_t ev_first, ev_n;
+    uint32_t ev_failed; /* events that could not be encoded (not reached) */
+    char *enriched;     /* the enriched-topic value, or NULL */
+    size_t enriched_len;
+    double secs; /* decode + tag + events */
+};
+
 /* One stage and everything only its thread touches (after start-up). */
 struct stage {
     struct svc *s;
@@ -210,10 +243,13 @@ struct stage {
     bool started;
     _Atomic int exited; /* stage_main returned: safe to join */
 
-    /* stage 1 */
+    /* stage 1: the engine owns the tagger the workers share; worker 0 is
+     * the stage thread, the others are the pool's helpers */
     struct nr_engine *engine;
-    struct nr_decoder *dec;
-    struct nr_tag_scratch *scratch;
+    struct s1_worker *w;
+    unsigned n_w;
+    struct nr_pool *pool;
+    struct s1_item *items;      /* one poll's articles, BATCH of them */
     struct nr_event_batch *evb; /* one open batch per repartition partition */
     int32_t n_evb;
     struct ticket *tk;  /* the open poll's ticket, NULL until an event */
@@ -229,9 +265,7 @@ struct stage {
     _Atomic int rl_posted;
     struct nr_config *rl_cfg;
     struct nr_engine *rl_engine; /* stage 1 */
-    struct nr_decoder *rl_dec;
-    struct nr_tag_scratch *rl_scratch;
-    size_t rl_kept, rl_dropped; /* stage 2's report */
+    size_t rl_kept, rl_dropped;  /* stage 2's report */
 
     /* the input message being processed (callback context) */
     struct nr_oentry *cur_entry;
@@ -548,31 +582,124 @@ static void evb_flush(struct stage *st)
     ticket_release(t, true); /* the poll's own hold */
 }
 
-/* A count event goes into the batch of the repartition partition its key
- * "rule|key" maps to, by the Java client's murmur2 partitioner (what
- * earlier versions let librdkafka pick per event), so a key's partition
- * is the same in every instance and across the upgrade. */
-static void emit_event(void *ud, const struct nr_count_event *ev)
+static struct nr_oentry *track_begin(struct stage *st, const rd_kafka_message_t *m, bool hold);
+
+/* ---- stage 1, on the workers: decode, tag, count events ---------------------------- */
+
+struct s1_ctx {
+    struct stage *st;
+    struct s1_worker *w;
+    struct s1_item *it;
+};
+
+/* A count event goes to the repartition partition its key "rule|key" maps
+ * to by the Java client's murmur2 partitioner (what earlier versions let
+ * librdkafka pick per event), so a key's partition is the same in every
+ * instance and across the upgrade. The worker encodes it; the stage thread
+ * copies it into that partition's batch. */
+static void s1_event(void *ud, const struct nr_count_event *ev)
 {
-    struct stage *st = ud;
+    struct s1_ctx *c = ud;
+    const struct nr_config *cfg = c->st->cfg;
+    const char *rid = cfg->rules[ev->rule].id;
     char key[NR_EVENT_KEY_MAX + 256];
-    int klen = snprintf(key, sizeof(key), "%s|%s", st->cfg->rules[ev->rule].id, ev->key);
-    if (klen < 0 || (size_t)klen >= sizeof(key)) { /* ids are capped in config: not reached */
-        NR_ERROR(MOD, "count event key of rule %s too long", st->cfg->rules[ev->rule].id);
-        nr_oentry_expect(st->cur_entry);
-        nr_oentry_done(st->cur_entry, false);
+    size_t rl = strlen(rid), kl = strlen(ev->key);
+    if (rl + 1 + kl > sizeof(key)) { /* ids are capped in config: not reached */
+        c->it->ev_failed++;
         return;
     }
-    int32_t p = rd_kafka_msg_partitioner_murmur2(NULL, key, (size_t)klen, st->n_evb, NULL, NULL);
-    struct nr_event_batch *b = &st->evb[p];
+    memcpy(key, rid, rl);
+    key[rl] = '|';
+    memcpy(key + rl + 1, ev->key, kl);
+    int32_t part =
+        rd_kafka_msg_partitioner_murmur2(NULL, key, rl + 1 + kl, c->st->n_evb, NULL, NULL);
+    struct nr_event_batch *b = &c->w->rec;
+    size_t before = b->len ? b->len : 8;       /* a fresh store starts after its 8-byte header */
+    if (nr_event_batch_add(cfg, b, ev) != 0) { /* the event fits its config: not reached */
+        c->it->ev_failed++;
+        return;
+    }
+    struct s1_worker *w = c->w;
+    if (w->n_ev == w->cap_ev) {
+        w->cap_ev = w->cap_ev ? 2 * w->cap_ev : 1024;
+        w->ev = nr_xrealloc(w->ev, w->cap_ev * sizeof(*w->ev));
+    }
+    w->ev[w->n_ev++] = (struct s1_ev){part, (uint32_t)(b->len - before - 4), before + 4};
+}
+
+/* The enriched article: {"article": <the input, byte for byte>, "tags":
+ * <what `newsradar tag` prints>}. The input was validated as a JSON object
+ * by the decoder, so splicing it is safe. */
+static void s1_enrich(struct stage *st, struct s1_item *it, const struct nr_article *a,
+                      const struct nr_tags *t)
+{
+    char *tags = nr_tags_to_json(st->cfg, a, t);
+    if (!tags)
+        return;
+    const rd_kafka_message_t *m = it->m;
+    static const char pre[] = "{\"article\":", mid[] = ",\"tags\":";
+    size_t tl = strlen(tags), n = sizeof(pre) - 1 + m->len + sizeof(mid) - 1 + tl + 1;
+    char *buf = nr_xmalloc(n + 1);
+    size_t o = 0;
+    memcpy(buf + o, pre, sizeof(pre) - 1), o += sizeof(pre) - 1;
+    memcpy(buf + o, m->payload, m->len), o += m->len;
+    memcpy(buf + o, mid, sizeof(mid) - 1), o += sizeof(mid) - 1;
+    memcpy(buf + o, tags, tl), o += tl;
+    buf[o++] = '}';
+    free(tags);
+    it->enriched = buf;
+    it->enriched_len = o;
+}
+
+/* nr_pool_fn: one article on worker wi. Touches only the item, the
+ * worker's own state and what is read-only while a poll runs (the config,
+ * the tagger). */
+static void s1_work(void *ctx, unsigned wi, size_t i)
+{
+    struct stage *st = ctx;
+    struct s1_item *it = &st->items[i];
+    if (!it->e)
+        return;
+    double t0 = mono_s();
+    struct s1_worker *w = &st->w[wi];
+    const rd_kafka_message_t *m = it->m;
+    struct nr_article a;
+    it->worker = wi;
+    it->ev_first = w->n_ev;
+    if (!m->payload) {
+        it->reject = NR_REJECT_BAD_JSON;
+        snprintf(it->err.msg, sizeof(it->err.msg), "empty message");
+    } else {
+        it->reject = nr_article_decode(w->dec, m->payload, m->len, &a, &it->err);
+    }
+    if (it->reject == NR_REJECT_NONE) {
+        const struct nr_tags *t = nr_tagger_tag(nr_engine_tagger(st->engine), w->scratch, &a);
+        it->tagged = t->n_entities || t->n_topics;
+        int64_t ev_ms = a.published_ms;
+        if (ev_ms == NR_TIME_NONE) {
+            rd_kafka_timestamp_type_t tt;
+            int64_t ts = rd_kafka_message_timestamp(m, &tt);
+            ev_ms = ts >= 0 ? ts : now_ms();
+        }
+        struct s1_ctx c = {st, w, it};
+        nr_event_build(st->cfg, &a, t, ev_ms, s1_event, &c, NULL);
+        if (*st->cfg->kafka.enriched_topic)
+            s1_enrich(st, it, &a, t);
+    }
+    it->ev_n = w->n_ev - it->ev_first;
+    it->secs = mono_s() - t0;
+}
+
+/* ---- stage 1, on the stage thread: in input order ------------------------------------ */
+
+/* Copy one encoded count event of the current input message into its
+ * partition's batch; the message then waits for that batch's delivery. */
+static void s1_emit(struct stage *st, const struct s1_ev *ev, const uint8_t *rec)
+{
+    struct nr_event_batch *b = &st->evb[ev->part];
     if (b->len > EVB_FLUSH_BYTES && st->tk)
-        evb_send(st, p);
-    if (nr_event_batch_add(st->cfg, b, ev) != 0) { /* the event fits its config: not reached */
-        NR_ERROR(MOD, "count event of rule %s cannot be encoded", st->cfg->rules[ev->rule].id);
-        nr_oentry_expect(st->cur_entry);
-        nr_oentry_done(st->cur_entry, false);
-        return;
-    }
+        evb_send(st, ev->part);
+    nr_event_batch_add_raw(b, rec, ev->len);
     if (!st->tk) {
         st->tk = nr_xcalloc(1, sizeof(*st->tk));
         st->tk->pending = 1;
@@ -587,74 +714,78 @@ static void emit_event(void *ud, const struct nr_count_event *ev)
         t->e[t->n++] = st->cur_entry;
         st->cur_in_ticket = true;
     }
-    nr_counter_add(st->s->mt.events, 1);
 }
 
-static struct nr_oentry *track_begin(struct stage *st, const rd_kafka_message_t *m, bool hold);
-
-/* The enriched article: {"article": <the input, byte for byte>, "tags":
- * <what `newsradar tag` prints>}, keyed like the input. The input was
- * validated as a JSON object by the decoder, so splicing it is safe. */
-static void enrich(struct stage *st, const rd_kafka_message_t *m, const struct nr_article *a,
-                   const struct nr_tags *t)
-{
-    char *tags = nr_tags_to_json(st->cfg, a, t);
-    if (!tags)
-        return;
-    static const char pre[] = "{\"article\":", mid[] = ",\"tags\":";
-    size_t tl = strlen(tags), n = sizeof(pre) - 1 + m->len + sizeof(mid) - 1 + tl + 1;
-    char *buf = nr_xmalloc(n + 1);
-    size_t o = 0;
-    memcpy(buf + o, pre, sizeof(pre) - 1), o += sizeof(pre) - 1;
-    memcpy(buf + o, m->payload, m->len), o += m->len;
-    memcpy(buf + o, mid, sizeof(mid) - 1), o += sizeof(mid) - 1;
-    memcpy(buf + o, tags, tl), o += tl;
-    buf[o++] = '}';
-    /* Derived data, not gating the input's commit: a failed delivery (e.g.
-     * larger than the topic's limit) is counted, never a reason to stop. */
-    (void)produce(st, st->cfg->kafka.enriched_topic, RD_KAFKA_PARTITION_UA, m->key, m->key_len, buf,
-                  o, NULL, NULL);
-    free(buf);
-    free(tags);
-}
-
-static void stage1(struct stage *st, const rd_kafka_message_t *m)
+static void s1_finish(struct stage *st, struct s1_item *it)
 {
     struct metrics *mt = &st->s->mt;
-    double t0 = mono_s();
-    struct nr_oentry *e = track_begin(st, m, false);
-    if (!e)
-        return;
-    st->cur_entry = e;
+    const rd_kafka_message_t *m = it->m;
+    st->cur_entry = it->e;
     st->cur_in_ticket = false;
-    nr_counter_add(mt->in, 1);
-    nr_counter_add(mt->bytes, m->len);
-
-    struct nr_article a;
-    struct nr_error err = {{0}};
-    enum nr_reject r =
-        m->payload ? nr_article_decode(st->dec, m->payload, m->len, &a, &err) : NR_REJECT_BAD_JSON;
-    if (!m->payload)
-        snprintf(err.msg, sizeof(err.msg), "empty message");
-    if (r != NR_REJECT_NONE) {
-        dead_letter(st, m, nr_reject_name(r), err.msg);
+    if (it->reject != NR_REJECT_NONE) {
+        dead_letter(st, m, nr_reject_name(it->reject), it->err.msg);
     } else {
-        const struct nr_tags *t = nr_tagger_tag(nr_engine_tagger(st->engine), st->scratch, &a);
-        if (t->n_entities || t->n_topics)
+        if (it->tagged)
             nr_counter_add(mt->tagged, 1);
-        int64_t ev_ms = a.published_ms;
-        if (ev_ms == NR_TIME_NONE) {
-            rd_kafka_timestamp_type_t tt;
-            int64_t ts = rd_kafka_message_timestamp(m, &tt);
-            ev_ms = ts >= 0 ? ts : now_ms();
+        const struct s1_worker *w = &st->w[it->worker];
+        for (size_t k = 0; k < it->ev_n; k++) {
+            const struct s1_ev *ev = &w->ev[it->ev_first + k];
+            s1_emit(st, ev, w->rec.buf + ev->off);
         }
-        nr_engine_events(st->engine, &a, t, ev_ms, emit_event, st);
-        if (*st->cfg->kafka.enriched_topic)
-            enrich(st, m, &a, t);
+        nr_counter_add(mt->events, it->ev_n);
+        for (uint32_t k = 0; k < it->ev_failed; k++) {
+            NR_ERROR(MOD, "a count event of %s [%" PRId32 "] @%" PRId64 " cannot be encoded",
+                     rd_kafka_topic_name(m->rkt), m->partition, m->offset);
+            nr_oentry_expect(it->e);
+            nr_oentry_done(it->e, false);
+        }
+        if (it->enriched) {
+            /* Derived data, not gating the input's commit: a failed delivery
+             * (e.g. larger than the topic's limit) is counted, never a reason
+             * to stop. */
+            (void)produce(st, st->cfg->kafka.enriched_topic, RD_KAFKA_PARTITION_UA, m->key,
+                          m->key_len, it->enriched, it->enriched_len, NULL, NULL);
+            free(it->enriched);
+            it->enriched = NULL;
+        }
     }
-    nr_oentry_done(e, true);
+    nr_oentry_done(it->e, true);
     st->cur_entry = NULL;
-    nr_histogram_observe(mt->latency, mono_s() - t0);
+    nr_histogram_observe(mt->latency, it->secs);
+}
+
+/* One poll of articles: track them in order, decode and tag them on the
+ * workers, then, in input order, dead-letter or batch their events, and
+ * send the batches. Fewer than S1_MIN_PARALLEL articles stay on this
+ * thread: waking the helpers would cost more. */
+#define S1_MIN_PARALLEL 8
+static void stage1_batch(struct stage *st, rd_kafka_message_t **msgs, size_t n)
+{
+    struct metrics *mt = &st->s->mt;
+    for (size_t i = 0; i < n; i++) {
+        struct s1_item *it = &st->items[i];
+        memset(it, 0, sizeof(*it));
+        it->m = msgs[i];
+        if (msgs[i]->err) {
+            if (msgs[i]->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                NR_WARN(MOD, "consume: %s", rd_kafka_message_errstr(msgs[i]));
+            continue;
+        }
+        it->e = track_begin(st, msgs[i], false);
+        if (it->e) {
+            nr_counter_add(mt->in, 1);
+            nr_counter_add(mt->bytes, msgs[i]->len);
+        }
+    }
+    for (unsigned k = 0; k < st->n_w; k++) {
+        nr_event_batch_clear(&st->w[k].rec);
+        st->w[k].n_ev = 0;
+    }
+    nr_pool_run(st->pool, s1_work, st, n, S1_MIN_PARALLEL);
+    for (size_t i = 0; i < n; i++)
+        if (st->items[i].e)
+            s1_finish(st, &st->items[i]);
+    evb_flush(st);
 }
 
 /* ---- stage 2: count events -> windows -> alerts ----------------------------------- */
@@ -1033,7 +1164,7 @@ static rd_kafka_t *make_consumer(struct stage *st, const char *group, const char
         {"auto.commit.interval.ms", ival},
         {"partition.assignment.strategy", "cooperative-sticky"},
         {"auto.offset.reset", "earliest"},
-        {"fetch.max.bytes", "8388608"}, /* limits.md: large fetch buffers fault */
+        {"fetch.max.bytes", "1048576"}, /* performance.md: 1 MiB beat 2 and 8 MiB end to end */
         {"statistics.interval.ms", "5000"},
     };
     const struct prop forced[] = {
@@ -1339,8 +1470,6 @@ static void reload_begin(struct svc *s)
     struct stage *a = &s->st1, *b = &s->st2;
     a->rl_cfg = cfg;
     a->rl_engine = engine;
-    a->rl_dec = nr_decoder_new(cfg);
-    a->rl_scratch = nr_tag_scratch_new(nr_engine_tagger(engine));
     b->rl_cfg = cfg;
     b->rl_kept = b->rl_dropped = 0;
     s->cfg_old = s->cfg;
@@ -1352,17 +1481,17 @@ static void reload_begin(struct svc *s)
 /* Stage 1, between batches: swap in the engine built by the main thread. */
 static void reload_apply1(struct stage *st)
 {
-    nr_decoder_free(st->dec);
-    nr_tag_scratch_free(st->scratch);
     nr_engine_free(st->engine);
     st->cfg = st->rl_cfg;
     st->engine = st->rl_engine;
-    st->dec = st->rl_dec;
-    st->scratch = st->rl_scratch;
     st->rl_cfg = NULL;
     st->rl_engine = NULL;
-    st->rl_dec = NULL;
-    st->rl_scratch = NULL;
+    for (unsigned k = 0; k < st->n_w; k++) { /* the pool is idle between polls */
+        nr_decoder_free(st->w[k].dec);
+        nr_tag_scratch_free(st->w[k].scratch);
+        st->w[k].dec = nr_decoder_new(st->cfg);
+        st->w[k].scratch = nr_tag_scratch_new(nr_engine_tagger(st->engine));
+    }
 }
 
 /* Stage 2, between batches: move every key whose rule still exists into a
@@ -1463,20 +1592,20 @@ static size_t poll_batch(struct stage *st)
     ssize_t n = rd_kafka_consume_batch_queue(st->q, 0, msgs, BATCH);
     if (n <= 0)
         return 0;
+    if (st->id == 1)
+        stage1_batch(st, msgs, (size_t)n);
     for (ssize_t i = 0; i < n; i++) {
         rd_kafka_message_t *m = msgs[i];
-        if (m->err) {
-            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                NR_WARN(MOD, "consume: %s", rd_kafka_message_errstr(m));
-        } else if (st->id == 2) {
-            stage2(st, m);
-        } else {
-            stage1(st, m);
+        if (st->id == 2) {
+            if (m->err) {
+                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                    NR_WARN(MOD, "consume: %s", rd_kafka_message_errstr(m));
+            } else {
+                stage2(st, m);
+            }
         }
         rd_kafka_message_destroy(m);
     }
-    if (st->id == 1)
-        evb_flush(st);
     rd_kafka_poll(st->prod, 0);
     return (size_t)n;
 }
@@ -1499,6 +1628,15 @@ static void *stage_main(void *arg)
     struct svc *s = st->s;
     /* visible in top -H / ps -L */
     prctl(PR_SET_NAME, st->id == 1 ? "nr-articles" : "nr-counts", 0, 0, 0);
+    if (st->id == 1 && st->n_w > 1) {
+        st->pool = nr_pool_new(st->n_w - 1, "nr-tag");
+        if (!st->pool) {
+            NR_ERROR(MOD, "cannot start %u tagging threads", st->n_w - 1);
+            s->fatal = 1;
+        } else {
+            NR_INFO(MOD, "stage 1 decodes and tags on %u threads", st->n_w);
+        }
+    }
     double last_ckpt = mono_s(), last_metrics = 0;
     double ckpt_every = (double)st->cfg->kafka.commit_interval_ms / 1000.0;
     while (!stopping(s)) {
@@ -1553,6 +1691,8 @@ static void *stage_main(void *arg)
         rd_kafka_destroy(st->c);
         st->c = NULL;
     }
+    nr_pool_free(st->pool);
+    st->pool = NULL;
     st->exited = 1;
     return NULL;
 }
@@ -1607,8 +1747,18 @@ static int setup(struct svc *s, struct nr_error *err)
     a->engine = nr_engine_new(a->cfg, err);
     if (!a->engine)
         return -1;
-    a->dec = nr_decoder_new(a->cfg);
-    a->scratch = nr_tag_scratch_new(nr_engine_tagger(a->engine));
+    unsigned nw = s->cfg->kafka.tag_threads;
+    if (nw == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        nw = cpus < 1 ? 1 : cpus > 64 ? 64 : (unsigned)cpus;
+    }
+    a->n_w = nw;
+    a->w = nr_xcalloc(nw, sizeof(*a->w));
+    for (unsigned k = 0; k < nw; k++) {
+        a->w[k].dec = nr_decoder_new(a->cfg);
+        a->w[k].scratch = nr_tag_scratch_new(nr_engine_tagger(a->engine));
+    }
+    a->items = nr_xcalloc(BATCH, sizeof(*a->items));
 
     a->prod = make_producer(a, "newsradar-producer", err);
     if (!a->prod)
@@ -1694,12 +1844,16 @@ static void stage_teardown(struct stage *st)
     free(st->evb);
     nr_event_buf_free(&st->eb);
     nr_otrack_destroy(&st->track);
-    nr_tag_scratch_free(st->scratch);
-    nr_decoder_free(st->dec);
+    for (unsigned k = 0; k < st->n_w; k++) {
+        nr_tag_scratch_free(st->w[k].scratch);
+        nr_decoder_free(st->w[k].dec);
+        nr_event_batch_free(&st->w[k].rec);
+        free(st->w[k].ev);
+    }
+    free(st->w);
+    free(st->items);
     nr_engine_free(st->engine);
     /* a reload posted but never taken (stopped first) */
-    nr_tag_scratch_free(st->rl_scratch);
-    nr_decoder_free(st->rl_dec);
     nr_engine_free(st->rl_engine);
     for (int i = 0; i < 2; i++)
         if (st->wake[i] >= 0)

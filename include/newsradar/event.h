@@ -131,6 +131,9 @@ struct nr_event_batch {
 /* Append ev; -1 (nothing appended) as nr_event_encode_buf. */
 int nr_event_batch_add(const struct nr_config *cfg, struct nr_event_batch *b,
                        const struct nr_count_event *ev);
+/* Append a record encoded elsewhere (by nr_event_batch_add into another
+ * batch; len <= UINT32_MAX), copied as is. */
+void nr_event_batch_add_raw(struct nr_event_batch *b, const void *rec, size_t len);
 void nr_event_batch_clear(struct nr_event_batch *b); /* empty, memory kept */
 void nr_event_batch_free(struct nr_event_batch *b);
 
