@@ -126,6 +126,25 @@ bool nr_opart_failed(const struct nr_opart *p)
     return false;
 }
 
+bool nr_otrack_has_retired(const struct nr_otrack *t)
+{
+    for (const struct nr_opart *p = t->parts; p; p = p->next)
+        if (p->n_retired)
+            return true;
+    return false;
+}
+
+void nr_otrack_free_retired(struct nr_otrack *t)
+{
+    for (struct nr_opart *p = t->parts; p; p = p->next) {
+        for (size_t i = 0; i < p->n_retired; i++)
+            free(p->retired[i]);
+        free(p->retired);
+        p->retired = NULL;
+        p->n_retired = 0;
+    }
+}
+
 void nr_opart_reset(struct nr_opart *p)
 {
     if (p->n > 0) {

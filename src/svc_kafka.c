@@ -276,6 +276,7 @@ struct svc {
     const char *path;
     struct nr_config *cfg;     /* the newest accepted configuration */
     struct nr_config *cfg_old; /* the one before, until both stages swapped */
+    bool rl_hold1;             /* stage 1 gets the new config once stage 2 has it */
     struct metrics mt;
     _Atomic int fatal, stop;
     _Atomic int n_assigned1;
@@ -1474,7 +1475,12 @@ static void reload_begin(struct svc *s)
     b->rl_kept = b->rl_dropped = 0;
     s->cfg_old = s->cfg;
     s->cfg = cfg;
-    atomic_store_explicit(&a->rl_posted, 1, memory_order_release);
+    /* Stage 2 first: stage 1 may send events of a rule the reload adds
+     * only once this instance's stage 2 knows it (reload_finish posts
+     * stage 1's part). Events of a rule it removes that are still in
+     * flight cannot be counted by the new stage 2: they become
+     * invalid_event dead letters (docs/operations.md). */
+    s->rl_hold1 = true;
     atomic_store_explicit(&b->rl_posted, 1, memory_order_release);
 }
 
@@ -1572,7 +1578,13 @@ static bool reload_take(struct stage *st)
 /* Main thread: once both stages swapped, nobody uses the old config. */
 static void reload_finish(struct svc *s)
 {
-    if (!reload_pending(s) || atomic_load_explicit(&s->st1.rl_posted, memory_order_acquire) ||
+    if (!reload_pending(s))
+        return;
+    if (s->rl_hold1 && !atomic_load_explicit(&s->st2.rl_posted, memory_order_acquire)) {
+        s->rl_hold1 = false;
+        atomic_store_explicit(&s->st1.rl_posted, 1, memory_order_release);
+    }
+    if (s->rl_hold1 || atomic_load_explicit(&s->st1.rl_posted, memory_order_acquire) ||
         atomic_load_explicit(&s->st2.rl_posted, memory_order_acquire))
         return;
     nr_config_free(s->cfg_old);
@@ -1671,6 +1683,10 @@ static void *stage_main(void *arg)
             last_ckpt = now;
         }
         store_offsets(st);
+        /* rings retired by a revocation past the flush deadline: freed once
+         * every delivery report that could point into them was served */
+        if (nr_otrack_has_retired(&st->track) && rd_kafka_outq_len(st->prod) == 0)
+            nr_otrack_free_retired(&st->track);
         if (st->id == 2 && now - last_metrics >= 1.0) {
             metrics_update2(st);
             last_metrics = now;

@@ -100,4 +100,10 @@ bool nr_opart_failed(const struct nr_opart *p);
  * reads any more. */
 void nr_opart_reset(struct nr_opart *p);
 
+/* Rings retired by resets, and freeing them: only once nothing can report
+ * into them any more (the service: its producer's out-queue is empty, so
+ * every delivery report has been served). */
+bool nr_otrack_has_retired(const struct nr_otrack *t);
+void nr_otrack_free_retired(struct nr_otrack *t);
+
 #endif

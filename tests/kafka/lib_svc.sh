@@ -125,7 +125,7 @@ svc_wait() {
 # watchlists/ and rules/ directories (once), so the relative paths of the copy
 # keep working and a test may break its own watchlist copy (SIGHUP test).
 # Keys: brokers group input alerts dlq counts windows enriched partitions port commit
-# level; prop.NAME=VALUE adds a kafka.properties entry (quoted as a string).
+# flush level; prop.NAME=VALUE adds a kafka.properties entry (quoted as a string).
 svc_config() {
     local dir="$1" name="$2"
     shift 2
@@ -150,6 +150,7 @@ svc_config() {
         enriched) pat='^  enriched_topic: ' val="  enriched_topic: $v" ;;
         partitions) pat='^  repartition_partitions: ' val="  repartition_partitions: $v" ;;
         commit) pat='^  commit_interval: ' val="  commit_interval: $v" ;;
+        flush) pat='^  flush_timeout: ' val="  flush_timeout: $v" ;;
         port) pat='^  port: ' val="  port: $v" ;;
         level) pat='^  level: ' val="  level: $v" ;;
         prop.*)

@@ -7,7 +7,9 @@
 #   2. restart: the offsets were committed (nothing is read again) and the
 #      window state is restored from the changelog;
 #   3. fault: the leader of the partitions goes down while articles are being
-#      produced and comes back: nothing is lost, the alert ids are the same.
+#      produced and comes back: nothing is lost, the alert ids are the same;
+#   4. shutdown with every broker down: SIGTERM ends the process within its
+#      deadline, and after the restart no alert id is missing.
 #   bash test_svc_mock.sh NEWSRADAR MOCK_CLUSTER SOURCE_ROOT
 # Exit 77 (ctest: skipped) when kcat, jq, curl or python3 are missing.
 set -euo pipefail
@@ -164,5 +166,51 @@ svc_check_dead_letters "$bs" f.dlq "$input" f.articles 0 "${dl_want[@]}"
 svc_stop f1
 svc_log "ok: leader outage while producing: $n_in read, $n_ids alert ids, $n_dl dead letters"
 
+# ---- 4. shutdown with every broker down ------------------------------------------------
+# SIGTERM must end the process within its deadline (2 x flush_timeout + 20 s)
+# even when nothing can be flushed or committed, and whatever it could not
+# deliver is read again after the restart: no alert id is lost.
+for t in d.articles:1 d.counts:4 d.windows:4 d.alerts:2 d.dlq:1; do
+    mc topic "${t%%:*}" "${t##*:}"
+done
+dport="$(svc_free_port)"
+dconf="$(svc_config "$SVC_WORK/conf" down brokers="$bs" group=nr-down port="$dport" commit=1s \
+    flush=1s partitions=4 input=d.articles alerts=d.alerts dlq=d.dlq counts=d.counts \
+    windows=d.windows "${props[@]}")"
+svc_start d1 "$dconf" "$dport"
+svc_wait 60 "d1: /readyz" svc_http_ok d1 /readyz
+svc_wait_metric 60 d1 newsradar_assigned_partitions -eq 4 'stage="counts"'
+svc_produce "$bs" d.articles "$input"
+svc_wait_metric 60 d1 newsradar_articles_in_total -eq "$n_in"
+for b in 1 2 3; do mc down "$b"; done
+svc_log "all brokers down; SIGTERM"
+d_pid="${SVC_PID[d1]}"
+kill -TERM "$d_pid"
+t0=$SECONDS
+while kill -0 "$d_pid" 2>/dev/null; do
+    [ $((SECONDS - t0)) -le 40 ] || svc_fail "d1 still running $((SECONDS - t0)) s after SIGTERM (deadline 22 s)"
+    sleep 0.2
+done
+rc=0
+wait "$d_pid" || rc=$?
+unset "SVC_PID[d1]"
+case "$rc" in
+0) how="exit 0 (flushed what it could, closed)" ;;
+1) grep -q 'shutdown did not finish in time' "${SVC_LOG[d1]}" ||
+    svc_fail "d1 exited 1 without the shutdown-deadline message (see ${SVC_LOG[d1]})"
+   how="exit 1 at the shutdown deadline" ;;
+*) svc_fail "d1 exited with status $rc after SIGTERM with the brokers down (see ${SVC_LOG[d1]})" ;;
+esac
+grep -q 'ERROR: AddressSanitizer\|runtime error:' "${SVC_LOG[d1]}" &&
+    svc_fail "d1: sanitizer report in ${SVC_LOG[d1]}"
+svc_log "d1 stopped $((SECONDS - t0)) s after SIGTERM: $how"
+for b in 1 2 3; do mc up "$b"; done
+svc_start d1 "$dconf" "$dport"
+svc_wait 60 "d1 (restarted): /readyz" svc_http_ok d1 /readyz
+svc_wait 120 "all $n_ids replay alert ids in topic d.alerts" \
+    svc_has_ids "$bs" d.alerts "$SVC_WORK/expected.ids"
+svc_stop d1
+svc_log "ok: shutdown with all brokers down ($how), restart delivered all $n_ids alert ids"
+
 echo quit >&"${MC[1]}"
-echo "PASS: newsradar run on the mock cluster (alerts = replay, dead letters, commit, restore, outage)"
+echo "PASS: newsradar run on the mock cluster (alerts = replay, dead letters, commit, restore, outage, shutdown with brokers down)"

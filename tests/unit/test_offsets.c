@@ -90,6 +90,22 @@ static void test_reset_retires_ring(void **state)
     assert_int_equal(fresh->pending, 1);
     nr_oentry_done(fresh, true);
     assert_int_equal(nr_opart_advance(p), 101);
+    /* once nothing can report any more, the retired rings go (ASan checks
+     * that nothing leaks or is freed twice); resets without entries in
+     * flight retire nothing */
+    assert_true(nr_otrack_has_retired(&t));
+    nr_otrack_free_retired(&t);
+    assert_false(nr_otrack_has_retired(&t));
+    nr_opart_reset(p);
+    assert_false(nr_otrack_has_retired(&t));
+    assert_non_null(nr_opart_begin(p, 200));
+    nr_opart_reset(p);
+    assert_true(nr_otrack_has_retired(&t));
+    nr_otrack_free_retired(&t);
+    nr_otrack_free_retired(&t);
+    struct nr_oentry *again = nr_opart_begin(p, 300);
+    nr_oentry_done(again, true);
+    assert_int_equal(nr_opart_advance(p), 301);
     nr_otrack_destroy(&t);
 }
 
