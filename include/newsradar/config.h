@@ -207,7 +207,7 @@ struct nr_kafka_opts {
     bool create_topics;
     uint32_t topic_partitions, replication;
     int64_t commit_interval_ms, flush_timeout_ms;
-    uint32_t tag_threads; /* stage-1 decode/tag threads; 0 = one per CPU */
+    uint32_t tag_threads;     /* stage-1 decode/tag threads; 0 = one per CPU */
     struct nr_kv *properties; /* pass-through librdkafka properties */
     size_t n_properties;
     struct nr_srcpos pos;
