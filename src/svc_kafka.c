@@ -158,6 +158,12 @@ struct p2 {
     int64_t last_offset;               /* last processed, -1 none */
     bool redo_all;                     /* a checkpoint record failed: write every key next time */
     struct nr_detect_stats last_stats; /* for metric deltas */
+    /* restore from the changelog (restore_step): the partition stays paused
+     * in the counts consumer until its changelog is read up to rs_hi */
+    bool restoring, rs_started, rs_seek;
+    int64_t rs_hi, rs_last; /* end offset at the start; last record read */
+    size_t rs_n, rs_bad;    /* keys restored, records unusable */
+    double rs_t0, rs_retry_at;
 };
 
 /* A changelog checkpoint in flight: when all its records are delivered the
@@ -191,7 +197,8 @@ struct metrics {
     struct nr_metrics *reg;
     _Atomic uint64_t *in, *bytes, *tagged, *dlq, *events, *late, *late_dropped, *dups, *deliv_fail,
         *reloads, *reload_fail, *ckpt_records, *restored;
-    _Atomic uint64_t *lag_articles, *lag_counts, *keys, *rss, *assigned_articles, *assigned_counts;
+    _Atomic uint64_t *lag_articles, *lag_counts, *keys, *rss, *assigned_articles, *assigned_counts,
+        *restoring;
     struct nr_histogram *latency;
 };
 
@@ -258,6 +265,8 @@ struct stage {
     /* stage 2 */
     struct p2 *p2;
     size_t n_p2;
+    size_t n_restoring;   /* active partitions still restoring */
+    rd_kafka_queue_t *qr; /* the restore consumer's queue (wakes the thread too) */
     struct nr_event_buf eb;
 
     /* reload hand-off: the main thread fills rl_* and sets rl_posted; the
@@ -443,7 +452,9 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     (void)rk;
     struct stage *st = opaque;
     bool ok = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
-    if (!ok) {
+    bool purged = m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+                  m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT; /* at exit: logged once there */
+    if (!ok && !purged) {
         nr_counter_add(st->s->mt.deliv_fail, 1);
         NR_ERROR(MOD, "delivery to %s failed: %s", rd_kafka_topic_name(m->rkt),
                  rd_kafka_err2str(m->err));
@@ -833,6 +844,28 @@ static void stage2(struct stage *st, const rd_kafka_message_t *m)
         NR_WARN(MOD, "event for unassigned partition %" PRId32 " skipped", m->partition);
         return;
     }
+    if (p->restoring) {
+        /* Paused since its assignment, so not expected; if librdkafka had
+         * fetched it before the pause, read it again after the restore. */
+        if (!p->rs_seek) {
+            rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+            rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)
+                ->offset = m->offset;
+            rd_kafka_error_t *e = rd_kafka_seek_partitions(st->c, l, 5000);
+            if (e) {
+                NR_ERROR(MOD, "seek back during restore: %s", rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+                st->s->fatal = 1; /* not committed: read again after the restart */
+            }
+            rd_kafka_topic_partition_list_destroy(l);
+            p->rs_seek = true;
+            NR_WARN(MOD,
+                    "count event of restoring partition %" PRId32 " @%" PRId64
+                    ": read again after the restore",
+                    m->partition, m->offset);
+        }
+        return;
+    }
     struct nr_oentry *e = track_begin(st, m, true);
     if (!e)
         return;
@@ -936,73 +969,129 @@ static void checkpoint(struct stage *st, int32_t part)
 }
 
 /* Rebuild partition `part`'s detector from the changelog. */
-static int restore_partition(struct stage *st, int32_t part, struct p2 *p)
+/* ---- restore: window state from the changelog, between batches ------------------- */
+
+/* A newly assigned repartition partition starts paused (rebalance_cb) and
+ * restoring. restore_step, on the stage thread between polls, reads the
+ * changelog partitions of all restoring partitions a slice at a time, so a
+ * large changelog neither blocks the other partitions nor holds up the
+ * rebalance (max.poll.interval.ms), and has no deadline. A partition is
+ * resumed once its changelog is read up to the end offset taken when its
+ * restore started: only then are its count events counted. */
+
+static void restore_assign(struct stage *st)
 {
-    struct svc *s = st->s;
-    const char *topic = st->cfg->kafka.changelog_topic;
-    int64_t lo = 0, hi = 0;
-    rd_kafka_resp_err_t err =
-        rd_kafka_query_watermark_offsets(st->restore, topic, part, &lo, &hi, 10000);
-    /* The error first: on failure librdkafka leaves lo and hi untouched, and
-     * taking 0..0 for "nothing checkpointed" would start from empty state. */
-    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
-        return 0;
-    if (err) {
-        NR_ERROR(MOD, "changelog %s [%" PRId32 "]: %s", topic, part, rd_kafka_err2str(err));
-        return -1;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
+    for (size_t i = 0; i < st->n_p2; i++) {
+        struct p2 *p = &st->p2[i];
+        if (p->active && p->restoring && p->rs_started)
+            rd_kafka_topic_partition_list_add(l, st->cfg->kafka.changelog_topic, (int32_t)i)
+                ->offset = p->rs_last + 1;
     }
-    if (hi <= lo)
-        return 0; /* nothing checkpointed yet */
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, topic, part)->offset = lo;
-    rd_kafka_assign(st->restore, l);
+    rd_kafka_resp_err_t err = rd_kafka_assign(st->restore, l->cnt ? l : NULL);
+    if (err)
+        NR_ERROR(MOD, "restore: assign: %s", rd_kafka_err2str(err));
     rd_kafka_topic_partition_list_destroy(l);
-    size_t n = 0, bad = 0;
-    double deadline = mono_s() + 60;
-    int64_t last = lo - 1;
-    while (last < hi - 1 && mono_s() < deadline && !s->stop) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(st->restore, 200);
-        if (!m)
+}
+
+static void restore_done(struct stage *st, int32_t part, struct p2 *p)
+{
+    p->restoring = p->rs_started = p->rs_seek = false;
+    st->n_restoring--;
+    nr_counter_add(st->s->mt.restored, p->rs_n);
+    NR_INFO(MOD, "restored %zu keys of %s [%" PRId32 "] (%zu unusable) in %.1f s", p->rs_n,
+            st->cfg->kafka.changelog_topic, part, p->rs_bad, mono_s() - p->rs_t0);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, st->cfg->kafka.repartition_topic, part);
+    rd_kafka_resp_err_t err = rd_kafka_resume_partitions(st->c, l);
+    if (err || l->elems[0].err) {
+        /* cannot happen for an assigned partition; stay safe: restart */
+        NR_ERROR(MOD, "resume %s [%" PRId32 "]: %s", st->cfg->kafka.repartition_topic, part,
+                 rd_kafka_err2str(err ? err : l->elems[0].err));
+        st->s->fatal = 1;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void restore_record(struct stage *st, struct p2 *p, const rd_kafka_message_t *m)
+{
+    if (m->key_len == strlen(META_KEY) && memcmp(m->key, META_KEY, m->key_len) == 0) {
+        char meta[64];
+        size_t ml = m->len < sizeof(meta) - 1 ? m->len : sizeof(meta) - 1;
+        if (ml)
+            memcpy(meta, m->payload, ml);
+        meta[ml] = '\0';
+        long long a = 0, b = 0;
+        if (sscanf(meta, "%lld %lld", &a, &b) == 2)
+            nr_detector_set_meta(p->det, a, b);
+    } else if (m->payload) {
+        struct nr_wkey *wk;
+        struct nr_error e = {{0}};
+        if (nr_window_key_restore(nr_detector_store(p->det), m->payload, m->len, &wk, &e) == 0)
+            p->rs_n++;
+        else if (p->rs_bad++ < 5)
+            NR_WARN(MOD, "changelog %s [%" PRId32 "] @%" PRId64 ": key not restored: %s",
+                    st->cfg->kafka.changelog_topic, m->partition, m->offset, e.msg);
+    }
+}
+
+/* Returns true when the slice ended with records still waiting. */
+static bool restore_step(struct stage *st)
+{
+    const char *topic = st->cfg->kafka.changelog_topic;
+    bool reassign = false;
+    double now = mono_s();
+    for (size_t i = 0; i < st->n_p2; i++) {
+        struct p2 *p = &st->p2[i];
+        if (!p->active || !p->restoring || p->rs_started || now < p->rs_retry_at)
             continue;
+        int64_t lo = 0, hi = 0;
+        rd_kafka_resp_err_t err =
+            rd_kafka_query_watermark_offsets(st->restore, topic, (int32_t)i, &lo, &hi, 5000);
+        /* The error first: on failure librdkafka leaves lo and hi untouched,
+         * and taking 0..0 for "nothing checkpointed" would start empty. */
+        if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || (!err && hi <= lo)) {
+            restore_done(st, (int32_t)i, p); /* nothing checkpointed yet */
+            continue;
+        }
+        if (err) {
+            NR_WARN(MOD, "changelog %s [%zu]: %s; retrying", topic, i, rd_kafka_err2str(err));
+            p->rs_retry_at = mono_s() + 1.0;
+            continue;
+        }
+        p->rs_started = true;
+        p->rs_hi = hi;
+        p->rs_last = lo - 1;
+        reassign = true;
+    }
+    if (reassign)
+        restore_assign(st);
+    /* a slice of ~20 ms, then back to the other partitions */
+    double until = mono_s() + 0.02;
+    bool finished = false, more = false;
+    rd_kafka_message_t *m;
+    while (st->n_restoring && (m = rd_kafka_consumer_poll(st->restore, 0))) {
+        struct p2 *p = p2_get(st, m->partition, false);
         if (m->err) {
             if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                 NR_WARN(MOD, "changelog read: %s", rd_kafka_message_errstr(m));
-            rd_kafka_message_destroy(m);
-            continue;
-        }
-        last = m->offset;
-        if (m->key_len == strlen(META_KEY) && memcmp(m->key, META_KEY, m->key_len) == 0) {
-            char meta[64];
-            size_t ml = m->len < sizeof(meta) - 1 ? m->len : sizeof(meta) - 1;
-            memcpy(meta, m->payload, ml);
-            meta[ml] = '\0';
-            long long a = 0, b = 0;
-            if (sscanf(meta, "%lld %lld", &a, &b) == 2)
-                nr_detector_set_meta(p->det, a, b);
-        } else if (m->payload) {
-            struct nr_wkey *wk;
-            struct nr_error e = {{0}};
-            if (nr_window_key_restore(nr_detector_store(p->det), m->payload, m->len, &wk, &e) == 0)
-                n++;
-            else if (bad++ < 5)
-                NR_WARN(MOD, "changelog %s [%" PRId32 "] @%" PRId64 ": key not restored: %s", topic,
-                        part, m->offset, e.msg);
+        } else if (p && p->active && p->restoring && p->rs_started && m->offset > p->rs_last) {
+            restore_record(st, p, m);
+            p->rs_last = m->offset;
+            if (p->rs_last >= p->rs_hi - 1) {
+                restore_done(st, m->partition, p);
+                finished = true;
+            }
         }
         rd_kafka_message_destroy(m);
-    }
-    rd_kafka_assign(st->restore, NULL);
-    nr_counter_add(s->mt.restored, n);
-    NR_INFO(MOD, "restored %zu keys of %s [%" PRId32 "] (%zu unusable)", n, topic, part, bad);
-    if (last < hi - 1) {
-        if (s->stop) {
-            NR_INFO(MOD, "changelog %s [%" PRId32 "]: restore interrupted by shutdown", topic,
-                    part);
-            return 1;
+        if (mono_s() > until) {
+            more = true;
+            break;
         }
-        NR_ERROR(MOD, "changelog %s [%" PRId32 "]: restore incomplete", topic, part);
-        return -1;
     }
-    return 0;
+    if (finished)
+        restore_assign(st);
+    return more && st->n_restoring;
 }
 
 /* ---- offsets ------------------------------------------------------------------------ */
@@ -1079,10 +1168,15 @@ static void on_revoke(struct stage *st, rd_kafka_topic_partition_list_t *parts)
             nr_opart_reset(op);
         if (st->id == 2) {
             struct p2 *p = p2_get(st, parts->elems[i].partition, false);
-            if (p && p->active)
+            if (p && p->active) {
+                if (p->restoring)
+                    st->n_restoring--;
                 p2_drop(p);
+            }
         }
     }
+    if (st->id == 2)
+        restore_assign(st); /* stop reading changelogs of revoked partitions */
     if (st->id == 1)
         st->s->n_assigned1 -= parts->cnt;
 }
@@ -1108,14 +1202,10 @@ static void on_assign(struct stage *st, rd_kafka_topic_partition_list_t *parts)
         p->last_offset = -1;
         p->active = true;
         memset(&p->last_stats, 0, sizeof(p->last_stats));
-        int r = restore_partition(st, tp->partition, p);
-        if (r > 0) { /* stopping: leave it inactive so nothing counts on or
-                      * checkpoints the partial state */
-            p2_drop(p);
-        } else if (r < 0) {
-            p2_drop(p);       /* never count on or checkpoint partial state */
-            st->s->fatal = 1; /* restart and retry */
-        }
+        /* paused by rebalance_cb once assigned; restore_step resumes it */
+        p->restoring = true;
+        p->rs_t0 = mono_s();
+        st->n_restoring++;
     }
     if (st->id == 1)
         st->s->n_assigned1 += parts->cnt;
@@ -1138,6 +1228,14 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             e = rd_kafka_incremental_assign(rk, parts);
         else
             rd_kafka_assign(rk, parts);
+        /* stage 2: nothing is counted before the window state is back */
+        if (st->id == 2 && !e) {
+            rd_kafka_resp_err_t pe = rd_kafka_pause_partitions(rk, parts);
+            if (pe) {
+                NR_ERROR(MOD, "pause for restore: %s", rd_kafka_err2str(pe));
+                st->s->fatal = 1;
+            }
+        }
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         on_revoke(st, parts);
         if (coop)
@@ -1270,8 +1368,12 @@ static int create_topics(rd_kafka_t *rk, const struct nr_config *cfg, struct nr_
     for (size_t i = 0; i < n; i++) {
         nt[i] = rd_kafka_NewTopic_new(want[i].name, want[i].parts, (int)k->replication, errstr,
                                       sizeof(errstr));
-        if (want[i].compact)
+        if (want[i].compact) {
+            /* compact closed segments early: a restore reads the tail */
             rd_kafka_NewTopic_set_config(nt[i], "cleanup.policy", "compact");
+            rd_kafka_NewTopic_set_config(nt[i], "segment.ms", "3600000");
+            rd_kafka_NewTopic_set_config(nt[i], "min.cleanable.dirty.ratio", "0.1");
+        }
     }
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_CreateTopics(rk, nt, n, NULL, q);
@@ -1333,6 +1435,8 @@ static void metrics_init(struct svc *s)
     G(assigned_articles, "newsradar_assigned_partitions", "Partitions assigned.",
       "stage=\"articles\"");
     G(assigned_counts, "newsradar_assigned_partitions", "Partitions assigned.", "stage=\"counts\"");
+    G(restoring, "newsradar_restoring_partitions",
+      "Repartition partitions paused while their window state is read from the changelog.", NULL);
 #undef C
 #undef G
     static const double b[] = {0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005,
@@ -1363,6 +1467,7 @@ static void metrics_update2(struct stage *st)
     }
     nr_gauge_set(mt->keys, (double)keys);
     nr_gauge_set(mt->assigned_counts, (double)n2);
+    nr_gauge_set(mt->restoring, (double)st->n_restoring);
 }
 
 /* The process-wide part, on the main thread. */
@@ -1651,6 +1756,7 @@ static void *stage_main(void *arg)
     }
     double last_ckpt = mono_s(), last_metrics = 0;
     double ckpt_every = (double)st->cfg->kafka.commit_interval_ms / 1000.0;
+    bool rs_more = false; /* the last restore slice left records waiting */
     while (!stopping(s)) {
         if (reload_take(st))
             ckpt_every = (double)st->cfg->kafka.commit_interval_ms / 1000.0;
@@ -1668,15 +1774,17 @@ static void *stage_main(void *arg)
             }
         }
         rd_kafka_poll(st->prod, 0);
-        if (n == 0) {
-            /* Queue empty: sleep until a message or a delivery report
-             * arrives; 20 ms bounds the housekeeping and the stop check. */
+        if (n == 0 && !rs_more) {
+            /* Queues empty: sleep until a message, a changelog record or a
+             * delivery report arrives; 20 ms bounds the housekeeping and
+             * the stop check. */
             struct pollfd pfd = {.fd = st->wake[0], .events = POLLIN};
             char junk[64];
             (void)poll(&pfd, 1, 20);
             while (read(st->wake[0], junk, sizeof(junk)) > 0)
                 ;
         }
+        rs_more = st->id == 2 && st->n_restoring && restore_step(st);
         double now = mono_s();
         if (st->id == 2 && now - last_ckpt >= ckpt_every) {
             checkpoint_all(st);
@@ -1754,6 +1862,10 @@ static int wake_setup(struct stage *st, struct nr_error *err)
         fcntl(st->wake[i], F_SETFL, fcntl(st->wake[i], F_GETFL) | O_NONBLOCK);
     rd_kafka_queue_io_event_enable(st->q, st->wake[1], "c", 1);
     rd_kafka_queue_io_event_enable(st->qp, st->wake[1], "p", 1);
+    if (st->restore) {
+        st->qr = rd_kafka_queue_get_consumer(st->restore);
+        rd_kafka_queue_io_event_enable(st->qr, st->wake[1], "r", 1);
+    }
     return 0;
 }
 
@@ -1833,6 +1945,8 @@ static int setup(struct svc *s, struct nr_error *err)
 /* After the stage's thread ended (or never started). */
 static void stage_teardown(struct stage *st)
 {
+    if (st->qr)
+        rd_kafka_queue_destroy(st->qr);
     if (st->qp)
         rd_kafka_queue_destroy(st->qp);
     if (st->q)
@@ -1847,6 +1961,17 @@ static void stage_teardown(struct stage *st)
     }
     if (st->prod) {
         drain(st);
+        /* What is still undelivered now never will be (its input is not
+         * committed, so it is produced again after the restart): fail it,
+         * so that its delivery report frees what it carries. */
+        int left = rd_kafka_outq_len(st->prod);
+        if (left > 0) {
+            NR_WARN(MOD, "exit: %d messages undelivered; their input is read again at restart",
+                    left);
+            rd_kafka_purge(st->prod, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+            for (int i = 0; i < 100 && rd_kafka_outq_len(st->prod) > 0; i++)
+                rd_kafka_poll(st->prod, 10);
+        }
         rd_kafka_destroy(st->prod);
     }
     for (size_t i = 0; i < st->n_p2; i++) {

@@ -216,12 +216,14 @@ if [ "$only4" = 0 ]; then
         fail "preload delivered $(kv "$work/preload.out" preload_msgs) of $N"
 
     log "2. ceiling: bare librdkafka consumer"
+    b_cpu_c0="$(cpu_s "$bpid")"
     job "$work/ceiling.out" "$KB" ceiling "$bs" bench.articles "$N" "kb-ceiling-$$" ||
         fail "ceiling consumer did not get all $N messages"
 
     log "3. newsradar end to end on the same topic"
     port3="$(free_port)"
     mkconf "$work/tp.yaml" tp "nr-bench-tp-$$" bench.articles tp "$port3" ""
+    b_cpu_c="$(python3 -c "print(round($(cpu_s "$bpid") - $b_cpu_c0, 1))")"
     b_cpu0="$(cpu_s "$bpid")"
     t_start="$(now)"
     "$NR" run -c "$work/tp.yaml" >"$work/tp.log" 2>&1 &
@@ -314,7 +316,7 @@ PY
     mb_in="$(python3 -c "print(round($(kv "$P" preload_bytes) / 1e6))")"
     table+="
 | corpus | $N articles, avg $(kv "$P" preload_avg_bytes) B ($mb_in MB), 6 partitions; preloaded at $(kv "$P" preload_msgs_per_s) msg/s |
-| ceiling: bare librdkafka consumer | **$(kv "$C" ceiling_msgs_per_s) msg/s**, $(kv "$C" ceiling_mb_per_s) MB/s, $(kv "$C" ceiling_cpu_us_per_msg) µs CPU/msg (group join $(kv "$C" ceiling_join_s) s, not counted) |
+| ceiling: bare librdkafka consumer | **$(kv "$C" ceiling_msgs_per_s) msg/s**, $(kv "$C" ceiling_mb_per_s) MB/s, $(kv "$C" ceiling_cpu_us_per_msg) µs CPU/msg, broker ${b_cpu_c} s CPU (group join $(kv "$C" ceiling_join_s) s, not counted) |
 | newsradar end to end: first article → all N in, both stages caught up | **$nr_rate msg/s** ($nr_s s; start → first article ${join_s} s, not counted) |
 | newsradar stage 1: first article → articles_in_total = N | $nr_in_rate msg/s; ~$cpu_us µs CPU/article (whole process, all threads) |
 | **ratio newsradar / ceiling** (target >= 0.6) | **$ratio** |
