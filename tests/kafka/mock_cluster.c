@@ -14,6 +14,9 @@
  *   rtt ID MS                delay every reply of broker ID by MS milliseconds
  *   leader TOPIC PART ID     move a partition's leadership (-1: no leader)
  *   topic NAME PARTS [REPL]  create a topic
+ *   perr ID COUNT CODE       the next COUNT Produce requests to broker ID fail
+ *                            with Kafka error code CODE (e.g. 29: topic
+ *                            authorization failed, not retried)
  *   quit                     exit
  *
  * It exits 0 on quit, on SIGTERM/SIGINT, and on end of input unless -k
@@ -53,6 +56,7 @@ static void usage(void)
             "usage: mock_cluster [-k] BROKERS [TOPIC[:PARTITIONS[:REPLICAS]]...]\n"
             "  BROKERS: 1..%d; PARTITIONS default 1; REPLICAS default min(BROKERS,3)\n"
             "  stdin commands: down ID | up ID | rtt ID MS | leader TOPIC PART ID |\n"
+            "                  perr ID COUNT CODE |\n"
             "                  topic NAME PARTS [REPL] | quit\n",
             MC_MAX_BROKERS);
 }
@@ -152,6 +156,15 @@ static int run_command(rd_kafka_mock_cluster_t *mc, int brokers, char *line, cha
         if (parse_int(argv[3], -1, brokers, &id) != 0 || id == 0)
             goto bad_id;
         err = rd_kafka_mock_partition_set_leader(mc, argv[1], part, id);
+    } else if (strcmp(argv[0], "perr") == 0 && argc == 4) {
+        int code;
+        if (parse_int(argv[1], 1, brokers, &id) != 0)
+            goto bad_id;
+        if (parse_int(argv[2], 1, 1000, &n) != 0 || parse_int(argv[3], 1, 32767, &code) != 0)
+            goto bad_args;
+        for (int i = 0; i < n && !err; i++) /* one at a time: the call is variadic */
+            err = rd_kafka_mock_broker_push_request_error_rtts(mc, id, 0 /* Produce */, 1,
+                                                               (rd_kafka_resp_err_t)code, 0);
     } else if (strcmp(argv[0], "topic") == 0 && (argc == 3 || argc == 4)) {
         n = default_replicas(brokers);
         if (parse_int(argv[2], 1, 100000, &part) != 0 ||

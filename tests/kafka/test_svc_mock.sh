@@ -9,7 +9,9 @@
 #   3. fault: the leader of the partitions goes down while articles are being
 #      produced and comes back: nothing is lost, the alert ids are the same;
 #   4. shutdown with every broker down: SIGTERM ends the process within its
-#      deadline, and after the restart no alert id is missing.
+#      deadline, and after the restart no alert id is missing;
+#   5. changelog writes refused for a while: counted, then checkpoints land
+#      again, offsets are committed, and a restart restores complete state.
 #   bash test_svc_mock.sh NEWSRADAR MOCK_CLUSTER SOURCE_ROOT
 # Exit 77 (ctest: skipped) when kcat, jq, curl or python3 are missing.
 set -euo pipefail
@@ -212,5 +214,64 @@ svc_wait 120 "all $n_ids replay alert ids in topic d.alerts" \
 svc_stop d1
 svc_log "ok: shutdown with all brokers down ($how), restart delivered all $n_ids alert ids"
 
+# ---- 5. checkpoints that fail -------------------------------------------------------------
+# Every changelog partition is led by broker 3, everything else by broker 1;
+# broker 3 then refuses the next Produce requests with a non-retriable error.
+# The failed checkpoints are counted, hold back the counts offsets, and do
+# not wedge them: the next checkpoint writes every key again, offsets are
+# committed, and after a restart the state is complete (only the new
+# message is read, the window keys come back).
+for t in c.articles:1 c.counts:2 c.windows:2 c.alerts:1 c.dlq:1; do
+    mc topic "${t%%:*}" "${t##*:}"
+done
+for tp in "c.articles 0" "c.counts 0" "c.counts 1" "c.alerts 0" "c.dlq 0"; do
+    # shellcheck disable=SC2086 # "TOPIC PART" splits on purpose
+    mc leader $tp 1
+done
+mc leader c.windows 0 3
+mc leader c.windows 1 3
+cport="$(svc_free_port)"
+cconf="$(svc_config "$SVC_WORK/conf" ckpt brokers="$bs" group=nr-ckpt port="$cport" commit=1s \
+    partitions=2 input=c.articles alerts=c.alerts dlq=c.dlq counts=c.counts windows=c.windows \
+    "${props[@]}")"
+svc_start c1 "$cconf" "$cport"
+svc_wait 60 "c1: /readyz" svc_http_ok c1 /readyz
+svc_wait_metric 60 c1 newsradar_assigned_partitions -eq 2 'stage="counts"'
+mc perr 3 4 29
+svc_produce "$bs" c.articles "$input"
+svc_wait_metric 60 c1 newsradar_articles_in_total -eq "$n_in"
+svc_wait_metric 60 c1 newsradar_delivery_failures_total -gt 0
+grep -q 'delivery to c.windows failed' "${SVC_LOG[c1]}" ||
+    svc_fail "c1: no failed changelog delivery logged"
+svc_wait 120 "all $n_ids replay alert ids in topic c.alerts" \
+    svc_has_ids "$bs" c.alerts "$SVC_WORK/expected.ids"
+# the failures ran out: checkpoints land again and the keys are in the changelog
+svc_wait_metric 60 c1 newsradar_checkpoint_records_total -gt 0
+sleep 3 # a few more commit intervals: the checkpoint after the failures
+keys_before="$(svc_metric c1 newsradar_window_keys)"
+[ "$keys_before" -gt 0 ] || svc_fail "c1 holds no window keys"
+svc_stop c1
+svc_start c1 "$cconf" "$cport"
+svc_wait 60 "c1 (restarted): /readyz" svc_http_ok c1 /readyz
+svc_wait_metric 60 c1 newsradar_assigned_partitions -eq 2 'stage="counts"'
+svc_wait_metric 60 c1 newsradar_restoring_partitions -eq 0
+svc_wait_metric 60 c1 newsradar_restored_keys_total -gt 0
+svc_produce "$bs" c.articles "$SVC_WORK/sentinel.txt"
+svc_wait_metric 60 c1 newsradar_dead_letters_total -eq 1
+got="$(svc_metric c1 newsradar_articles_in_total)"
+[ "$got" -eq 1 ] || svc_fail "after the failed checkpoints and a restart $got messages were read, expected only the sentinel"
+# Every key came back, though the checkpoint that first wrote them failed
+# (the next one writes them all again)...
+got="$(svc_metric c1 newsradar_restored_keys_total)"
+[ "$got" -eq "$keys_before" ] || svc_fail "restored $got window keys, held $keys_before before the restart"
+# ...and the counts offsets were committed past the failures: no count event
+# is read again (it would be an exact duplicate of a restored one).
+sleep 2 # the duplicate counter is refreshed every second
+got="$(svc_metric c1 newsradar_duplicates_total)"
+[ "$got" -eq 0 ] || svc_fail "$got count events were read again after the restart"
+svc_log "ok: failed checkpoints ($(grep -c 'delivery to c.windows failed' "${SVC_LOG[c1]}") records refused)" \
+    "held nothing for good; restart restored $(svc_metric c1 newsradar_restored_keys_total) keys"
+svc_stop c1
+
 echo quit >&"${MC[1]}"
-echo "PASS: newsradar run on the mock cluster (alerts = replay, dead letters, commit, restore, outage, shutdown with brokers down)"
+echo "PASS: newsradar run on the mock cluster (alerts = replay, dead letters, commit, restore, outage, shutdown with brokers down, failed checkpoints)"
