@@ -74,6 +74,18 @@ int nr_event_key(const struct nr_config *cfg, const struct nr_alert_rule *r,
     return (int)kl;
 }
 
+/* The first NR_EVENT_STR_MAX bytes of s, cut on a UTF-8 character boundary. */
+static struct nr_str clip(struct nr_str s)
+{
+    if (s.p && s.len > NR_EVENT_STR_MAX) {
+        size_t n = NR_EVENT_STR_MAX;
+        while (n > 0 && ((unsigned char)s.p[n] & 0xC0) == 0x80)
+            n--;
+        s.len = n;
+    }
+    return s;
+}
+
 size_t nr_event_build(const struct nr_config *cfg, const struct nr_article *a,
                       const struct nr_tags *t, int64_t event_ms, nr_event_cb fn, void *ud,
                       size_t *n_skipped)
@@ -82,10 +94,10 @@ size_t nr_event_build(const struct nr_config *cfg, const struct nr_article *a,
     size_t produced = 0;
     memset(&ev, 0, sizeof(ev));
     ev.event_ms = event_ms;
-    ev.article.id = a->field[NR_FIELD_ID];
-    ev.article.title = a->field[NR_FIELD_TITLE];
-    ev.article.url = a->field[NR_FIELD_URL];
-    ev.article.source = a->field[NR_FIELD_SOURCE];
+    ev.article.id = clip(a->field[NR_FIELD_ID]);
+    ev.article.title = clip(a->field[NR_FIELD_TITLE]);
+    ev.article.url = clip(a->field[NR_FIELD_URL]);
+    ev.article.source = clip(a->field[NR_FIELD_SOURCE]);
     ev.article.published_ms = a->published_ms;
     ev.article.simhash = t->simhash;
     ev.id_hash = a->field[NR_FIELD_ID].p

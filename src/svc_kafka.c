@@ -163,7 +163,7 @@ struct p2 {
     bool restoring, rs_started, rs_seek;
     int64_t rs_hi, rs_last; /* end offset at the start; last record read */
     size_t rs_n, rs_bad;    /* keys restored, records unusable */
-    double rs_t0, rs_retry_at;
+    double rs_t0, rs_retry_at, rs_progress_at;
 };
 
 /* A changelog checkpoint in flight: when all its records are delivered the
@@ -177,12 +177,10 @@ struct ckpt {
     bool failed;
 };
 
-/* The input messages of one poll of stage 1 whose count events went into
- * event batches (event.h), and how many of those batch messages are not yet
- * delivered. Every entry waits (one nr_oentry_expect) until all are. */
+/* The input messages whose count events are in one event batch (event.h),
+ * that is in one Kafka message: each waits (one nr_oentry_expect) for its
+ * delivery report, so a batch that fails holds back only its own inputs. */
 struct ticket {
-    uint32_t pending; /* undelivered batch messages, + 1 while the poll is open */
-    bool failed;
     uint32_t n, cap;
     struct nr_oentry **e;
 };
@@ -191,7 +189,11 @@ struct ticket {
  * bit 1 set = struct ticket, else a struct nr_oentry. */
 #define OPAQUE_CKPT(c)   ((void *)((uintptr_t)(c) | 1u))
 #define OPAQUE_TICKET(t) ((void *)((uintptr_t)(t) | 2u))
-#define EVB_FLUSH_BYTES  (256 * 1024) /* send a partition's batch early past this */
+/* A batch is sent before it would grow past this: well under Kafka's
+ * default message size limit (1,000,000 bytes), as an event is at most a few
+ * KiB (NR_EVENT_STR_MAX). */
+#define EVB_MAX_BYTES   (512 * 1024)
+#define RESTORE_STALL_S 120 /* a restore without progress this long is fatal */
 
 struct metrics {
     struct nr_metrics *reg;
@@ -259,8 +261,7 @@ struct stage {
     struct s1_item *items;      /* one poll's articles, BATCH of them */
     struct nr_event_batch *evb; /* one open batch per repartition partition */
     int32_t n_evb;
-    struct ticket *tk;  /* the open poll's ticket, NULL until an event */
-    bool cur_in_ticket; /* cur_entry already waits on tk */
+    struct ticket **evb_tk; /* the inputs of each open batch, NULL while empty */
 
     /* stage 2 */
     struct p2 *p2;
@@ -430,18 +431,13 @@ int nr_svc_check_properties(const struct nr_config *cfg, struct nr_diags *diags)
 
 static struct p2 *p2_get(struct stage *st, int32_t partition, bool create);
 
-/* One batch message of t delivered (ok) or failed; past the last, every
- * input message of the ticket is done. An entry retired by a revocation
- * (part == NULL) is skipped. */
+/* The batch message of t was delivered (ok) or failed for good: its input
+ * messages are done with it. An entry of a ring retired by a revocation is
+ * updated in memory nobody reads any more (offsets.h). */
 static void ticket_release(struct ticket *t, bool ok)
 {
-    if (!ok)
-        t->failed = true;
-    if (--t->pending)
-        return;
     for (uint32_t i = 0; i < t->n; i++)
-        if (t->e[i]->part)
-            nr_oentry_done(t->e[i], !t->failed);
+        nr_oentry_done(t->e[i], ok);
     free(t->e);
     free(t);
 }
@@ -478,9 +474,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
             free(c);
         }
     } else {
-        struct nr_oentry *e = (struct nr_oentry *)op;
-        if (e->part) /* NULL: retired after a revocation */
-            nr_oentry_done(e, ok);
+        nr_oentry_done((struct nr_oentry *)op, ok); /* maybe in a retired ring: harmless */
     }
 }
 
@@ -569,29 +563,25 @@ static void dead_letter(struct stage *st, const rd_kafka_message_t *m, const cha
     dead_letter_part(st, m, m->payload, m->len, -1, reason, msg);
 }
 
-/* Send partition p's open batch; its delivery report releases the ticket. */
+/* Send partition p's open batch; its delivery report releases its ticket. */
 static void evb_send(struct stage *st, int32_t p)
 {
     struct nr_event_batch *b = &st->evb[p];
-    if (!b->n)
+    struct ticket *t = st->evb_tk[p];
+    if (!b->n || !t)
         return;
-    st->tk->pending++;
+    st->evb_tk[p] = NULL;
     if (produce(st, st->cfg->kafka.repartition_topic, p, NULL, 0, b->buf, b->len, NULL,
-                OPAQUE_TICKET(st->tk)) != 0)
-        ticket_release(st->tk, false);
+                OPAQUE_TICKET(t)) != 0)
+        ticket_release(t, false);
     nr_event_batch_clear(b);
 }
 
-/* End of a poll of stage 1: send every open batch and close the ticket. */
+/* End of a poll of stage 1: send every open batch. */
 static void evb_flush(struct stage *st)
 {
-    if (!st->tk)
-        return;
     for (int32_t p = 0; p < st->n_evb; p++)
         evb_send(st, p);
-    struct ticket *t = st->tk;
-    st->tk = NULL;
-    ticket_release(t, true); /* the poll's own hold */
 }
 
 static struct nr_oentry *track_begin(struct stage *st, const rd_kafka_message_t *m, bool hold);
@@ -709,22 +699,20 @@ static void s1_work(void *ctx, unsigned wi, size_t i)
 static void s1_emit(struct stage *st, const struct s1_ev *ev, const uint8_t *rec)
 {
     struct nr_event_batch *b = &st->evb[ev->part];
-    if (b->len > EVB_FLUSH_BYTES && st->tk)
+    if (b->n && b->len + 4 + ev->len > EVB_MAX_BYTES)
         evb_send(st, ev->part);
     nr_event_batch_add_raw(b, rec, ev->len);
-    if (!st->tk) {
-        st->tk = nr_xcalloc(1, sizeof(*st->tk));
-        st->tk->pending = 1;
-    }
-    if (!st->cur_in_ticket) {
-        struct ticket *t = st->tk;
+    struct ticket *t = st->evb_tk[ev->part];
+    if (!t)
+        t = st->evb_tk[ev->part] = nr_xcalloc(1, sizeof(*t));
+    /* an input's events are emitted together: it joins a ticket once */
+    if (t->n == 0 || t->e[t->n - 1] != st->cur_entry) {
         if (t->n == t->cap) {
-            t->cap = t->cap ? 2 * t->cap : BATCH;
+            t->cap = t->cap ? 2 * t->cap : 64;
             t->e = nr_xrealloc(t->e, t->cap * sizeof(*t->e));
         }
         nr_oentry_expect(st->cur_entry);
         t->e[t->n++] = st->cur_entry;
-        st->cur_in_ticket = true;
     }
 }
 
@@ -733,7 +721,6 @@ static void s1_finish(struct stage *st, struct s1_item *it)
     struct metrics *mt = &st->s->mt;
     const rd_kafka_message_t *m = it->m;
     st->cur_entry = it->e;
-    st->cur_in_ticket = false;
     if (it->reject != NR_REJECT_NONE) {
         dead_letter(st, m, nr_reject_name(it->reject), it->err.msg);
     } else {
@@ -852,9 +839,11 @@ static void stage2(struct stage *st, const rd_kafka_message_t *m)
             rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)
                 ->offset = m->offset;
             rd_kafka_error_t *e = rd_kafka_seek_partitions(st->c, l, 5000);
-            if (e) {
-                NR_ERROR(MOD, "seek back during restore: %s", rd_kafka_error_string(e));
-                rd_kafka_error_destroy(e);
+            if (e || l->elems[0].err) {
+                NR_ERROR(MOD, "seek back during restore: %s",
+                         e ? rd_kafka_error_string(e) : rd_kafka_err2str(l->elems[0].err));
+                if (e)
+                    rd_kafka_error_destroy(e);
                 st->s->fatal = 1; /* not committed: read again after the restart */
             }
             rd_kafka_topic_partition_list_destroy(l);
@@ -1039,15 +1028,27 @@ static void restore_record(struct stage *st, struct p2 *p, const rd_kafka_messag
 static bool restore_step(struct stage *st)
 {
     const char *topic = st->cfg->kafka.changelog_topic;
-    bool reassign = false;
+    bool reassign = false, queried = false;
     double now = mono_s();
     for (size_t i = 0; i < st->n_p2; i++) {
         struct p2 *p = &st->p2[i];
-        if (!p->active || !p->restoring || p->rs_started || now < p->rs_retry_at)
+        if (!p->active || !p->restoring)
             continue;
+        if (now - p->rs_progress_at > RESTORE_STALL_S) {
+            /* no end offset and no record for that long: restart and retry
+             * rather than leave the partition paused unnoticed */
+            NR_ERROR(MOD, "changelog %s [%zu]: restore made no progress for %d s", topic, i,
+                     RESTORE_STALL_S);
+            st->s->fatal = 1;
+            p->rs_progress_at = now;
+        }
+        /* one end-offset query per step (it blocks up to 1 s) */
+        if (p->rs_started || now < p->rs_retry_at || queried)
+            continue;
+        queried = true;
         int64_t lo = 0, hi = 0;
         rd_kafka_resp_err_t err =
-            rd_kafka_query_watermark_offsets(st->restore, topic, (int32_t)i, &lo, &hi, 5000);
+            rd_kafka_query_watermark_offsets(st->restore, topic, (int32_t)i, &lo, &hi, 1000);
         /* The error first: on failure librdkafka leaves lo and hi untouched,
          * and taking 0..0 for "nothing checkpointed" would start empty. */
         if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || (!err && hi <= lo)) {
@@ -1062,6 +1063,7 @@ static bool restore_step(struct stage *st)
         p->rs_started = true;
         p->rs_hi = hi;
         p->rs_last = lo - 1;
+        p->rs_progress_at = mono_s();
         reassign = true;
     }
     if (reassign)
@@ -1078,6 +1080,7 @@ static bool restore_step(struct stage *st)
         } else if (p && p->active && p->restoring && p->rs_started && m->offset > p->rs_last) {
             restore_record(st, p, m);
             p->rs_last = m->offset;
+            p->rs_progress_at = mono_s();
             if (p->rs_last >= p->rs_hi - 1) {
                 restore_done(st, m->partition, p);
                 finished = true;
@@ -1157,6 +1160,8 @@ static void on_revoke(struct stage *st, rd_kafka_topic_partition_list_t *parts)
         for (int i = 0; i < parts->cnt; i++)
             checkpoint(st, parts->elems[i].partition);
     drain(st);
+    if (rd_kafka_outq_len(st->prod) == 0) /* every report served: retired rings are unused */
+        nr_otrack_free_retired(&st->track);
     store_offsets(st);
     rd_kafka_resp_err_t err = rd_kafka_commit(st->c, NULL, 0);
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
@@ -1204,7 +1209,7 @@ static void on_assign(struct stage *st, rd_kafka_topic_partition_list_t *parts)
         memset(&p->last_stats, 0, sizeof(p->last_stats));
         /* paused by rebalance_cb once assigned; restore_step resumes it */
         p->restoring = true;
-        p->rs_t0 = mono_s();
+        p->rs_t0 = p->rs_progress_at = mono_s();
         st->n_restoring++;
     }
     if (st->id == 1)
@@ -1231,7 +1236,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         /* stage 2: nothing is counted before the window state is back */
         if (st->id == 2 && !e) {
             rd_kafka_resp_err_t pe = rd_kafka_pause_partitions(rk, parts);
-            if (pe) {
+            for (int i = 0; !pe && i < parts->cnt; i++)
+                pe = parts->elems[i].err;
+            if (pe) { /* counting before the restore would be wrong: restart */
                 NR_ERROR(MOD, "pause for restore: %s", rd_kafka_err2str(pe));
                 st->s->fatal = 1;
             }
@@ -1905,6 +1912,7 @@ static int setup(struct svc *s, struct nr_error *err)
     }
     a->n_evb = n_rp;
     a->evb = nr_xcalloc((size_t)n_rp, sizeof(*a->evb));
+    a->evb_tk = nr_xcalloc((size_t)n_rp, sizeof(*a->evb_tk));
 
     /* The restore consumer reads the changelog by assignment (no group). */
     const struct prop rforced[] = {
@@ -1980,9 +1988,15 @@ static void stage_teardown(struct stage *st)
         dirty_free(&st->p2[i].dirty);
     }
     free(st->p2);
-    for (int32_t i = 0; i < st->n_evb; i++)
+    for (int32_t i = 0; i < st->n_evb; i++) {
         nr_event_batch_free(&st->evb[i]);
+        if (st->evb_tk[i]) { /* never sent (not reached: every poll sends its batches) */
+            free(st->evb_tk[i]->e);
+            free(st->evb_tk[i]);
+        }
+    }
     free(st->evb);
+    free(st->evb_tk);
     nr_event_buf_free(&st->eb);
     nr_otrack_destroy(&st->track);
     for (unsigned k = 0; k < st->n_w; k++) {

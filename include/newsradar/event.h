@@ -53,6 +53,10 @@
 #define NR_EVENT_MAX_DIMS  4   /* `by` kinds per rule that make a key */
 #define NR_EVENT_MAX_CO    16  /* co-mentioned entities carried per event */
 #define NR_EVENTS_PER_RULE 16  /* cap on the cross product per article */
+/* Evidence strings (id, title, url, source) an event carries are cut to
+ * this many bytes (on a UTF-8 boundary), so an event stays small whatever
+ * the article; exact dedup hashes the whole id (id_hash). */
+#define NR_EVENT_STR_MAX 2048
 
 struct nr_event_dim {
     uint32_t by;     /* index into rule->by (the kind, or "entity" = any kind) */

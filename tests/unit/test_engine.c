@@ -72,6 +72,31 @@ static void test_build(void **state)
     assert_int_equal(nr_event_build(&f.cfg, &a, &t, FX_T0, keep, &e, NULL), 3);
 }
 
+/* Evidence strings are cut to NR_EVENT_STR_MAX bytes on a character
+ * boundary; the id hash still covers the whole id. */
+static void test_build_clips_strings(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fx_init(&f);
+    struct nr_topic_tag topics[1] = {{.topic = 0, .score = 1}};
+    struct nr_tags t = {.topics = topics, .n_topics = 1};
+    static char title[3 * 1000], id[NR_EVENT_STR_MAX + 10];
+    for (size_t i = 0; i < sizeof(title); i += 3) /* U+20AC, 3 bytes: 2048 is mid-character */
+        memcpy(title + i, "\xE2\x82\xAC", 3);
+    memset(id, 'i', sizeof(id));
+    struct nr_article a = article();
+    a.field[NR_FIELD_TITLE] = (struct nr_str){title, sizeof(title)};
+    a.field[NR_FIELD_ID] = (struct nr_str){id, sizeof(id)};
+    struct evs e = {0};
+    assert_int_equal(nr_event_build(&f.cfg, &a, &t, FX_T0, keep, &e, NULL), 1);
+    assert_int_equal(e.v[0].article.title.len, NR_EVENT_STR_MAX - NR_EVENT_STR_MAX % 3);
+    assert_ptr_equal(e.v[0].article.title.p, title);
+    assert_int_equal(e.v[0].article.id.len, NR_EVENT_STR_MAX);
+    assert_true(e.v[0].id_hash == nr_event_id_hash(id, sizeof(id)));
+    assert_int_equal(e.v[0].article.url.len, 15); /* short ones are whole */
+}
+
 static void test_build_cap(void **state)
 {
     (void)state;
@@ -239,6 +264,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_build),
         cmocka_unit_test(test_build_cap),
+        cmocka_unit_test(test_build_clips_strings),
         cmocka_unit_test(test_engine_process),
         cmocka_unit_test(test_engine_split),
     };
