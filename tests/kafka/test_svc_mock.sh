@@ -11,7 +11,9 @@
 #   4. shutdown with every broker down: SIGTERM ends the process within its
 #      deadline, and after the restart no alert id is missing;
 #   5. changelog writes refused for a while: counted, then checkpoints land
-#      again, offsets are committed, and a restart restores complete state.
+#      again, offsets are committed, and a restart restores complete state;
+#   6. a restore that stalls (no changelog leader): its partition stays paused while
+#      the other is counted, then resumes; no event is lost.
 #   bash test_svc_mock.sh NEWSRADAR MOCK_CLUSTER SOURCE_ROOT
 # Exit 77 (ctest: skipped) when kcat, jq, curl or python3 are missing.
 set -euo pipefail
@@ -273,5 +275,45 @@ svc_log "ok: failed checkpoints ($(grep -c 'delivery to c.windows failed' "${SVC
     "held nothing for good; restart restored $(svc_metric c1 newsradar_restored_keys_total) keys"
 svc_stop c1
 
+# ---- 6. a restore that stalls -------------------------------------------------------------
+# Changelog partition 1 has no leader, so its end offset cannot be read:
+# that repartition partition stays paused and its restore keeps retrying,
+# while partition 0 is restored and counted. Once the changelog partition
+# has a leader again the paused partition is restored and resumed, and none
+# of its events is lost: the alert ids equal replay's.
+for t in r.articles:1 r.counts:2 r.windows:2 r.alerts:1 r.dlq:1; do
+    mc topic "${t%%:*}" "${t##*:}"
+done
+for tp in "r.articles 0" "r.counts 0" "r.counts 1" "r.windows 0" "r.alerts 0" "r.dlq 0"; do
+    # shellcheck disable=SC2086 # "TOPIC PART" splits on purpose
+    mc leader $tp 1
+done
+mc leader r.windows 1 -1
+rport="$(svc_free_port)"
+rconf="$(svc_config "$SVC_WORK/conf" stall brokers="$bs" group=nr-stall port="$rport" commit=1s \
+    partitions=2 input=r.articles alerts=r.alerts dlq=r.dlq counts=r.counts windows=r.windows \
+    "${props[@]}")"
+svc_start r1 "$rconf" "$rport"
+svc_wait_metric 60 r1 newsradar_assigned_partitions -eq 2 'stage="counts"'
+svc_wait_metric 30 r1 newsradar_restoring_partitions -eq 1
+svc_produce "$bs" r.articles "$input"
+svc_wait_metric 60 r1 newsradar_articles_in_total -eq "$n_in"
+svc_wait_metric 60 r1 newsradar_window_keys -gt 0
+got="$(svc_metric r1 newsradar_restoring_partitions)"
+[ "$got" -eq 1 ] || svc_fail "the stalled partition's restore ended without a changelog leader ($got restoring)"
+keys_part0="$(svc_metric r1 newsradar_window_keys)"
+grep -q 'changelog r.windows \[1\]: .*retrying' "${SVC_LOG[r1]}" ||
+    svc_fail "r1: no retry of the stalled end-offset query logged"
+mc leader r.windows 1 1
+svc_wait_metric 60 r1 newsradar_restoring_partitions -eq 0
+svc_wait 120 "all $n_ids replay alert ids in topic r.alerts" \
+    svc_has_ids "$bs" r.alerts "$SVC_WORK/expected.ids"
+svc_alert_ids "$bs" r.alerts >"$SVC_WORK/got-stall.ids"
+diff "$SVC_WORK/expected.ids" "$SVC_WORK/got-stall.ids" ||
+    svc_fail "after the stalled restore the alert ids differ from replay's (< replay, > service)"
+svc_stop r1
+svc_log "ok: a stalled restore paused one partition ($keys_part0 keys counted meanwhile on the other)," \
+    "then resumed it; alert ids = replay's"
+
 echo quit >&"${MC[1]}"
-echo "PASS: newsradar run on the mock cluster (alerts = replay, dead letters, commit, restore, outage, shutdown with brokers down, failed checkpoints)"
+echo "PASS: newsradar run on the mock cluster (alerts = replay, dead letters, commit, restore, outage, shutdown with brokers down, failed checkpoints, stalled restore)"
