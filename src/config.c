@@ -261,7 +261,7 @@ static const struct opt opts_kafka[] = {
     {"flush_timeout", OT_DUR, CFG(kafka.flush_timeout_ms), 0, "10s", OF_MIN | OF_MAX, 0, 3600000, 0,
      0, 0, "deadline for flushing the producer at shutdown"},
     {"tag_threads", OT_U32, CFG(kafka.tag_threads), 0, "0", OF_MIN | OF_MAX, 0, 64, 0, 0, 0,
-     "threads that decode and tag articles (0 = one per CPU)"},
+     "threads that decode and tag articles (0 = one per usable CPU)"},
     {"properties", OT_MAP, CFG(kafka.properties), CFG(kafka.n_properties), "{}", 0, 0, 0, 0, 0, 0,
      "librdkafka properties passed through as is (e.g. security.protocol)"},
 };

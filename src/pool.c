@@ -3,16 +3,19 @@
  * generation number; helpers wake on a new generation, take items from an
  * atomic counter until none are left, and report when they stopped.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "newsradar/pool.h"
 #include "newsradar/common.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 struct helper {
     struct nr_pool *p;
@@ -128,4 +131,54 @@ void nr_pool_run(struct nr_pool *p, nr_pool_fn fn, void *ctx, size_t n_items, si
     while (p->busy)
         pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- how many threads to run ---------------------------------------------- */
+
+unsigned nr_cpu_quota_parse(const char *cpu_max)
+{
+    long long quota, period;
+    if (!cpu_max || sscanf(cpu_max, "%lld %lld", &quota, &period) != 2 || quota <= 0 || period <= 0)
+        return 0; /* "max 100000" (no limit) or unreadable */
+    long long n = (quota + period - 1) / period;
+    return n > 4096 ? 4096 : (unsigned)n;
+}
+
+static unsigned cgroup_quota(void)
+{
+    char buf[128] = "";
+    FILE *f = fopen("/sys/fs/cgroup/cpu.max", "r"); /* cgroup v2 */
+    if (f) {
+        if (!fgets(buf, sizeof(buf), f))
+            buf[0] = 0;
+        fclose(f);
+        return nr_cpu_quota_parse(buf);
+    }
+    long long q = -1, p = -1; /* cgroup v1 */
+    f = fopen("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "r");
+    if (f) {
+        if (fscanf(f, "%lld", &q) != 1)
+            q = -1;
+        fclose(f);
+    }
+    f = fopen("/sys/fs/cgroup/cpu/cpu.cfs_period_us", "r");
+    if (f) {
+        if (fscanf(f, "%lld", &p) != 1)
+            p = -1;
+        fclose(f);
+    }
+    snprintf(buf, sizeof(buf), "%lld %lld", q, p);
+    return nr_cpu_quota_parse(buf);
+}
+
+unsigned nr_cpus_usable(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        n = CPU_COUNT(&set);
+    unsigned q = cgroup_quota();
+    if (q > 0 && (long)q < n)
+        n = q;
+    return n < 1 ? 1 : (unsigned)n;
 }

@@ -1884,8 +1884,8 @@ static int setup(struct svc *s, struct nr_error *err)
         return -1;
     unsigned nw = s->cfg->kafka.tag_threads;
     if (nw == 0) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        nw = cpus < 1 ? 1 : cpus > 64 ? 64 : (unsigned)cpus;
+        nw = nr_cpus_usable();
+        nw = nw > 64 ? 64 : nw;
     }
     a->n_w = nw;
     a->w = nr_xcalloc(nw, sizeof(*a->w));

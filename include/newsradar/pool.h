@@ -33,4 +33,14 @@ unsigned nr_pool_helpers(const struct nr_pool *p);
  * (waking helpers costs more than a few items). Not reentrant; one caller. */
 void nr_pool_run(struct nr_pool *p, nr_pool_fn fn, void *ctx, size_t n_items, size_t min_parallel);
 
+/* CPUs this process may use: its affinity mask (taskset, cpusets), lowered
+ * to the container's CPU quota (cgroup v2 cpu.max, or v1 cfs quota/period,
+ * rounded up) when one is set; at least 1. What `kafka.tag_threads: 0`
+ * means. */
+unsigned nr_cpus_usable(void);
+
+/* The CPU limit in the text of a cgroup v2 cpu.max ("QUOTA PERIOD"):
+ * ceil(QUOTA / PERIOD), or 0 for "max ..." (no limit) or anything else. */
+unsigned nr_cpu_quota_parse(const char *cpu_max);
+
 #endif

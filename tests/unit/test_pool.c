@@ -13,6 +13,7 @@
 
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAXN 1000
 
@@ -97,13 +98,28 @@ static void test_null_pool(void **state)
     assert_int_equal(nr_pool_helpers(NULL), 0);
 }
 
+static void test_cpus(void **state)
+{
+    (void)state;
+    assert_int_equal(nr_cpu_quota_parse("max 100000\n"), 0);
+    assert_int_equal(nr_cpu_quota_parse("150000 100000\n"), 2);
+    assert_int_equal(nr_cpu_quota_parse("200000 100000"), 2);
+    assert_int_equal(nr_cpu_quota_parse("50000 100000"), 1);
+    assert_int_equal(nr_cpu_quota_parse("-1 100000"), 0); /* cgroup v1: no quota */
+    assert_int_equal(nr_cpu_quota_parse(""), 0);
+    assert_int_equal(nr_cpu_quota_parse(NULL), 0);
+    assert_int_equal(nr_cpu_quota_parse("100000 0"), 0);
+    unsigned n = nr_cpus_usable();
+    assert_true(n >= 1);
+    assert_true((long)n <= sysconf(_SC_NPROCESSORS_ONLN));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_no_helpers),
-        cmocka_unit_test(test_one_helper),
-        cmocka_unit_test(test_many_helpers),
-        cmocka_unit_test(test_null_pool),
+        cmocka_unit_test(test_no_helpers),   cmocka_unit_test(test_one_helper),
+        cmocka_unit_test(test_many_helpers), cmocka_unit_test(test_null_pool),
+        cmocka_unit_test(test_cpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
