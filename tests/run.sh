@@ -50,3 +50,9 @@ vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=de
 "${vg[@]}" build/newsradar replay -c config/newsradar.yaml config/demo/articles.jsonl >/dev/null 2>&1 ||
     [ $? -eq 3 ]
 echo "valgrind: clean"
+
+echo "== valgrind: the Kafka service on the mock cluster (all fault cases)"
+NR_REAL="$PWD/build/newsradar" bash tests/kafka/test_svc_mock.sh \
+    "$PWD/tests/kafka/valgrind-run.sh" build/tests/kafka/mock_cluster "$PWD" >build/svc-valgrind.log 2>&1 ||
+    { tail -n 60 build/svc-valgrind.log; echo "newsradar run under valgrind: FAILED"; exit 1; }
+echo "valgrind (newsradar run): clean"
