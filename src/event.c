@@ -295,13 +295,10 @@ int nr_event_encode_buf(const struct nr_config *cfg, const struct nr_count_event
 
 /* ---- batches ------------------------------------------------------------ */
 
-int nr_event_batch_add(const struct nr_config *cfg, struct nr_event_batch *b,
-                       const struct nr_count_event *ev)
+/* The record of rlen bytes at off + 4 joins the batch: header (first
+ * record), length prefix, count. */
+static void batch_seal(struct nr_event_batch *b, size_t off, size_t rlen)
 {
-    size_t off = b->len ? b->len : BATCH_HDR_LEN, rlen;
-    if (b->n == UINT32_MAX || encode_at(cfg, ev, &b->buf, &b->cap, off + 4, &rlen) != 0 ||
-        rlen > UINT32_MAX)
-        return -1;
     uint8_t *p = b->buf;
     if (b->len == 0) {
         p[0] = NR_EVENT_BATCH_MAGIC;
@@ -309,8 +306,20 @@ int nr_event_batch_add(const struct nr_config *cfg, struct nr_event_batch *b,
         p[2] = p[3] = 0;
     }
     put_u32(p + off, (uint32_t)rlen);
+    b->last_off = off + 4;
+    b->last_len = (uint32_t)rlen;
     b->len = off + 4 + rlen;
     put_u32(p + 4, ++b->n);
+}
+
+int nr_event_batch_add(const struct nr_config *cfg, struct nr_event_batch *b,
+                       const struct nr_count_event *ev)
+{
+    size_t off = b->len ? b->len : BATCH_HDR_LEN, rlen;
+    if (b->n == UINT32_MAX || encode_at(cfg, ev, &b->buf, &b->cap, off + 4, &rlen) != 0 ||
+        rlen > UINT32_MAX)
+        return -1;
+    batch_seal(b, off, rlen);
     return 0;
 }
 
@@ -318,17 +327,9 @@ void nr_event_batch_add_raw(struct nr_event_batch *b, const void *rec, size_t le
 {
     size_t off = b->len ? b->len : BATCH_HDR_LEN;
     nr_grow((void **)&b->buf, &b->cap, off + 4 + len, 1);
-    uint8_t *p = b->buf;
-    if (b->len == 0) {
-        p[0] = NR_EVENT_BATCH_MAGIC;
-        p[1] = NR_EVENT_BATCH_VERSION;
-        p[2] = p[3] = 0;
-    }
-    put_u32(p + off, (uint32_t)len);
     if (len)
-        memcpy(p + off + 4, rec, len);
-    b->len = off + 4 + len;
-    put_u32(p + 4, ++b->n);
+        memcpy(b->buf + off + 4, rec, len);
+    batch_seal(b, off, len);
 }
 
 void nr_event_batch_clear(struct nr_event_batch *b)

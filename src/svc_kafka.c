@@ -616,7 +616,6 @@ static void s1_event(void *ud, const struct nr_count_event *ev)
     int32_t part =
         rd_kafka_msg_partitioner_murmur2(NULL, key, rl + 1 + kl, c->st->n_evb, NULL, NULL);
     struct nr_event_batch *b = &c->w->rec;
-    size_t before = b->len ? b->len : 8;       /* a fresh store starts after its 8-byte header */
     if (nr_event_batch_add(cfg, b, ev) != 0) { /* the event fits its config: not reached */
         c->it->ev_failed++;
         return;
@@ -626,7 +625,7 @@ static void s1_event(void *ud, const struct nr_count_event *ev)
         w->cap_ev = w->cap_ev ? 2 * w->cap_ev : 1024;
         w->ev = nr_xrealloc(w->ev, w->cap_ev * sizeof(*w->ev));
     }
-    w->ev[w->n_ev++] = (struct s1_ev){part, (uint32_t)(b->len - before - 4), before + 4};
+    w->ev[w->n_ev++] = (struct s1_ev){part, b->last_len, b->last_off};
 }
 
 /* The enriched article: {"article": <the input, byte for byte>, "tags":

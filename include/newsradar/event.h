@@ -131,6 +131,8 @@ struct nr_event_batch {
     uint8_t *buf; /* header + records; buf[0..len) is a complete batch when n > 0 */
     size_t len, cap;
     uint32_t n;
+    size_t last_off; /* the record added last: buf[last_off .. + last_len) */
+    uint32_t last_len;
 };
 /* Append ev; -1 (nothing appended) as nr_event_encode_buf. */
 int nr_event_batch_add(const struct nr_config *cfg, struct nr_event_batch *b,

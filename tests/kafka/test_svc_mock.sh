@@ -37,6 +37,29 @@ mc() {
     read -r -t 10 reply <&"${MC[0]}" || svc_fail "mock_cluster: no reply to '$*'"
     [ "$reply" = ok ] || svc_fail "mock_cluster: '$*' -> $reply"
 }
+# case_topics P N: a fault case's own topics: P.articles, P.alerts, P.dlq
+# (1 partition), P.counts and P.windows (N).
+case_topics() {
+    local t
+    for t in "$1.articles:1" "$1.counts:$2" "$1.windows:$2" "$1.alerts:1" "$1.dlq:1"; do
+        mc topic "${t%%:*}" "${t##*:}"
+    done
+}
+# case_leaders ID TOPIC:PART...: broker ID leads those partitions.
+case_leaders() {
+    local id="$1" tp
+    shift
+    for tp in "$@"; do mc leader "${tp%%:*}" "${tp##*:}" "$id"; done
+}
+# case_conf NAME P PORT N [KEY=VALUE...]: the configuration of a fault case on
+# topics P.* (N repartition partitions), group nr-NAME; prints its path.
+case_conf() {
+    local name="$1" p="$2" port="$3" n="$4"
+    shift 4
+    svc_config "$SVC_WORK/conf" "$name" brokers="$bs" group="nr-$name" port="$port" commit=1s \
+        partitions="$n" input="$p.articles" alerts="$p.alerts" dlq="$p.dlq" counts="$p.counts" \
+        windows="$p.windows" "${props[@]}" "$@"
+}
 read -r -t 10 bs <&"${MC[0]}" || svc_fail "mock_cluster: no bootstrap line"
 read -r -t 10 ready <&"${MC[0]}" || svc_fail "mock_cluster: no ready line"
 [ "$ready" = ready ] || svc_fail "mock_cluster: expected 'ready', got '$ready'"
@@ -128,19 +151,11 @@ svc_log "ok: restart read only the new message; restored" \
 svc_stop m1
 
 # ---- 3. fault: the partitions' leader goes down while producing -----------------------
-for t in f.articles:1 f.counts:4 f.windows:4 f.alerts:2 f.dlq:1; do
-    mc topic "${t%%:*}" "${t##*:}"
-done
+case_topics f 4
 # Broker 2 leads the input partition and half of everything downstream.
-for tp in "f.articles 0" "f.counts 0" "f.counts 2" "f.windows 0" "f.windows 2" "f.alerts 0" \
-    "f.dlq 0"; do
-    # shellcheck disable=SC2086 # "TOPIC PART" splits on purpose
-    mc leader $tp 2
-done
+case_leaders 2 f.articles:0 f.counts:0 f.counts:2 f.windows:0 f.windows:2 f.alerts:0 f.dlq:0
 fport="$(svc_free_port)"
-fconf="$(svc_config "$SVC_WORK/conf" fault brokers="$bs" group=nr-fault port="$fport" commit=1s \
-    partitions=4 input=f.articles alerts=f.alerts dlq=f.dlq counts=f.counts windows=f.windows \
-    "${props[@]}")"
+fconf="$(case_conf fault f "$fport" 4)"
 svc_start f1 "$fconf" "$fport"
 svc_wait 60 "f1: /readyz" svc_http_ok f1 /readyz
 svc_wait_metric 60 f1 newsradar_assigned_partitions -eq 4 'stage="counts"'
@@ -174,13 +189,9 @@ svc_log "ok: leader outage while producing: $n_in read, $n_ids alert ids, $n_dl 
 # SIGTERM must end the process within its deadline (2 x flush_timeout + 20 s)
 # even when nothing can be flushed or committed, and whatever it could not
 # deliver is read again after the restart: no alert id is lost.
-for t in d.articles:1 d.counts:4 d.windows:4 d.alerts:2 d.dlq:1; do
-    mc topic "${t%%:*}" "${t##*:}"
-done
+case_topics d 4
 dport="$(svc_free_port)"
-dconf="$(svc_config "$SVC_WORK/conf" down brokers="$bs" group=nr-down port="$dport" commit=1s \
-    flush=1s partitions=4 input=d.articles alerts=d.alerts dlq=d.dlq counts=d.counts \
-    windows=d.windows "${props[@]}")"
+dconf="$(case_conf down d "$dport" 4 flush=1s)"
 svc_start d1 "$dconf" "$dport"
 svc_wait 60 "d1: /readyz" svc_http_ok d1 /readyz
 svc_wait_metric 60 d1 newsradar_assigned_partitions -eq 4 'stage="counts"'
@@ -223,19 +234,11 @@ svc_log "ok: shutdown with all brokers down ($how), restart delivered all $n_ids
 # not wedge them: the next checkpoint writes every key again, offsets are
 # committed, and after a restart the state is complete (only the new
 # message is read, the window keys come back).
-for t in c.articles:1 c.counts:2 c.windows:2 c.alerts:1 c.dlq:1; do
-    mc topic "${t%%:*}" "${t##*:}"
-done
-for tp in "c.articles 0" "c.counts 0" "c.counts 1" "c.alerts 0" "c.dlq 0"; do
-    # shellcheck disable=SC2086 # "TOPIC PART" splits on purpose
-    mc leader $tp 1
-done
-mc leader c.windows 0 3
-mc leader c.windows 1 3
+case_topics c 2
+case_leaders 1 c.articles:0 c.counts:0 c.counts:1 c.alerts:0 c.dlq:0
+case_leaders 3 c.windows:0 c.windows:1
 cport="$(svc_free_port)"
-cconf="$(svc_config "$SVC_WORK/conf" ckpt brokers="$bs" group=nr-ckpt port="$cport" commit=1s \
-    partitions=2 input=c.articles alerts=c.alerts dlq=c.dlq counts=c.counts windows=c.windows \
-    "${props[@]}")"
+cconf="$(case_conf ckpt c "$cport" 2)"
 svc_start c1 "$cconf" "$cport"
 svc_wait 60 "c1: /readyz" svc_http_ok c1 /readyz
 svc_wait_metric 60 c1 newsradar_assigned_partitions -eq 2 'stage="counts"'
@@ -281,18 +284,11 @@ svc_stop c1
 # while partition 0 is restored and counted. Once the changelog partition
 # has a leader again the paused partition is restored and resumed, and none
 # of its events is lost: the alert ids equal replay's.
-for t in r.articles:1 r.counts:2 r.windows:2 r.alerts:1 r.dlq:1; do
-    mc topic "${t%%:*}" "${t##*:}"
-done
-for tp in "r.articles 0" "r.counts 0" "r.counts 1" "r.windows 0" "r.alerts 0" "r.dlq 0"; do
-    # shellcheck disable=SC2086 # "TOPIC PART" splits on purpose
-    mc leader $tp 1
-done
-mc leader r.windows 1 -1
+case_topics r 2
+case_leaders 1 r.articles:0 r.counts:0 r.counts:1 r.windows:0 r.alerts:0 r.dlq:0
+case_leaders -1 r.windows:1
 rport="$(svc_free_port)"
-rconf="$(svc_config "$SVC_WORK/conf" stall brokers="$bs" group=nr-stall port="$rport" commit=1s \
-    partitions=2 input=r.articles alerts=r.alerts dlq=r.dlq counts=r.counts windows=r.windows \
-    "${props[@]}")"
+rconf="$(case_conf stall r "$rport" 2)"
 svc_start r1 "$rconf" "$rport"
 svc_wait_metric 60 r1 newsradar_assigned_partitions -eq 2 'stage="counts"'
 svc_wait_metric 30 r1 newsradar_restoring_partitions -eq 1
@@ -304,7 +300,7 @@ got="$(svc_metric r1 newsradar_restoring_partitions)"
 keys_part0="$(svc_metric r1 newsradar_window_keys)"
 grep -q 'changelog r.windows \[1\]: .*retrying' "${SVC_LOG[r1]}" ||
     svc_fail "r1: no retry of the stalled end-offset query logged"
-mc leader r.windows 1 1
+case_leaders 1 r.windows:1
 svc_wait_metric 60 r1 newsradar_restoring_partitions -eq 0
 svc_wait 120 "all $n_ids replay alert ids in topic r.alerts" \
     svc_has_ids "$bs" r.alerts "$SVC_WORK/expected.ids"

@@ -515,8 +515,14 @@ static void test_batch_roundtrip(void **state)
         nr_event_batch_clear(&bt);
         uint32_t n = 0, want = 1 + (uint32_t)(next() % 64);
         while (n < want)
-            if (gen_event(&g, &ge[n]))
-                assert_int_equal(nr_event_batch_add(&g.cfg, &bt, &ge[n++].ev), 0);
+            if (gen_event(&g, &ge[n])) {
+                assert_int_equal(nr_event_batch_add(&g.cfg, &bt, &ge[n].ev), 0);
+                /* last_off/last_len: the record just added, as encoded alone */
+                assert_int_equal(nr_event_encode_buf(&g.cfg, &ge[n].ev, &w, &cap, &len), 0);
+                assert_int_equal(bt.last_len, len);
+                assert_memory_equal(bt.buf + bt.last_off, w, len);
+                n++;
+            }
         assert_int_equal(bt.n, n);
         struct nr_event_reader rd;
         assert_int_equal(nr_event_reader_open(&rd, (const char *)bt.buf, bt.len, &err), (int)n);
