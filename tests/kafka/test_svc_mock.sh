@@ -279,13 +279,21 @@ svc_log "ok: failed checkpoints ($(grep -c 'delivery to c.windows failed' "${SVC
 svc_stop c1
 
 # ---- 6. a restore that stalls -------------------------------------------------------------
-# Changelog partition 1 has no leader, so its end offset cannot be read:
-# that repartition partition stays paused and its restore keeps retrying,
-# while partition 0 is restored and counted. Once the changelog partition
-# has a leader again the paused partition is restored and resumed, and none
-# of its events is lost: the alert ids equal replay's.
+# Changelog partition 1 holds 3000 records the restore must read (not window
+# states: each is counted as unusable) and has no leader, so its end offset
+# cannot be read: that repartition partition stays paused and its restore
+# keeps retrying, while partition 0 is restored and counted. Once the
+# changelog partition has a leader again it is read to the end over several
+# fetches and restore steps (every record seen once), the partition resumes,
+# and none of its events is lost: the alert ids equal replay's.
 case_topics r 2
-case_leaders 1 r.articles:0 r.counts:0 r.counts:1 r.windows:0 r.alerts:0 r.dlq:0
+case_leaders 1 r.articles:0 r.counts:0 r.counts:1 r.windows:0 r.windows:1 r.alerts:0 r.dlq:0
+n_junk=3000 # x ~1 KB: under the mock's ~5 MiB per partition
+python3 -c "
+import sys
+for i in range($n_junk):
+    sys.stdout.write('junk-%05d:' % i + 'x' * 1000 + '\n')" >"$SVC_WORK/junk.txt"
+svc_produce "$bs" r.windows "$SVC_WORK/junk.txt" -p 1 -K:
 case_leaders -1 r.windows:1
 rport="$(svc_free_port)"
 rconf="$(case_conf stall r "$rport" 2)"
@@ -302,6 +310,9 @@ grep -q 'changelog r.windows \[1\]: .*retrying' "${SVC_LOG[r1]}" ||
     svc_fail "r1: no retry of the stalled end-offset query logged"
 case_leaders 1 r.windows:1
 svc_wait_metric 60 r1 newsradar_restoring_partitions -eq 0
+grep -q "restored 0 keys of r.windows \\[1\\] ($n_junk unusable)" "${SVC_LOG[r1]}" ||
+    svc_fail "r1: the restore of r.windows [1] did not read its $n_junk records once each" \
+        "($(grep -o 'restored [0-9]* keys of r.windows .1. ([0-9]* unusable)' "${SVC_LOG[r1]}"))"
 svc_wait 120 "all $n_ids replay alert ids in topic r.alerts" \
     svc_has_ids "$bs" r.alerts "$SVC_WORK/expected.ids"
 svc_alert_ids "$bs" r.alerts >"$SVC_WORK/got-stall.ids"
@@ -309,7 +320,7 @@ diff "$SVC_WORK/expected.ids" "$SVC_WORK/got-stall.ids" ||
     svc_fail "after the stalled restore the alert ids differ from replay's (< replay, > service)"
 svc_stop r1
 svc_log "ok: a stalled restore paused one partition ($keys_part0 keys counted meanwhile on the other)," \
-    "then resumed it; alert ids = replay's"
+    "then read its $n_junk changelog records and resumed it; alert ids = replay's"
 
 echo quit >&"${MC[1]}"
 echo "PASS: newsradar run on the mock cluster (alerts = replay, dead letters, commit, restore, outage, shutdown with brokers down, failed checkpoints, stalled restore)"
