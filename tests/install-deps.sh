@@ -5,8 +5,10 @@ set -euo pipefail
 
 pkgs=(build-essential cmake ninja-build pkg-config
       librdkafka-dev libjansson-dev libyaml-dev libutf8proc-dev libjsmn-dev
-      libmicrohttpd-dev libcmocka-dev libhyperscan-dev iso-codes
-      kcat jq valgrind clang clang-format python3 curl)
+      libmicrohttpd-dev libcmocka-dev libhyperscan-dev libstemmer-dev
+      libcld2-dev libexttextcat-dev iso-codes
+      kcat jq valgrind clang libclang-rt-14-dev clang-format
+      python3 python3-jsonschema curl)
 if [ "${1:-}" = "--with-kafka" ]; then
     pkgs+=(default-jre-headless maven)
 fi

@@ -8,7 +8,6 @@ cd "$(dirname "$0")/.."
 
 jobs=$(nproc 2>/dev/null || echo 2)
 bash tests/install-deps.sh --with-kafka
-python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema
 bash tests/kafka/ci-setup.sh # Apache Kafka jars for the real-broker tests (cached)
 
 echo "== build (RelWithDebInfo)"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # alert_schema.sh - `newsradar replay` over every replay case: the alerts on
 # stdout validate against docs/alert.schema.json (with Python's jsonschema,
-# when importable: `pip install jsonschema`; otherwise that part is skipped
-# with a notice and only JSON well-formedness is checked with jq), as many
+# Debian's python3-jsonschema, installed by tests/install-deps.sh; missing
+# it is a failure, not a skip), as many
 # alerts as NAME.expect.jsonl lists, and two runs give identical bytes.
 # usage: bash alert_schema.sh NEWSRADAR_BINARY SOURCE_ROOT
 set -u
@@ -14,15 +14,20 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 dir=$src/tests/data/replay
 
+# The python3 on PATH may be a private one (pyenv) without Debian's modules.
+py=
+for cand in python3 /usr/bin/python3; do
+    if "$cand" -c 'import jsonschema' 2>/dev/null; then py=$cand; break; fi
+done
 have_py=0
-if python3 -c 'import jsonschema' 2>/dev/null; then
+if [ -n "$py" ]; then
     have_py=1
-    python3 - "$src/docs/alert.schema.json" <<'PY' || fail "docs/alert.schema.json is not a valid draft 2020-12 schema"
+    "$py" - "$src/docs/alert.schema.json" <<'PY' || fail "docs/alert.schema.json is not a valid draft 2020-12 schema"
 import json, sys, jsonschema
 jsonschema.Draft202012Validator.check_schema(json.load(open(sys.argv[1])))
 PY
 else
-    echo "NOTICE: python3 jsonschema not installed; schema validation skipped" >&2
+    fail "python3 jsonschema not installed (tests/install-deps.sh installs python3-jsonschema)"
 fi
 
 n=0
@@ -42,7 +47,7 @@ for f in "$dir"/*.jsonl; do
         jq -e . "$tmp/$name.1" >/dev/null 2>&1 || fail "$name: output is not JSON lines"
     fi
     if [ $have_py = 1 ]; then
-        python3 - "$src/docs/alert.schema.json" "$tmp/$name.1" <<'PY' || fail "$name: alerts do not match the schema"
+        "$py" - "$src/docs/alert.schema.json" "$tmp/$name.1" <<'PY' || fail "$name: alerts do not match the schema"
 import json, sys, jsonschema
 schema = json.load(open(sys.argv[1]))
 v = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
