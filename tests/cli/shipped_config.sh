@@ -9,12 +9,17 @@
 #    byte for byte from the installed iso-codes (a stale file or an edit by
 #    hand fails here);
 # 3. countries.yaml has exactly one country per ISO 3166-1 entry;
+#    config/gen_officials.py regenerates config/watchlists/officials.yaml
+#    byte for byte from config/officials.tsv;
 # 4. replaying config/demo/articles.jsonl fires border_closure_by_country for
 #    Pakistan, skips exactly the two malformed lines (exit 3) and counts the
 #    redelivered and syndicated copies as duplicates;
 # 5. `newsradar tag` resolves the tricky aliases as documented (pronoun "us",
 #    "Pakistani Taliban", a namesake of an ambiguous surname, lower-case
-#    "turkey", "New Mexico").
+#    "turkey", "New Mexico"), and finds world officials of officials.yaml
+#    by the name forms the press uses (transliterations, honorifics, a
+#    case-sensitive acronym) but not by a bare surname or a country name
+#    inside a person's name.
 set -u
 nr=$1
 src=$2
@@ -49,6 +54,14 @@ if [ -r "$iso" ]; then
     want=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["3166-1"]))' "$iso")
     got=$(grep -c '^    kind: country$' "$src/config/watchlists/countries.yaml")
     [ "$want" = "$got" ] || fail "countries.yaml has $got countries, iso-codes has $want"
+fi
+
+if ! python3 "$src/config/gen_officials.py" -o "$tmp/officials.yaml"; then
+    fail "config/gen_officials.py failed"
+elif ! diff -u "$src/config/watchlists/officials.yaml" "$tmp/officials.yaml" >"$tmp/diff"; then
+    fail "config/watchlists/officials.yaml differs from gen_officials.py output" \
+        "(run: python3 config/gen_officials.py -o config/watchlists/officials.yaml)"
+    head -40 "$tmp/diff" >&2
 fi
 
 # 4
@@ -88,6 +101,22 @@ if "$nr" tag -c "$src/config/newsradar.yaml" "$tmp/tricky.json" >"$tmp/tricky.ou
         fail "tag of the tricky article: no border_closure topic"
 else
     fail "newsradar tag failed on the tricky article: $(cat "$tmp/tricky.err")"
+fi
+
+cat >"$tmp/officials.json" <<'JSON'
+{"id": "officials-1", "title": "Zelenskyy and Erdogan meet as MBS hosts talks",
+ "body": "Ukrainian President Volodymyr Zelenskiy met Recep Tayyip Erdoğan in Ankara. Crown Prince Mohammad bin Salman hosted the talks; Sheikh Mohamed bin Zayed joined by video. Prime Minister Luis Montenegro said Portugal would help. Macron, mentioned only by surname, is not tagged; the mbs of the letter are not the prince."}
+JSON
+if "$nr" tag -c "$src/config/newsradar.yaml" "$tmp/officials.json" >"$tmp/officials.out" 2>"$tmp/officials.err"; then
+    ids=$(jq -r '[.entities[] | select(.kind == "official" and (.source // "") != "role") | .id] | sort | join(" ")' "$tmp/officials.out")
+    want="ae_mohamed_bin_zayed_al_nahyan pt_luis_montenegro sa_mohammed_bin_salman tr_recep_tayyip_erdogan ua_volodymyr_zelensky"
+    [ "$ids" = "$want" ] || fail "tag of the officials article: officials '$ids', want '$want'"
+    mbs=$(jq -r '.entities[] | select(.id == "sa_mohammed_bin_salman") | .mentions' "$tmp/officials.out")
+    [ "$mbs" = 2 ] || fail "MBS (case-sensitive) and the full name: $mbs mentions, want 2"
+    jq -e '[.entities[].id] | index("ME") | not' "$tmp/officials.out" >/dev/null ||
+        fail "\"Luis Montenegro\" tagged the country Montenegro"
+else
+    fail "newsradar tag failed on the officials article: $(cat "$tmp/officials.err")"
 fi
 
 if [ "$fails" -ne 0 ]; then
