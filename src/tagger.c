@@ -766,6 +766,7 @@ const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scr
     s->n_cand = s->n_ment = s->n_occ = s->n_evid = s->n_touched = 0;
     struct nr_tags *tg = &s->tags;
     tg->n_entities = tg->n_topics = tg->n_spans = tg->n_evidence = 0;
+    tg->lang_source = (uint8_t)nr_lang_of_article(a, tg->lang);
 
     scan_field(t, s, 0, &a->field[NR_FIELD_TITLE]);
     scan_field(t, s, 1, &a->field[NR_FIELD_BODY]);

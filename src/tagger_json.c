@@ -24,6 +24,9 @@ char *nr_tags_to_json(const struct nr_config *cfg, const struct nr_article *a,
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", str_json(a->field[NR_FIELD_ID]));
+    json_object_set_new(o, "language", t->lang[0] ? json_string(t->lang) : json_null());
+    json_object_set_new(o, "language_source",
+                        json_string(nr_lang_source_name((enum nr_lang_source)t->lang_source)));
     json_t *ents = json_array();
     for (size_t i = 0; i < t->n_entities; i++) {
         const struct nr_entity_tag *et = &t->entities[i];

@@ -14,6 +14,7 @@
 #include "newsradar/article.h"
 #include "newsradar/common.h"
 #include "newsradar/config.h"
+#include "newsradar/lang.h"
 #include "newsradar/matcher.h"
 
 struct nr_span {
@@ -45,8 +46,10 @@ struct nr_tags {
     size_t n_spans;
     const char **evidence; /* phrase strings owned by the tagger (config text) */
     size_t n_evidence;
-    uint64_t simhash; /* of the first 2 KB of the normalized body (title if no
-                       * body), over word 3-shingles: for near-duplicate dedup */
+    char lang[NR_LANG_TAG_MAX]; /* the article's language (lang.h), "" unknown */
+    uint8_t lang_source;        /* enum nr_lang_source */
+    uint64_t simhash;           /* of the first 2 KB of the normalized body (title if no
+                                 * body), over word 3-shingles: for near-duplicate dedup */
 };
 
 struct nr_tagger;

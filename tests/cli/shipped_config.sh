@@ -8,6 +8,7 @@
 # 2. config/gen_countries.py regenerates config/watchlists/countries.yaml
 #    byte for byte from the installed iso-codes (a stale file or an edit by
 #    hand fails here);
+#    and src/gen_lang_names.py regenerates src/lang_names.c (iso_639-3);
 # 3. countries.yaml has exactly one country per ISO 3166-1 entry;
 #    config/gen_officials.py regenerates config/watchlists/officials.yaml
 #    byte for byte from config/officials.tsv;
@@ -46,6 +47,15 @@ elif ! python3 "$src/config/gen_countries.py" --iso "$iso" -o "$tmp/countries.ya
 elif ! diff -u "$src/config/watchlists/countries.yaml" "$tmp/countries.yaml" >"$tmp/diff"; then
     fail "config/watchlists/countries.yaml differs from gen_countries.py output" \
         "(run: python3 config/gen_countries.py -o config/watchlists/countries.yaml)"
+    head -40 "$tmp/diff" >&2
+fi
+
+iso639=${ISO_639_3_JSON:-$(dirname "$iso")/iso_639-3.json}
+if ! python3 "$src/src/gen_lang_names.py" --iso "$iso639" -o "$tmp/lang_names.c"; then
+    fail "src/gen_lang_names.py failed"
+elif ! diff -u "$src/src/lang_names.c" "$tmp/lang_names.c" >"$tmp/diff"; then
+    fail "src/lang_names.c differs from gen_lang_names.py output" \
+        "(run: python3 src/gen_lang_names.py -o src/lang_names.c)"
     head -40 "$tmp/diff" >&2
 fi
 

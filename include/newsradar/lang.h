@@ -1,0 +1,52 @@
+/*
+ * lang.h - the language of an article: its declared `language` field
+ * normalized to a BCP 47 primary language subtag, or else detected from the
+ * text (CLD2, see lang.c for the choice).
+ *
+ * A tag is the ISO 639-1 code in lower case ("en", "ur", "zh"), or the
+ * ISO 639-3 code for a language without one; the region, script and
+ * variant subtags are dropped ("en-US", "zh-Hant-TW" -> "en", "zh"): rules
+ * and stemmers are per language, not per region. Individual languages of
+ * a macrolanguage map to it (Dari "prs" -> "fa", Northern Pashto "pbu" ->
+ * "ps", Mandarin "cmn" -> "zh"). Unknown or empty -> "" (and "und", "mul",
+ * "zxx" are unknown).
+ *
+ * Thread-safe; no allocation after the first call.
+ */
+#ifndef NEWSRADAR_LANG_H
+#define NEWSRADAR_LANG_H
+
+#include "newsradar/article.h"
+#include "newsradar/common.h"
+
+#define NR_LANG_TAG_MAX 4 /* "en" / "fil" + NUL */
+
+enum nr_lang_source {
+    NR_LANG_UNKNOWN = 0,  /* neither declared nor detectable */
+    NR_LANG_DECLARED = 1, /* the article's language field */
+    NR_LANG_DETECTED = 2, /* detected from title and body */
+};
+const char *nr_lang_source_name(enum nr_lang_source s); /* "unknown", "declared", "detected" */
+
+/* Normalize a declared language value to a tag: a code ("en", "en-US",
+ * "en_us", "eng", "fre"), a name in English or the language's own ("English",
+ * "français", "русский", "اردو"), a name with a qualifier ("Brazilian
+ * Portuguese", "English (UK)"), or a list ("en, fr", "[\"ur\",\"en\"]": the
+ * first known one). Returns 0 and writes tag, or -1 (tag = ""). */
+int nr_lang_normalize(const char *s, size_t len, char tag[NR_LANG_TAG_MAX]);
+
+/* Bytes of the body read by detection (after the title): detection cost is
+ * linear in its input and a lead this long is already conclusive. */
+#define NR_LANG_DETECT_BODY 768
+
+/* Detect the language of UTF-8 text (invalid UTF-8 -> -1). Returns 0 and
+ * writes tag, or -1 when the text is too short or mixed to tell (tag = "").
+ * *reliable (may be NULL) is CLD2's own verdict. */
+int nr_lang_detect(const char *text, size_t len, char tag[NR_LANG_TAG_MAX], bool *reliable);
+
+/* The language of a decoded article: the declared field if it normalizes,
+ * else detected from the title and the first NR_LANG_DETECT_BODY bytes of
+ * the body. */
+enum nr_lang_source nr_lang_of_article(const struct nr_article *a, char tag[NR_LANG_TAG_MAX]);
+
+#endif

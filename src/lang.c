@@ -1,0 +1,311 @@
+/*
+ * lang.c - the language of an article (see lang.h).
+ *
+ * Declared values: folded (lower case, marks stripped, Arabic kaf/yeh
+ * unified, punctuation -> one space) and looked up in a sorted table of
+ * ISO 639 codes and names generated from Debian's iso-codes plus endonyms
+ * (lang_names.c, by gen_lang_names.py). Whole value first ("bahasa
+ * indonesia"), then its words: names before codes, so "English (UK)" is
+ * English and a stray "is" in free text is not Icelandic; then codes
+ * ("en-US" -> en). Cost: one fold of <= 128 bytes and a few binary searches
+ * (~0.3 us); the table is folded and sorted once, at first use.
+ *
+ * Detection: CLD2 (lang_cld2.cc says why CLD2 and not libexttextcat; the
+ * measurements are in docs/performance.md) over the title and the lead of
+ * the body, NR_LANG_DETECT_BODY bytes: ~2-4 us an article, where the whole
+ * body would cost 3-10x more for no better answer on news copy.
+ */
+#include "newsradar/lang.h"
+
+#include "lang_int.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#define KEY_MAX 128 /* bytes of a declared value that are read */
+
+const char *nr_lang_source_name(enum nr_lang_source s)
+{
+    switch (s) {
+    case NR_LANG_DECLARED:
+        return "declared";
+    case NR_LANG_DETECTED:
+        return "detected";
+    default:
+        return "unknown";
+    }
+}
+
+/* Fold s[0..len) into out (cap bytes incl. NUL): lower case, marks
+ * stripped, Arabic kaf/yeh -> Persian forms, everything that is not a
+ * letter or digit -> one space, no leading/trailing space. Returns the
+ * length. */
+static size_t fold_key(const char *s, size_t len, char *out, size_t cap)
+{
+    size_t j = 0, i = 0;
+    bool space = true; /* no leading space */
+    while (i < len && j + 8 < cap) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t l =
+            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (l <= 0) {
+            i++;
+            cp = ' ';
+        } else {
+            i += (size_t)l;
+        }
+        utf8proc_int32_t dec[8];
+        utf8proc_ssize_t n = 1;
+        dec[0] = cp;
+        if (cp >= 0x80) {
+            int bc = 0;
+            n = utf8proc_decompose_char(cp, dec, 8, UTF8PROC_CASEFOLD | UTF8PROC_COMPAT, &bc);
+            if (n < 0 || n > 8)
+                n = 0;
+        }
+        for (utf8proc_ssize_t k = 0; k < n && j + 8 < cap; k++) {
+            utf8proc_int32_t d = dec[k];
+            if (d == 0x0643)
+                d = 0x06A9;
+            else if (d == 0x064A || d == 0x0649)
+                d = 0x06CC;
+            utf8proc_category_t c = utf8proc_category(d);
+            if (c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_ME ||
+                (c == UTF8PROC_CATEGORY_CF && d == 0x200C))
+                continue;
+            bool word = (d >= 'a' && d <= 'z') || (d >= '0' && d <= '9') ||
+                        (d >= 0x80 && c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_ND);
+            if (d >= 'A' && d <= 'Z') {
+                d += 32;
+                word = true;
+            }
+            if (!word) {
+                if (!space)
+                    out[j++] = ' ';
+                space = true;
+                continue;
+            }
+            j += (size_t)utf8proc_encode_char(d, (utf8proc_uint8_t *)out + j);
+            space = false;
+        }
+    }
+    if (j > 0 && out[j - 1] == ' ')
+        j--;
+    out[j] = '\0';
+    return j;
+}
+
+struct entry {
+    char key[64];
+    const char *tag;
+};
+static struct entry *table;
+static size_t n_table;
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const struct entry *)a)->key, ((const struct entry *)b)->key);
+}
+
+static void table_build(void)
+{
+    table = nr_xcalloc(nr_lang_n_names, sizeof(*table));
+    for (size_t i = 0; i < nr_lang_n_names; i++) {
+        const char *k = nr_lang_names[i].key;
+        if (fold_key(k, strlen(k), table[n_table].key, sizeof(table[n_table].key)) == 0)
+            continue;
+        table[n_table++].tag = nr_lang_names[i].tag;
+    }
+    qsort(table, n_table, sizeof(*table), cmp_entry);
+    /* the first of equal keys (after folding) wins, as in the generator */
+    size_t w = 0;
+    for (size_t i = 0; i < n_table; i++)
+        if (w == 0 || strcmp(table[w - 1].key, table[i].key) != 0)
+            table[w++] = table[i];
+    n_table = w;
+}
+
+static const char *lookup(const char *key)
+{
+    size_t lo = 0, hi = n_table;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(table[mid].key, key);
+        if (c == 0)
+            return table[mid].tag;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static int put_tag(const char *t, char tag[NR_LANG_TAG_MAX])
+{
+    size_t n = strlen(t);
+    if (n >= NR_LANG_TAG_MAX)
+        return -1;
+    memcpy(tag, t, n + 1);
+    return 0;
+}
+
+int nr_lang_normalize(const char *s, size_t len, char tag[NR_LANG_TAG_MAX])
+{
+    tag[0] = '\0';
+    if (!s || len == 0)
+        return -1;
+    pthread_once(&table_once, table_build);
+    char key[KEY_MAX + 16];
+    size_t n = fold_key(s, len < KEY_MAX ? len : KEY_MAX, key, sizeof(key));
+    if (n == 0)
+        return -1;
+    const char *t = lookup(key);
+    if (t)
+        return put_tag(t, tag);
+    /* words: names (> 3 bytes) first, then codes */
+    for (int pass = 0; pass < 2; pass++) {
+        char *w = key;
+        while (*w) {
+            char *e = strchr(w, ' ');
+            size_t wl = e ? (size_t)(e - w) : strlen(w);
+            char save = w[wl];
+            w[wl] = '\0';
+            t = (pass == 0) == (wl > 3) ? lookup(w) : NULL;
+            w[wl] = save;
+            if (t)
+                return put_tag(t, tag);
+            w += wl;
+            while (*w == ' ')
+                w++;
+        }
+    }
+    return -1;
+}
+
+int nr_lang_detect(const char *text, size_t len, char tag[NR_LANG_TAG_MAX], bool *reliable)
+{
+    tag[0] = '\0';
+    if (reliable)
+        *reliable = false;
+    if (!text || len == 0)
+        return -1;
+    int rel = 0, pct = 0;
+    if (nr_lang_cld2_detect(text, len, tag, NR_LANG_TAG_MAX, &rel, &pct) < 0) {
+        tag[0] = '\0';
+        return -1;
+    }
+    if (reliable)
+        *reliable = rel != 0;
+    return 0;
+}
+
+/* English function words that no other language written in Latin script
+ * uses as words (so not "in", "is", "was", "of", "to", "on", "an", "over",
+ * "under": Dutch, French, German, Polish, Scandinavian words too). */
+static const char *const en_words[] = {
+    "the",     "and",     "that", "for",   "with",   "by",    "at",    "from", "his",     "her",
+    "he",      "she",     "it",   "its",   "said",   "were",  "has",   "have", "had",     "this",
+    "are",     "been",    "be",   "which", "will",   "would", "after", "who",  "their",   "they",
+    "not",     "or",      "but",  "than",  "also",   "into",  "about", "more", "when",    "there",
+    "we",      "our",     "you",  "could", "should", "other", "what",  "out",  "up",      "new",
+    "against", "between", "says", "told",  "since",  "while", "where", "them", "because", "before",
+};
+
+/* The fast path in front of CLD2 for English, the common case: CLD2 costs
+ * ~10 us a call whatever the length (its scoring context), more than the
+ * rest of tagging an article. Of the first 64 words, at least 12 % (and 4)
+ * must be English-only function words; English news copy has ~20-25 %,
+ * other languages in Latin script ~0-2 % (English names, quotes).
+ * Anything else goes to CLD2. Cost: ~0.3 us. */
+static uint64_t en_slots[128]; /* packed words (<= 7 bytes), 0 = empty */
+static pthread_once_t en_once = PTHREAD_ONCE_INIT;
+
+static inline unsigned en_slot(uint64_t v)
+{
+    return (unsigned)((v * 0x9E3779B97F4A7C15ULL) >> 57);
+}
+
+static void en_build(void)
+{
+    for (size_t k = 0; k < NR_ARRAY_LEN(en_words); k++) {
+        uint64_t v = 0;
+        memcpy(&v, en_words[k], strlen(en_words[k]));
+        unsigned i = en_slot(v);
+        while (en_slots[i] && en_slots[i] != v)
+            i = (i + 1) & 127;
+        en_slots[i] = v;
+    }
+}
+
+static bool looks_english(const char *s, size_t n)
+{
+    pthread_once(&en_once, en_build);
+    size_t words = 0, hits = 0, i = 0;
+    while (i < n && words < 64) {
+        while (i < n && (unsigned char)s[i] < 0x80 &&
+               !((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z'))
+            i++;
+        size_t a = i;
+        unsigned high = 0;
+        while (i < n && (((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z') || s[i] == '\'' ||
+                         (unsigned char)s[i] >= 0x80)) {
+            high |= (unsigned char)s[i];
+            i++;
+        }
+        if (i == a)
+            break;
+        words++;
+        size_t l = i - a;
+        if ((high & 0x80) || l > 7)
+            continue;
+        uint64_t v = 0;
+        for (size_t k = 0; k < l; k++)
+            v |= (uint64_t)(unsigned char)(s[a + k] | 0x20) << (8 * k);
+        for (unsigned h = en_slot(v); en_slots[h]; h = (h + 1) & 127)
+            if (en_slots[h] == v) {
+                hits++;
+                break;
+            }
+    }
+    return hits >= 4 && hits * 100 >= words * 12;
+}
+
+/* Cut n bytes of s back to a UTF-8 character boundary. */
+static size_t utf8_cut(const char *s, size_t n)
+{
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+enum nr_lang_source nr_lang_of_article(const struct nr_article *a, char tag[NR_LANG_TAG_MAX])
+{
+    const struct nr_str *d = &a->field[NR_FIELD_LANGUAGE];
+    if (d->p && nr_lang_normalize(d->p, d->len, tag) == 0)
+        return NR_LANG_DECLARED;
+    char buf[512 + 1 + NR_LANG_DETECT_BODY];
+    size_t n = 0;
+    const struct nr_str *ti = &a->field[NR_FIELD_TITLE], *bo = &a->field[NR_FIELD_BODY];
+    if (ti->p && ti->len) {
+        size_t k = ti->len > 512 ? utf8_cut(ti->p, 512) : ti->len;
+        memcpy(buf, ti->p, k);
+        n = k;
+        buf[n++] = '\n';
+    }
+    if (bo->p && bo->len) {
+        size_t k = bo->len > NR_LANG_DETECT_BODY ? utf8_cut(bo->p, NR_LANG_DETECT_BODY) : bo->len;
+        memcpy(buf + n, bo->p, k);
+        n += k;
+    }
+    if (looks_english(buf, n)) {
+        memcpy(tag, "en", 3);
+        return NR_LANG_DETECTED;
+    }
+    if (nr_lang_detect(buf, n, tag, NULL) == 0)
+        return NR_LANG_DETECTED;
+    return NR_LANG_UNKNOWN;
+}
