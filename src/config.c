@@ -17,6 +17,8 @@
  * libyaml (~16 ms per MB, see shared/limits.md).
  */
 #include "newsradar/config.h"
+#include "newsradar/query.h"
+#include "newsradar/stem.h"
 #include "newsradar/text.h"
 #include "config_yaml.h"
 
@@ -347,18 +349,46 @@ static const struct opt opts_near[] = {
 };
 SECTION(sec_near, "near", "an item of a topic's `near:`", opts_near);
 
+#define SIG(m) offsetof(struct nr_topic_signal, m)
+static const struct opt opts_signal[] = {
+    {"q", OT_STR, SIG(q), 0, 0, OF_REQ | OF_NONEMPTY, 0, 0, 0, 0, "query",
+     "the query (docs/watchlists.md: words, \"phrases\", AND OR NOT NEAR/n, ( ), word*)"},
+    {"weight", OT_DOUBLE, SIG(weight), 0, "1", OF_MIN | OF_MINX | OF_MAX, 0, 1000, 0, 0, 0,
+     "points when the query matches (x title_boost when it matches in the title)"},
+};
+SECTION(sec_signal, "signal", "an item of a topic's `query:` written as a mapping", opts_signal);
+
 #define TOP(m) offsetof(struct nr_topic, m)
+static const struct opt opts_exclude_near[] = {
+    {"terms", OT_STRLIST, TOP(exclude_near.terms), 0, "[]", 0, 0, 0, 0, 0, 0,
+     "phrases (written as in `exclude`) ..."},
+    {"within", OT_U32, TOP(exclude_near.within), 0, "3", OF_MIN | OF_MAX, 1, 50, 0, 0, 0,
+     "... that mask the topic's term matches at most this many words away"},
+};
+SECTION(sec_exclude_near, "exclude_near", "a topic's `exclude_near:`", opts_exclude_near);
+
 static const struct opt opts_topic[] = {
     {"id", OT_STR, TOP(id), 0, 0, OF_REQ | OF_NONEMPTY, 0, 0, 0, 0, 0,
      "unique over all rule files"},
     {"name", OT_STR, TOP(name), 0, "the id", OF_DOCDEF, 0, 0, 0, 0, 0, "display name"},
-    {"any", OT_STRLIST, TOP(any), 0, "[]", 0, 0, 0, 0, 0, 0, "phrases, one point each"},
+    {"query", OT_LIST, NO_OFF, 0, "[]", 0, 0, 0, 0, &sec_signal, "query or list of signal",
+     "Boolean queries, each a signal of weight 1 (a string) or `weight` (a mapping)"},
+    {"any", OT_STRLIST, TOP(any), 0, "[]", 0, 0, 0, 0, 0, 0,
+     "literal phrases, each a signal of weight 1"},
     {"near", OT_LIST, NO_OFF, 0, "[]", 0, 0, 0, 0, &sec_near, "list of near",
-     "proximity pairs, one point each; a topic needs `any` or `near`"},
+     "literal proximity pairs, each a signal of weight 1; a topic needs `query`, `any` or `near`"},
     {"exclude", OT_STRLIST, TOP(exclude), 0, "[]", 0, 0, 0, 0, 0, 0,
-     "any of these phrases vetoes the topic"},
-    {"min_score", OT_DOUBLE, TOP(min_score), 0, "1", OF_MIN | OF_MINX, 0, 0, 0, 0, 0,
-     "points needed"},
+     "phrases (stemmed like query words, `*` allowed) that mask the term matches they overlap"},
+    {"exclude_near", OT_SECTION, NO_OFF, 0, 0, 0, 0, 0, 0, &sec_exclude_near, 0,
+     "phrases that mask the term matches near them"},
+    {"threshold", OT_DOUBLE, TOP(min_score), 0, "1", OF_DOCDEF | OF_MIN | OF_MINX, 0, 0, 0, 0, 0,
+     "summed score of the matched signals needed"},
+    {"min_score", OT_DOUBLE, TOP(min_score), 0, "1", OF_DOCDEF | OF_MIN | OF_MINX, 0, 0, 0, 0, 0,
+     "old name of `threshold`"},
+    {"title_boost", OT_DOUBLE, TOP(title_boost), 0, "1.5", OF_MIN | OF_MINX | OF_MAX, 0, 100, 0, 0,
+     0, "a signal that matches in the title counts its weight times this"},
+    {"language", OT_STR, TOP(language), 0, "en", OF_NONEMPTY, 0, 0, 0, 0, 0,
+     "language of the query words' stems (ISO 639-1 code of a Snowball stemmer) or `none`"},
 };
 SECTION(sec_topic, "topic", "an item of `topics:` in a rule file", opts_topic);
 
@@ -413,9 +443,9 @@ static const struct opt opts_rulefile[] = {
 SECTION(sec_rulefile, "rule file", "each file of `rules:`", opts_rulefile);
 
 static const struct section *const all_sections[] = {
-    &sec_main,     &sec_article, &sec_fields, &sec_engine, &sec_kafka,
-    &sec_http,     &sec_log,     &sec_wlfile, &sec_entity, &sec_alias,
-    &sec_rulefile, &sec_topic,   &sec_near,   &sec_alert,  &sec_severity,
+    &sec_main,   &sec_article, &sec_fields,       &sec_engine, &sec_kafka,    &sec_http,
+    &sec_log,    &sec_wlfile,  &sec_entity,       &sec_alias,  &sec_rulefile, &sec_topic,
+    &sec_signal, &sec_near,    &sec_exclude_near, &sec_alert,  &sec_severity,
 };
 
 static size_t opt_idx(const struct section *s, const char *key)
@@ -1116,7 +1146,7 @@ static int open_doc(struct ctx *c, const char *path, const struct cy_node *from,
     c->file = intern_file(c->cfg, path);
     nr_diags_note_file(c->d, c->file);
     int rc = cy_load(buf, len, c->file, doc, c->d);
-    free(buf);
+    doc->owned = buf; /* scalars point into it (query error positions) */
     if (rc < 0) {
         cy_doc_free(doc);
         return -1;
@@ -1366,6 +1396,98 @@ static void check_entities(struct ctx *c)
  * Rules
  * ---------------------------------------------------------------------- */
 
+/* A parse error of a query or exclusion phrase, at its place in the file. */
+static void query_error(struct ctx *c, const struct cy_node *n, const char *key,
+                        const struct nr_query_error *qe)
+{
+    uint32_t line, col;
+    cy_scalar_pos(n, qe->off, &line, &col);
+    nr_diags_add(c->d, c->file, line, col, "%s: %s", key, qe->msg);
+}
+
+static struct nr_query **parse_phrases(struct ctx *c, const struct nr_strlist *l,
+                                       const struct cy_node *seq, const char *key)
+{
+    struct nr_query **v = nr_xcalloc(l->n + 1, sizeof(*v));
+    for (size_t k = 0; k < l->n; k++) {
+        struct nr_query_error qe;
+        v[k] = nr_query_parse_phrase(l->v[k], strlen(l->v[k]), &qe);
+        if (!v[k] && seq && seq->type == CY_SEQ && seq->n == l->n)
+            query_error(c, seq->items[k], key, &qe);
+        else if (!v[k])
+            ERR(c, seq, "%s: %s", key, qe.msg);
+    }
+    return v;
+}
+
+static void parse_signal(struct ctx *c, struct nr_topic *t, const struct cy_node *n)
+{
+    struct nr_topic_signal *sg = &t->signals[t->n_signals];
+    memset(sg, 0, sizeof(*sg));
+    const struct cy_node *qn = n;
+    if (n->type == CY_MAP) {
+        const struct cy_node *seen[MAX_OPTS];
+        if (parse_section(c, n, &sec_signal, sg, seen, n) > 0) {
+            free(sg->q);
+            return;
+        }
+        qn = seen[opt_idx(&sec_signal, "q")];
+    } else {
+        sg->q = get_string(c, n, "query", true);
+        sg->weight = 1;
+    }
+    if (!sg->q)
+        return;
+    struct nr_query_error qe;
+    sg->query = nr_query_parse(sg->q, strlen(sg->q), &qe);
+    if (!sg->query) {
+        query_error(c, qn, "query", &qe);
+        free(sg->q);
+        return;
+    }
+    sg->pos = srcpos(c, qn);
+    t->n_signals++;
+}
+
+/* `query:` (a string or a list of strings and {q, weight}), `threshold`
+ * against its old name, exclusions and the stemming language. */
+static void parse_topic_query(struct ctx *c, struct nr_topic *t, const struct cy_node **ts)
+{
+    const struct cy_node *qn = ts[opt_idx(&sec_topic, "query")];
+    if (qn && !is_null(qn)) {
+        size_t n = qn->type == CY_SEQ ? qn->n : 1;
+        t->signals = nr_xcalloc(n + 1, sizeof(*t->signals));
+        if (qn->type == CY_SEQ) {
+            for (size_t i = 0; i < qn->n; i++)
+                parse_signal(c, t, qn->items[i]);
+        } else if (qn->type == CY_SCALAR) {
+            parse_signal(c, t, qn);
+        } else {
+            type_error(c, qn, "query", "string or sequence");
+        }
+    }
+    const struct cy_node *th = ts[opt_idx(&sec_topic, "threshold")];
+    const struct cy_node *ms = ts[opt_idx(&sec_topic, "min_score")];
+    if (th && ms)
+        ERR(c, ms, "give `threshold` or its old name `min_score`, not both");
+    t->exclude_q = parse_phrases(c, &t->exclude, ts[opt_idx(&sec_topic, "exclude")], "exclude");
+    const struct cy_node *en = ts[opt_idx(&sec_topic, "exclude_near")];
+    const struct cy_node *ent = NULL;
+    for (size_t i = 0; en && en->type == CY_MAP && i + 1 < en->n; i += 2)
+        if (en->items[i]->type == CY_SCALAR && strcmp(en->items[i]->str, "terms") == 0)
+            ent = en->items[i + 1];
+    t->exclude_near.q = parse_phrases(c, &t->exclude_near.terms, ent, "exclude_near");
+    t->stem_lang = -1;
+    if (t->language && strcmp(t->language, "none") != 0) {
+        t->stem_lang = nr_stem_lang(t->language);
+        if (t->stem_lang < 0)
+            ERR(c, ts[opt_idx(&sec_topic, "language")],
+                "language: no Snowball stemmer for \"%s\" (ISO 639-1 code such as en, fr, es, "
+                "de, ru, ar, tr, pt; or none)",
+                t->language);
+    }
+}
+
 static void parse_topic(struct ctx *c, const struct cy_node *item)
 {
     struct nr_config *cfg = c->cfg;
@@ -1377,6 +1499,7 @@ static void parse_topic(struct ctx *c, const struct cy_node *item)
     size_t idx = cfg->n_topics++;
     struct nr_topic *t = &cfg->topics[idx];
     memset(t, 0, sizeof(*t));
+    t->min_score = 1; /* threshold and min_score share it: no table default */
     const struct cy_node *ts[MAX_OPTS];
     parse_section(c, item, &sec_topic, t, ts, item);
     const struct cy_node *id_n = ts[opt_idx(&sec_topic, "id")];
@@ -1399,8 +1522,11 @@ static void parse_topic(struct ctx *c, const struct cy_node *item)
             }
         }
     }
-    if (t->any.n == 0 && t->n_near == 0 && !(near && near->type == CY_SEQ && near->n > 0))
-        ERR(c, item, "topic \"%s\" has no phrases (give `any:` or `near:`)", t->id ? t->id : "?");
+    parse_topic_query(c, t, ts);
+    if (t->any.n == 0 && t->n_near == 0 && t->n_signals == 0 &&
+        !(near && near->type == CY_SEQ && near->n > 0) && !ts[opt_idx(&sec_topic, "query")])
+        ERR(c, item, "topic \"%s\" has no phrases (give `query:`, `any:` or `near:`)",
+            t->id ? t->id : "?");
     if (t->id) {
         size_t *slot = strmap_slot(&c->topic_ids, t->id, true);
         if (*slot != (size_t)-1) {
@@ -1651,7 +1777,20 @@ void nr_config_free(struct nr_config *cfg)
         free(t->id);
         free(t->name);
         strlist_free(&t->any);
+        for (size_t k = 0; t->exclude_q && k < t->exclude.n; k++)
+            nr_query_free(t->exclude_q[k]);
+        free(t->exclude_q);
+        for (size_t k = 0; t->exclude_near.q && k < t->exclude_near.terms.n; k++)
+            nr_query_free(t->exclude_near.q[k]);
+        free(t->exclude_near.q);
+        strlist_free(&t->exclude_near.terms);
         strlist_free(&t->exclude);
+        for (size_t k = 0; k < t->n_signals; k++) {
+            free(t->signals[k].q);
+            nr_query_free(t->signals[k].query);
+        }
+        free(t->signals);
+        free(t->language);
         for (size_t k = 0; k < t->n_near; k++) {
             strlist_free(&t->near[k].terms);
             strlist_free(&t->near[k].with);

@@ -30,7 +30,25 @@ struct builder {
     struct anchor *anchors;
     size_t n_anchors, cap_anchors;
     size_t alias_nodes;
+    /* libyaml marks count characters: a cursor turns them into bytes */
+    const char *buf;
+    size_t len, cur_chars, cur_bytes;
 };
+
+/* Byte offset of character index `chars` (marks only move forward, so the
+ * cursor walks the file once; it restarts if one ever goes back). */
+static size_t mark_bytes(struct builder *b, size_t chars)
+{
+    if (chars < b->cur_chars)
+        b->cur_chars = b->cur_bytes = 0;
+    while (b->cur_chars < chars && b->cur_bytes < b->len) {
+        b->cur_bytes++;
+        while (b->cur_bytes < b->len && ((unsigned char)b->buf[b->cur_bytes] & 0xC0) == 0x80)
+            b->cur_bytes++;
+        b->cur_chars++;
+    }
+    return b->cur_bytes;
+}
 
 static struct cy_node *node_new(struct builder *b, enum cy_type t, yaml_mark_t m)
 {
@@ -130,6 +148,29 @@ static int on_event(struct builder *b, yaml_event_t *ev)
         n->str = nr_xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
         n->len = ev->data.scalar.length;
         n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        switch (ev->data.scalar.style) {
+        case YAML_SINGLE_QUOTED_SCALAR_STYLE:
+            n->style = CY_SQUOTED;
+            break;
+        case YAML_DOUBLE_QUOTED_SCALAR_STYLE:
+            n->style = CY_DQUOTED;
+            break;
+        case YAML_LITERAL_SCALAR_STYLE:
+            n->style = CY_LITERAL;
+            break;
+        case YAML_FOLDED_SCALAR_STYLE:
+            n->style = CY_FOLDED;
+            break;
+        default:
+            n->style = CY_PLAIN;
+        }
+        if (b->buf) {
+            size_t s0 = mark_bytes(b, m.index), s1 = mark_bytes(b, ev->end_mark.index);
+            if (s1 >= s0 && s1 <= b->len) {
+                n->src = b->buf + s0;
+                n->src_len = s1 - s0;
+            }
+        }
         if (ev->data.scalar.tag &&
             strcmp((const char *)ev->data.scalar.tag, "tag:yaml.org,2002:str") == 0)
             n->plain = false;
@@ -191,10 +232,15 @@ static int on_event(struct builder *b, yaml_event_t *ev)
 int cy_load(const char *buf, size_t len, const char *file, struct cy_doc *doc,
             struct nr_diags *diags)
 {
-    struct builder b = {.doc = doc, .file = file, .diags = diags};
+    struct builder b = {.doc = doc, .file = file, .diags = diags, .buf = buf, .len = len};
     yaml_parser_t p;
     int rc = -1;
     memset(doc, 0, sizeof(*doc));
+    /* libyaml skips a UTF-8 byte order mark without counting it */
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+        b.buf += 3;
+        b.len -= 3;
+    }
     if (!yaml_parser_initialize(&p)) {
         nr_diags_add(diags, file, 1, 1, "cannot initialize the YAML parser");
         return -1;
@@ -233,5 +279,54 @@ void cy_doc_free(struct cy_doc *doc)
         free(doc->all[i]);
     }
     free(doc->all);
+    free(doc->owned);
     memset(doc, 0, sizeof(*doc));
+}
+
+/* Source bytes that stand for no value byte: quotes, the second quote of
+ * '', the backslash of an escape, indentation, a block header. */
+static void pos_advance(const char *p, uint32_t *line, uint32_t *col)
+{
+    if (*p == '\n') {
+        (*line)++;
+        *col = 1;
+    } else if (((unsigned char)*p & 0xC0) != 0x80) {
+        (*col)++;
+    }
+}
+
+void cy_scalar_pos(const struct cy_node *n, size_t off, uint32_t *line, uint32_t *col)
+{
+    *line = n->line;
+    *col = n->col;
+    if (!n->src || off > n->len)
+        return;
+    const char *r = n->src, *re = n->src + n->src_len;
+    uint32_t l = n->line, c = n->col;
+    bool block = n->style == CY_LITERAL || n->style == CY_FOLDED;
+    if (block) { /* skip the header line (| or > and its indicators) */
+        while (r < re && *r != '\n')
+            pos_advance(r++, &l, &c);
+    } else if (n->style != CY_PLAIN && r < re) {
+        pos_advance(r++, &l, &c); /* the opening quote */
+    }
+    for (size_t i = 0; i < off && r < re; i++) {
+        char v = n->str[i];
+        /* align: skip source bytes until one that produced v; a folded line
+         * break produced a space */
+        while (r < re && !(*r == v || (*r == '\n' && (v == ' ' || v == '\n'))))
+            pos_advance(r++, &l, &c);
+        if (r >= re)
+            return; /* lost: keep the scalar's start */
+        pos_advance(r++, &l, &c);
+    }
+    /* the byte at off: skip what no value byte stands for before it */
+    char v = off < n->len ? n->str[off] : 0;
+    while (r < re && v && *r != v &&
+           (*r == ' ' || *r == '\n' || *r == '\'' || *r == '"' || *r == '\\' || *r == '\r'))
+        pos_advance(r++, &l, &c);
+    if (r >= re && v)
+        return;
+    *line = l;
+    *col = c;
 }

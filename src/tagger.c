@@ -1,26 +1,27 @@
 /*
  * tagger.c - article -> entities and topics (see tagger.h).
  *
- * Build: every entity alias (name, aliases, demonyms) and every topic phrase
- * (any, near terms/with, exclude) is normalized (text.h) and interned: one
- * matcher pattern per distinct normalized string, carrying a list of refs
- * (what the string means: alias k of entity i, `any` phrase of topic j, ...).
- * So "Taliban" as an alias of two entities, or a phrase that is also an
- * alias, costs one pattern and is found by one scan.
+ * Build: every entity alias (name, aliases, demonyms) and every pattern of
+ * the topic engine (tagger_topic.c: query words, stems' prefixes, legacy
+ * phrases, exclusions) is normalized (text.h) and interned: one matcher
+ * pattern per distinct normalized string, carrying a list of refs (what the
+ * string means: alias k of entity i, term t of the topics, ...). So
+ * "Taliban" as an alias of two entities, or a phrase that is also an alias,
+ * costs one pattern and is found by one scan.
  *
  * Tag (per article, all memory in the scratch and reused):
  *   1. normalize title and body, scan each with the one automaton;
  *   2. keep matches standing on word boundaries (text.h), so "Pakistan's"
- *      yields Pakistan and "Tirana" does not yield Iran;
+ *      yields Pakistan and "Tirana" does not yield Iran (a topic prefix
+ *      pattern needs the boundary at its start only);
  *   3. aliases: drop case-sensitive refs whose original bytes differ in case
  *      ("against us" is not the US), then resolve overlaps leftmost-longest
  *      ("Pakistani Taliban" is the group, not Pakistan + Taliban);
  *      ambiguous aliases count only if an unambiguous alias of the same
  *      entity occurs in the article;
- *   4. topics are resolved separately (a phrase may overlap an alias): each
- *      distinct `any` phrase found is a point, each `near` clause with a term
- *      within `within` words of a `with` term (same field, either order) is a
- *      point, an `exclude` phrase vetoes the topic;
+ *   4. topic matches go to the topic engine (tagger_topic.c), resolved
+ *      separately (a phrase may overlap an alias): signals, weights, title
+ *      boost, scoped exclusions (tagger_topic_eval.c);
  *   5. simhash of the lead of the normalized body (title when there is no
  *      body), see nr_text_simhash().
  *
@@ -35,18 +36,19 @@
 
 #include "newsradar/matcher.h"
 #include "newsradar/text.h"
+#include "tagger_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum ref_kind { REF_ALIAS, REF_ANY, REF_NEAR_TERM, REF_NEAR_WITH, REF_EXCLUDE };
+enum ref_kind { REF_ALIAS, REF_TOPIC };
 
 struct ref {
     uint8_t kind;
     uint8_t flags;    /* alias flags (enum nr_alias_flag) */
     uint32_t owner;   /* entity or topic index */
-    uint32_t sub;     /* alias index, phrase index or near clause index */
+    uint32_t sub;     /* alias index, or topic term (REF_TOPIC) */
     uint32_t order;   /* evidence order within the topic */
     const char *text; /* config text (evidence) */
     char *cs;         /* NR_ALIAS_CASE: case-kept normalized alias, else NULL */
@@ -56,6 +58,7 @@ struct ref {
 struct pinfo {
     uint32_t ref_off, ref_n;
     bool alias, topic, cased;
+    bool prefix; /* a topic ref may end inside a word */
 };
 
 struct nr_tagger {
@@ -65,6 +68,7 @@ struct nr_tagger {
     size_t n_pat;
     struct ref *refs;
     size_t n_refs;
+    struct nr_topics *topics;
 };
 
 /* ---- build ---------------------------------------------------------------- */
@@ -201,19 +205,19 @@ void nr_tagger_free(struct nr_tagger *t)
     free(t->refs);
     free(t->pat);
     nr_matcher_free(t->m);
+    nr_topics_free(t->topics);
     free(t);
 }
 
-static int add_list(struct builder *b, const struct nr_strlist *l, enum ref_kind kind,
-                    uint32_t topic, uint32_t sub, uint32_t *order, struct nr_error *err,
-                    const char *what)
+/* The topic engine's patterns come normalized (tagger_int.h). */
+static void sink_add(void *ctx, const char *s, size_t len, uint32_t term, bool prefix)
 {
-    for (size_t k = 0; k < l->n; k++) {
-        struct ref r = {.kind = (uint8_t)kind, .owner = topic, .sub = sub, .order = (*order)++};
-        if (add_ref(b, l->v[k], r, err, what) < 0)
-            return -1;
-    }
-    return 0;
+    struct builder *b = ctx;
+    uint32_t pat = intern(b, s, len);
+    nr_grow((void **)&b->pr, &b->cap_pr, b->n_pr + 1, sizeof(*b->pr));
+    b->pr[b->n_pr].pat = pat;
+    b->pr[b->n_pr].r = (struct ref){.kind = REF_TOPIC, .flags = prefix, .sub = term};
+    b->n_pr++;
 }
 
 struct nr_tagger *nr_tagger_new_engine(const struct nr_config *cfg, enum nr_matcher_engine engine,
@@ -238,23 +242,10 @@ struct nr_tagger *nr_tagger_new_engine(const struct nr_config *cfg, enum nr_matc
                 goto fail;
         }
     }
-    for (size_t i = 0; i < cfg->n_topics; i++) {
-        const struct nr_topic *tp = &cfg->topics[i];
-        char what[300];
-        snprintf(what, sizeof(what), "topic %s: phrase", tp->id);
-        uint32_t order = 0;
-        if (add_list(&b, &tp->any, REF_ANY, (uint32_t)i, 0, &order, err, what) < 0)
-            goto fail;
-        for (size_t c = 0; c < tp->n_near; c++) {
-            if (add_list(&b, &tp->near[c].terms, REF_NEAR_TERM, (uint32_t)i, (uint32_t)c, &order,
-                         err, what) < 0 ||
-                add_list(&b, &tp->near[c].with, REF_NEAR_WITH, (uint32_t)i, (uint32_t)c, &order,
-                         err, what) < 0)
-                goto fail;
-        }
-        if (add_list(&b, &tp->exclude, REF_EXCLUDE, (uint32_t)i, 0, &order, err, what) < 0)
-            goto fail;
-    }
+    struct nr_pattern_sink sink = {&b, sink_add};
+    t->topics = nr_topics_new(cfg, &sink, err);
+    if (!t->topics)
+        goto fail;
 
     qsort(b.pr, b.n_pr, sizeof(*b.pr), cmp_pref);
     t->n_pat = b.n;
@@ -273,6 +264,8 @@ struct nr_tagger *nr_tagger_new_engine(const struct nr_config *cfg, enum nr_matc
                 p->cased = true;
         } else {
             p->topic = true;
+            if (t->refs[i].flags)
+                p->prefix = true;
         }
     }
     t->n_refs = b.n_pr;
@@ -308,7 +301,7 @@ size_t nr_tagger_patterns(const struct nr_tagger *t)
 size_t nr_tagger_memory(const struct nr_tagger *t)
 {
     return nr_matcher_memory(t->m) + t->n_pat * sizeof(struct pinfo) +
-           t->n_refs * sizeof(struct ref);
+           t->n_refs * sizeof(struct ref) + nr_topics_memory(t->topics);
 }
 
 /* ---- scratch -------------------------------------------------------------- */
@@ -324,18 +317,6 @@ struct mention {
     bool ambiguous;
 };
 
-struct occ {
-    uint32_t topic, clause, start, word;
-    uint8_t field, side; /* side: 0 term, 1 with */
-    const char *text;
-    uint32_t order;
-};
-
-struct evid {
-    uint32_t topic, order;
-    const char *text;
-};
-
 #define GROW(s, arr, need) nr_grow((void **)&(s)->arr, &(s)->cap_##arr, (need), sizeof(*(s)->arr))
 
 struct nr_tag_scratch {
@@ -345,22 +326,10 @@ struct nr_tag_scratch {
     size_t n_cand, cap_cand;
     struct mention *ment;
     size_t n_ment, cap_ment;
-    struct occ *occ;
-    size_t n_occ, cap_occ;
-    struct evid *evid;
-    size_t n_evid, cap_evid;
-    /* per-topic state, valid when topic_stamp[i] == stamp */
-    uint32_t *topic_stamp;
-    uint32_t *topic_any;
-    bool *topic_veto;
-    uint32_t *touched;
-    size_t n_touched;
-    uint32_t *ref_stamp;
-    uint32_t stamp;
-    size_t n_topics, n_refs;
+    struct nr_topics_scratch *ts;
     /* result */
     struct nr_tags tags;
-    size_t cap_ent, cap_top, cap_spans, cap_ev;
+    size_t cap_ent, cap_spans;
 };
 
 struct nr_tag_scratch *nr_tag_scratch_new(const struct nr_tagger *t)
@@ -370,13 +339,7 @@ struct nr_tag_scratch *nr_tag_scratch_new(const struct nr_tagger *t)
     nr_text_init(&s->text[0]);
     nr_text_init(&s->text[1]);
     nr_text_init(&s->tmp);
-    s->n_topics = t->cfg->n_topics;
-    s->n_refs = t->n_refs;
-    s->topic_stamp = nr_xcalloc(s->n_topics + 1, sizeof(uint32_t));
-    s->topic_any = nr_xcalloc(s->n_topics + 1, sizeof(uint32_t));
-    s->topic_veto = nr_xcalloc(s->n_topics + 1, sizeof(bool));
-    s->touched = nr_xcalloc(s->n_topics + 1, sizeof(uint32_t));
-    s->ref_stamp = nr_xcalloc(s->n_refs + 1, sizeof(uint32_t));
+    s->ts = nr_topics_scratch_new(t->topics);
     return s;
 }
 
@@ -390,17 +353,9 @@ void nr_tag_scratch_free(struct nr_tag_scratch *s)
     nr_text_fini(&s->tmp);
     free(s->cand);
     free(s->ment);
-    free(s->occ);
-    free(s->evid);
-    free(s->topic_stamp);
-    free(s->topic_any);
-    free(s->topic_veto);
-    free(s->touched);
-    free(s->ref_stamp);
+    nr_topics_scratch_free(s->ts);
     free(s->tags.entities);
-    free(s->tags.topics);
     free(s->tags.spans);
-    free(s->tags.evidence);
     free(s);
 }
 
@@ -422,16 +377,6 @@ static bool case_ok(struct nr_tag_scratch *s, const struct ref *r, const char *o
     return e - a == r->cs_len && memcmp(s->tmp.buf + a, r->cs, r->cs_len) == 0;
 }
 
-static void touch_topic(struct nr_tag_scratch *s, uint32_t topic)
-{
-    if (s->topic_stamp[topic] == s->stamp)
-        return;
-    s->topic_stamp[topic] = s->stamp;
-    s->topic_any[topic] = 0;
-    s->topic_veto[topic] = false;
-    s->touched[s->n_touched++] = topic;
-}
-
 static void scan_field(const struct nr_tagger *t, struct nr_tag_scratch *s, int f,
                        const struct nr_str *orig)
 {
@@ -440,68 +385,21 @@ static void scan_field(const struct nr_tagger *t, struct nr_tag_scratch *s, int 
     const struct nr_match *m;
     size_t n = nr_matcher_scan(t->m, s->ms, tx->buf, tx->len, &m);
     for (size_t i = 0; i < n; i++) {
-        if (!nr_text_boundary_ok(tx->buf, tx->len, m[i].start, m[i].end))
-            continue;
         const struct pinfo *p = &t->pat[m[i].id];
-        if (p->alias) {
+        bool full = nr_text_boundary_ok(tx->buf, tx->len, m[i].start, m[i].end);
+        if (!full && !(p->prefix && !nr_text_word_before(tx->buf, m[i].start)))
+            continue;
+        if (p->alias && full) {
             GROW(s, cand, s->n_cand + 1);
             s->cand[s->n_cand++] = (struct cand){m[i].start, m[i].end, m[i].id, (uint8_t)f};
         }
         if (!p->topic)
             continue;
-        for (uint32_t k = p->ref_off; k < p->ref_off + p->ref_n; k++) {
-            const struct ref *r = &t->refs[k];
-            switch (r->kind) {
-            case REF_ANY:
-                touch_topic(s, r->owner);
-                if (s->ref_stamp[k] != s->stamp) {
-                    s->ref_stamp[k] = s->stamp;
-                    s->topic_any[r->owner]++;
-                    GROW(s, evid, s->n_evid + 1);
-                    s->evid[s->n_evid++] = (struct evid){r->owner, r->order, r->text};
-                }
-                break;
-            case REF_EXCLUDE:
-                touch_topic(s, r->owner);
-                s->topic_veto[r->owner] = true;
-                break;
-            case REF_NEAR_TERM:
-            case REF_NEAR_WITH:
-                touch_topic(s, r->owner);
-                GROW(s, occ, s->n_occ + 1);
-                s->occ[s->n_occ++] = (struct occ){.topic = r->owner,
-                                                  .clause = r->sub,
-                                                  .start = m[i].start,
-                                                  .field = (uint8_t)f,
-                                                  .side = r->kind == REF_NEAR_WITH,
-                                                  .text = r->text,
-                                                  .order = r->order};
-                break;
-            default:
-                break;
-            }
-        }
+        for (uint32_t k = p->ref_off; k < p->ref_off + p->ref_n; k++)
+            if (t->refs[k].kind == REF_TOPIC)
+                nr_topics_hit(t->topics, s->ts, t->refs[k].sub, f, m[i].start, m[i].end, full);
     }
 }
-
-/* Sort small arrays by insertion (the usual case: a few to a few dozen
- * items, mostly in order already), larger ones with qsort. */
-#define SMALL_SORT(arr, n, cmp)                                                                    \
-    do {                                                                                           \
-        if ((n) > 48) {                                                                            \
-            qsort((arr), (n), sizeof(*(arr)), (cmp));                                              \
-            break;                                                                                 \
-        }                                                                                          \
-        for (size_t i_ = 1; i_ < (n); i_++) {                                                      \
-            __typeof__(*(arr)) v_ = (arr)[i_];                                                     \
-            size_t j_ = i_;                                                                        \
-            while (j_ > 0 && (cmp)(&(arr)[j_ - 1], &v_) > 0) {                                     \
-                (arr)[j_] = (arr)[j_ - 1];                                                         \
-                j_--;                                                                              \
-            }                                                                                      \
-            (arr)[j_] = v_;                                                                        \
-        }                                                                                          \
-    } while (0)
 
 static int cmp_cand(const void *x, const void *y)
 {
@@ -527,38 +425,6 @@ static int cmp_ment(const void *x, const void *y)
     if (a->end != b->end)
         return a->end < b->end ? -1 : 1;
     return (int)a->ambiguous - (int)b->ambiguous; /* unambiguous first */
-}
-
-static int cmp_occ_pos(const void *x, const void *y)
-{
-    const struct occ *a = x, *b = y;
-    if (a->field != b->field)
-        return a->field < b->field ? -1 : 1;
-    return a->start < b->start ? -1 : a->start > b->start;
-}
-
-static int cmp_occ_group(const void *x, const void *y)
-{
-    const struct occ *a = x, *b = y;
-    if (a->topic != b->topic)
-        return a->topic < b->topic ? -1 : 1;
-    if (a->clause != b->clause)
-        return a->clause < b->clause ? -1 : 1;
-    if (a->field != b->field)
-        return a->field < b->field ? -1 : 1;
-    if (a->word != b->word)
-        return a->word < b->word ? -1 : 1;
-    if (a->start != b->start)
-        return a->start < b->start ? -1 : 1;
-    return (int)a->side - (int)b->side;
-}
-
-static int cmp_evid(const void *x, const void *y)
-{
-    const struct evid *a = x, *b = y;
-    if (a->topic != b->topic)
-        return a->topic < b->topic ? -1 : 1;
-    return a->order < b->order ? -1 : a->order > b->order;
 }
 
 static void resolve_aliases(const struct nr_tagger *t, struct nr_tag_scratch *s,
@@ -626,153 +492,30 @@ static void resolve_aliases(const struct nr_tagger *t, struct nr_tag_scratch *s,
     }
 }
 
-static bool evid_has(const struct nr_tags *tg, uint32_t first, const char *text)
-{
-    for (size_t k = first; k < tg->n_evidence; k++)
-        if (strcmp(tg->evidence[k], text) == 0)
-            return true;
-    return false;
-}
-
-static void push_evidence(struct nr_tag_scratch *s, uint32_t first, const char *text)
-{
-    struct nr_tags *tg = &s->tags;
-    if (evid_has(tg, first, text))
-        return;
-    nr_grow((void **)&tg->evidence, &s->cap_ev, tg->n_evidence + 1, sizeof(*tg->evidence));
-    tg->evidence[tg->n_evidence++] = text;
-}
-
-/* Spaces in p[0..n), 8 bytes per step (exact zero-byte test, no carries
- * between bytes). */
-static uint32_t count_spaces(const char *p, size_t n)
-{
-    uint32_t c = 0;
-    size_t i = 0;
-    while (i + 8 <= n) {
-        /* per-byte 0/1 flags summed in byte lanes, folded every 255 words */
-        uint64_t lanes = 0;
-        for (int k = 0; k < 255 && i + 8 <= n; k++, i += 8) {
-            uint64_t x;
-            memcpy(&x, p + i, 8);
-            x ^= 0x2020202020202020ULL;
-            uint64_t t = ((x & 0x7f7f7f7f7f7f7f7fULL) + 0x7f7f7f7f7f7f7f7fULL) | x;
-            lanes += (~t & 0x8080808080808080ULL) >> 7;
-        }
-        /* widen to 16-bit lanes (<= 510 each), then sum them by multiply */
-        uint64_t w = (lanes & 0x00ff00ff00ff00ffULL) + ((lanes >> 8) & 0x00ff00ff00ff00ffULL);
-        c += (uint32_t)((w * 0x0001000100010001ULL) >> 48);
-    }
-    for (; i < n; i++)
-        c += p[i] == ' ';
-    return c;
-}
-
-static void resolve_topics(const struct nr_tagger *t, struct nr_tag_scratch *s)
-{
-    /* word index of each proximity occurrence = spaces before it in its
-     * normalized field (whitespace runs are collapsed, so one per gap) */
-    if (s->n_occ > 0) {
-        SMALL_SORT(s->occ, s->n_occ, cmp_occ_pos);
-        int f = -1;
-        uint32_t pos = 0, words = 0;
-        for (size_t i = 0; i < s->n_occ; i++) {
-            struct occ *o = &s->occ[i];
-            if (o->field != f) {
-                f = o->field;
-                pos = 0;
-                words = 0;
-            }
-            words += count_spaces(s->text[f].buf + pos, o->start - pos);
-            pos = o->start;
-            o->word = words;
-        }
-        SMALL_SORT(s->occ, s->n_occ, cmp_occ_group);
-    }
-    SMALL_SORT(s->evid, s->n_evid, cmp_evid);
-
-    /* topics in config order: sort the touched list */
-    uint32_t *tt = s->touched;
-    for (size_t i = 1; i < s->n_touched; i++) { /* insertion sort: few topics */
-        uint32_t v = tt[i];
-        size_t j = i;
-        while (j > 0 && tt[j - 1] > v) {
-            tt[j] = tt[j - 1];
-            j--;
-        }
-        tt[j] = v;
-    }
-    struct nr_tags *tg = &s->tags;
-    size_t ei = 0, oi = 0;
-    for (size_t q = 0; q < s->n_touched; q++) {
-        uint32_t topic = tt[q];
-        const struct nr_topic *tp = &t->cfg->topics[topic];
-        uint32_t first = (uint32_t)tg->n_evidence;
-        double score = s->topic_any[topic];
-        while (ei < s->n_evid && s->evid[ei].topic < topic)
-            ei++;
-        for (; ei < s->n_evid && s->evid[ei].topic == topic; ei++)
-            push_evidence(s, first, s->evid[ei].text);
-        while (oi < s->n_occ && s->occ[oi].topic < topic)
-            oi++;
-        while (oi < s->n_occ && s->occ[oi].topic == topic) {
-            uint32_t clause = s->occ[oi].clause;
-            uint32_t within = clause < tp->n_near ? tp->near[clause].within : 0;
-            bool hit = false;
-            const struct occ *pa = NULL, *pb = NULL;
-            /* sweep in word order per field: remember the last occurrence of
-             * each side, a pair is close enough when words apart <= within */
-            const struct occ *last[2] = {NULL, NULL};
-            int f = -1;
-            for (; oi < s->n_occ && s->occ[oi].topic == topic && s->occ[oi].clause == clause;
-                 oi++) {
-                const struct occ *o = &s->occ[oi];
-                if (o->field != f) {
-                    f = o->field;
-                    last[0] = last[1] = NULL;
-                }
-                const struct occ *other = last[!o->side];
-                if (!hit && other && other->start != o->start && o->word - other->word <= within) {
-                    hit = true;
-                    pa = o->side ? other : o;
-                    pb = o->side ? o : other;
-                }
-                last[o->side] = o;
-            }
-            if (hit) {
-                score += 1;
-                push_evidence(s, first, pa->text);
-                push_evidence(s, first, pb->text);
-            }
-        }
-        if (s->topic_veto[topic] || score <= 0 || score < tp->min_score) {
-            tg->n_evidence = first;
-            continue;
-        }
-        nr_grow((void **)&tg->topics, &s->cap_top, tg->n_topics + 1, sizeof(*tg->topics));
-        tg->topics[tg->n_topics++] =
-            (struct nr_topic_tag){topic, score, first, (uint32_t)tg->n_evidence - first};
-    }
-}
-
 const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scratch *s,
                                     const struct nr_article *a)
 {
-    if (++s->stamp == 0) { /* wrapped: forget every old stamp */
-        memset(s->topic_stamp, 0, (s->n_topics + 1) * sizeof(uint32_t));
-        memset(s->ref_stamp, 0, (s->n_refs + 1) * sizeof(uint32_t));
-        s->stamp = 1;
-    }
-    s->n_cand = s->n_ment = s->n_occ = s->n_evid = s->n_touched = 0;
+    s->n_cand = s->n_ment = 0;
     struct nr_tags *tg = &s->tags;
     tg->n_entities = tg->n_topics = tg->n_spans = tg->n_evidence = 0;
     tg->lang_source = (uint8_t)nr_lang_of_article(a, tg->lang);
+    nr_topics_begin(s->ts, s->text);
 
     scan_field(t, s, 0, &a->field[NR_FIELD_TITLE]);
     scan_field(t, s, 1, &a->field[NR_FIELD_BODY]);
     resolve_aliases(t, s, a);
-    resolve_topics(t, s);
+    nr_topics_resolve(t->topics, s->ts, tg);
     const struct nr_text *h = s->text[1].len > 0 ? &s->text[1] : &s->text[0];
     tg->simhash = nr_text_simhash(h->buf, h->len);
     return tg;
+}
+
+const struct nr_topics *nr_tagger_topics(const struct nr_tagger *t)
+{
+    return t->topics;
+}
+
+struct nr_topics_scratch *nr_tag_scratch_topics(struct nr_tag_scratch *s)
+{
+    return s->ts;
 }

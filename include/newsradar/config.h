@@ -54,13 +54,19 @@
  *   topics:
  *     - id: border_closure
  *       name: Border closure
- *       any: [border closure, closed the border]     # phrase set, 1 point each
+ *       query:                                       # signals (query.h)
+ *         - '"border closure" OR "closed the border"'          # weight 1
+ *         - { q: 'border NEAR/6 (close OR shut OR seal)', weight: 2 }
+ *       any: [border closure, closed the border]     # literal phrases, 1 point each
  *       near:                                        # proximity, 1 point each
  *         - terms: [border, border crossing]
  *           with: [closed, shut, sealed]
  *           within: 6                                # words apart, 1..50
- *       exclude: [border collie]                     # any of these vetoes
- *       min_score: 1                                 # points needed
+ *       exclude: [border collie]                     # masks the matches it overlaps
+ *       exclude_near: { terms: [collie], within: 3 } # masks matches within 3 words
+ *       threshold: 1                                 # points needed (old: min_score)
+ *       title_boost: 1.5                             # a signal in the title counts x1.5
+ *       language: en                                 # stems of the query words
  *   alerts:
  *     - id: border_closure_by_country
  *       topic: border_closure   # optional: without it every article counts
@@ -145,12 +151,35 @@ struct nr_topic_near {
     uint32_t within;
 };
 
+struct nr_query;
+
+/* One item of a topic's `query:` (docs/watchlists.md). */
+struct nr_topic_signal {
+    char *q;                /* the query text */
+    double weight;          /* points when it matches (x title_boost in the title) */
+    struct nr_query *query; /* parsed (query.h) */
+    struct nr_srcpos pos;
+};
+
+struct nr_topic_exclude_near {
+    struct nr_strlist terms;
+    uint32_t within;
+    struct nr_query **q; /* terms.n parsed phrases */
+};
+
 struct nr_topic {
     char *id, *name;
     struct nr_strlist any, exclude;
+    struct nr_query **exclude_q; /* exclude.n parsed phrases */
+    struct nr_topic_exclude_near exclude_near;
     struct nr_topic_near *near;
     size_t n_near;
-    double min_score;
+    struct nr_topic_signal *signals;
+    size_t n_signals;
+    double min_score;   /* `threshold` (old name min_score) */
+    double title_boost; /* weight factor of a signal matched in the title */
+    char *language;     /* of the query stems: ISO 639-1 or "none" */
+    int stem_lang;      /* stem.h language id, -1 = no stemming */
     struct nr_srcpos pos;
 };
 

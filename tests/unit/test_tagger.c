@@ -55,6 +55,8 @@ static struct nr_topic *add_topic(struct nr_config *c, const char *id, const cha
     t->any = list(any);
     t->exclude = list(exclude);
     t->min_score = min_score;
+    t->title_boost = 1.5;
+    t->stem_lang = -1;
     return t;
 }
 
@@ -332,8 +334,15 @@ static void test_topics(void **state)
     {
         assert_non_null(find_topic(t, "border_closure", c));
     }
-    /* exclude vetoes */
+    /* an exclusion masks the matches it overlaps, not the topic */
     EACH_ENGINE(f, t, NULL, "A border collie closed the border gate.")
+    {
+        const struct nr_topic_tag *bc = find_topic(t, "border_closure", c);
+        assert_non_null(bc);
+        /* "closed the border", and the second "border" near "closed" */
+        assert_true(bc->score == 2.0);
+    }
+    EACH_ENGINE(f, t, NULL, "A border collie was closed in.")
     {
         assert_null(find_topic(t, "border_closure", c));
     }
@@ -342,11 +351,18 @@ static void test_topics(void **state)
     {
         assert_null(find_topic(t, "attack", c));
     }
+    /* in the title each signal counts x title_boost (1.5) */
     EACH_ENGINE(f, t, "Gunmen attack", NULL)
     {
         const struct nr_topic_tag *at = find_topic(t, "attack", c);
         assert_non_null(at);
-        assert_true(at->score == 2.0);
+        assert_true(at->score == 3.0);
+    }
+    EACH_ENGINE(f, t, "Gunmen", "attack")
+    {
+        const struct nr_topic_tag *at = find_topic(t, "attack", c);
+        assert_non_null(at);
+        assert_true(at->score == 2.5);
     }
 }
 

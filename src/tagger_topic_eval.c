@@ -1,0 +1,495 @@
+/*
+ * tagger_topic_eval.c - topic scores from the verified term matches of one
+ * article (tagger_topic.h): scoped exclusions, signals, weights, the title
+ * boost, the threshold and the evidence.
+ *
+ * After the scan the matches are sorted twice: by position, to number their
+ * words (spaces before them in the normalized field; whitespace runs are one
+ * space), then by topic, so each touched topic sees its matches as one run
+ * in (field, position) order. Per topic:
+ *   1. masking: a term match overlapping an `exclude` match, or within
+ *      `exclude_near.within` words of an `exclude_near` match (same field),
+ *      is masked; the other matches stand ("heart attack" masks that
+ *      "attack" only);
+ *   2. each term gets a bit per field with an unmasked match;
+ *   3. each signal is evaluated over both fields (it counts) and over the
+ *      title alone (it counts weight x title_boost): terms test their bits,
+ *      NEAR/n looks for a pair of unmasked matches at most n words apart in
+ *      one field (either order, not overlapping);
+ *   4. the topic is tagged when the sum reaches the threshold; its evidence
+ *      is the terms that made each counted signal true (both sides of the
+ *      pair found for NEAR, nothing under NOT), each text once.
+ * Windows over sorted runs (matches starting at most n + longest-term words
+ * before) keep masking and NEAR linear in the matches for any input.
+ */
+#include "tagger_topic.h"
+
+#include <jansson.h>
+#include <string.h>
+
+/* Spaces in p[0..n), 8 bytes per step (exact zero-byte test, no carries
+ * between bytes). */
+static uint32_t count_spaces(const char *p, size_t n)
+{
+    uint32_t c = 0;
+    size_t i = 0;
+    while (i + 8 <= n) {
+        /* per-byte 0/1 flags summed in byte lanes, folded every 255 words */
+        uint64_t lanes = 0;
+        for (int k = 0; k < 255 && i + 8 <= n; k++, i += 8) {
+            uint64_t x;
+            memcpy(&x, p + i, 8);
+            x ^= 0x2020202020202020ULL;
+            uint64_t t = ((x & 0x7f7f7f7f7f7f7f7fULL) + 0x7f7f7f7f7f7f7f7fULL) | x;
+            lanes += (~t & 0x8080808080808080ULL) >> 7;
+        }
+        /* widen to 16-bit lanes (<= 510 each), then sum them by multiply */
+        uint64_t w = (lanes & 0x00ff00ff00ff00ffULL) + ((lanes >> 8) & 0x00ff00ff00ff00ffULL);
+        c += (uint32_t)((w * 0x0001000100010001ULL) >> 48);
+    }
+    for (; i < n; i++)
+        c += p[i] == ' ';
+    return c;
+}
+
+static int cmp_pos(const void *x, const void *y)
+{
+    const struct tocc *a = x, *b = y;
+    if (a->field != b->field)
+        return a->field < b->field ? -1 : 1;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    if (a->end != b->end)
+        return a->end < b->end ? -1 : 1;
+    return a->term < b->term ? -1 : a->term > b->term;
+}
+
+static int cmp_topic(const void *x, const void *y)
+{
+    const struct tocc *a = x, *b = y;
+    if (a->topic != b->topic)
+        return a->topic < b->topic ? -1 : 1;
+    return cmp_pos(x, y);
+}
+
+static void number_words(struct nr_topics_scratch *s)
+{
+    SMALL_SORT(s->occ, s->n_occ, cmp_pos);
+    int f = -1;
+    uint32_t pos = 0, words = 0;
+    for (size_t i = 0; i < s->n_occ; i++) {
+        struct tocc *o = &s->occ[i];
+        if (o->field != f) {
+            f = o->field;
+            pos = 0;
+            words = 0;
+        }
+        words += count_spaces(s->text[f].buf + pos, o->start - pos);
+        pos = o->start;
+        o->w0 = words;
+        o->w1 = words + count_spaces(s->text[f].buf + o->start, o->end - o->start);
+    }
+    SMALL_SORT(s->occ, s->n_occ, cmp_topic);
+}
+
+/* Words between two matches of one field; -1 when they overlap. */
+static int64_t gap(const struct tocc *a, const struct tocc *b)
+{
+    if (b->w0 > a->w1)
+        return (int64_t)b->w0 - a->w1;
+    if (a->w0 > b->w1)
+        return (int64_t)a->w0 - b->w1;
+    return -1;
+}
+
+static bool bytes_overlap(const struct tocc *a, const struct tocc *b)
+{
+    return a->start < b->end && b->start < a->end;
+}
+
+static void mask(const struct nr_topics *tp, struct nr_topics_scratch *s, uint32_t topic)
+{
+    const struct ttopic *tt = &tp->topics[topic];
+    size_t nx = 0;
+    for (size_t i = s->lo; i < s->hi; i++)
+        if (s->occ[i].role != R_POS) {
+            nr_grow((void **)&s->tmp_a, &s->cap_a, nx + 1, sizeof(uint32_t));
+            s->tmp_a[nx++] = (uint32_t)i;
+        }
+    if (nx == 0)
+        return;
+    uint32_t reach = tt->xnear + tt->maxw + 1;
+    size_t lo = 0;
+    for (size_t i = s->lo; i < s->hi; i++) {
+        struct tocc *o = &s->occ[i];
+        if (o->role != R_POS)
+            continue;
+        while (lo < nx &&
+               (s->occ[s->tmp_a[lo]].field < o->field || (s->occ[s->tmp_a[lo]].field == o->field &&
+                                                          s->occ[s->tmp_a[lo]].w0 + reach < o->w0)))
+            lo++;
+        for (size_t j = lo; j < nx; j++) {
+            const struct tocc *x = &s->occ[s->tmp_a[j]];
+            if (x->field != o->field || x->w0 > o->w1 + tt->xnear + 1)
+                break;
+            bool hit = x->role == R_EXCL ? bytes_overlap(o, x) : gap(o, x) <= (int64_t)tt->xnear;
+            if (hit) {
+                o->masked_by = s->tmp_a[j] + 1;
+                break;
+            }
+        }
+    }
+}
+
+static bool in_list(const uint32_t *l, uint32_t n, uint32_t term)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (l[i] == term)
+            return true;
+    return false;
+}
+
+static size_t collect(struct nr_topics_scratch *s, uint32_t **out, size_t *cap, const uint32_t *l,
+                      uint32_t n, unsigned scope)
+{
+    size_t k = 0;
+    for (size_t i = s->lo; i < s->hi; i++) {
+        const struct tocc *o = &s->occ[i];
+        if (o->role != R_POS || o->masked_by || !(scope & (1u << o->field)) ||
+            !in_list(l, n, o->term))
+            continue;
+        nr_grow((void **)out, cap, k + 1, sizeof(uint32_t));
+        (*out)[k++] = (uint32_t)i;
+    }
+    return k;
+}
+
+/* Is an unmasked match of list A within `within` words of one of list B
+ * (pool entry at off)? The pair found goes to *pa, *pb. */
+static bool near_pair(const struct nr_topics *tp, struct nr_topics_scratch *s, uint32_t off,
+                      uint32_t within, unsigned scope, uint32_t *pa, uint32_t *pb)
+{
+    const uint32_t *la = tp->pool + off + 1, na = tp->pool[off];
+    const uint32_t *lb = la + na + 1, nb = la[na];
+    size_t ka = collect(s, &s->tmp_a, &s->cap_a, la, na, scope);
+    if (ka == 0)
+        return false;
+    size_t kb = collect(s, &s->tmp_b, &s->cap_b, lb, nb, scope);
+    uint32_t reach = within + tp->topics[s->occ[s->lo].topic].maxw + 1;
+    size_t lo = 0;
+    for (size_t i = 0; i < ka; i++) {
+        const struct tocc *a = &s->occ[s->tmp_a[i]];
+        while (lo < kb &&
+               (s->occ[s->tmp_b[lo]].field < a->field || (s->occ[s->tmp_b[lo]].field == a->field &&
+                                                          s->occ[s->tmp_b[lo]].w0 + reach < a->w0)))
+            lo++;
+        for (size_t j = lo; j < kb; j++) {
+            const struct tocc *b = &s->occ[s->tmp_b[j]];
+            if (b->field != a->field || b->w0 > a->w1 + within)
+                break;
+            int64_t g = gap(a, b);
+            if (g >= 0 && g <= (int64_t)within) {
+                *pa = s->tmp_a[i];
+                *pb = s->tmp_b[j];
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static void push_evidence(struct nr_topics_scratch *s, size_t first, const char *text)
+{
+    for (size_t k = first; k < s->n_evidence; k++)
+        if (strcmp(s->evidence[k], text) == 0)
+            return;
+    nr_grow((void **)&s->evidence, &s->cap_evidence, s->n_evidence + 1, sizeof(*s->evidence));
+    s->evidence[s->n_evidence++] = text;
+}
+
+struct qctx {
+    const struct nr_topics *tp;
+    struct nr_topics_scratch *s;
+    const struct tsig *g;
+    unsigned scope;
+};
+
+static bool term_on(const struct nr_topics_scratch *s, uint32_t term, unsigned scope)
+{
+    return s->term_stamp[term] == s->stamp && (s->term_bits[term] & scope);
+}
+
+static bool q_term(void *ctx, uint32_t k)
+{
+    struct qctx *c = ctx;
+    return term_on(c->s, c->g->term + k, c->scope);
+}
+
+static bool q_near(void *ctx, const struct nr_query *q, uint32_t node)
+{
+    struct qctx *c = ctx;
+    uint32_t a, b;
+    return near_pair(c->tp, c->s, c->g->near_of[node], q->nodes[node].arg, c->scope, &a, &b);
+}
+
+static void evidence_pair(const struct nr_topics *tp, struct nr_topics_scratch *s, size_t first,
+                          uint32_t a, uint32_t b)
+{
+    push_evidence(s, first, tp->terms[s->occ[a].term].text);
+    push_evidence(s, first, tp->terms[s->occ[b].term].text);
+}
+
+/* The terms that make node true (it is true). */
+static void q_evidence(struct qctx *c, uint32_t node, size_t first)
+{
+    const struct nr_query *q = c->g->q;
+    const struct nr_qnode *n = &q->nodes[node];
+    switch (n->op) {
+    case NR_QOP_TERM:
+        push_evidence(c->s, first, c->tp->terms[c->g->term + n->arg].text);
+        return;
+    case NR_QOP_NEAR: {
+        uint32_t a, b;
+        if (near_pair(c->tp, c->s, c->g->near_of[node], n->arg, c->scope, &a, &b))
+            evidence_pair(c->tp, c->s, first, a, b);
+        return;
+    }
+    case NR_QOP_AND:
+    case NR_QOP_OR:
+        for (uint32_t k = 0; k < n->n; k++) {
+            uint32_t ch = q->kids[n->first + k];
+            if (nr_query_eval(q, ch, q_term, q_near, c))
+                q_evidence(c, ch, first);
+        }
+        return;
+    default: /* NOT: what is absent is no evidence */
+        return;
+    }
+}
+
+bool nr_topic_sig_eval(const struct nr_topics *tp, struct nr_topics_scratch *s,
+                       const struct tsig *g, unsigned scope, bool ev)
+{
+    size_t first = s->n_evidence;
+    uint32_t a, b;
+    switch (g->kind) {
+    case S_TERM:
+        if (!term_on(s, g->term, scope))
+            return false;
+        if (ev)
+            push_evidence(s, s->n_evidence, tp->terms[g->term].text);
+        return true;
+    case S_NEAR:
+        if (!near_pair(tp, s, g->near, g->within, scope, &a, &b))
+            return false;
+        if (ev)
+            evidence_pair(tp, s, first, a, b);
+        return true;
+    default: {
+        struct qctx c = {tp, s, g, scope};
+        if (!nr_query_eval(g->q, g->q->root, q_term, q_near, &c))
+            return false;
+        if (ev)
+            q_evidence(&c, g->q->root, first);
+        return true;
+    }
+    }
+}
+
+/* Sort the touched topics: output in config order. */
+static void sort_touched(struct nr_topics_scratch *s)
+{
+    uint32_t *tt = s->touched;
+    for (size_t i = 1; i < s->n_touched; i++) {
+        uint32_t v = tt[i];
+        size_t j = i;
+        while (j > 0 && tt[j - 1] > v) {
+            tt[j] = tt[j - 1];
+            j--;
+        }
+        tt[j] = v;
+    }
+}
+
+/* Prepare topic `topic` (occurrences from s->lo): mask and set term bits;
+ * returns the end of its run. */
+static size_t topic_prepare(const struct nr_topics *tp, struct nr_topics_scratch *s, size_t lo,
+                            uint32_t topic)
+{
+    while (lo < s->n_occ && s->occ[lo].topic < topic)
+        lo++;
+    size_t hi = lo;
+    while (hi < s->n_occ && s->occ[hi].topic == topic)
+        hi++;
+    s->lo = lo;
+    s->hi = hi;
+    if (tp->topics[topic].has_excl)
+        mask(tp, s, topic);
+    for (size_t i = lo; i < hi; i++) {
+        const struct tocc *o = &s->occ[i];
+        if (o->role != R_POS || o->masked_by)
+            continue;
+        if (s->term_stamp[o->term] != s->stamp) {
+            s->term_stamp[o->term] = s->stamp;
+            s->term_bits[o->term] = 0;
+        }
+        s->term_bits[o->term] |= (uint8_t)(1u << o->field);
+    }
+    return hi;
+}
+
+/* A signal's points in this article (0 if it does not match). */
+static double sig_points(const struct nr_topics *tp, struct nr_topics_scratch *s,
+                         const struct tsig *g, bool *in_title)
+{
+    *in_title = false;
+    if (!nr_topic_sig_eval(tp, s, g, 3, false))
+        return 0;
+    *in_title = nr_topic_sig_eval(tp, s, g, 1, false);
+    return g->weight * (*in_title ? tp->cfg->topics[g->topic].title_boost : 1.0);
+}
+
+void nr_topics_resolve(const struct nr_topics *tp, struct nr_topics_scratch *s,
+                       struct nr_tags *tags)
+{
+    tags->n_topics = 0;
+    tags->n_evidence = 0;
+    tags->topics = s->tags;
+    tags->evidence = s->evidence;
+    if (s->n_occ == 0)
+        return;
+    number_words(s);
+    sort_touched(s);
+    size_t lo = 0, n_tags = 0;
+    for (size_t q = 0; q < s->n_touched; q++) {
+        uint32_t topic = s->touched[q];
+        const struct ttopic *tt = &tp->topics[topic];
+        const struct nr_topic *ct = &tp->cfg->topics[topic];
+        lo = topic_prepare(tp, s, lo, topic);
+        double score = 0;
+        for (uint32_t k = 0; k < tt->nsig; k++) {
+            bool in_title;
+            score += sig_points(tp, s, &tp->sigs[tt->sig0 + k], &in_title);
+        }
+        if (score <= 0 || score < ct->min_score)
+            continue;
+        size_t first = s->n_evidence;
+        for (uint32_t k = 0; k < tt->nsig; k++)
+            nr_topic_sig_eval(tp, s, &tp->sigs[tt->sig0 + k], 3, true);
+        /* the evidence of every signal, each text once */
+        size_t w = first;
+        for (size_t k = first; k < s->n_evidence; k++) {
+            bool dup = false;
+            for (size_t j = first; j < w && !dup; j++)
+                dup = strcmp(s->evidence[j], s->evidence[k]) == 0;
+            if (!dup)
+                s->evidence[w++] = s->evidence[k];
+        }
+        s->n_evidence = w;
+        nr_grow((void **)&s->tags, &s->cap_tags, n_tags + 1, sizeof(*s->tags));
+        s->tags[n_tags++] =
+            (struct nr_topic_tag){topic, score, (uint32_t)first, (uint32_t)(s->n_evidence - first)};
+    }
+    tags->topics = s->tags;
+    tags->n_topics = n_tags;
+    tags->evidence = s->evidence;
+    tags->n_evidence = s->n_evidence;
+}
+
+/* ---- explain -------------------------------------------------------------- */
+
+static json_t *occ_json(const struct nr_topics *tp, const struct nr_topics_scratch *s,
+                        const struct tocc *o)
+{
+    const struct nr_text *tx = &s->text[o->field];
+    json_t *j = json_pack("{s:s,s:s,s:I,s:I}", "term", tp->terms[o->term].text, "field",
+                          o->field ? "body" : "title", "start", (json_int_t)tx->map[o->start],
+                          "end", (json_int_t)tx->map[o->end]);
+    if (o->masked_by) {
+        const struct tocc *x = &s->occ[o->masked_by - 1];
+        json_object_set_new(j, "masked_by",
+                            json_pack("{s:s,s:s}", "kind",
+                                      x->role == R_EXCL ? "exclude" : "exclude_near", "term",
+                                      tp->terms[x->term].text));
+    }
+    return j;
+}
+
+static bool sig_has_term(const struct tsig *g, const struct nr_topics *tp, uint32_t term)
+{
+    switch (g->kind) {
+    case S_TERM:
+        return g->term == term;
+    case S_NEAR: {
+        const uint32_t *p = tp->pool + g->near;
+        return in_list(p + 1, p[0], term) || in_list(p + 2 + p[0], p[1 + p[0]], term);
+    }
+    default:
+        return term >= g->term && term < g->term + g->q->n_terms;
+    }
+}
+
+static json_t *num(double v)
+{
+    return v == (double)(json_int_t)v ? json_integer((json_int_t)v) : json_real(v);
+}
+
+static json_t *sig_json(const struct nr_topics *tp, struct nr_topics_scratch *s,
+                        const struct tsig *g, double *score)
+{
+    bool in_title;
+    double pts = sig_points(tp, s, g, &in_title);
+    *score += pts;
+    json_t *j = json_object();
+    if (g->kind == S_NEAR) {
+        const struct nr_topic_near *nr = NULL;
+        const struct nr_topic *ct = &tp->cfg->topics[g->topic];
+        uint32_t idx = 0;
+        for (uint32_t k = tp->topics[g->topic].sig0; k < (uint32_t)(g - tp->sigs); k++)
+            idx += tp->sigs[k].kind == S_NEAR;
+        nr = &ct->near[idx];
+        json_object_set_new(j, "near", json_pack("{s:I}", "within", (json_int_t)nr->within));
+    } else {
+        json_object_set_new(j, g->kind == S_TERM ? "any" : "query", json_string(g->text));
+    }
+    json_object_set_new(j, "weight", num(g->weight));
+    json_object_set_new(j, "matched", json_boolean(pts > 0));
+    json_object_set_new(j, "in_title", json_boolean(in_title));
+    json_object_set_new(j, "points", num(pts));
+    json_t *terms = json_array();
+    for (size_t i = s->lo; i < s->hi; i++)
+        if (s->occ[i].role == R_POS && sig_has_term(g, tp, s->occ[i].term))
+            json_array_append_new(terms, occ_json(tp, s, &s->occ[i]));
+    json_object_set_new(j, "matches", terms);
+    return j;
+}
+
+void *nr_topics_explain(const struct nr_topics *tp, struct nr_topics_scratch *s)
+{
+    json_t *arr = json_array();
+    size_t lo = 0;
+    for (size_t q = 0; q < s->n_touched; q++) {
+        uint32_t topic = s->touched[q];
+        const struct ttopic *tt = &tp->topics[topic];
+        const struct nr_topic *ct = &tp->cfg->topics[topic];
+        lo = topic_prepare(tp, s, lo, topic);
+        double score = 0;
+        json_t *sigs = json_array();
+        for (uint32_t k = 0; k < tt->nsig; k++)
+            json_array_append_new(sigs, sig_json(tp, s, &tp->sigs[tt->sig0 + k], &score));
+        json_t *ex = json_array();
+        for (size_t i = s->lo; i < s->hi; i++)
+            if (s->occ[i].role != R_POS) {
+                json_t *o = occ_json(tp, s, &s->occ[i]);
+                json_object_set_new(
+                    o, "kind", json_string(s->occ[i].role == R_EXCL ? "exclude" : "exclude_near"));
+                json_array_append_new(ex, o);
+            }
+        json_t *j = json_pack("{s:s,s:b,s:o,s:o,s:o,s:o,s:o}", "id", ct->id, "detected",
+                              score > 0 && score >= ct->min_score, "score", num(score), "threshold",
+                              num(ct->min_score), "title_boost", num(ct->title_boost), "signals",
+                              sigs, "exclusions", ex);
+        json_array_append_new(arr, j);
+    }
+    return arr;
+}
