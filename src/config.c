@@ -290,6 +290,9 @@ static const struct opt opts_main[] = {
      "watchlist files (relative to this file); at least one"},
     {"rules", OT_LIST, NO_OFF, 0, "[]", 0, 0, 0, 0, 0, "list of paths",
      "rule files with `topics:` and `alerts:` (relative to this file)"},
+    {"lexicons", OT_LIST, NO_OFF, 0, "[]", 0, 0, 0, 0, 0, "list of paths",
+     "name lexicon files: roles that introduce officials, context word lists (relative to "
+     "this file)"},
     {"article", OT_SECTION, NO_OFF, 0, 0, 0, 0, 0, 0, &sec_article, 0, "article decoding"},
     {"engine", OT_SECTION, NO_OFF, 0, 0, 0, 0, 0, 0, &sec_engine, 0, "windows, dedup, evidence"},
     {"kafka", OT_SECTION, NO_OFF, 0, 0, 0, 0, 0, 0, &sec_kafka, 0, "the Kafka service"},
@@ -431,6 +434,10 @@ static const struct opt opts_alert[] = {
      "no new episode this soon after the last one for the same key"},
     {"severity", OT_SECTION, NO_OFF, 0, 0, 0, 0, 0, 0, &sec_severity, 0,
      "ratio thresholds (medium <= high <= critical)"},
+    {"places_count_for_country", OT_BOOL, RULE(places_count_for_country), 0, "true", 0, 0, 0, 0, 0,
+     0,
+     "with `by: [country]`, a place or official with `country:` counts for that country (once "
+     "per article and country)"},
 };
 SECTION(sec_alert, "alert rule", "an item of `alerts:` in a rule file", opts_alert);
 
@@ -442,10 +449,42 @@ static const struct opt opts_rulefile[] = {
 };
 SECTION(sec_rulefile, "rule file", "each file of `rules:`", opts_rulefile);
 
+static const struct opt opts_lexctx[] = {
+    {"alias", OT_STR, offsetof(struct nr_lex_context, alias), 0, 0, OF_REQ | OF_NONEMPTY, 0, 0, 0,
+     0, 0, "an alias of some entity (compared normalized)"},
+    {"not_after", OT_STRLIST, offsetof(struct nr_lex_context, not_after), 0, "[]", 0, 0, 0, 0, 0, 0,
+     "phrases right before the alias (a comma between allowed) that make it not the entity"},
+    {"not_before", OT_STRLIST, offsetof(struct nr_lex_context, not_before), 0, "[]", 0, 0, 0, 0, 0,
+     0, "phrases right after the alias that make it not the entity"},
+};
+SECTION(sec_lexctx, "context rule", "an item of `contexts:` in a lexicon file", opts_lexctx);
+
+#define LEX(m) offsetof(struct nr_lexicon, m)
+static const struct opt opts_lexfile[] = {
+    {"roles", OT_STRLIST, LEX(roles), 0, "[]", 0, 0, 0, 0, 0, 0,
+     "role titles that introduce an official's name (case-insensitive)"},
+    {"weak_roles", OT_STRLIST, LEX(weak_roles), 0, "[]", 0, 0, 0, 0, 0, 0,
+     "role titles that are also common words (general, commander): they need a name of at "
+     "least two words"},
+    {"particles", OT_STRLIST, LEX(particles), 0, "[]", 0, 0, 0, 0, 0, 0,
+     "lower-case words allowed inside a name (bin, al, de, van)"},
+    {"not_names", OT_STRLIST, LEX(not_names), 0, "[]", 0, 0, 0, 0, 0, 0,
+     "capitalised words that are never part of a person's name (Assembly, Motors, Said)"},
+    {"first_names", OT_STRLIST, LEX(first_names), 0, "[]", 0, 0, 0, 0, 0, 0,
+     "given names, for the person_like context rule"},
+    {"person_like", OT_STRLIST, LEX(person_like), 0, "[]", 0, 0, 0, 0, 0, 0,
+     "aliases that are also people's names: not the entity after a first name (Michael "
+     "Jordan) or, when a first name itself, before a surname (Chad Smith)"},
+    {"contexts", OT_LIST, NO_OFF, 0, "[]", 0, 0, 0, 0, &sec_lexctx, "list of context rule",
+     "alias-specific context rules"},
+};
+SECTION(sec_lexfile, "lexicon file", "each file of `lexicons:`", opts_lexfile);
+
 static const struct section *const all_sections[] = {
-    &sec_main,   &sec_article, &sec_fields,       &sec_engine, &sec_kafka,    &sec_http,
-    &sec_log,    &sec_wlfile,  &sec_entity,       &sec_alias,  &sec_rulefile, &sec_topic,
-    &sec_signal, &sec_near,    &sec_exclude_near, &sec_alert,  &sec_severity,
+    &sec_main,     &sec_article,  &sec_fields,  &sec_engine, &sec_kafka,
+    &sec_http,     &sec_log,      &sec_wlfile,  &sec_entity, &sec_alias,
+    &sec_rulefile, &sec_topic,    &sec_signal,  &sec_near,   &sec_exclude_near,
+    &sec_alert,    &sec_severity, &sec_lexfile, &sec_lexctx,
 };
 
 static size_t opt_idx(const struct section *s, const char *key)
@@ -1382,12 +1421,16 @@ static void check_entities(struct ctx *c)
     strmap_free(&owners);
     for (size_t i = 0; i < cfg->n_entities; i++) {
         const struct nr_entity *e = &cfg->entities[i];
+        cfg->entities[i].country_index = NR_NO_ENTITY;
         if (!e->country || i >= c->cap_country || !c->country_pos[i].set)
             continue;
-        if (!strmap_slot(&c->entity_ids, e->country, false)) {
+        const size_t *slot = strmap_slot(&c->entity_ids, e->country, false);
+        if (!slot) {
             const struct nr_srcpos *p = &c->country_pos[i].pos;
             nr_diags_add(c->d, p->file, p->line, p->col, "country: unknown entity id \"%s\"",
                          e->country);
+        } else {
+            cfg->entities[i].country_index = (uint32_t)*slot;
         }
     }
 }
@@ -1675,9 +1718,127 @@ static void check_rules(struct ctx *c)
  * Main file
  * ---------------------------------------------------------------------- */
 
-static void load_includes(struct ctx *c, const struct cy_node *list, const char *key,
-                          bool watchlists)
+/* ------------------------------------------------------------------------
+ * Lexicon files
+ * ---------------------------------------------------------------------- */
+
+static void strlist_append(struct nr_strlist *to, struct nr_strlist *from)
 {
+    to->v = nr_xrealloc(to->v, (to->n + from->n + 1) * sizeof(char *));
+    memcpy(to->v + to->n, from->v, from->n * sizeof(char *));
+    to->n += from->n;
+    free(from->v);
+    from->v = NULL;
+    from->n = 0;
+}
+
+/* Every word list item must leave something to match after normalization. */
+static void lex_check_list(struct ctx *c, const struct cy_node *list, const char *key)
+{
+    if (!list || list->type != CY_SEQ)
+        return;
+    for (size_t i = 0; i < list->n; i++) {
+        const struct cy_node *it = list->items[i];
+        if (it->type != CY_SCALAR)
+            continue; /* get_strlist reported it */
+        char *k = alias_key(it->str);
+        if (!*k)
+            ERR(c, it, "%s: \"%s\" has no letters or digits to match", key, it->str);
+        free(k);
+    }
+}
+
+static void load_lexicon(struct ctx *c, const struct cy_doc *doc)
+{
+    struct cy_node empty = {.type = CY_MAP, .line = 1, .col = 1};
+    const struct cy_node *root = doc_root(c, doc, &empty);
+    if (!root)
+        return;
+    struct nr_lexicon tmp;
+    memset(&tmp, 0, sizeof(tmp));
+    const struct cy_node *seen[MAX_OPTS];
+    parse_section(c, root, &sec_lexfile, &tmp, seen, root);
+    for (size_t k = 0; k < sec_lexfile.n; k++)
+        if (sec_lexfile.opts[k].type == OT_STRLIST)
+            lex_check_list(c, seen[k], sec_lexfile.opts[k].key);
+    struct nr_lexicon *lx = &c->cfg->lex;
+    strlist_append(&lx->roles, &tmp.roles);
+    strlist_append(&lx->weak_roles, &tmp.weak_roles);
+    strlist_append(&lx->particles, &tmp.particles);
+    strlist_append(&lx->not_names, &tmp.not_names);
+    strlist_append(&lx->first_names, &tmp.first_names);
+    strlist_append(&lx->person_like, &tmp.person_like);
+    const struct cy_node *ctxs = seen[opt_idx(&sec_lexfile, "contexts")];
+    if (!ctxs || is_null(ctxs))
+        return;
+    if (ctxs->type != CY_SEQ) {
+        type_error(c, ctxs, "contexts", "sequence of context rules");
+        return;
+    }
+    lx->contexts =
+        nr_xrealloc(lx->contexts, (lx->n_contexts + ctxs->n + 1) * sizeof(*lx->contexts));
+    for (size_t i = 0; i < ctxs->n; i++) {
+        const struct cy_node *it = ctxs->items[i];
+        struct nr_lex_context *x = &lx->contexts[lx->n_contexts++];
+        memset(x, 0, sizeof(*x));
+        x->pos = srcpos(c, it);
+        const struct cy_node *xs[MAX_OPTS];
+        if (parse_section(c, it, &sec_lexctx, x, xs, it) == 0 && x->not_after.n == 0 &&
+            x->not_before.n == 0)
+            ERR(c, it, "context rule for \"%s\" has neither not_after nor not_before", x->alias);
+        lex_check_list(c, xs[opt_idx(&sec_lexctx, "not_after")], "not_after");
+        lex_check_list(c, xs[opt_idx(&sec_lexctx, "not_before")], "not_before");
+    }
+}
+
+/* After watchlists and lexicons: a context rule must name an alias. */
+static void check_lexicon(struct ctx *c)
+{
+    const struct nr_config *cfg = c->cfg;
+    if (cfg->lex.n_contexts == 0)
+        return;
+    struct strmap aliases = {0};
+    for (size_t i = 0; i < cfg->n_entities; i++)
+        for (size_t a = 0; a < cfg->entities[i].n_aliases; a++) {
+            char *k = alias_key(cfg->entities[i].aliases[a].text);
+            *strmap_slot(&aliases, k, true) = i;
+            free(k);
+        }
+    for (size_t i = 0; i < cfg->lex.n_contexts; i++) {
+        const struct nr_lex_context *x = &cfg->lex.contexts[i];
+        if (!x->alias)
+            continue;
+        char *k = alias_key(x->alias);
+        if (!strmap_slot(&aliases, k, false))
+            nr_diags_add(c->d, x->pos.file, x->pos.line, x->pos.col,
+                         "context rule: \"%s\" is no alias of any entity", x->alias);
+        free(k);
+    }
+    strmap_free(&aliases);
+}
+
+static void lexicon_free(struct nr_lexicon *lx)
+{
+    strlist_free(&lx->roles);
+    strlist_free(&lx->weak_roles);
+    strlist_free(&lx->particles);
+    strlist_free(&lx->not_names);
+    strlist_free(&lx->first_names);
+    strlist_free(&lx->person_like);
+    for (size_t i = 0; i < lx->n_contexts; i++) {
+        free(lx->contexts[i].alias);
+        strlist_free(&lx->contexts[i].not_after);
+        strlist_free(&lx->contexts[i].not_before);
+    }
+    free(lx->contexts);
+}
+
+enum include_kind { INC_WATCHLISTS, INC_RULES, INC_LEXICONS };
+
+static void load_includes(struct ctx *c, const struct cy_node *list, const char *key,
+                          enum include_kind kind)
+{
+    bool watchlists = kind == INC_WATCHLISTS;
     const char *main_file = c->file;
     if (!list || is_null(list))
         return;
@@ -1698,10 +1859,12 @@ static void load_includes(struct ctx *c, const struct cy_node *list, const char 
         free(rel);
         struct cy_doc doc;
         if (open_doc(c, path, list->items[i], &doc) == 0) {
-            if (watchlists)
+            if (kind == INC_WATCHLISTS)
                 load_watchlist(c, &doc);
-            else
+            else if (kind == INC_RULES)
                 load_rules(c, &doc);
+            else
+                load_lexicon(c, &doc);
             cy_doc_free(&doc);
         }
         free(path);
@@ -1726,11 +1889,14 @@ struct nr_config *nr_config_load(const char *path, struct nr_diags *diags)
             const struct cy_node *seen[MAX_OPTS];
             parse_section(&c, root, &sec_main, cfg, seen, root);
             const char *main_file = c.file;
-            load_includes(&c, seen[opt_idx(&sec_main, "watchlists")], "watchlists", true);
+            load_includes(&c, seen[opt_idx(&sec_main, "watchlists")], "watchlists", INC_WATCHLISTS);
             check_entities(&c);
             c.file = main_file;
-            load_includes(&c, seen[opt_idx(&sec_main, "rules")], "rules", false);
+            load_includes(&c, seen[opt_idx(&sec_main, "rules")], "rules", INC_RULES);
             check_rules(&c);
+            c.file = main_file;
+            load_includes(&c, seen[opt_idx(&sec_main, "lexicons")], "lexicons", INC_LEXICONS);
+            check_lexicon(&c);
         }
         cy_doc_free(&doc);
     }
@@ -1804,6 +1970,7 @@ void nr_config_free(struct nr_config *cfg)
         strlist_free(&cfg->rules[i].by);
     }
     free(cfg->rules);
+    lexicon_free(&cfg->lex);
     struct nr_kafka_opts *k = &cfg->kafka;
     free(k->brokers);
     free(k->group_id);

@@ -42,7 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum ref_kind { REF_ALIAS, REF_TOPIC };
+enum ref_kind { REF_ALIAS, REF_TOPIC, REF_ROLE };
 
 struct ref {
     uint8_t kind;
@@ -53,11 +53,12 @@ struct ref {
     const char *text; /* config text (evidence) */
     char *cs;         /* NR_ALIAS_CASE: case-kept normalized alias, else NULL */
     size_t cs_len;
+    uint32_t ctx; /* aliases: context rule set (tagger_context.c), 0 = none */
 };
 
 struct pinfo {
     uint32_t ref_off, ref_n;
-    bool alias, topic, cased;
+    bool alias, topic, cased, role;
     bool prefix; /* a topic ref may end inside a word */
 };
 
@@ -69,6 +70,8 @@ struct nr_tagger {
     struct ref *refs;
     size_t n_refs;
     struct nr_topics *topics;
+    struct nr_roles *roles; /* officials by role (tagger_roles.c) */
+    struct nr_tagctx *tctx; /* context rules (tagger_context.c) */
 };
 
 /* ---- build ---------------------------------------------------------------- */
@@ -88,6 +91,7 @@ struct builder {
     } * pr;
     size_t n_pr, cap_pr;
     struct nr_text norm;
+    const struct nr_tagctx *tctx;
 };
 
 static void slots_insert(struct builder *b, uint32_t id)
@@ -154,6 +158,8 @@ static int add_ref(struct builder *b, const char *text, struct ref r, struct nr_
         return -1;
     }
     uint32_t pat = intern(b, n.p, n.len);
+    if (r.kind == REF_ALIAS)
+        r.ctx = nr_tagctx_for_alias(b->tctx, n.p, n.len);
     if (r.kind == REF_ALIAS && (r.flags & NR_ALIAS_CASE)) {
         struct nr_str c = norm_trim(&b->norm, text, NR_TEXT_KEEP_CASE);
         r.cs = nr_xstrndup(c.p, c.len);
@@ -206,6 +212,8 @@ void nr_tagger_free(struct nr_tagger *t)
     free(t->pat);
     nr_matcher_free(t->m);
     nr_topics_free(t->topics);
+    nr_roles_free(t->roles);
+    nr_tagctx_free(t->tctx);
     free(t);
 }
 
@@ -228,6 +236,9 @@ struct nr_tagger *nr_tagger_new_engine(const struct nr_config *cfg, enum nr_matc
     nr_text_init(&b.norm);
     struct nr_tagger *t = nr_xcalloc(1, sizeof(*t));
     t->cfg = cfg;
+    t->roles = nr_roles_new(cfg);
+    t->tctx = nr_tagctx_new(cfg);
+    b.tctx = t->tctx;
 
     for (size_t i = 0; i < cfg->n_entities; i++) {
         const struct nr_entity *e = &cfg->entities[i];
@@ -247,6 +258,12 @@ struct nr_tagger *nr_tagger_new_engine(const struct nr_config *cfg, enum nr_matc
     if (!t->topics)
         goto fail;
 
+    for (size_t i = 0; i < nr_roles_count(cfg); i++) {
+        struct ref r = {.kind = REF_ROLE, .owner = (uint32_t)i};
+        if (add_ref(&b, nr_roles_phrase(cfg, i), r, err, "lexicon: role") < 0)
+            goto fail;
+    }
+
     qsort(b.pr, b.n_pr, sizeof(*b.pr), cmp_pref);
     t->n_pat = b.n;
     t->pat = nr_xcalloc(b.n + 1, sizeof(*t->pat));
@@ -262,6 +279,8 @@ struct nr_tagger *nr_tagger_new_engine(const struct nr_config *cfg, enum nr_matc
             p->alias = true;
             if (t->refs[i].flags & NR_ALIAS_CASE)
                 p->cased = true;
+        } else if (t->refs[i].kind == REF_ROLE) {
+            p->role = true;
         } else {
             p->topic = true;
             if (t->refs[i].flags)
@@ -311,12 +330,6 @@ struct cand {
     uint8_t field;            /* 0 title, 1 body */
 };
 
-struct mention {
-    uint32_t entity, start, end; /* original offsets */
-    uint8_t field;
-    bool ambiguous;
-};
-
 #define GROW(s, arr, need) nr_grow((void **)&(s)->arr, &(s)->cap_##arr, (need), sizeof(*(s)->arr))
 
 struct nr_tag_scratch {
@@ -324,8 +337,10 @@ struct nr_tag_scratch {
     struct nr_text text[2], tmp;
     struct cand *cand;
     size_t n_cand, cap_cand;
-    struct mention *ment;
+    struct nr_tag_mention *ment;
     size_t n_ment, cap_ment;
+    struct nr_roles_scratch *roles;
+    struct nr_tag_view view;
     struct nr_topics_scratch *ts;
     /* result */
     struct nr_tags tags;
@@ -339,6 +354,13 @@ struct nr_tag_scratch *nr_tag_scratch_new(const struct nr_tagger *t)
     nr_text_init(&s->text[0]);
     nr_text_init(&s->text[1]);
     nr_text_init(&s->tmp);
+    s->roles = nr_roles_scratch_new();
+    s->view.cfg = t->cfg;
+    s->view.text[0] = &s->text[0];
+    s->view.text[1] = &s->text[1];
+    s->view.ment = &s->ment;
+    s->view.n_ment = &s->n_ment;
+    s->view.cap_ment = &s->cap_ment;
     s->ts = nr_topics_scratch_new(t->topics);
     return s;
 }
@@ -353,6 +375,7 @@ void nr_tag_scratch_free(struct nr_tag_scratch *s)
     nr_text_fini(&s->tmp);
     free(s->cand);
     free(s->ment);
+    nr_roles_scratch_free(s->roles);
     nr_topics_scratch_free(s->ts);
     free(s->tags.entities);
     free(s->tags.spans);
@@ -389,6 +412,10 @@ static void scan_field(const struct nr_tagger *t, struct nr_tag_scratch *s, int 
         bool full = nr_text_boundary_ok(tx->buf, tx->len, m[i].start, m[i].end);
         if (!full && !(p->prefix && !nr_text_word_before(tx->buf, m[i].start)))
             continue;
+        if (p->role && full)
+            for (uint32_t k = p->ref_off; k < p->ref_off + p->ref_n; k++)
+                if (t->refs[k].kind == REF_ROLE)
+                    nr_roles_note(s->roles, f, m[i].start, m[i].end, t->refs[k].owner);
         if (p->alias && full) {
             GROW(s, cand, s->n_cand + 1);
             s->cand[s->n_cand++] = (struct cand){m[i].start, m[i].end, m[i].id, (uint8_t)f};
@@ -415,7 +442,7 @@ static int cmp_cand(const void *x, const void *y)
 
 static int cmp_ment(const void *x, const void *y)
 {
-    const struct mention *a = x, *b = y;
+    const struct nr_tag_mention *a = x, *b = y;
     if (a->entity != b->entity)
         return a->entity < b->entity ? -1 : 1;
     if (a->field != b->field)
@@ -446,17 +473,25 @@ static void resolve_aliases(const struct nr_tagger *t, struct nr_tag_scratch *s,
             const struct ref *r = &t->refs[k];
             if (r->kind != REF_ALIAS)
                 continue;
-            if ((r->flags & NR_ALIAS_CASE) && !case_ok(s, r, orig, os, oe))
+            bool amb = (r->flags & NR_ALIAS_AMBIGUOUS) != 0;
+            if (r->flags & NR_ALIAS_CASE) {
+                int cr = nr_tagctx_case(&s->view, c->field, os, oe, r->cs, r->cs_len,
+                                        case_ok(s, r, orig, os, oe));
+                if (cr == 0)
+                    continue;
+                amb |= cr == 2;
+            }
+            if (r->ctx && nr_tagctx_reject(t->tctx, r->ctx, &s->view, c->field, c->start, c->end))
                 continue;
             GROW(s, ment, s->n_ment + 1);
-            s->ment[s->n_ment++] =
-                (struct mention){r->owner, os, oe, c->field, (r->flags & NR_ALIAS_AMBIGUOUS) != 0};
+            s->ment[s->n_ment++] = (struct nr_tag_mention){r->owner, os, oe, c->field, amb};
         }
         if (s->n_ment == before)
             continue; /* every ref failed its case test: not an alias here */
         last_end = c->end;
         last_field = c->field;
     }
+    nr_roles_resolve(t->roles, s->roles, &s->view);
     SMALL_SORT(s->ment, s->n_ment, cmp_ment);
 
     struct nr_tags *tg = &s->tags;
@@ -475,7 +510,7 @@ static void resolve_aliases(const struct nr_tagger *t, struct nr_tag_scratch *s,
             et->in_title = false;
             et->first_span = (uint32_t)tg->n_spans;
             for (size_t k = i; k < j; k++) {
-                const struct mention *mm = &s->ment[k];
+                const struct nr_tag_mention *mm = &s->ment[k];
                 if (k > i && mm->field == s->ment[k - 1].field &&
                     mm->start == s->ment[k - 1].start && mm->end == s->ment[k - 1].end)
                     continue; /* two aliases of one entity on one span */
@@ -490,6 +525,15 @@ static void resolve_aliases(const struct nr_tagger *t, struct nr_tag_scratch *s,
         }
         i = j;
     }
+    nr_roles_emit(t->roles, s->roles, tg, &s->cap_spans);
+}
+
+/* Mentions added by the helpers (tagger_roles.c). */
+void nr_tag_view_add(struct nr_tag_view *v, uint32_t entity, uint8_t field, uint32_t start,
+                     uint32_t end, bool ambiguous)
+{
+    nr_grow((void **)v->ment, v->cap_ment, *v->n_ment + 1, sizeof(**v->ment));
+    (*v->ment)[(*v->n_ment)++] = (struct nr_tag_mention){entity, start, end, field, ambiguous};
 }
 
 const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scratch *s,
@@ -497,8 +541,14 @@ const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scr
 {
     s->n_cand = s->n_ment = 0;
     struct nr_tags *tg = &s->tags;
-    tg->n_entities = tg->n_topics = tg->n_spans = tg->n_evidence = 0;
+    tg->n_entities = tg->n_topics = tg->n_spans = tg->n_evidence = tg->n_officials = 0;
     tg->lang_source = (uint8_t)nr_lang_of_article(a, tg->lang);
+    nr_roles_begin(s->roles);
+    s->view.n_person_rules = 0;
+    for (int f = 0; f < 2; f++) {
+        s->view.orig[f] = a->field[field_id[f]];
+        s->view.shape[f] = nr_tagctx_shape(s->view.orig[f].p, s->view.orig[f].len);
+    }
     nr_topics_begin(s->ts, s->text);
 
     scan_field(t, s, 0, &a->field[NR_FIELD_TITLE]);

@@ -7,10 +7,16 @@
  * article finds aliases and topic terms together. The tagger passes every
  * match of a topic pattern back with nr_topics_hit() and asks for the topic
  * tags with nr_topics_resolve().
+ *
+ * The role detector (tagger_roles.c) and the context rules
+ * (tagger_context.c) read the article's alias mentions through a view
+ * (struct nr_tag_view): they veto mentions or add some before mentions are
+ * grouped into entity tags.
  */
 #ifndef NEWSRADAR_TAGGER_INT_H
 #define NEWSRADAR_TAGGER_INT_H
 
+#include "newsradar/names.h"
 #include "newsradar/tagger.h"
 #include "newsradar/text.h"
 
@@ -72,5 +78,74 @@ void *nr_topics_explain(const struct nr_topics *tp, struct nr_topics_scratch *s)
             (arr)[j_] = v_;                                                                        \
         }                                                                                          \
     } while (0)
+
+/* One alias mention: original offsets into field (0 title, 1 body). */
+struct nr_tag_mention {
+    uint32_t entity, start, end;
+    uint8_t field;
+    bool ambiguous; /* counts only with an unambiguous mention of the entity */
+};
+
+/* How a field is written: normal prose, Title Case or ALL CAPS (headlines). */
+enum nr_field_shape { NR_SHAPE_PROSE, NR_SHAPE_TITLE, NR_SHAPE_CAPS };
+
+struct nr_tag_view {
+    const struct nr_config *cfg;
+    const struct nr_text *text[2]; /* normalized title, body */
+    struct nr_str orig[2];         /* original title, body (p may be NULL) */
+    enum nr_field_shape shape[2];
+    struct nr_tag_mention **ment; /* the mentions so far (may be appended to) */
+    size_t *n_ment, *cap_ment;
+    /* context rule sets found to be a person's name in this article
+     * ("Michael Jordan"): their later bare mentions are that person too */
+    uint32_t person_rules[8];
+    size_t n_person_rules;
+};
+
+/* Append a mention to the view's list. */
+void nr_tag_view_add(struct nr_tag_view *v, uint32_t entity, uint8_t field, uint32_t start,
+                     uint32_t end, bool ambiguous);
+
+/* ---- context rules (tagger_context.c) ---- */
+
+struct nr_tagctx;
+struct nr_tagctx *nr_tagctx_new(const struct nr_config *cfg);
+void nr_tagctx_free(struct nr_tagctx *c);
+/* The context rule set of an alias (its normalized text), 0 = none. */
+uint32_t nr_tagctx_for_alias(const struct nr_tagctx *c, const char *norm, size_t len);
+/* Is the alias mention at normalized [ns, ne) of field f vetoed by its
+ * context? */
+bool nr_tagctx_reject(const struct nr_tagctx *c, uint32_t rule, struct nr_tag_view *v, int f,
+                      uint32_t ns, uint32_t ne);
+/* The shape of a field (all caps, title case or prose). */
+enum nr_field_shape nr_tagctx_shape(const char *s, size_t len);
+/* A case-sensitive alias (kept-case normalized text cs) matched at
+ * orig[os, oe): 0 = not this alias, 1 = a mention, 2 = a mention that
+ * needs support (an acronym in an all-caps field outside a proper-noun
+ * context: treated as ambiguous). */
+int nr_tagctx_case(const struct nr_tag_view *v, int f, uint32_t os, uint32_t oe, const char *cs,
+                   size_t cs_len, bool exact);
+
+/* ---- officials by role (tagger_roles.c) ---- */
+
+struct nr_roles;
+struct nr_roles_scratch;
+struct nr_roles *nr_roles_new(const struct nr_config *cfg);
+void nr_roles_free(struct nr_roles *r);
+/* Role phrases to compile into the tagger's automaton: n and the i-th. */
+size_t nr_roles_count(const struct nr_config *cfg);
+const char *nr_roles_phrase(const struct nr_config *cfg, size_t i);
+struct nr_roles_scratch *nr_roles_scratch_new(void);
+void nr_roles_scratch_free(struct nr_roles_scratch *rs);
+/* Per article: forget the last one. */
+void nr_roles_begin(struct nr_roles_scratch *rs);
+/* The scan found role phrase `role` at normalized [start, end) of field f. */
+void nr_roles_note(struct nr_roles_scratch *rs, int f, uint32_t start, uint32_t end, uint32_t role);
+/* After alias mentions are chosen: find officials by role, add mentions of
+ * watchlist officials (a role-detected name, a later surname) to the view. */
+void nr_roles_resolve(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v);
+/* After entity tags are built: the role-derived officials into tg. */
+void nr_roles_emit(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tags *tg,
+                   size_t *cap_spans);
 
 #endif

@@ -8,6 +8,11 @@
  * parallel "fields" array, because a consumer filtering spans (jq
  * `map(select(...))`) cannot get a tuple out of step; [0] and [1] are still
  * the design's [start, end].
+ *
+ * Every entity says where it came from: "source": "watchlist" (an entity of
+ * the config, with its `role` and `country` when it has them) or "role"
+ * (an official found by a role pattern, not in any watchlist; its id is the
+ * folded name, and `role`/`country` are what the text stated).
  */
 #include "newsradar/tagger.h"
 
@@ -17,6 +22,43 @@
 static json_t *str_json(struct nr_str s)
 {
     return s.p ? json_stringn(s.p, s.len) : json_null();
+}
+
+static json_t *spans_json(const struct nr_tags *t, uint32_t first, uint32_t n)
+{
+    json_t *spans = json_array();
+    for (uint32_t k = 0; k < n; k++) {
+        const struct nr_span *sp = &t->spans[first + k];
+        json_array_append_new(spans, json_pack("[IIs]", (json_int_t)sp->start, (json_int_t)sp->end,
+                                               sp->field == NR_FIELD_TITLE ? "title" : "body"));
+    }
+    return spans;
+}
+
+static json_t *country_json(const struct nr_config *cfg, uint32_t c)
+{
+    return c < cfg->n_entities ? json_string(cfg->entities[c].id) : json_null();
+}
+
+/* Role-derived officials (tagger_roles.c): "source": "role", id = the
+ * folded name (the key alert rules count them by). */
+static void officials_json(const struct nr_config *cfg, const struct nr_tags *t, json_t *ents)
+{
+    for (size_t i = 0; i < t->n_officials; i++) {
+        const struct nr_official_tag *o = &t->officials[i];
+        json_t *je = json_object();
+        json_object_set_new(je, "id", json_string(o->key));
+        json_object_set_new(je, "kind", json_string("official"));
+        json_object_set_new(je, "name", json_string(o->name));
+        json_object_set_new(je, "code", json_null());
+        json_object_set_new(je, "source", json_string("role"));
+        json_object_set_new(je, "role", json_string(o->role));
+        json_object_set_new(je, "country", country_json(cfg, o->country));
+        json_object_set_new(je, "mentions", json_integer(o->mentions));
+        json_object_set_new(je, "in_title", json_boolean(o->in_title));
+        json_object_set_new(je, "spans", spans_json(t, o->first_span, o->n_spans));
+        json_array_append_new(ents, je);
+    }
 }
 
 char *nr_tags_to_json(const struct nr_config *cfg, const struct nr_article *a,
@@ -36,18 +78,17 @@ char *nr_tags_to_json(const struct nr_config *cfg, const struct nr_article *a,
         json_object_set_new(je, "kind", json_string(e->kind));
         json_object_set_new(je, "name", json_string(e->name));
         json_object_set_new(je, "code", e->code ? json_string(e->code) : json_null());
+        json_object_set_new(je, "source", json_string("watchlist"));
+        if (e->role)
+            json_object_set_new(je, "role", json_string(e->role));
+        if (e->country)
+            json_object_set_new(je, "country", country_json(cfg, e->country_index));
         json_object_set_new(je, "mentions", json_integer(et->mentions));
         json_object_set_new(je, "in_title", json_boolean(et->in_title));
-        json_t *spans = json_array();
-        for (uint32_t k = 0; k < et->n_spans; k++) {
-            const struct nr_span *sp = &t->spans[et->first_span + k];
-            json_array_append_new(spans,
-                                  json_pack("[IIs]", (json_int_t)sp->start, (json_int_t)sp->end,
-                                            sp->field == NR_FIELD_TITLE ? "title" : "body"));
-        }
-        json_object_set_new(je, "spans", spans);
+        json_object_set_new(je, "spans", spans_json(t, et->first_span, et->n_spans));
         json_array_append_new(ents, je);
     }
+    officials_json(cfg, t, ents);
     json_object_set_new(o, "entities", ents);
     json_t *tops = json_array();
     for (size_t i = 0; i < t->n_topics; i++) {

@@ -13,6 +13,7 @@
  * ---- main file ----------------------------------------------------------
  *   watchlists: [watchlists/countries.yaml, ...]   # required, >= 1 file
  *   rules:      [rules/security.yaml, ...]         # files with topics:/alerts:
+ *   lexicons:   [lexicon/roles.yaml, ...]          # name lexicons (optional)
  *   article:
  *     max_bytes: 1048576        # larger messages are rejected (too_large)
  *     fields:                   # JSON pointers (RFC 6901) into the article
@@ -83,6 +84,18 @@
  *       cooldown: 2h            # no new episode this soon after the last
  *       severity: { medium: 6, high: 12, critical: 24 }   # ratio thresholds
  *
+ * ---- lexicon file (docs/watchlists.md) -----------------------------------
+ *   roles: [president, foreign minister, secretary of state, ...]
+ *   weak_roles: [general, commander, king]  # need a name of >= 2 words
+ *   particles: [bin, al, de, van, von, ur]  # lower-case words inside names
+ *   not_names: [Assembly, Motors, Cup, Said, ...]  # never a name word
+ *   first_names: [Michael, Chad, ...]       # given names (context rules)
+ *   person_like: [Jordan, Chad, Georgia]    # aliases that are also names
+ *   contexts:                               # alias-specific context
+ *     - alias: Georgia
+ *       not_after: [Atlanta, Savannah]      # "Atlanta, Georgia" is no GE
+ *       not_before: [Tech, Bulldogs]
+ *
  * Durations: "<int><unit>" with unit ms, s, m, h, d ("90s", "15m", "1h", "7d").
  */
 #ifndef NEWSRADAR_CONFIG_H
@@ -131,11 +144,14 @@ struct nr_alias {
     struct nr_srcpos pos;
 };
 
+#define NR_NO_ENTITY UINT32_MAX
+
 struct nr_entity {
     char *id, *kind, *name;
     char *code;               /* NULL if none */
     char *country;            /* NULL if none */
     char *role;               /* NULL if none */
+    uint32_t country_index;   /* index of `country` in cfg->entities, or NR_NO_ENTITY */
     struct nr_alias *aliases; /* the name first, then aliases, then demonyms */
     size_t n_aliases;
     struct nr_srcpos pos;
@@ -195,10 +211,27 @@ struct nr_alert_rule {
     int64_t window_ms, bucket_ms, baseline_ms, baseline_bucket_ms, cooldown_ms;
     double baseline_floor;
     uint32_t min_count;
-    double min_ratio;         /* 0 = not tested */
-    double max_p;             /* 0 = not tested */
-    double severity_ratio[4]; /* [NR_SEV_MEDIUM..CRITICAL] thresholds; [0] unused */
+    double min_ratio;              /* 0 = not tested */
+    double max_p;                  /* 0 = not tested */
+    double severity_ratio[4];      /* [NR_SEV_MEDIUM..CRITICAL] thresholds; [0] unused */
+    bool places_count_for_country; /* by country: a place/official counts for its country */
     struct nr_srcpos pos;
+};
+
+/* A context rule of the lexicon: the alias (as written in the lexicon; it
+ * is compared normalized) is not its entity right after / before one of
+ * these phrases. */
+struct nr_lex_context {
+    char *alias;
+    struct nr_strlist not_after, not_before;
+    struct nr_srcpos pos;
+};
+
+/* Name lexicons (`lexicons:` files), merged in reading order. */
+struct nr_lexicon {
+    struct nr_strlist roles, weak_roles, particles, not_names, first_names, person_like;
+    struct nr_lex_context *contexts;
+    size_t n_contexts;
 };
 
 enum nr_field {
@@ -268,6 +301,7 @@ struct nr_config {
     size_t n_topics;
     struct nr_alert_rule *rules;
     size_t n_rules;
+    struct nr_lexicon lex;
 
     struct nr_kafka_opts kafka;
     struct nr_http_opts http;

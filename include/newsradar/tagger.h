@@ -29,6 +29,20 @@ struct nr_entity_tag {
     uint32_t first_span, n_spans; /* into nr_tags.spans */
 };
 
+/* An official found by a role pattern ("Foreign Minister Amir Khan
+ * Muttaqi", "Ishaq Dar, Pakistan's foreign minister") whom no watchlist
+ * has (a watchlist official found that way is an nr_entity_tag). Strings
+ * are owned by the scratch. */
+struct nr_official_tag {
+    const char *name; /* as first written, initials and suffixes dropped */
+    const char *key;  /* nr_name_fold() of the name: event key, eval match */
+    const char *role; /* the lexicon's role phrase ("foreign minister") */
+    uint32_t country; /* index into cfg->entities, or NR_NO_ENTITY */
+    uint32_t mentions;
+    bool in_title;
+    uint32_t first_span, n_spans; /* into nr_tags.spans */
+};
+
 struct nr_topic_tag {
     uint32_t topic; /* index into cfg->topics */
     double score;
@@ -42,6 +56,8 @@ struct nr_tags {
     size_t n_entities;
     struct nr_topic_tag *topics;
     size_t n_topics;
+    struct nr_official_tag *officials; /* role-derived, in order of first mention */
+    size_t n_officials;
     struct nr_span *spans;
     size_t n_spans;
     const char **evidence; /* phrase strings owned by the tagger (config text) */

@@ -4,13 +4,15 @@
  *   {"article": {...article JSON...},
  *    "expect": {"entities": [{"id": "PK", "mentions": 2, ...}, ...],
  *               "topics":   [{"id": "border_closure", "score": 1, ...}],
- *               "absent":   ["US", "attack", ...]}}
+ *               "absent":   ["US", "attack", ...],
+ *               "only":     ["PK", "antony blinken"]}}
  *
  * is one test case run against tests/data/tag/config/newsradar.yaml with the
  * real loader, decoder and tagger (both matcher engines when Hyperscan is
  * built in). Listed entities/topics must be present, and every key given
  * must equal the output of `newsradar tag` (so "spans" can be checked too);
- * ids in "absent" (entity or topic) must not be present. Adding a case is
+ * ids in "absent" (entity or topic) must not be present; when "only" is
+ * given, the entity ids must be exactly those (any order). Adding a case is
  * adding a file.
  */
 #include <setjmp.h>
@@ -110,6 +112,22 @@ static void run_case(void **state)
             assert_non_null(id);
             if (find_by_id(ents, id) || find_by_id(tops, id))
                 fail_msg("%s: %s should be absent; got %s", name, id, out);
+        }
+        json_t *only = json_object_get(expect, "only");
+        if (only) {
+            json_array_foreach(ents, i, v)
+            {
+                const char *id = json_string_value(json_object_get(v, "id"));
+                bool listed = false;
+                size_t k;
+                json_t *w;
+                json_array_foreach(only, k, w) listed |=
+                    id && json_string_value(w) && strcmp(id, json_string_value(w)) == 0;
+                if (!listed)
+                    fail_msg("%s: entity %s is not in \"only\"; got %s", name, id, out);
+            }
+            json_array_foreach(only, i, v) if (!find_by_id(ents, json_string_value(v))) fail_msg(
+                "%s: entity %s of \"only\" not found; got %s", name, json_string_value(v), out);
         }
         json_decref(got);
         free(out);

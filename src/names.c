@@ -1,0 +1,384 @@
+/*
+ * names.c - words, capitalisation and folding of personal names (names.h).
+ *
+ * Words are found by a byte loop over UTF-8 with a small letter test (ASCII
+ * by table, multi-byte characters by block: U+00C0 and up is a letter
+ * unless it is in the Latin-1 symbols, General Punctuation, the symbol
+ * blocks or the CJK punctuation block). That is exact enough for Latin,
+ * Greek and Cyrillic names, the only ones the role patterns read; other
+ * scripts have no case and never start a name.
+ *
+ * Word sets hash the normalized form (FNV-1a, open addressing, load <= 1/2).
+ * Lookups of original text normalize ASCII words on the stack and fall back
+ * to text.h for the rest. Cost: a few ns per word; nothing here runs per
+ * byte of an article except inside the few words around a role match.
+ */
+#include "newsradar/names.h"
+
+#include "newsradar/text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The code point at s[pos] (n = bytes, >= 1); invalid bytes are U+FFFD. */
+static uint32_t cp_at(const char *s, size_t len, size_t pos, size_t *n)
+{
+    const unsigned char *p = (const unsigned char *)s + pos;
+    size_t left = len - pos;
+    if (p[0] < 0x80) {
+        *n = 1;
+        return p[0];
+    }
+    size_t k = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC0 ? 2 : 1;
+    if (k == 1 || k > left) {
+        *n = 1;
+        return 0xFFFD;
+    }
+    uint32_t c = p[0] & (0x7F >> k);
+    for (size_t i = 1; i < k; i++) {
+        if ((p[i] & 0xC0) != 0x80) {
+            *n = 1;
+            return 0xFFFD;
+        }
+        c = c << 6 | (p[i] & 0x3F);
+    }
+    *n = k;
+    return c;
+}
+
+static bool cp_letter(uint32_t c)
+{
+    if (c < 0x80)
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (c < 0xC0 || c == 0xD7 || c == 0xF7 || c == 0xFFFD)
+        return false;
+    if (c >= 0x2000 && c <= 0x2BFF) /* punctuation, symbols, arrows, ... */
+        return false;
+    if (c >= 0x3000 && c <= 0x303F)
+        return false;
+    return true;
+}
+
+static bool cp_upper(uint32_t c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return true;
+    if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
+        return true;
+    if (c >= 0x100 && c <= 0x17F) /* Latin Extended-A: upper case at even code points, */
+        return c < 0x138 || c > 0x148 ? (c & 1) == 0 : (c & 1) == 1; /* odd in the middle */
+    if (c >= 0x391 && c <= 0x3A9)
+        return true;
+    if (c >= 0x400 && c <= 0x42F)
+        return true;
+    return false;
+}
+
+static bool cp_lower(uint32_t c)
+{
+    if (c >= 'a' && c <= 'z')
+        return true;
+    if (c >= 0xDF && c <= 0xFF && c != 0xF7)
+        return true;
+    if (c >= 0x100 && c <= 0x17F)
+        return !cp_upper(c);
+    if (c >= 0x3AC && c <= 0x3CE)
+        return true;
+    if (c >= 0x430 && c <= 0x45F)
+        return true;
+    return false;
+}
+
+bool nr_name_upper_at(const char *s, size_t len, size_t pos, size_t *n)
+{
+    size_t k;
+    if (pos >= len)
+        return false;
+    uint32_t c = cp_at(s, len, pos, &k);
+    if (n)
+        *n = k;
+    return cp_upper(c);
+}
+
+static bool apostrophe_at(const char *s, size_t len, size_t pos, size_t *n)
+{
+    if (s[pos] == '\'') {
+        *n = 1;
+        return true;
+    }
+    /* U+2019 RIGHT SINGLE QUOTATION MARK, U+02BC MODIFIER LETTER APOSTROPHE */
+    if (pos + 3 <= len && memcmp(s + pos, "\xE2\x80\x99", 3) == 0) {
+        *n = 3;
+        return true;
+    }
+    if (pos + 2 <= len && memcmp(s + pos, "\xCA\xBC", 2) == 0) {
+        *n = 2;
+        return true;
+    }
+    return false;
+}
+
+/* Abbreviations whose period belongs to the word. */
+static bool abbrev(const char *p, size_t n)
+{
+    static const char *const ab[] = {"gen", "lt",   "col", "maj",  "brig", "adm", "sen", "rep",
+                                     "gov", "amb",  "jr",  "sr",   "mr",   "mrs", "ms",  "dr",
+                                     "st",  "capt", "sgt", "cmdr", "pres", "prof"};
+    if (n == 1)
+        return true;
+    for (size_t i = 0; i < NR_ARRAY_LEN(ab); i++) {
+        size_t l = strlen(ab[i]);
+        if (l != n)
+            continue;
+        size_t k = 0;
+        while (k < n && (p[k] | 0x20) == ab[i][k])
+            k++;
+        if (k == n)
+            return true;
+    }
+    return false;
+}
+
+bool nr_word_next(const char *s, size_t len, size_t pos, struct nr_word *w)
+{
+    size_t n;
+    while (pos < len && !cp_letter(cp_at(s, len, pos, &n)))
+        pos += n;
+    if (pos >= len)
+        return false;
+    memset(w, 0, sizeof(*w));
+    w->start = (uint32_t)pos;
+    w->upper = cp_upper(cp_at(s, len, pos, &n));
+    bool any_lower = false;
+    size_t letters = 0;
+    while (pos < len) {
+        uint32_t c = cp_at(s, len, pos, &n);
+        if (cp_letter(c)) {
+            if (cp_lower(c))
+                any_lower = true;
+            if (!(c >= '0' && c <= '9'))
+                letters++;
+            pos += n;
+            continue;
+        }
+        size_t m;
+        bool joiner = c == '-' || apostrophe_at(s, len, pos, &m);
+        if (c == '-')
+            m = 1;
+        if (joiner && pos + m < len && cp_letter(cp_at(s, len, pos + m, &n))) {
+            pos += m;
+            continue;
+        }
+        break;
+    }
+    w->end = (uint32_t)pos;
+    w->alpha = letters > 0;
+    w->caps = letters >= 2 && !any_lower;
+    if (pos < len && s[pos] == '.' && abbrev(s + w->start, w->end - w->start))
+        w->dot = true;
+    return true;
+}
+
+bool nr_word_prev(const char *s, size_t pos, struct nr_word *w)
+{
+    /* walk back to the start of a word, then read it forward */
+    size_t i = pos;
+    while (i > 0) {
+        size_t st = i - 1;
+        while (st > 0 && ((unsigned char)s[st] & 0xC0) == 0x80)
+            st--;
+        size_t n;
+        if (cp_letter(cp_at(s, pos, st, &n)))
+            break;
+        i = st;
+    }
+    if (i == 0)
+        return false;
+    size_t end = i;
+    for (;;) {
+        size_t st = i;
+        if (st == 0)
+            break;
+        st--;
+        while (st > 0 && ((unsigned char)s[st] & 0xC0) == 0x80)
+            st--;
+        size_t n;
+        uint32_t c = cp_at(s, end, st, &n);
+        if (cp_letter(c)) {
+            i = st;
+            continue;
+        }
+        size_t m = 0;
+        bool joiner = c == '-' || apostrophe_at(s, end, st, &m);
+        if (joiner && st > 0) {
+            size_t st2 = st - 1;
+            while (st2 > 0 && ((unsigned char)s[st2] & 0xC0) == 0x80)
+                st2--;
+            if (cp_letter(cp_at(s, end, st2, &n))) {
+                i = st;
+                continue;
+            }
+        }
+        break;
+    }
+    if (!nr_word_next(s, pos, i, w))
+        return false;
+    return w->start < end;
+}
+
+static bool ieq(const char *p, size_t n, const char *lit)
+{
+    size_t l = strlen(lit);
+    if (l != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((p[i] | 0x20) != lit[i])
+            return false;
+    return true;
+}
+
+bool nr_name_droppable(const char *s, const struct nr_word *w)
+{
+    const char *p = s + w->start;
+    size_t n = w->end - w->start;
+    if (n == 1 && w->upper)
+        return true;
+    return ieq(p, n, "jr") || ieq(p, n, "sr") ||
+           ((w->caps || w->upper) && (ieq(p, n, "ii") || ieq(p, n, "iii") || ieq(p, n, "iv")));
+}
+
+static bool honorific(const char *p, size_t n)
+{
+    return ieq(p, n, "mr") || ieq(p, n, "mrs") || ieq(p, n, "ms") || ieq(p, n, "dr") ||
+           ieq(p, n, "sir") || ieq(p, n, "dame");
+}
+
+size_t nr_name_fold(const char *name, size_t len, char *out, size_t cap)
+{
+    struct nr_text t;
+    nr_text_init(&t);
+    size_t o = 0, pos = 0;
+    bool first = true;
+    struct nr_word w;
+    if (cap == 0)
+        return 0;
+    while (nr_word_next(name, len, pos, &w)) {
+        pos = w.end + (w.dot ? 1 : 0);
+        if (nr_name_droppable(name, &w) || (first && honorific(name + w.start, w.end - w.start)))
+            continue;
+        first = false;
+        nr_text_normalize(&t, name + w.start, w.end - w.start, 0);
+        size_t a = 0, e = t.len;
+        while (a < e && t.buf[a] == ' ')
+            a++;
+        while (e > a && t.buf[e - 1] == ' ')
+            e--;
+        if (a == e)
+            continue;
+        if (o > 0 && o + 1 < cap)
+            out[o++] = ' ';
+        for (size_t i = a; i < e && o + 1 < cap; i++)
+            out[o++] = t.buf[i];
+    }
+    out[o] = '\0';
+    nr_text_fini(&t);
+    return o;
+}
+
+char *nr_name_fold_dup(const char *name)
+{
+    size_t len = strlen(name);
+    size_t cap = len * 3 + 16; /* case folding may grow a few characters */
+    char *out = nr_xmalloc(cap);
+    nr_name_fold(name, len, out, cap);
+    return out;
+}
+
+/* ---- word sets -------------------------------------------------------- */
+
+static size_t ws_slot(const struct nr_wordset *ws, const char *p, size_t len)
+{
+    size_t mask = ws->cap - 1, i = (size_t)nr_hash64(p, len, 0) & mask;
+    while (ws->keys[i] && !(strlen(ws->keys[i]) == len && memcmp(ws->keys[i], p, len) == 0))
+        i = (i + 1) & mask;
+    return i;
+}
+
+static void ws_put(struct nr_wordset *ws, char *k)
+{
+    if ((ws->n + 1) * 2 > ws->cap) {
+        struct nr_wordset old = *ws;
+        ws->cap = old.cap ? old.cap * 2 : 64;
+        ws->keys = nr_xcalloc(ws->cap, sizeof(char *));
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.keys[i])
+                ws->keys[ws_slot(ws, old.keys[i], strlen(old.keys[i]))] = old.keys[i];
+        free(old.keys);
+    }
+    size_t i = ws_slot(ws, k, strlen(k));
+    if (ws->keys[i]) {
+        free(k);
+        return;
+    }
+    ws->keys[i] = k;
+    ws->n++;
+}
+
+void nr_wordset_add(struct nr_wordset *ws, const char *s)
+{
+    struct nr_text t;
+    nr_text_init(&t);
+    nr_text_normalize(&t, s, strlen(s), 0);
+    size_t a = 0, e = t.len;
+    while (a < e && t.buf[a] == ' ')
+        a++;
+    while (e > a && t.buf[e - 1] == ' ')
+        e--;
+    if (e > a)
+        ws_put(ws, nr_xstrndup(t.buf + a, e - a));
+    nr_text_fini(&t);
+}
+
+bool nr_wordset_has(const struct nr_wordset *ws, const char *p, size_t len)
+{
+    if (!ws->cap)
+        return false;
+    return ws->keys[ws_slot(ws, p, len)] != NULL;
+}
+
+bool nr_wordset_has_orig(const struct nr_wordset *ws, const char *p, size_t len)
+{
+    char buf[64];
+    if (!ws->cap || len == 0)
+        return false;
+    bool ascii = len < sizeof(buf);
+    for (size_t i = 0; ascii && i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c >= 0x80 || c == '\'') {
+            ascii = false;
+            break;
+        }
+        buf[i] = c == '-' ? ' ' : (c >= 'A' && c <= 'Z') ? (char)(c | 0x20) : (char)c;
+    }
+    if (ascii)
+        return nr_wordset_has(ws, buf, len);
+    struct nr_text t;
+    nr_text_init(&t);
+    nr_text_normalize(&t, p, len, 0);
+    size_t a = 0, e = t.len;
+    while (a < e && t.buf[a] == ' ')
+        a++;
+    while (e > a && t.buf[e - 1] == ' ')
+        e--;
+    bool r = nr_wordset_has(ws, t.buf + a, e - a);
+    nr_text_fini(&t);
+    return r;
+}
+
+void nr_wordset_fini(struct nr_wordset *ws)
+{
+    for (size_t i = 0; i < ws->cap; i++)
+        free(ws->keys[i]);
+    free(ws->keys);
+    memset(ws, 0, sizeof(*ws));
+}

@@ -1,0 +1,829 @@
+/*
+ * tagger_roles.c - officials found by their role (tagger_int.h).
+ *
+ * The role phrases of the lexicon ("foreign minister", "secretary of
+ * state", ...) are compiled into the tagger's one automaton, so finding
+ * them costs nothing beyond the scan every article gets. Around each role
+ * match (leftmost-longest; adjacent roles chain: "army chief General Asim
+ * Munir") the detector reads a personal name from the original text, where
+ * capitalisation shows:
+ *
+ *   A  <role> <Name>                 Foreign Minister Amir Khan Muttaqi
+ *      <country> <role> <Name>       Pakistani Prime Minister Shehbaz Sharif,
+ *                                    Iran's foreign minister Abbas Araghchi
+ *      <role> of <country>, <Name>   the President of Iran, Masoud Pezeshkian
+ *      <role>, <Name>                Pakistan's foreign minister, Ishaq Dar,
+ *   C  <Name>, [the] [<country>] <role> [of <country>]
+ *                                    Ishaq Dar, Pakistan's foreign minister
+ *
+ * A name is 1..5 capitalised words separated by spaces only (particles such
+ * as bin, al, de, van inside; initials and Jr/III dropped), stopping at a
+ * lower-case word, punctuation, an all-caps word, a word of `not_names`
+ * (Assembly, Motors, Cup, Said) or another entity's alias (a country is
+ * not part of a name). "President's Cup" is possessive, not a name; weak
+ * roles (general, commander) need two name words ("General Motors" has
+ * one). Pattern C and the comma form of A need two words, since a single
+ * capitalised word before a comma is often a sentence adverb. Title Case
+ * and ALL CAPS headlines capitalise verbs ("Minister Says"), so no new
+ * person is read there; people found in the body are still counted there.
+ *
+ * A detected name folds (names.h) to a key. If the key is a watchlist
+ * official's (name or unambiguous alias, folded), the mention is that
+ * entity's; if the span overlaps a watchlist official's mention, it is
+ * already counted. Otherwise it is a role-derived official of the article.
+ * Then every person of the article (role-derived, or a watchlist official
+ * with an unambiguous mention) also gets its surname-only mentions
+ * ("Blinken said"): the last word of the folded name, capitalised, not
+ * preceded by another capitalised name word ("Nawaz Sharif" is not
+ * "Shehbaz Sharif"), and only when no other person of the article has the
+ * same surname.
+ *
+ * Cost: nothing per byte; per role match a few word reads and set lookups;
+ * per person one memmem over each normalized field for the surname.
+ */
+#include "tagger_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_NAME_WORDS 5
+
+struct nr_roles {
+    const struct nr_config *cfg;
+    size_t n_strong; /* roles [0, n_strong) are `roles`, the rest `weak_roles` */
+    struct nr_wordset particles, not_names, modifiers, honorifics;
+    /* folded official name or alias -> entity index + 1 (open addressing) */
+    char **fkeys;
+    uint32_t *fent;
+    size_t fcap;
+    char **surname; /* per entity: folded surname of officials, else NULL */
+};
+
+struct rcand {
+    uint32_t start, end, role; /* normalized offsets */
+    uint8_t field;
+};
+
+struct person {
+    uint32_t key_off, name_off; /* into arena */
+    uint32_t role, country, entity;
+    uint32_t first_field, first_start;
+};
+
+struct pspan {
+    uint32_t person, start, end;
+    uint8_t field;
+};
+
+struct nr_roles_scratch {
+    struct rcand *rc;
+    size_t n_rc, cap_rc;
+    struct person *pers;
+    size_t n_pers, cap_pers;
+    struct pspan *ps;
+    size_t n_ps, cap_ps;
+    char *arena;
+    size_t n_arena, cap_arena;
+    struct nr_official_tag *out;
+    size_t cap_out;
+    /* surname targets: person index, or entity | 1u << 31 */
+    uint32_t *tg;
+    size_t n_tg, cap_tg;
+};
+
+/* ---- build ---------------------------------------------------------- */
+
+size_t nr_roles_count(const struct nr_config *cfg)
+{
+    return cfg->lex.roles.n + cfg->lex.weak_roles.n;
+}
+
+const char *nr_roles_phrase(const struct nr_config *cfg, size_t i)
+{
+    return i < cfg->lex.roles.n ? cfg->lex.roles.v[i] : cfg->lex.weak_roles.v[i - cfg->lex.roles.n];
+}
+
+static size_t fslot(const struct nr_roles *r, const char *k)
+{
+    size_t mask = r->fcap - 1, i = (size_t)nr_hash64(k, strlen(k), 0) & mask;
+    while (r->fkeys[i] && strcmp(r->fkeys[i], k) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static void fput(struct nr_roles *r, char *k, uint32_t ent)
+{
+    size_t i = fslot(r, k);
+    if (r->fkeys[i] || !*k) { /* first official keeps a shared key */
+        free(k);
+        return;
+    }
+    r->fkeys[i] = k;
+    r->fent[i] = ent + 1;
+}
+
+static uint32_t flookup(const struct nr_roles *r, const char *k)
+{
+    if (!r->fcap)
+        return NR_NO_ENTITY;
+    size_t i = fslot(r, k);
+    return r->fkeys[i] ? r->fent[i] - 1 : NR_NO_ENTITY;
+}
+
+static bool is_official(const struct nr_entity *e)
+{
+    return e->kind && strcmp(e->kind, "official") == 0;
+}
+
+struct nr_roles *nr_roles_new(const struct nr_config *cfg)
+{
+    struct nr_roles *r = nr_xcalloc(1, sizeof(*r));
+    const struct nr_lexicon *lx = &cfg->lex;
+    r->cfg = cfg;
+    r->n_strong = lx->roles.n;
+    for (size_t i = 0; i < lx->particles.n; i++)
+        nr_wordset_add(&r->particles, lx->particles.v[i]);
+    for (size_t i = 0; i < lx->not_names.n; i++)
+        nr_wordset_add(&r->not_names, lx->not_names.v[i]);
+    /* grammar, not vocabulary: words between a country and its role */
+    static const char *const mods[] = {
+        "acting", "interim",   "caretaker", "former", "then", "outgoing", "incoming", "new",
+        "newly",  "appointed", "top",       "the",    "its",  "their",    "chief",    "senior"};
+    for (size_t i = 0; i < NR_ARRAY_LEN(mods); i++)
+        nr_wordset_add(&r->modifiers, mods[i]);
+    static const char *const hon[] = {"mr",      "mrs",  "ms",        "dr",
+                                      "sir",     "dame", "president", "minister",
+                                      "general", "gen",  "secretary", "ambassador"};
+    for (size_t i = 0; i < NR_ARRAY_LEN(hon); i++)
+        nr_wordset_add(&r->honorifics, hon[i]);
+
+    size_t n_keys = 0;
+    for (size_t i = 0; i < cfg->n_entities; i++)
+        if (is_official(&cfg->entities[i]))
+            n_keys += cfg->entities[i].n_aliases;
+    r->fcap = 16;
+    while (r->fcap < n_keys * 2 + 2)
+        r->fcap *= 2;
+    r->fkeys = nr_xcalloc(r->fcap, sizeof(char *));
+    r->fent = nr_xcalloc(r->fcap, sizeof(uint32_t));
+    r->surname = nr_xcalloc(cfg->n_entities + 1, sizeof(char *));
+    for (size_t i = 0; i < cfg->n_entities; i++) {
+        const struct nr_entity *e = &cfg->entities[i];
+        if (!is_official(e))
+            continue;
+        for (size_t a = 0; a < e->n_aliases; a++)
+            if (!(e->aliases[a].flags & NR_ALIAS_AMBIGUOUS))
+                fput(r, nr_name_fold_dup(e->aliases[a].text), (uint32_t)i);
+        char *f = nr_name_fold_dup(e->name);
+        char *sp = strrchr(f, ' ');
+        if (sp) /* a one-word name has no separate surname */
+            r->surname[i] = nr_xstrdup(sp + 1);
+        free(f);
+    }
+    return r;
+}
+
+void nr_roles_free(struct nr_roles *r)
+{
+    if (!r)
+        return;
+    nr_wordset_fini(&r->particles);
+    nr_wordset_fini(&r->not_names);
+    nr_wordset_fini(&r->modifiers);
+    nr_wordset_fini(&r->honorifics);
+    for (size_t i = 0; i < r->fcap; i++)
+        free(r->fkeys[i]);
+    free(r->fkeys);
+    free(r->fent);
+    for (size_t i = 0; i < r->cfg->n_entities; i++)
+        free(r->surname[i]);
+    free(r->surname);
+    free(r);
+}
+
+struct nr_roles_scratch *nr_roles_scratch_new(void)
+{
+    return nr_xcalloc(1, sizeof(struct nr_roles_scratch));
+}
+
+void nr_roles_scratch_free(struct nr_roles_scratch *rs)
+{
+    if (!rs)
+        return;
+    free(rs->rc);
+    free(rs->pers);
+    free(rs->ps);
+    free(rs->arena);
+    free(rs->out);
+    free(rs->tg);
+    free(rs);
+}
+
+void nr_roles_begin(struct nr_roles_scratch *rs)
+{
+    rs->n_rc = rs->n_pers = rs->n_ps = rs->n_arena = rs->n_tg = 0;
+}
+
+void nr_roles_note(struct nr_roles_scratch *rs, int f, uint32_t start, uint32_t end, uint32_t role)
+{
+    nr_grow((void **)&rs->rc, &rs->cap_rc, rs->n_rc + 1, sizeof(*rs->rc));
+    rs->rc[rs->n_rc++] = (struct rcand){start, end, role, (uint8_t)f};
+}
+
+/* ---- reading names ------------------------------------------------------ */
+
+struct name {
+    uint32_t start, end; /* original offsets */
+    uint32_t words;      /* counted words (not particles, initials, suffixes) */
+};
+
+static bool gap_run(const char *s, uint32_t a, uint32_t b, bool dots)
+{
+    for (uint32_t i = a; i < b; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == ' ' || c == '\t' || (dots && c == '.'))
+            continue;
+        if (c == 0xC2 && i + 1 < b && (unsigned char)s[i + 1] == 0xA0) { /* NBSP */
+            i++;
+            continue;
+        }
+        return false;
+    }
+    return true;
+}
+
+static bool is_space_run(const char *s, uint32_t a, uint32_t b)
+{
+    return gap_run(s, a, b, false);
+}
+
+/* Between two roles of one chain: spaces, periods, at most one comma
+ * ("army chief, General Asim Munir"; "Lt. Gen."). */
+static bool chain_gap(const char *s, uint32_t a, uint32_t b)
+{
+    const char *c = a < b ? memchr(s + a, ',', b - a) : NULL;
+    if (!c)
+        return gap_run(s, a, b, true);
+    uint32_t k = (uint32_t)(c - s);
+    return gap_run(s, a, k, true) && gap_run(s, k + 1, b, true);
+}
+
+/* The mention (any entity) of field f covering original offset p. */
+static const struct nr_tag_mention *mention_at(const struct nr_tag_view *v, int f, uint32_t p)
+{
+    for (size_t i = 0; i < *v->n_ment; i++) {
+        const struct nr_tag_mention *m = &(*v->ment)[i];
+        if (m->field == f && m->start <= p && p < m->end)
+            return m;
+    }
+    return NULL;
+}
+
+static bool kind_is(const struct nr_config *cfg, uint32_t e, const char *kind)
+{
+    return cfg->entities[e].kind && strcmp(cfg->entities[e].kind, kind) == 0;
+}
+
+/* "al-Sudani", "bin-Zayed": a lower-case particle glued to a capitalised word */
+static bool glued_particle(const struct nr_roles *r, const char *s, size_t len,
+                           const struct nr_word *w)
+{
+    const char *h = memchr(s + w->start, '-', w->end - w->start);
+    if (!h)
+        return false;
+    size_t pl = (size_t)(h - (s + w->start));
+    return nr_wordset_has_orig(&r->particles, s + w->start, pl) &&
+           nr_name_upper_at(s, len, (size_t)(h - s) + 1, NULL);
+}
+
+enum wclass { W_STOP, W_NAME, W_PARTICLE, W_DROP };
+
+static enum wclass classify(const struct nr_roles *r, const struct nr_tag_view *v, int f,
+                            const struct nr_word *w)
+{
+    const char *s = v->orig[f].p;
+    size_t len = v->orig[f].len, n = w->end - w->start;
+    if (!w->alpha)
+        return W_STOP;
+    const struct nr_tag_mention *m = mention_at(v, f, w->start);
+    if (m && !kind_is(v->cfg, m->entity, "official"))
+        return W_STOP; /* a country, group or place is not part of a name */
+    if (!w->upper) {
+        if (glued_particle(r, s, len, w))
+            return W_NAME;
+        return nr_wordset_has_orig(&r->particles, s + w->start, n) ? W_PARTICLE : W_STOP;
+    }
+    if (nr_name_droppable(s, w))
+        return W_DROP;
+    if (w->caps || nr_wordset_has_orig(&r->not_names, s + w->start, n))
+        return W_STOP;
+    return W_NAME;
+}
+
+/* Read a name forward from original offset pos (space-separated words). */
+static bool name_fwd(const struct nr_roles *r, const struct nr_tag_view *v, int f, uint32_t pos,
+                     struct name *out)
+{
+    const char *s = v->orig[f].p;
+    size_t len = v->orig[f].len;
+    struct nr_word w;
+    uint32_t prev_end = pos, end = 0, words = 0, start = 0;
+    bool pend_particle = false;
+    while (words < MAX_NAME_WORDS && nr_word_next(s, len, prev_end, &w)) {
+        if (!is_space_run(s, prev_end, w.start))
+            break;
+        enum wclass c = classify(r, v, f, &w);
+        if (c == W_STOP)
+            break;
+        if (c == W_PARTICLE && words == 0)
+            break;
+        if (c == W_DROP && words == 0 && w.end - w.start > 1)
+            break; /* "III" cannot start a name */
+        if (words == 0 && start == 0)
+            start = w.start;
+        prev_end = w.end + (w.dot ? 1 : 0);
+        if (c == W_PARTICLE) {
+            pend_particle = true;
+            continue;
+        }
+        pend_particle = false;
+        if (c == W_NAME)
+            words++;
+        end = c == W_DROP && w.dot ? w.end + 1 : w.end;
+    }
+    (void)pend_particle; /* a trailing particle is left out: end stops before it */
+    if (words == 0)
+        return false;
+    /* a possessive or a word glued by an apostrophe ends the name cleanly */
+    out->start = start;
+    out->end = end;
+    out->words = words;
+    return true;
+}
+
+/* Read a name backward, ending at original offset pos. */
+static bool name_back(const struct nr_roles *r, const struct nr_tag_view *v, int f, uint32_t pos,
+                      struct name *out)
+{
+    const char *s = v->orig[f].p;
+    struct nr_word w;
+    uint32_t left = pos, start = pos, end = 0, words = 0;
+    while (words < MAX_NAME_WORDS && nr_word_prev(s, left, &w)) {
+        uint32_t wend = w.end + (w.dot ? 1 : 0);
+        if (!is_space_run(s, wend, left))
+            break;
+        enum wclass c = classify(r, v, f, &w);
+        if (c == W_STOP)
+            break;
+        if (c == W_PARTICLE && words == 0)
+            break;
+        if (end == 0)
+            end = wend;
+        left = w.start;
+        if (c == W_NAME) {
+            words++;
+            start = w.start;
+        }
+    }
+    if (words == 0)
+        return false;
+    out->start = start;
+    out->end = end;
+    out->words = words;
+    return true;
+}
+
+/* Original offset just before "'s" / "’s" ending at p, else p. */
+static uint32_t strip_possessive(const char *s, uint32_t p)
+{
+    if (p >= 2 && (s[p - 1] == 's' || s[p - 1] == 'S') && s[p - 2] == '\'')
+        return p - 2;
+    if (p >= 4 && (s[p - 1] == 's' || s[p - 1] == 'S') && memcmp(s + p - 4, "\xE2\x80\x99", 3) == 0)
+        return p - 4;
+    return p;
+}
+
+static bool possessive_at(const char *s, size_t len, uint32_t p)
+{
+    return (p + 2 <= len && s[p] == '\'' && (s[p + 1] == 's' || s[p + 1] == 'S')) ||
+           (p + 4 <= len && memcmp(s + p, "\xE2\x80\x99", 3) == 0 &&
+            (s[p + 3] == 's' || s[p + 3] == 'S'));
+}
+
+static uint32_t skip_spaces_back(const char *s, uint32_t p)
+{
+    while (p > 0 && (s[p - 1] == ' ' || s[p - 1] == '\t'))
+        p--;
+    return p;
+}
+
+static uint32_t skip_spaces(const char *s, size_t len, uint32_t p)
+{
+    while (p < len && (s[p] == ' ' || s[p] == '\t'))
+        p++;
+    return p;
+}
+
+/* The country mention ending at p (after "'s"), else NR_NO_ENTITY. */
+static uint32_t country_ending(const struct nr_tag_view *v, int f, uint32_t p, uint32_t *mstart)
+{
+    const char *s = v->orig[f].p;
+    p = strip_possessive(s, skip_spaces_back(s, p));
+    for (size_t i = 0; i < *v->n_ment; i++) {
+        const struct nr_tag_mention *m = &(*v->ment)[i];
+        if (m->field == f && m->end == p && kind_is(v->cfg, m->entity, "country")) {
+            *mstart = m->start;
+            return m->entity;
+        }
+    }
+    return NR_NO_ENTITY;
+}
+
+/* Walk back from a role over modifiers ("acting", "the") and a country. */
+static uint32_t role_left(const struct nr_roles *r, const struct nr_tag_view *v, int f, uint32_t p,
+                          uint32_t *country)
+{
+    const char *s = v->orig[f].p;
+    struct nr_word w;
+    for (int k = 0; k < 4; k++) {
+        uint32_t ms;
+        uint32_t c = country_ending(v, f, p, &ms);
+        if (c != NR_NO_ENTITY) {
+            if (*country == NR_NO_ENTITY)
+                *country = c;
+            p = ms;
+            continue;
+        }
+        if (!nr_word_prev(s, p, &w) || !is_space_run(s, w.end, p) ||
+            !nr_wordset_has_orig(&r->modifiers, s + w.start, w.end - w.start))
+            break;
+        p = w.start;
+    }
+    return p;
+}
+
+/* After a role: " of [the] <country>" -> the offset after it, and *country. */
+static uint32_t role_of_country(const struct nr_tag_view *v, int f, uint32_t p, uint32_t *country)
+{
+    const char *s = v->orig[f].p;
+    size_t len = v->orig[f].len;
+    uint32_t q = skip_spaces(s, len, p);
+    if (!(q + 3 <= len && s[q] == 'o' && s[q + 1] == 'f' && s[q + 2] == ' '))
+        return p;
+    q = skip_spaces(s, len, q + 3);
+    if (q + 4 <= len && memcmp(s + q, "the ", 4) == 0)
+        q = skip_spaces(s, len, q + 4);
+    const struct nr_tag_mention *m = mention_at(v, f, q);
+    if (!m || m->start != q || !kind_is(v->cfg, m->entity, "country"))
+        return p;
+    if (*country == NR_NO_ENTITY)
+        *country = m->entity;
+    return m->end;
+}
+
+/* ---- people --------------------------------------------------------------- */
+
+static uint32_t arena_put(struct nr_roles_scratch *rs, const char *p, size_t n)
+{
+    nr_grow((void **)&rs->arena, &rs->cap_arena, rs->n_arena + n + 1, 1);
+    uint32_t off = (uint32_t)rs->n_arena;
+    memcpy(rs->arena + off, p, n);
+    rs->arena[off + n] = '\0';
+    rs->n_arena += n + 1;
+    return off;
+}
+
+static void add_pspan(struct nr_roles_scratch *rs, uint32_t person, int f, uint32_t a, uint32_t b)
+{
+    for (size_t i = 0; i < rs->n_ps; i++)
+        if (rs->ps[i].field == f && rs->ps[i].start < b && a < rs->ps[i].end)
+            return; /* already counted */
+    nr_grow((void **)&rs->ps, &rs->cap_ps, rs->n_ps + 1, sizeof(*rs->ps));
+    rs->ps[rs->n_ps++] = (struct pspan){person, a, b, (uint8_t)f};
+}
+
+/* The display form: the name's words without initials and suffixes. */
+static uint32_t display_name(struct nr_roles_scratch *rs, const char *s, const struct name *nm)
+{
+    char buf[256];
+    size_t o = 0;
+    struct nr_word w;
+    uint32_t pos = nm->start;
+    while (pos < nm->end && nr_word_next(s, nm->end, pos, &w)) {
+        pos = w.end + (w.dot ? 1 : 0);
+        if (nr_name_droppable(s, &w))
+            continue;
+        size_t n = w.end - w.start;
+        if (o + n + 1 >= sizeof(buf))
+            break;
+        if (o)
+            buf[o++] = ' ';
+        memcpy(buf + o, s + w.start, n);
+        o += n;
+    }
+    return arena_put(rs, buf, o);
+}
+
+static void found(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v,
+                  int f, const struct name *nm, uint32_t role, uint32_t country)
+{
+    const char *s = v->orig[f].p;
+    /* the watchlist already has this person here ("Muhammad Shehbaz Sharif") */
+    for (size_t i = 0; i < *v->n_ment; i++) {
+        const struct nr_tag_mention *m = &(*v->ment)[i];
+        if (m->field == f && m->start < nm->end && nm->start < m->end && !m->ambiguous &&
+            kind_is(v->cfg, m->entity, "official"))
+            return;
+    }
+    char key[256];
+    size_t kl = nr_name_fold(s + nm->start, nm->end - nm->start, key, sizeof(key));
+    if (kl == 0)
+        return;
+    uint32_t ent = flookup(r, key);
+    if (ent != NR_NO_ENTITY) {
+        /* the full name replaces a bare-surname mention inside it */
+        for (size_t i = 0; i < *v->n_ment;) {
+            const struct nr_tag_mention *m = &(*v->ment)[i];
+            if (m->field == f && m->entity == ent && nm->start <= m->start && m->end <= nm->end)
+                (*v->ment)[i] = (*v->ment)[--*v->n_ment];
+            else
+                i++;
+        }
+        nr_tag_view_add(v, ent, (uint8_t)f, nm->start, nm->end, false);
+        return;
+    }
+    size_t p;
+    for (p = 0; p < rs->n_pers; p++)
+        if (strcmp(rs->arena + rs->pers[p].key_off, key) == 0)
+            break;
+    if (p == rs->n_pers) {
+        nr_grow((void **)&rs->pers, &rs->cap_pers, rs->n_pers + 1, sizeof(*rs->pers));
+        struct person *pp = &rs->pers[rs->n_pers++];
+        pp->key_off = arena_put(rs, key, kl);
+        pp->name_off = display_name(rs, s, nm);
+        pp->role = role;
+        pp->country = country;
+        pp->entity = NR_NO_ENTITY;
+    } else if (rs->pers[p].country == NR_NO_ENTITY) {
+        rs->pers[p].country = country;
+    }
+    add_pspan(rs, (uint32_t)p, f, nm->start, nm->end);
+}
+
+static int cmp_rcand(const void *x, const void *y)
+{
+    const struct rcand *a = x, *b = y;
+    if (a->field != b->field)
+        return a->field < b->field ? -1 : 1;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    return a->end > b->end ? -1 : a->end < b->end;
+}
+
+/* One chain of roles, rc[i..j] (original offsets os..oe): try each pattern. */
+static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v,
+                     int f, uint32_t role, bool weak, uint32_t os, uint32_t oe)
+{
+    const char *s = v->orig[f].p;
+    size_t len = v->orig[f].len;
+    uint32_t country = NR_NO_ENTITY;
+    uint32_t left = role_left(r, v, f, os, &country);
+    if (possessive_at(s, len, oe))
+        return; /* "President's Cup" */
+    uint32_t after = role_of_country(v, f, oe, &country);
+    uint32_t p = after < len && s[after] == '.' ? after + 1 : after;
+    struct name nm;
+    /* A: <role> <Name> */
+    if (p < len && (s[p] == ' ' || (unsigned char)s[p] == 0xC2) && name_fwd(r, v, f, p, &nm)) {
+        if (nm.words >= (weak ? 2u : 1u))
+            found(r, rs, v, f, &nm, role, country);
+        return;
+    }
+    /* A, comma form: <role>, <Name>  (two words) */
+    uint32_t q = skip_spaces(s, len, after);
+    if (q < len && s[q] == ',' && name_fwd(r, v, f, q + 1, &nm) && nm.words >= 2) {
+        found(r, rs, v, f, &nm, role, country);
+        return;
+    }
+    /* C: <Name>, [the] [<country>] <role> */
+    uint32_t c = skip_spaces_back(s, left);
+    if (c > 0 && s[c - 1] == ',' && name_back(r, v, f, c - 1, &nm) && nm.words >= 2)
+        found(r, rs, v, f, &nm, role, country);
+}
+
+static void detect(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v)
+{
+    qsort(rs->rc, rs->n_rc, sizeof(*rs->rc), cmp_rcand);
+    /* leftmost-longest: drop roles inside a longer one ("minister" in
+     * "foreign minister") */
+    size_t k = 0;
+    for (size_t i = 0; i < rs->n_rc; i++) {
+        if (k > 0 && rs->rc[k - 1].field == rs->rc[i].field && rs->rc[i].start < rs->rc[k - 1].end)
+            continue;
+        rs->rc[k++] = rs->rc[i];
+    }
+    rs->n_rc = k;
+    for (size_t i = 0; i < rs->n_rc;) {
+        int f = rs->rc[i].field;
+        const struct nr_text *tx = v->text[f];
+        size_t j = i;
+        /* chain adjacent roles: "Chief of Army Staff General Asim Munir" */
+        while (j + 1 < rs->n_rc && rs->rc[j + 1].field == f &&
+               chain_gap(v->orig[f].p, tx->map[rs->rc[j].end], tx->map[rs->rc[j + 1].start]))
+            j++;
+        if (v->shape[f] == NR_SHAPE_PROSE && v->orig[f].p) {
+            uint32_t role = rs->rc[i].role;
+            bool weak = rs->rc[j].role >= r->n_strong && rs->rc[i].role >= r->n_strong;
+            try_role(r, rs, v, f, role, weak, tx->map[rs->rc[i].start], tx->map[rs->rc[j].end]);
+        }
+        i = j + 1;
+    }
+}
+
+/* ---- surnames ------------------------------------------------------------ */
+
+static const char *find(const char *h, size_t hl, const char *n, size_t nl)
+{
+    while (hl >= nl) {
+        const char *p = memchr(h, n[0], hl - nl + 1);
+        if (!p)
+            return NULL;
+        if (memcmp(p, n, nl) == 0)
+            return p;
+        hl -= (size_t)(p - h) + 1;
+        h = p + 1;
+    }
+    return NULL;
+}
+
+static const char *target_surname(const struct nr_roles *r, const struct nr_roles_scratch *rs,
+                                  uint32_t t)
+{
+    if (t & 1u << 31)
+        return r->surname[t & ~(1u << 31)];
+    const char *k = rs->arena + rs->pers[t].key_off, *sp = strrchr(k, ' ');
+    return sp ? sp + 1 : NULL;
+}
+
+static const char *target_key(const struct nr_roles *r, const struct nr_roles_scratch *rs,
+                              uint32_t t, char *buf, size_t cap)
+{
+    if (t & 1u << 31) {
+        const struct nr_entity *e = &r->cfg->entities[t & ~(1u << 31)];
+        nr_name_fold(e->name, strlen(e->name), buf, cap);
+        return buf;
+    }
+    return rs->arena + rs->pers[t].key_off;
+}
+
+/* Is the original word w one of the words of the folded key? */
+static bool word_in_key(const char *s, const struct nr_word *w, const char *key)
+{
+    char f[128];
+    size_t n = nr_name_fold(s + w->start, w->end - w->start, f, sizeof(f));
+    if (n == 0)
+        return nr_name_droppable(s, w); /* an initial inside the full name */
+    for (const char *p = key; (p = strstr(p, f)) != NULL; p++)
+        if ((p == key || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+/* Surname-only (or full-name) mentions of target t in field f. */
+static void surname_field(const struct nr_roles *r, struct nr_roles_scratch *rs,
+                          struct nr_tag_view *v, uint32_t t, int f, const char *sur,
+                          const char *key)
+{
+    const struct nr_text *tx = v->text[f];
+    const char *s = v->orig[f].p;
+    size_t len = v->orig[f].len, sl = strlen(sur);
+    if (!s || tx->len < sl)
+        return;
+    for (const char *p = tx->buf; (p = find(p, tx->len - (size_t)(p - tx->buf), sur, sl)); p++) {
+        size_t a = (size_t)(p - tx->buf), b = a + sl;
+        if (!nr_text_boundary_ok(tx->buf, tx->len, a, b) ||
+            (a > 0 && nr_text_word_before(tx->buf, a)) ||
+            (b < tx->len && nr_text_word_at(tx->buf, tx->len, b)))
+            continue;
+        uint32_t os = tx->map[a], oe = tx->map[b];
+        if (!nr_name_upper_at(s, len, os, NULL))
+            continue;
+        const struct nr_tag_mention *m = mention_at(v, f, os);
+        if (m && ((t & 1u << 31) || !kind_is(v->cfg, m->entity, "official")))
+            continue; /* counted already, or another entity's alias */
+        /* extend back over the person's other words ("Antony J. Blinken") */
+        struct nr_word w;
+        uint32_t start = os;
+        bool other = false;
+        while (nr_word_prev(s, start, &w) && gap_run(s, w.end, start, true) && w.upper) {
+            if (word_in_key(s, &w, key)) {
+                start = w.start;
+                continue;
+            }
+            if (!nr_wordset_has_orig(&r->honorifics, s + w.start, w.end - w.start) &&
+                !nr_wordset_has_orig(&r->not_names, s + w.start, w.end - w.start) &&
+                !mention_at(v, f, w.start))
+                other = true; /* "Nawaz Sharif" is not "Shehbaz Sharif" */
+            break;
+        }
+        if (other)
+            continue;
+        if (v->shape[f] == NR_SHAPE_PROSE && nr_word_next(s, len, oe, &w) &&
+            is_space_run(s, oe, w.start) && w.upper && !w.caps &&
+            !nr_wordset_has_orig(&r->not_names, s + w.start, w.end - w.start))
+            continue; /* "Blinken Street": another name goes on */
+        if (t & 1u << 31)
+            nr_tag_view_add(v, t & ~(1u << 31), (uint8_t)f, start, oe, false);
+        else
+            add_pspan(rs, t, f, start, oe);
+    }
+}
+
+static void surnames(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v)
+{
+    rs->n_tg = 0;
+    for (size_t p = 0; p < rs->n_pers; p++) {
+        nr_grow((void **)&rs->tg, &rs->cap_tg, rs->n_tg + 1, sizeof(*rs->tg));
+        rs->tg[rs->n_tg++] = (uint32_t)p;
+    }
+    size_t n_ment = *v->n_ment;
+    for (size_t i = 0; i < n_ment; i++) {
+        const struct nr_tag_mention *m = &(*v->ment)[i];
+        if (m->ambiguous || !r->surname[m->entity])
+            continue;
+        uint32_t t = m->entity | 1u << 31;
+        bool dup = false;
+        for (size_t k = 0; k < rs->n_tg && !dup; k++)
+            dup = rs->tg[k] == t;
+        if (dup)
+            continue;
+        nr_grow((void **)&rs->tg, &rs->cap_tg, rs->n_tg + 1, sizeof(*rs->tg));
+        rs->tg[rs->n_tg++] = t;
+    }
+    for (size_t i = 0; i < rs->n_tg; i++) {
+        const char *sur = target_surname(r, rs, rs->tg[i]);
+        if (!sur)
+            continue;
+        bool shared = false;
+        for (size_t k = 0; k < rs->n_tg && !shared; k++) {
+            const char *o = k == i ? NULL : target_surname(r, rs, rs->tg[k]);
+            shared = o && strcmp(o, sur) == 0;
+        }
+        if (shared)
+            continue;
+        char kb[256];
+        const char *key = target_key(r, rs, rs->tg[i], kb, sizeof(kb));
+        for (int f = 0; f < 2; f++)
+            surname_field(r, rs, v, rs->tg[i], f, sur, key);
+    }
+}
+
+void nr_roles_resolve(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v)
+{
+    if (rs->n_rc == 0 && *v->n_ment == 0)
+        return;
+    detect(r, rs, v);
+    surnames(r, rs, v);
+}
+
+static int cmp_pspan(const void *x, const void *y)
+{
+    const struct pspan *a = x, *b = y;
+    if (a->person != b->person)
+        return a->person < b->person ? -1 : 1;
+    if (a->field != b->field)
+        return a->field < b->field ? -1 : 1;
+    return a->start < b->start ? -1 : a->start > b->start;
+}
+
+void nr_roles_emit(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tags *tg,
+                   size_t *cap_spans)
+{
+    tg->n_officials = 0;
+    if (rs->n_pers == 0)
+        return;
+    qsort(rs->ps, rs->n_ps, sizeof(*rs->ps), cmp_pspan);
+    nr_grow((void **)&rs->out, &rs->cap_out, rs->n_pers, sizeof(*rs->out));
+    tg->officials = rs->out;
+    size_t k = 0;
+    for (size_t p = 0; p < rs->n_pers; p++) {
+        const struct person *pp = &rs->pers[p];
+        struct nr_official_tag *o = &rs->out[tg->n_officials++];
+        o->name = rs->arena + pp->name_off;
+        o->key = rs->arena + pp->key_off;
+        o->role = nr_roles_phrase(r->cfg, pp->role);
+        o->country = pp->country;
+        o->mentions = 0;
+        o->in_title = false;
+        o->first_span = (uint32_t)tg->n_spans;
+        for (; k < rs->n_ps && rs->ps[k].person == p; k++) {
+            nr_grow((void **)&tg->spans, cap_spans, tg->n_spans + 1, sizeof(*tg->spans));
+            tg->spans[tg->n_spans++] =
+                (struct nr_span){rs->ps[k].field == 0 ? NR_FIELD_TITLE : NR_FIELD_BODY,
+                                 rs->ps[k].start, rs->ps[k].end};
+            o->mentions++;
+            o->in_title |= rs->ps[k].field == 0;
+        }
+        o->n_spans = (uint32_t)tg->n_spans - o->first_span;
+    }
+}
