@@ -122,7 +122,7 @@ svc_wait() {
 
 # svc_config DIR NAME KEY=VALUE... -> prints the path of DIR/NAME.yaml: a copy
 # of config/newsradar.yaml with the given values. DIR receives a copy of the
-# watchlists/ and rules/ directories (once), so the relative paths of the copy
+# watchlists/, rules/ and lexicon/ directories (once), so the relative paths of the copy
 # keep working and a test may break its own watchlist copy (SIGHUP test).
 # Keys: brokers group input alerts dlq counts windows enriched partitions port commit
 # flush level; prop.NAME=VALUE adds a kafka.properties entry (quoted as a string).
@@ -132,6 +132,7 @@ svc_config() {
     mkdir -p "$dir"
     [ -d "$dir/watchlists" ] || cp -r "$SVC_SRC/config/watchlists" "$dir/watchlists"
     [ -d "$dir/rules" ] || cp -r "$SVC_SRC/config/rules" "$dir/rules"
+    [ -d "$dir/lexicon" ] || cp -r "$SVC_SRC/config/lexicon" "$dir/lexicon"
     local out="$dir/$name.yaml" kv k v props="" pat val
     cp "$SVC_SRC/config/newsradar.yaml" "$out"
     # key -> (line pattern, replacement prefix); each pattern must match once
