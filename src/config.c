@@ -1725,7 +1725,8 @@ static void check_rules(struct ctx *c)
 static void strlist_append(struct nr_strlist *to, struct nr_strlist *from)
 {
     to->v = nr_xrealloc(to->v, (to->n + from->n + 1) * sizeof(char *));
-    memcpy(to->v + to->n, from->v, from->n * sizeof(char *));
+    if (from->n)
+        memcpy(to->v + to->n, from->v, from->n * sizeof(char *));
     to->n += from->n;
     free(from->v);
     from->v = NULL;

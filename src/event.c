@@ -6,7 +6,9 @@
  * the key is the cross product of the article's entities of each `by` kind,
  * enumerated like an odometer in config order (deterministic) and capped at
  * NR_EVENTS_PER_RULE, so an article naming 30 countries cannot flood the
- * window store. Cost: O(rules x entities) per article, no allocation.
+ * window store. `by: country` also counts the countries of the places and
+ * officials named (rule option places_count_for_country), each country once. Cost: O(rules x
+ * entities) per article, no allocation.
  *
  * Wire form (format 1, laid out in event.h): a little-endian binary record
  * written and read by hand. The repartition topic carries ~3 events per
@@ -47,6 +49,51 @@ static int co_cmp(const void *a, const void *b)
 static bool kind_matches(const char *want, const char *kind)
 {
     return strcmp(want, "entity") == 0 || strcmp(want, kind) == 0;
+}
+
+#define DIM_CAND_MAX 64
+
+static size_t cand_add(uint32_t *out, size_t n, uint32_t e)
+{
+    for (size_t i = 0; i < n; i++)
+        if (out[i] == e)
+            return n; /* one article counts once per key */
+    if (n < DIM_CAND_MAX)
+        out[n++] = e;
+    return n;
+}
+
+/* Does a place or official count for its country under this rule? */
+static bool counts_for_country(const struct nr_entity *e)
+{
+    return e->country_index != NR_NO_ENTITY && e->kind &&
+           (strcmp(e->kind, "place") == 0 || strcmp(e->kind, "official") == 0);
+}
+
+/* The entities of the article that a dimension `by` keys by, in tag order,
+ * each once. With places_count_for_country, `by: country` also takes the
+ * country of each place and official (watchlist or role-derived) the
+ * article names: Peshawar counts for Pakistan, and an article naming
+ * Pakistan, Peshawar and Quetta counts once for Pakistan. */
+static size_t dim_candidates(const struct nr_config *cfg, const struct nr_alert_rule *rule,
+                             const char *by, const struct nr_tags *t, uint32_t out[DIM_CAND_MAX])
+{
+    size_t n = 0;
+    bool by_country = rule->places_count_for_country && strcmp(by, "country") == 0;
+    for (size_t i = 0; i < t->n_entities; i++) {
+        const struct nr_entity *ent = &cfg->entities[t->entities[i].entity];
+        if (kind_matches(by, ent->kind))
+            n = cand_add(out, n, t->entities[i].entity);
+        else if (by_country && counts_for_country(ent) &&
+                 kind_matches(by, cfg->entities[ent->country_index].kind))
+            n = cand_add(out, n, ent->country_index);
+    }
+    for (size_t i = 0; by_country && i < t->n_officials; i++) {
+        uint32_t c = t->officials[i].country;
+        if (c < cfg->n_entities && kind_matches(by, cfg->entities[c].kind))
+            n = cand_add(out, n, c);
+    }
+    return n;
 }
 
 static bool has_topic(const struct nr_tags *t, int topic)
@@ -123,16 +170,12 @@ size_t nr_event_build(const struct nr_config *cfg, const struct nr_article *a,
         size_t nd = rule->by.n;
         if (nd > NR_EVENT_MAX_DIMS)
             continue; /* config validation keeps this from happening */
-        /* candidates per dimension: positions in t->entities */
-        size_t cand[NR_EVENT_MAX_DIMS][64], n_cand[NR_EVENT_MAX_DIMS];
+        /* candidates per dimension: entity indices */
+        uint32_t cand[NR_EVENT_MAX_DIMS][DIM_CAND_MAX];
+        size_t n_cand[NR_EVENT_MAX_DIMS];
         bool empty = false;
         for (size_t d = 0; d < nd; d++) {
-            n_cand[d] = 0;
-            for (size_t i = 0; i < t->n_entities && n_cand[d] < 64; i++) {
-                const struct nr_entity *ent = &cfg->entities[t->entities[i].entity];
-                if (kind_matches(rule->by.v[d], ent->kind))
-                    cand[d][n_cand[d]++] = i;
-            }
+            n_cand[d] = dim_candidates(cfg, rule, rule->by.v[d], t, cand[d]);
             if (n_cand[d] == 0)
                 empty = true;
         }
@@ -152,7 +195,7 @@ size_t nr_event_build(const struct nr_config *cfg, const struct nr_article *a,
                 ev.n_dims = (uint32_t)nd;
                 for (size_t d = 0; d < nd; d++) {
                     ev.dims[d].by = (uint32_t)d;
-                    ev.dims[d].entity = t->entities[cand[d][pos[d]]].entity;
+                    ev.dims[d].entity = cand[d][pos[d]];
                 }
                 if (nr_event_key(cfg, rule, ev.dims, ev.n_dims, ev.key) >= 0) {
                     fn(ud, &ev);

@@ -9,9 +9,9 @@
  *     themselves, right before a capitalised word that could be a surname
  *     ("Chad Smith"; not "Chad's army", not in a Title Case headline where
  *     every word is capitalised); once an article has used the alias as
- *     a person's name, its later bare mentions there are the person too
+ *     a person's surname, its later bare mentions there are the person too
  *     ("Michael Jordan ... Jordan said"); once an article has used the alias as
- *     a person's name, its later bare mentions there are the person too
+ *     a person's surname, its later bare mentions there are the person too
  *     ("Michael Jordan ... Jordan said");
  *   - `contexts` rules veto an alias right after (a comma between allowed)
  *     or right before a phrase: "Atlanta, Georgia", "Georgia Tech".
@@ -186,28 +186,28 @@ static bool starts_with(const char *buf, size_t len, size_t start, const struct 
     return start + p->len == len || !nr_text_word_at(buf, len, start + p->len);
 }
 
-static bool person_context(const struct nr_tagctx *c, const struct actx *x,
-                           const struct nr_tag_view *v, int f, uint32_t os, uint32_t oe)
+/* 1: the alias is a surname after a given name ("Michael Jordan"), 2: it
+ * is a given name before a surname ("Chad Smith"), 0: neither. */
+static int person_context(const struct nr_tagctx *c, const struct actx *x,
+                          const struct nr_tag_view *v, int f, uint32_t os, uint32_t oe)
 {
     const char *s = v->orig[f].p;
     size_t len = v->orig[f].len;
     struct nr_word w;
-    /* "Michael Jordan": a given name right before */
     if (nr_word_prev(s, os, &w) && w.end < os && os - w.end == 1 && s[w.end] == ' ' && w.upper &&
         !w.caps && nr_wordset_has_orig(&c->first_names, s + w.start, w.end - w.start))
-        return true;
-    /* "Chad Smith": the alias is the given name of a person */
+        return 1;
     if (x->first_name && v->shape[f] == NR_SHAPE_PROSE && nr_word_next(s, len, oe, &w) &&
         w.start == oe + 1 && s[oe] == ' ' && w.upper && !w.caps && w.alpha &&
         !nr_wordset_has_orig(&c->not_names, s + w.start, w.end - w.start)) {
         for (size_t i = 0; i < *v->n_ment; i++) {
             const struct nr_tag_mention *m = &(*v->ment)[i];
             if (m->field == f && m->start == w.start)
-                return false; /* "Jordan Pakistan talks": another entity, not a surname */
+                return 0; /* "Jordan Pakistan talks": another entity, not a surname */
         }
-        return true;
+        return 2;
     }
-    return false;
+    return 0;
 }
 
 bool nr_tagctx_reject(const struct nr_tagctx *c, uint32_t rule, struct nr_tag_view *v, int f,
@@ -220,8 +220,11 @@ bool nr_tagctx_reject(const struct nr_tagctx *c, uint32_t rule, struct nr_tag_vi
     for (size_t i = 0; i < v->n_person_rules; i++)
         if (v->person_rules[i] == rule)
             return true; /* "Michael Jordan ... Jordan said" */
-    if (x->person_like && person_context(c, x, v, f, tx->map[ns], tx->map[ne])) {
-        if (v->n_person_rules < NR_ARRAY_LEN(v->person_rules))
+    int pc = x->person_like ? person_context(c, x, v, f, tx->map[ns], tx->map[ne]) : 0;
+    if (pc) {
+        /* a surname goes on naming the person ("Jordan said"); a given
+         * name does not ("Chad Smith ... Chad's army") */
+        if (pc == 1 && v->n_person_rules < NR_ARRAY_LEN(v->person_rules))
             v->person_rules[v->n_person_rules++] = rule;
         return true;
     }

@@ -613,7 +613,8 @@ static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, stru
 
 static void detect(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v)
 {
-    qsort(rs->rc, rs->n_rc, sizeof(*rs->rc), cmp_rcand);
+    if (rs->n_rc > 1) /* qsort(NULL, 0) is undefined */
+        qsort(rs->rc, rs->n_rc, sizeof(*rs->rc), cmp_rcand);
     /* leftmost-longest: drop roles inside a longer one ("minister" in
      * "foreign minister") */
     size_t k = 0;
@@ -802,7 +803,8 @@ void nr_roles_emit(const struct nr_roles *r, struct nr_roles_scratch *rs, struct
     tg->n_officials = 0;
     if (rs->n_pers == 0)
         return;
-    qsort(rs->ps, rs->n_ps, sizeof(*rs->ps), cmp_pspan);
+    if (rs->n_ps > 1)
+        qsort(rs->ps, rs->n_ps, sizeof(*rs->ps), cmp_pspan);
     nr_grow((void **)&rs->out, &rs->cap_out, rs->n_pers, sizeof(*rs->out));
     tg->officials = rs->out;
     size_t k = 0;

@@ -117,3 +117,18 @@ write("eviction",
 # Country x group: three articles naming Pakistan and the TTP fire both rules.
 write("cross_product",
       [art(i, i, "Pakistan", extra="The TTP claimed it.") for i in range(1, 4)])
+
+# Places count for their country (places_count_for_country, on by
+# default): five attacks in Peshawar, Quetta and Bannu that never say
+# "Pakistan" fire attack_by_country for Pakistan at the third.
+cities = ["Peshawar", "Quetta", "Bannu", "Quetta", "Peshawar"]
+write("places_count_for_country", [art(i + 1, i + 1, c) for i, c in enumerate(cities)])
+
+# ... and the same feed with the option off (places_count_off.yaml) fires
+# nothing: no article names a country.
+write("places_count_off", [art(i + 1, i + 1, c) for i, c in enumerate(cities)])
+
+# An article naming Pakistan and two of its cities counts once for
+# Pakistan: two such articles stay under min_count 3.
+both = "Pakistan, Peshawar and Quetta"
+write("places_count_once", [art(1, 1, both), art(2, 2, both)])
