@@ -103,6 +103,13 @@ mmdebstrap --quiet --variant=minbase "${aptopts[@]}" bookworm "$root" ${sources:
 # What the installer (or a cloud image) writes and mmdebstrap does not.
 printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
     "$(hostname)" >"$root/etc/hosts"
+# The machine's own trust anchors (a TLS-inspecting egress proxy, a company
+# CA), as a fresh machine on this network would have them: ca-certificates,
+# when installed inside, adds them to the system and Java stores.
+if [ -d /usr/local/share/ca-certificates ]; then
+    mkdir -p "$root/usr/local/share/ca-certificates"
+    cp -a /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/"
+fi
 mkdir -p "$root/root/newsradar"
 git archive --format=tar HEAD | tar -x -C "$root/root/newsradar"
 echo "fresh-machine: root ready in $((SECONDS - start)) s ($(git rev-parse --short HEAD))"
