@@ -2,31 +2,36 @@
 # Run every newsradar test on this machine: installs what is missing, builds
 # a normal and an ASan+UBSan tree, runs the ctest suite in both (unit, data,
 # CLI, mock-cluster and real-broker Kafka tests) and a valgrind pass over the
-# demo. Exit status is non-zero when anything fails.
+# demo, then (tests/fresh-machine.sh) the README's two commands again in a
+# fresh Debian 12 root. Exit status is non-zero when anything fails.
+# Each "== step" line carries the seconds since the start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+start=$SECONDS
+step() { echo "== [$((SECONDS - start)) s] $*"; }
 
 jobs=$(nproc 2>/dev/null || echo 2)
+step "packages (tests/install-deps.sh) and Kafka jars"
 bash tests/install-deps.sh --with-kafka
 bash tests/kafka/ci-setup.sh # Apache Kafka jars for the real-broker tests (cached)
 
-echo "== build (RelWithDebInfo)"
+step "build (RelWithDebInfo)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build
-echo "== container build steps (docker/build-steps.sh, run on the host)"
+step "container build steps (docker/build-steps.sh, run on the host)"
 bash docker/build-steps.sh ci
-echo "== tests"
+step "tests"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
-echo "== build (ASan + UBSan)"
+step "build (ASan + UBSan)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNR_SANITIZE=ON \
     -DNR_BUILD_BENCH=OFF >/dev/null
 ninja -C build-asan
-echo "== tests under ASan + UBSan"
+step "tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE kafka-real
 
-echo "== fuzz smoke: each libFuzzer target for 15 s (clang)"
+step "fuzz smoke: each libFuzzer target for 15 s (clang)"
 CC=clang cmake -S tests/fuzz -B build-fuzz -G Ninja >/dev/null
 ninja -C build-fuzz
 for t in fuzz_article fuzz_config fuzz_wire; do
@@ -41,7 +46,7 @@ for t in fuzz_article fuzz_config fuzz_wire; do
     echo "$t: $(grep -o 'Done [0-9]* runs' "build-fuzz/$t.log")"
 done
 
-echo "== valgrind: check, tag and replay of the demo"
+step "valgrind: check, tag and replay of the demo"
 vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect)
 "${vg[@]}" build/newsradar check -c config/newsradar.yaml >/dev/null
 "${vg[@]}" build/newsradar tag -c config/newsradar.yaml config/demo/articles.jsonl >/dev/null 2>&1 ||
@@ -50,8 +55,18 @@ vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=de
     [ $? -eq 3 ]
 echo "valgrind: clean"
 
-echo "== valgrind: the Kafka service on the mock cluster (all fault cases)"
+step "valgrind: the Kafka service on the mock cluster (all fault cases)"
 NR_REAL="$PWD/build/newsradar" bash tests/kafka/test_svc_mock.sh \
     "$PWD/tests/kafka/valgrind-run.sh" build/tests/kafka/mock_cluster "$PWD" >build/svc-valgrind.log 2>&1 ||
     { tail -n 60 build/svc-valgrind.log; echo "newsradar run under valgrind: FAILED"; exit 1; }
 echo "valgrind (newsradar run): clean"
+
+if [ "${NR_FRESH_MACHINE:-}" = 1 ]; then
+    step "fresh machine: skipped (this is the fresh root)"
+elif [ "${NR_SKIP_FRESH_MACHINE:-}" = 1 ]; then
+    step "fresh machine: SKIPPED because NR_SKIP_FRESH_MACHINE=1 (CI never sets it)"
+else
+    step "fresh machine: the README's two commands in a new Debian 12 root"
+    bash tests/fresh-machine.sh
+fi
+step "all passed"
