@@ -20,7 +20,9 @@
 #    "turkey", "New Mexico"), and finds world officials of officials.yaml
 #    by the name forms the press uses (transliterations, honorifics, a
 #    case-sensitive acronym, a namesake told apart by his title) but not by
-#    a bare surname or a country name inside a person's name.
+#    a bare surname or a country name inside a person's name;
+# 6. groups and places are found in press forms, while ambiguous acronyms
+#    (RSF, NPA, PDF, AA) and common words (tank, SWAT, cork) are not.
 set -u
 nr=$1
 src=$2
@@ -127,6 +129,24 @@ if "$nr" tag -c "$src/config/newsradar.yaml" "$tmp/officials.json" >"$tmp/offici
         fail "\"Luis Montenegro\" tagged the country Montenegro"
 else
     fail "newsradar tag failed on the officials article: $(cat "$tmp/officials.err")"
+fi
+
+# 6. groups and places (groups.yaml, places_*.yaml): press forms are found,
+#    ambiguous acronyms and common words are not (text written for this test)
+cat >"$tmp/places.jsonl" <<'JSON'
+{"id": "places-1", "title": "Al-Shabab fighters attack base near Mogadishu", "body": "Shabaab militants stormed a base near Mogadishu. Houthi rebels fired missiles from Hodeidah. RSF fighters shelled El Fasher. Police in Swat district and in Multan, Punjab province, were on alert after an attack in Tank district. Punjab police said."}
+{"id": "places-2", "title": "A SWAT team, a tank and the ADF", "body": "The Washington Post and The New York Times reported that Reporters Without Borders (RSF) found the NPA report nice. The PDF of the AA meeting was sent. Punjab police and Farah Khan spoke in Hyderabad. The lima beans and the cork were fine."}
+JSON
+if "$nr" tag -c "$src/config/newsradar.yaml" "$tmp/places.jsonl" >"$tmp/places.out" 2>"$tmp/places.err"; then
+    ids=$(jq -r 'select(.id == "places-1") | [.entities[].id] | sort | join(" ")' "$tmp/places.out")
+    want="al_shabaab houthis pk_multan pk_punjab pk_swat pk_tank rsf sd_el_fasher so_mogadishu ye_hodeidah"
+    [ "$ids" = "$want" ] || fail "tag of the places article: entities '$ids', want '$want'"
+    pj=$(jq -r 'select(.id == "places-1") | .entities[] | select(.id == "pk_punjab") | .mentions' "$tmp/places.out")
+    [ "$pj" = 2 ] || fail "ambiguous 'Punjab' next to 'Punjab province': $pj mentions, want 2"
+    ids=$(jq -r 'select(.id == "places-2") | [.entities[].id] | sort | join(" ")' "$tmp/places.out")
+    [ -z "$ids" ] || fail "tag of the common-words article: entities '$ids', want none"
+else
+    fail "newsradar tag failed on the places article: $(cat "$tmp/places.err")"
 fi
 
 if [ "$fails" -ne 0 ]; then
