@@ -17,6 +17,7 @@
 int nr_cmd_check(int argc, char **argv);
 int nr_cmd_tag(int argc, char **argv);
 int nr_cmd_replay(int argc, char **argv);
+int nr_cmd_eval(int argc, char **argv);
 int nr_cmd_run(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const struct command commands[] = {
     {"check", nr_cmd_check, "validate the configuration and its watchlists and rules"},
     {"tag", nr_cmd_tag, "tag articles (a JSON object or JSONL) with entities and topics"},
     {"replay", nr_cmd_replay, "run the whole engine over a JSONL file in event time"},
+    {"eval", nr_cmd_eval, "score the tagger against labelled articles (precision, recall, F1)"},
     {"run", nr_cmd_run, "the Kafka service"},
 };
 
@@ -36,13 +37,14 @@ static void usage(FILE *f)
                "  newsradar check  -c FILE\n"
                "  newsradar tag    -c FILE [ARTICLE|-]\n"
                "  newsradar replay -c FILE [--summary-json] ARTICLES.jsonl|-\n"
+               "  newsradar eval   -c FILE [--json] [--floors FILE] LABELLED.jsonl...\n"
                "  newsradar run    -c FILE\n"
                "\n"
                "`newsradar COMMAND --help` describes a command's options.\n"
                "\n"
                "exit status:\n"
                "  0   success\n"
-               "  1   runtime or I/O failure\n"
+               "  1   runtime or I/O failure (eval: a metric below its floor)\n"
                "  2   invalid configuration\n"
                "  3   finished, but some input was rejected\n"
                "  64  usage error\n");

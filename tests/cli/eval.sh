@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# eval.sh - the shipped configuration against the labelled corpus
+# (tests/data/eval/*.jsonl) must stay at or above tests/data/eval/floors.txt:
+# a rule or watchlist change that loses precision or recall fails here, with
+# the metric named. Raise the floors when detection improves.
+# usage: bash eval.sh NEWSRADAR_BINARY SOURCE_ROOT
+set -u
+bin=$1
+src=$2
+cd "$src" || exit 1
+"$bin" eval -c config/newsradar.yaml --floors tests/data/eval/floors.txt tests/data/eval/*.jsonl
+rc=$?
+[ $rc -eq 0 ] || { echo "FAIL: newsradar eval exited $rc" >&2; exit 1; }
+echo "eval.sh: ok"
