@@ -4,7 +4,8 @@
  * Tags labelled articles with exactly the engine's decoder and tagger (the
  * ones `tag`, `replay` and `run` use) and prints micro precision, recall and
  * F1 per kind (countries, groups, officials), per topic and over all topics,
- * per language when articles carry one, then every miss per article id. The
+ * per language (declared or detected) when articles declare one or are of
+ * several languages, then every miss per article id. The
  * scoring lives in eval.c; this file reads, prints and checks floors.
  *
  * Input lines are read with getline, so a file of any size streams; each
@@ -222,7 +223,7 @@ static void print_text(const struct nr_eval *ev, const struct opts *o)
     print_header("topic");
     for (size_t t = 0; t < ev->n_topics; t++)
         print_row(ev->topic_ids[t], &ev->all.topic[t]);
-    if (ev->any_language) {
+    if (ev->any_language || ev->n_langs > 1) {
         for (size_t l = 0; l < ev->n_langs; l++) {
             char head[64];
             snprintf(head, sizeof(head), "language %s (%llu)",
@@ -289,7 +290,7 @@ static int print_json(const struct nr_eval *ev, const struct opts *o,
 {
     json_t *root = scores_json(ev, &ev->all);
     json_object_set_new(root, "rejected", json_integer((json_int_t)rejected));
-    if (ev->any_language) {
+    if (ev->any_language || ev->n_langs > 1) {
         json_t *langs = json_object();
         for (size_t l = 0; l < ev->n_langs; l++)
             json_object_set_new(langs, *ev->langs[l].lang ? ev->langs[l].lang : "none",

@@ -448,9 +448,9 @@ int nr_eval_add(struct nr_eval *ev, const struct nr_article *a, const struct nr_
     }
     nr_grow((void **)&ev->article_ids, &p->cap_articles, ev->n_articles + 1, sizeof(char *));
     ev->article_ids[ev->n_articles++] = nr_xstrndup(id.p, id.len);
-    struct nr_str lang = a->field[NR_FIELD_LANGUAGE];
-    if (lang.p && lang.len)
+    if (tags->lang_source == NR_LANG_DECLARED)
         ev->any_language = true;
+    struct nr_str lang = {tags->lang, strlen(tags->lang)};
     struct nr_eval_scores *ls = lang_scores(ev, lang.len ? lang : (struct nr_str){NULL, 0});
     ev->all.articles++;
     ls->articles++;

@@ -66,7 +66,7 @@ struct nr_eval_miss {
 };
 
 struct nr_eval_lang {
-    char *lang; /* "" for articles without a language */
+    char *lang; /* "" for articles whose language is unknown */
     struct nr_eval_scores s;
 };
 
@@ -74,13 +74,15 @@ struct nr_eval {
     struct nr_eval_scores all;
     char **topic_ids; /* the config's topics, then unknown label topics */
     size_t n_topics, n_config_topics;
-    struct nr_eval_lang *langs; /* in order of first appearance */
+    struct nr_eval_lang *langs; /* by the tagger's language (declared or
+                                 * detected, lang.h), in order of first
+                                 * appearance */
     size_t n_langs;
     struct nr_eval_miss *misses;
     size_t n_misses;
     char **article_ids;
     size_t n_articles;
-    bool any_language; /* some article had a language */
+    bool any_language; /* some article declared a language */
     struct nr_eval_priv *priv;
 };
 
