@@ -462,16 +462,22 @@ int nr_eval_add(struct nr_eval *ev, const struct nr_article *a, const struct nr_
 
 /* ---- floors --------------------------------------------------------------- */
 
-double nr_eval_metric_value(const struct nr_eval *ev, int scope, int metric)
+double nr_eval_metric_value(const struct nr_eval *ev, const char *lang, int scope, int metric)
 {
+    const struct nr_eval_scores *s = lang ? NULL : &ev->all;
+    for (size_t i = 0; i < ev->n_langs && !s; i++)
+        if (strcmp(ev->langs[i].lang, lang) == 0)
+            s = &ev->langs[i].s;
+    if (!s)
+        return NAN; /* no article of that language */
     const struct nr_eval_counts *c =
-        scope < NR_EVAL_KINDS ? &ev->all.kind[scope] : &ev->all.topic[scope - NR_EVAL_KINDS];
+        scope < NR_EVAL_KINDS ? &s->kind[scope] : &s->topic[scope - NR_EVAL_KINDS];
     return metric == NR_EVAL_P   ? nr_eval_precision(c)
            : metric == NR_EVAL_R ? nr_eval_recall(c)
                                  : nr_eval_f1(c);
 }
 
-static int parse_metric(const struct nr_eval *ev, const char *name, int *scope, int *metric)
+static int parse_scope_metric(const struct nr_eval *ev, const char *name, int *scope, int *metric)
 {
     const char *dot = strrchr(name, '.');
     if (!dot)
@@ -497,6 +503,26 @@ static int parse_metric(const struct nr_eval *ev, const char *name, int *scope, 
             return 0;
         }
     return -1;
+}
+
+/* SCOPE.METRIC or SCOPE.METRIC@LANG (a language tag of lang.h: 2-3 lower
+ * case letters); *lang is malloc'ed, or NULL for every language. */
+static int parse_metric(const struct nr_eval *ev, const char *name, int *scope, int *metric,
+                        char **lang)
+{
+    const char *at = strchr(name, '@');
+    *lang = NULL;
+    if (at) {
+        size_t n = strlen(at + 1);
+        if (n < 2 || n > 3 || strspn(at + 1, "abcdefghijklmnopqrstuvwxyz") != n)
+            return -1;
+    }
+    char *base = nr_xstrndup(name, at ? (size_t)(at - name) : strlen(name));
+    int rc = parse_scope_metric(ev, base, scope, metric);
+    free(base);
+    if (rc == 0 && at)
+        *lang = nr_xstrdup(at + 1);
+    return rc;
 }
 
 /* One line without its newline; 0 ok or blank, -1 after a diagnostic. */
@@ -531,14 +557,15 @@ static int floors_line(struct nr_eval_floors *out, const struct nr_eval *ev, con
     while (i < end && isspace((unsigned char)s[i]))
         i++;
     int scope = 0, metric = 0;
-    char *e = NULL;
+    char *e = NULL, *lang = NULL;
     errno = 0;
     double v = *val ? strtod(val, &e) : 0;
     int rc = -1;
-    if (parse_metric(ev, name, &scope, &metric) < 0)
+    if (parse_metric(ev, name, &scope, &metric, &lang) < 0)
         nr_diags_add(diags, file, lineno, (uint32_t)ms + 1,
-                     "unknown metric '%s': want SCOPE.p, SCOPE.r or SCOPE.f1, SCOPE one of "
-                     "countries, groups, officials, topics or a topic id",
+                     "unknown metric '%s': want SCOPE.p, SCOPE.r or SCOPE.f1 (then @LANG for "
+                     "one language), SCOPE one of countries, groups, officials, topics or a "
+                     "topic id",
                      name);
     else if (!*val || errno || *e || !(v >= 0 && v <= 1))
         nr_diags_add(diags, file, lineno, (uint32_t)vs + 1,
@@ -554,10 +581,11 @@ static int floors_line(struct nr_eval_floors *out, const struct nr_eval *ev, con
         }
     if (rc == 0) {
         out->v = nr_xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
-        out->v[out->n++] = (struct nr_eval_floor){name, scope, metric, v, NAN, false};
-        name = NULL;
+        out->v[out->n++] = (struct nr_eval_floor){name, lang, scope, metric, v, NAN, false};
+        name = lang = NULL;
     }
     free(name);
+    free(lang);
     free(val);
     return rc;
 }
@@ -585,7 +613,7 @@ size_t nr_eval_floors_check(struct nr_eval_floors *f, const struct nr_eval *ev)
     size_t below = 0;
     for (size_t i = 0; i < f->n; i++) {
         struct nr_eval_floor *x = &f->v[i];
-        x->value = nr_eval_metric_value(ev, x->scope, x->metric);
+        x->value = nr_eval_metric_value(ev, x->lang, x->scope, x->metric);
         x->below = !isnan(x->value) && x->value < x->min - 1e-12;
         below += x->below;
     }
@@ -596,8 +624,10 @@ void nr_eval_floors_free(struct nr_eval_floors *f)
 {
     if (!f)
         return;
-    for (size_t i = 0; i < f->n; i++)
+    for (size_t i = 0; i < f->n; i++) {
         free(f->v[i].name);
+        free(f->v[i].lang);
+    }
     free(f->v);
     f->v = NULL;
     f->n = 0;

@@ -99,11 +99,13 @@ int nr_eval_add(struct nr_eval *ev, const struct nr_article *a, const struct nr_
  * A floors file holds one `METRIC VALUE` per line (`METRIC: VALUE` and
  * `METRIC = VALUE` too); `#` starts a comment. METRIC is SCOPE.p, SCOPE.r or
  * SCOPE.f1 where SCOPE is countries, groups, officials, topics (all topics
- * together) or a topic id of the configuration; VALUE is in [0, 1]. */
+ * together) or a topic id of the configuration, optionally followed by
+ * @LANG to hold one language only (`countries.r@en`); VALUE is in [0, 1]. */
 enum nr_eval_metric { NR_EVAL_P, NR_EVAL_R, NR_EVAL_F1 };
 
 struct nr_eval_floor {
-    char *name;   /* "countries.p" */
+    char *name;   /* "countries.p", "attack.f1@ur" */
+    char *lang;   /* NULL: every language */
     int scope;    /* enum nr_eval_kind, or NR_EVAL_KINDS + topic index */
     int metric;   /* enum nr_eval_metric */
     double min;   /* the floor */
@@ -125,7 +127,8 @@ int nr_eval_floors_parse(struct nr_eval_floors *out, const struct nr_eval *ev, c
 size_t nr_eval_floors_check(struct nr_eval_floors *f, const struct nr_eval *ev);
 void nr_eval_floors_free(struct nr_eval_floors *f);
 
-/* The value of one metric over all articles. */
-double nr_eval_metric_value(const struct nr_eval *ev, int scope, int metric);
+/* The value of one metric over all articles (lang NULL) or those of one
+ * language; NAN when undefined or no article has that language. */
+double nr_eval_metric_value(const struct nr_eval *ev, const char *lang, int scope, int metric);
 
 #endif

@@ -72,12 +72,19 @@ printf 'countries.p 0.75\ngroups.r 0.5\n' >"$tmp/ok.txt"
 "$bin" eval -c "$cfg" --floors "$tmp/ok.txt" --json "$good" >"$tmp/out" 2>"$tmp/err"; rc=$?
 [ $rc -eq 0 ] || fail "at the floors: exit $rc, want 0 ($(cat "$tmp/err"))"
 [ "$(jq -c '[.floors[].ok]' "$tmp/out")" = '[true,true]' ] || fail "json floors: $(jq -c .floors "$tmp/out")"
-printf 'countries.p 0.5\nnope.f1 0.5\ngroups.x 0.5\nattack.r 1.5\n' >"$tmp/bad.txt"
+# per language: fr finds one topic of two (0.5) and has no country at all;
+# en (e1, e2, e4) has topics P 2/3; there is no article in xx
+printf 'topics.r@fr 0.6\ncountries.r@fr 0.9\ngroups.p@xx 0.9\ntopics.p@en 0.66\n' >"$tmp/lang.txt"
+"$bin" eval -c "$cfg" --floors "$tmp/lang.txt" "$good" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -eq 1 ] || fail "below a language floor: exit $rc, want 1"
+[ "$(grep 'below floor' "$tmp/err")" = 'newsradar eval: below floor: topics.r@fr 0.5000 < 0.6000' ] || fail "language floors: $(cat "$tmp/err")"
+printf 'countries.p 0.5\nnope.f1 0.5\ngroups.x 0.5\nattack.r 1.5\ngroups.r@EN 0.5\n' >"$tmp/bad.txt"
 "$bin" eval -c "$cfg" --floors "$tmp/bad.txt" "$good" >/dev/null 2>"$tmp/err"; rc=$?
 [ $rc -eq 2 ] || fail "bad floors file: exit $rc, want 2"
 grep -q "bad.txt:2:1: unknown metric 'nope.f1'" "$tmp/err" || fail "bad floors: $(cat "$tmp/err")"
 grep -q "bad.txt:3:1: unknown metric 'groups.x'" "$tmp/err" || fail "bad metric suffix"
 grep -q "bad.txt:4:10: '1.5': the floor must be a number from 0 to 1" "$tmp/err" || fail "bad value column"
+grep -q "bad.txt:5:1: unknown metric 'groups.r@EN'" "$tmp/err" || fail "bad language tag"
 
 # stdin, several files, usage and I/O errors
 "$bin" eval -c "$cfg" --json - "$good" <"$good" >"$tmp/out" 2>"$tmp/err"; rc=$?
