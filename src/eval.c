@@ -13,6 +13,7 @@
  */
 #include "newsradar/eval.h"
 
+#include "newsradar/names.h"
 #include "newsradar/text.h"
 
 #include <ctype.h>
@@ -100,6 +101,18 @@ static void add_key(struct nr_eval_priv *p, size_t *cap, const char *s, uint32_t
     p->n_keys++;
 }
 
+static void add_fold_key(struct nr_eval_priv *p, size_t *cap, const char *s, uint32_t entity)
+{
+    char *f = nr_name_fold_dup(s);
+    if (*f) {
+        nr_grow((void **)&p->keys, cap, p->n_keys + 1, sizeof(*p->keys));
+        p->keys[p->n_keys].s = f;
+        p->keys[p->n_keys++].entity = entity;
+    } else {
+        free(f);
+    }
+}
+
 static void build_keys(struct nr_eval_priv *p)
 {
     const struct nr_config *cfg = p->cfg;
@@ -118,6 +131,9 @@ static void build_keys(struct nr_eval_priv *p)
         add_key(p, &cap, e->code, (uint32_t)i);
         for (size_t a = 0; a < e->n_aliases; a++)
             add_key(p, &cap, e->aliases[a].text, (uint32_t)i);
+        if (p->ekind[i] == NR_EVAL_OFFICIALS) /* "Antony J. Blinken" = "Antony Blinken" */
+            for (size_t a = 0; a < e->n_aliases; a++)
+                add_fold_key(p, &cap, e->aliases[a].text, (uint32_t)i);
     }
     if (p->n_keys)
         qsort(p->keys, p->n_keys, sizeof(*p->keys), key_cmp);
@@ -319,54 +335,93 @@ static size_t gather_gold(struct nr_eval_priv *p, const json_t *arr, const char 
     return p->n_gold;
 }
 
+/* Does the label (normalized, and for officials also folded) name entity
+ * e? *listed is set when some entity of the kind carries the label. */
+static bool lookup(struct nr_eval_priv *p, const char *label, int kind, size_t n_pred, bool *listed)
+{
+    struct key probe = {(char *)label, 0};
+    struct key *k =
+        p->n_keys ? bsearch(&probe, p->keys, p->n_keys, sizeof(*p->keys), key_str_cmp) : NULL;
+    if (!k)
+        return false;
+    while (k > p->keys && strcmp(k[-1].s, label) == 0) /* widen to every equal key */
+        k--;
+    for (; k < p->keys + p->n_keys && strcmp(k->s, label) == 0; k++) {
+        if (p->ekind[k->entity] != kind)
+            continue;
+        *listed = true;
+        for (size_t j = 0; j < n_pred; j++)
+            if (p->pred[j] == k->entity && !p->used[j])
+                return p->used[j] = true;
+    }
+    return false;
+}
+
+static void add_pred(struct nr_eval_priv *p, size_t *n, uint32_t v)
+{
+    if (*n == p->cap_pred) {
+        p->cap_pred = p->cap_pred ? 2 * p->cap_pred : 64;
+        p->pred = nr_xrealloc(p->pred, p->cap_pred * sizeof(*p->pred));
+        p->used = nr_xrealloc(p->used, p->cap_pred * sizeof(*p->used));
+    }
+    p->used[*n] = false;
+    p->pred[(*n)++] = v;
+}
+
+/* Predictions are watchlist entities of the kind; for officials, then the
+ * role-found officials (pred = ROLE + index into tags->officials). */
+#define ROLE 0x80000000u
+
 static void score_entities(struct nr_eval *ev, struct nr_eval_scores *ls, const struct nr_tags *t,
                            const json_t *labels, int kind)
 {
     struct nr_eval_priv *p = ev->priv;
-    size_t n_pred = 0;
+    size_t n_pred = 0, n_ent;
     for (size_t i = 0; i < t->n_entities; i++)
-        if (p->ekind[t->entities[i].entity] == kind) {
-            if (n_pred == p->cap_pred) {
-                p->cap_pred = p->cap_pred ? 2 * p->cap_pred : 64;
-                p->pred = nr_xrealloc(p->pred, p->cap_pred * sizeof(*p->pred));
-                p->used = nr_xrealloc(p->used, p->cap_pred * sizeof(*p->used));
-            }
-            p->used[n_pred] = false;
-            p->pred[n_pred++] = t->entities[i].entity;
-        }
+        if (p->ekind[t->entities[i].entity] == kind)
+            add_pred(p, &n_pred, t->entities[i].entity);
+    n_ent = n_pred;
+    if (kind == NR_EVAL_OFFICIALS)
+        for (size_t i = 0; i < t->n_officials; i++)
+            add_pred(p, &n_pred, ROLE | (uint32_t)i);
     const json_t *arr = json_object_get(labels, nr_eval_kind_names[kind]);
     size_t n_arr = arr ? json_array_size(arr) : 0;
     const char **orig = nr_xcalloc(n_arr + 1, sizeof(char *));
     size_t n_gold = arr ? gather_gold(p, arr, orig) : 0;
     for (size_t g = 0; g < n_gold; g++) {
-        struct key probe = {p->gold[g], 0};
-        struct key *k =
-            p->n_keys ? bsearch(&probe, p->keys, p->n_keys, sizeof(*p->keys), key_str_cmp) : NULL;
-        bool listed = false, hit = false;
-        if (k) { /* bsearch on the string alone: widen to every equal key */
-            while (k > p->keys && strcmp(k[-1].s, probe.s) == 0)
-                k--;
-            for (; k < p->keys + p->n_keys && strcmp(k->s, probe.s) == 0 && !hit; k++) {
-                if (p->ekind[k->entity] != kind)
-                    continue;
-                listed = true;
-                for (size_t j = 0; j < n_pred && !hit; j++)
-                    if (p->pred[j] == k->entity && !p->used[j])
-                        hit = p->used[j] = true;
-            }
+        bool listed = false, hit = lookup(p, p->gold[g], kind, n_ent, &listed);
+        if (!hit && kind == NR_EVAL_OFFICIALS) {
+            char *fold = nr_name_fold_dup(orig[g]);
+            hit = lookup(p, fold, kind, n_ent, &listed);
+            for (size_t j = n_ent; j < n_pred && !hit; j++)
+                if (!p->used[j] && strcmp(t->officials[p->pred[j] & ~ROLE].key, fold) == 0)
+                    hit = p->used[j] = true;
+            /* a role official known by the surname only ("Defence Minister
+             * Gallant") is the labelled "Yoav Gallant" */
+            const char *last = strrchr(fold, ' ');
+            for (size_t j = n_ent; j < n_pred && !hit && last; j++)
+                if (!p->used[j] && strcmp(t->officials[p->pred[j] & ~ROLE].key, last + 1) == 0)
+                    hit = p->used[j] = true;
+            free(fold);
         }
         count(&ev->all, ls, kind, -1, hit ? 0 : 2);
         if (!hit)
             add_miss(ev, kind, false, !listed, orig[g]);
     }
     free(orig);
-    for (size_t j = 0; j < n_pred; j++)
-        if (!p->used[j]) {
+    for (size_t j = 0; j < n_pred; j++) {
+        if (p->used[j])
+            continue;
+        const char *text;
+        if (p->pred[j] & ROLE) {
+            text = t->officials[p->pred[j] & ~ROLE].name;
+        } else {
             const struct nr_entity *e = &p->cfg->entities[p->pred[j]];
-            count(&ev->all, ls, kind, -1, 1);
-            add_miss(ev, kind, true, false,
-                     kind == NR_EVAL_COUNTRIES && e->code ? e->code : e->name);
+            text = kind == NR_EVAL_COUNTRIES && e->code ? e->code : e->name;
         }
+        count(&ev->all, ls, kind, -1, 1);
+        add_miss(ev, kind, true, false, text);
+    }
 }
 
 static void grow_topics(struct nr_eval_scores *s, size_t n)

@@ -13,7 +13,11 @@
  * Matching: a label and a tagged entity of the kind's entity kind (country,
  * group, official) are the same when the label, normalized like every alias
  * (text.h: case, marks, dashes), equals the normalized id, name, code or any
- * alias of the entity. Each entity and each label is used once (one-to-one),
+ * alias of the entity. Officials also match by nr_name_fold() (names.h:
+ * "Antony J. Blinken" = "Antony Blinken"), and match the officials the
+ * tagger found by their role, by folded name or, for one known only by a
+ * surname ("Defence Minister Gallant"), by the label's last word. Each
+ * entity and each label is used once (one-to-one),
  * so an article labelled "TTP" and "Tehrik-i-Taliban Pakistan" that tags the
  * group once has one true positive and one false negative. Topics match by
  * id. Places are not scored: they count for their country in alert rules, but

@@ -86,6 +86,14 @@ grep -q "bad.txt:3:1: unknown metric 'groups.x'" "$tmp/err" || fail "bad metric 
 grep -q "bad.txt:4:10: '1.5': the floor must be a number from 0 to 1" "$tmp/err" || fail "bad value column"
 grep -q "bad.txt:5:1: unknown metric 'groups.r@EN'" "$tmp/err" || fail "bad language tag"
 
+# officials found by their role (a two-role lexicon): r1 by full name, r2
+# "Defence Minister Gallant" is the labelled Yoav Gallant, r3 an official
+# nobody labelled, r4 a watchlist name labelled with a middle initial
+"$bin" eval -c "$d/newsradar-roles.yaml" --json "$d/roles.jsonl" >"$tmp/roles.json" 2>"$tmp/err"; rc=$?
+[ $rc -eq 0 ] || fail "roles: exit $rc ($(cat "$tmp/err"))"
+[ "$(jq -c .kinds.officials "$tmp/roles.json")" = '{"tp":3,"fp":1,"fn":0,"p":0.75,"r":1,"f1":0.8571}' ] || fail "roles: $(jq -c .kinds.officials "$tmp/roles.json")"
+[ "$(jq -c '.misses' "$tmp/roles.json")" = '[{"id":"r3","fn":{},"fp":{"officials":["Jane Roe"]},"unlisted":[]}]' ] || fail "roles misses: $(jq -c .misses "$tmp/roles.json")"
+
 # stdin, several files, usage and I/O errors
 "$bin" eval -c "$cfg" --json - "$good" <"$good" >"$tmp/out" 2>"$tmp/err"; rc=$?
 [ $rc -eq 3 ] || fail "the same ids twice: exit $rc, want 3"
