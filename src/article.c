@@ -1,11 +1,14 @@
 /*
- * article.c - decode one article JSON message into the fields we use.
+ * article.c - check one article message and find the articles it holds.
  *
  * Why not jansson: a full json_loads() builds a tree of every value and costs
  * ~37 us per 4 KB article, the largest per-article cost of the pipeline. We
  * need at most seven strings, so we:
  *
  *   1. check the size and the UTF-8 of the whole message (ASCII fast path);
+ *      invalid sequences are replaced by U+FFFD into a copy (counted in
+ *      nr_article.utf8_repairs) unless article.invalid_utf8 is reject; a
+ *      UTF-8 byte order mark at the start is skipped;
  *   2. tokenize with jsmn (strict mode, parent links: closing a bracket is
  *      O(depth), not O(tokens)) into a token array owned by the decoder;
  *   3. validate the grammar over the tokens. jsmn alone accepts far too much
@@ -18,25 +21,28 @@
  *      counts are only checked), and it also runs over the partial tokens
  *      when jsmn fails, so an error names the first byte that departs from
  *      the grammar and what was expected there;
- *   4. resolve the configured JSON pointers (RFC 6901, pre-split at
- *      nr_decoder_new) over the tokens; duplicate keys: the first one wins;
- *   5. unescape only the strings we return, into one reused buffer.
+ *   4. find the records: the top-level object, the elements of a top-level
+ *      array, or the array at article.records (an envelope; an object
+ *      without that array is one article);
+ *   5. (article_shape.c) resolve the configured JSON pointers (RFC 6901,
+ *      pre-split at nr_decoder_new) from each record's token and unescape
+ *      only the strings we return, into one reused buffer.
  *
  * Nesting deeper than 128 is rejected as invalid_json before jsmn runs (jsmn
  * closes a bracket in O(depth), so unbounded depth would be quadratic).
  *
  * Memory: tokens (<= one per input byte in the worst case `[[[[...`), the
- * subtree table, the walk stack and the string buffer all grow to the largest
- * message seen and are reused, so the steady state does no malloc. A message
- * is bounded by max_article_bytes (and by INT_MAX, jsmn's offsets are int).
- * Nothing recurses.
+ * subtree table, the walk stack, the string buffer and the repaired copy all
+ * grow to the largest message seen and are reused, so the steady state does
+ * no malloc. A message is bounded by max_article_bytes (and by INT_MAX,
+ * jsmn's offsets are int). Nothing recurses.
  */
 #define JSMN_STATIC
 #define JSMN_STRICT
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
-#include "newsradar/article.h"
+#include "article_int.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -46,41 +52,6 @@
 /* Deeper nesting is rejected as invalid_json (see depth_scan). jansson's own
  * limit is 2048; no news article comes near either. */
 #define NR_ARTICLE_MAX_DEPTH 128
-
-struct ptr_seg {
-    char *s; /* unescaped reference token (~0 ~1 resolved) */
-    size_t len;
-    long idx; /* array index, or -1 when the token is not one */
-};
-
-struct json_ptr {
-    bool set;         /* configured and well-formed */
-    const char *text; /* as configured, for messages */
-    struct ptr_seg *seg;
-    size_t n;
-};
-
-struct walk_frame {
-    int tok;
-    int left; /* children (object: members) still to read */
-    bool obj, first;
-};
-
-struct nr_decoder {
-    size_t max_bytes;
-    struct json_ptr ptr[NR_FIELD_COUNT];
-
-    jsmntok_t *tok;
-    size_t tok_cap;
-    int *next; /* index of the token after i's subtree */
-    size_t next_cap;
-    struct walk_frame *stk;
-    size_t stk_cap;
-    char *buf; /* unescaped field values, NUL-terminated each */
-    size_t buf_cap;
-    char *key; /* scratch for object keys that contain escapes */
-    size_t key_cap;
-};
 
 static const char *const reject_names[NR_REJECT_COUNT] = {
     [NR_REJECT_NONE] = "none",
@@ -92,6 +63,7 @@ static const char *const reject_names[NR_REJECT_COUNT] = {
     [NR_REJECT_MISSING_ID] = "missing_id",
     [NR_REJECT_NO_TEXT] = "missing_text",
     [NR_REJECT_BAD_TIME] = "invalid_published_at",
+    [NR_REJECT_FUTURE] = "future_published_at",
 };
 
 const char *nr_reject_name(enum nr_reject r)
@@ -101,77 +73,20 @@ const char *nr_reject_name(enum nr_reject r)
     return reject_names[r];
 }
 
-/* ---- JSON pointers ------------------------------------------------------ */
-
-/* Split an RFC 6901 pointer. A malformed pointer (no leading '/', or '~' not
- * followed by 0 or 1) leaves the field unset: the config loader validates
- * pointers, this only keeps a bad one from matching anything. */
-static void ptr_parse(struct json_ptr *p, const char *text)
-{
-    memset(p, 0, sizeof(*p));
-    if (!text)
-        return;
-    p->text = text;
-    if (*text == '\0') {
-        p->set = true; /* "" is the whole document */
-        return;
-    }
-    if (*text != '/')
-        return;
-    size_t n = 0;
-    for (const char *c = text; *c; c++)
-        n += *c == '/';
-    p->seg = nr_xcalloc(n, sizeof(*p->seg));
-    const char *c = text + 1;
-    for (size_t k = 0; k < n; k++) {
-        const char *end = strchr(c, '/');
-        size_t raw = end ? (size_t)(end - c) : strlen(c);
-        char *s = nr_xmalloc(raw + 1);
-        size_t o = 0;
-        for (size_t i = 0; i < raw; i++) {
-            if (c[i] != '~') {
-                s[o++] = c[i];
-            } else if (i + 1 < raw && (c[i + 1] == '0' || c[i + 1] == '1')) {
-                s[o++] = c[i + 1] == '0' ? '~' : '/';
-                i++;
-            } else {
-                free(s);
-                p->n = k;
-                return; /* set stays false */
-            }
-        }
-        s[o] = '\0';
-        p->seg[k].s = s;
-        p->seg[k].len = o;
-        p->seg[k].idx = -1;
-        /* array index: "0" or [1-9][0-9]* (no leading zeros, RFC 6901 sec. 4) */
-        if (o > 0 && o < 10 && (o == 1 || s[0] != '0')) {
-            long v = 0;
-            size_t i = 0;
-            while (i < o && s[i] >= '0' && s[i] <= '9')
-                v = v * 10 + (s[i++] - '0');
-            if (i == o)
-                p->seg[k].idx = v;
-        }
-        c += raw + 1;
-        p->n = k + 1;
-    }
-    p->set = true;
-}
-
-static void ptr_free(struct json_ptr *p)
-{
-    for (size_t k = 0; k < p->n; k++)
-        free(p->seg[k].s);
-    free(p->seg);
-}
-
 struct nr_decoder *nr_decoder_new(const struct nr_config *cfg)
 {
     struct nr_decoder *d = nr_xcalloc(1, sizeof(*d));
     d->max_bytes = cfg->max_article_bytes;
-    for (int f = 0; f < NR_FIELD_COUNT; f++)
-        ptr_parse(&d->ptr[f], cfg->field_ptr[f]);
+    d->utf8_reject = cfg->invalid_utf8 && strcmp(cfg->invalid_utf8, "reject") == 0;
+    d->default_tz = cfg->default_tz_s;
+    for (int f = 0; f < NR_FIELD_COUNT; f++) {
+        const char *first = cfg->field_ptr[f];
+        if (first && *first)
+            nr__ptr_parse(&d->ptr[f][d->n_ptr[f]++], first);
+        for (size_t k = 0; k < cfg->field_more[f].n && d->n_ptr[f] < NR_FIELD_PTRS_MAX; k++)
+            nr__ptr_parse(&d->ptr[f][d->n_ptr[f]++], cfg->field_more[f].v[k]);
+    }
+    nr__ptr_parse(&d->records, cfg->records_ptr);
     return d;
 }
 
@@ -180,12 +95,16 @@ void nr_decoder_free(struct nr_decoder *d)
     if (!d)
         return;
     for (int f = 0; f < NR_FIELD_COUNT; f++)
-        ptr_free(&d->ptr[f]);
+        for (size_t k = 0; k < d->n_ptr[f]; k++)
+            nr__ptr_free(&d->ptr[f][k]);
+    nr__ptr_free(&d->records);
     free(d->tok);
     free(d->next);
     free(d->stk);
     free(d->buf);
     free(d->key);
+    free(d->fix);
+    free(d->rec);
     free(d);
 }
 
@@ -550,10 +469,10 @@ done:
     return NR_REJECT_NONE;
 }
 
-/* ---- pointer resolution and extraction ------------------------------------- */
+/* ---- strings -------------------------------------------------------------- */
 
 /* Unescape a validated string body s[a..b) into out; returns the length. */
-static size_t unescape(const char *s, size_t a, size_t b, char *out)
+size_t nr__unescape(const char *s, size_t a, size_t b, char *out)
 {
     size_t o = 0;
     while (a < b) {
@@ -615,98 +534,72 @@ static size_t unescape(const char *s, size_t a, size_t b, char *out)
     return o;
 }
 
-static bool key_equals(struct nr_decoder *d, const char *s, const jsmntok_t *k,
-                       const struct ptr_seg *seg)
+/* ---- UTF-8 repair ----------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s[i] (no overlongs, no surrogates,
+ * <= U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t i, size_t len)
 {
-    size_t a = (size_t)k->start, b = (size_t)k->end;
-    if (!memchr(s + a, '\\', b - a))
-        return b - a == seg->len && memcmp(s + a, seg->s, seg->len) == 0;
-    /* an escaped key ("\u0074itle") is rare: unescape it to compare */
-    nr_grow((void **)&d->key, &d->key_cap, b - a + 1, 1);
-    size_t n = unescape(s, a, b, d->key);
-    return n == seg->len && memcmp(d->key, seg->s, n) == 0;
+    unsigned char c = s[i];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (len - i < n || s[i + 1] < lo || s[i + 1] > hi)
+        return 0;
+    for (size_t k = 2; k < n; k++)
+        if ((s[i + k] & 0xC0) != 0x80)
+            return 0;
+    return n;
 }
 
-/* Token index the pointer refers to, or -1 when nothing is there. */
-static int resolve(struct nr_decoder *d, const char *s, const struct json_ptr *p)
+/* Copy msg into d->fix with each byte that starts no valid sequence
+ * replaced by U+FFFD (3 bytes). Returns the number of replacements. */
+static uint32_t utf8_repair(struct nr_decoder *d, const char *msg, size_t len, size_t *out_len)
 {
-    const jsmntok_t *t = d->tok;
-    int cur = 0;
-    for (size_t k = 0; k < p->n; k++) {
-        const struct ptr_seg *seg = &p->seg[k];
-        if (t[cur].type == JSMN_OBJECT) {
-            int j = cur + 1, found = -1;
-            for (int m = 0; m < t[cur].size; m++) {
-                if (key_equals(d, s, &t[j], seg)) {
-                    found = j + 1; /* the first of duplicate keys wins */
-                    break;
-                }
-                j = d->next[j + 1];
-            }
-            if (found < 0)
-                return -1;
-            cur = found;
-        } else if (t[cur].type == JSMN_ARRAY) {
-            if (seg->idx < 0 || seg->idx >= t[cur].size)
-                return -1;
-            int j = cur + 1;
-            for (long m = 0; m < seg->idx; m++)
-                j = d->next[j];
-            cur = j;
+    nr_grow((void **)&d->fix, &d->fix_cap, len * 3 + 1, 1);
+    const unsigned char *s = (const unsigned char *)msg;
+    size_t o = 0;
+    uint32_t n = 0;
+    for (size_t i = 0; i < len;) {
+        size_t k = utf8_seq(s, i, len);
+        if (k) {
+            memcpy(d->fix + o, s + i, k);
+            o += k;
+            i += k;
         } else {
-            return -1;
+            memcpy(d->fix + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+            n++;
         }
     }
-    return cur;
+    *out_len = o;
+    return n;
 }
 
-static const char *type_name(const char *s, const jsmntok_t *t)
-{
-    switch (t->type) {
-    case JSMN_OBJECT:
-        return "an object";
-    case JSMN_ARRAY:
-        return "an array";
-    case JSMN_STRING:
-        return "a string";
-    default:
-        return s[t->start] == 't' || s[t->start] == 'f' ? "a boolean" : "a number";
-    }
-}
+/* ---- open: check the message, find its records ------------------------------ */
 
-/* Copy at most ~40 bytes of a value for a message, cut at a character
- * boundary, control characters shown as '?'. */
-static void excerpt(const struct nr_str *v, char *out, size_t cap)
+static enum nr_reject check_json(struct nr_decoder *d, const char *msg, size_t len,
+                                 struct nr_error *err)
 {
-    size_t n = v->len < 40 ? v->len : 40;
-    while (n < v->len && n > 0 && ((unsigned char)v->p[n] & 0xC0) == 0x80)
-        n--;
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 4 < cap; i++)
-        out[o++] = (unsigned char)v->p[i] < 0x20 ? '?' : v->p[i];
-    if (n < v->len && o + 4 < cap) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-}
-
-enum nr_reject nr_article_decode(struct nr_decoder *d, const char *msg, size_t len,
-                                 struct nr_article *out, struct nr_error *err)
-{
-    memset(out, 0, sizeof(*out));
-    out->published_ms = NR_TIME_NONE;
-    if (err)
-        err->msg[0] = '\0';
-
-    if (len > d->max_bytes || len >= INT_MAX) {
-        nr_error_set(err, "message is %zu bytes, limit %zu", len, d->max_bytes);
-        return NR_REJECT_TOO_LARGE;
-    }
-    if (!nr_utf8_valid(msg, len)) {
-        nr_error_set(err, "message is not valid UTF-8");
-        return NR_REJECT_BAD_UTF8;
-    }
     size_t first = skip_ws(msg, 0, len);
     if (first == len) {
         nr_error_set(err, "invalid JSON: empty message");
@@ -742,66 +635,114 @@ enum nr_reject nr_article_decode(struct nr_decoder *d, const char *msg, size_t l
         return json_error(err, stop, len,
                           ntok == JSMN_ERROR_PART ? "truncated" : "unexpected character");
     }
-    enum nr_reject r = validate(d, msg, len, ntok, err);
-    if (r != NR_REJECT_NONE)
-        return r;
-    if (d->tok[0].type != JSMN_OBJECT) {
-        nr_error_set(err, "top-level value is %s, not an object", type_name(msg, &d->tok[0]));
+    return validate(d, msg, len, ntok, err);
+}
+
+/* Records: the top-level object; the elements of a top-level array; with
+ * article.records, the elements of the array there (or the object there). */
+static enum nr_reject find_records(struct nr_decoder *d, struct nr_error *err)
+{
+    int root = 0;
+    if (d->records.set) {
+        root = nr__resolve(d, 0, &d->records);
+        /* an object without the array is one article (as `replay --sort`
+         * writes them); anything else without it says what is missing */
+        if (root < 0 && d->tok[0].type != JSMN_OBJECT) {
+            nr_error_set(err, "no %s in the message (article.records)", d->records.text);
+            return NR_REJECT_NOT_OBJECT;
+        }
+        if (root < 0)
+            root = 0;
+    }
+    const jsmntok_t *t = &d->tok[root];
+    if (t->type == JSMN_OBJECT) {
+        nr_grow((void **)&d->rec, &d->rec_cap, 1, sizeof(*d->rec));
+        d->rec[0] = root;
+        d->n_rec = 1;
+        return NR_REJECT_NONE;
+    }
+    if (t->type != JSMN_ARRAY) {
+        if (d->records.set)
+            nr_error_set(err, "%s is %s, not an array of articles", d->records.text,
+                         nr__type_name(d->msg, t));
+        else
+            nr_error_set(err, "top-level value is %s, not an object", nr__type_name(d->msg, t));
         return NR_REJECT_NOT_OBJECT;
     }
-
-    /* unescaping never grows a string; + one NUL per field */
-    nr_grow((void **)&d->buf, &d->buf_cap, len + NR_FIELD_COUNT + 1, 1);
-    size_t used = 0;
-    for (int f = 0; f < NR_FIELD_COUNT; f++) {
-        const struct json_ptr *p = &d->ptr[f];
-        if (!p->set)
-            continue;
-        int i = resolve(d, msg, p);
-        if (i < 0)
-            continue;
-        const jsmntok_t *t = &d->tok[i];
-        char *dst = d->buf + used;
-        size_t n;
-        if (t->type == JSMN_STRING) {
-            n = unescape(msg, (size_t)t->start, (size_t)t->end, dst);
-        } else if (t->type == JSMN_PRIMITIVE && msg[t->start] == 'n') {
-            continue; /* null counts as absent */
-        } else if (t->type == JSMN_PRIMITIVE && f == NR_FIELD_ID && msg[t->start] != 't' &&
-                   msg[t->start] != 'f') {
-            n = (size_t)(t->end - t->start); /* a numeric id keeps its text */
-            memcpy(dst, msg + t->start, n);
-        } else {
-            nr_error_set(err, "%s: expected a string, got %s", p->text, type_name(msg, t));
-            return NR_REJECT_FIELD_TYPE;
-        }
-        dst[n] = '\0';
-        out->field[f] = (struct nr_str){dst, n};
-        used += n + 1;
+    nr_grow((void **)&d->rec, &d->rec_cap, (size_t)t->size + 1, sizeof(*d->rec));
+    int j = root + 1;
+    for (int m = 0; m < t->size; m++) {
+        d->rec[m] = j;
+        j = d->next[j];
     }
-
-    if (!out->field[NR_FIELD_ID].p || out->field[NR_FIELD_ID].len == 0) {
-        const char *pt = d->ptr[NR_FIELD_ID].text ? d->ptr[NR_FIELD_ID].text : "id";
-        nr_error_set(err, "%s: %s", pt, out->field[NR_FIELD_ID].p ? "empty" : "missing");
-        return NR_REJECT_MISSING_ID;
-    }
-    if (out->field[NR_FIELD_TITLE].len == 0 && out->field[NR_FIELD_BODY].len == 0) {
-        nr_error_set(err, "neither %s nor %s has text",
-                     d->ptr[NR_FIELD_TITLE].text ? d->ptr[NR_FIELD_TITLE].text : "title",
-                     d->ptr[NR_FIELD_BODY].text ? d->ptr[NR_FIELD_BODY].text : "body");
-        return NR_REJECT_NO_TEXT;
-    }
-    const struct nr_str *ts = &out->field[NR_FIELD_PUBLISHED_AT];
-    if (ts->p) {
-        int64_t ms;
-        if (nr_time_parse_rfc3339(ts->p, ts->len, &ms) != 0) {
-            char ex[64];
-            excerpt(ts, ex, sizeof(ex));
-            nr_error_set(err, "%s: not an RFC 3339 timestamp: \"%s\"",
-                         d->ptr[NR_FIELD_PUBLISHED_AT].text, ex);
-            return NR_REJECT_BAD_TIME;
-        }
-        out->published_ms = ms;
-    }
+    d->n_rec = (size_t)t->size;
     return NR_REJECT_NONE;
+}
+
+size_t nr_article_open(struct nr_decoder *d, const char *msg, size_t len, enum nr_reject *why,
+                       struct nr_error *err)
+{
+    d->msg = NULL;
+    d->len = 0;
+    d->n_rec = 0;
+    d->repairs = 0;
+    if (err)
+        err->msg[0] = '\0';
+    if (len > d->max_bytes || len >= INT_MAX) {
+        nr_error_set(err, "message is %zu bytes, limit %zu", len, d->max_bytes);
+        *why = NR_REJECT_TOO_LARGE;
+        return 0;
+    }
+    if (len >= 3 && memcmp(msg, "\xEF\xBB\xBF", 3) == 0) {
+        msg += 3; /* a byte order mark: Windows tools write one */
+        len -= 3;
+    }
+    if (!nr_utf8_valid(msg, len)) {
+        if (d->utf8_reject) {
+            nr_error_set(err, "message is not valid UTF-8");
+            *why = NR_REJECT_BAD_UTF8;
+            return 0;
+        }
+        size_t fixed;
+        d->repairs = utf8_repair(d, msg, len, &fixed);
+        msg = d->fix;
+        len = fixed;
+        if (len >= INT_MAX) {
+            nr_error_set(err, "message is %zu bytes after UTF-8 repair", len);
+            *why = NR_REJECT_TOO_LARGE;
+            return 0;
+        }
+    }
+    *why = check_json(d, msg, len, err);
+    if (*why != NR_REJECT_NONE)
+        return 0;
+    d->msg = msg;
+    d->len = len;
+    *why = find_records(d, err);
+    return *why == NR_REJECT_NONE ? d->n_rec : 0;
+}
+
+struct nr_str nr_article_record_text(const struct nr_decoder *d, size_t i)
+{
+    if (!d->msg || i >= d->n_rec)
+        return (struct nr_str){NULL, 0};
+    const jsmntok_t *t = &d->tok[d->rec[i]];
+    size_t a = tok_begin(t), b = (size_t)t->end + (t->type == JSMN_STRING ? 1 : 0);
+    return (struct nr_str){d->msg + a, b - a};
+}
+
+enum nr_reject nr_article_decode(struct nr_decoder *d, const char *msg, size_t len,
+                                 struct nr_article *out, struct nr_error *err)
+{
+    enum nr_reject why;
+    memset(out, 0, sizeof(*out));
+    out->published_ms = NR_TIME_NONE;
+    size_t n = nr_article_open(d, msg, len, &why, err);
+    if (why != NR_REJECT_NONE)
+        return why;
+    if (n != 1) {
+        nr_error_set(err, "the message holds %zu articles, one was expected", n);
+        return NR_REJECT_NOT_OBJECT;
+    }
+    return nr_article_record(d, 0, out, err);
 }

@@ -8,16 +8,24 @@
 #ifndef NEWSRADAR_CMD_H
 #define NEWSRADAR_CMD_H
 
+#include <stddef.h>
+
 #define NR_EXIT_OK       0  /* success */
 #define NR_EXIT_FAILURE  1  /* runtime or I/O failure */
 #define NR_EXIT_CONFIG   2  /* invalid configuration */
 #define NR_EXIT_REJECTED 3  /* finished, but some input was rejected */
 #define NR_EXIT_USAGE    64 /* usage error (EX_USAGE) */
 
+/* Per-article error messages a command prints before it only counts them. */
+#define NR_CLI_MAX_MESSAGES 100
+
 int nr_cmd_check(int argc, char **argv);
 int nr_cmd_tag(int argc, char **argv);
 int nr_cmd_replay(int argc, char **argv);
 int nr_cmd_eval(int argc, char **argv);
 int nr_cmd_run(int argc, char **argv);
+
+/* "256M", "1G", "4096": bytes; 0 or -1 (cmd_sort.c). */
+int nr_cli_parse_size(const char *s, size_t *out);
 
 #endif

@@ -1,23 +1,29 @@
 /*
- * cmd_replay.c - `newsradar replay -c FILE [--summary-json] ARTICLES.jsonl|-`
+ * cmd_replay.c - `newsradar replay -c FILE [OPTIONS] ARTICLES|-`
  *
- * Runs the whole engine (decode, tag, count, detect) over a JSONL file in
- * event time, exactly as the service would, and writes every alert as one
- * JSON line to stdout. A bad line is reported on stderr as
- * `FILE:LINE: REASON: message` and skipped; a summary closes the run.
- *
- * Lines are read through a small bounded reader instead of getline(3): a
- * line longer than article.max_bytes is skipped while it streams past, so a
- * multi-gigabyte line without a newline costs one buffer of max_bytes, not
- * its own size. The buffer is reused, so the steady state does no malloc.
+ * Runs the whole engine (decode, tag, count, detect) over a file of articles
+ * in event time, exactly as the service would, and writes every alert as one
+ * JSON line to stdout. The input is cut into JSON texts by cmd_input.c
+ * (JSONL, pretty-printed objects, arrays and envelopes of articles). A bad
+ * article is reported on stderr as `newsradar replay: FILE:LINE: REASON:
+ * message` (the first 100; then only counted) and skipped; a summary closes
+ * the run.
  *
  * Event time: an article without published_at takes the stream time (the
  * largest event time seen so far; the engine's fallback), so a replay of the
- * same file always gives the same alerts. An article without published_at
- * before any article with one has no time at all and is rejected
- * (invalid_published_at).
+ * same file always gives the same alerts. The arrival time of every article
+ * is this machine's clock when it is read: an article dated more than
+ * engine.max_future after it is future-dated (engine.future_policy).
+ * Input out of order beyond engine.grace is counted late and warned about;
+ * --sort (cmd_sort.c) orders it by event time first.
+ *
+ * Signals: SIGINT and SIGTERM stop the run after the article being
+ * processed; the alerts so far are flushed, the summary printed, and the
+ * exit status is 130 or 143 (128 + signal), so no half-written line is left.
  */
 #include "cmd.h"
+#include "cmd_input.h"
+#include "cmd_sort.h"
 
 #include "newsradar/article.h"
 #include "newsradar/config.h"
@@ -26,77 +32,39 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-/* ---- bounded line reader ------------------------------------------------ */
+static volatile sig_atomic_t g_stop;
 
-enum { LINE_EOF = 0, LINE_OK = 1, LINE_TOO_LONG = 2, LINE_ERROR = -1 };
-
-struct reader {
-    int fd;
-    char *buf;
-    size_t cap, beg, end;
-    size_t limit; /* longest line returned whole */
-    bool eof;
-};
-
-/* Next line without its newline in *p and *n (valid until the next call); for
- * LINE_TOO_LONG *n is the line's full length and *p is unusable. */
-static int reader_next(struct reader *r, char **p, size_t *n)
+static void on_signal(int sig)
 {
-    size_t scanned = 0, dropped = 0;
-    bool dropping = false;
-    for (;;) {
-        size_t have = r->end - r->beg;
-        char *nl = memchr(r->buf + r->beg + scanned, '\n', have - scanned);
-        if (nl || (r->eof && (have > 0 || dropping))) {
-            size_t len = nl ? (size_t)(nl - (r->buf + r->beg)) : have;
-            *p = r->buf + r->beg;
-            r->beg += len + (nl ? 1 : 0);
-            *n = dropped + len;
-            return dropping || len > r->limit ? LINE_TOO_LONG : LINE_OK;
-        }
-        if (r->eof)
-            return LINE_EOF;
-        scanned = have;
-        if (scanned > r->limit) {
-            /* too long: forget what we have, keep counting until '\n' */
-            dropping = true;
-            dropped += scanned;
-            r->beg = r->end = 0;
-            scanned = 0;
-        } else if (r->beg > 0) {
-            memmove(r->buf, r->buf + r->beg, have);
-            r->end = have;
-            r->beg = 0;
-        }
-        if (r->end == r->cap) {
-            r->cap *= 2;
-            r->buf = nr_xrealloc(r->buf, r->cap);
-        }
-        ssize_t got;
-        do {
-            got = read(r->fd, r->buf + r->end, r->cap - r->end);
-        } while (got < 0 && errno == EINTR);
-        if (got < 0)
-            return LINE_ERROR;
-        if (got == 0)
-            r->eof = true;
-        r->end += (size_t)got;
-    }
+    g_stop = sig;
 }
 
-/* ---- the command ----------------------------------------------------------- */
+struct progress {
+    bool on, tty;
+    double last;
+    uint64_t total; /* input size when known, else 0 */
+};
 
 struct replay {
-    const char *name; /* input name for messages */
-    uint64_t lines;   /* non-blank lines */
+    const char *name;  /* input name for messages */
+    uint64_t lines;    /* JSON texts read */
+    uint64_t articles; /* articles in them (an array holds several) */
     uint64_t skipped;
     uint64_t by_reason[NR_REJECT_COUNT];
-    bool write_failed;
+    uint64_t line; /* the text being processed */
+    uint64_t shown;
+    bool quiet, write_failed;
+    struct nr_engine *engine;
+    struct input *in;
+    struct progress *pg;
 };
 
 static void on_alert(void *ud, const struct nr_alert *alert)
@@ -108,49 +76,76 @@ static void on_alert(void *ud, const struct nr_alert *alert)
     free(json);
 }
 
-static bool blank(const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
-            return false;
-    }
-    return true;
-}
-
-static void reject(struct replay *rp, uint64_t line, enum nr_reject r, const char *msg)
+static void reject(struct replay *rp, uint64_t line, size_t index, enum nr_reject r,
+                   const char *msg)
 {
     rp->skipped++;
     rp->by_reason[r < NR_REJECT_COUNT ? r : 0]++;
-    fprintf(stderr, "%s:%llu: %s: %s\n", rp->name, (unsigned long long)line, nr_reject_name(r),
-            msg);
+    if (rp->quiet || rp->shown >= NR_CLI_MAX_MESSAGES)
+        return;
+    rp->shown++;
+    if (index > 0)
+        fprintf(stderr, "newsradar replay: %s:%llu: article %zu: %s: %s\n", rp->name,
+                (unsigned long long)line, index + 1, nr_reject_name(r), msg);
+    else
+        fprintf(stderr, "newsradar replay: %s:%llu: %s: %s\n", rp->name, (unsigned long long)line,
+                nr_reject_name(r), msg);
 }
 
-static void summary(const struct replay *rp, const struct nr_engine_stats *st, bool json)
+static void on_reject(void *ud, size_t index, enum nr_reject r, const char *msg)
+{
+    struct replay *rp = ud;
+    reject(rp, rp->line, index, r, msg);
+}
+
+static uint64_t field_errors(const struct nr_engine_stats *st)
+{
+    uint64_t n = 0;
+    for (int f = 0; f < NR_FIELD_COUNT; f++)
+        n += st->field_errors[f];
+    return n;
+}
+
+static void summary_text(const struct replay *rp, const struct nr_engine_stats *st)
 {
     unsigned long long f = st->alerts[0], e = st->alerts[1], r = st->alerts[2];
-    if (!json) {
-        fprintf(stderr,
-                "replay: %llu articles, %llu tagged, %llu skipped, %llu alerts (%llu firing, "
-                "%llu escalated, %llu resolved), %llu duplicates, %llu late (%llu dropped), "
-                "%llu keys (%llu evicted), %llu spikes still open\n",
-                (unsigned long long)rp->lines, (unsigned long long)st->tagged,
-                (unsigned long long)rp->skipped, f + e + r, f, e, r,
-                (unsigned long long)st->duplicates, (unsigned long long)st->late,
-                (unsigned long long)st->late_dropped, (unsigned long long)st->keys,
-                (unsigned long long)st->keys_evicted, (unsigned long long)st->keys_firing);
-        return;
-    }
+    fprintf(stderr,
+            "newsradar replay: %llu articles, %llu tagged, %llu skipped, %llu alerts (%llu "
+            "firing, %llu escalated, %llu resolved), %llu duplicates, %llu late (%llu dropped), "
+            "%llu future, %llu field errors, %llu UTF-8 repairs, %llu keys (%llu evicted), "
+            "%llu spikes still open\n",
+            (unsigned long long)rp->articles, (unsigned long long)st->tagged,
+            (unsigned long long)rp->skipped, f + e + r, f, e, r, (unsigned long long)st->duplicates,
+            (unsigned long long)st->late, (unsigned long long)st->late_dropped,
+            (unsigned long long)st->future, (unsigned long long)field_errors(st),
+            (unsigned long long)st->utf8_repairs, (unsigned long long)st->keys,
+            (unsigned long long)st->keys_evicted, (unsigned long long)st->keys_firing);
+}
+
+static void summary_json(const struct replay *rp, const struct nr_engine_stats *st)
+{
+    unsigned long long f = st->alerts[0], e = st->alerts[1], r = st->alerts[2];
     fprintf(stderr,
             "{\"articles\":%llu,\"tagged\":%llu,\"skipped\":%llu,\"alerts\":%llu,"
             "\"firing\":%llu,\"escalated\":%llu,\"resolved\":%llu,\"duplicates\":%llu,"
-            "\"late\":%llu,\"late_dropped\":%llu,\"keys\":%llu,\"keys_evicted\":%llu,"
-            "\"keys_firing\":%llu,\"rejected\":{",
-            (unsigned long long)rp->lines, (unsigned long long)st->tagged,
+            "\"late\":%llu,\"late_dropped\":%llu,\"future\":%llu,\"utf8_repairs\":%llu,"
+            "\"keys\":%llu,\"keys_evicted\":%llu,\"keys_firing\":%llu,\"field_errors\":{",
+            (unsigned long long)rp->articles, (unsigned long long)st->tagged,
             (unsigned long long)rp->skipped, f + e + r, f, e, r, (unsigned long long)st->duplicates,
             (unsigned long long)st->late, (unsigned long long)st->late_dropped,
+            (unsigned long long)st->future, (unsigned long long)st->utf8_repairs,
             (unsigned long long)st->keys, (unsigned long long)st->keys_evicted,
             (unsigned long long)st->keys_firing);
     bool first = true;
+    for (int i = 0; i < NR_FIELD_COUNT; i++) {
+        if (!st->field_errors[i])
+            continue;
+        fprintf(stderr, "%s\"%s\":%llu", first ? "" : ",", nr_field_names[i],
+                (unsigned long long)st->field_errors[i]);
+        first = false;
+    }
+    fprintf(stderr, "},\"rejected\":{");
+    first = true;
     for (int i = 1; i < NR_REJECT_COUNT; i++) {
         if (!rp->by_reason[i])
             continue;
@@ -163,43 +158,134 @@ static void summary(const struct replay *rp, const struct nr_engine_stats *st, b
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: newsradar replay -c FILE [--summary-json] ARTICLES.jsonl|-\n"
+    fprintf(f, "usage: newsradar replay -c FILE [OPTIONS] ARTICLES|-\n"
                "\n"
-               "Runs the engine over one article per line in event time; alerts go to\n"
-               "stdout as JSON lines, rejected lines and a summary to stderr.\n"
+               "Runs the engine over a file of articles (JSONL, pretty-printed objects,\n"
+               "arrays or envelopes of articles) in event time; alerts go to stdout as\n"
+               "JSON lines, rejected articles and a summary to stderr.\n"
                "\n"
-               "  -c, --config FILE   the main configuration file (required)\n"
-               "      --summary-json  print the summary as one JSON object\n"
-               "  -h, --help          this text\n"
+               "  -c, --config FILE     the main configuration file (required)\n"
+               "      --summary-json    print the summary as one JSON object\n"
+               "      --sort            order the input by event time first (bounded\n"
+               "                        memory: sorted runs on disk past --sort-memory)\n"
+               "      --sort-memory N   bytes of articles held in memory by --sort\n"
+               "                        (default 268435456; K, M, G suffixes)\n"
+               "      --progress        a progress line on stderr even when it is not a\n"
+               "                        terminal (default: only on a terminal)\n"
+               "  -q, --quiet           no progress line and no per-article messages\n"
+               "  -h, --help            this text\n"
                "\n"
                "exit status: 0 ok, 1 I/O failure, 2 invalid configuration,\n"
-               "3 some lines were rejected, 64 usage error\n");
+               "3 some articles were rejected, 64 usage error, 130/143 stopped by\n"
+               "SIGINT/SIGTERM (alerts so far written, summary printed)\n");
+}
+
+static int64_t wall_ms(void);
+static void progress_show(struct progress *pg, const struct replay *rp, bool final);
+
+/* One JSON text (p == NULL: longer than article.max_bytes, n bytes) through
+ * the engine. Returns false once a signal asks to stop. */
+static bool one_text(void *ud, const char *p, size_t n, uint64_t line)
+{
+    struct replay *rp = ud;
+    rp->lines++;
+    if (!p) {
+        char m[96];
+        snprintf(m, sizeof(m), "%zu bytes, limit %zu (article.max_bytes)", n, rp->in->limit);
+        rp->articles++;
+        reject(rp, line, 0, NR_REJECT_TOO_LARGE, m);
+        return !g_stop;
+    }
+    rp->line = line;
+    rp->articles +=
+        nr_engine_feed(rp->engine, p, n, NR_TIME_NONE, wall_ms(), on_alert, on_reject, rp);
+    progress_show(rp->pg, rp, false);
+    return !g_stop;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void progress_show(struct progress *pg, const struct replay *rp, bool final)
+{
+    const struct input *in = rp->in;
+    const struct nr_engine *e = rp->engine;
+    if (!pg->on)
+        return;
+    double now = mono_s();
+    if (!final && now - pg->last < 1.0)
+        return;
+    pg->last = now;
+    struct nr_engine_stats st;
+    nr_engine_stats_get(e, &st);
+    char pct[16] = "";
+    if (pg->total)
+        snprintf(pct, sizeof(pct), " (%.0f%%)", 100.0 * (double)in->bytes / (double)pg->total);
+    fprintf(stderr, "%snewsradar replay: %llu articles, %.1f MB%s, %llu alerts, %llu skipped%s",
+            pg->tty ? "\r" : "", (unsigned long long)rp->articles, (double)in->bytes / 1e6, pct,
+            (unsigned long long)(st.alerts[0] + st.alerts[1] + st.alerts[2]),
+            (unsigned long long)rp->skipped, pg->tty ? "\033[K" : "\n");
+    if (final && pg->tty)
+        fprintf(stderr, "\r\033[K");
 }
 
 int nr_cmd_replay(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"summary-json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'}, {"summary-json", no_argument, NULL, 'j'},
+        {"sort", no_argument, NULL, 's'},         {"sort-memory", required_argument, NULL, 'm'},
+        {"progress", no_argument, NULL, 'p'},     {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *cfg_path = NULL;
-    bool summary_json = false;
+    bool want_json = false, sort = false, force_progress = false, quiet = false;
+    size_t sort_mem = (size_t)256 << 20;
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":c:qh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c':
             cfg_path = optarg;
             break;
         case 'j':
-            summary_json = true;
+            want_json = true;
+            break;
+        case 's':
+            sort = true;
+            break;
+        case 'm':
+            if (nr_cli_parse_size(optarg, &sort_mem) < 0 || sort_mem < 4096) {
+                fprintf(stderr, "newsradar replay: --sort-memory: bad size '%s'\n", optarg);
+                return NR_EXIT_USAGE;
+            }
+            break;
+        case 'p':
+            force_progress = true;
+            break;
+        case 'q':
+            quiet = true;
             break;
         case 'h':
             usage(stdout);
             return NR_EXIT_OK;
+        case ':':
+            fprintf(stderr, "newsradar replay: %s needs an argument\n", argv[optind - 1]);
+            usage(stderr);
+            return NR_EXIT_USAGE;
         default:
+            fprintf(stderr, "newsradar replay: unknown option '%s'\n", argv[optind - 1]);
             usage(stderr);
             return NR_EXIT_USAGE;
         }
@@ -216,14 +302,16 @@ int nr_cmd_replay(int argc, char **argv)
     struct nr_diags diags = {0};
     struct nr_config *cfg = NULL;
     struct nr_engine *engine = NULL;
-    struct reader rd = {.fd = -1};
+    struct input in = {.fd = -1};
+    int fd = -1;
     struct nr_error err = {{0}};
-    struct replay rp = {.name = input};
+    struct replay rp = {.name = input, .quiet = quiet};
+    struct progress pg = {0};
 
     /* the input first: a mistyped path fails before a costly config load */
     bool is_stdin = strcmp(input, "-") == 0;
-    rd.fd = is_stdin ? STDIN_FILENO : open(input, O_RDONLY | O_CLOEXEC);
-    if (rd.fd < 0) {
+    fd = is_stdin ? STDIN_FILENO : open(input, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         fprintf(stderr, "newsradar replay: %s: %s\n", input, strerror(errno));
         goto out;
     }
@@ -242,38 +330,50 @@ int nr_cmd_replay(int argc, char **argv)
         rc = NR_EXIT_CONFIG;
         goto out;
     }
-    rd.limit = cfg->max_article_bytes;
-    rd.cap = 64 * 1024;
-    rd.buf = nr_xmalloc(rd.cap);
+    input_init(&in, fd, cfg->max_article_bytes);
+    in.stop = &g_stop;
 
-    uint64_t lineno = 0;
-    for (;;) {
-        char *p;
-        size_t n;
-        int got = reader_next(&rd, &p, &n);
-        if (got == LINE_EOF)
-            break;
-        if (got == LINE_ERROR) {
-            fprintf(stderr, "newsradar replay: %s: read error: %s\n", rp.name, strerror(errno));
+    struct stat sb;
+    pg.tty = isatty(STDERR_FILENO);
+    pg.on = !quiet && (force_progress || pg.tty);
+    pg.last = mono_s();
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
+        pg.total = (uint64_t)sb.st_size;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL); /* no SA_RESTART: a blocked read returns */
+    sigaction(SIGTERM, &sa, NULL);
+
+    rp.engine = engine;
+    rp.in = &in;
+    rp.pg = &pg;
+    if (sort) {
+        uint64_t too_long;
+        if (nr_cli_sort(cfg, &in, sort_mem, one_text, &rp, &too_long, &err) < 0 && !g_stop) {
+            fprintf(stderr, "newsradar replay: --sort: %s: %s\n", rp.name, err.msg);
             goto out;
         }
-        lineno++;
-        if (got == LINE_TOO_LONG) {
-            char m[96];
-            snprintf(m, sizeof(m), "line is %zu bytes, limit %zu", n, rd.limit);
-            rp.lines++;
-            reject(&rp, lineno, NR_REJECT_TOO_LARGE, m);
-            continue;
-        }
-        if (blank(p, n))
-            continue;
-        rp.lines++;
-        enum nr_reject r = nr_engine_process(engine, p, n, NR_TIME_NONE, on_alert, &rp, &err);
-        if (r != NR_REJECT_NONE) {
-            reject(&rp, lineno, r, err.msg);
-            continue;
+    } else {
+        while (!g_stop) {
+            char *p;
+            size_t n;
+            uint64_t line;
+            int got = input_next(&in, &p, &n, &line);
+            if (got == INPUT_EOF)
+                break;
+            if (got == INPUT_ERROR) {
+                if (errno == EINTR && g_stop)
+                    break;
+                fprintf(stderr, "newsradar replay: %s: read error: %s\n", rp.name, strerror(errno));
+                goto out;
+            }
+            one_text(&rp, got == INPUT_TOO_LONG ? NULL : p, n, line);
         }
     }
+    progress_show(&pg, &rp, true);
 
     struct nr_engine_stats st;
     nr_engine_stats_get(engine, &st);
@@ -281,12 +381,23 @@ int nr_cmd_replay(int argc, char **argv)
         fprintf(stderr, "newsradar replay: writing alerts failed: %s\n", strerror(errno));
         goto out;
     }
-    summary(&rp, &st, summary_json);
-    rc = rp.skipped ? NR_EXIT_REJECTED : NR_EXIT_OK;
+    if (rp.skipped > rp.shown && !quiet)
+        fprintf(stderr, "newsradar replay: %llu more rejected articles not shown\n",
+                (unsigned long long)(rp.skipped - rp.shown));
+    if (st.late > 0 && !sort)
+        fprintf(stderr,
+                "newsradar replay: warning: %llu articles came later than engine.grace behind "
+                "the newest one (input out of order?); alerts depend on the order: try --sort\n",
+                (unsigned long long)st.late);
+    if (want_json)
+        summary_json(&rp, &st);
+    else
+        summary_text(&rp, &st);
+    rc = g_stop ? 128 + (int)g_stop : rp.skipped ? NR_EXIT_REJECTED : NR_EXIT_OK;
 out:
-    if (rd.fd > STDIN_FILENO)
-        close(rd.fd);
-    free(rd.buf);
+    if (fd > STDIN_FILENO)
+        close(fd);
+    input_free(&in);
     nr_engine_free(engine);
     nr_config_free(cfg);
     nr_diags_free(&diags);

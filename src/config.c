@@ -17,6 +17,7 @@
  * libyaml (~16 ms per MB, see shared/limits.md).
  */
 #include "newsradar/config.h"
+#include "newsradar/article.h"
 #include "newsradar/query.h"
 #include "newsradar/stem.h"
 #include "newsradar/text.h"
@@ -149,6 +150,7 @@ enum opt_type {
     OT_MAP,     /* string -> string, into (nr_kv *, size_t) at off, off2 */
     OT_SECTION, /* nested table, same target object */
     OT_LIST,    /* list of something read by the caller (seen[]) */
+    OT_PTRS,    /* a JSON pointer or a list of 1-4: first at off (char *), rest at off2 */
 };
 
 #define OF_REQ      (1u << 0)
@@ -159,6 +161,7 @@ enum opt_type {
 #define OF_DOCDEF   (1u << 5) /* default is derived at load; `def` only documents it */
 #define OF_NONEMPTY (1u << 6) /* string or list must not be empty */
 #define OF_JSONPTR  (1u << 7) /* "" or an RFC 6901 JSON pointer */
+#define OF_TZ       (1u << 8) /* a zone for nr_article_tz_parse; offset (int32_t) at off2 */
 
 #define NO_OFF ((size_t)-1)
 
@@ -189,27 +192,45 @@ struct section {
 #define CFG(m)       offsetof(struct nr_config, m)
 #define FIELD_OFF(i) (offsetof(struct nr_config, field_ptr) + (i) * sizeof(char *))
 
+#define FIELD_MORE(i) (offsetof(struct nr_config, field_more) + (i) * sizeof(struct nr_strlist))
+#define FIELD_OPT(name, i, def, help)                                                              \
+    {                                                                                              \
+        name, OT_PTRS, FIELD_OFF(i), FIELD_MORE(i), def, OF_DOCDEF | OF_JSONPTR, 0, 0, 0, 0,       \
+            "JSON pointer or list", help                                                           \
+    }
 static const struct opt opts_fields[] = {
-    {"id", OT_STR, FIELD_OFF(NR_FIELD_ID), 0, "/id", OF_NONEMPTY | OF_JSONPTR, 0, 0, 0, 0,
-     "JSON pointer", "the article's id (every article must have one)"},
-    {"title", OT_STR, FIELD_OFF(NR_FIELD_TITLE), 0, "/title", OF_JSONPTR, 0, 0, 0, 0,
-     "JSON pointer", "headline, tagged (\"\" = not read)"},
-    {"body", OT_STR, FIELD_OFF(NR_FIELD_BODY), 0, "/body", OF_JSONPTR, 0, 0, 0, 0, "JSON pointer",
-     "text, tagged; an article needs a title or a body (\"\" = not read)"},
-    {"url", OT_STR, FIELD_OFF(NR_FIELD_URL), 0, "/url", OF_JSONPTR, 0, 0, 0, 0, "JSON pointer",
-     "link shown in alert evidence (\"\" = not read)"},
-    {"source", OT_STR, FIELD_OFF(NR_FIELD_SOURCE), 0, "/source", OF_JSONPTR, 0, 0, 0, 0,
-     "JSON pointer", "publisher shown in alert evidence (\"\" = not read)"},
-    {"language", OT_STR, FIELD_OFF(NR_FIELD_LANGUAGE), 0, "/language", OF_JSONPTR, 0, 0, 0, 0,
-     "JSON pointer", "language code (\"\" = not read)"},
-    {"published_at", OT_STR, FIELD_OFF(NR_FIELD_PUBLISHED_AT), 0, "/published_at", OF_JSONPTR, 0, 0,
-     0, 0, "JSON pointer", "event time, RFC 3339 (\"\" = not read: message or arrival time)"},
+    FIELD_OPT("id", NR_FIELD_ID, "`/id` (or the preset's)",
+              "the article's id (every article must have one)"),
+    FIELD_OPT("title", NR_FIELD_TITLE, "`/title` (or the preset's)",
+              "headline, tagged (\"\" = not read)"),
+    FIELD_OPT("body", NR_FIELD_BODY, "`/body` (or the preset's)",
+              "text, tagged; a list is joined with blank lines; an article needs a title or a "
+              "body (\"\" = not read)"),
+    FIELD_OPT("url", NR_FIELD_URL, "`/url` (or the preset's)",
+              "link shown in alert evidence (\"\" = not read)"),
+    FIELD_OPT("source", NR_FIELD_SOURCE, "`/source` (or the preset's)",
+              "publisher shown in alert evidence; an object's `name` (\"\" = not read)"),
+    FIELD_OPT("language", NR_FIELD_LANGUAGE, "`/language` (or the preset's)",
+              "language code; an array's first string (\"\" = not read)"),
+    FIELD_OPT("published_at", NR_FIELD_PUBLISHED_AT, "`/published_at` (or the preset's)",
+              "event time, any form of docs/article.md; a list: the first readable (\"\" = not "
+              "read: message or arrival time)"),
 };
 SECTION(sec_fields, "article.fields", "main file, under `article:`", opts_fields);
 
 static const struct opt opts_article[] = {
     {"max_bytes", OT_SIZE, CFG(max_article_bytes), 0, "1048576", OF_MIN | OF_MAX, 1024, 1073741824,
      0, 0, 0, "larger articles are rejected (dead letter, reason too_large)"},
+    {"preset", OT_ENUM, CFG(article_preset), 0, "none", 0, 0, 0, nr_article_preset_names, 0, 0,
+     "field map of a common feed shape (docs/article.md); `fields` and `records` override it"},
+    {"records", OT_STR, CFG(records_ptr), 0, "\"\" (or the preset's)", OF_DOCDEF | OF_JSONPTR, 0, 0,
+     0, 0, "JSON pointer",
+     "where an envelope keeps its array of articles (`/articles`); \"\" = the message is one "
+     "article or a JSON array of them"},
+    {"invalid_utf8", OT_ENUM, CFG(invalid_utf8), 0, "repair", 0, 0, 0, "repair|reject", 0, 0,
+     "repair: invalid bytes become U+FFFD (counted); reject: the article is rejected"},
+    {"default_timezone", OT_STR, CFG(default_timezone), CFG(default_tz_s), "UTC", OF_TZ, 0, 0, 0, 0,
+     "zone", "zone of dates written without one: UTC, +05:00, -0330 (fixed offsets only)"},
     {"fields", OT_SECTION, NO_OFF, 0, 0, 0, 0, 0, 0, &sec_fields, 0,
      "where each field is found in the article JSON"},
 };
@@ -230,6 +251,11 @@ static const struct opt opts_engine[] = {
      0, 0, 0, "articles listed in an alert"},
     {"evidence_entities", OT_U32, CFG(engine.evidence_entities), 0, "5", OF_MIN | OF_MAX, 0, 1000,
      0, 0, 0, "co-mentioned entities listed in an alert"},
+    {"max_future", OT_DUR, CFG(engine.max_future_ms), 0, "1h", OF_MIN, 0, 0, 0, 0, 0,
+     "an article published more than this after its arrival time is future-dated (0 = no check)"},
+    {"future_policy", OT_ENUM, CFG(engine.future_policy), 0, "clamp", 0, 0, 0, "clamp|reject", 0, 0,
+     "future-dated: clamp (its time becomes the fallback: message or stream time) or reject "
+     "(future_published_at); never moves stream time"},
 };
 SECTION(sec_engine, "engine", "main file", opts_engine);
 
@@ -852,7 +878,6 @@ static int get_map(struct ctx *c, const struct cy_node *n, const struct opt *o, 
     return rc;
 }
 
-/* Store one simple value; n is a node of the file or a default's text. */
 /* "" (field not read) or "/"-separated reference tokens where '~' is only
  * followed by '0' or '1'. */
 static bool json_pointer_ok(const char *s)
@@ -867,6 +892,51 @@ static bool json_pointer_ok(const char *s)
     return true;
 }
 
+/* OT_PTRS: one pointer, or a list of 1-4 (the first at off, the rest at
+ * off2); an empty list is "" (not read). */
+static int get_ptrs(struct ctx *c, const struct cy_node *n, const struct opt *o, void *obj)
+{
+    char **first = (char **)((char *)obj + o->off);
+    struct nr_strlist *more = (struct nr_strlist *)((char *)obj + o->off2);
+    struct nr_strlist l = {0};
+    if (n->type == CY_SCALAR) {
+        char *s = get_string(c, n, o->key, false);
+        if (!s)
+            return -1;
+        l.v = nr_xcalloc(1, sizeof(char *));
+        l.v[l.n++] = s;
+    } else if (get_strlist(c, n, o->key, false, &l) < 0) {
+        strlist_free(&l);
+        return -1;
+    }
+    if (l.n > 4) {
+        ERR(c, n, "%s: at most 4 pointers, got %zu", o->key, l.n);
+        strlist_free(&l);
+        return -1;
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        if (!json_pointer_ok(l.v[i]) || (l.n > 1 && !*l.v[i])) {
+            const struct cy_node *at = n->type == CY_SEQ ? n->items[i] : n;
+            ERR(c, at,
+                "%s: \"%s\" is not a JSON pointer (RFC 6901: \"/a/b\", \"~0\" for ~, \"~1\" for /)",
+                o->key, l.v[i]);
+            strlist_free(&l);
+            return -1;
+        }
+    }
+    free(*first);
+    strlist_free(more);
+    *first = l.n ? l.v[0] : nr_xstrdup("");
+    if (l.n > 1) {
+        more->v = nr_xcalloc(l.n - 1, sizeof(char *));
+        for (size_t i = 1; i < l.n; i++)
+            more->v[more->n++] = l.v[i];
+    }
+    free(l.v);
+    return 0;
+}
+
+/* Store one simple value; n is a node of the file or a default's text. */
 static int store(struct ctx *c, const struct opt *o, const struct cy_node *n, void *obj)
 {
     char *p = (char *)obj + o->off;
@@ -895,6 +965,14 @@ static int store(struct ctx *c, const struct opt *o, const struct cy_node *n, vo
         if ((o->flags & OF_JSONPTR) && !json_pointer_ok(s)) {
             ERR(c, n,
                 "%s: \"%s\" is not a JSON pointer (RFC 6901: \"/a/b\", \"~0\" for ~, \"~1\" for /)",
+                o->key, s);
+            free(s);
+            return -1;
+        }
+        if ((o->flags & OF_TZ) && nr_article_tz_parse(s, (int32_t *)((char *)obj + o->off2)) < 0) {
+            ERR(c, n,
+                "%s: \"%s\" is not a zone this build reads (UTC, +05:00, -0330; IANA names "
+                "such as Asia/Karachi are not supported: their offset changes with DST)",
                 o->key, s);
             free(s);
             return -1;
@@ -972,6 +1050,8 @@ static int store(struct ctx *c, const struct opt *o, const struct cy_node *n, vo
     }
     case OT_STRLIST:
         return get_strlist(c, n, o->key, o->flags & OF_NONEMPTY, (struct nr_strlist *)p);
+    case OT_PTRS:
+        return get_ptrs(c, n, o, obj);
     case OT_MAP:
         return get_map(c, n, o, obj);
     default:
@@ -1873,6 +1953,26 @@ static void load_includes(struct ctx *c, const struct cy_node *list, const char 
     c->file = main_file;
 }
 
+/* Fields and records not given take the preset's map (article.preset). */
+static void apply_preset(struct nr_config *cfg)
+{
+    const struct nr_article_preset *p = nr_article_preset_find(cfg->article_preset);
+    if (!p)
+        p = nr_article_preset_find("none");
+    for (int f = 0; f < NR_FIELD_COUNT; f++) {
+        if (cfg->field_ptr[f])
+            continue;
+        cfg->field_ptr[f] = nr_xstrdup(p->fields[f][0] ? p->fields[f][0] : "");
+        for (int k = 1; k < 4 && p->fields[f][k]; k++) {
+            struct nr_strlist *l = &cfg->field_more[f];
+            l->v = nr_xrealloc(l->v, (l->n + 1) * sizeof(char *));
+            l->v[l->n++] = nr_xstrdup(p->fields[f][k]);
+        }
+    }
+    if (!cfg->records_ptr)
+        cfg->records_ptr = nr_xstrdup(p->records);
+}
+
 struct nr_config *nr_config_load(const char *path, struct nr_diags *diags)
 {
     struct nr_config *cfg = nr_xcalloc(1, sizeof(*cfg));
@@ -1889,6 +1989,7 @@ struct nr_config *nr_config_load(const char *path, struct nr_diags *diags)
         if (root) {
             const struct cy_node *seen[MAX_OPTS];
             parse_section(&c, root, &sec_main, cfg, seen, root);
+            apply_preset(cfg);
             const char *main_file = c.file;
             load_includes(&c, seen[opt_idx(&sec_main, "watchlists")], "watchlists", INC_WATCHLISTS);
             check_entities(&c);
@@ -1924,8 +2025,15 @@ void nr_config_free(struct nr_config *cfg)
     for (size_t i = 0; i < cfg->n_files; i++)
         free(cfg->files[i]);
     free(cfg->files);
-    for (int i = 0; i < NR_FIELD_COUNT; i++)
+    for (int i = 0; i < NR_FIELD_COUNT; i++) {
         free(cfg->field_ptr[i]);
+        strlist_free(&cfg->field_more[i]);
+    }
+    free(cfg->article_preset);
+    free(cfg->records_ptr);
+    free(cfg->invalid_utf8);
+    free(cfg->default_timezone);
+    free(cfg->engine.future_policy);
     for (size_t i = 0; i < cfg->n_entities; i++) {
         struct nr_entity *e = &cfg->entities[i];
         free(e->id);
@@ -2058,6 +2166,8 @@ static const char *type_name(const struct opt *o)
         return "section";
     case OT_LIST:
         return "list";
+    case OT_PTRS:
+        return "JSON pointer or list";
     }
     return "?";
 }

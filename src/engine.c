@@ -5,7 +5,15 @@
  * The engine owns one decoder and one tagger scratch, so it is single
  * threaded; the Kafka service runs one engine per worker. The exact-duplicate
  * set is checked before tagging so a redelivered article costs a hash lookup,
- * not a tagging pass.
+ * not a tagging pass. A message may hold several articles (an array or an
+ * envelope, article.h); each is its own pass and its own rejection.
+ *
+ * Event time (nr_engine_time): a published_at more than engine.max_future
+ * after the arrival time is not believed (clamped to the fallback, or
+ * rejected), so one article dated 2099 cannot move stream time and make
+ * every later article late. The reference is the arrival time and not the
+ * stream time: a sparse feed has honest gaps of hours between consecutive
+ * articles, which a stream-time test would clamp.
  */
 #include "newsradar/engine.h"
 
@@ -118,41 +126,131 @@ static void to_stage2(void *ud, const struct nr_count_event *ev)
     nr_detector_count(p->e->det, ev, p->fn, p->ud);
 }
 
-enum nr_reject nr_engine_process(struct nr_engine *e, const char *msg, size_t len,
-                                 int64_t fallback_ms, nr_alert_fn fn, void *ud,
-                                 struct nr_error *err)
+enum nr_reject nr_engine_time(const struct nr_config *cfg, const struct nr_article *a,
+                              int64_t fallback_ms, int64_t arrival_ms, int64_t stream_ms,
+                              int64_t *out_ms, bool *future, struct nr_error *err)
 {
-    struct nr_article a;
-    enum nr_reject rj = nr_article_decode(e->decoder, msg, len, &a, err);
-    if (rj != NR_REJECT_NONE) {
-        e->stats.rejected++;
-        return rj;
+    int64_t t = a->published_ms;
+    int64_t max = cfg->engine.max_future_ms;
+    *future = false;
+    if (t != NR_TIME_NONE && max > 0 && arrival_ms != NR_TIME_NONE && t - arrival_ms > max) {
+        *future = true;
+        if (cfg->engine.future_policy && strcmp(cfg->engine.future_policy, "reject") == 0) {
+            char pub[40], arr[40];
+            nr_time_format_rfc3339(t, pub, sizeof(pub));
+            nr_time_format_rfc3339(arrival_ms, arr, sizeof(arr));
+            nr_error_set(err, "published_at %s is more than engine.max_future after arrival (%s)",
+                         pub, arr);
+            return NR_REJECT_FUTURE;
+        }
+        t = NR_TIME_NONE; /* clamp: as if it had no date */
     }
-    int64_t t = a.published_ms != NR_TIME_NONE ? a.published_ms : fallback_ms;
     if (t == NR_TIME_NONE)
-        t = nr_detector_stream_ms(e->det);
+        t = fallback_ms;
+    if (t == NR_TIME_NONE)
+        t = stream_ms;
     if (t == NR_TIME_NONE) {
-        nr_error_set(err, "article has no published_at and no fallback time");
-        e->stats.rejected++;
+        nr_error_set(err, *future ? "published_at is in the future and there is no fallback time"
+                                  : "article has no published_at and no fallback time");
         return NR_REJECT_BAD_TIME;
     }
+    *out_ms = t;
+    return NR_REJECT_NONE;
+}
+
+/* One decoded article through the pipeline. */
+static enum nr_reject process_article(struct nr_engine *e, const struct nr_article *a,
+                                      int64_t fallback_ms, int64_t arrival_ms, nr_alert_fn fn,
+                                      void *ud, struct nr_error *err)
+{
+    e->stats.utf8_repairs += a->utf8_repairs;
+    for (int f = 0; f < NR_FIELD_COUNT; f++)
+        e->stats.field_errors[f] += (a->field_errors >> f) & 1u;
+    int64_t t;
+    bool future;
+    enum nr_reject rj = nr_engine_time(e->cfg, a, fallback_ms, arrival_ms,
+                                       nr_detector_stream_ms(e->det), &t, &future, err);
+    e->stats.future += future;
+    if (rj != NR_REJECT_NONE)
+        return rj;
     /* every article moves stream time, counted or not: a quiet hour must
      * still resolve the spike before it */
     nr_detector_advance(e->det, t, fn, ud);
-    struct nr_str id = a.field[NR_FIELD_ID];
+    struct nr_str id = a->field[NR_FIELD_ID];
     if (id.p && nr_idset_seen(e->ids, nr_event_id_hash(id.p, id.len), t)) {
         e->stats.duplicates++;
         return NR_REJECT_NONE;
     }
-    const struct nr_tags *tags = nr_tagger_tag(e->tagger, e->scratch, &a);
+    const struct nr_tags *tags = nr_tagger_tag(e->tagger, e->scratch, a);
     e->stats.articles++;
     if (!tags)
         return NR_REJECT_NONE;
     if (tags->n_entities || tags->n_topics)
         e->stats.tagged++;
     struct inproc p = {e, fn, ud};
-    nr_engine_events(e, &a, tags, t, to_stage2, &p);
+    nr_engine_events(e, a, tags, t, to_stage2, &p);
     return NR_REJECT_NONE;
+}
+
+size_t nr_engine_feed(struct nr_engine *e, const char *msg, size_t len, int64_t fallback_ms,
+                      int64_t arrival_ms, nr_alert_fn fn, nr_reject_fn rfn, void *ud)
+{
+    struct nr_error err = {{0}};
+    enum nr_reject rj;
+    size_t n = nr_article_open(e->decoder, msg, len, &rj, &err);
+    if (rj != NR_REJECT_NONE) {
+        e->stats.rejected++;
+        if (rfn)
+            rfn(ud, 0, rj, err.msg);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct nr_article a;
+        rj = nr_article_record(e->decoder, i, &a, &err);
+        if (rj == NR_REJECT_NONE)
+            rj = process_article(e, &a, fallback_ms, arrival_ms, fn, ud, &err);
+        if (rj != NR_REJECT_NONE) {
+            e->stats.rejected++;
+            if (rfn)
+                rfn(ud, i, rj, err.msg);
+        }
+    }
+    return n;
+}
+
+struct first_reject {
+    nr_alert_fn fn;
+    void *ud;
+    enum nr_reject r;
+    struct nr_error *err;
+};
+
+static void first_alert(void *ud, const struct nr_alert *alert)
+{
+    struct first_reject *f = ud;
+    if (f->fn)
+        f->fn(f->ud, alert);
+}
+
+static void first_reject(void *ud, size_t index, enum nr_reject r, const char *msg)
+{
+    (void)index;
+    struct first_reject *f = ud;
+    if (f->r == NR_REJECT_NONE) {
+        f->r = r;
+        nr_error_set(f->err, "%s", msg);
+    }
+}
+
+enum nr_reject nr_engine_process(struct nr_engine *e, const char *msg, size_t len,
+                                 int64_t fallback_ms, nr_alert_fn fn, void *ud,
+                                 struct nr_error *err)
+{
+    struct first_reject f = {fn, ud, NR_REJECT_NONE, err};
+    if (err)
+        err->msg[0] = '\0';
+    nr_engine_feed(e, msg, len, fallback_ms, NR_TIME_NONE, first_alert, first_reject, &f);
+    return f.r;
 }
 
 void nr_engine_stats_get(const struct nr_engine *e, struct nr_engine_stats *out)

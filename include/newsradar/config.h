@@ -16,14 +16,19 @@
  *   lexicons:   [lexicon/roles.yaml, ...]          # name lexicons (optional)
  *   article:
  *     max_bytes: 1048576        # larger messages are rejected (too_large)
- *     fields:                   # JSON pointers (RFC 6901) into the article
+ *     preset: none              # none|news-please|newsapi|gdelt-doc field maps
+ *     records: ""               # pointer to an array of articles (envelope)
+ *     invalid_utf8: repair      # repair (U+FFFD) | reject
+ *     default_timezone: UTC     # zone of dates written without one
+ *     fields:                   # JSON pointers (RFC 6901) into the article;
+ *                               # a list joins (body) or falls back (others)
  *       id: /id                 # required field in every article
  *       title: /title
  *       body: /body             # at least one of title/body must be present
  *       url: /url
  *       source: /source
  *       language: /language
- *       published_at: /published_at   # RFC 3339
+ *       published_at: /published_at   # see docs/article.md for the forms
  *   engine:
  *     max_keys: 100000          # window keys kept; idle keys evicted first
  *     idle_evict: 7d            # a key without events this long is dropped
@@ -32,6 +37,8 @@
  *     history: 64               # recent articles remembered per key
  *     evidence_articles: 10     # articles listed in an alert
  *     evidence_entities: 5      # co-mentioned entities listed in an alert
+ *     max_future: 1h            # published later than arrival + this: future
+ *     future_policy: clamp      # clamp (to the fallback time) | reject
  *   kafka: ...                  # the service (newsradar run); see docs
  *   http:  ...
  *   log:   { level: info, format: logfmt }
@@ -254,6 +261,8 @@ struct nr_engine_opts {
     uint32_t history;
     uint32_t evidence_articles;
     uint32_t evidence_entities;
+    int64_t max_future_ms; /* published this far past arrival: future */
+    char *future_policy;   /* clamp|reject */
 };
 
 struct nr_kv {
@@ -291,7 +300,13 @@ struct nr_config {
     size_t n_files;
 
     size_t max_article_bytes;
-    char *field_ptr[NR_FIELD_COUNT]; /* JSON pointers */
+    char *field_ptr[NR_FIELD_COUNT];              /* JSON pointer; "" or NULL = not read */
+    struct nr_strlist field_more[NR_FIELD_COUNT]; /* further pointers (`body: [/a, /b]`) */
+    char *article_preset;                         /* article.preset */
+    char *records_ptr;                            /* article.records; "" = the document */
+    char *invalid_utf8;                           /* repair|reject */
+    char *default_timezone;                       /* as written */
+    int32_t default_tz_s;                         /* its offset, seconds east of UTC */
 
     struct nr_engine_opts engine;
 

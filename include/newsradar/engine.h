@@ -32,6 +32,9 @@ struct nr_engine_stats {
     uint64_t keys_evicted; /* dropped: store full (LRU) or idle past idle_evict */
     uint64_t keys_firing;  /* keys in a firing episode now; at the end of a replay,
                               the spikes that are still open (not resolved) */
+    uint64_t future;       /* published more than engine.max_future after arrival */
+    uint64_t utf8_repairs; /* invalid UTF-8 sequences replaced (article.invalid_utf8) */
+    uint64_t field_errors[NR_FIELD_COUNT]; /* optional fields unreadable, read as absent */
 };
 
 typedef void (*nr_event_fn)(void *ud, const struct nr_count_event *ev);
@@ -57,9 +60,31 @@ void nr_engine_count(struct nr_engine *e, const struct nr_count_event *ev, nr_al
 /* Advance stream time without an event (resolves spikes that are over). */
 void nr_engine_advance(struct nr_engine *e, int64_t stream_ms, nr_alert_fn fn, void *ud);
 
-/* Offline convenience used by replay: decode, tag, stage 1 and stage 2 in
- * process. fallback_ms is used when the article has no published_at.
- * Returns NR_REJECT_NONE or the reason (err says more). */
+/* The event time of a decoded article, for every driver (pure: no state).
+ * published_at, unless it is more than engine.max_future after arrival_ms
+ * (then *future is set and, by engine.future_policy, the article is rejected
+ * as future_published_at or its published time is ignored); else
+ * fallback_ms (the message time); else stream_ms. NR_TIME_NONE arguments
+ * are unknown. A time that cannot be had at all is invalid_published_at. */
+enum nr_reject nr_engine_time(const struct nr_config *cfg, const struct nr_article *a,
+                              int64_t fallback_ms, int64_t arrival_ms, int64_t stream_ms,
+                              int64_t *out_ms, bool *future, struct nr_error *err);
+
+/* Called for each article of a message that is rejected: index is the
+ * article's place in the message (0 when it holds one). */
+typedef void (*nr_reject_fn)(void *ud, size_t index, enum nr_reject r, const char *msg);
+
+/* Offline driver used by replay: decode every article of one message (one
+ * object, an array or an envelope), tag, stage 1 and stage 2 in process.
+ * fallback_ms is used when an article has no published_at, arrival_ms for
+ * the future-date check (both may be NR_TIME_NONE). Returns the number of
+ * articles the message held (1 when it is rejected whole); each article
+ * rejected is reported to rfn. */
+size_t nr_engine_feed(struct nr_engine *e, const char *msg, size_t len, int64_t fallback_ms,
+                      int64_t arrival_ms, nr_alert_fn fn, nr_reject_fn rfn, void *ud);
+
+/* nr_engine_feed without an arrival time; returns NR_REJECT_NONE or the
+ * reason of the first article rejected (err says more). */
 enum nr_reject nr_engine_process(struct nr_engine *e, const char *msg, size_t len,
                                  int64_t fallback_ms, nr_alert_fn fn, void *ud,
                                  struct nr_error *err);

@@ -122,8 +122,8 @@ feed=$tmp/feed.jsonl
 run 3 "replay with bad lines" -- replay -c "$tmp/cfg/newsradar.yaml" "$feed"
 has "$tmp/err" "feed\.jsonl:7: invalid_json: invalid JSON at byte 28: expected ',' or '}'" "bad JSON reported with its line and offset"
 has "$tmp/err" "feed\.jsonl:8: missing_id: " "missing id reported with its line"
-has "$tmp/err" "feed\.jsonl:9: too_large: line is 3023 bytes, limit 2000" "long line reported"
-has "$tmp/err" '^replay: 9 articles, [0-9]+ tagged, 3 skipped, [0-9]+ alerts \([0-9]+ firing, [0-9]+ escalated, [0-9]+ resolved\), [0-9]+ duplicates, [0-9]+ late \([0-9]+ dropped\), [0-9]+ keys \([0-9]+ evicted\), [0-9]+ spikes still open$' "summary line"
+has "$tmp/err" "feed\.jsonl:9: too_large: 3023 bytes, limit 2000 \(article\.max_bytes\)" "long line reported"
+has "$tmp/err" '^newsradar replay: 9 articles, [0-9]+ tagged, 3 skipped, [0-9]+ alerts \([0-9]+ firing, [0-9]+ escalated, [0-9]+ resolved\), [0-9]+ duplicates, [0-9]+ late \([0-9]+ dropped\), [0-9]+ future, [0-9]+ field errors, [0-9]+ UTF-8 repairs, [0-9]+ keys \([0-9]+ evicted\), [0-9]+ spikes still open$' "summary line"
 grep -q "feed.jsonl:6:" "$tmp/err" && fail "a blank line was reported"
 if ! grep -q . "$tmp/out"; then
     fail "five border closures in 25 minutes raised no alert"
@@ -151,7 +151,7 @@ cmp -s "$tmp/alerts1" "$tmp/alerts2" || fail "replay from stdin differs from rep
 # a last line without a newline is still read
 printf '{"id":"n1","title":"t","published_at":"2024-03-01T13:00:00Z"}' >"$tmp/nonl.jsonl"
 run 0 "last line without newline" -- replay -c "$tmp/cfg/newsradar.yaml" "$tmp/nonl.jsonl"
-has "$tmp/err" "^replay: 1 articles" "the unterminated line counts"
+has "$tmp/err" "^newsradar replay: 1 articles" "the unterminated line counts"
 
 # lines far longer than the read buffer stream past; the line after them is read
 {
@@ -160,9 +160,9 @@ has "$tmp/err" "^replay: 1 articles" "the unterminated line counts"
     head -c 150000 /dev/zero | tr '\0' b # last line, no newline, too long
 } >"$tmp/huge.jsonl"
 run 3 "replay of huge lines" -- replay -c "$tmp/cfg/newsradar.yaml" "$tmp/huge.jsonl"
-has "$tmp/err" "huge\.jsonl:1: too_large: line is 200024 bytes, limit 2000" "huge line 1"
-has "$tmp/err" "huge\.jsonl:3: too_large: line is 150000 bytes, limit 2000" "huge last line"
-has "$tmp/err" "^replay: 3 articles, [0-9]+ tagged, 2 skipped" "huge lines summary"
+has "$tmp/err" "huge\.jsonl:1: too_large: 200024 bytes, limit 2000" "huge line 1"
+has "$tmp/err" "huge\.jsonl:3: too_large: 150000 bytes, limit 2000" "huge last line"
+has "$tmp/err" "^newsradar replay: 3 articles, [0-9]+ tagged, 2 skipped" "huge lines summary"
 
 # an invalid configuration: exit 2 with file:line:col diagnostics
 printf 'watchlists: [countries.yaml]\nbogus_key: 1\n' >"$tmp/cfg/bad.yaml"

@@ -93,7 +93,7 @@ case " $fired" in
 esac
 # the redelivered id is one duplicate; the syndicated copy (same body up to
 # punctuation) must add at least one more
-dups=$(sed -n 's/^replay: .* \([0-9][0-9]*\) duplicates.*/\1/p' "$tmp/replay.err")
+dups=$(sed -n 's/^newsradar replay: .* \([0-9][0-9]*\) duplicates.*/\1/p' "$tmp/replay.err")
 [ "${dups:-0}" -ge 2 ] ||
     fail "replay summary reports '${dups:-no}' duplicates, want >= 2 (redelivery + near-copy)"
 

@@ -13,7 +13,11 @@
  *     jansson cannot represent and keys containing \u0000, both of which
  *     RFC 8259 allows).
  * The field map uses nested pointers and an array index so that pointer
- * resolution is exercised. tests/unit/test_fuzz_corpus.c runs this same
+ * resolution is exercised. A second decoder in the default mode (UTF-8
+ * repaired, records at /articles or a top-level array, a body of two
+ * pointers) checks the lenient paths: every record decodes or is rejected
+ * with a message, a field with a warning is absent, repaired text is UTF-8;
+ * and the input itself goes through the date parser. tests/unit/test_fuzz_corpus.c runs this same
  * function over a corpus without clang.
  */
 #include "newsradar/article.h"
@@ -23,11 +27,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+static struct nr_decoder *fuzz_lenient(void)
+{
+    static struct nr_config cfg;
+    static struct nr_decoder *d;
+    static char *more[] = {(char *)"/content"};
+    if (!d) {
+        cfg.max_article_bytes = 256 * 1024;
+        cfg.field_ptr[NR_FIELD_ID] = "/id";
+        cfg.field_ptr[NR_FIELD_TITLE] = "/title";
+        cfg.field_ptr[NR_FIELD_BODY] = "/body";
+        cfg.field_more[NR_FIELD_BODY] = (struct nr_strlist){more, 1};
+        cfg.field_ptr[NR_FIELD_URL] = "/url";
+        cfg.field_ptr[NR_FIELD_SOURCE] = "/source";
+        cfg.field_ptr[NR_FIELD_LANGUAGE] = "/language";
+        cfg.field_ptr[NR_FIELD_PUBLISHED_AT] = "/published_at";
+        cfg.records_ptr = "/articles";
+        cfg.default_tz_s = 18000;
+        d = nr_decoder_new(&cfg);
+    }
+    return d;
+}
+
 static struct nr_decoder *fuzz_decoder(void)
 {
     static struct nr_config cfg;
     static struct nr_decoder *d;
     if (!d) {
+        cfg.invalid_utf8 = "reject";
         cfg.max_article_bytes = 256 * 1024;
         cfg.field_ptr[NR_FIELD_ID] = "/id";
         cfg.field_ptr[NR_FIELD_TITLE] = "/title";
@@ -60,6 +87,54 @@ static int jansson_limit(const json_error_t *e)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static void check_article(const struct nr_article *a, const uint8_t *data, size_t size)
+{
+    check(a->field[NR_FIELD_ID].p && a->field[NR_FIELD_ID].len > 0, "id present", data, size);
+    check(a->field[NR_FIELD_TITLE].len > 0 || a->field[NR_FIELD_BODY].len > 0, "text present", data,
+          size);
+    for (int f = 0; f < NR_FIELD_COUNT; f++) {
+        const struct nr_str *v = &a->field[f];
+        if (a->field_errors & (1u << f))
+            check(!v->p && a->warn[f] && a->warn[f][0], "a warned field is absent", data, size);
+        if (!v->p)
+            continue;
+        check(nr_utf8_valid(v->p, v->len), "field is UTF-8", data, size);
+        check(v->p[v->len] == '\0', "field NUL-terminated", data, size);
+    }
+    check((a->published_ms != NR_TIME_NONE) == (a->field[NR_FIELD_PUBLISHED_AT].p != NULL),
+          "published_ms iff published_at", data, size);
+}
+
+/* The lenient decoder: records, repair, warnings; and the date parser. */
+static void fuzz_lenient_paths(const uint8_t *data, size_t size)
+{
+    struct nr_decoder *d = fuzz_lenient();
+    struct nr_error err;
+    enum nr_reject why;
+    size_t n = nr_article_open(d, (const char *)data, size, &why, &err);
+    check(why < NR_REJECT_COUNT, "open: reason in range", data, size);
+    check(why == NR_REJECT_NONE || (n == 0 && err.msg[0]), "open: rejection has a message", data,
+          size);
+    check(why != NR_REJECT_BAD_UTF8, "repair mode never rejects UTF-8", data, size);
+    for (size_t i = 0; i < n && i < 64; i++) {
+        struct nr_article a;
+        enum nr_reject r = nr_article_record(d, i, &a, &err);
+        check(r < NR_REJECT_COUNT, "record: reason in range", data, size);
+        if (r != NR_REJECT_NONE)
+            check(err.msg[0] != '\0', "record: rejection has a message", data, size);
+        else
+            check_article(&a, data, size);
+    }
+    int64_t ms;
+    if (size <= 64) {
+        if (nr_article_date_parse((const char *)data, size, false, 0, &ms) == 0)
+            check(ms >= -62135596800000LL - 86400000LL && ms <= 253402300799999LL + 86400000LL,
+                  "string date in range (years 1-9999, a day of zone)", data, size);
+        if (nr_article_date_parse((const char *)data, size, true, -3600, &ms) == 0)
+            check(ms >= 0 && ms <= 253402300799999LL, "number date in range", data, size);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct nr_decoder *d = fuzz_decoder();
@@ -72,23 +147,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(err.msg[0] != '\0', "a rejection has a message", data, size);
         check(strlen(err.msg) < sizeof(err.msg), "message terminated", data, size);
     } else {
-        check(a.field[NR_FIELD_ID].p && a.field[NR_FIELD_ID].len > 0, "id present", data, size);
-        check(a.field[NR_FIELD_TITLE].len > 0 || a.field[NR_FIELD_BODY].len > 0, "text present",
-              data, size);
-        for (int f = 0; f < NR_FIELD_COUNT; f++) {
-            const struct nr_str *v = &a.field[f];
-            if (!v->p)
-                continue;
-            check(nr_utf8_valid(v->p, v->len), "field is UTF-8", data, size);
-            check(v->p[v->len] == '\0', "field NUL-terminated", data, size);
-        }
-        check((a.published_ms != NR_TIME_NONE) == (a.field[NR_FIELD_PUBLISHED_AT].p != NULL),
-              "published_ms iff published_at", data, size);
+        check_article(&a, data, size);
     }
+    fuzz_lenient_paths(data, size);
 
     if (size <= 256 * 1024) {
         json_error_t jerr;
-        json_t *j = json_loadb((const char *)data, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+        /* we skip a UTF-8 byte order mark, jansson does not */
+        size_t bom = size >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+        json_t *j = json_loadb((const char *)data + bom, size - bom,
+                               JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
         int ours_valid = r != NR_REJECT_BAD_JSON && r != NR_REJECT_BAD_UTF8;
         /* jansson accepts some raw NUL bytes (`{"a":1\0}`); RFC 8259 does not */
         if (j && !memchr(data, 0, size))

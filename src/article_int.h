@@ -1,0 +1,76 @@
+/*
+ * article_int.h - what article.c (JSON checks, tokens) and article_shape.c
+ * (field map, records, presets) share. Not a public header.
+ */
+#ifndef NEWSRADAR_ARTICLE_INT_H
+#define NEWSRADAR_ARTICLE_INT_H
+
+/* article.c includes jsmn itself (static, strict, parent links); the other
+ * parts need only its token type, with the same layout */
+#ifndef JSMN_H
+#define JSMN_PARENT_LINKS
+#define JSMN_HEADER
+#include <jsmn.h>
+#endif
+
+#include "newsradar/article.h"
+
+#define NR_FIELD_PTRS_MAX 4 /* pointers per field (`body: [/description, /content]`) */
+
+struct ptr_seg {
+    char *s; /* unescaped reference token (~0 ~1 resolved) */
+    size_t len;
+    long idx; /* array index, or -1 when the token is not one */
+};
+
+struct json_ptr {
+    bool set;         /* configured, non-empty and well-formed */
+    const char *text; /* as configured, for messages */
+    struct ptr_seg *seg;
+    size_t n;
+};
+
+struct walk_frame {
+    int tok;
+    int left; /* children (object: members) still to read */
+    bool obj, first;
+};
+
+struct nr_decoder {
+    size_t max_bytes;
+    bool utf8_reject;   /* article.invalid_utf8: reject (else repair) */
+    int32_t default_tz; /* seconds east of UTC for dates without a zone */
+    struct json_ptr ptr[NR_FIELD_COUNT][NR_FIELD_PTRS_MAX];
+    size_t n_ptr[NR_FIELD_COUNT];
+    struct json_ptr records; /* article.records; unset: the document */
+
+    jsmntok_t *tok;
+    size_t tok_cap;
+    int *next; /* index of the token after i's subtree */
+    size_t next_cap;
+    struct walk_frame *stk;
+    size_t stk_cap;
+    char *buf; /* unescaped field values, NUL-terminated each */
+    size_t buf_cap;
+    char *key; /* scratch for object keys that contain escapes */
+    size_t key_cap;
+    char *fix; /* the message with invalid UTF-8 replaced by U+FFFD */
+    size_t fix_cap;
+
+    /* the message last opened (nr_article_open) */
+    const char *msg;
+    size_t len;
+    uint32_t repairs;
+    int *rec; /* token index of each record */
+    size_t n_rec, rec_cap;
+    char warn[NR_FIELD_COUNT][160];
+};
+
+size_t nr__unescape(const char *s, size_t a, size_t b, char *out);
+void nr__ptr_parse(struct json_ptr *p, const char *text);
+void nr__ptr_free(struct json_ptr *p);
+/* Token index the pointer refers to from token root, or -1. */
+int nr__resolve(struct nr_decoder *d, int root, const struct json_ptr *p);
+const char *nr__type_name(const char *s, const jsmntok_t *t);
+
+#endif
