@@ -570,7 +570,31 @@ static size_t utf8_seq(const unsigned char *s, size_t i, size_t len)
     return n;
 }
 
-/* Copy msg into d->fix with each byte that starts no valid sequence
+/* Bytes of the maximal subpart at s[i] (the longest prefix of a valid
+ * sequence, at least 1): what one U+FFFD replaces (Unicode's recommended
+ * practice, as WHATWG and Python's "replace" do). */
+static size_t utf8_bad_len(const unsigned char *s, size_t i, size_t len)
+{
+    unsigned char c = s[i], lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    else
+        return 1;
+    size_t k = 1;
+    if (i + 1 < len && s[i + 1] >= lo && s[i + 1] <= hi) {
+        k = 2;
+        while (k < n && i + k < len && (s[i + k] & 0xC0) == 0x80)
+            k++;
+    }
+    return k;
+}
+
+/* Copy msg into d->fix with each maximal subpart of an invalid sequence
  * replaced by U+FFFD (3 bytes). Returns the number of replacements. */
 static uint32_t utf8_repair(struct nr_decoder *d, const char *msg, size_t len, size_t *out_len)
 {
@@ -587,7 +611,7 @@ static uint32_t utf8_repair(struct nr_decoder *d, const char *msg, size_t len, s
         } else {
             memcpy(d->fix + o, "\xEF\xBF\xBD", 3);
             o += 3;
-            i++;
+            i += utf8_bad_len(s, i, len);
             n++;
         }
     }

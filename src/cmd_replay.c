@@ -61,7 +61,7 @@ struct replay {
     uint64_t by_reason[NR_REJECT_COUNT];
     uint64_t line; /* the text being processed */
     uint64_t shown;
-    bool quiet, write_failed;
+    bool quiet, write_failed, line_flush;
     struct nr_engine *engine;
     struct input *in;
     struct progress *pg;
@@ -71,7 +71,8 @@ static void on_alert(void *ud, const struct nr_alert *alert)
 {
     struct replay *rp = ud;
     char *json = nr_alert_to_json(alert);
-    if (!json || fputs(json, stdout) == EOF || putchar('\n') == EOF)
+    if (!json || fputs(json, stdout) == EOF || putchar('\n') == EOF ||
+        (rp->line_flush && fflush(stdout) == EOF))
         rp->write_failed = true;
     free(json);
 }
@@ -334,6 +335,9 @@ int nr_cmd_replay(int argc, char **argv)
     in.stop = &g_stop;
 
     struct stat sb;
+    /* a pipe or a terminal sees each alert as it is raised */
+    rp.line_flush =
+        isatty(STDOUT_FILENO) || (fstat(STDOUT_FILENO, &sb) == 0 && S_ISFIFO(sb.st_mode));
     pg.tty = isatty(STDERR_FILENO);
     pg.on = !quiet && (force_progress || pg.tty);
     pg.last = mono_s();

@@ -9,26 +9,30 @@
  *     "spans":[[0,8,"title"],[120,128,"body"]]}],
  *    "topics":[{"id":"border_closure","score":2,"evidence":["closed the border"]}]}
  *
- * The input (a file, or stdin for `-` or no argument) is either one JSON
- * object, possibly pretty-printed over several lines, or JSONL. It is read
- * whole: this is a tool for people and tests; the service streams. Several
- * lines are one article when they decode (or at least parse) as one JSON
- * value, and JSONL otherwise. A bad
- * article gives `NAME:LINE: reason: message` on stderr and the run goes on.
+ * The input (a file, or stdin for `-` or no argument) is cut into JSON texts
+ * by cmd_input.c: JSONL, pretty-printed objects one after another, arrays
+ * and envelopes of articles (one output line per article). It streams: each
+ * article is written as it is tagged, and flushed per line when stdout is a
+ * pipe or a terminal, so `tail -f | newsradar tag` works and memory stays
+ * one text. A bad article gives `newsradar tag: NAME:LINE: reason: message`
+ * on stderr (the first 100, then only counted) and the run goes on.
  * Exit: 0 all tagged, 3 some input rejected, 2 configuration error, 1 I/O
  * error, 64 usage.
  */
 #include "cmd.h"
+#include "cmd_input.h"
 
 #include "newsradar/article.h"
 #include "newsradar/config.h"
 #include "newsradar/tagger.h"
 
 #include <errno.h>
-#include <jansson.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -44,29 +48,6 @@ static void usage(FILE *f)
                "rejected, 64 usage error\n");
 }
 
-static char *read_all(FILE *f, size_t *len)
-{
-    size_t cap = 1 << 16, n = 0;
-    char *buf = nr_xmalloc(cap);
-    for (;;) {
-        if (n == cap) {
-            cap *= 2;
-            buf = nr_xrealloc(buf, cap);
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                free(buf);
-                return NULL;
-            }
-            break;
-        }
-    }
-    *len = n;
-    return buf;
-}
-
 struct run {
     const char *name;
     const struct nr_config *cfg;
@@ -74,36 +55,46 @@ struct run {
     const struct nr_tagger *tagger;
     struct nr_tag_scratch *scratch;
     unsigned long rejected;
-    bool write_failed;
+    bool write_failed, line_flush;
 };
 
-/* Decode, tag and print one article; false (and a message) if rejected. */
-static bool tag_one(struct run *r, const char *msg, size_t len, unsigned long line, bool quiet)
+static void rejected(struct run *r, unsigned long line, size_t index, enum nr_reject rj,
+                     const char *msg)
 {
-    struct nr_article a;
-    struct nr_error err = {{0}};
-    enum nr_reject rj = nr_article_decode(r->dec, msg, len, &a, &err);
-    if (rj != NR_REJECT_NONE) {
-        if (!quiet) {
-            fprintf(stderr, "%s:%lu: %s: %s\n", r->name, line, nr_reject_name(rj), err.msg);
-            r->rejected++;
-        }
-        return false;
-    }
-    const struct nr_tags *t = nr_tagger_tag(r->tagger, r->scratch, &a);
-    char *s = nr_tags_to_json(r->cfg, &a, t);
-    if (!s || fputs(s, stdout) == EOF || putchar('\n') == EOF)
-        r->write_failed = true;
-    free(s);
-    return true;
+    r->rejected++;
+    if (r->rejected > NR_CLI_MAX_MESSAGES)
+        return;
+    if (index > 0)
+        fprintf(stderr, "newsradar tag: %s:%lu: article %zu: %s: %s\n", r->name, line, index + 1,
+                nr_reject_name(rj), msg);
+    else
+        fprintf(stderr, "newsradar tag: %s:%lu: %s: %s\n", r->name, line, nr_reject_name(rj), msg);
 }
 
-static bool blank(const char *p, size_t n)
+/* Decode, tag and print every article of one JSON text. */
+static void tag_text(struct run *r, const char *msg, size_t len, unsigned long line)
 {
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
-            return false;
-    return true;
+    struct nr_error err = {{0}};
+    enum nr_reject rj;
+    size_t n = nr_article_open(r->dec, msg, len, &rj, &err);
+    if (rj != NR_REJECT_NONE) {
+        rejected(r, line, 0, rj, err.msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct nr_article a;
+        rj = nr_article_record(r->dec, i, &a, &err);
+        if (rj != NR_REJECT_NONE) {
+            rejected(r, line, i, rj, err.msg);
+            continue;
+        }
+        const struct nr_tags *t = nr_tagger_tag(r->tagger, r->scratch, &a);
+        char *s = nr_tags_to_json(r->cfg, &a, t);
+        if (!s || fputs(s, stdout) == EOF || putchar('\n') == EOF ||
+            (r->line_flush && fflush(stdout) == EOF))
+            r->write_failed = true;
+        free(s);
+    }
 }
 
 int nr_cmd_tag(int argc, char **argv)
@@ -146,8 +137,8 @@ int nr_cmd_tag(int argc, char **argv)
     struct nr_config *cfg = NULL;
     struct nr_tagger *tagger = NULL;
     struct run r = {0};
-    char *buf = NULL;
-    FILE *f = NULL;
+    struct input in = {.fd = -1};
+    int fd = -1;
     struct nr_error err = {{0}};
 
     cfg = nr_config_load(path, &diags);
@@ -158,20 +149,14 @@ int nr_cmd_tag(int argc, char **argv)
     }
     tagger = nr_tagger_new(cfg, &err);
     if (!tagger) {
-        fprintf(stderr, "%s: %s\n", path, err.msg);
+        fprintf(stderr, "newsradar tag: %s: %s\n", path, err.msg);
         rc = NR_EXIT_CONFIG;
         goto out;
     }
     bool use_stdin = !input || strcmp(input, "-") == 0;
-    f = use_stdin ? stdin : fopen(input, "rb");
-    if (!f) {
+    fd = use_stdin ? STDIN_FILENO : open(input, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         fprintf(stderr, "newsradar tag: %s: %s\n", input, strerror(errno));
-        goto out;
-    }
-    size_t len = 0;
-    buf = read_all(f, &len);
-    if (!buf) {
-        fprintf(stderr, "newsradar tag: %s: read error\n", use_stdin ? "<stdin>" : input);
         goto out;
     }
     r.name = use_stdin ? "<stdin>" : input;
@@ -179,48 +164,44 @@ int nr_cmd_tag(int argc, char **argv)
     r.dec = nr_decoder_new(cfg);
     r.tagger = tagger;
     r.scratch = nr_tag_scratch_new(tagger);
-
-    /* One object over several lines, or JSONL: if the input holds more than
-     * one non-blank line and decodes whole, it is one (pretty-printed)
-     * article; otherwise every non-blank line is an article. */
-    size_t lines = 0;
-    for (size_t i = 0, b = 0; i <= len; i++) {
-        if (i == len || buf[i] == '\n') {
-            lines += !blank(buf + b, i - b);
-            b = i + 1;
+    /* a pipe or a terminal reads each line as it comes: flush per line */
+    struct stat sb;
+    r.line_flush =
+        isatty(STDOUT_FILENO) || (fstat(STDOUT_FILENO, &sb) == 0 && S_ISFIFO(sb.st_mode));
+    input_init(&in, fd, cfg->max_article_bytes);
+    for (;;) {
+        char *p;
+        size_t n;
+        uint64_t line;
+        int got = input_next(&in, &p, &n, &line);
+        if (got == INPUT_EOF)
+            break;
+        if (got == INPUT_ERROR) {
+            fprintf(stderr, "newsradar tag: %s: read error: %s\n", r.name, strerror(errno));
+            goto out;
         }
-    }
-    json_t *whole = NULL;
-    if (lines > 1 && tag_one(&r, buf, len, 1, true)) {
-        /* done: a single article */
-    } else if (lines > 1 && (whole = json_loadb(buf, len, 0, NULL)) != NULL) {
-        /* one JSON value over several lines that is not a valid article:
-         * one error, not one per line */
-        json_decref(whole);
-        tag_one(&r, buf, len, 1, false);
-    } else {
-        unsigned long line = 0;
-        for (size_t i = 0, b = 0; i <= len; i++) {
-            if (i < len && buf[i] != '\n')
-                continue;
-            line++;
-            size_t n = i - b;
-            if (n > 0 && buf[b + n - 1] == '\r')
-                n--;
-            if (!blank(buf + b, n))
-                tag_one(&r, buf + b, n, line, false);
-            b = i + 1;
+        if (got == INPUT_TOO_LONG) {
+            char m[96];
+            snprintf(m, sizeof(m), "%zu bytes, limit %zu (article.max_bytes)", n, in.limit);
+            rejected(&r, (unsigned long)line, 0, NR_REJECT_TOO_LARGE, m);
+            continue;
         }
+        tag_text(&r, p, n, (unsigned long)line);
+        if (r.write_failed)
+            break;
     }
     if (fflush(stdout) != 0 || r.write_failed) {
         fprintf(stderr, "newsradar tag: write error: %s\n", strerror(errno));
         goto out;
     }
+    if (r.rejected > NR_CLI_MAX_MESSAGES)
+        fprintf(stderr, "newsradar tag: %lu more rejected articles not shown\n",
+                r.rejected - NR_CLI_MAX_MESSAGES);
     rc = r.rejected ? NR_EXIT_REJECTED : NR_EXIT_OK;
 out:
-    if (f && f != stdin)
-        fclose(f);
-    free(buf);
+    if (fd > STDIN_FILENO)
+        close(fd);
+    input_free(&in);
     nr_tag_scratch_free(r.scratch);
     nr_decoder_free(r.dec);
     nr_tagger_free(tagger);

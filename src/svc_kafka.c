@@ -198,7 +198,8 @@ struct ticket {
 struct metrics {
     struct nr_metrics *reg;
     _Atomic uint64_t *in, *bytes, *tagged, *dlq, *events, *late, *late_dropped, *dups, *deliv_fail,
-        *reloads, *reload_fail, *ckpt_records, *restored;
+        *reloads, *reload_fail, *ckpt_records, *restored, *future, *utf8_repairs;
+    _Atomic uint64_t *field_errors[NR_FIELD_COUNT];
     _Atomic uint64_t *lag_articles, *lag_counts, *keys, *rss, *assigned_articles, *assigned_counts,
         *restoring;
     struct nr_histogram *latency;
@@ -229,7 +230,8 @@ struct s1_item {
     struct nr_oentry *e; /* NULL: not processed (consume error or stopping) */
     enum nr_reject reject;
     struct nr_error err;
-    bool tagged;
+    bool tagged, future;
+    uint32_t field_errors, utf8_repairs; /* of the decoded article */
     unsigned worker;
     size_t ev_first, ev_n;
     uint32_t ev_failed; /* events that could not be encoded (not reached) */
@@ -631,19 +633,19 @@ static void s1_event(void *ud, const struct nr_count_event *ev)
 /* The enriched article: {"article": <the input, byte for byte>, "tags":
  * <what `newsradar tag` prints>}. The input was validated as a JSON object
  * by the decoder, so splicing it is safe. */
-static void s1_enrich(struct stage *st, struct s1_item *it, const struct nr_article *a,
-                      const struct nr_tags *t)
+/* art: the article as decoded (the message, after UTF-8 repair) */
+static void s1_enrich(struct stage *st, struct s1_item *it, struct nr_str art,
+                      const struct nr_article *a, const struct nr_tags *t)
 {
     char *tags = nr_tags_to_json(st->cfg, a, t);
     if (!tags)
         return;
-    const rd_kafka_message_t *m = it->m;
     static const char pre[] = "{\"article\":", mid[] = ",\"tags\":";
-    size_t tl = strlen(tags), n = sizeof(pre) - 1 + m->len + sizeof(mid) - 1 + tl + 1;
+    size_t tl = strlen(tags), n = sizeof(pre) - 1 + art.len + sizeof(mid) - 1 + tl + 1;
     char *buf = nr_xmalloc(n + 1);
     size_t o = 0;
     memcpy(buf + o, pre, sizeof(pre) - 1), o += sizeof(pre) - 1;
-    memcpy(buf + o, m->payload, m->len), o += m->len;
+    memcpy(buf + o, art.p, art.len), o += art.len;
     memcpy(buf + o, mid, sizeof(mid) - 1), o += sizeof(mid) - 1;
     memcpy(buf + o, tags, tl), o += tl;
     buf[o++] = '}';
@@ -673,19 +675,24 @@ static void s1_work(void *ctx, unsigned wi, size_t i)
     } else {
         it->reject = nr_article_decode(w->dec, m->payload, m->len, &a, &it->err);
     }
+    int64_t ev_ms = NR_TIME_NONE;
+    if (it->reject == NR_REJECT_NONE) {
+        /* published_at unless future-dated (engine.max_future after now),
+         * else the message timestamp, else now */
+        rd_kafka_timestamp_type_t tt;
+        int64_t ts = rd_kafka_message_timestamp(m, &tt), now = now_ms();
+        it->field_errors = a.field_errors;
+        it->utf8_repairs = a.utf8_repairs;
+        it->reject = nr_engine_time(st->cfg, &a, ts >= 0 ? ts : now, now, NR_TIME_NONE, &ev_ms,
+                                    &it->future, &it->err);
+    }
     if (it->reject == NR_REJECT_NONE) {
         const struct nr_tags *t = nr_tagger_tag(nr_engine_tagger(st->engine), w->scratch, &a);
         it->tagged = t->n_entities || t->n_topics;
-        int64_t ev_ms = a.published_ms;
-        if (ev_ms == NR_TIME_NONE) {
-            rd_kafka_timestamp_type_t tt;
-            int64_t ts = rd_kafka_message_timestamp(m, &tt);
-            ev_ms = ts >= 0 ? ts : now_ms();
-        }
         struct s1_ctx c = {st, w, it};
         nr_event_build(st->cfg, &a, t, ev_ms, s1_event, &c, NULL);
         if (*st->cfg->kafka.enriched_topic)
-            s1_enrich(st, it, &a, t);
+            s1_enrich(st, it, nr_article_record_text(w->dec, 0), &a, t);
     }
     it->ev_n = w->n_ev - it->ev_first;
     it->secs = mono_s() - t0;
@@ -720,6 +727,11 @@ static void s1_finish(struct stage *st, struct s1_item *it)
     struct metrics *mt = &st->s->mt;
     const rd_kafka_message_t *m = it->m;
     st->cur_entry = it->e;
+    nr_counter_add(mt->future, it->future);
+    nr_counter_add(mt->utf8_repairs, it->utf8_repairs);
+    for (int f = 0; f < NR_FIELD_COUNT; f++)
+        if (it->field_errors & (1u << f))
+            nr_counter_add(mt->field_errors[f], 1);
     if (it->reject != NR_REJECT_NONE) {
         dead_letter(st, m, nr_reject_name(it->reject), it->err.msg);
     } else {
@@ -1432,6 +1444,17 @@ static void metrics_init(struct svc *s)
     C(ckpt_records, "newsradar_checkpoint_records_total",
       "Window states written to the changelog.");
     C(restored, "newsradar_restored_keys_total", "Window keys restored from the changelog.");
+    C(future, "newsradar_future_articles_total",
+      "Articles published more than engine.max_future after arrival (clamped or rejected).");
+    C(utf8_repairs, "newsradar_utf8_repairs_total",
+      "Invalid UTF-8 sequences replaced by U+FFFD (article.invalid_utf8: repair).");
+    for (int f = 0; f < NR_FIELD_COUNT; f++) {
+        char lb[64];
+        snprintf(lb, sizeof(lb), "field=\"%s\"", nr_field_names[f]);
+        m->field_errors[f] = nr_metrics_counter(
+            m->reg, "newsradar_field_errors_total",
+            "Optional article fields present but unreadable, read as absent.", lb);
+    }
     G(lag_articles, "newsradar_consumer_lag", "Consumer lag (messages) from librdkafka statistics.",
       "stage=\"articles\"");
     G(lag_counts, "newsradar_consumer_lag", "Consumer lag (messages) from librdkafka statistics.",

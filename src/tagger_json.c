@@ -17,6 +17,7 @@
 #include "newsradar/tagger.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 static json_t *str_json(struct nr_str s)
@@ -107,6 +108,19 @@ char *nr_tags_to_json(const struct nr_config *cfg, const struct nr_article *a,
         json_array_append_new(tops, jt);
     }
     json_object_set_new(o, "topics", tops);
+    /* what the decoder read as absent or repaired (docs/article.md) */
+    json_t *warn = json_array();
+    for (int f = 0; f < NR_FIELD_COUNT; f++)
+        if ((a->field_errors & (1u << f)) && a->warn[f])
+            json_array_append_new(
+                warn, json_pack("{s:s,s:s}", "field", nr_field_names[f], "message", a->warn[f]));
+    if (a->utf8_repairs) {
+        char m[96];
+        snprintf(m, sizeof(m), "%u invalid UTF-8 sequence%s replaced by U+FFFD",
+                 (unsigned)a->utf8_repairs, a->utf8_repairs == 1 ? "" : "s");
+        json_array_append_new(warn, json_pack("{s:n,s:s}", "field", "message", m));
+    }
+    json_object_set_new(o, "warnings", warn);
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return s;

@@ -423,13 +423,18 @@ PY
 }
 
 # svc_malformed FILE : append the malformed test messages (one per line; no
-# newline inside any) and print their reasons in order.
+# newline inside any) and print their reasons in order. Before them, one
+# article with invalid UTF-8, which both replay and the service repair and
+# keep (article.invalid_utf8: repair), and one with a numeric url (a field
+# error, kept too).
 svc_malformed() {
     {
+        printf '{"id": "kt-bad-utf8", "title": "Border \xff\xfe closed", "body": "Torkham."}\n'
+        printf '%s\n' '{"id": "kt-num-url", "title": "Border closed", "url": 12345}'
         printf '%s\n' 'this is not JSON at all'
         printf '%s\n' '["an", "array", "is", "not", "an", "article"]'
         printf '%s\n' '{"id": {"nested": 1}, "title": "Border closed", "body": "Torkham border closed."}'
-        printf '{"id": "kt-bad-utf8", "title": "Border \xff\xfe closed", "body": "Torkham."}\n'
+        printf '%s\n' '{"id": "kt-no-text", "title": 5, "body": ""}'
     } >>"$1"
-    printf '%s\n' invalid_json not_an_object wrong_field_type invalid_utf8
+    printf '%s\n' invalid_json not_an_object wrong_field_type missing_text
 }

@@ -107,7 +107,8 @@ n_alerts="$(svc_metric m1 newsradar_alerts_total)"
 [ "$n_alerts" -ge "$n_ids" ] || svc_fail "newsradar_alerts_total $n_alerts < $n_ids alert ids"
 svc_log "ok: $n_in read, $n_dl dead letters, $n_ids alert ids as replay ($n_alerts alerts)"
 # Every decodable article is in the enriched topic: the input byte for byte
-# under "article", its tags under "tags".
+# under "article" (invalid UTF-8 repaired to U+FFFD, as Python's "replace"
+# does), its tags under "tags".
 n_ok=$((n_in - n_dl))
 kcat -C -b "$bs" -t articles.enriched -c "$n_ok" -e -q >"$SVC_WORK/enriched.jsonl" ||
     svc_fail "cannot read articles.enriched"
@@ -118,7 +119,7 @@ python3 - "$input" "$SVC_WORK/rejected.lines" "$SVC_WORK/enriched.jsonl" <<'PY' 
 import json, sys
 lines = open(sys.argv[1], "rb").read().split(b"\n")
 bad = {int(x) for x in open(sys.argv[2]).read().split()}
-want = sorted(json.dumps(json.loads(l), sort_keys=True)
+want = sorted(json.dumps(json.loads(l.decode("utf-8", "replace")), sort_keys=True)
               for i, l in enumerate(lines, 1) if l.strip() and i not in bad)
 got = []
 for l in open(sys.argv[3], "rb"):

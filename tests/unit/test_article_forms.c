@@ -205,12 +205,12 @@ static void test_utf8_repair(void **state)
     struct nr_decoder *d = nr_decoder_new(&cfg);
     struct nr_article a;
     struct nr_error err;
-    /* a Latin-1 byte, a cut 3-byte sequence, an overlong '/' */
+    /* a Latin-1 byte, a cut 3-byte sequence (one U+FFFD: its maximal
+     * subpart), an overlong '/' (two: C0 starts nothing) */
     const char *doc = "{\"id\":\"1\",\"title\":\"caf\xe9 \xe2\x82 \xc0\xaf ok\"}";
     assert_int_equal(nr_article_decode(d, doc, strlen(doc), &a, &err), NR_REJECT_NONE);
-    assert_field(a, NR_FIELD_TITLE,
-                 "caf\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd ok");
-    assert_int_equal(a.utf8_repairs, 5);
+    assert_field(a, NR_FIELD_TITLE, "caf\xef\xbf\xbd \xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd ok");
+    assert_int_equal(a.utf8_repairs, 4);
     assert_true(nr_utf8_valid(a.field[NR_FIELD_TITLE].p, a.field[NR_FIELD_TITLE].len));
     const char *good = "{\"id\":\"1\",\"title\":\"caf\xc3\xa9\"}";
     assert_int_equal(nr_article_decode(d, good, strlen(good), &a, &err), NR_REJECT_NONE);

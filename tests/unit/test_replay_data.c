@@ -10,6 +10,8 @@
  * arrays must have the same length, numbers match to 1e-6. The number of
  * alerts must be equal. Optional NAME.stats.json is matched the same way
  * against the engine stats. Config: NAME.yaml, else config/newsradar.yaml.
+ * Optional NAME.arrival (one RFC 3339 time) is every article's arrival time,
+ * for the future-date check (engine.max_future); without it there is none.
  * Every produced alert also passes alert_check() (the schema in C), and each
  * case is run twice to check that the output is byte for byte the same.
  *
@@ -47,6 +49,13 @@ static void on_alert(void *ud, const struct nr_alert *a)
     o->v[o->n] = nr_alert_to_json(a);
     assert_non_null(o->v[o->n]);
     o->n++;
+}
+
+/* Every line of a case must be accepted. */
+static void on_reject(void *ud, size_t index, enum nr_reject r, const char *msg)
+{
+    (void)ud;
+    fail_msg("article %zu rejected: %s: %s", index + 1, nr_reject_name(r), msg);
 }
 
 static void out_free(struct out *o)
@@ -107,15 +116,23 @@ static void run_case(const char *name, struct out *o, struct nr_engine_stats *st
     size_t len;
     char *text = slurp(path, &len);
     assert_non_null(text);
-    int64_t prev = 0;
+    int64_t prev = 0, arrival = NR_TIME_NONE;
+    snprintf(path, sizeof(path), "%s/replay/%s.arrival", g_dir, name);
+    size_t alen;
+    char *at = slurp(path, &alen);
+    if (at) {
+        while (alen > 0 && (at[alen - 1] == '\n' || at[alen - 1] == ' '))
+            alen--;
+        if (nr_time_parse_rfc3339(at, alen, &arrival) != 0)
+            fail_msg("%s.arrival: not an RFC 3339 time", name);
+        free(at);
+    }
     char *p = text;
     while (*p) {
         char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         if (n > 0) {
-            enum nr_reject r = nr_engine_process(e, p, n, prev, on_alert, o, &err);
-            if (r != NR_REJECT_NONE)
-                fail_msg("%s: line rejected: %s", name, err.msg);
+            nr_engine_feed(e, p, n, prev, arrival, on_alert, on_reject, o);
             json_t *j = json_loadb(p, n, 0, NULL);
             const char *pub = json_string_value(json_object_get(j, "published_at"));
             if (pub)
@@ -160,13 +177,13 @@ static bool subset(json_t *want, json_t *got)
 
 static json_t *stats_json(const struct nr_engine_stats *s)
 {
-    return json_pack("{sIsIsIsIsIsIsIsIsIsIsIsI}", "articles", (json_int_t)s->articles, "rejected",
-                     (json_int_t)s->rejected, "tagged", (json_int_t)s->tagged, "events",
-                     (json_int_t)s->events, "duplicates", (json_int_t)s->duplicates, "late",
-                     (json_int_t)s->late, "late_dropped", (json_int_t)s->late_dropped, "firing",
-                     (json_int_t)s->alerts[0], "escalated", (json_int_t)s->alerts[1], "resolved",
-                     (json_int_t)s->alerts[2], "keys", (json_int_t)s->keys, "keys_evicted",
-                     (json_int_t)s->keys_evicted);
+    return json_pack("{sIsIsIsIsIsIsIsIsIsIsIsIsI}", "future", (json_int_t)s->future, "articles",
+                     (json_int_t)s->articles, "rejected", (json_int_t)s->rejected, "tagged",
+                     (json_int_t)s->tagged, "events", (json_int_t)s->events, "duplicates",
+                     (json_int_t)s->duplicates, "late", (json_int_t)s->late, "late_dropped",
+                     (json_int_t)s->late_dropped, "firing", (json_int_t)s->alerts[0], "escalated",
+                     (json_int_t)s->alerts[1], "resolved", (json_int_t)s->alerts[2], "keys",
+                     (json_int_t)s->keys, "keys_evicted", (json_int_t)s->keys_evicted);
 }
 
 static void test_case(void **state)

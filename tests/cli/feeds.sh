@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# feeds.sh - real feed shapes through `replay` and `tag` (issue 9): JSON text
+# streams (pretty-printed objects), arrays, envelopes with a preset, a BOM,
+# lenient optional fields and their warnings, invalid UTF-8, one article
+# dated 2099 among good ones, --sort (in memory and with runs on disk), the
+# out-of-order warning, the 100-message cap, --progress/--quiet, SIGTERM
+# during a replay (exit 143, summary, whole lines), streaming `tag`.
+#
+# usage: bash tests/cli/feeds.sh NEWSRADAR-BINARY SOURCE-ROOT
+set -u
+nr=${1:?usage: feeds.sh NEWSRADAR-BINARY SOURCE-ROOT}
+src=${2:?usage: feeds.sh NEWSRADAR-BINARY SOURCE-ROOT}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+has() { grep -Eq -- "$2" "$1" || fail "$3: no line matching /$2/ in $(basename "$1"): $(head -c 600 "$1")"; }
+
+rcfg=$src/tests/data/replay/config/newsradar.yaml
+tcfg=$src/tests/data/tag/config/newsradar.yaml
+
+# ---- replay: the same five attacks as JSONL, pretty-printed, an array ---------------
+attack() { # attack N MINUTE
+    printf '{"id":"a%d","title":"Attack reported in Pakistan","body":"An attack was reported in Pakistan. %s","url":"https://news.example.org/%d","source":"example-wire","published_at":"2024-03-01T10:%02d:00Z"}\n' \
+        "$1" "$(head -c $((200 + $1 * 37)) /dev/urandom | od -An -tx1 | tr -d ' \n' | sed 's/\(....\)/w\1 /g')" "$1" "$2"
+}
+for i in 1 2 3 4 5 6; do attack "$i" "$i"; done >"$tmp/feed.jsonl"
+"$nr" replay -c "$rcfg" "$tmp/feed.jsonl" >"$tmp/want" 2>"$tmp/err" || fail "jsonl replay: $(cat "$tmp/err")"
+[ -s "$tmp/want" ] || fail "the JSONL feed raised no alert"
+
+jq . "$tmp/feed.jsonl" >"$tmp/pretty.json"
+"$nr" replay -c "$rcfg" "$tmp/pretty.json" >"$tmp/got" 2>"$tmp/err" || fail "pretty replay: $(cat "$tmp/err")"
+cmp -s "$tmp/want" "$tmp/got" || fail "pretty-printed objects give other alerts than JSONL"
+
+jq -s . "$tmp/feed.jsonl" >"$tmp/array.json"
+"$nr" replay -c "$rcfg" "$tmp/array.json" >"$tmp/got" 2>"$tmp/err" || fail "array replay: $(cat "$tmp/err")"
+cmp -s "$tmp/want" "$tmp/got" || fail "a JSON array gives other alerts than JSONL"
+has "$tmp/err" "^newsradar replay: 6 articles" "an array counts its articles"
+
+{ printf '\xef\xbb\xbf'; cat "$tmp/feed.jsonl"; } >"$tmp/bom.jsonl"
+"$nr" replay -c "$rcfg" "$tmp/bom.jsonl" >"$tmp/got" 2>"$tmp/err" || fail "BOM replay: $(cat "$tmp/err")"
+cmp -s "$tmp/want" "$tmp/got" || fail "a BOM changes the alerts"
+
+# ---- one article dated 2099 does not silence the rest ----------------------------------
+{
+    sed -n 1,2p "$tmp/feed.jsonl"
+    sed -n 3p "$tmp/feed.jsonl" | sed 's/2024-03-01T10:03:00Z/2099-01-01T00:00:00Z/'
+    sed -n '4,$p' "$tmp/feed.jsonl"
+} >"$tmp/future.jsonl"
+"$nr" replay --summary-json -c "$rcfg" "$tmp/future.jsonl" >"$tmp/got" 2>"$tmp/err" ||
+    fail "future replay: $(cat "$tmp/err")"
+[ "$(jq -s 'length' "$tmp/got")" -eq "$(jq -s 'length' "$tmp/want")" ] ||
+    fail "a 2099 article changed the number of alerts: $(cat "$tmp/got")"
+grep '^{' "$tmp/err" | tail -1 | jq -e '.future == 1 and .late == 0 and .skipped == 0' >/dev/null ||
+    fail "future summary: $(cat "$tmp/err")"
+cat >"$tmp/reject.yaml" <<EOF
+watchlists: [$src/tests/data/replay/config/watchlist.yaml]
+rules: [$src/tests/data/replay/config/rules.yaml]
+engine: {future_policy: reject}
+EOF
+"$nr" replay -c "$tmp/reject.yaml" "$tmp/future.jsonl" >"$tmp/got" 2>"$tmp/err"
+[ $? -eq 3 ] || fail "future_policy reject: want exit 3"
+has "$tmp/err" "future\.jsonl:3: future_published_at: published_at 2099-01-01T00:00:00.000Z is more than engine.max_future" "future rejected with its line"
+
+# ---- --sort: a shuffled feed gives the alerts of the sorted one ------------------------
+for i in $(seq 1 30); do attack "$i" "$i"; done >"$tmp/sorted.jsonl"
+"$nr" replay -c "$rcfg" "$tmp/sorted.jsonl" >"$tmp/want" 2>"$tmp/err" || fail "sorted replay: $(cat "$tmp/err")"
+awk 'NR % 2 == 0' "$tmp/sorted.jsonl" | tac >"$tmp/shuffled.jsonl"
+awk 'NR % 2 == 1' "$tmp/sorted.jsonl" >>"$tmp/shuffled.jsonl"
+"$nr" replay -c "$rcfg" "$tmp/shuffled.jsonl" >"$tmp/got" 2>"$tmp/err"
+has "$tmp/err" "warning: [0-9]+ articles came later than engine\.grace .*try --sort" "out-of-order warning"
+for mem in 268435456 4096; do
+    "$nr" replay --sort --sort-memory "$mem" -c "$rcfg" "$tmp/shuffled.jsonl" >"$tmp/got" 2>"$tmp/err" ||
+        fail "--sort ($mem): $(cat "$tmp/err")"
+    cmp -s "$tmp/want" "$tmp/got" || fail "--sort-memory $mem: alerts differ from the sorted input"
+    grep -q "warning:" "$tmp/err" && fail "--sort still warns: $(cat "$tmp/err")"
+done
+
+# ---- at most 100 messages, then a count; --quiet; --progress --------------------------
+for i in $(seq 1 130); do echo "not json $i"; done >"$tmp/bad.jsonl"
+"$nr" replay -c "$rcfg" "$tmp/bad.jsonl" >/dev/null 2>"$tmp/err"
+[ "$(grep -c 'invalid_json' "$tmp/err")" -eq 100 ] || fail "message cap: $(grep -c invalid_json "$tmp/err") messages"
+has "$tmp/err" "^newsradar replay: 30 more rejected articles not shown$" "message cap count"
+"$nr" replay -q -c "$rcfg" "$tmp/bad.jsonl" >/dev/null 2>"$tmp/err"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "--quiet prints more than the summary: $(cat "$tmp/err")"
+"$nr" replay --progress -c "$rcfg" "$tmp/feed.jsonl" >/dev/null 2>"$tmp/err"
+has "$tmp/err" "^newsradar replay: [0-9]+ articles, [0-9.]+ MB \([0-9]+%\), [0-9]+ alerts, [0-9]+ skipped$" "--progress line"
+
+# ---- SIGTERM during a replay: whole lines, the summary, exit 143 -----------------------
+# alerts to a pipe are flushed one by one: the second (escalated, at the
+# sixth article) says that every article was read
+mkfifo "$tmp/fifo" "$tmp/outfifo"
+cat "$tmp/outfifo" >"$tmp/got" &
+catpid=$!
+"$nr" replay -c "$rcfg" "$tmp/fifo" >"$tmp/outfifo" 2>"$tmp/err" &
+pid=$!
+exec 7>"$tmp/fifo"
+cat "$tmp/feed.jsonl" >&7
+for _ in $(seq 1 200); do [ "$(wc -l <"$tmp/got")" -ge 2 ] && break; sleep 0.05; done
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+exec 7>&-
+wait "$catpid"
+[ "$rc" -eq 143 ] || fail "SIGTERM: exit $rc, want 143"
+has "$tmp/err" "^newsradar replay: 6 articles" "SIGTERM: the summary"
+jq -e . "$tmp/got" >/dev/null 2>&1 || fail "SIGTERM: a partial alert line: $(cat "$tmp/got")"
+
+# ---- tag: lenient fields, warnings, UTF-8, presets, streaming ---------------------------
+printf '%s\n' '{"id":"w1","title":"Pakistan closes Torkham","source":{"id":null,"name":"BBC News"},"language":["en"],"url":12345,"published_at":"yesterday"}' >"$tmp/w.jsonl"
+printf '{"id":"w2","title":"Pakistan caf\xe9"}\n' >>"$tmp/w.jsonl"
+"$nr" tag -c "$tcfg" "$tmp/w.jsonl" >"$tmp/out" 2>"$tmp/err" || fail "tag lenient: $(cat "$tmp/err")"
+[ "$(jq -sc '[.[0].warnings[].field]' "$tmp/out")" = '["url","published_at"]' ] || fail "tag warnings: $(cat "$tmp/out")"
+[ "$(jq -sc '.[1].warnings[0].message' "$tmp/out")" = '"1 invalid UTF-8 sequence replaced by U+FFFD"' ] ||
+    fail "tag UTF-8 warning: $(cat "$tmp/out")"
+
+mkdir -p "$tmp/p"
+cp "$src"/tests/data/tag/config/*.yaml "$tmp/p/"
+printf 'watchlists: [watchlist.yaml]\nrules: [rules.yaml]\narticle: {preset: newsapi}\n' >"$tmp/p/newsapi.yaml"
+cat >"$tmp/newsapi.json" <<'EOF'
+{
+  "status": "ok",
+  "totalResults": 2,
+  "articles": [
+    {"source": {"id": null, "name": "Example News"}, "author": null,
+     "title": "Pakistan shuts Torkham crossing", "description": "The crossing was shut.",
+     "url": "https://example.org/a/1", "publishedAt": "2024-03-01T09:30:00Z",
+     "content": "Trucks waited at Torkham. [+120 chars]"},
+    {"source": {"id": "x", "name": "Other"}, "title": "Iran and Oman talk",
+     "description": null, "url": "https://example.org/a/2", "publishedAt": "2024-03-01T10:00:00Z",
+     "content": null}
+  ]
+}
+EOF
+"$nr" tag -c "$tmp/p/newsapi.yaml" "$tmp/newsapi.json" >"$tmp/out" 2>"$tmp/err" || fail "newsapi preset: $(cat "$tmp/err")"
+[ "$(jq -r .id "$tmp/out" | tr '\n' ' ')" = "https://example.org/a/1 https://example.org/a/2 " ] ||
+    fail "newsapi preset: ids $(cat "$tmp/out")"
+printf 'watchlists: [watchlist.yaml]\narticle: {default_timezone: Asia/Karachi}\n' >"$tmp/p/tz.yaml"
+"$nr" check -c "$tmp/p/tz.yaml" >/dev/null 2>"$tmp/err"
+has "$tmp/err" "tz\.yaml:2:[0-9]+: default_timezone: \"Asia/Karachi\" is not a zone this build reads" "IANA zone refused"
+
+# tag streams: the first line is out before the input ends
+mkfifo "$tmp/tagfifo" "$tmp/tagout"
+cat "$tmp/tagout" >"$tmp/stream" &
+catpid=$!
+"$nr" tag -c "$tcfg" - <"$tmp/tagfifo" >"$tmp/tagout" 2>&1 &
+pid=$!
+exec 8>"$tmp/tagfifo"
+printf '%s\n' '{"id":"s1","title":"Pakistan"}' >&8
+ok=0
+for _ in $(seq 1 100); do grep -q '"s1"' "$tmp/stream" && { ok=1; break; }; sleep 0.05; done
+[ $ok -eq 1 ] || fail "tag did not write the first article before the input ended"
+exec 8>&-
+wait "$pid"
+wait "$catpid"
+
+if [ "$failures" -ne 0 ]; then
+    echo "feeds.sh: $failures failure(s)" >&2
+    exit 1
+fi
+echo "feeds.sh: all passed"
