@@ -496,6 +496,12 @@ static const struct opt opts_lexfile[] = {
      "lower-case words allowed inside a name (bin, al, de, van)"},
     {"not_names", OT_STRLIST, LEX(not_names), 0, "[]", 0, 0, 0, 0, 0, 0,
      "capitalised words that are never part of a person's name (Assembly, Motors, Said)"},
+    {"org_words", OT_STRLIST, LEX(org_words), 0, "[]", 0, 0, 0, 0, 0, 0,
+     "capitalised words that end an organisation's name (Council, Motors, Relations): never in a "
+     "name, and capitalised words right before one are no name either"},
+    {"governing", OT_STRLIST, LEX(governing), 0, "[]", 0, 0, 0, 0, 0, 0,
+     "aliases of groups that govern (Taliban): their office-holders are officials; other "
+     "groups' spokesmen and commanders are not"},
     {"first_names", OT_STRLIST, LEX(first_names), 0, "[]", 0, 0, 0, 0, 0, 0,
      "given names, for the person_like context rule"},
     {"person_like", OT_STRLIST, LEX(person_like), 0, "[]", 0, 0, 0, 0, 0, 0,
@@ -1847,6 +1853,8 @@ static void load_lexicon(struct ctx *c, const struct cy_doc *doc)
     strlist_append(&lx->weak_roles, &tmp.weak_roles);
     strlist_append(&lx->particles, &tmp.particles);
     strlist_append(&lx->not_names, &tmp.not_names);
+    strlist_append(&lx->org_words, &tmp.org_words);
+    strlist_append(&lx->governing, &tmp.governing);
     strlist_append(&lx->first_names, &tmp.first_names);
     strlist_append(&lx->person_like, &tmp.person_like);
     const struct cy_node *ctxs = seen[opt_idx(&sec_lexfile, "contexts")];
@@ -1904,6 +1912,8 @@ static void lexicon_free(struct nr_lexicon *lx)
     strlist_free(&lx->weak_roles);
     strlist_free(&lx->particles);
     strlist_free(&lx->not_names);
+    strlist_free(&lx->org_words);
+    strlist_free(&lx->governing);
     strlist_free(&lx->first_names);
     strlist_free(&lx->person_like);
     for (size_t i = 0; i < lx->n_contexts; i++) {

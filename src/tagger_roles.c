@@ -51,7 +51,7 @@
 struct nr_roles {
     const struct nr_config *cfg;
     size_t n_strong; /* roles [0, n_strong) are `roles`, the rest `weak_roles` */
-    struct nr_wordset particles, not_names, modifiers, honorifics;
+    struct nr_wordset particles, not_names, org_words, governing, modifiers, honorifics;
     /* folded official name or alias -> entity index + 1 (open addressing) */
     char **fkeys;
     uint32_t *fent;
@@ -145,6 +145,12 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
         nr_wordset_add(&r->particles, lx->particles.v[i]);
     for (size_t i = 0; i < lx->not_names.n; i++)
         nr_wordset_add(&r->not_names, lx->not_names.v[i]);
+    for (size_t i = 0; i < lx->org_words.n; i++) {
+        nr_wordset_add(&r->not_names, lx->org_words.v[i]);
+        nr_wordset_add(&r->org_words, lx->org_words.v[i]);
+    }
+    for (size_t i = 0; i < lx->governing.n; i++)
+        nr_wordset_add(&r->governing, lx->governing.v[i]);
     /* grammar, not vocabulary: words between a country and its role */
     static const char *const mods[] = {
         "acting", "interim",   "caretaker", "former", "then", "outgoing", "incoming", "new",
@@ -189,6 +195,8 @@ void nr_roles_free(struct nr_roles *r)
         return;
     nr_wordset_fini(&r->particles);
     nr_wordset_fini(&r->not_names);
+    nr_wordset_fini(&r->org_words);
+    nr_wordset_fini(&r->governing);
     nr_wordset_fini(&r->modifiers);
     nr_wordset_fini(&r->honorifics);
     for (size_t i = 0; i < r->fcap; i++)
@@ -424,42 +432,68 @@ static uint32_t skip_spaces(const char *s, size_t len, uint32_t p)
     return p;
 }
 
-/* The country mention ending at p (after "'s"), else NR_NO_ENTITY. */
-static uint32_t country_ending(const struct nr_tag_view *v, int f, uint32_t p, uint32_t *mstart)
+/* The mention ending at p (after spaces and "'s"), else NULL. */
+static const struct nr_tag_mention *mention_ending(const struct nr_tag_view *v, int f, uint32_t p)
 {
     const char *s = v->orig[f].p;
     p = strip_possessive(s, skip_spaces_back(s, p));
     for (size_t i = 0; i < *v->n_ment; i++) {
         const struct nr_tag_mention *m = &(*v->ment)[i];
-        if (m->field == f && m->end == p && kind_is(v->cfg, m->entity, "country")) {
-            *mstart = m->start;
-            return m->entity;
-        }
+        if (m->field == f && m->end == p)
+            return m;
     }
-    return NR_NO_ENTITY;
+    return NULL;
 }
 
-/* Walk back from a role over modifiers ("acting", "the") and a country. */
-static uint32_t role_left(const struct nr_roles *r, const struct nr_tag_view *v, int f, uint32_t p,
-                          uint32_t *country)
+/* Is entity e a group that governs (its office-holders are officials:
+ * "Taliban spokesman Zabihullah Mujahid")? */
+static bool governing(const struct nr_roles *r, uint32_t e)
+{
+    const struct nr_entity *en = &r->cfg->entities[e];
+    for (size_t a = 0; a < en->n_aliases; a++)
+        if (nr_wordset_has_orig(&r->governing, en->aliases[a].text, strlen(en->aliases[a].text)))
+            return true;
+    return false;
+}
+
+struct left {
+    uint32_t p;       /* where the role's left context starts */
+    uint32_t country; /* stated country, or NR_NO_ENTITY */
+    bool group;       /* a (non-governing) group's role: a member, not an official */
+};
+
+/* Walk back from a role over modifiers ("acting", "the"), a country or place
+ * ("Iran's", "Punjab"), and with org, over capitalised words of an
+ * organisation ("the State Department spokesman"). */
+static struct left role_left(const struct nr_roles *r, const struct nr_tag_view *v, int f,
+                             uint32_t p, bool org)
 {
     const char *s = v->orig[f].p;
+    size_t len = v->orig[f].len;
+    struct left l = {p, NR_NO_ENTITY, false};
     struct nr_word w;
-    for (int k = 0; k < 4; k++) {
-        uint32_t ms;
-        uint32_t c = country_ending(v, f, p, &ms);
-        if (c != NR_NO_ENTITY) {
-            if (*country == NR_NO_ENTITY)
-                *country = c;
-            p = ms;
+    for (int k = 0; k < 5; k++) {
+        const struct nr_tag_mention *m = mention_ending(v, f, l.p);
+        if (m) {
+            const struct nr_entity *e = &v->cfg->entities[m->entity];
+            uint32_t c = kind_is(v->cfg, m->entity, "country") ? m->entity : e->country_index;
+            if (kind_is(v->cfg, m->entity, "group") && !governing(r, m->entity)) {
+                l.group = true;
+                return l;
+            }
+            if (l.country == NR_NO_ENTITY)
+                l.country = c;
+            l.p = m->start;
             continue;
         }
-        if (!nr_word_prev(s, p, &w) || !is_space_run(s, w.end, p) ||
-            !nr_wordset_has_orig(&r->modifiers, s + w.start, w.end - w.start))
+        if (!nr_word_prev(s, l.p, &w) || !is_space_run(s, w.end, l.p))
             break;
-        p = w.start;
+        bool mod = nr_wordset_has_orig(&r->modifiers, s + w.start, w.end - w.start);
+        if (!mod && !(org && nr_name_upper_at(s, len, w.start, NULL)))
+            break;
+        l.p = w.start;
     }
-    return p;
+    return l;
 }
 
 /* After a role: " of [the] <country>" -> the offset after it, and *country. */
@@ -580,33 +614,49 @@ static int cmp_rcand(const void *x, const void *y)
     return a->end > b->end ? -1 : a->end < b->end;
 }
 
-/* One chain of roles, rc[i..j] (original offsets os..oe): try each pattern. */
+/* Does an organisation word follow the name ("... Inter-Services Public
+ * Relations")? Then the capitalised words were the organisation's name. */
+static bool org_follows(const struct nr_roles *r, const struct nr_tag_view *v, int f, uint32_t end)
+{
+    const char *s = v->orig[f].p;
+    struct nr_word w;
+    return nr_word_next(s, v->orig[f].len, end, &w) && is_space_run(s, end, w.start) && w.upper &&
+           nr_wordset_has_orig(&r->org_words, s + w.start, w.end - w.start);
+}
+
+/* One chain of roles at original [os, oe): try each pattern. */
 static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v,
                      int f, uint32_t role, bool weak, uint32_t os, uint32_t oe)
 {
     const char *s = v->orig[f].p;
     size_t len = v->orig[f].len;
-    uint32_t country = NR_NO_ENTITY;
-    uint32_t left = role_left(r, v, f, os, &country);
-    if (possessive_at(s, len, oe))
-        return; /* "President's Cup" */
+    struct left l = role_left(r, v, f, os, false);
+    if (l.group || possessive_at(s, len, oe))
+        return; /* "TTP spokesman ..."; "President's Cup" */
+    uint32_t country = l.country;
     uint32_t after = role_of_country(v, f, oe, &country);
     uint32_t p = after < len && s[after] == '.' ? after + 1 : after;
     struct name nm;
     /* A: <role> <Name> */
     if (p < len && (s[p] == ' ' || (unsigned char)s[p] == 0xC2) && name_fwd(r, v, f, p, &nm)) {
-        if (nm.words >= (weak ? 2u : 1u))
+        if (nm.words >= (weak ? 2u : 1u) && !org_follows(r, v, f, nm.end))
             found(r, rs, v, f, &nm, role, country);
         return;
     }
     /* A, comma form: <role>, <Name>  (two words) */
     uint32_t q = skip_spaces(s, len, after);
-    if (q < len && s[q] == ',' && name_fwd(r, v, f, q + 1, &nm) && nm.words >= 2) {
+    if (q < len && s[q] == ',' && name_fwd(r, v, f, q + 1, &nm) && nm.words >= 2 &&
+        !org_follows(r, v, f, nm.end)) {
         found(r, rs, v, f, &nm, role, country);
         return;
     }
-    /* C: <Name>, [the] [<country>] <role> */
-    uint32_t c = skip_spaces_back(s, left);
+    /* C: <Name>, [the] [<country>|<organisation>] <role> */
+    struct left lc = role_left(r, v, f, os, true);
+    if (lc.group)
+        return;
+    if (country == NR_NO_ENTITY)
+        country = lc.country;
+    uint32_t c = skip_spaces_back(s, lc.p);
     if (c > 0 && s[c - 1] == ',' && name_back(r, v, f, c - 1, &nm) && nm.words >= 2)
         found(r, rs, v, f, &nm, role, country);
 }

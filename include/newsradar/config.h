@@ -95,7 +95,10 @@
  *   roles: [president, foreign minister, secretary of state, ...]
  *   weak_roles: [general, commander, king]  # need a name of >= 2 words
  *   particles: [bin, al, de, van, von, ur]  # lower-case words inside names
- *   not_names: [Assembly, Motors, Cup, Said, ...]  # never a name word
+ *   not_names: [Said, Monday, The, ...]    # never a name word
+ *   org_words: [Assembly, Motors, Council]  # end an organisation's name
+ *   governing: [Taliban, Houthis]            # groups whose office-holders
+ *                                            # are officials
  *   first_names: [Michael, Chad, ...]       # given names (context rules)
  *   person_like: [Jordan, Chad, Georgia]    # aliases that are also names
  *   contexts:                               # alias-specific context
@@ -236,7 +239,8 @@ struct nr_lex_context {
 
 /* Name lexicons (`lexicons:` files), merged in reading order. */
 struct nr_lexicon {
-    struct nr_strlist roles, weak_roles, particles, not_names, first_names, person_like;
+    struct nr_strlist roles, weak_roles, particles, not_names, org_words, governing, first_names,
+        person_like;
     struct nr_lex_context *contexts;
     size_t n_contexts;
 };
