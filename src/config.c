@@ -1791,6 +1791,9 @@ static void check_rules(struct ctx *c)
             for (size_t k = 0; k < r->by.n; k++) {
                 if (strmap_slot(&kinds, r->by.v[k], false))
                     continue;
+                if (strcmp(r->by.v[k], "official") == 0 &&
+                    cfg->lex.roles.n + cfg->lex.weak_roles.n > 0)
+                    continue; /* officials found by their role */
                 const struct nr_srcpos *p = &c->by_pos[i].pos;
                 nr_diags_add(c->d, p->file, p->line, p->col, "by: no entity has kind \"%s\"",
                              r->by.v[k]);
@@ -2004,11 +2007,11 @@ struct nr_config *nr_config_load(const char *path, struct nr_diags *diags)
             load_includes(&c, seen[opt_idx(&sec_main, "watchlists")], "watchlists", INC_WATCHLISTS);
             check_entities(&c);
             c.file = main_file;
-            load_includes(&c, seen[opt_idx(&sec_main, "rules")], "rules", INC_RULES);
-            check_rules(&c);
-            c.file = main_file;
             load_includes(&c, seen[opt_idx(&sec_main, "lexicons")], "lexicons", INC_LEXICONS);
             check_lexicon(&c);
+            c.file = main_file;
+            load_includes(&c, seen[opt_idx(&sec_main, "rules")], "rules", INC_RULES);
+            check_rules(&c);
         }
         cy_doc_free(&doc);
     }

@@ -15,6 +15,7 @@
  * change state on their own events.
  */
 #include "newsradar/detect.h"
+#include "newsradar/names.h"
 
 #include "newsradar/window.h"
 
@@ -240,9 +241,21 @@ static void emit(struct nr_detector *d, struct nr_wkey *k, enum nr_alert_state s
     a.severity = (enum nr_severity)k->det.severity;
     a.topic = r->topic;
     a.key = k->key;
+    char dyn_id[NR_EVENT_MAX_DIMS][NR_EVENT_KEY_MAX], dyn_name[NR_EVENT_MAX_DIMS][NR_EVENT_KEY_MAX];
     for (uint32_t i = 0; i < k->n_dims; i++) {
-        const struct nr_entity *e = &cfg->entities[k->dims[i].entity];
-        dims[i].kind = r->by.v[k->dims[i].by];
+        const struct nr_event_dim *kd = &k->dims[i];
+        dims[i].kind = r->by.v[kd->by];
+        if (kd->entity == NR_NO_ENTITY) { /* a role-derived official: id in the key */
+            size_t n = kd->key_len;
+            memcpy(dyn_id[i], k->key + kd->key_off, n);
+            dyn_id[i][n] = '\0';
+            nr_name_display(dyn_id[i], n, dyn_name[i], sizeof(dyn_name[i]));
+            dims[i].id = dyn_id[i];
+            dims[i].name = dyn_name[i];
+            dims[i].code = NULL;
+            continue;
+        }
+        const struct nr_entity *e = &cfg->entities[kd->entity];
         dims[i].id = e->id;
         dims[i].name = e->name;
         dims[i].code = e->code;
@@ -391,9 +404,13 @@ void nr_detector_count(struct nr_detector *d, const struct nr_count_event *ev, n
     if (ev->rule >= cfg->n_rules || ev->n_dims != cfg->rules[ev->rule].by.n ||
         memchr(ev->key, 0, sizeof(ev->key)) == NULL)
         return; /* not from this config; nr_event_decode rejects these earlier */
-    for (uint32_t i = 0; i < ev->n_dims; i++)
-        if (ev->dims[i].entity >= cfg->n_entities || ev->dims[i].by >= ev->n_dims)
+    for (uint32_t i = 0; i < ev->n_dims; i++) {
+        const struct nr_event_dim *dm = &ev->dims[i];
+        bool dyn_ok = dm->entity == NR_NO_ENTITY && dm->key_len > 0 &&
+                      (size_t)dm->key_off + dm->key_len < NR_EVENT_KEY_MAX;
+        if ((dm->entity >= cfg->n_entities && !dyn_ok) || dm->by >= ev->n_dims)
             return;
+    }
     d->stats.events++;
     nr_detector_advance(d, ev->event_ms, fn, ud);
     if (ev->event_ms < d->stream_ms - cfg->engine.grace_ms)

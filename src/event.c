@@ -52,6 +52,7 @@ static bool kind_matches(const char *want, const char *kind)
 }
 
 #define DIM_CAND_MAX 64
+#define DIM_DYN      (1u << 31) /* a candidate that is a role-derived official */
 
 static size_t cand_add(uint32_t *out, size_t n, uint32_t e)
 {
@@ -71,7 +72,8 @@ static bool counts_for_country(const struct nr_entity *e)
 }
 
 /* The entities of the article that a dimension `by` keys by, in tag order,
- * each once. With places_count_for_country, `by: country` also takes the
+ * each once (role-derived officials as DIM_DYN | index into t->officials).
+ * With places_count_for_country, `by: country` also takes the
  * country of each place and official (watchlist or role-derived) the
  * article names: Peshawar counts for Pakistan, and an article naming
  * Pakistan, Peshawar and Quetta counts once for Pakistan. */
@@ -93,6 +95,9 @@ static size_t dim_candidates(const struct nr_config *cfg, const struct nr_alert_
         if (c < cfg->n_entities && kind_matches(by, cfg->entities[c].kind))
             n = cand_add(out, n, c);
     }
+    /* role-derived officials (not in the config): DIM_DYN | their index */
+    for (size_t i = 0; kind_matches(by, "official") && i < t->n_officials; i++)
+        n = cand_add(out, n, DIM_DYN | (uint32_t)i);
     return n;
 }
 
@@ -104,21 +109,54 @@ static bool has_topic(const struct nr_tags *t, int topic)
     return false;
 }
 
-int nr_event_key(const struct nr_config *cfg, const struct nr_alert_rule *r,
-                 const struct nr_event_dim *dims, uint32_t n_dims, char key[NR_EVENT_KEY_MAX])
+bool nr_event_dyn_ok(const struct nr_alert_rule *r, uint32_t by, const void *name, size_t len)
+{
+    return by < r->by.n && len > 0 && len <= NR_EVENT_DYN_MAX && nr_utf8_valid(name, len) &&
+           !memchr(name, 0, len) && !memchr(name, ',', len) &&
+           kind_matches(r->by.v[by], "official");
+}
+
+int nr_event_key_dyn(const struct nr_config *cfg, const struct nr_alert_rule *r,
+                     struct nr_event_dim *dims, uint32_t n_dims, const char *const *names,
+                     const size_t *lens, char key[NR_EVENT_KEY_MAX])
 {
     size_t kl = 0;
     key[0] = '\0';
     for (uint32_t d = 0; d < n_dims; d++) {
-        int n = snprintf(key + kl, NR_EVENT_KEY_MAX - kl, "%s%s=%s", d ? "," : "",
-                         r->by.v[dims[d].by], cfg->entities[dims[d].entity].id);
-        if (n < 0 || (size_t)n >= NR_EVENT_KEY_MAX - kl) {
-            key[0] = '\0';
-            return -1;
-        }
+        bool dyn = dims[d].entity == NR_NO_ENTITY;
+        if (dyn && (!names || !names[d]))
+            goto fail;
+        const char *id = dyn ? names[d] : cfg->entities[dims[d].entity].id;
+        size_t il = dyn ? lens[d] : strlen(id);
+        int n =
+            snprintf(key + kl, NR_EVENT_KEY_MAX - kl, "%s%s=", d ? "," : "", r->by.v[dims[d].by]);
+        if (n < 0 || (size_t)n + il >= NR_EVENT_KEY_MAX - kl)
+            goto fail;
         kl += (size_t)n;
+        if (dyn) {
+            dims[d].key_off = (uint16_t)kl;
+            dims[d].key_len = (uint16_t)il;
+        }
+        memcpy(key + kl, id, il);
+        kl += il;
+        key[kl] = '\0';
     }
     return (int)kl;
+fail:
+    key[0] = '\0';
+    return -1;
+}
+
+int nr_event_key(const struct nr_config *cfg, const struct nr_alert_rule *r,
+                 const struct nr_event_dim *dims, uint32_t n_dims, char key[NR_EVENT_KEY_MAX])
+{
+    struct nr_event_dim d[NR_EVENT_MAX_DIMS];
+    if (n_dims > NR_EVENT_MAX_DIMS) {
+        key[0] = '\0';
+        return -1;
+    }
+    memcpy(d, dims, n_dims * sizeof(*d));
+    return nr_event_key_dyn(cfg, r, d, n_dims, NULL, NULL, key);
 }
 
 /* The first NR_EVENT_STR_MAX bytes of s, cut on a UTF-8 character boundary. */
@@ -193,11 +231,19 @@ size_t nr_event_build(const struct nr_config *cfg, const struct nr_article *a,
             if (!repeat) {
                 ev.rule = (uint32_t)r;
                 ev.n_dims = (uint32_t)nd;
+                const char *names[NR_EVENT_MAX_DIMS];
+                size_t lens[NR_EVENT_MAX_DIMS];
                 for (size_t d = 0; d < nd; d++) {
-                    ev.dims[d].by = (uint32_t)d;
-                    ev.dims[d].entity = cand[d][pos[d]];
+                    uint32_t c = cand[d][pos[d]];
+                    ev.dims[d] = (struct nr_event_dim){.by = (uint32_t)d, .entity = c};
+                    names[d] = NULL;
+                    if (c & DIM_DYN) {
+                        ev.dims[d].entity = NR_NO_ENTITY;
+                        names[d] = t->officials[c & ~DIM_DYN].key;
+                        lens[d] = strlen(names[d]);
+                    }
                 }
-                if (nr_event_key(cfg, rule, ev.dims, ev.n_dims, ev.key) >= 0) {
+                if (nr_event_key_dyn(cfg, rule, ev.dims, ev.n_dims, names, lens, ev.key) >= 0) {
                     fn(ud, &ev);
                     produced++;
                 } else if (n_skipped) {
@@ -224,7 +270,8 @@ size_t nr_event_build(const struct nr_config *cfg, const struct nr_article *a,
 
 /* ---- format 1: binary -------------------------------------------------- */
 
-#define HDR_LEN       38u /* magic .. id_hash */
+#define HDR_LEN       38u  /* magic .. id_hash */
+#define DYN_BY        0x80 /* `by` byte flag: a role-derived official's folded name */
 #define BATCH_HDR_LEN 8u
 #define P_ID          (1u << 0)
 #define P_TITLE       (1u << 1)
@@ -278,7 +325,17 @@ static int encode_at(const struct nr_config *cfg, const struct nr_count_event *e
         return -1;
     for (uint32_t i = 0; i < ev->n_dims + ev->n_co; i++) {
         uint32_t e = i < ev->n_dims ? ev->dims[i].entity : ev->co[i - ev->n_dims].entity;
-        if (e >= cfg->n_entities || (i < ev->n_dims && ev->dims[i].by > UINT8_MAX))
+        if (i < ev->n_dims && ev->dims[i].by >= DYN_BY)
+            return -1;
+        if (i < ev->n_dims && e == NR_NO_ENTITY) {
+            const struct nr_event_dim *dm = &ev->dims[i];
+            if (dm->key_len == 0 || (size_t)dm->key_off + dm->key_len >= NR_EVENT_KEY_MAX)
+                return -1;
+            ent_len[i] = dm->key_len;
+            need += 3 + ent_len[i];
+            continue;
+        }
+        if (e >= cfg->n_entities)
             return -1;
         ent_len[i] = strlen(cfg->entities[e].id);
         if (ent_len[i] > ID_MAX)
@@ -311,8 +368,10 @@ static int encode_at(const struct nr_config *cfg, const struct nr_count_event *e
     p = put_u64(p, ev->id_hash);
     p = put_id(p, r->id, rule_len);
     for (uint32_t i = 0; i < ev->n_dims; i++) {
-        *p++ = (uint8_t)ev->dims[i].by;
-        p = put_id(p, cfg->entities[ev->dims[i].entity].id, ent_len[i]);
+        const struct nr_event_dim *dm = &ev->dims[i];
+        bool dyn = dm->entity == NR_NO_ENTITY;
+        *p++ = (uint8_t)(dm->by | (dyn ? DYN_BY : 0));
+        p = put_id(p, dyn ? ev->key + dm->key_off : cfg->entities[dm->entity].id, ent_len[i]);
     }
     for (uint32_t i = 0; i < ev->n_co; i++) {
         p = put_u32(p, ev->co[i].mentions);
@@ -738,9 +797,28 @@ static int decode_bin(const struct nr_config *cfg, const uint8_t *buf, size_t le
         id = get_bytes(&c, n);
         if (!id)
             goto truncated;
+        bool dyn = (by & DYN_BY) != 0;
+        by &= ~(uint32_t)DYN_BY;
         if (by >= r->by.n) {
             nr_error_set(err, "event: rule %s: bad dimension %u", r->id, i);
             return -1;
+        }
+        if (dyn) { /* a role-derived official: the name is the id */
+            if (!nr_event_dyn_ok(r, by, id, n)) {
+                nr_error_set(err, "event: rule %s: bad official \"%s\"", r->id, show(id, n, txt));
+                return -1;
+            }
+            char nm[NR_EVENT_DYN_MAX + 1];
+            memcpy(nm, id, n);
+            nm[n] = '\0';
+            size_t at = kl + (i > 0) + strlen(r->by.v[by]) + 1;
+            if (!key_add(ev->key, &kl, i > 0, r->by.v[by], nm)) {
+                nr_error_set(err, "event: rule %s: key longer than %d bytes", r->id,
+                             NR_EVENT_KEY_MAX - 1);
+                return -1;
+            }
+            ev->dims[i] = (struct nr_event_dim){by, NR_NO_ENTITY, (uint16_t)at, (uint16_t)n};
+            continue;
         }
         int ei = lookup(b, cfg, false, id, n);
         if (ei < 0) {
@@ -758,8 +836,7 @@ static int decode_bin(const struct nr_config *cfg, const uint8_t *buf, size_t le
                          NR_EVENT_KEY_MAX - 1);
             return -1;
         }
-        ev->dims[i].by = by;
-        ev->dims[i].entity = (uint32_t)ei;
+        ev->dims[i] = (struct nr_event_dim){.by = by, .entity = (uint32_t)ei};
     }
     ev->n_dims = n_dims;
     ev->n_co = 0;

@@ -294,6 +294,31 @@ char *nr_name_fold_dup(const char *name)
     return out;
 }
 
+void nr_name_display(const char *fold, size_t len, char *out, size_t cap)
+{
+    static const char *const particles[] = {"bin", "bint", "ibn", "al",  "el",  "ul",  "ur",
+                                            "de",  "da",   "di",  "del", "der", "van", "von"};
+    size_t o = 0;
+    if (cap == 0)
+        return;
+    for (size_t i = 0; i < len && o + 1 < cap;) {
+        size_t w = i;
+        while (w < len && fold[w] != ' ')
+            w++;
+        bool particle = false;
+        for (size_t k = 0; k < NR_ARRAY_LEN(particles) && i > 0; k++)
+            particle |= strlen(particles[k]) == w - i && memcmp(particles[k], fold + i, w - i) == 0;
+        for (size_t k = i; k < w && o + 1 < cap; k++) {
+            char c = fold[k];
+            out[o++] = k == i && !particle && c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+        }
+        if (w < len && o + 1 < cap)
+            out[o++] = ' ';
+        i = w + 1;
+    }
+    out[o] = '\0';
+}
+
 /* ---- word sets -------------------------------------------------------- */
 
 static size_t ws_slot(const struct nr_wordset *ws, const char *p, size_t len)

@@ -398,6 +398,8 @@ size_t nr_wstore_evict_idle(struct nr_wstore *s, int64_t stream_ms, size_t budge
  *   u32 n_by, n_by x str     the rule's `by` words when written
  *   u32 n_ent, n_ent x str   entity ids the key refers to (table T)
  *   u32 n_dims, n_dims x (u32 by index, u32 index into T)
+ *     or, for a role-derived official, (u32 by index | 1 << 31, str its
+ *     folded name: the dimension's id, not in the config)
  *   u64 last_event_ms
  *   2 x ring: u32 n, u64 width ms, u64 head bucket, n x u32 counts (slot order)
  *   u8 firing, u8 severity, u64 episode_start, last_fire, last_eval_bucket,
@@ -421,6 +423,7 @@ size_t nr_wstore_evict_idle(struct nr_wstore *s, int64_t stream_ms, size_t budge
 #define SNAP_MAGIC     0x4b57524eu /* "NRWK" little-endian */
 #define SNAP_VERSION   2u
 #define SNAP_ID_MAX    4096u                   /* bytes of an id or `by` word */
+#define SNAP_DIM_DYN   (1u << 31)              /* dimension flag: a role-derived official */
 #define SNAP_WIDTH_MAX (INT64_C(1) << 40)      /* ms per bucket, ~35 years */
 #define SNAP_TIME_LIM  (INT64_C(1) << 61)      /* |bucket index x width| bound */
 #define SNAP_HIST_MIN  (4 * 8 + 2 + 4 + 5 + 4) /* bytes of the smallest entry */
@@ -509,7 +512,8 @@ int nr_window_key_snapshot(const struct nr_wstore *s, const struct nr_wkey *k, u
     uint32_t *ents = nr_xmalloc((n_refs ? n_refs : 1) * sizeof(uint32_t));
     size_t n_ent = 0;
     for (uint32_t i = 0; i < k->n_dims; i++)
-        ents[n_ent++] = k->dims[i].entity;
+        if (k->dims[i].entity != NR_NO_ENTITY) /* role-derived officials go inline */
+            ents[n_ent++] = k->dims[i].entity;
     for (uint32_t i = 0; i < k->hist.n; i++) {
         const struct nr_hist_entry *e = nr_history_at(&k->hist, i);
         for (uint32_t j = 0; j < e->n_co; j++)
@@ -542,8 +546,12 @@ int nr_window_key_snapshot(const struct nr_wstore *s, const struct nr_wkey *k, u
     }
     put_u32(&w, k->n_dims);
     for (uint32_t i = 0; i < k->n_dims; i++) {
-        put_u32(&w, k->dims[i].by);
-        put_u32(&w, tab_index(ents, n_ent, k->dims[i].entity));
+        const struct nr_event_dim *d = &k->dims[i];
+        put_u32(&w, d->by | (d->entity == NR_NO_ENTITY ? SNAP_DIM_DYN : 0));
+        if (d->entity == NR_NO_ENTITY) /* a role-derived official: its name inline */
+            put_str(&w, k->key + d->key_off, d->key_len);
+        else
+            put_u32(&w, tab_index(ents, n_ent, d->entity));
     }
     put_u64(&w, (uint64_t)k->last_event_ms);
     put_ring(&w, &k->fine);
@@ -838,6 +846,8 @@ int nr_window_key_restore(struct nr_wstore *s, const uint8_t *buf, size_t len, s
         ents[i].idx = ent_lookup(s, ents[i].id, ents[i].len);
     }
     struct nr_event_dim dims[NR_EVENT_MAX_DIMS];
+    const char *names[NR_EVENT_MAX_DIMS] = {NULL};
+    size_t lens[NR_EVENT_MAX_DIMS] = {0};
     uint32_t nd = get_u32(&r);
     if (r.bad)
         goto truncated;
@@ -846,7 +856,24 @@ int nr_window_key_restore(struct nr_wstore *s, const uint8_t *buf, size_t len, s
         goto fail;
     }
     for (uint32_t i = 0; i < nd; i++) {
-        uint32_t by = get_u32(&r), ti = get_u32(&r);
+        uint32_t by = get_u32(&r);
+        if (r.bad)
+            goto truncated;
+        if (by & SNAP_DIM_DYN) { /* a role-derived official */
+            by &= ~SNAP_DIM_DYN;
+            const uint8_t *nm = get_str(&r, NR_EVENT_DYN_MAX, &l);
+            if (r.bad)
+                goto truncated;
+            if (!nr_event_dyn_ok(ru, by, nm, l)) {
+                nr_error_set(err, "snapshot: bad dimension %u", i);
+                goto fail;
+            }
+            names[i] = (const char *)nm; /* nr_event_key_dyn copies lens[i] bytes */
+            lens[i] = l;
+            dims[i] = (struct nr_event_dim){.by = by, .entity = NR_NO_ENTITY};
+            continue;
+        }
+        uint32_t ti = get_u32(&r);
         if (r.bad)
             goto truncated;
         if (by >= n_by || ti >= n_ent) {
@@ -865,10 +892,9 @@ int nr_window_key_restore(struct nr_wstore *s, const uint8_t *buf, size_t len, s
                          ru->by.v[by]);
             goto fail;
         }
-        dims[i].by = by;
-        dims[i].entity = (uint32_t)ents[ti].idx;
+        dims[i] = (struct nr_event_dim){.by = by, .entity = (uint32_t)ents[ti].idx};
     }
-    if (nr_event_key(cfg, ru, dims, nd, chk) < 0 || strcmp(chk, key) != 0) {
+    if (nr_event_key_dyn(cfg, ru, dims, nd, names, lens, chk) < 0 || strcmp(chk, key) != 0) {
         nr_error_set(err, "snapshot: key \"%s\" does not match its dimensions",
                      show((const uint8_t *)key, strlen(key), txt, sizeof(txt)));
         goto fail;

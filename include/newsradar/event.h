@@ -27,6 +27,8 @@
  *   u64 simhash             u64 id_hash
  *   str16 rule id
  *   n_dims x { u8 by (index into the rule's `by`), str16 entity id }
+ *       (by | 0x80: a role-derived official, the string is its folded
+ *       name; the rule's `by` must be official or entity)
  *   n_co   x { u32 mentions, str16 entity id }
  *   str32 id, title, url, source: those present, in this order
  *
@@ -60,7 +62,11 @@
 
 struct nr_event_dim {
     uint32_t by;     /* index into rule->by (the kind, or "entity" = any kind) */
-    uint32_t entity; /* index into cfg->entities */
+    uint32_t entity; /* index into cfg->entities, or NR_NO_ENTITY: a role-derived official */
+    /* a role-derived official: its folded name (the dimension's id) is
+     * key[key_off, key_off + key_len) of the event's (or window key's) key
+     * string; offsets, not a pointer, so a copy of the key carries it */
+    uint16_t key_off, key_len;
 };
 
 struct nr_event_co {
@@ -95,6 +101,21 @@ uint64_t nr_event_id_hash(const char *id, size_t len);
  * Returns its length, or -1 (key = "") if it would not fit. */
 int nr_event_key(const struct nr_config *cfg, const struct nr_alert_rule *r,
                  const struct nr_event_dim *dims, uint32_t n_dims, char key[NR_EVENT_KEY_MAX]);
+/* The same with role-derived officials: names[i] (length lens[i]) is the
+ * folded name of dims[i] when dims[i].entity is NR_NO_ENTITY; their
+ * key_off/key_len are set. -1 (key = "") also for a dynamic dimension
+ * without a name. */
+int nr_event_key_dyn(const struct nr_config *cfg, const struct nr_alert_rule *r,
+                     struct nr_event_dim *dims, uint32_t n_dims, const char *const *names,
+                     const size_t *lens, char key[NR_EVENT_KEY_MAX]);
+
+/* Longest folded name of a role-derived official in a key (bytes). */
+#define NR_EVENT_DYN_MAX 128
+/* May dimension `by` of rule r be the role-derived official `name`? (by in
+ * range, the rule keys by official or entity, 1..NR_EVENT_DYN_MAX bytes of
+ * valid UTF-8 without NUL or comma.) For decoders of the wire and of
+ * snapshots. */
+bool nr_event_dyn_ok(const struct nr_alert_rule *r, uint32_t by, const void *name, size_t len);
 
 /* Stage 1 without the engine: call fn for every event of one tagged article.
  * Returns the number of events produced. Events whose key would not fit in

@@ -52,6 +52,11 @@ size_t nr_name_fold(const char *name, size_t len, char *out, size_t cap);
 /* The same, malloc'ed; the caller frees. */
 char *nr_name_fold_dup(const char *name);
 
+/* A display form of a folded name: each word capitalised (ASCII letters)
+ * except the usual particles ("mohammed bin salman" -> "Mohammed bin
+ * Salman"); for alerts keyed by a role-derived official. */
+void nr_name_display(const char *fold, size_t len, char *out, size_t cap);
+
 /* A set of normalized words or phrases (open addressing; build once, read
  * from any thread). */
 struct nr_wordset {

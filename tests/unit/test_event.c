@@ -122,6 +122,11 @@ static bool gen_event(const struct gen *g, struct gen_ev *ge)
     ev->rule = (uint32_t)(next() % g->cfg.n_rules);
     const struct nr_alert_rule *r = &g->cfg.rules[ev->rule];
     ev->n_dims = (uint32_t)r->by.n;
+    /* role-derived officials (not in the config) where a rule keys by entity */
+    static const char *const officials[] = {"antony blinken", "mohammed bin salman",
+                                            "jos\xc3\xa9 p\xc3\xa9rez", "o'brien"};
+    const char *names[NR_EVENT_MAX_DIMS] = {NULL};
+    size_t lens[NR_EVENT_MAX_DIMS] = {0};
     for (uint32_t d = 0; d < ev->n_dims; d++) {
         uint32_t e;
         do
@@ -129,8 +134,13 @@ static bool gen_event(const struct gen *g, struct gen_ev *ge)
         while (strcmp(r->by.v[d], "entity") != 0 && strcmp(r->by.v[d], g->ents[e].kind) != 0);
         ev->dims[d].by = d;
         ev->dims[d].entity = e;
+        if (strcmp(r->by.v[d], "entity") == 0 && next() % 4 == 0) {
+            ev->dims[d].entity = NR_NO_ENTITY;
+            names[d] = officials[next() % NR_ARRAY_LEN(officials)];
+            lens[d] = strlen(names[d]);
+        }
     }
-    if (nr_event_key(&g->cfg, r, ev->dims, ev->n_dims, ev->key) < 0)
+    if (nr_event_key_dyn(&g->cfg, r, ev->dims, ev->n_dims, names, lens, ev->key) < 0)
         return false;
     ev->event_ms = gen_time();
     ev->article.published_ms = next() % 3 == 0 ? NR_TIME_NONE : gen_time();
@@ -168,6 +178,10 @@ static void assert_event_eq(const struct nr_count_event *a, const struct nr_coun
     for (uint32_t i = 0; i < a->n_dims; i++) {
         assert_int_equal(a->dims[i].by, b->dims[i].by);
         assert_int_equal(a->dims[i].entity, b->dims[i].entity);
+        if (a->dims[i].entity == NR_NO_ENTITY) { /* the name travels in the key */
+            assert_int_equal(a->dims[i].key_off, b->dims[i].key_off);
+            assert_int_equal(a->dims[i].key_len, b->dims[i].key_len);
+        }
     }
     assert_true(a->event_ms == b->event_ms);
     assert_true(a->article.published_ms == b->article.published_ms);
@@ -193,13 +207,15 @@ static void test_roundtrip_generated(void **state)
     struct nr_event_buf b = {0};
     struct nr_error err;
     uint8_t *w = NULL, *w2 = NULL;
-    size_t cap = 0, cap2 = 0, len, len2, made = 0, max_dims = 0, max_co = 0;
+    size_t cap = 0, cap2 = 0, len, len2, made = 0, max_dims = 0, max_co = 0, dyn = 0;
     for (int i = 0; i < 5000; i++) {
         if (!gen_event(&g, &ge))
             continue;
         made++;
         max_dims += ge.ev.n_dims == NR_EVENT_MAX_DIMS;
         max_co += ge.ev.n_co == NR_EVENT_MAX_CO;
+        for (uint32_t d = 0; d < ge.ev.n_dims; d++)
+            dyn += ge.ev.dims[d].entity == NR_NO_ENTITY;
         assert_int_equal(nr_event_encode_buf(&g.cfg, &ge.ev, &w, &cap, &len), 0);
         assert_int_equal(w[0], NR_EVENT_WIRE_MAGIC);
         assert_int_equal(w[1], NR_EVENT_WIRE_VERSION);
@@ -212,7 +228,7 @@ static void test_roundtrip_generated(void **state)
         assert_memory_equal(w, w2, len);
     }
     assert_true(made > 4000);
-    assert_true(max_dims > 100 && max_co > 1000);
+    assert_true(max_dims > 100 && max_co > 1000 && dyn > 100);
     free(w);
     free(w2);
     nr_event_buf_free(&b);
@@ -422,7 +438,7 @@ static void test_rejections(void **state)
     ev.rule = 3; /* four dims of 200-byte ids do not fit */
     ev.n_dims = 4;
     for (int i = 0; i < 4; i++)
-        ev.dims[i] = (struct nr_event_dim){(uint32_t)i, G_ENTS - 1};
+        ev.dims[i] = (struct nr_event_dim){.by = (uint32_t)i, .entity = G_ENTS - 1};
     encode_ok(&g.cfg, &ev, &w, &cap, &len);
     expect_reject(&g.cfg, w, len, "key longer than 255 bytes");
 

@@ -204,6 +204,62 @@ static void test_snapshot_roundtrip(void **state)
     nr_wstore_free(b);
 }
 
+/* A key of a role-derived official (not in the config) survives a
+ * snapshot: its folded name is carried inline and rebuilt into the key. */
+static void test_snapshot_role_official(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fx_init(&f);
+    struct nr_config cfg = f.cfg, cfg2 = f.cfg;
+    struct nr_alert_rule rule, rule2;
+    char *by[1] = {"official"}, *by2[1] = {"country"};
+    fx_rule(&rule, "by_official", NULL, -1);
+    rule.by = (struct nr_strlist){by, 1};
+    cfg.rules = &rule;
+    cfg.n_rules = 1;
+    struct nr_count_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.n_dims = 1;
+    ev.dims[0] = (struct nr_event_dim){.by = 0, .entity = NR_NO_ENTITY};
+    const char *names[1] = {"antony blinken"};
+    size_t lens[1] = {14};
+    assert_true(nr_event_key_dyn(&cfg, &rule, ev.dims, 1, names, lens, ev.key) > 0);
+    assert_string_equal(ev.key, "official=antony blinken");
+    assert_int_equal(ev.dims[0].key_off, 9);
+    assert_int_equal(ev.dims[0].key_len, 14);
+    ev.event_ms = FX_T0;
+    ev.article.id = (struct nr_str){"a1", 2};
+    struct nr_wstore *a = nr_wstore_new(&cfg), *b = nr_wstore_new(&cfg);
+    struct nr_wkey *k = nr_wstore_get(a, &ev, NULL);
+    assert_true(nr_window_add(k, FX_T0, FX_T0));
+    uint8_t *buf, *buf2;
+    size_t len, len2;
+    assert_int_equal(nr_window_key_snapshot(a, k, &buf, &len), 0);
+    struct nr_wkey *r = NULL;
+    struct nr_error err;
+    assert_int_equal(nr_window_key_restore(b, buf, len, &r, &err), 0);
+    assert_string_equal(r->key, "official=antony blinken");
+    assert_int_equal(r->dims[0].entity, NR_NO_ENTITY);
+    assert_int_equal(r->dims[0].key_off, 9);
+    assert_int_equal(r->dims[0].key_len, 14);
+    assert_int_equal(nr_window_key_snapshot(b, r, &buf2, &len2), 0);
+    assert_int_equal(len, len2);
+    assert_memory_equal(buf, buf2, len);
+    /* a rule of that id now keyed by country cannot take it */
+    rule2 = rule;
+    rule2.by = (struct nr_strlist){by2, 1};
+    cfg2.rules = &rule2;
+    cfg2.n_rules = 1;
+    struct nr_wstore *c = nr_wstore_new(&cfg2);
+    assert_int_equal(nr_window_key_restore(c, buf, len, NULL, &err), -1);
+    free(buf);
+    free(buf2);
+    nr_wstore_free(a);
+    nr_wstore_free(b);
+    nr_wstore_free(c);
+}
+
 /* Snapshot of `k` in store a, restored into b; -1 and err as restore gives. */
 static int move_key(struct nr_wstore *a, const struct nr_wkey *k, struct nr_wstore *b,
                     struct nr_wkey **out, struct nr_error *err)
@@ -473,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_eviction),
         cmocka_unit_test(test_many_keys),
         cmocka_unit_test(test_snapshot_roundtrip),
+        cmocka_unit_test(test_snapshot_role_official),
         cmocka_unit_test(test_snapshot_geometry),
         cmocka_unit_test(test_snapshot_config_change),
         cmocka_unit_test(test_snapshot_rule_changes),

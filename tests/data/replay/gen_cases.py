@@ -132,3 +132,13 @@ write("places_count_off", [art(i + 1, i + 1, c) for i, c in enumerate(cities)])
 # Pakistan: two such articles stay under min_count 3.
 both = "Pakistan, Peshawar and Quetta"
 write("places_count_once", [art(1, 1, both), art(2, 2, both)])
+
+# Officials found by their role count as officials (officials_by_role.yaml,
+# by: [official]): three reports name Iran's foreign minister in three
+# ways ("Antony J. Blinken"-style initials fold away); the key is his folded
+# name.
+forms = ["Iranian Foreign Minister Abbas Araghchi held talks in Muscat.",
+         "Abbas Araghchi, Iran's foreign minister, said the talks were useful.",
+         "Foreign Minister Abbas A. Araghchi left the talks early. Araghchi said nothing."]
+write("officials_by_role", [art(i + 1, i + 1, "Oman", body=b, title="Talks in Oman")
+                            for i, b in enumerate(forms)])
