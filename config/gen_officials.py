@@ -15,8 +15,11 @@ tests/cli/shipped_config.sh checks.
 
 The script refuses to write a file the loader would reject or that would
 tag the wrong person: an unknown country code, two rows with the same id,
-or two people claiming the same alias (compared case-folded, accents
-stripped, as the tagger normalises text) are errors; a duplicate alias
+two people claiming the same alias (compared case-folded, accents
+stripped, as the tagger normalises text), or an alias containing a
+country's name or demonym ("Mohammed VI of Morocco": the longer match
+would hide the country mention; a name that contains one, "Israel Katz",
+is the person's own) are errors; a duplicate alias
 within one person is dropped silently. Pakistan/Afghanistan officials live
 in watchlists/afpak.yaml; a row whose name that file already has is an
 error (the loader would reject the clash anyway, this says why earlier).
@@ -97,9 +100,31 @@ def die(msg):
     sys.exit(1)
 
 
-def country_codes(path):
+def read_countries(path):
+    """Country ids, and the keys of every country name, alias and demonym
+    (a line scan of the generated file's fixed layout)."""
     with open(path, encoding="utf-8") as f:
-        return set(re.findall(r'^  - id: "?([A-Z]{2})"?$', f.read(), re.M))
+        text = f.read()
+    codes = set(re.findall(r'^  - id: "?([A-Z]{2})"?$', text, re.M))
+    words = set()
+    for line in text.splitlines():
+        m = re.match(r'    name: "?([^"]+)"?$', line) or \
+            re.match(r'      - (?:\{ text: )?"?([^",}]+)', line)
+        if m:
+            words.add(key(m.group(1)))
+        m = re.match(r"    demonyms: \[(.*)\]$", line)
+        if m:
+            for d in m.group(1).split(", "):
+                d = re.sub(r'^\{ text: |, (case|ambiguous): true|\s*\}$|"', "", d)
+                words.add(key(d))
+    words.discard("")
+    return codes, words
+
+
+def country_in(k, words):
+    """The country words found as whole words in the alias key k."""
+    padded = " %s " % k
+    return {w for w in words if " %s " % w in padded or " %s's " % w in padded}
 
 
 def afpak_names(path):
@@ -179,7 +204,7 @@ def main():
     ap.add_argument("-o", "--output", help="output file (default stdout)")
     args = ap.parse_args()
 
-    codes = country_codes(COUNTRIES)
+    codes, cwords = read_countries(COUNTRIES)
     if not codes:
         die("%s: no country ids found" % COUNTRIES)
     afpak = afpak_names(AFPAK)
@@ -197,10 +222,16 @@ def main():
         ids[eid] = where
         seen = {key(name)}
         kept = []
+        in_name = country_in(key(name), cwords)
         for text, opts in aliases:
             k = key(text)
             if k in seen:
                 continue
+            hidden = country_in(k, cwords) - in_name
+            if hidden:
+                die("%s: alias %r contains the country word %r: as the longer "
+                    "match it would hide that country mention" %
+                    (where, text, sorted(hidden)[0]))
             seen.add(k)
             kept.append((text, opts))
         for k in seen:
