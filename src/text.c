@@ -189,6 +189,41 @@ static bool cp_is_word(int32_t cp)
     }
 }
 
+/* Arabic-script letter variants (text.h lists them); digits to ASCII. */
+static int32_t fold_arabic(int32_t cp)
+{
+    if (cp >= 0x0660 && cp <= 0x0669)
+        return '0' + (cp - 0x0660);
+    if (cp >= 0x06F0 && cp <= 0x06F9)
+        return '0' + (cp - 0x06F0);
+    switch (cp) {
+    case 0x0643: /* kaf */
+    case 0x06AA: /* swash kaf */
+        return 0x06A9;
+    case 0x064A: /* yeh */
+    case 0x0649: /* alef maksura */
+    case 0x0626: /* yeh with hamza (its NFKD: yeh + hamza above) */
+        return 0x06CC;
+    case 0x0623: /* alef with hamza above, below, madda, wasla */
+    case 0x0625:
+    case 0x0622:
+    case 0x0671:
+        return 0x0627;
+    case 0x0624: /* waw with hamza */
+        return 0x0648;
+    case 0x0629: /* teh marbuta */
+    case 0x06C1: /* heh goal (Urdu) */
+    case 0x06C2: /* heh goal with hamza */
+    case 0x06C3: /* teh marbuta goal */
+    case 0x06BE: /* heh doachashmee (Urdu aspirates) */
+    case 0x06D5: /* ae */
+    case 0x06C0: /* heh with yeh above */
+        return 0x0647;
+    default:
+        return cp;
+    }
+}
+
 /* Our folds, applied before and after utf8proc. Returns the replacement code
  * point, or -1 to drop the character. ' ' means a collapsible space. */
 static int32_t fold_special(int32_t cp)
@@ -234,18 +269,20 @@ static int32_t fold_special(int32_t cp)
     case 0x200B:
     case 0x200C:
     case 0x200D:
+    case 0x200E: /* LRM, RLM, Arabic letter mark: invisible in Arabic web text */
+    case 0x200F:
+    case 0x061C:
     case 0x2060:
     case 0xFEFF:
     case 0x0640:
         return -1;
-    case 0x0643: /* Arabic kaf -> keheh (Persian/Urdu) */
-        return 0x06A9;
-    case 0x064A:
-    case 0x0649: /* Arabic yeh, alef maksura -> Farsi yeh */
-        return 0x06CC;
     default:
         break;
     }
+    if (cp >= 0x0600 && cp <= 0x06FF)
+        return fold_arabic(cp);
+    if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069)) /* bidi controls */
+        return -1;
     if (cp >= 0x80 && cp <= 0x9F) /* C1 controls */
         return ' ';
     return cp;
@@ -467,9 +504,11 @@ bool nr_text_word_before(const char *buf, size_t pos)
 bool nr_text_boundary_ok(const char *buf, size_t len, size_t start, size_t end)
 {
     tables_init();
-    if (start > 0 && nr_text_word_before(buf, start) && nr_text_word_at(buf, len, start))
+    if (start > 0 && nr_text_word_before(buf, start) && nr_text_word_at(buf, len, start) &&
+        !nr_text_arabic_prefix_ok(buf, len, start))
         return false;
-    if (end < len && nr_text_word_before(buf, end) && nr_text_word_at(buf, len, end))
+    if (end < len && nr_text_word_before(buf, end) && nr_text_word_at(buf, len, end) &&
+        !nr_text_arabic_suffix_ok(buf, len, end))
         return false;
     return true;
 }

@@ -14,8 +14,13 @@
  *     "al Qaida" and "al–Qaida" are the same string;
  *   - every whitespace run (incl. NBSP, Unicode spaces, controls) -> one space;
  *   - invisible characters (soft hyphen, ZWSP, ZWJ, ZWNJ, BOM, tatweel) dropped;
- *   - Arabic kaf/yeh folded to their Persian/Urdu forms (ك->ک, ي ى->ی) so one
- *     alias covers Arabic and Urdu spellings.
+ *   - Arabic script (text_arabic.c and below): kaf and yeh folded to their
+ *     Persian/Urdu forms (ك ڪ->ک, ي ى ئ->ی), alef forms to bare alef
+ *     (أ إ آ ٱ->ا), the heh family and teh marbuta to heh (ہ ە ھ ۃ ة->ه),
+ *     hamza on waw dropped (ؤ->و), Arabic-Indic and Persian/Urdu digits to
+ *     ASCII (٣ ۳->3), tatweel, harakat, ZWNJ and bidi marks (LRM, RLM, ALM,
+ *     embeddings, isolates) dropped, so one alias covers the Arabic, Persian,
+ *     Urdu and Pashto spellings of a name and "می‌شود" == "میشود".
  * Hangul syllables are kept composed (decomposing them would only triple the
  * bytes of Korean text).
  *
@@ -65,6 +70,15 @@ bool nr_text_word_before(const char *buf, size_t pos);
  * is it not glued to a word character on either side by a word character of
  * its own? ("Pakistan" in "Pakistan's": yes; "Iran" in "Tirana": no.) */
 bool nr_text_boundary_ok(const char *buf, size_t len, size_t start, size_t end);
+
+/* Arabic-script clitics (text_arabic.c): nr_text_boundary_ok() also
+ * accepts a match glued to the rest of its word when that rest is a
+ * clitic: a prefix (و ف ب ل ک ال and their combinations: والقاعده,
+ * لپاکستان) before start, or a suffix (nisba ی/یه, plurals, possessives,
+ * Urdu and Pashto oblique endings: پاکستانی, پاکستانیوں, طالبانو) after end.
+ * Both take normalized text. */
+bool nr_text_arabic_prefix_ok(const char *buf, size_t len, size_t start);
+bool nr_text_arabic_suffix_ok(const char *buf, size_t len, size_t end);
 
 /* Bytes of normalized text that nr_text_simhash() reads: the lead. */
 #define NR_SIMHASH_LEAD 2048

@@ -1,0 +1,173 @@
+/* test_text_scripts.c - normalization and matching per script: Arabic-script
+ * letter variants, digits, invisible marks and clitics (Arabic, Persian,
+ * Urdu, Pashto), Cyrillic, and the unspaced CJK scripts, through the real
+ * tagger where matching is what counts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "newsradar/text.h"
+
+static char *norm(const char *s)
+{
+    struct nr_text t;
+    nr_text_init(&t);
+    nr_text_normalize(&t, s, strlen(s), 0);
+    char *out = strdup(t.buf);
+    nr_text_fini(&t);
+    return out;
+}
+
+#define ASSERT_SAME(a, b)                                                                          \
+    do {                                                                                           \
+        char *x_ = norm(a), *y_ = norm(b);                                                         \
+        assert_string_equal(x_, y_);                                                               \
+        free(x_);                                                                                  \
+        free(y_);                                                                                  \
+    } while (0)
+
+#define ASSERT_NORM(in, want)                                                                      \
+    do {                                                                                           \
+        char *got_ = norm(in);                                                                     \
+        assert_string_equal(got_, want);                                                           \
+        free(got_);                                                                                \
+    } while (0)
+
+static void test_arabic_letters(void **state)
+{
+    (void)state;
+    /* yeh: Arabic ي, alef maksura ى, Farsi ی, yeh with hamza ئ */
+    ASSERT_SAME("علي", "علی");
+    ASSERT_SAME("مصطفى", "مصطفی");
+    /* kaf: Arabic ك, keheh ک, swash kaf ڪ */
+    ASSERT_SAME("باكستان", "باکستان");
+    ASSERT_SAME("ڪراچي", "کراچی");
+    /* heh family and teh marbuta: ہ (Urdu), ه, ە, ھ, ة */
+    ASSERT_SAME("حملہ", "حمله");
+    ASSERT_SAME("القاعدة", "القاعده");
+    ASSERT_SAME("طالبانە", "طالبانه");
+    ASSERT_SAME("بھارت", "بهارت");
+    /* alef forms */
+    ASSERT_SAME("أفغانستان", "افغانستان");
+    ASSERT_SAME("إسلام آباد", "اسلام اباد");
+    ASSERT_SAME("ٱلله", "الله");
+    ASSERT_SAME("مؤتمر", "موتمر");
+    /* harakat, tatweel */
+    ASSERT_SAME("مُحَمَّد", "محمد");
+    ASSERT_SAME("باكـــستان", "باکستان");
+    ASSERT_SAME("شرطياً", "شرطیا");
+}
+
+static void test_arabic_digits_and_marks(void **state)
+{
+    (void)state;
+    ASSERT_NORM("١٢٣٤٥٦٧٨٩٠", "1234567890"); /* Arabic-Indic */
+    ASSERT_NORM("۱۲ کشته", "12 کشته");       /* Persian/Urdu */
+    ASSERT_SAME("۲۰۲۶", "2026");
+    /* ZWNJ dropped: "می‌شود" (with ZWNJ) == "میشود" */
+    ASSERT_SAME("می\xe2\x80\x8cشود", "میشود");
+    ASSERT_SAME("دست‌کم", "دستکم");
+    /* bidi marks: RLM, LRM, ALM, embeddings, isolates */
+    ASSERT_SAME("پاکستان\xe2\x80\x8f", "پاکستان");
+    ASSERT_SAME("\xe2\x80\x8e\xd8\xb7\xd9\x88\xd8\xb1\xd8\xae\xd9\x85", "طورخم");
+    ASSERT_SAME("\xd8\x9c"
+                "کابل",
+                "کابل");
+    ASSERT_SAME("\xe2\x80\xab"
+                "کابل"
+                "\xe2\x80\xac",
+                "کابل");
+    ASSERT_SAME("\xe2\x81\xa7"
+                "کابل"
+                "\xe2\x81\xa9",
+                "کابل");
+    /* Arabic presentation forms decompose to the letters */
+    ASSERT_SAME("\xef\xbb\xb7", "لا");
+}
+
+static bool bok(const char *text, const char *alias)
+{
+    char *t = norm(text), *a = norm(alias);
+    const char *p = strstr(t, a);
+    bool ok = false;
+    while (p && !ok) {
+        ok = nr_text_boundary_ok(t, strlen(t), (size_t)(p - t), (size_t)(p - t) + strlen(a));
+        p = strstr(p + 1, a);
+    }
+    free(t);
+    free(a);
+    return ok;
+}
+
+static void test_arabic_clitics(void **state)
+{
+    (void)state;
+    /* prefixes: wa-, bi-, li-, ka-, fa-, al- and combinations */
+    assert_true(bok("وباكستان", "باكستان"));
+    assert_true(bok("لباكستان", "باكستان"));
+    assert_true(bok("بباكستان", "باكستان"));
+    assert_true(bok("والقاعدة", "القاعدة"));
+    assert_true(bok("بالقاعدة", "القاعدة"));
+    assert_true(bok("وأفغانستان", "أفغانستان"));
+    assert_true(bok("الباكستانية", "باكستان"));
+    /* suffixes: nisba, plurals, Urdu/Persian/Pashto endings */
+    assert_true(bok("السلطات الباكستانية", "باكستان"));
+    assert_true(bok("مسؤول باكستاني", "باكستان"));
+    assert_true(bok("پاکستانی حکام", "پاکستان"));
+    assert_true(bok("پاکستانیوں کے", "پاکستان"));
+    assert_true(bok("د طالبانو حکومت", "طالبان"));
+    assert_true(bok("طالبان‌ها", "طالبان"));
+    assert_true(bok("د ترکیې او", "ترکی"));
+    /* not clitics: other letters glued on either side */
+    assert_false(bok("سباكستان", "باكستان"));
+    assert_false(bok("باكستانستان", "باكستان"));
+    assert_false(bok("تالباكستان", "باكستان")); /* more than a clitic before */
+    assert_false(bok("ایرانشهر", "ایران"));
+    assert_false(bok("abcپاکستان", "پاکستان")); /* only between Arabic letters */
+    /* plain boundaries still work */
+    assert_true(bok("از پاکستان و", "پاکستان"));
+    assert_true(bok("(پاکستان)", "پاکستان"));
+}
+
+static void test_cyrillic(void **state)
+{
+    (void)state;
+    ASSERT_SAME("Ещё", "еще"); /* ё == е (diaeresis stripped) */
+    ASSERT_NORM("ПАКИСТАН", "пакистан");
+    assert_true(bok("в Пакистане", "Пакистане"));
+    assert_false(bok("пакистанец", "пакистан")); /* inflections are aliases, not glue */
+}
+
+static void test_cjk(void **state)
+{
+    (void)state;
+    /* no spaces between words: a name inside a run of Han still counts */
+    assert_true(bok("巴基斯坦关闭了托尔哈姆边境口岸", "巴基斯坦"));
+    assert_true(bok("巴基斯坦关闭了托尔哈姆边境口岸", "托尔哈姆"));
+    assert_true(bok("据报道，塔利班发表声明", "塔利班"));
+    /* Japanese: kana and kanji */
+    assert_true(bok("パキスタンとアフガニスタンの国境", "アフガニスタン"));
+    assert_true(bok("パキスタン政府は", "パキスタン"));
+    /* full-width forms fold to ASCII */
+    ASSERT_NORM("ＴＴＰ", "ttp");
+    /* a Latin name glued to Han is still found (no word char on the Han side) */
+    assert_true(bok("据TTP称", "ttp"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_arabic_letters),
+        cmocka_unit_test(test_arabic_digits_and_marks),
+        cmocka_unit_test(test_arabic_clitics),
+        cmocka_unit_test(test_cyrillic),
+        cmocka_unit_test(test_cjk),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
