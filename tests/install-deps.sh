@@ -7,6 +7,8 @@ pkgs=(build-essential cmake ninja-build pkg-config
       librdkafka-dev libjansson-dev libyaml-dev libutf8proc-dev libjsmn-dev
       libmicrohttpd-dev libcmocka-dev libhyperscan-dev libstemmer-dev
       libcld2-dev libexttextcat-dev iso-codes
+      hunspell-ar hunspell-de-de hunspell-en-us hunspell-es hunspell-fr hunspell-it
+      hunspell-nl hunspell-pt-pt hunspell-ru hunspell-tr myspell-fa
       kcat jq valgrind clang libclang-rt-14-dev clang-format
       python3 python3-jsonschema curl)
 if [ "${1:-}" = "--with-kafka" ]; then
