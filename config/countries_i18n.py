@@ -14,7 +14,9 @@ A translation is skipped, and reported on stderr with the reason, when:
   * two countries' translations are the same text (a catalogue error such
     as "Republica Dominicana" for Iran, or a genuinely shared name such as
     "Samoa" or "Congo"): neither country gets it;
-  * it equals an alias of another country from the English data;
+  * it equals an alias of another country from the English data, or any
+    name or alias in the other watchlists (watchlists/*.yaml: a place
+    "Marawi" and Maori "Marāwi" for Malawi cannot both stand);
   * it is too short to be safe as a word (fewer than 4 letters in an
     alphabet, 3 in Arabic script, 2 in Han/kana or an abugida/syllabary
     (Indic, Thai, Ethiopic: consonants counted), 3 Hangul syllables);
@@ -116,6 +118,42 @@ def too_short(k):
     if not letters:
         return True
     return len(letters) < MIN_LETTERS[_script(letters[0])]
+
+
+def other_watchlist_names(skip):
+    """{key: "entity-ish label"} of every name, alias and demonym string in
+    the watchlists next to countries.yaml (read as text: every `name:`,
+    `text:`, list item and inline list item), so a translation never takes
+    what another watchlist holds."""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(HERE, "watchlists", "*.yaml"))):
+        if os.path.basename(path) == skip:
+            continue
+        label = "watchlists/" + os.path.basename(path)
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                line = re.sub(r"\s+#.*$", "", line.rstrip("\n"))
+                m = re.match(r"\s*(?:-\s+)?(?:name|aliases|demonyms|text)?:?\s*(.*)$", line)
+                vals = []
+                for m2 in re.finditer(r"text:\s*(\"[^\"]*\"|'[^']*'|[^,}]+)", line):
+                    vals.append(m2.group(1))
+                mm = re.match(r"\s*(?:name|aliases|demonyms):\s*(.+)$", line)
+                if mm:
+                    v = mm.group(1)
+                    if v.startswith("["):
+                        vals += [x for x in re.split(r",\s*", v.strip("[]")) if "text:" not in x]
+                    else:
+                        vals.append(v)
+                mm = re.match(r"\s*-\s+(?!id:|\{)(.+)$", line)
+                if mm and ":" not in mm.group(1).split("\"")[0]:
+                    vals.append(mm.group(1))
+                for v in vals:
+                    v = v.strip().strip("{}").strip()
+                    if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'":
+                        v = v[1:-1]
+                    if v:
+                        out.setdefault(key(v), label)
+    return out
 
 
 def cased_short(k):
@@ -253,6 +291,7 @@ def i18n_aliases(iso, base_keys, die, report):
             die("countries_i18n.tsv:%d: %s is not an ISO 3166-1 alpha-2 code" % (ln, code))
     trans, n_catalogues = translations(iso, die)
     words = common_words(die)
+    others = other_watchlist_names("countries.yaml")
 
     cand = {}  # code -> {key: [text, langs, field]}
     for code, d in trans.items():
@@ -300,6 +339,8 @@ def i18n_aliases(iso, base_keys, die, report):
                     why = "is an alias of %s" % base_keys[k]
                 else:
                     continue  # the English data has it already
+            elif k in others:
+                why = "is in %s" % others[k]
             elif len(owners[k]) > 1:
                 why = "shared by %s" % " ".join(sorted(owners[k]))
             elif k in common:
