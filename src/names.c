@@ -118,6 +118,24 @@ static bool apostrophe_at(const char *s, size_t len, size_t pos, size_t *n)
     return false;
 }
 
+/* Lower-case second parts of compounds that are not part of a name. */
+static bool hyphen_suffix(const char *s, size_t len, size_t pos)
+{
+    static const char *const suf[] = {"led",       "backed",     "based",     "born",    "era",
+                                      "style",     "linked",     "allied",    "aligned", "run",
+                                      "appointed", "controlled", "held",      "made",    "owned",
+                                      "funded",    "elect",      "designate", "in",      "law"};
+    size_t e = pos;
+    while (e < len && s[e] >= 'a' && s[e] <= 'z')
+        e++;
+    if (e < len && ((unsigned char)s[e] >= 0x80 || (s[e] >= 'A' && s[e] <= 'Z')))
+        return false;
+    for (size_t i = 0; i < NR_ARRAY_LEN(suf); i++)
+        if (strlen(suf[i]) == e - pos && memcmp(suf[i], s + pos, e - pos) == 0)
+            return true;
+    return false;
+}
+
 /* Abbreviations whose period belongs to the word. */
 static bool abbrev(const char *p, size_t n)
 {
@@ -162,14 +180,19 @@ bool nr_word_next(const char *s, size_t len, size_t pos, struct nr_word *w)
             continue;
         }
         size_t m;
-        bool joiner = c == '-' || apostrophe_at(s, len, pos, &m);
+        bool apos = c != '-' && apostrophe_at(s, len, pos, &m);
         if (c == '-')
             m = 1;
-        if (joiner && pos + m < len && cp_letter(cp_at(s, len, pos + m, &n))) {
-            pos += m;
-            continue;
-        }
-        break;
+        if (!(c == '-' || apos) || pos + m >= len || !cp_letter(cp_at(s, len, pos + m, &n)))
+            break;
+        /* a possessive ends the word: "Modi's" is "Modi" */
+        if (apos && (s[pos + m] | 0x20) == 's' &&
+            (pos + m + 1 >= len || !cp_letter(cp_at(s, len, pos + m + 1, &n))))
+            break;
+        /* so does a lower-case compound suffix: "Sharif-led", "Kabul-based" */
+        if (c == '-' && hyphen_suffix(s, len, pos + 1))
+            break;
+        pos += m;
     }
     w->end = (uint32_t)pos;
     w->alpha = letters > 0;
