@@ -486,7 +486,10 @@ static struct left role_left(const struct nr_roles *r, const struct nr_tag_view 
             l.p = m->start;
             continue;
         }
-        if (!nr_word_prev(s, l.p, &w) || !is_space_run(s, w.end, l.p))
+        /* "Iran's foreign minister" with Iran in no watchlist: the word
+         * before the possessive */
+        uint32_t q = org ? strip_possessive(s, skip_spaces_back(s, l.p)) : l.p;
+        if (!nr_word_prev(s, q, &w) || !is_space_run(s, w.end, q == l.p ? l.p : q))
             break;
         bool mod = nr_wordset_has_orig(&r->modifiers, s + w.start, w.end - w.start);
         if (!mod && !(org && nr_name_upper_at(s, len, w.start, NULL)))
