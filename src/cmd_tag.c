@@ -1,5 +1,5 @@
 /*
- * cmd_tag.c - `newsradar tag -c FILE [ARTICLE|-]`
+ * cmd_tag.c - `newsradar tag -c FILE [--explain] [ARTICLE|-]`
  *
  * Tags articles offline with exactly the engine's decoder and tagger and
  * prints one JSON object per article (docs/article.md has both schemas):
@@ -8,6 +8,10 @@
  *     "code":"PK","mentions":2,"in_title":true,
  *     "spans":[[0,8,"title"],[120,128,"body"]]}],
  *    "topics":[{"id":"border_closure","score":2,"evidence":["closed the border"]}]}
+ *
+ * --explain adds an "explain" member: the text of every entity span, and
+ * for every topic with a term match its signals, term matches (field, byte
+ * span, text, masking), points, score and threshold.
  *
  * The input (a file, or stdin for `-` or no argument) is cut into JSON texts
  * by cmd_input.c: JSONL, pretty-printed objects one after another, arrays
@@ -36,9 +40,11 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: newsradar tag -c FILE [ARTICLE|-]\n"
+    fprintf(f, "usage: newsradar tag -c FILE [--explain] [ARTICLE|-]\n"
                "\n"
                "  -c, --config FILE   the main configuration file\n"
+               "  --explain           also say why: span texts, and per topic the signals,\n"
+               "                      term matches, weights, points, score and threshold\n"
                "  ARTICLE             one JSON article or a JSONL file (default: stdin)\n"
                "\n"
                "Prints one JSON object per article: its id, the entities found (with\n"
@@ -55,7 +61,7 @@ struct run {
     const struct nr_tagger *tagger;
     struct nr_tag_scratch *scratch;
     unsigned long rejected;
-    bool write_failed, line_flush;
+    bool write_failed, line_flush, explain;
 };
 
 static void rejected(struct run *r, unsigned long line, size_t index, enum nr_reject rj,
@@ -89,7 +95,8 @@ static void tag_text(struct run *r, const char *msg, size_t len, unsigned long l
             continue;
         }
         const struct nr_tags *t = nr_tagger_tag(r->tagger, r->scratch, &a);
-        char *s = nr_tags_to_json(r->cfg, &a, t);
+        char *s = r->explain ? nr_tagger_explain_json(r->cfg, r->tagger, r->scratch, &a, t)
+                             : nr_tags_to_json(r->cfg, &a, t);
         if (!s || fputs(s, stdout) == EOF || putchar('\n') == EOF ||
             (r->line_flush && fflush(stdout) == EOF))
             r->write_failed = true;
@@ -100,6 +107,7 @@ static void tag_text(struct run *r, const char *msg, size_t len, unsigned long l
 int nr_cmd_tag(int argc, char **argv)
 {
     const char *path = NULL, *input = NULL;
+    bool explain = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
@@ -111,6 +119,8 @@ int nr_cmd_tag(int argc, char **argv)
             path = argv[++i];
         } else if (strncmp(a, "--config=", 9) == 0) {
             path = a + 9;
+        } else if (strcmp(a, "--explain") == 0) {
+            explain = true;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return NR_EXIT_OK;
@@ -164,6 +174,7 @@ int nr_cmd_tag(int argc, char **argv)
     r.dec = nr_decoder_new(cfg);
     r.tagger = tagger;
     r.scratch = nr_tag_scratch_new(tagger);
+    r.explain = explain;
     /* a pipe or a terminal reads each line as it comes: flush per line */
     struct stat sb;
     r.line_flush =

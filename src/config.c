@@ -1561,9 +1561,12 @@ static void parse_signal(struct ctx *c, struct nr_topic *t, const struct cy_node
             return;
         }
         qn = seen[opt_idx(&sec_signal, "q")];
-    } else {
+    } else if (n->type == CY_SCALAR) {
         sg->q = get_string(c, n, "query", true);
         sg->weight = 1;
+    } else {
+        type_error(c, n, "query", "string or {q, weight}");
+        return;
     }
     if (!sg->q)
         return;
@@ -1589,10 +1592,8 @@ static void parse_topic_query(struct ctx *c, struct nr_topic *t, const struct cy
         if (qn->type == CY_SEQ) {
             for (size_t i = 0; i < qn->n; i++)
                 parse_signal(c, t, qn->items[i]);
-        } else if (qn->type == CY_SCALAR) {
-            parse_signal(c, t, qn);
         } else {
-            type_error(c, qn, "query", "string or sequence");
+            parse_signal(c, t, qn); /* a string, or one {q, weight} */
         }
     }
     const struct cy_node *th = ts[opt_idx(&sec_topic, "threshold")];

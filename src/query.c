@@ -29,6 +29,7 @@ enum tk { T_END, T_WORD, T_PHRASE, T_LP, T_RP, T_AND, T_OR, T_NOT, T_NEAR };
 struct tok {
     enum tk t;
     size_t off, len; /* the token's bytes; a phrase's are inside the quotes */
+    size_t at;       /* where errors about the token point (a phrase's quote) */
     uint32_t near;
 };
 
@@ -109,7 +110,7 @@ static void lex_word(struct parser *p, struct tok *t)
 
 static void next(struct parser *p)
 {
-    struct tok t = {T_END, p->len, 0, 0};
+    struct tok t = {T_END, p->len, 0, p->len, 0};
     while (p->pos < p->len && is_space(p->q[p->pos]))
         p->pos++;
     if (p->pos >= p->len) {
@@ -117,7 +118,7 @@ static void next(struct parser *p)
         return;
     }
     char c = p->q[p->pos];
-    t.off = p->pos;
+    t.off = t.at = p->pos;
     if (c == '(' || c == ')') {
         t.t = c == '(' ? T_LP : T_RP;
         t.len = 1;
@@ -239,12 +240,12 @@ static uint32_t make_term(struct parser *p, const struct tok *t)
                 n += add_words(p, w, i - w);
         }
         if (!p->failed && n == 0)
-            fail_at(p, t->off - 1, "empty phrase");
+            fail_at(p, t->at, "empty phrase");
     }
     if (p->failed)
         return 0;
     if (n > NR_QUERY_MAX_PHRASE) {
-        fail_at(p, t->off, "phrase of %u words: at most %d", n, NR_QUERY_MAX_PHRASE);
+        fail_at(p, t->at, "phrase of %u words: at most %d", n, NR_QUERY_MAX_PHRASE);
         return 0;
     }
     nr_grow((void **)&q->terms, &p->cap_terms, q->n_terms + 1, sizeof(*q->terms));
@@ -252,7 +253,7 @@ static uint32_t make_term(struct parser *p, const struct tok *t)
     qt->first_word = first;
     qt->n_words = n;
     qt->text = nr_xstrndup(p->q + t->off, t->len);
-    qt->off = (uint32_t)(t->t == T_PHRASE ? t->off - 1 : t->off);
+    qt->off = (uint32_t)t->at;
     return new_node(p, NR_QOP_TERM, (uint32_t)q->n_terms++, qt->off);
 }
 
@@ -442,7 +443,7 @@ static uint32_t parse_or(struct parser *p)
     case T_WORD:
     case T_PHRASE:
     case T_LP:
-        fail_at(p, p->cur.t == T_PHRASE ? p->cur.off - 1 : p->cur.off,
+        fail_at(p, p->cur.at,
                 "two terms side by side: put AND, OR or NEAR/n between them, or quote a "
                 "phrase (operators are upper case)");
         return 0;
@@ -549,14 +550,12 @@ struct nr_query *nr_query_parse_phrase(const char *s, size_t len, struct nr_quer
         fail_at(&p, (size_t)((const char *)memchr(s + a, '"', e - a) - s), "'\"' inside a phrase");
         return finish(&p, 0);
     }
-    struct tok t = {T_PHRASE, a, e - a, 0};
+    struct tok t = {T_PHRASE, a, e - a, a > 0 && s[a - 1] == '"' ? a - 1 : a, 0};
     if (e == a) {
         fail_at(&p, 0, "empty phrase");
         return finish(&p, 0);
     }
     root = make_term(&p, &t);
-    if (!p.failed)
-        p.out->terms[0].off = (uint32_t)a;
     return finish(&p, root);
 }
 

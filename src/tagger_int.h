@@ -58,7 +58,8 @@ const struct nr_topics *nr_tagger_topics(const struct nr_tagger *t);
 struct nr_topics_scratch *nr_tag_scratch_topics(struct nr_tag_scratch *s);
 /* The topics part of the explanation as a JSON array (a jansson json_t *),
  * for every topic with a term match in the last article tagged. */
-void *nr_topics_explain(const struct nr_topics *tp, struct nr_topics_scratch *s);
+void *nr_topics_explain(const struct nr_topics *tp, struct nr_topics_scratch *s,
+                        const struct nr_article *a);
 
 /* Sort small arrays by insertion (the usual case: a few to a few dozen
  * items, mostly in order already), larger ones with qsort. */

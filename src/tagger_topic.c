@@ -379,6 +379,8 @@ struct nr_topics_scratch *nr_topics_scratch_new(const struct nr_topics *tp)
     s->touched = nr_xcalloc(s->n_topics + 1, sizeof(uint32_t));
     s->term_bits = nr_xcalloc(s->n_terms + 1, 1);
     s->term_stamp = nr_xcalloc(s->n_terms + 1, sizeof(uint32_t));
+    s->term_head = nr_xcalloc(s->n_terms + 1, sizeof(uint32_t));
+    s->term_tail = nr_xcalloc(s->n_terms + 1, sizeof(uint32_t));
     s->c_field = -1;
     return s;
 }
@@ -393,6 +395,9 @@ void nr_topics_scratch_free(struct nr_topics_scratch *s)
     free(s->touched);
     free(s->term_bits);
     free(s->term_stamp);
+    free(s->term_head);
+    free(s->term_tail);
+    free(s->occ_next);
     free(s->tags);
     free(s->evidence);
     free(s->tmp_a);

@@ -97,6 +97,9 @@ struct nr_topics_scratch {
     size_t n_touched;
     uint8_t *term_bits; /* bit f: the term has an unmasked match in field f */
     uint32_t *term_stamp;
+    uint32_t *term_head, *term_tail; /* a term's unmasked matches: a chain */
+    uint32_t *occ_next;              /* through occ_next, in occ order */
+    size_t cap_next;
     uint32_t stamp;
     size_t n_topics, n_terms;
     /* the last word stemmed (refs of one pattern ask for the same word) */

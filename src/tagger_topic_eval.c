@@ -149,19 +149,47 @@ static bool in_list(const uint32_t *l, uint32_t n, uint32_t term)
     return false;
 }
 
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* The unmasked matches of the terms in l[0..n) within scope, in (field,
+ * position) order: the terms' chains (topic_prepare) merged by index, since
+ * the topic's run is in that order already. */
 static size_t collect(struct nr_topics_scratch *s, uint32_t **out, size_t *cap, const uint32_t *l,
                       uint32_t n, unsigned scope)
 {
     size_t k = 0;
-    for (size_t i = s->lo; i < s->hi; i++) {
-        const struct tocc *o = &s->occ[i];
-        if (o->role != R_POS || o->masked_by || !(scope & (1u << o->field)) ||
-            !in_list(l, n, o->term))
+    uint32_t from = 0;
+    for (uint32_t t = 0; t < n; t++) {
+        if (s->term_stamp[l[t]] != s->stamp || !(s->term_bits[l[t]] & scope))
             continue;
-        nr_grow((void **)out, cap, k + 1, sizeof(uint32_t));
-        (*out)[k++] = (uint32_t)i;
+        from += k > 0;
+        for (uint32_t i = s->term_head[l[t]]; i != UINT32_MAX; i = s->occ_next[i]) {
+            if (!(scope & (1u << s->occ[i].field)))
+                continue;
+            nr_grow((void **)out, cap, k + 1, sizeof(uint32_t));
+            (*out)[k++] = i;
+        }
     }
+    if (from > 0) /* several chains: restore the order */
+        SMALL_SORT(*out, k, cmp_u32);
     return k;
+}
+
+static bool term_on(const struct nr_topics_scratch *s, uint32_t term, unsigned scope)
+{
+    return s->term_stamp[term] == s->stamp && (s->term_bits[term] & scope);
+}
+
+static bool any_on(const struct nr_topics_scratch *s, const uint32_t *l, uint32_t n, unsigned scope)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (term_on(s, l[i], scope))
+            return true;
+    return false;
 }
 
 /* Is an unmasked match of list A within `within` words of one of list B
@@ -171,6 +199,8 @@ static bool near_pair(const struct nr_topics *tp, struct nr_topics_scratch *s, u
 {
     const uint32_t *la = tp->pool + off + 1, na = tp->pool[off];
     const uint32_t *lb = la + na + 1, nb = la[na];
+    if (!any_on(s, la, na, scope) || !any_on(s, lb, nb, scope))
+        return false; /* a side without matches: no need to look at positions */
     size_t ka = collect(s, &s->tmp_a, &s->cap_a, la, na, scope);
     if (ka == 0)
         return false;
@@ -213,11 +243,6 @@ struct qctx {
     const struct tsig *g;
     unsigned scope;
 };
-
-static bool term_on(const struct nr_topics_scratch *s, uint32_t term, unsigned scope)
-{
-    return s->term_stamp[term] == s->stamp && (s->term_bits[term] & scope);
-}
 
 static bool q_term(void *ctx, uint32_t k)
 {
@@ -325,14 +350,22 @@ static size_t topic_prepare(const struct nr_topics *tp, struct nr_topics_scratch
     s->hi = hi;
     if (tp->topics[topic].has_excl)
         mask(tp, s, topic);
+    nr_grow((void **)&s->occ_next, &s->cap_next, hi + 1, sizeof(uint32_t));
+    for (size_t i = lo; i < hi; i++) /* forget an earlier preparation (explain) */
+        s->term_stamp[s->occ[i].term] = 0;
     for (size_t i = lo; i < hi; i++) {
         const struct tocc *o = &s->occ[i];
         if (o->role != R_POS || o->masked_by)
             continue;
+        s->occ_next[i] = UINT32_MAX;
         if (s->term_stamp[o->term] != s->stamp) {
             s->term_stamp[o->term] = s->stamp;
             s->term_bits[o->term] = 0;
+            s->term_head[o->term] = (uint32_t)i;
+        } else {
+            s->occ_next[s->term_tail[o->term]] = (uint32_t)i;
         }
+        s->term_tail[o->term] = (uint32_t)i;
         s->term_bits[o->term] |= (uint8_t)(1u << o->field);
     }
     return hi;
@@ -399,12 +432,15 @@ void nr_topics_resolve(const struct nr_topics *tp, struct nr_topics_scratch *s,
 /* ---- explain -------------------------------------------------------------- */
 
 static json_t *occ_json(const struct nr_topics *tp, const struct nr_topics_scratch *s,
-                        const struct tocc *o)
+                        const struct nr_article *a, const struct tocc *o)
 {
     const struct nr_text *tx = &s->text[o->field];
-    json_t *j = json_pack("{s:s,s:s,s:I,s:I}", "term", tp->terms[o->term].text, "field",
-                          o->field ? "body" : "title", "start", (json_int_t)tx->map[o->start],
-                          "end", (json_int_t)tx->map[o->end]);
+    uint32_t os = tx->map[o->start], oe = tx->map[o->end];
+    const struct nr_str *f = &a->field[o->field ? NR_FIELD_BODY : NR_FIELD_TITLE];
+    json_t *text = f->p && oe <= f->len && os <= oe ? json_stringn(f->p + os, oe - os) : NULL;
+    json_t *j = json_pack("{s:s,s:s,s:I,s:I,s:o}", "term", tp->terms[o->term].text, "field",
+                          o->field ? "body" : "title", "start", (json_int_t)os, "end",
+                          (json_int_t)oe, "text", text ? text : json_null());
     if (o->masked_by) {
         const struct tocc *x = &s->occ[o->masked_by - 1];
         json_object_set_new(j, "masked_by",
@@ -435,7 +471,7 @@ static json_t *num(double v)
 }
 
 static json_t *sig_json(const struct nr_topics *tp, struct nr_topics_scratch *s,
-                        const struct tsig *g, double *score)
+                        const struct nr_article *a, const struct tsig *g, double *score)
 {
     bool in_title;
     double pts = sig_points(tp, s, g, &in_title);
@@ -459,12 +495,13 @@ static json_t *sig_json(const struct nr_topics *tp, struct nr_topics_scratch *s,
     json_t *terms = json_array();
     for (size_t i = s->lo; i < s->hi; i++)
         if (s->occ[i].role == R_POS && sig_has_term(g, tp, s->occ[i].term))
-            json_array_append_new(terms, occ_json(tp, s, &s->occ[i]));
+            json_array_append_new(terms, occ_json(tp, s, a, &s->occ[i]));
     json_object_set_new(j, "matches", terms);
     return j;
 }
 
-void *nr_topics_explain(const struct nr_topics *tp, struct nr_topics_scratch *s)
+void *nr_topics_explain(const struct nr_topics *tp, struct nr_topics_scratch *s,
+                        const struct nr_article *a)
 {
     json_t *arr = json_array();
     size_t lo = 0;
@@ -476,11 +513,11 @@ void *nr_topics_explain(const struct nr_topics *tp, struct nr_topics_scratch *s)
         double score = 0;
         json_t *sigs = json_array();
         for (uint32_t k = 0; k < tt->nsig; k++)
-            json_array_append_new(sigs, sig_json(tp, s, &tp->sigs[tt->sig0 + k], &score));
+            json_array_append_new(sigs, sig_json(tp, s, a, &tp->sigs[tt->sig0 + k], &score));
         json_t *ex = json_array();
         for (size_t i = s->lo; i < s->hi; i++)
             if (s->occ[i].role != R_POS) {
-                json_t *o = occ_json(tp, s, &s->occ[i]);
+                json_t *o = occ_json(tp, s, a, &s->occ[i]);
                 json_object_set_new(
                     o, "kind", json_string(s->occ[i].role == R_EXCL ? "exclude" : "exclude_near"));
                 json_array_append_new(ex, o);

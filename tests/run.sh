@@ -34,12 +34,13 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 step "fuzz smoke: each libFuzzer target for 15 s (clang)"
 CC=clang cmake -S tests/fuzz -B build-fuzz -G Ninja >/dev/null
 ninja -C build-fuzz
-for t in fuzz_article fuzz_config fuzz_wire; do
+for t in fuzz_article fuzz_config fuzz_wire fuzz_query; do
     mkdir -p "build-fuzz/corpus-$t"
     seeds=()
     [ "$t" = fuzz_article ] && seeds=(tests/fuzz/corpus)
     [ "$t" = fuzz_config ] && seeds=(tests/fuzz/corpus-config)
     [ "$t" = fuzz_wire ] && seeds=(tests/fuzz/corpus-wire)
+    [ "$t" = fuzz_query ] && seeds=(tests/fuzz/corpus-query)
     NR_SOURCE_DIR="$PWD" "build-fuzz/$t" -max_total_time=15 -max_len=8192 -rss_limit_mb=2048 \
         "build-fuzz/corpus-$t" "${seeds[@]}" >"build-fuzz/$t.log" 2>&1 ||
         { tail -n 40 "build-fuzz/$t.log"; echo "$t: FAILED"; exit 1; }

@@ -94,4 +94,14 @@ const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scr
 char *nr_tags_to_json(const struct nr_config *cfg, const struct nr_article *a,
                       const struct nr_tags *t);
 
+/* The same object with an "explain" member (`newsradar tag --explain`,
+ * docs/article.md): per entity the text of each span; per topic with any
+ * term match its signals (query, weight, matched, in_title, points, the
+ * term matches with field, byte span and what masked them), exclusion
+ * matches, score, threshold and title boost. Call right after
+ * nr_tagger_tag() with the same scratch; malloc'ed, the caller frees. */
+char *nr_tagger_explain_json(const struct nr_config *cfg, const struct nr_tagger *t,
+                             struct nr_tag_scratch *s, const struct nr_article *a,
+                             const struct nr_tags *tags);
+
 #endif

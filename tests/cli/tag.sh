@@ -22,6 +22,17 @@ out=$("$bin" tag -c "$cfg" "$tmp/one.json"); rc=$?
 [ "$(printf '%s\n' "$out" | jq -r '.entities[0].code')" = PK ] || fail "one object: code"
 [ "$(printf '%s\n' "$out" | jq -c '.topics[0]')" = '{"id":"border_closure","score":1,"evidence":["crossing","shut"]}' ] || fail "one object: topics ($out)"
 
+# --explain: the same tags plus why (span texts; signals, matches, score)
+ex=$("$bin" tag -c "$cfg" --explain "$tmp/one.json"); rc=$?
+[ $rc -eq 0 ] || fail "explain: exit $rc"
+[ "$(printf '%s\n' "$ex" | jq -c 'del(.explain)')" = "$out" ] || fail "explain: tags differ ($ex)"
+[ "$(printf '%s\n' "$ex" | jq -c '.explain.entities[0].matches[0]')" = '{"field":"title","start":0,"end":8,"text":"Pakistan"}' ] ||
+    fail "explain: entity match ($ex)"
+[ "$(printf '%s\n' "$ex" | jq -c '.explain.topics[] | select(.id == "border_closure") | [.detected, .score, .threshold, [.signals[] | select(.matched) | .points]]')" = '[true,1,1,[1]]' ] ||
+    fail "explain: topic ($ex)"
+[ "$(printf '%s\n' "$ex" | jq -r '[.explain.topics[] | select(.id == "border_closure") | .signals[].matches[].text] | join(",")')" = 'crossing,shut' ] ||
+    fail "explain: term matches ($ex)"
+
 # the same object pretty-printed, through stdin
 jq . "$tmp/one.json" >"$tmp/pretty.json"
 out2=$("$bin" tag -c "$cfg" - <"$tmp/pretty.json"); rc=$?

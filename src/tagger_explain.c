@@ -1,0 +1,58 @@
+/*
+ * tagger_explain.c - `newsradar tag --explain`: why each entity and topic
+ * was (or was not quite) tagged, as JSON (docs/article.md).
+ *
+ * The explanation is rebuilt from what the last nr_tagger_tag() left in the
+ * scratch (spans; the topic engine's verified term matches), so tagging
+ * itself pays nothing for it. Entities list the original text of each span;
+ * topics come from the topic engine (nr_topics_explain), which re-scores
+ * every touched topic signal by signal. A tool for analysts, not the hot
+ * path: the tag object is built once as text and read back.
+ */
+#include "tagger_int.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+
+static json_t *entities_explain(const struct nr_config *cfg, const struct nr_article *a,
+                                const struct nr_tags *t)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < t->n_entities; i++) {
+        const struct nr_entity_tag *et = &t->entities[i];
+        json_t *m = json_array();
+        for (uint32_t k = 0; k < et->n_spans; k++) {
+            const struct nr_span *sp = &t->spans[et->first_span + k];
+            const struct nr_str *f = &a->field[sp->field];
+            json_t *text = f->p && sp->end <= f->len && sp->start <= sp->end
+                               ? json_stringn(f->p + sp->start, sp->end - sp->start)
+                               : json_null();
+            json_array_append_new(m,
+                                  json_pack("{s:s,s:I,s:I,s:o}", "field",
+                                            sp->field == NR_FIELD_TITLE ? "title" : "body", "start",
+                                            (json_int_t)sp->start, "end", (json_int_t)sp->end,
+                                            "text", text ? text : json_null()));
+        }
+        json_array_append_new(
+            arr, json_pack("{s:s,s:o}", "id", cfg->entities[et->entity].id, "matches", m));
+    }
+    return arr;
+}
+
+char *nr_tagger_explain_json(const struct nr_config *cfg, const struct nr_tagger *t,
+                             struct nr_tag_scratch *s, const struct nr_article *a,
+                             const struct nr_tags *tags)
+{
+    char *base = nr_tags_to_json(cfg, a, tags);
+    json_t *o = base ? json_loads(base, 0, NULL) : NULL;
+    free(base);
+    if (!o)
+        return NULL;
+    json_t *topics = nr_topics_explain(nr_tagger_topics(t), nr_tag_scratch_topics(s), a);
+    json_object_set_new(
+        o, "explain",
+        json_pack("{s:o,s:o}", "entities", entities_explain(cfg, a, tags), "topics", topics));
+    char *out = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return out;
+}
