@@ -75,9 +75,13 @@ root="$work/root"
 upid=""
 cleanup() {
     local status=$?
-    # SIGTERM to unshare kills the namespace's init (--kill-child), and with
-    # it every process of the chroot.
-    [ -z "$upid" ] || { kill -TERM "$upid" 2>/dev/null && wait "$upid"; } || true
+    # Interrupted: unshare ignores SIGTERM while it waits, so SIGKILL the
+    # namespace's init (its child); the kernel then kills every process of
+    # the chroot and drops the namespace's mounts.
+    if [ -n "$upid" ]; then
+        kill -KILL $(cat "/proc/$upid/task/$upid/children" 2>/dev/null) 2>/dev/null || true
+        wait "$upid" 2>/dev/null || true
+    fi
     # The mounts live in the unshared namespace; this only matters if one
     # ever leaked into ours. Never delete through a mount point.
     local m
