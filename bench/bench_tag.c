@@ -108,8 +108,14 @@ int main(int argc, char **argv)
     static char *at_any[] = {"attack", "gunmen", "suicide bombing"};
     struct nr_topic_near near = {{bc_terms, 1}, {bc_with, 2}, 6};
     struct nr_topic topics[2] = {
-        {.id = "border_closure", .any = {bc_any, 2}, .near = &near, .n_near = 1, .min_score = 1},
-        {.id = "attack", .any = {at_any, 3}, .min_score = 1},
+        {.id = "border_closure",
+         .any = {bc_any, 2},
+         .near = &near,
+         .n_near = 1,
+         .min_score = 1,
+         .title_boost = 1.5,
+         .stem_lang = -1},
+        {.id = "attack", .any = {at_any, 3}, .min_score = 1, .title_boost = 1.5, .stem_lang = -1},
     };
     cfg.topics = topics;
     cfg.n_topics = 2;
