@@ -93,10 +93,9 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
-static bool utf8_ok(const char *s)
+static bool utf8_okn(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
         size_t l = utf8_seq(p + i, n - i);
         if (!l)
@@ -106,13 +105,19 @@ static bool utf8_ok(const char *s)
     return true;
 }
 
-/* A JSON string of valid UTF-8 s, escaped as jansson does by default. */
-static void jb_str(struct jbuf *b, const char *s)
+static bool utf8_ok(const char *s)
+{
+    return utf8_okn(s, strlen(s));
+}
+
+/* A JSON string of valid UTF-8 s[0..n), escaped as jansson does by default
+ * (a NUL inside becomes \u0000: lengths, not strlen, say where it ends). */
+static void jb_strn(struct jbuf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     jb_put(b, "\"", 1);
-    const char *run = s;
-    for (const char *p = s; *p; p++) {
+    const char *run = s, *end = s + n;
+    for (const char *p = s; p < end; p++) {
         unsigned char c = (unsigned char)*p;
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
@@ -152,14 +157,27 @@ static void jb_str(struct jbuf *b, const char *s)
         }
         jb_put(b, esc, el);
     }
-    jb_put(b, run, strlen(run));
+    jb_put(b, run, (size_t)(end - run));
     jb_put(b, "\"", 1);
+}
+
+static void jb_str(struct jbuf *b, const char *s)
+{
+    jb_strn(b, s, strlen(s));
 }
 
 static void jb_str_or_null(struct jbuf *b, const char *s)
 {
     if (s && utf8_ok(s))
         jb_str(b, s);
+    else
+        jb_lit(b, "null");
+}
+
+static void jb_nstr_or_null(struct jbuf *b, struct nr_str s)
+{
+    if (s.p && utf8_okn(s.p, s.len))
+        jb_strn(b, s.p, s.len);
     else
         jb_lit(b, "null");
 }
@@ -313,18 +331,18 @@ char *nr_alert_to_json(const struct nr_alert *a)
             jb_put(&b, ",", 1);
         jb_put(&b, "{", 1);
         jb_key(&b, "id", true);
-        jb_str_or_null(&b, x->id);
+        jb_nstr_or_null(&b, x->id);
         jb_key(&b, "title", false);
-        jb_str_or_null(&b, x->title);
+        jb_nstr_or_null(&b, x->title);
         jb_key(&b, "url", false);
-        jb_str_or_null(&b, x->url);
+        jb_nstr_or_null(&b, x->url);
         jb_key(&b, "source", false);
-        jb_str_or_null(&b, x->source);
+        jb_nstr_or_null(&b, x->source);
         jb_key(&b, "published_at", false);
         jb_time(&b, x->published_ms);
-        if (x->duplicate_of) {
+        if (x->duplicate_of.p) {
             jb_key(&b, "duplicate_of", false);
-            jb_str_or_null(&b, x->duplicate_of);
+            jb_nstr_or_null(&b, x->duplicate_of);
         }
         jb_put(&b, "}", 1);
     }

@@ -7,8 +7,8 @@
  * depends on the locale):
  *
  *   1. a JSON number, or a string of ASCII digits (optionally with a
- *      fraction): exactly 8 or 14 digits that make a valid date are
- *      `YYYYMMDD[HHMMSS]` in the default zone (GDELT writes them; as epoch
+ *      fraction): exactly 8 or 14 digits that make a valid date of the
+ *      years 1900-2999 are `YYYYMMDD[HHMMSS]` in the default zone (GDELT writes them; as epoch
  *      values they would be 1970-1973 seconds or year-2500 milliseconds);
  *      else Unix epoch, below 1e11 seconds, from 1e11 milliseconds (1e11 s
  *      would be the year 5138, 1e11 ms is 1973);
@@ -394,7 +394,7 @@ int nr_article_date_parse(const char *s, size_t len, bool json_number, int32_t d
         struct civil t = {0};
         if (num(&c, 4, &t.Y) && num(&c, 2, &t.M) && num(&c, 2, &t.D) &&
             (len == 8 || (num(&c, 2, &t.h) && num(&c, 2, &t.m) && num(&c, 2, &t.sec))) &&
-            civil_ok(&t)) {
+            t.Y >= 1900 && t.Y <= 2999 && civil_ok(&t)) {
             *out_ms = civil_ms(&t, default_off_s);
             return 0;
         }

@@ -134,12 +134,32 @@ const struct nr_hist_entry *nr_history_at(const struct nr_history *h, uint32_t i
 
 const char *nr_hist_str(const struct nr_hist_entry *e, int k)
 {
-    if (!(e->present & (1u << k)))
-        return NULL;
-    const char *p = e->strs;
+    return nr_hist_strn(e, k).p;
+}
+
+/* Offsets come from the lengths, never from strlen: an id or title with a
+ * \u0000 in it must not shift the strings after it. */
+struct nr_str nr_hist_strn(const struct nr_hist_entry *e, int k)
+{
+    if (k < 0 || k > 4 || !(e->present & (1u << k)))
+        return (struct nr_str){NULL, 0};
+    size_t off = 0;
     for (int i = 0; i < k; i++)
-        p += strlen(p) + 1;
-    return p;
+        off += (size_t)e->slen[i] + 1;
+    return (struct nr_str){e->strs + off, e->slen[k]};
+}
+
+int nr_hist_entry_split(struct nr_hist_entry *e)
+{
+    size_t off = 0;
+    for (int i = 0; i < 5; i++) {
+        const char *z = off < e->strs_len ? memchr(e->strs + off, 0, e->strs_len - off) : NULL;
+        if (!z)
+            return -1;
+        e->slen[i] = (uint32_t)(z - (e->strs + off));
+        off += e->slen[i] + 1;
+    }
+    return off == e->strs_len ? 0 : -1;
 }
 
 /* Bits set in x. __builtin_popcountll is a libgcc call without -mpopcnt
@@ -153,9 +173,9 @@ static inline uint32_t popcount64(uint64_t x)
 }
 
 enum nr_dup nr_history_check(const struct nr_history *h, const struct nr_count_event *ev,
-                             uint32_t bits, int64_t window_start_ms, const char **orig)
+                             uint32_t bits, int64_t window_start_ms, struct nr_str *orig)
 {
-    *orig = NULL;
+    *orig = (struct nr_str){NULL, 0};
     /* walk the ring by index (no division per entry): oldest at head */
     for (uint32_t i = 0, j = h->head; i < h->n; i++, j = j + 1 == h->cap ? 0 : j + 1)
         if (h->v[j].id_hash == ev->id_hash)
@@ -169,8 +189,8 @@ enum nr_dup nr_history_check(const struct nr_history *h, const struct nr_count_e
         if (e->event_ms < window_start_ms || e->simhash == 0)
             continue;
         if (popcount64(e->simhash ^ ev->article.simhash) <= bits) {
-            const char *d = nr_hist_str(e, 4);
-            *orig = d ? d : nr_hist_str(e, 0);
+            struct nr_str d = nr_hist_strn(e, 4);
+            *orig = d.p ? d : nr_hist_strn(e, 0);
             return NR_DUP_NEAR;
         }
     }
@@ -224,11 +244,15 @@ void nr_hist_entry_reserve(struct nr_hist_entry *e, uint32_t n_co, size_t strs_l
 void nr_history_add(struct nr_history *h, uint32_t cap, const struct nr_count_event *ev,
                     const char *dup_of)
 {
-    struct nr_str s[5] = {ev->article.id,
-                          ev->article.title,
-                          ev->article.url,
-                          ev->article.source,
-                          {dup_of, dup_of ? strlen(dup_of) : 0}};
+    nr_history_add_dup(h, cap, ev, (struct nr_str){dup_of, dup_of ? strlen(dup_of) : 0});
+}
+
+void nr_history_add_dup(struct nr_history *h, uint32_t cap, const struct nr_count_event *ev,
+                        struct nr_str dup)
+{
+    const char *dup_of = dup.p;
+    struct nr_str s[5] = {ev->article.id, ev->article.title, ev->article.url, ev->article.source,
+                          dup};
     size_t total = 0;
     for (int i = 0; i < 5; i++)
         total += (s[i].p ? s[i].len : 0) + 1;
@@ -261,8 +285,8 @@ void nr_history_add(struct nr_history *h, uint32_t cap, const struct nr_count_ev
     e->present = 1; /* the id is always there (maybe empty) */
     char *p = e->strs;
     for (int i = 0; i < 5; i++) {
+        e->slen[i] = s[i].p ? (uint32_t)s[i].len : 0;
         if (s[i].p) {
-            /* an embedded NUL ends the string early: harmless for display */
             memcpy(p, s[i].p, s[i].len);
             p += s[i].len;
             e->present |= (uint8_t)(1u << i);

@@ -288,11 +288,11 @@ static void emit(struct nr_detector *d, struct nr_wkey *k, enum nr_alert_state s
     struct nr_alert_article *arts = nr_xcalloc(na ? na : 1, sizeof(*arts));
     for (size_t i = 0; i < na; i++) {
         const struct nr_hist_entry *e = picks[i].e;
-        arts[i].id = nr_hist_str(e, 0);
-        arts[i].title = nr_hist_str(e, 1);
-        arts[i].url = nr_hist_str(e, 2);
-        arts[i].source = nr_hist_str(e, 3);
-        arts[i].duplicate_of = nr_hist_str(e, 4);
+        arts[i].id = nr_hist_strn(e, 0);
+        arts[i].title = nr_hist_strn(e, 1);
+        arts[i].url = nr_hist_strn(e, 2);
+        arts[i].source = nr_hist_strn(e, 3);
+        arts[i].duplicate_of = nr_hist_strn(e, 4);
         arts[i].published_ms = e->published_ms;
     }
     a.articles = arts;
@@ -418,7 +418,7 @@ void nr_detector_count(struct nr_detector *d, const struct nr_count_event *ev, n
     struct nr_wkey *k = nr_wstore_get(d->store, ev, NULL);
     int64_t ws;
     nr_window_count(k, d->stream_ms, &ws, NULL);
-    const char *orig = NULL;
+    struct nr_str orig = {NULL, 0};
     enum nr_dup dup = nr_history_check(&k->hist, ev, cfg->engine.near_duplicate_bits, ws, &orig);
     if (dup == NR_DUP_EXACT) {
         d->stats.duplicates++;
@@ -427,7 +427,7 @@ void nr_detector_count(struct nr_detector *d, const struct nr_count_event *ev, n
     if (dup == NR_DUP_NEAR) {
         d->stats.duplicates++;
         d->stats.near_duplicates++;
-        nr_history_add(&k->hist, cfg->engine.history, ev, orig);
+        nr_history_add_dup(&k->hist, cfg->engine.history, ev, orig);
         return;
     }
     if (!nr_window_add(k, ev->event_ms, d->stream_ms)) {

@@ -391,7 +391,7 @@ size_t nr_wstore_evict_idle(struct nr_wstore *s, int64_t stream_ms, size_t budge
 /* ---- snapshot --------------------------------------------------------------- */
 
 /*
- * Format version 2, little-endian; str = u32 length + bytes (no NUL).
+ * Format version 3, little-endian; str = u32 length + bytes (no NUL).
  *
  *   u32 magic "NRWK", u32 version
  *   str rule id, str key
@@ -405,8 +405,12 @@ size_t nr_wstore_evict_idle(struct nr_wstore *s, int64_t stream_ms, size_t budge
  *   u8 firing, u8 severity, u64 episode_start, last_fire, last_eval_bucket,
  *   u64 alert_id
  *   u32 n_hist, each: u64 id_hash, simhash, event_ms, published_ms, u8 present,
- *     u8 duplicate, str strings (5 NUL-terminated), u32 n_co,
- *     n_co x (u32 index into T, u32 mentions)
+ *     u8 duplicate, 5 x u32 string length, str strings (5 NUL-terminated),
+ *     u32 n_co, n_co x (u32 index into T, u32 mentions)
+ *
+ * Version 3 added the five lengths: an id or title may hold a NUL (JSON's
+ * \u0000), so the strings cannot be found by their terminators. Version 2
+ * (no lengths; strings without NULs inside) is still read.
  *
  * Rules and entities are named by id and resolved against the config of the
  * store restored into, so a snapshot survives rules and entities being
@@ -421,7 +425,8 @@ size_t nr_wstore_evict_idle(struct nr_wstore *s, int64_t stream_ms, size_t budge
  * `history` keeps the newest entries.
  */
 #define SNAP_MAGIC     0x4b57524eu /* "NRWK" little-endian */
-#define SNAP_VERSION   2u
+#define SNAP_VERSION   3u
+#define SNAP_VERSION_2 2u                      /* read too: strings found by their NULs */
 #define SNAP_ID_MAX    4096u                   /* bytes of an id or `by` word */
 #define SNAP_DIM_DYN   (1u << 31)              /* dimension flag: a role-derived official */
 #define SNAP_WIDTH_MAX (INT64_C(1) << 40)      /* ms per bucket, ~35 years */
@@ -571,6 +576,8 @@ int nr_window_key_snapshot(const struct nr_wstore *s, const struct nr_wkey *k, u
         put_u64(&w, (uint64_t)e->published_ms);
         put_u8(&w, e->present);
         put_u8(&w, e->duplicate);
+        for (int j = 0; j < 5; j++)
+            put_u32(&w, e->slen[j]);
         put_str(&w, e->strs, e->strs_len);
         put_u32(&w, e->n_co);
         for (uint32_t j = 0; j < e->n_co; j++) {
@@ -788,9 +795,9 @@ int nr_window_key_restore(struct nr_wstore *s, const uint8_t *buf, size_t len, s
         nr_error_set(err, "snapshot: not a window key snapshot");
         return -1;
     }
-    if (version != SNAP_VERSION) {
-        nr_error_set(err, "snapshot: format version %u, this build reads version %u", version,
-                     SNAP_VERSION);
+    if (version != SNAP_VERSION && version != SNAP_VERSION_2) {
+        nr_error_set(err, "snapshot: format version %u, this build reads versions %u and %u",
+                     version, SNAP_VERSION_2, SNAP_VERSION);
         return -1;
     }
     const uint8_t *rid = get_str(&r, SNAP_ID_MAX, &l);
@@ -933,15 +940,31 @@ int nr_window_key_restore(struct nr_wstore *s, const uint8_t *buf, size_t len, s
         uint64_t id_hash = get_u64(&r), simhash = get_u64(&r);
         int64_t event_ms = (int64_t)get_u64(&r), published_ms = (int64_t)get_u64(&r);
         uint8_t present = get_u8(&r), dup = get_u8(&r);
+        uint32_t slen[5] = {0};
+        for (int j = 0; j < 5 && version != SNAP_VERSION_2; j++)
+            slen[j] = get_u32(&r);
         const uint8_t *sp = get_str(&r, 1u << 24, &l);
         uint32_t n_co = get_u32(&r);
         if (r.bad)
             goto truncated;
-        size_t nuls = 0;
-        for (size_t j = 0; j < l; j++)
-            nuls += sp[j] == 0;
-        if (l == 0 || nuls != 5 || sp[l - 1] != 0 || !(present & 1u) || (present & ~0x1fu) ||
-            dup > 1 || !sane_time(event_ms) || !sane_time(published_ms) || n_co > NR_EVENT_MAX_CO) {
+        bool strs_ok = l > 0 && sp[l - 1] == 0;
+        if (version == SNAP_VERSION_2) {
+            size_t nuls = 0;
+            for (size_t j = 0; j < l; j++)
+                nuls += sp[j] == 0;
+            strs_ok = strs_ok && nuls == 5;
+        } else {
+            /* the lengths must tile the strings, each followed by its NUL */
+            size_t off = 0;
+            for (int j = 0; j < 5 && strs_ok; j++) {
+                off += slen[j];
+                strs_ok = off < l && sp[off] == 0;
+                off++;
+            }
+            strs_ok = strs_ok && off == l;
+        }
+        if (!strs_ok || !(present & 1u) || (present & ~0x1fu) || dup > 1 || !sane_time(event_ms) ||
+            !sane_time(published_ms) || n_co > NR_EVENT_MAX_CO) {
             nr_error_set(err, "snapshot: bad history entry %u", i);
             goto fail;
         }
@@ -973,6 +996,10 @@ int nr_window_key_restore(struct nr_wstore *s, const uint8_t *buf, size_t len, s
         e->present = present;
         e->duplicate = dup != 0;
         memcpy(e->strs, sp, l);
+        if (version == SNAP_VERSION_2)
+            (void)nr_hist_entry_split(e); /* checked above: five NULs, the last at the end */
+        else
+            memcpy(e->slen, slen, sizeof(slen));
         if (kept)
             memcpy(e->co, co, kept * sizeof(co[0]));
     }

@@ -21,9 +21,9 @@ struct nr_alert_dim {
 };
 
 struct nr_alert_article {
-    const char *id, *title, *url, *source; /* NULL -> null */
-    int64_t published_ms;                  /* NR_TIME_NONE -> null */
-    const char *duplicate_of;              /* NULL -> key absent */
+    struct nr_str id, title, url, source; /* p NULL -> null; may hold a NUL */
+    int64_t published_ms;                 /* NR_TIME_NONE -> null */
+    struct nr_str duplicate_of;           /* p NULL -> key absent */
 };
 
 struct nr_alert_entity {

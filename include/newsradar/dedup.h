@@ -42,6 +42,7 @@ struct nr_hist_entry {
     char *strs;
     uint32_t n_co;
     uint32_t strs_len; /* bytes of strs, the five NULs included */
+    uint32_t slen[5];  /* length of each string: a string may hold a NUL (\u0000) */
     uint8_t present;   /* bit i: string i present (id always) */
     bool duplicate;    /* near duplicate: not counted */
     /* the slot's buffer: kept when the ring overwrites the slot, so a key in
@@ -59,29 +60,37 @@ struct nr_history {
 enum nr_dup { NR_DUP_NONE, NR_DUP_EXACT, NR_DUP_NEAR };
 
 /* Is ev a duplicate of what the key remembers? For NR_DUP_NEAR, *orig is the
- * id of the original story (NUL-terminated, owned by the history). Near
+ * id of the original story (with its length, owned by the history). Near
  * duplicates are searched among entries with event_ms >= window_start_ms;
  * bits == 0 or simhash == 0 (no text) disables the near test. */
 enum nr_dup nr_history_check(const struct nr_history *h, const struct nr_count_event *ev,
-                             uint32_t bits, int64_t window_start_ms, const char **orig);
+                             uint32_t bits, int64_t window_start_ms, struct nr_str *orig);
 
-/* Remember ev (overwriting the oldest entry when full). dup_of is NULL or the
- * id of the original (copied; it may point into this history). */
+/* Remember ev (overwriting the oldest entry when full). dup_of.p is NULL or
+ * the id of the original (copied; it may point into this history). */
+void nr_history_add_dup(struct nr_history *h, uint32_t cap, const struct nr_count_event *ev,
+                        struct nr_str dup_of);
+/* The same with dup_of a C string (or NULL). */
 void nr_history_add(struct nr_history *h, uint32_t cap, const struct nr_count_event *ev,
                     const char *dup_of);
 void nr_history_clear(struct nr_history *h);
 
 /* i-th entry, 0 = oldest. */
 const struct nr_hist_entry *nr_history_at(const struct nr_history *h, uint32_t i);
-/* String k of an entry (0 id, 1 title, 2 url, 3 source, 4 duplicate_of) or NULL. */
+/* String k of an entry (0 id, 1 title, 2 url, 3 source, 4 duplicate_of) or NULL;
+ * NUL-terminated, but it may hold a NUL: nr_hist_strn has its length. */
 const char *nr_hist_str(const struct nr_hist_entry *e, int k);
+struct nr_str nr_hist_strn(const struct nr_hist_entry *e, int k);
+/* Set e->slen from strs as five NUL-terminated strings without NULs inside
+ * (the window snapshot format 2); -1 if strs is not that. */
+int nr_hist_entry_split(struct nr_hist_entry *e);
 
 /* Restore path: the slot of a new newest entry (the oldest is dropped when
  * the ring holds cap entries), with its buffer kept; NULL if cap == 0.
  * Size it with nr_hist_entry_reserve, then fill every field but mem. */
 struct nr_hist_entry *nr_history_append(struct nr_history *h, uint32_t cap);
 /* Make e->co hold n_co entries and e->strs strs_len bytes (contents
- * undefined); sets e->n_co and e->strs_len. */
+ * undefined); sets e->n_co and e->strs_len (the caller sets e->slen). */
 void nr_hist_entry_reserve(struct nr_hist_entry *e, uint32_t n_co, size_t strs_len);
 
 #endif

@@ -6,12 +6,16 @@
  * anything malformed with a message and never crash. The first input byte
  * picks the format. A repartition message is a batch of events or one bare
  * event (event.h); the accepted events are re-encoded as a batch, which must
- * read back.
+ * read back. A snapshot that restores is written again, and that one must
+ * restore and write back to the same bytes, with every history entry's
+ * string lengths tiling its strings (a \u0000 inside one must not shift
+ * the others: alert evidence is read from there).
  *
  * The configuration is the replay test configuration (tests/data/replay/
  * config/newsradar.yaml), found through NR_SOURCE_DIR or the working
  * directory.
  */
+#include "newsradar/dedup.h"
 #include "newsradar/event.h"
 #include "newsradar/window.h"
 
@@ -99,11 +103,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct nr_wstore *st = nr_wstore_new(cfg);
         struct nr_wkey *k;
         if (nr_window_key_restore(st, data + 1, size - 1, &k, &err) == 0) {
-            uint8_t *out = NULL;
-            size_t len = 0;
+            uint8_t *out = NULL, *out2 = NULL;
+            size_t len = 0, len2 = 0;
             if (nr_window_key_snapshot(st, k, &out, &len) != 0)
                 abort();
+            struct nr_wstore *st2 = nr_wstore_new(cfg);
+            struct nr_wkey *k2;
+            if (nr_window_key_restore(st2, out, len, &k2, &err) != 0)
+                abort(); /* what we write we can read */
+            if (nr_window_key_snapshot(st2, k2, &out2, &len2) != 0 || len2 != len ||
+                memcmp(out, out2, len) != 0)
+                abort(); /* and it reads back to the same state */
+            const struct nr_history *h = &k2->hist;
+            for (uint32_t i = 0; h && i < h->n; i++) {
+                const struct nr_hist_entry *e = nr_history_at(h, i);
+                size_t sum = 0;
+                for (int j = 0; j < 5; j++)
+                    sum += (size_t)e->slen[j] + 1;
+                if (sum != e->strs_len)
+                    abort(); /* the lengths tile the strings */
+            }
+            nr_wstore_free(st2);
             free(out);
+            free(out2);
         } else if (!err.msg[0]) {
             abort();
         }

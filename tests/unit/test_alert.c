@@ -9,11 +9,18 @@
 
 #include "alert_check.h"
 #include "engine_fixture.h"
+
+/* a C string (or NULL) as a struct nr_str */
+static struct nr_str S(const char *x) {
+    return (struct nr_str){x, x ? strlen(x) : 0};
+}
 #include "newsradar/alert.h"
 #include "newsradar/detect.h"
 
 #include <math.h>
 #include <stdlib.h>
+
+static const struct nr_str NONE = {NULL, 0};
 
 static struct nr_alert sample(struct nr_alert_dim *dims, struct nr_alert_article *arts,
                               struct nr_alert_entity *ents)
@@ -35,8 +42,9 @@ static struct nr_alert sample(struct nr_alert_dim *dims, struct nr_alert_article
     a.baseline = 0.5;
     a.ratio = 12;
     a.p_value = 1.41649e-05;
-    arts[0] = (struct nr_alert_article){"a2", "Second", "https://x.org/2", "wire", FX_T0, "a1"};
-    arts[1] = (struct nr_alert_article){"a1", NULL, NULL, NULL, NR_TIME_NONE, NULL};
+    arts[0] = (struct nr_alert_article){S("a2"),   S("Second"), S("https://x.org/2"),
+                                        S("wire"), FX_T0,       S("a1")};
+    arts[1] = (struct nr_alert_article){S("a1"), NONE, NONE, NONE, NR_TIME_NONE, NONE};
     a.articles = arts;
     a.n_articles = 2;
     ents[0] = (struct nr_alert_entity){"IN", "country", "India", 4};
@@ -84,7 +92,7 @@ static void test_odd_values(void **state)
     a.n_dims = 0; /* the global key */
     a.ratio = INFINITY;
     a.p_value = NAN;
-    arts[0].title = "bad \xff utf-8";
+    arts[0].title = S("bad \xff utf-8");
     a.state = NR_ALERT_RESOLVED;
     char *s = nr_alert_to_json(&a);
     assert_non_null(s);
@@ -184,6 +192,12 @@ static json_t *ref_str_or_null(const char *s)
     return v ? v : json_null();
 }
 
+static json_t *ref_nstr_or_null(struct nr_str s)
+{
+    json_t *v = s.p ? json_stringn(s.p, s.len) : NULL;
+    return v ? v : json_null();
+}
+
 static json_t *ref_time(int64_t ms)
 {
     if (ms == NR_TIME_NONE)
@@ -240,13 +254,13 @@ static char *ref_to_json(const struct nr_alert *a)
     for (size_t i = 0; i < a->n_articles; i++) {
         const struct nr_alert_article *x = &a->articles[i];
         json_t *ao = json_object();
-        json_object_set_new(ao, "id", ref_str_or_null(x->id));
-        json_object_set_new(ao, "title", ref_str_or_null(x->title));
-        json_object_set_new(ao, "url", ref_str_or_null(x->url));
-        json_object_set_new(ao, "source", ref_str_or_null(x->source));
+        json_object_set_new(ao, "id", ref_nstr_or_null(x->id));
+        json_object_set_new(ao, "title", ref_nstr_or_null(x->title));
+        json_object_set_new(ao, "url", ref_nstr_or_null(x->url));
+        json_object_set_new(ao, "source", ref_nstr_or_null(x->source));
         json_object_set_new(ao, "published_at", ref_time(x->published_ms));
-        if (x->duplicate_of)
-            json_object_set_new(ao, "duplicate_of", ref_str_or_null(x->duplicate_of));
+        if (x->duplicate_of.p)
+            json_object_set_new(ao, "duplicate_of", ref_nstr_or_null(x->duplicate_of));
         json_array_append_new(arts, ao);
     }
     json_object_set_new(o, "articles", arts);
@@ -363,12 +377,14 @@ static void test_same_bytes_as_jansson(void **state)
         a.p_value = rnd_real();
         a.n_articles = rnd() % 7;
         for (size_t i = 0; i < a.n_articles; i++) {
-            arts[i].id = rnd_str(sb[si++], 64);
-            arts[i].title = rnd_str(sb[si++], 64);
-            arts[i].url = rnd_str(sb[si++], 64);
-            arts[i].source = rnd_str(sb[si++], 64);
+            arts[i].id = S(rnd_str(sb[si++], 64));
+            arts[i].title = S(rnd_str(sb[si++], 64));
+            arts[i].url = S(rnd_str(sb[si++], 64));
+            arts[i].source = S(rnd_str(sb[si++], 64));
             arts[i].published_ms = rnd_time();
-            arts[i].duplicate_of = rnd() % 3 ? NULL : rnd_str(sb[si++], 64);
+            arts[i].duplicate_of = rnd() % 3 ? NONE : S(rnd_str(sb[si++], 64));
+            if (rnd() % 5 == 0 && arts[i].title.p && arts[i].title.len > 2)
+                ((char *)arts[i].title.p)[1] = '\0'; /* a NUL inside: lengths carry it */
         }
         a.articles = arts;
         a.n_entities = rnd() % 6;

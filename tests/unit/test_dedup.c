@@ -56,7 +56,7 @@ static void test_history(void **state)
     struct fixture f;
     fx_init(&f);
     struct nr_history h = {0};
-    const char *orig;
+    struct nr_str orig;
     struct nr_count_event a = fx_event(&f, 0, 0, FX_T0, "a", 0xF0F0F0F0F0F0F0F0ULL);
     assert_int_equal(nr_history_check(&h, &a, 3, 0, &orig), NR_DUP_NONE);
     nr_history_add(&h, 4, &a, NULL);
@@ -64,7 +64,7 @@ static void test_history(void **state)
     /* 3 bits away: near; 4 bits away: a different story */
     struct nr_count_event b = fx_event(&f, 0, 0, FX_T0, "b", 0xF0F0F0F0F0F0F0F7ULL);
     assert_int_equal(nr_history_check(&h, &b, 3, 0, &orig), NR_DUP_NEAR);
-    assert_string_equal(orig, "a");
+    assert_string_equal(orig.p, "a");
     struct nr_count_event c = fx_event(&f, 0, 0, FX_T0, "c", 0xF0F0F0F0F0F0F0FFULL);
     assert_int_equal(nr_history_check(&h, &c, 3, 0, &orig), NR_DUP_NONE);
     /* only inside the window */
@@ -73,7 +73,7 @@ static void test_history(void **state)
     nr_history_add(&h, 4, &b, "a");
     struct nr_count_event d = fx_event(&f, 0, 0, FX_T0, "d", 0xF0F0F0F0F0F0F0F6ULL);
     assert_int_equal(nr_history_check(&h, &d, 3, 0, &orig), NR_DUP_NEAR);
-    assert_string_equal(orig, "a");
+    assert_string_equal(orig.p, "a");
     /* no text (simhash 0) or bits 0: no near test */
     struct nr_count_event z = fx_event(&f, 0, 0, FX_T0, "z", 0);
     assert_int_equal(nr_history_check(&h, &z, 3, 0, &orig), NR_DUP_NONE);
