@@ -256,8 +256,9 @@ def translations(iso, die):
                 if not v:
                     continue
                 t = tr.gettext(v).strip()
-                if t == v or not t:
-                    continue
+                if not t:
+                    continue  # a name written as in English still gets the
+                    # language's inflections (German "Pakistans")
                 m = re.fullmatch(r"(.*?)\s*[(（](.*)[)）]", t)
                 for part in ([m.group(1), m.group(2)] if m else [t]):
                     part = part.strip()
