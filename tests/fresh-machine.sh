@@ -5,7 +5,8 @@
 # essential packages, apt and the "required" ones, nothing of this project),
 # from the same apt sources and mirror options as this machine, unpacks the
 # committed tree (git archive HEAD: no build dirs, no uncommitted files) into
-# /root/newsradar, and runs there, with chroot, exactly what the README says:
+# /home/ci/newsradar (HOME=/home/ci), and runs there, with chroot, exactly
+# what the README says:
 #
 #     config/demo/run.sh
 #     tests/run.sh
@@ -19,7 +20,7 @@
 # broker, say) outlives the run.
 #
 # Downloads are cached between runs, nothing installed: downloaded .deb files
-# (/var/cache/apt/archives) and the Maven repository (/root/.m2) are bind
+# (/var/cache/apt/archives) and the Maven repository (~/.m2 inside) are bind
 # mounts of $NR_CACHE_DIR/fresh-machine/ (default ~/.cache/newsradar). Set
 # NR_FRESH_CACHE=0 to download everything again.
 #
@@ -71,7 +72,7 @@ if [ "${NR_FRESH_CACHE:-1}" != 0 ]; then
 fi
 
 work="$(mktemp -d "${NR_FRESH_TMP:-/var/tmp}/newsradar-fresh.XXXXXX")"
-root="$work/root"
+root="$work/rootfs"
 upid=""
 cleanup() {
     local status=$?
@@ -114,8 +115,8 @@ if [ -d /usr/local/share/ca-certificates ]; then
     mkdir -p "$root/usr/local/share/ca-certificates"
     cp -a /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/"
 fi
-mkdir -p "$root/root/newsradar"
-git archive --format=tar HEAD | tar -x -C "$root/root/newsradar"
+mkdir -p "$root/home/ci/newsradar"
+git archive --format=tar HEAD | tar -x -C "$root/home/ci/newsradar"
 echo "fresh-machine: root ready in $((SECONDS - start)) s ($(git rev-parse --short HEAD))"
 
 # Runs in the new namespaces: mount, chroot, run the two commands, unmount.
@@ -123,20 +124,20 @@ inner='
 set -euo pipefail
 root="$1" cache="$2"
 umount_all() { umount -R "$root/sys" "$root/dev" "$root/proc" 2>/dev/null || true
-               [ -z "$cache" ] || umount "$root/var/cache/apt/archives" "$root/root/.m2" 2>/dev/null || true; }
+               [ -z "$cache" ] || umount "$root/var/cache/apt/archives" "$root/home/ci/.m2" 2>/dev/null || true; }
 trap umount_all EXIT
 mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"
 mount --rbind /sys "$root/sys"
 if [ -n "$cache" ]; then
-    mkdir -p "$root/root/.m2"
+    mkdir -p "$root/home/ci/.m2"
     mount --bind "$cache/apt-archives" "$root/var/cache/apt/archives"
-    mount --bind "$cache/m2" "$root/root/.m2"
+    mount --bind "$cache/m2" "$root/home/ci/.m2"
 fi
 in_root() {
-    chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb NR_FRESH_MACHINE=1 \
+    chroot "$root" /usr/bin/env -i HOME=/home/ci LANG=C.UTF-8 TERM=dumb NR_FRESH_MACHINE=1 \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        /bin/bash -c "cd /root/newsradar && $1"
+        /bin/bash -c "cd /home/ci/newsradar && $1"
 }
 for cmd in config/demo/run.sh tests/run.sh; do
     echo "== fresh-machine: $cmd"

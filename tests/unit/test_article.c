@@ -237,8 +237,8 @@ static const struct bad_case bad_cases[] = {
     {"{\"id\":'1',\"title\":\"t\"}", 0, NR_REJECT_BAD_JSON, NULL},
     {"}", 0, NR_REJECT_BAD_JSON, NULL},
     {"[]", 0, NR_REJECT_NOT_OBJECT, "holds 0 articles"},
-    {"[{\"id\":\"1\",\"title\":\"t\"},{\"id\":\"2\",\"title\":\"t\"}]", 0,
-     NR_REJECT_NOT_OBJECT, "holds 2 articles"},
+    {"[{\"id\":\"1\",\"title\":\"t\"},{\"id\":\"2\",\"title\":\"t\"}]", 0, NR_REJECT_NOT_OBJECT,
+     "holds 2 articles"},
     {"[\"x\"]", 0, NR_REJECT_NOT_OBJECT, "article 1 is a string"},
     {"\"text\"", 0, NR_REJECT_NOT_OBJECT, "a string"},
     {"42", 0, NR_REJECT_NOT_OBJECT, NULL},
@@ -369,9 +369,15 @@ static void test_too_large(void **state)
 static void test_reject_names(void **state)
 {
     (void)state;
-    static const char *const want[] = {"none",         "too_large",     "invalid_utf8",
-                                       "invalid_json", "not_an_object", "wrong_field_type",
-                                       "missing_id",   "missing_text",  "invalid_published_at",
+    static const char *const want[] = {"none",
+                                       "too_large",
+                                       "invalid_utf8",
+                                       "invalid_json",
+                                       "not_an_object",
+                                       "wrong_field_type",
+                                       "missing_id",
+                                       "missing_text",
+                                       "invalid_published_at",
                                        "future_published_at"};
     for (int i = 0; i < NR_REJECT_COUNT; i++)
         assert_string_equal(nr_reject_name((enum nr_reject)i), want[i]);
