@@ -28,8 +28,9 @@ with_hs=ON
 [ "$arch" = amd64 ] || with_hs=OFF
 
 build_pkgs=(build-essential cmake ninja-build pkg-config
-    librdkafka-dev libjansson-dev libyaml-dev libutf8proc-dev libjsmn-dev libmicrohttpd-dev)
-runtime_pkgs=(librdkafka1 libjansson4 libyaml-0-2 libutf8proc2 libmicrohttpd12)
+    librdkafka-dev libjansson-dev libyaml-dev libutf8proc-dev libjsmn-dev libmicrohttpd-dev
+    libstemmer-dev libcld2-dev)
+runtime_pkgs=(librdkafka1 libjansson4 libyaml-0-2 libutf8proc2 libmicrohttpd12 libstemmer0d libcld2-0)
 if [ "$with_hs" = ON ]; then
     build_pkgs+=(libhyperscan-dev)
     runtime_pkgs+=(libhyperscan5)
