@@ -161,6 +161,7 @@ struct p2 {
     /* restore from the changelog (restore_step): the partition stays paused
      * in the counts consumer until its changelog is read up to rs_hi */
     bool restoring, rs_started, rs_seek;
+    bool rs_assigned;       /* in the restore consumer's assignment (kept by p2_drop) */
     int64_t rs_hi, rs_last; /* end offset at the start; last record read */
     size_t rs_n, rs_bad;    /* keys restored, records unusable */
     double rs_t0, rs_retry_at, rs_progress_at;
@@ -979,19 +980,39 @@ static void checkpoint(struct stage *st, int32_t part)
  * resumed once its changelog is read up to the end offset taken when its
  * restore started: only then are its count events counted. */
 
+/* Bring the restore consumer's assignment in line with the partitions that
+ * are restoring: add the ones that started, remove the ones that finished or
+ * were revoked. Incremental on purpose: handing rd_kafka_assign() the whole
+ * list again on every change lets librdkafka 2.0.2 stop one partition twice
+ * when calls come quickly in a row (assertion rktp_started, upstream issue
+ * 5573), which aborted the process now and then. */
 static void restore_assign(struct stage *st)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
+    const char *topic = st->cfg->kafka.changelog_topic;
+    rd_kafka_topic_partition_list_t *add = rd_kafka_topic_partition_list_new(4);
+    rd_kafka_topic_partition_list_t *del = rd_kafka_topic_partition_list_new(4);
     for (size_t i = 0; i < st->n_p2; i++) {
         struct p2 *p = &st->p2[i];
-        if (p->active && p->restoring && p->rs_started)
-            rd_kafka_topic_partition_list_add(l, st->cfg->kafka.changelog_topic, (int32_t)i)
-                ->offset = p->rs_last + 1;
+        bool want = p->active && p->restoring && p->rs_started;
+        if (want && !p->rs_assigned)
+            rd_kafka_topic_partition_list_add(add, topic, (int32_t)i)->offset = p->rs_last + 1;
+        else if (!want && p->rs_assigned)
+            rd_kafka_topic_partition_list_add(del, topic, (int32_t)i);
+        else
+            continue;
+        p->rs_assigned = want;
     }
-    rd_kafka_resp_err_t err = rd_kafka_assign(st->restore, l->cnt ? l : NULL);
-    if (err)
-        NR_ERROR(MOD, "restore: assign: %s", rd_kafka_err2str(err));
-    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_error_t *e;
+    if (del->cnt && (e = rd_kafka_incremental_unassign(st->restore, del))) {
+        NR_ERROR(MOD, "restore: unassign: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    if (add->cnt && (e = rd_kafka_incremental_assign(st->restore, add))) {
+        NR_ERROR(MOD, "restore: assign: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_topic_partition_list_destroy(add);
+    rd_kafka_topic_partition_list_destroy(del);
 }
 
 static void restore_done(struct stage *st, int32_t part, struct p2 *p)
@@ -1160,9 +1181,11 @@ static void drain(struct stage *st)
 
 static void p2_drop(struct p2 *p)
 {
+    bool assigned = p->rs_assigned; /* until restore_assign removes it */
     nr_detector_free(p->det);
     dirty_free(&p->dirty);
     memset(p, 0, sizeof(*p));
+    p->rs_assigned = assigned;
 }
 
 static void on_revoke(struct stage *st, rd_kafka_topic_partition_list_t *parts)
