@@ -181,7 +181,6 @@ static void usage(FILE *f)
                "SIGINT/SIGTERM (alerts so far written, summary printed)\n");
 }
 
-static int64_t wall_ms(void);
 static void progress_show(struct progress *pg, const struct replay *rp, bool final);
 
 /* One JSON text (p == NULL: longer than article.max_bytes, n bytes) through
@@ -199,23 +198,9 @@ static bool one_text(void *ud, const char *p, size_t n, uint64_t line)
     }
     rp->line = line;
     rp->articles +=
-        nr_engine_feed(rp->engine, p, n, NR_TIME_NONE, wall_ms(), on_alert, on_reject, rp);
+        nr_engine_feed(rp->engine, p, n, NR_TIME_NONE, nr_clock_wall_ms(), on_alert, on_reject, rp);
     progress_show(rp->pg, rp, false);
     return !g_stop;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void progress_show(struct progress *pg, const struct replay *rp, bool final)
@@ -224,7 +209,7 @@ static void progress_show(struct progress *pg, const struct replay *rp, bool fin
     const struct nr_engine *e = rp->engine;
     if (!pg->on)
         return;
-    double now = mono_s();
+    double now = nr_clock_mono_s();
     if (!final && now - pg->last < 1.0)
         return;
     pg->last = now;
@@ -340,7 +325,7 @@ int nr_cmd_replay(int argc, char **argv)
         isatty(STDOUT_FILENO) || (fstat(STDOUT_FILENO, &sb) == 0 && S_ISFIFO(sb.st_mode));
     pg.tty = isatty(STDERR_FILENO);
     pg.on = !quiet && (force_progress || pg.tty);
-    pg.last = mono_s();
+    pg.last = nr_clock_mono_s();
     if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
         pg.total = (uint64_t)sb.st_size;
 

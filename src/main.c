@@ -35,8 +35,8 @@ static void usage(FILE *f)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\n"
                "  newsradar check  -c FILE\n"
-               "  newsradar tag    -c FILE [ARTICLE|-]\n"
-               "  newsradar replay -c FILE [--summary-json] ARTICLES.jsonl|-\n"
+               "  newsradar tag    -c FILE [--explain] [ARTICLE|-]\n"
+               "  newsradar replay -c FILE [OPTIONS] ARTICLES|-\n"
                "  newsradar eval   -c FILE [--json] [--floors FILE] LABELLED.jsonl...\n"
                "  newsradar run    -c FILE\n"
                "\n"

@@ -75,20 +75,6 @@
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 volatile sig_atomic_t nr_svc_stop_requested;
 volatile sig_atomic_t nr_svc_reload_requested;
 
@@ -664,7 +650,7 @@ static void s1_work(void *ctx, unsigned wi, size_t i)
     struct s1_item *it = &st->items[i];
     if (!it->e)
         return;
-    double t0 = mono_s();
+    double t0 = nr_clock_mono_s();
     struct s1_worker *w = &st->w[wi];
     const rd_kafka_message_t *m = it->m;
     struct nr_article a;
@@ -681,7 +667,7 @@ static void s1_work(void *ctx, unsigned wi, size_t i)
         /* published_at unless future-dated (engine.max_future after now),
          * else the message timestamp, else now */
         rd_kafka_timestamp_type_t tt;
-        int64_t ts = rd_kafka_message_timestamp(m, &tt), now = now_ms();
+        int64_t ts = rd_kafka_message_timestamp(m, &tt), now = nr_clock_wall_ms();
         it->field_errors = a.field_errors;
         it->utf8_repairs = a.utf8_repairs;
         it->reject = nr_engine_time(st->cfg, &a, ts >= 0 ? ts : now, now, NR_TIME_NONE, &ev_ms,
@@ -696,7 +682,7 @@ static void s1_work(void *ctx, unsigned wi, size_t i)
             s1_enrich(st, it, nr_article_record_text(w->dec, 0), &a, t);
     }
     it->ev_n = w->n_ev - it->ev_first;
-    it->secs = mono_s() - t0;
+    it->secs = nr_clock_mono_s() - t0;
 }
 
 /* ---- stage 1, on the stage thread: in input order ------------------------------------ */
@@ -1021,7 +1007,7 @@ static void restore_done(struct stage *st, int32_t part, struct p2 *p)
     st->n_restoring--;
     nr_counter_add(st->s->mt.restored, p->rs_n);
     NR_INFO(MOD, "restored %zu keys of %s [%" PRId32 "] (%zu unusable) in %.1f s", p->rs_n,
-            st->cfg->kafka.changelog_topic, part, p->rs_bad, mono_s() - p->rs_t0);
+            st->cfg->kafka.changelog_topic, part, p->rs_bad, nr_clock_mono_s() - p->rs_t0);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, st->cfg->kafka.repartition_topic, part);
     rd_kafka_resp_err_t err = rd_kafka_resume_partitions(st->c, l);
@@ -1061,7 +1047,7 @@ static bool restore_step(struct stage *st)
 {
     const char *topic = st->cfg->kafka.changelog_topic;
     bool reassign = false, queried = false;
-    double now = mono_s();
+    double now = nr_clock_mono_s();
     for (size_t i = 0; i < st->n_p2; i++) {
         struct p2 *p = &st->p2[i];
         if (!p->active || !p->restoring)
@@ -1089,19 +1075,19 @@ static bool restore_step(struct stage *st)
         }
         if (err) {
             NR_WARN(MOD, "changelog %s [%zu]: %s; retrying", topic, i, rd_kafka_err2str(err));
-            p->rs_retry_at = mono_s() + 1.0;
+            p->rs_retry_at = nr_clock_mono_s() + 1.0;
             continue;
         }
         p->rs_started = true;
         p->rs_hi = hi;
         p->rs_last = lo - 1;
-        p->rs_progress_at = mono_s();
+        p->rs_progress_at = nr_clock_mono_s();
         reassign = true;
     }
     if (reassign)
         restore_assign(st);
     /* a slice of ~20 ms, then back to the other partitions */
-    double until = mono_s() + 0.02;
+    double until = nr_clock_mono_s() + 0.02;
     bool finished = false, more = false;
     rd_kafka_message_t *m;
     while (st->n_restoring && (m = rd_kafka_consumer_poll(st->restore, 0))) {
@@ -1112,14 +1098,14 @@ static bool restore_step(struct stage *st)
         } else if (p && p->active && p->restoring && p->rs_started && m->offset > p->rs_last) {
             restore_record(st, p, m);
             p->rs_last = m->offset;
-            p->rs_progress_at = mono_s();
+            p->rs_progress_at = nr_clock_mono_s();
             if (p->rs_last >= p->rs_hi - 1) {
                 restore_done(st, m->partition, p);
                 finished = true;
             }
         }
         rd_kafka_message_destroy(m);
-        if (mono_s() > until) {
+        if (nr_clock_mono_s() > until) {
             more = true;
             break;
         }
@@ -1243,7 +1229,7 @@ static void on_assign(struct stage *st, rd_kafka_topic_partition_list_t *parts)
         memset(&p->last_stats, 0, sizeof(p->last_stats));
         /* paused by rebalance_cb once assigned; restore_step resumes it */
         p->restoring = true;
-        p->rs_t0 = p->rs_progress_at = mono_s();
+        p->rs_t0 = p->rs_progress_at = nr_clock_mono_s();
         st->n_restoring++;
     }
     if (st->id == 1)
@@ -1806,7 +1792,7 @@ static void *stage_main(void *arg)
             NR_INFO(MOD, "stage 1 decodes and tags on %u threads", st->n_w);
         }
     }
-    double last_ckpt = mono_s(), last_metrics = 0;
+    double last_ckpt = nr_clock_mono_s(), last_metrics = 0;
     double ckpt_every = (double)st->cfg->kafka.commit_interval_ms / 1000.0;
     bool rs_more = false; /* the last restore slice left records waiting */
     while (!stopping(s)) {
@@ -1837,7 +1823,7 @@ static void *stage_main(void *arg)
                 ;
         }
         rs_more = st->id == 2 && st->n_restoring && restore_step(st);
-        double now = mono_s();
+        double now = nr_clock_mono_s();
         if (st->id == 2 && now - last_ckpt >= ckpt_every) {
             checkpoint_all(st);
             last_ckpt = now;
@@ -2126,7 +2112,7 @@ int nr_svc_run(const char *config_path, struct nr_config *cfg)
             reload_begin(&s);
         }
         reload_finish(&s);
-        double now = mono_s();
+        double now = nr_clock_mono_s();
         if (now - last_metrics >= 1.0) {
             metrics_update_main(&s);
             last_metrics = now;
@@ -2142,9 +2128,10 @@ int nr_svc_run(const char *config_path, struct nr_config *cfg)
      * finish under cooperative rebalancing. Past the deadline, exit without
      * waiting: only delivered work was ever committed, so nothing is lost,
      * the rest is read again after the restart. */
-    double deadline = mono_s() + 2.0 * (double)s.cfg->kafka.flush_timeout_ms / 1000.0 + 20.0;
+    double deadline =
+        nr_clock_mono_s() + 2.0 * (double)s.cfg->kafka.flush_timeout_ms / 1000.0 + 20.0;
     while ((s.st1.started && !s.st1.exited) || (s.st2.started && !s.st2.exited)) {
-        if (mono_s() > deadline) {
+        if (nr_clock_mono_s() > deadline) {
             NR_ERROR(MOD, "shutdown did not finish in time: exiting without closing the "
                           "consumers (uncommitted input is read again after the restart)");
             _exit(1);

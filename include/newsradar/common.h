@@ -60,6 +60,11 @@ int nr_time_parse_rfc3339(const char *s, size_t len, int64_t *out_ms);
 /* Epoch ms to "2024-03-01T12:00:00.000Z" (buf >= 32 bytes). */
 void nr_time_format_rfc3339(int64_t ms, char *buf, size_t len);
 
+/* Clocks for the drivers (commands, service, progress lines). The engine
+ * never calls them: it is handed event and arrival times (style.md). */
+int64_t nr_clock_wall_ms(void); /* CLOCK_REALTIME, ms since the epoch */
+double nr_clock_mono_s(void);   /* CLOCK_MONOTONIC, seconds */
+
 /* Is [p, p+len) valid UTF-8 (no overlongs, no surrogates)? */
 bool nr_utf8_valid(const char *p, size_t len);
 
