@@ -1,0 +1,294 @@
+/*
+ * config_rules.c - rule files: topics (queries, phrases, exclusions) and
+ * alert rules (windows, thresholds, severities); the tables are sec_topic,
+ * sec_alert and their subsections in config.c.
+ *
+ * Queries are parsed here (query.c) so that a syntax error is reported at
+ * its place in the YAML scalar. Topic references and entity kinds are
+ * checked after every rule file is read (cfg_check_rules).
+ */
+#include "config_int.h"
+#include "newsradar/query.h"
+#include "newsradar/stem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A parse error of a query or exclusion phrase, at its place in the file. */
+static void query_error(struct cm_ctx *c, const struct cy_node *n, const char *key,
+                        const struct nr_query_error *qe)
+{
+    uint32_t line, col;
+    cy_scalar_pos(n, qe->off, &line, &col);
+    nr_diags_add(c->d, c->file, line, col, "%s: %s", key, qe->msg);
+}
+
+static struct nr_query **parse_phrases(struct cm_ctx *c, const struct nr_strlist *l,
+                                       const struct cy_node *seq, const char *key)
+{
+    struct nr_query **v = nr_xcalloc(l->n + 1, sizeof(*v));
+    for (size_t k = 0; k < l->n; k++) {
+        struct nr_query_error qe;
+        v[k] = nr_query_parse_phrase(l->v[k], strlen(l->v[k]), &qe);
+        if (!v[k] && seq && seq->type == CY_SEQ && seq->n == l->n)
+            query_error(c, seq->items[k], key, &qe);
+        else if (!v[k])
+            ERR(c, seq, "%s: %s", key, qe.msg);
+    }
+    return v;
+}
+
+static void parse_signal(struct cm_ctx *c, struct nr_topic *t, const struct cy_node *n)
+{
+    struct nr_topic_signal *sg = &t->signals[t->n_signals];
+    memset(sg, 0, sizeof(*sg));
+    const struct cy_node *qn = n;
+    if (n->type == CY_MAP) {
+        const struct cy_node *seen[MAX_OPTS];
+        if (cm_parse_section(c, n, &sec_signal, sg, seen, n) > 0) {
+            free(sg->q);
+            return;
+        }
+        qn = seen[cm_opt_idx(&sec_signal, "q")];
+    } else if (n->type == CY_SCALAR) {
+        sg->q = cm_get_string(c, n, "query", true);
+        sg->weight = 1;
+    } else {
+        cm_type_error(c, n, "query", "string or {q, weight}");
+        return;
+    }
+    if (!sg->q)
+        return;
+    struct nr_query_error qe;
+    sg->query = nr_query_parse(sg->q, strlen(sg->q), &qe);
+    if (!sg->query) {
+        query_error(c, qn, "query", &qe);
+        free(sg->q);
+        return;
+    }
+    sg->pos = cm_srcpos(c, qn);
+    t->n_signals++;
+}
+
+/* `query:` (a string or a list of strings and {q, weight}), `threshold`
+ * against its old name, exclusions and the stemming language. */
+static void parse_topic_query(struct cm_ctx *c, struct nr_topic *t, const struct cy_node **ts)
+{
+    const struct cy_node *qn = ts[cm_opt_idx(&sec_topic, "query")];
+    if (qn && !cm_is_null(qn)) {
+        size_t n = qn->type == CY_SEQ ? qn->n : 1;
+        t->signals = nr_xcalloc(n + 1, sizeof(*t->signals));
+        if (qn->type == CY_SEQ) {
+            for (size_t i = 0; i < qn->n; i++)
+                parse_signal(c, t, qn->items[i]);
+        } else {
+            parse_signal(c, t, qn); /* a string, or one {q, weight} */
+        }
+    }
+    const struct cy_node *th = ts[cm_opt_idx(&sec_topic, "threshold")];
+    const struct cy_node *ms = ts[cm_opt_idx(&sec_topic, "min_score")];
+    if (th && ms)
+        ERR(c, ms, "give `threshold` or its old name `min_score`, not both");
+    t->exclude_q = parse_phrases(c, &t->exclude, ts[cm_opt_idx(&sec_topic, "exclude")], "exclude");
+    const struct cy_node *en = ts[cm_opt_idx(&sec_topic, "exclude_near")];
+    const struct cy_node *ent = NULL;
+    for (size_t i = 0; en && en->type == CY_MAP && i + 1 < en->n; i += 2)
+        if (en->items[i]->type == CY_SCALAR && strcmp(en->items[i]->str, "terms") == 0)
+            ent = en->items[i + 1];
+    t->exclude_near.q = parse_phrases(c, &t->exclude_near.terms, ent, "exclude_near");
+    t->stem_lang = -1;
+    if (t->language && strcmp(t->language, "none") != 0) {
+        t->stem_lang = nr_stem_lang(t->language);
+        if (t->stem_lang < 0)
+            ERR(c, ts[cm_opt_idx(&sec_topic, "language")],
+                "language: no Snowball stemmer for \"%s\" (ISO 639-1 code such as en, fr, es, "
+                "de, ru, ar, tr, pt; or none)",
+                t->language);
+    }
+}
+
+static void parse_topic(struct cm_ctx *c, const struct cy_node *item)
+{
+    struct nr_config *cfg = c->cfg;
+    if (item->type != CY_MAP) {
+        cm_type_error(c, item, "topics item", "mapping");
+        return;
+    }
+    nr_grow((void **)&cfg->topics, &c->cap_topics, cfg->n_topics + 1, sizeof(*cfg->topics));
+    size_t idx = cfg->n_topics++;
+    struct nr_topic *t = &cfg->topics[idx];
+    memset(t, 0, sizeof(*t));
+    t->min_score = 1; /* threshold and min_score share it: no table default */
+    const struct cy_node *ts[MAX_OPTS];
+    cm_parse_section(c, item, &sec_topic, t, ts, item);
+    const struct cy_node *id_n = ts[cm_opt_idx(&sec_topic, "id")];
+    t->pos = cm_srcpos(c, id_n ? id_n : item);
+    if (!t->name && t->id)
+        t->name = nr_xstrdup(t->id);
+    const struct cy_node *near = ts[cm_opt_idx(&sec_topic, "near")];
+    if (near && !cm_is_null(near)) {
+        if (near->type != CY_SEQ) {
+            cm_type_error(c, near, "near", "sequence");
+        } else {
+            t->near = nr_xcalloc(near->n + 1, sizeof(*t->near));
+            for (size_t i = 0; i < near->n; i++) {
+                const struct cy_node *it = near->items[i];
+                if (it->type != CY_MAP) {
+                    cm_type_error(c, it, "near item", "mapping");
+                    continue;
+                }
+                cm_parse_section(c, it, &sec_near, &t->near[t->n_near++], NULL, it);
+            }
+        }
+    }
+    parse_topic_query(c, t, ts);
+    if (t->any.n == 0 && t->n_near == 0 && t->n_signals == 0 &&
+        !(near && near->type == CY_SEQ && near->n > 0) && !ts[cm_opt_idx(&sec_topic, "query")])
+        ERR(c, item, "topic \"%s\" has no phrases (give `query:`, `any:` or `near:`)",
+            t->id ? t->id : "?");
+    if (t->id) {
+        size_t *slot = cm_strmap_slot(&c->topic_ids, t->id, true);
+        if (*slot != (size_t)-1) {
+            const struct nr_srcpos *p = &cfg->topics[*slot].pos;
+            ERR(c, id_n, "duplicate topic id \"%s\" (first defined at %s:%u:%u)", t->id, p->file,
+                p->line, p->col);
+        } else {
+            *slot = idx;
+        }
+    }
+}
+
+static const struct cy_node *at_or(const struct cy_node *n, const struct cy_node *dflt)
+{
+    return n ? n : dflt;
+}
+
+static void parse_alert(struct cm_ctx *c, const struct cy_node *item)
+{
+    struct nr_config *cfg = c->cfg;
+    if (item->type != CY_MAP) {
+        cm_type_error(c, item, "alerts item", "mapping");
+        return;
+    }
+    nr_grow((void **)&cfg->rules, &c->cap_rules, cfg->n_rules + 1, sizeof(*cfg->rules));
+    size_t idx = cfg->n_rules++;
+    struct nr_alert_rule *r = &cfg->rules[idx];
+    memset(r, 0, sizeof(*r));
+    r->topic_index = -1;
+    const struct cy_node *rs[MAX_OPTS];
+    int errs = cm_parse_section(c, item, &sec_alert, r, rs, item);
+#define RS(k) at_or(rs[cm_opt_idx(&sec_alert, k)], item)
+    const struct cy_node *id_n = RS("id");
+    r->pos = cm_srcpos(c, id_n);
+    if (r->topic)
+        cm_pos_set(&c->topic_pos, &c->cap_topic, idx, cm_srcpos(c, RS("topic")));
+    if (r->by.n)
+        cm_pos_set(&c->by_pos, &c->cap_by, idx, cm_srcpos(c, RS("by")));
+    if (r->id) {
+        size_t *slot = cm_strmap_slot(&c->rule_ids, r->id, true);
+        if (*slot != (size_t)-1) {
+            const struct nr_srcpos *p = &cfg->rules[*slot].pos;
+            ERR(c, id_n, "duplicate alert rule id \"%s\" (first defined at %s:%u:%u)", r->id,
+                p->file, p->line, p->col);
+        } else {
+            *slot = idx;
+        }
+    }
+    if (errs)
+        return; /* the checks below would only repeat a bad value */
+    char a[32], b[32];
+    if (r->window_ms % r->bucket_ms != 0) {
+        nr_duration_format(r->window_ms, a, sizeof(a));
+        nr_duration_format(r->bucket_ms, b, sizeof(b));
+        ERR(c, RS("window"), "window (%s) is not a multiple of bucket (%s)", a, b);
+    }
+    if (r->baseline_ms <= r->window_ms) {
+        nr_duration_format(r->baseline_ms, a, sizeof(a));
+        nr_duration_format(r->window_ms, b, sizeof(b));
+        ERR(c, RS("baseline"), "baseline (%s) must be longer than window (%s)", a, b);
+    } else if (r->baseline_ms % r->baseline_bucket_ms != 0) {
+        nr_duration_format(r->baseline_ms, a, sizeof(a));
+        nr_duration_format(r->baseline_bucket_ms, b, sizeof(b));
+        ERR(c, RS("baseline"), "baseline (%s) is not a multiple of baseline_bucket (%s)", a, b);
+    }
+    if (r->min_ratio == 0 && r->max_p == 0)
+        r->min_ratio = 3.0;
+    double base = r->min_ratio > 0 ? r->min_ratio : 3.0;
+    for (int s = NR_SEV_MEDIUM; s <= NR_SEV_CRITICAL; s++)
+        if (r->severity_ratio[s] == 0)
+            r->severity_ratio[s] = base * (double)(1 << (s - NR_SEV_MEDIUM + 1));
+    if (!(r->severity_ratio[NR_SEV_MEDIUM] <= r->severity_ratio[NR_SEV_HIGH] &&
+          r->severity_ratio[NR_SEV_HIGH] <= r->severity_ratio[NR_SEV_CRITICAL]))
+        ERR(c, RS("severity"),
+            "severity: thresholds must not decrease (medium %g, high %g, critical %g)",
+            r->severity_ratio[NR_SEV_MEDIUM], r->severity_ratio[NR_SEV_HIGH],
+            r->severity_ratio[NR_SEV_CRITICAL]);
+#undef RS
+}
+
+void cfg_load_rules(struct cm_ctx *c, const struct cy_doc *doc)
+{
+    struct cy_node empty = {.type = CY_MAP, .line = 1, .col = 1};
+    const struct cy_node *root = cm_doc_root(c, doc, &empty);
+    if (!root)
+        return;
+    const struct cy_node *seen[MAX_OPTS];
+    cm_parse_section(c, root, &sec_rulefile, NULL, seen, root);
+    for (int w = 0; w < 2; w++) {
+        const struct cy_node *l = seen[w];
+        if (!l || cm_is_null(l))
+            continue;
+        if (l->type != CY_SEQ) {
+            cm_type_error(c, l, sec_rulefile.opts[w].key, "sequence");
+            continue;
+        }
+        for (size_t i = 0; i < l->n; i++) {
+            if (w == 0)
+                parse_topic(c, l->items[i]);
+            else
+                parse_alert(c, l->items[i]);
+        }
+    }
+}
+
+/* After every rule file: topic references and entity kinds. */
+void cfg_check_rules(struct cm_ctx *c)
+{
+    struct nr_config *cfg = c->cfg;
+    struct cm_strmap kinds = {0};
+    for (size_t i = 0; i < cfg->n_entities; i++)
+        if (cfg->entities[i].kind)
+            *cm_strmap_slot(&kinds, cfg->entities[i].kind, true) = i;
+    for (size_t i = 0; i < cfg->n_rules; i++) {
+        struct nr_alert_rule *r = &cfg->rules[i];
+        /* a rule id is part of every window key and Kafka message key */
+        if (r->id && strlen(r->id) > NR_RULE_ID_MAX)
+            nr_diags_add(c->d, r->pos.file, r->pos.line, r->pos.col,
+                         "id: rule id \"%.40s...\" is %zu bytes, at most %d", r->id, strlen(r->id),
+                         NR_RULE_ID_MAX);
+        if (r->topic && i < c->cap_topic && c->topic_pos[i].set) {
+            size_t *slot = cm_strmap_slot(&c->topic_ids, r->topic, false);
+            if (slot) {
+                r->topic_index = (int)*slot;
+            } else {
+                const struct nr_srcpos *p = &c->topic_pos[i].pos;
+                nr_diags_add(c->d, p->file, p->line, p->col, "topic: unknown topic \"%s\"",
+                             r->topic);
+            }
+        }
+        /* without entities (no watchlist read) every kind would be unknown */
+        if (cfg->n_entities > 0 && i < c->cap_by && c->by_pos[i].set) {
+            for (size_t k = 0; k < r->by.n; k++) {
+                if (cm_strmap_slot(&kinds, r->by.v[k], false))
+                    continue;
+                if (strcmp(r->by.v[k], "official") == 0 &&
+                    cfg->lex.roles.n + cfg->lex.weak_roles.n > 0)
+                    continue; /* officials found by their role */
+                const struct nr_srcpos *p = &c->by_pos[i].pos;
+                nr_diags_add(c->d, p->file, p->line, p->col, "by: no entity has kind \"%s\"",
+                             r->by.v[k]);
+            }
+        }
+    }
+    cm_strmap_free(&kinds);
+}
