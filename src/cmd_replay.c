@@ -28,6 +28,7 @@
 #include "newsradar/article.h"
 #include "newsradar/config.h"
 #include "newsradar/engine.h"
+#include "newsradar/report.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -65,11 +66,14 @@ struct replay {
     struct nr_engine *engine;
     struct input *in;
     struct progress *pg;
+    struct nr_report *report; /* --report, else NULL */
 };
 
 static void on_alert(void *ud, const struct nr_alert *alert)
 {
     struct replay *rp = ud;
+    if (rp->report)
+        nr_report_alert(rp->report, alert);
     char *json = nr_alert_to_json(alert);
     if (!json || fputs(json, stdout) == EOF || putchar('\n') == EOF ||
         (rp->line_flush && fflush(stdout) == EOF))
@@ -173,6 +177,8 @@ static void usage(FILE *f)
                "                        (default 268435456; K, M, G suffixes)\n"
                "      --progress        a progress line on stderr even when it is not a\n"
                "                        terminal (default: only on a terminal)\n"
+               "      --report FILE     also write a self-contained HTML report of the\n"
+               "                        back-test (alerts, timelines, evidence) to FILE\n"
                "  -q, --quiet           no progress line and no per-article messages\n"
                "  -h, --help            this text\n"
                "\n"
@@ -229,12 +235,17 @@ static void progress_show(struct progress *pg, const struct replay *rp, bool fin
 int nr_cmd_replay(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"summary-json", no_argument, NULL, 'j'},
-        {"sort", no_argument, NULL, 's'},         {"sort-memory", required_argument, NULL, 'm'},
-        {"progress", no_argument, NULL, 'p'},     {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},
+        {"summary-json", no_argument, NULL, 'j'},
+        {"sort", no_argument, NULL, 's'},
+        {"sort-memory", required_argument, NULL, 'm'},
+        {"progress", no_argument, NULL, 'p'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"report", required_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0},
     };
-    const char *cfg_path = NULL;
+    const char *cfg_path = NULL, *report_path = NULL;
     bool want_json = false, sort = false, force_progress = false, quiet = false;
     size_t sort_mem = (size_t)256 << 20;
     int opt;
@@ -256,6 +267,9 @@ int nr_cmd_replay(int argc, char **argv)
                 fprintf(stderr, "newsradar replay: --sort-memory: bad size '%s'\n", optarg);
                 return NR_EXIT_USAGE;
             }
+            break;
+        case 'r':
+            report_path = optarg;
             break;
         case 'p':
             force_progress = true;
@@ -290,6 +304,7 @@ int nr_cmd_replay(int argc, char **argv)
     struct nr_engine *engine = NULL;
     struct input in = {.fd = -1};
     int fd = -1;
+    FILE *report_f = NULL;
     struct nr_error err = {{0}};
     struct replay rp = {.name = input, .quiet = quiet};
     struct progress pg = {0};
@@ -303,6 +318,13 @@ int nr_cmd_replay(int argc, char **argv)
     }
     if (is_stdin)
         rp.name = "<stdin>";
+    if (report_path) { /* created now: a bad path fails before the replay */
+        report_f = fopen(report_path, "w");
+        if (!report_f) {
+            fprintf(stderr, "newsradar replay: --report %s: %s\n", report_path, strerror(errno));
+            goto out;
+        }
+    }
 
     cfg = nr_config_load(cfg_path, &diags);
     if (!cfg) {
@@ -315,6 +337,11 @@ int nr_cmd_replay(int argc, char **argv)
         fprintf(stderr, "newsradar replay: %s: %s\n", cfg_path, err.msg);
         rc = NR_EXIT_CONFIG;
         goto out;
+    }
+    if (report_f) {
+        rp.report = nr_report_new(cfg);
+        nr_detector_set_observer(nr_engine_detector(engine), nr_report_observe, rp.report);
+        nr_engine_set_tag_hook(engine, nr_report_tagged, rp.report);
     }
     input_init(&in, fd, cfg->max_article_bytes);
     in.stop = &g_stop;
@@ -378,12 +405,36 @@ int nr_cmd_replay(int argc, char **argv)
                 "newsradar replay: warning: %llu articles came later than engine.grace behind "
                 "the newest one (input out of order?); alerts depend on the order: try --sort\n",
                 (unsigned long long)st.late);
+    if (rp.report) {
+        struct nr_report_run run = {.input = rp.name,
+                                    .config = cfg_path,
+                                    .articles = rp.articles,
+                                    .skipped = rp.skipped,
+                                    .stats = st,
+                                    .sorted = sort,
+                                    .stopped = (int)g_stop};
+        memcpy(run.by_reason, rp.by_reason, sizeof(run.by_reason));
+        int wr = nr_report_write(rp.report, &run, report_f);
+        if (fclose(report_f) != 0)
+            wr = -1;
+        report_f = NULL;
+        if (wr != 0) {
+            fprintf(stderr, "newsradar replay: --report %s: writing failed: %s\n", report_path,
+                    strerror(errno));
+            goto out;
+        }
+    }
     if (want_json)
         summary_json(&rp, &st);
     else
         summary_text(&rp, &st);
     rc = g_stop ? 128 + (int)g_stop : rp.skipped ? NR_EXIT_REJECTED : NR_EXIT_OK;
 out:
+    if (report_f) { /* not written: no empty page left behind */
+        fclose(report_f);
+        unlink(report_path);
+    }
+    nr_report_free(rp.report);
     if (fd > STDIN_FILENO)
         close(fd);
     input_free(&in);

@@ -117,6 +117,8 @@ struct nr_detector {
     struct nr_wstore *store;
     struct nr_detect_stats stats;
     int64_t stream_ms, first_seen_ms;
+    nr_detect_obs_fn obs_fn;
+    void *obs_ud;
 };
 
 struct nr_detector *nr_detector_new(const struct nr_config *cfg, struct nr_error *err)
@@ -342,6 +344,57 @@ static void emit(struct nr_detector *d, struct nr_wkey *k, enum nr_alert_state s
     free(picks);
 }
 
+void nr_detector_set_observer(struct nr_detector *d, nr_detect_obs_fn fn, void *ud)
+{
+    d->obs_fn = fn;
+    d->obs_ud = ud;
+}
+
+uint32_t nr_detect_threshold(const struct nr_alert_rule *r, double expected)
+{
+    if (expected < 1e-9)
+        expected = 1e-9;
+    double lo = r->min_count > 1 ? r->min_count : 1;
+    if (r->min_ratio > 0 && ceil(r->min_ratio * expected) > lo)
+        lo = ceil(r->min_ratio * expected);
+    if (lo > 2147483648.0)
+        return UINT32_MAX;
+    uint64_t k = (uint64_t)lo;
+    if (r->max_p <= 0 || nr_poisson_tail(k, expected) <= r->max_p)
+        return (uint32_t)k;
+    /* the tail falls with k: bisect between k (fails) and a count that passes */
+    uint64_t step = 1 + (uint64_t)sqrt(expected), hi = k + step;
+    while (nr_poisson_tail(hi, expected) > r->max_p) {
+        k = hi;
+        step *= 2;
+        hi = k + step;
+        if (hi > (UINT64_C(1) << 31))
+            return UINT32_MAX;
+    }
+    while (hi - k > 1) { /* tail(k) > max_p >= tail(hi) */
+        uint64_t mid = k + (hi - k) / 2;
+        if (nr_poisson_tail(mid, expected) > r->max_p)
+            k = mid;
+        else
+            hi = mid;
+    }
+    return (uint32_t)hi;
+}
+
+static void observe(struct nr_detector *d, struct nr_wkey *k, uint32_t count, int64_t ws)
+{
+    const struct nr_alert_rule *r = &d->cfg->rules[k->rule];
+    struct nr_detect_obs o;
+    o.rule = k->rule;
+    o.key = k->key;
+    o.t_ms = d->stream_ms;
+    o.window_start_ms = ws;
+    o.count = count;
+    o.expected = nr_window_expected(k, r, ws, d->first_seen_ms);
+    o.threshold = nr_detect_threshold(r, o.expected);
+    d->obs_fn(d->obs_ud, &o);
+}
+
 static void evaluate(struct nr_detector *d, struct nr_wkey *k, nr_alert_cb fn, void *ud)
 {
     const struct nr_alert_rule *r = &d->cfg->rules[k->rule];
@@ -349,6 +402,8 @@ static void evaluate(struct nr_detector *d, struct nr_wkey *k, nr_alert_cb fn, v
     double ratio, p;
     uint32_t count = nr_window_count(k, d->stream_ms, &ws, &we);
     k->det.last_eval_bucket = nr_floordiv(d->stream_ms, r->bucket_ms);
+    if (d->obs_fn)
+        observe(d, k, count, ws);
     /* the common case: a quiet key under min_count cannot fire, so skip the
      * baseline sum (O(baseline buckets)) */
     if (!k->det.firing && count < r->min_count)

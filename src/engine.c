@@ -34,7 +34,20 @@ struct nr_engine {
     struct nr_idset *ids;
     struct nr_engine_stats stats;
     uint64_t keys_skipped;
+    nr_tag_fn tag_fn;
+    void *tag_ud;
 };
+
+struct nr_detector *nr_engine_detector(struct nr_engine *e)
+{
+    return e->det;
+}
+
+void nr_engine_set_tag_hook(struct nr_engine *e, nr_tag_fn fn, void *ud)
+{
+    e->tag_fn = fn;
+    e->tag_ud = ud;
+}
 
 struct nr_engine *nr_engine_new(const struct nr_config *cfg, struct nr_error *err)
 {
@@ -187,6 +200,8 @@ static enum nr_reject process_article(struct nr_engine *e, const struct nr_artic
         return NR_REJECT_NONE;
     if (tags->n_entities || tags->n_topics)
         e->stats.tagged++;
+    if (e->tag_fn)
+        e->tag_fn(e->tag_ud, a, tags, t);
     struct inproc p = {e, fn, ud};
     nr_engine_events(e, a, tags, t, to_stage2, &p);
     return NR_REJECT_NONE;

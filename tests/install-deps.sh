@@ -10,7 +10,8 @@ pkgs=(build-essential cmake ninja-build pkg-config
       hunspell-ar hunspell-de-de hunspell-en-us hunspell-es hunspell-fr hunspell-it
       hunspell-nl hunspell-pt-pt hunspell-ru hunspell-tr myspell-fa
       kcat jq valgrind clang libclang-rt-14-dev clang-format
-      python3 python3-jsonschema curl)
+      python3 python3-jsonschema curl
+      chromium)  # tests/cli/report.sh renders the replay report headless
 if [ "${1:-}" = "--with-kafka" ]; then
     pkgs+=(default-jre-headless maven)
 fi

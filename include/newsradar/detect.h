@@ -74,4 +74,29 @@ void nr_detector_meta(const struct nr_detector *d, int64_t *stream_ms, int64_t *
 void nr_detector_set_meta(struct nr_detector *d, int64_t stream_ms, int64_t first_seen_ms);
 struct nr_wstore *nr_detector_store(struct nr_detector *d);
 
+/* Smallest window count that passes the rule's spike test against this
+ * expected count (min_count, min_ratio and max_p together); UINT32_MAX when
+ * no count up to 2^31 would. */
+uint32_t nr_detect_threshold(const struct nr_alert_rule *r, double expected);
+
+/* ---- observing evaluations (replay --report) ------------------------------ */
+
+/* One evaluation of a key: the window count at stream time t_ms, the
+ * expected count and the firing threshold (nr_detect_threshold). */
+struct nr_detect_obs {
+    uint32_t rule; /* index into cfg->rules */
+    const char *key;
+    int64_t t_ms, window_start_ms;
+    uint32_t count;
+    double expected;
+    uint32_t threshold;
+};
+
+typedef void (*nr_detect_obs_fn)(void *ud, const struct nr_detect_obs *o);
+
+/* Call fn on every evaluation (fn NULL: off, the default). With an observer
+ * the expected count is computed for quiet keys too (O(baseline buckets)
+ * per event), so it is for back-tests, not the service. */
+void nr_detector_set_observer(struct nr_detector *d, nr_detect_obs_fn fn, void *ud);
+
 #endif

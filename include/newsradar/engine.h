@@ -46,6 +46,15 @@ void nr_engine_free(struct nr_engine *e);
 
 const struct nr_tagger *nr_engine_tagger(const struct nr_engine *e);
 
+/* Stage 2's detector (replay --report observes its evaluations). */
+struct nr_detector *nr_engine_detector(struct nr_engine *e);
+
+/* Called for each article nr_engine_feed tags, before its count events
+ * (replay --report keeps the matched terms of evidence articles). */
+typedef void (*nr_tag_fn)(void *ud, const struct nr_article *a, const struct nr_tags *t,
+                          int64_t event_ms);
+void nr_engine_set_tag_hook(struct nr_engine *e, nr_tag_fn fn, void *ud);
+
 /* Stage 1: the count events of one tagged article (one per alert rule whose
  * topic matched, times the cross product of its `by` dimensions). event_ms is
  * the article's event time (published_at, else a fallback the caller chose). */
