@@ -87,6 +87,7 @@ struct nr_decoder *nr_decoder_new(const struct nr_config *cfg)
             nr__ptr_parse(&d->ptr[f][d->n_ptr[f]++], cfg->field_more[f].v[k]);
     }
     nr__ptr_parse(&d->records, cfg->records_ptr);
+    d->boiler = nr_boiler_new(cfg->boilerplate_min_articles, cfg->boilerplate_entries);
     return d;
 }
 
@@ -98,6 +99,7 @@ void nr_decoder_free(struct nr_decoder *d)
         for (size_t k = 0; k < d->n_ptr[f]; k++)
             nr__ptr_free(&d->ptr[f][k]);
     nr__ptr_free(&d->records);
+    nr_boiler_free(d->boiler);
     free(d->tok);
     free(d->next);
     free(d->stk);

@@ -14,6 +14,7 @@
 #endif
 
 #include "newsradar/article.h"
+#include "newsradar/boiler.h"
 
 #define NR_FIELD_PTRS_MAX 4 /* pointers per field (`body: [/description, /content]`) */
 
@@ -42,7 +43,8 @@ struct nr_decoder {
     int32_t default_tz; /* seconds east of UTC for dates without a zone */
     struct json_ptr ptr[NR_FIELD_COUNT][NR_FIELD_PTRS_MAX];
     size_t n_ptr[NR_FIELD_COUNT];
-    struct json_ptr records; /* article.records; unset: the document */
+    struct json_ptr records;  /* article.records; unset: the document */
+    struct nr_boiler *boiler; /* per-source boilerplate, NULL = off */
 
     jsmntok_t *tok;
     size_t tok_cap;

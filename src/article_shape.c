@@ -398,6 +398,14 @@ enum nr_reject nr_article_record(struct nr_decoder *d, size_t i, struct nr_artic
             *ts = (struct nr_str){NULL, 0};
         }
     }
+    /* the body lives in d->buf (ours): blank what its source repeats */
+    struct nr_str *body = &out->field[NR_FIELD_BODY];
+    if (d->boiler && body->len > 0) {
+        struct nr_str story =
+            out->field[NR_FIELD_TITLE].len ? out->field[NR_FIELD_TITLE] : out->field[NR_FIELD_ID];
+        out->boilerplate = nr_boiler_apply(d->boiler, out->field[NR_FIELD_SOURCE], story,
+                                           d->buf + (body->p - d->buf), body->len);
+    }
     return NR_REJECT_NONE;
 }
 

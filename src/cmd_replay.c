@@ -117,14 +117,15 @@ static void summary_text(const struct replay *rp, const struct nr_engine_stats *
     fprintf(stderr,
             "newsradar replay: %llu articles, %llu tagged, %llu skipped, %llu alerts (%llu "
             "firing, %llu escalated, %llu resolved), %llu duplicates, %llu late (%llu dropped), "
-            "%llu future, %llu field errors, %llu UTF-8 repairs, %llu keys (%llu evicted), "
-            "%llu spikes still open\n",
+            "%llu future, %llu field errors, %llu UTF-8 repairs, %llu boilerplate, %llu keys "
+            "(%llu evicted), %llu spikes still open\n",
             (unsigned long long)rp->articles, (unsigned long long)st->tagged,
             (unsigned long long)rp->skipped, f + e + r, f, e, r, (unsigned long long)st->duplicates,
             (unsigned long long)st->late, (unsigned long long)st->late_dropped,
             (unsigned long long)st->future, (unsigned long long)field_errors(st),
-            (unsigned long long)st->utf8_repairs, (unsigned long long)st->keys,
-            (unsigned long long)st->keys_evicted, (unsigned long long)st->keys_firing);
+            (unsigned long long)st->utf8_repairs, (unsigned long long)st->boilerplate,
+            (unsigned long long)st->keys, (unsigned long long)st->keys_evicted,
+            (unsigned long long)st->keys_firing);
 }
 
 static void summary_json(const struct replay *rp, const struct nr_engine_stats *st)
@@ -134,13 +135,14 @@ static void summary_json(const struct replay *rp, const struct nr_engine_stats *
             "{\"articles\":%llu,\"tagged\":%llu,\"skipped\":%llu,\"alerts\":%llu,"
             "\"firing\":%llu,\"escalated\":%llu,\"resolved\":%llu,\"duplicates\":%llu,"
             "\"late\":%llu,\"late_dropped\":%llu,\"future\":%llu,\"utf8_repairs\":%llu,"
-            "\"keys\":%llu,\"keys_evicted\":%llu,\"keys_firing\":%llu,\"field_errors\":{",
+            "\"boilerplate\":%llu,\"keys\":%llu,\"keys_evicted\":%llu,\"keys_firing\":%llu,\"field_"
+            "errors\":{",
             (unsigned long long)rp->articles, (unsigned long long)st->tagged,
             (unsigned long long)rp->skipped, f + e + r, f, e, r, (unsigned long long)st->duplicates,
             (unsigned long long)st->late, (unsigned long long)st->late_dropped,
             (unsigned long long)st->future, (unsigned long long)st->utf8_repairs,
-            (unsigned long long)st->keys, (unsigned long long)st->keys_evicted,
-            (unsigned long long)st->keys_firing);
+            (unsigned long long)st->boilerplate, (unsigned long long)st->keys,
+            (unsigned long long)st->keys_evicted, (unsigned long long)st->keys_firing);
     bool first = true;
     for (int i = 0; i < NR_FIELD_COUNT; i++) {
         if (!st->field_errors[i])

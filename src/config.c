@@ -74,6 +74,12 @@ static const struct opt opts_article[] = {
      "repair: invalid bytes become U+FFFD (counted); reject: the article is rejected"},
     {"default_timezone", OT_STR, CFG(default_timezone), CFG(default_tz_s), "UTC", OF_TZ, 0, 0, 0, 0,
      "zone", "zone of dates written without one: UTC, +05:00, -0330 (fixed offsets only)"},
+    {"boilerplate_min_articles", OT_U32, CFG(boilerplate_min_articles), 0, "4", OF_MIN | OF_MAX, 0,
+     8, 0, 0, 0,
+     "a line or sentence of the body seen in this many articles of one source (distinct titles) "
+     "is boilerplate: blanked before tagging and near-duplicate detection (0 = off)"},
+    {"boilerplate_entries", OT_U32, CFG(boilerplate_entries), 0, "65536", OF_MIN | OF_MAX, 64,
+     16777216, 0, 0, 0, "segments the boilerplate model remembers (48 bytes each, per decoder)"},
     {"fields", OT_SECTION, NO_OFF, 0, 0, 0, 0, 0, 0, &sec_fields, 0,
      "where each field is found in the article JSON"},
 };

@@ -177,6 +177,7 @@ static enum nr_reject process_article(struct nr_engine *e, const struct nr_artic
                                       void *ud, struct nr_error *err)
 {
     e->stats.utf8_repairs += a->utf8_repairs;
+    e->stats.boilerplate += a->boilerplate;
     for (int f = 0; f < NR_FIELD_COUNT; f++)
         e->stats.field_errors[f] += (a->field_errors >> f) & 1u;
     int64_t t;

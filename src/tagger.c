@@ -22,8 +22,8 @@
  *   4. topic matches go to the topic engine (tagger_topic.c), resolved
  *      separately (a phrase may overlap an alias): signals, weights, title
  *      boost, scoped exclusions (tagger_topic_eval.c);
- *   5. simhash of the lead of the normalized body (title when there is no
- *      body), see nr_text_simhash().
+ *   5. simhash of the normalized title and body lead together (near
+ *      duplicates: lead_simhash(), nr_text_simhash()).
  *
  * Text repeated in an article (a pull quote, a title restated in the lead)
  * is counted twice on purpose: mentions measure emphasis, and the repeat is
@@ -345,6 +345,7 @@ struct nr_tag_scratch {
     /* result */
     struct nr_tags tags;
     size_t cap_ent, cap_spans;
+    char lead[NR_SIMHASH_LEAD + 1]; /* title + body lead, for the simhash */
 };
 
 struct nr_tag_scratch *nr_tag_scratch_new(const struct nr_tagger *t)
@@ -536,6 +537,34 @@ void nr_tag_view_add(struct nr_tag_view *v, uint32_t entity, uint8_t field, uint
     (*v->ment)[(*v->n_ment)++] = (struct nr_tag_mention){entity, start, end, field, ambiguous};
 }
 
+/* The simhash of the title and the lead together: a feed whose bodies are
+ * all one teaser ("Read the full story on our website.") still tells its
+ * stories apart by their titles, and a copy that only retitles a story is
+ * still near. The title takes at most a quarter of the lead (cut back to a
+ * word), the body the rest; both are normalized text (single spaces). */
+static uint64_t lead_simhash(struct nr_tag_scratch *s)
+{
+    const struct nr_text *ti = &s->text[0], *bo = &s->text[1];
+    size_t n = ti->len;
+    if (n > NR_SIMHASH_LEAD / 4) {
+        n = NR_SIMHASH_LEAD / 4;
+        while (n > 0 && ti->buf[n] != ' ')
+            n--;
+    }
+    memcpy(s->lead, ti->buf, n);
+    if (bo->len > 0) {
+        if (n > 0)
+            s->lead[n++] = ' ';
+        size_t m = bo->len < NR_SIMHASH_LEAD - n ? bo->len : NR_SIMHASH_LEAD - n;
+        while (m < bo->len && m > 0 && bo->buf[m] != ' ')
+            m--; /* end on a word boundary */
+        memcpy(s->lead + n, bo->buf, m);
+        n += m;
+    }
+    s->lead[n] = '\0';
+    return nr_text_simhash(s->lead, n);
+}
+
 const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scratch *s,
                                     const struct nr_article *a)
 {
@@ -555,8 +584,7 @@ const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scr
     scan_field(t, s, 1, &a->field[NR_FIELD_BODY]);
     resolve_aliases(t, s, a);
     nr_topics_resolve(t->topics, s->ts, tg);
-    const struct nr_text *h = s->text[1].len > 0 ? &s->text[1] : &s->text[0];
-    tg->simhash = nr_text_simhash(h->buf, h->len);
+    tg->simhash = lead_simhash(s);
     return tg;
 }
 

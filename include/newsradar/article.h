@@ -17,6 +17,9 @@
  * that is there but cannot be read (a number where a URL should be, a date
  * in no known form) is treated as absent and reported in nr_article.warn;
  * invalid UTF-8 is replaced by U+FFFD unless article.invalid_utf8 is reject.
+ * The decoder learns each source's boilerplate (boiler.h) and blanks it in
+ * the body with spaces (offsets unchanged): it is per-stream state, so one
+ * decoder must see one stream in order.
  * Implementation: article.c (JSON checks), article_shape.c (field map,
  * records, presets), article_date.c (dates).
  */
@@ -47,6 +50,8 @@ struct nr_article {
     int64_t published_ms;                /* NR_TIME_NONE when absent */
     uint32_t field_errors;               /* bit f: field f was there but unreadable */
     uint32_t utf8_repairs;               /* invalid sequences replaced by U+FFFD */
+    uint32_t boilerplate;                /* body segments blanked as the source's
+                                            boilerplate (boiler.h) */
     const char *warn[NR_FIELD_COUNT];    /* why, for each bit of field_errors */
 };
 

@@ -20,6 +20,8 @@
  *     records: ""               # pointer to an array of articles (envelope)
  *     invalid_utf8: repair      # repair (U+FFFD) | reject
  *     default_timezone: UTC     # zone of dates written without one
+ *     boilerplate_min_articles: 4   # a sentence in 4 articles of a source: blanked
+ *     boilerplate_entries: 65536    # segments the boilerplate model keeps
  *     fields:                   # JSON pointers (RFC 6901) into the article;
  *                               # a list joins (body) or falls back (others)
  *       id: /id                 # required field in every article
@@ -284,6 +286,8 @@ struct nr_config {
     char *invalid_utf8;                           /* repair|reject */
     char *default_timezone;                       /* as written */
     int32_t default_tz_s;                         /* its offset, seconds east of UTC */
+    uint32_t boilerplate_min_articles;            /* 0 = no boilerplate model (boiler.h) */
+    uint32_t boilerplate_entries;                 /* its table size */
 
     struct nr_engine_opts engine;
 

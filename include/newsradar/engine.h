@@ -34,6 +34,7 @@ struct nr_engine_stats {
                               the spikes that are still open (not resolved) */
     uint64_t future;       /* published more than engine.max_future after arrival */
     uint64_t utf8_repairs; /* invalid UTF-8 sequences replaced (article.invalid_utf8) */
+    uint64_t boilerplate;  /* body segments blanked as their source's boilerplate */
     uint64_t field_errors[NR_FIELD_COUNT]; /* optional fields unreadable, read as absent */
 };
 

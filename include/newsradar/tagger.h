@@ -64,8 +64,8 @@ struct nr_tags {
     size_t n_evidence;
     char lang[NR_LANG_TAG_MAX]; /* the article's language (lang.h), "" unknown */
     uint8_t lang_source;        /* enum nr_lang_source */
-    uint64_t simhash;           /* of the first 2 KB of the normalized body (title if no
-                                 * body), over word 3-shingles: for near-duplicate dedup */
+    uint64_t simhash;           /* of the normalized title and the body's lead (2 KB in
+                                 * all), over word 3-shingles: for near-duplicate dedup */
 };
 
 struct nr_tagger;

@@ -4,7 +4,8 @@
 # lenient optional fields and their warnings, invalid UTF-8, one article
 # dated 2099 among good ones, --sort (in memory and with runs on disk), the
 # out-of-order warning, the 100-message cap, --progress/--quiet, SIGTERM
-# during a replay (exit 143, summary, whole lines), streaming `tag`.
+# during a replay (exit 143, summary, whole lines), streaming `tag`, a
+# source's boilerplate blanked.
 #
 # usage: bash tests/cli/feeds.sh NEWSRADAR-BINARY SOURCE-ROOT
 set -u
@@ -108,6 +109,22 @@ wait "$catpid"
 [ "$rc" -eq 143 ] || fail "SIGTERM: exit $rc, want 143"
 has "$tmp/err" "^newsradar replay: 6 articles" "SIGTERM: the summary"
 jq -e . "$tmp/got" >/dev/null 2>&1 || fail "SIGTERM: a partial alert line: $(cat "$tmp/got")"
+
+# ---- boilerplate: a source's repeated header and trailer stop matching ----------------
+# Like a scraped page: a donation header and a "what would you give ... Iran"
+# trailer around each story of one source. From the fourth story on they are
+# the source's boilerplate: blanked (same offsets), so Iran is no longer
+# found; the story's own mentions stay. Another source is not affected.
+story_line() { # N SOURCE
+    printf '{"id":"b%d","title":"Story %d from the border","source":"%s","body":"Please support independent news\\nDonate\\nPakistan story number %s happened today.\\nWHAT WOULD YOU GIVE TO CHANGE THE NEWS ABOUT IRAN?\\nBrowse categories and topics"}\n' \
+        "$1" "$1" "$2" "$(printf '%s' "$1" | tr 0-9 a-j)"
+}
+{ for i in 1 2 3 4 5; do story_line "$i" site.example; done; story_line 6 other.example; } >"$tmp/boiler.jsonl"
+"$nr" tag -c "$tcfg" "$tmp/boiler.jsonl" >"$tmp/got" 2>"$tmp/err" || fail "boilerplate tag: $(cat "$tmp/err")"
+[ "$(jq -r '[.entities[].id] | join(",")' "$tmp/got" | tr '\n' ' ')" = "PK,IR PK,IR PK,IR PK PK PK,IR " ] ||
+    fail "boilerplate: Iran should be found in stories 1-3 and 6 only: $(jq -c '[.id, [.entities[].id]]' "$tmp/got" | tr '\n' ' ')"
+jq -se 'map(select(.id == "b5"))[0].entities[0].spans == [[39, 47, "body"]]' "$tmp/got" >/dev/null ||
+    fail "boilerplate: blanking moved the offsets: $(sed -n 5p "$tmp/got")"
 
 # ---- tag: lenient fields, warnings, UTF-8, presets, streaming ---------------------------
 printf '%s\n' '{"id":"w1","title":"Pakistan closes Torkham","source":{"id":null,"name":"BBC News"},"language":["en"],"url":12345,"published_at":"yesterday"}' >"$tmp/w.jsonl"

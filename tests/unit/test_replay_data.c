@@ -177,13 +177,14 @@ static bool subset(json_t *want, json_t *got)
 
 static json_t *stats_json(const struct nr_engine_stats *s)
 {
-    return json_pack("{sIsIsIsIsIsIsIsIsIsIsIsIsI}", "future", (json_int_t)s->future, "articles",
-                     (json_int_t)s->articles, "rejected", (json_int_t)s->rejected, "tagged",
-                     (json_int_t)s->tagged, "events", (json_int_t)s->events, "duplicates",
-                     (json_int_t)s->duplicates, "late", (json_int_t)s->late, "late_dropped",
-                     (json_int_t)s->late_dropped, "firing", (json_int_t)s->alerts[0], "escalated",
-                     (json_int_t)s->alerts[1], "resolved", (json_int_t)s->alerts[2], "keys",
-                     (json_int_t)s->keys, "keys_evicted", (json_int_t)s->keys_evicted);
+    return json_pack("{sIsIsIsIsIsIsIsIsIsIsIsIsIsI}", "boilerplate", (json_int_t)s->boilerplate,
+                     "future", (json_int_t)s->future, "articles", (json_int_t)s->articles,
+                     "rejected", (json_int_t)s->rejected, "tagged", (json_int_t)s->tagged, "events",
+                     (json_int_t)s->events, "duplicates", (json_int_t)s->duplicates, "late",
+                     (json_int_t)s->late, "late_dropped", (json_int_t)s->late_dropped, "firing",
+                     (json_int_t)s->alerts[0], "escalated", (json_int_t)s->alerts[1], "resolved",
+                     (json_int_t)s->alerts[2], "keys", (json_int_t)s->keys, "keys_evicted",
+                     (json_int_t)s->keys_evicted);
 }
 
 static void test_case(void **state)

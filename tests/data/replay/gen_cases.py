@@ -142,3 +142,23 @@ forms = ["Iranian Foreign Minister Abbas Araghchi held talks in Muscat.",
          "Foreign Minister Abbas A. Araghchi left the talks early. Araghchi said nothing."]
 write("officials_by_role", [art(i + 1, i + 1, "Oman", body=b, title="Talks in Oman")
                             for i, b in enumerate(forms)])
+
+# Issue 9: an RSS feed whose bodies are all one teaser. Six distinct
+# attack stories must count as six, not as one story and four near
+# duplicates: the near-duplicate simhash reads the title with the lead, and
+# from the fourth article on the teaser is the source's boilerplate
+# (article.boilerplate_min_articles) and blanked. Firing at the third
+# article, like spike_fires, escalated to high at the sixth.
+teaser = "Read the full story on our website."
+titles = ["Bomb attack on a police post in Pakistan",
+          "Pakistan: gunmen attack a bus near the border",
+          "Attack on a market leaves Pakistan town in shock",
+          "Pakistan says rocket attack hit an army camp",
+          "Overnight attack on a checkpoint in Pakistan",
+          "Second attack in a week on Pakistan rail line"]
+feed = []
+for i, ti in enumerate(titles):
+    a = art(i + 1, i + 1, "Pakistan", body=teaser, title=ti)
+    a["source"] = "rss.example"
+    feed.append(a)
+write("boilerplate_teaser", feed)

@@ -1,0 +1,159 @@
+/*
+ * test_boiler.c - the per-source boilerplate model (boiler.h): a segment
+ * becomes boilerplate at its min_articles-th distinct story of one source,
+ * is blanked with spaces (offsets kept), and nothing else is: not another
+ * source, not a redelivery, not the paragraphs two versions of a story
+ * share, not an article without a source. The table is bounded and keeps
+ * repeated segments while unique ones churn through it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "newsradar/boiler.h"
+
+static struct nr_str S(const char *s) {
+    return (struct nr_str){s, s ? strlen(s) : 0};
+}
+
+/* Apply to a copy of body; returns the blanked count, the result in out. */
+static uint32_t
+run(struct nr_boiler *b, const char *src, const char *title, const char *body, char *out,
+    size_t cap)
+{
+    size_t n = strlen(body);
+    assert_true(n < cap);
+    memcpy(out, body, n + 1);
+    uint32_t k = nr_boiler_apply(b, S(src), S(title), out, n);
+    assert_int_equal(strlen(out), n); /* same length: offsets kept */
+    return k;
+}
+
+static const char *trailer = "Subscribe to our daily briefing on Iran and Israel.";
+
+static void test_learns_at_min_articles(void **state)
+{
+    (void)state;
+    struct nr_boiler *b = nr_boiler_new(4, 4096);
+    assert_non_null(b);
+    char out[512], body[512];
+    const char *stories[] = {"Floods cut the Karakoram highway.", "Wheat prices rose in Lahore.",
+                             "A new bridge opened in Multan.", "Schools reopen after the heat.",
+                             "Cricket: the final is on Sunday."};
+    for (int i = 0; i < 5; i++) {
+        char title[64];
+        snprintf(title, sizeof(title), "Story %d", i);
+        snprintf(body, sizeof(body), "%s %s\nRead more", stories[i], trailer);
+        uint32_t k = run(b, "daily.example", title, body, out, sizeof(out));
+        if (i < 3) {
+            assert_int_equal(k, 0);
+            assert_string_equal(out, body);
+        } else {
+            /* the trailer sentence and the "Read more" line */
+            assert_int_equal(k, 2);
+            assert_memory_equal(out, stories[i], strlen(stories[i])); /* the story stays */
+            assert_null(strstr(out, "Israel"));
+            assert_null(strstr(out, "Read more"));
+        }
+    }
+    /* another source saying the same thing is a first sighting there */
+    snprintf(body, sizeof(body), "Rain in Quetta. %s", trailer);
+    assert_int_equal(run(b, "other.example", "Weather", body, out, sizeof(out)), 0);
+    /* no source: never learnt, never blanked */
+    for (int i = 0; i < 6; i++) {
+        char title[64];
+        snprintf(title, sizeof(title), "Untitled %d", i);
+        assert_int_equal(run(b, NULL, title, body, out, sizeof(out)), 0);
+    }
+    nr_boiler_free(b);
+}
+
+static void test_redelivery_and_updates(void **state)
+{
+    (void)state;
+    struct nr_boiler *b = nr_boiler_new(4, 4096);
+    char out[512];
+    const char *body = "Pakistan closed the Torkham crossing on Monday. Trucks queued for "
+                       "kilometres.\nOfficials gave no date for reopening.";
+    /* the same story delivered ten times teaches nothing */
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(run(b, "wire.example", "Torkham shut", body, out, sizeof(out)), 0);
+    /* two updates under new titles repeat it: three stories, under the
+     * threshold of four, so what versions of one story share is kept */
+    assert_int_equal(run(b, "wire.example", "Torkham shut, trucks wait", body, out, sizeof(out)),
+                     0);
+    assert_int_equal(run(b, "wire.example", "Torkham still shut", body, out, sizeof(out)), 0);
+    nr_boiler_free(b);
+}
+
+static void test_digits_case_and_space(void **state)
+{
+    (void)state;
+    struct nr_boiler *b = nr_boiler_new(2, 4096);
+    char out[256];
+    assert_int_equal(run(b, "s", "A", "News here.\n(c) 2024 Example  Media", out, sizeof(out)), 0);
+    const char *b2 = "Other news.\n(C) 2025 example media";
+    assert_int_equal(run(b, "s", "B", b2, out, sizeof(out)), 1);
+    char want[256];
+    snprintf(want, sizeof(want), "%s", b2);
+    memset(want + strlen("Other news.\n"), ' ', strlen(b2) - strlen("Other news.\n"));
+    assert_string_equal(out, want);
+    /* CJK sentence ends and the ellipsis cut segments too */
+    assert_int_equal(run(b, "s", "C", "关注我们。Story one…  More", out, sizeof(out)), 0);
+    assert_int_equal(run(b, "s", "D", "关注我们。Story two…  More", out, sizeof(out)), 2);
+    nr_boiler_free(b);
+}
+
+/* 64 entries, 20 unique sentences per article: the repeated trailer stays
+ * (segments seen under one story are evicted first). */
+static void test_bounded_churn(void **state)
+{
+    (void)state;
+    struct nr_boiler *b = nr_boiler_new(4, 64);
+    char body[4096], out[4096], title[32];
+    uint32_t last = 0;
+    for (int a = 0; a < 300; a++) {
+        size_t n = 0;
+        for (int k = 0; k < 20; k++) {
+            /* digits count as one (boiler.c): spell the number in letters */
+            char w[8];
+            unsigned v = (unsigned)(a * 20 + k);
+            for (int d = 0; d < 7; d++, v /= 26)
+                w[d] = (char)('a' + v % 26);
+            w[7] = '\0';
+            n += (size_t)snprintf(body + n, sizeof(body) - n, "Unique sentence %s here. ", w);
+        }
+        snprintf(body + n, sizeof(body) - n, "%s", trailer);
+        snprintf(title, sizeof(title), "T%d", a);
+        last = run(b, "busy.example", title, body, out, sizeof(out));
+    }
+    assert_true(last >= 1);
+    assert_null(strstr(out, "Israel"));
+    nr_boiler_free(b);
+}
+
+static void test_off(void **state)
+{
+    (void)state;
+    assert_null(nr_boiler_new(0, 4096));
+    char buf[] = "Read more";
+    assert_int_equal(nr_boiler_apply(NULL, S("s"), S("t"), buf, strlen(buf)), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_learns_at_min_articles),
+        cmocka_unit_test(test_redelivery_and_updates),
+        cmocka_unit_test(test_digits_case_and_space),
+        cmocka_unit_test(test_bounded_churn),
+        cmocka_unit_test(test_off),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
