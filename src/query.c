@@ -159,12 +159,30 @@ static uint32_t utf8_chars(const char *s, size_t n)
 static uint32_t add_words(struct parser *p, size_t off, size_t len)
 {
     const char *s = p->q + off;
-    bool wild = false;
+    bool wild = false, exact = false;
+    if (len > 0 && s[0] == '=') { /* =word: this form only, no stem */
+        exact = true;
+        s++;
+        off++;
+        len--;
+        if (len == 0 || s[0] == '=') {
+            fail_at(p, off - 1, "'=' needs a word right after it: =close");
+            return 0;
+        }
+    }
     for (size_t i = 0; i < len; i++) {
+        if (s[i] == '=') {
+            fail_at(p, off + i, "'=' is allowed only at the start of a word: =close");
+            return 0;
+        }
         if (s[i] != '*')
             continue;
         if (i + 1 != len) {
             fail_at(p, off + i, "'*' is allowed only at the end of a word");
+            return 0;
+        }
+        if (exact) {
+            fail_at(p, off + i, "a word cannot be both exact '=' and a wildcard '*'");
             return 0;
         }
         wild = true;
@@ -187,6 +205,7 @@ static uint32_t add_words(struct parser *p, size_t off, size_t len)
         qw->norm = nr_xstrndup(w, (size_t)(b - w));
         qw->len = (uint32_t)(b - w);
         qw->wildcard = false;
+        qw->exact = exact;
         added++;
     }
     if (added == 0) {

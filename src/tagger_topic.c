@@ -14,8 +14,8 @@
  * price of a candidate per word sharing the prefix ("closet" for close).
  * Prefixes shorter than 3 characters would make every other word a
  * candidate: such words (and English function words: the, of, with...) are
- * matched exactly. A wildcard (clos*) is the prefix pattern without the
- * stem test.
+ * matched exactly, as is a word written =word. A wildcard (clos*) is the
+ * prefix pattern without the stem test.
  *
  * A phrase puts only its anchor word (the longest pattern) in the
  * automaton; the other words are checked in place, walking to the next or
@@ -95,6 +95,10 @@ static void add_qword(struct nr_topics *tp, struct nr_stem *st, int lang, const 
 {
     if (qw->wildcard) {
         add_word(tp, W_PREFIX, qw->norm, qw->len);
+        return;
+    }
+    if (qw->exact) {
+        add_word(tp, all_word_chars(qw->norm, qw->len) ? W_EXACT : W_LIT, qw->norm, qw->len);
         return;
     }
     if (!all_word_chars(qw->norm, qw->len)) {

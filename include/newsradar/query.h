@@ -4,6 +4,8 @@
  *
  *   word          the word and its inflections (stemmed by the tagger)
  *   word*         trailing wildcard: words starting with "word" (>= 3 chars)
+ *   =word         exactly this word: no stem, no other form (=close is not
+ *                 "closed" or "closely"); also inside phrases ("=close ties")
  *   "two words"   a phrase: consecutive words, each as above ('*' allowed)
  *   A AND B, A OR B, NOT A, A AND NOT B, ( ... )
  *   A NEAR/n B    an occurrence of A within n words (1..50) of one of B,
@@ -34,6 +36,7 @@ struct nr_qword {
     char *norm; /* normalized (text.h), without the '*' */
     uint32_t len;
     bool wildcard; /* was written with a trailing '*' */
+    bool exact;    /* was written with a leading '=' (hyphenated: every part) */
 };
 
 struct nr_qterm {

@@ -50,7 +50,8 @@ static void show(const struct nr_query *q, uint32_t node, char *buf, size_t cap)
         for (uint32_t k = 0; k < t->n_words; k++) {
             const struct nr_qword *w = &q->words[t->first_word + k];
             l = strlen(buf);
-            snprintf(buf + l, cap - l, "%s%s%s", k ? "_" : "", w->norm, w->wildcard ? "*" : "");
+            snprintf(buf + l, cap - l, "%s%s%s%s", k ? "_" : "", w->exact ? "=" : "", w->norm,
+                     w->wildcard ? "*" : "");
         }
         return;
     }
@@ -96,6 +97,7 @@ static void test_trees(void **state)
     expect_tree("  a\n\tOR\r\nb  ", "(OR a b)");
     expect_tree("NEARBY OR ANDES", "(OR nearby andes)"); /* operators are whole words */
     expect_tree("and", "and");                           /* lower case is a word */
+    expect_tree("=Close OR \"=held talks\"", "(OR =close =held_talks)");
 }
 
 static void test_terms_and_offsets(void **state)
@@ -198,6 +200,10 @@ static void test_errors(void **state)
     ERR("AND bomb", 0, "AND needs a term before it");
     ERR("(OR b)", 1, "OR needs a term before it");
     ERR("NEAR/3 x", 0, "NEAR/n needs a term before it");
+    ERR("a OR =", 5, "'=' needs a word");
+    ERR("a OR ==b", 5, "'=' needs a word");
+    ERR("a OR b=c", 6, "only at the start of a word");
+    ERR("\"x =clos*\"", 8, "both exact");
     ERR("bomb OR OR x", 8, "OR after OR");
     ERR("a AND NEAR/2 b", 6, "NEAR/n after AND");
     ERR("(bomb", 0, "unclosed '('");

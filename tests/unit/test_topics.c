@@ -130,6 +130,17 @@ static void test_phrases(void **state)
     assert_true(BODY("exact", "they held these talks") == 0);
     assert_true(BODY("exact", "the UN said") == 1);
     assert_true(BODY("exact", "the unit said") == 0);
+    /* =word: that form only */
+    assert_true(BODY("exactword", "they will close the road") == 1);
+    assert_true(BODY("exactword", "CLOSE to the edge") == 1);
+    assert_true(BODY("exactword", "they closed the road") == 0);
+    assert_true(BODY("exactword", "they watched closely") == 0);
+    assert_true(BODY("exactword", "it closes at six") == 0);
+    assert_true(BODY("exactword", "troops sealed the borders") == 1); /* only "sealed" is exact */
+    assert_true(BODY("exactword", "troops seal the border") == 0);
+    assert_true(BODY("exactword", "a cease-fire held") == 1);
+    assert_true(BODY("exactword", "a cease fire held") == 1);
+    assert_true(BODY("exactword", "cease fires") == 0);
 }
 
 static void test_near(void **state)
