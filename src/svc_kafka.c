@@ -39,6 +39,15 @@
  * where the last commit left off. Re-processing after a crash may repeat
  * alerts, always with the same alert_id (stable per episode).
  *
+ * Event time across input partitions (watermark.h, docs/operations.md):
+ * stage 1 pauses input partitions that run ahead in event time and sends
+ * the watermarks of the partitions it owns in a header of every repartition
+ * message (and header-only messages every 100 ms); stage 2 holds count
+ * events until the minimum watermark over the input partitions passes them
+ * and counts them in event-time order, so a backlog over several partitions
+ * gives replay's alerts. Held events keep their message's offset entry
+ * pending, and checkpoints cover only messages before the first held one.
+ *
  * Offsets are stored (rd_kafka_offsets_store) and committed by librdkafka's
  * auto-commit every commit_interval, synchronously on revocation, and at
  * close. QUEUE_FULL means serve delivery reports and retry, never drop.
@@ -65,6 +74,7 @@
 #include "newsradar/log.h"
 #include "newsradar/offsets.h"
 #include "newsradar/pool.h"
+#include "newsradar/watermark.h"
 #include "newsradar/window.h"
 
 #define MOD             "kafka"
@@ -72,6 +82,14 @@
 #define TRACK_CAP       65536 /* in-flight input messages per partition */
 #define META_KEY        "\x1fmeta"
 #define DLQ_MAX_PAYLOAD (512 * 1024) /* bytes of a dead letter's payload kept */
+/* Event-time synchronisation (watermark.h). WM_HEADER carries the
+ * watermarks of the sources (input partitions) stage 1 owns. */
+#define WM_HEADER   "newsradar.wm"
+#define WM_LEAD_MS  (15 * 60 * 1000)   /* a source may run this far ahead of the slowest */
+#define WM_IDLE_S   2.0                /* a source without data this long is idle */
+#define WM_MARK_S   0.1                /* watermark-only messages at most this often */
+#define WM_SILENT_S 30.0               /* stage 2 ignores a source not heard of this long */
+#define WM_HOLD_MAX ((size_t)64 << 20) /* bytes of events held per partition, then forced */
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -151,6 +169,10 @@ struct p2 {
     int64_t rs_hi, rs_last; /* end offset at the start; last record read */
     size_t rs_n, rs_bad;    /* keys restored, records unusable */
     double rs_t0, rs_retry_at, rs_progress_at;
+    /* event-time synchronisation: the sources' watermarks and the count
+     * events held until the minimum passes them */
+    struct nr_wm_table wmt;
+    struct nr_evq held;
 };
 
 /* A changelog checkpoint in flight: when all its records are delivered the
@@ -185,10 +207,11 @@ struct ticket {
 struct metrics {
     struct nr_metrics *reg;
     _Atomic uint64_t *in, *bytes, *tagged, *dlq, *events, *late, *late_dropped, *dups, *deliv_fail,
-        *reloads, *reload_fail, *ckpt_records, *restored, *future, *utf8_repairs;
+        *reloads, *reload_fail, *ckpt_records, *restored, *future, *utf8_repairs, *wm_forced,
+        *wm_paused;
     _Atomic uint64_t *field_errors[NR_FIELD_COUNT];
     _Atomic uint64_t *lag_articles, *lag_counts, *keys, *rss, *assigned_articles, *assigned_counts,
-        *restoring;
+        *restoring, *held, *wm_waiting;
     struct nr_histogram *latency;
 };
 
@@ -224,7 +247,16 @@ struct s1_item {
     uint32_t ev_failed; /* events that could not be encoded (not reached) */
     char *enriched;     /* the enriched-topic value, or NULL */
     size_t enriched_len;
-    double secs; /* decode + tag + events */
+    double secs;   /* decode + tag + events */
+    int64_t ev_ms; /* event time of the decoded article */
+};
+
+/* Stage 1: one input partition it owns, as a source of watermarks. */
+struct s1_src {
+    char *topic;
+    int32_t partition;
+    int64_t next; /* offset after the last message read, -1 unknown */
+    struct nr_wm_src wm;
 };
 
 /* One stage and everything only its thread touches (after start-up). */
@@ -251,6 +283,13 @@ struct stage {
     struct nr_event_batch *evb; /* one open batch per repartition partition */
     int32_t n_evb;
     struct ticket **evb_tk; /* the inputs of each open batch, NULL while empty */
+    struct s1_src *src;     /* the input partitions owned */
+    size_t n_src, cap_src;
+    bool *wm_want;  /* nr_wm_pace's advice, one per source */
+    bool *evb_sent; /* partitions sent a message since the last marks */
+    double last_mark;
+    uint8_t *wmbuf;
+    size_t wmcap, wmlen;
 
     /* stage 2 */
     struct p2 *p2;
@@ -258,6 +297,9 @@ struct stage {
     size_t n_restoring;   /* active partitions still restoring */
     rd_kafka_queue_t *qr; /* the restore consumer's queue (wakes the thread too) */
     struct nr_event_buf eb;
+    char **in_topic; /* the input topics and their partition counts: the sources */
+    int *in_parts;
+    size_t n_in;
 
     /* reload hand-off: the main thread fills rl_* and sets rl_posted; the
      * stage takes them at a safe point and clears rl_posted (release). */
@@ -503,6 +545,10 @@ static void produce_for_entry(struct stage *st, const char *topic, int32_t parti
                               rd_kafka_headers_t *hdrs)
 {
     struct nr_oentry *e = st->cur_entry;
+    if (!e) { /* stage 2 moving stream time on its own (a source fell silent) */
+        (void)produce(st, topic, partition, key, klen, val, vlen, hdrs, NULL);
+        return;
+    }
     nr_oentry_expect(e);
     if (produce(st, topic, partition, key, klen, val, vlen, hdrs, e) != 0)
         nr_oentry_done(e, false);
@@ -552,7 +598,130 @@ static void dead_letter(struct stage *st, const rd_kafka_message_t *m, const cha
     dead_letter_part(st, m, m->payload, m->len, -1, reason, msg);
 }
 
-/* Send partition p's open batch; its delivery report releases its ticket. */
+/* ---- stage 1: event-time synchronisation (watermark.h) ------------------------------ */
+
+static struct s1_src *s1_src_find(struct stage *st, const char *topic, int32_t part, bool create)
+{
+    for (size_t i = 0; i < st->n_src; i++)
+        if (st->src[i].partition == part && strcmp(st->src[i].topic, topic) == 0)
+            return &st->src[i];
+    if (!create)
+        return NULL;
+    if (st->n_src == st->cap_src) {
+        st->cap_src = st->cap_src ? 2 * st->cap_src : 16;
+        st->src = nr_xrealloc(st->src, st->cap_src * sizeof(*st->src));
+        st->wm_want = nr_xrealloc(st->wm_want, st->cap_src * sizeof(*st->wm_want));
+    }
+    struct s1_src *s = &st->src[st->n_src++];
+    s->topic = nr_xstrndup(topic, strlen(topic));
+    s->partition = part;
+    s->next = -1;
+    nr_wm_src_init(&s->wm, nr_clock_mono_s());
+    return s;
+}
+
+static void s1_src_drop(struct stage *st, const char *topic, int32_t part)
+{
+    struct s1_src *s = s1_src_find(st, topic, part, false);
+    if (!s)
+        return;
+    free(s->topic);
+    *s = st->src[--st->n_src];
+}
+
+/* The watermarks of every source this stage owns, as a message header:
+ * sent after the events they cover, by the same producer into the same
+ * partition, so stage 2 always reads a source's events before its mark. */
+static rd_kafka_headers_t *wm_headers(struct stage *st)
+{
+    if (!st->n_src)
+        return NULL;
+    double now = nr_clock_mono_s();
+    struct nr_wm_mark marks[64];
+    size_t n = 0;
+    rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+    /* at most 64 sources per header: an instance owning more sends several */
+    for (size_t i = 0; i < st->n_src; i++) {
+        const struct s1_src *s = &st->src[i];
+        marks[n++] = (struct nr_wm_mark){
+            s->topic, strlen(s->topic), s->partition,
+            s->wm.wm, s->wm.first_ms,   nr_wm_src_idle(&s->wm, now, WM_IDLE_S) ? NR_WM_IDLE : 0};
+        if (n == NR_ARRAY_LEN(marks) || i + 1 == st->n_src) {
+            nr_wm_encode(marks, n, &st->wmbuf, &st->wmcap, &st->wmlen);
+            rd_kafka_header_add(h, WM_HEADER, -1, st->wmbuf, (ssize_t)st->wmlen);
+            n = 0;
+        }
+    }
+    return h;
+}
+
+/* Every repartition partition hears of the watermarks at least every
+ * WM_MARK_S: those that got no batch since the last round get a message
+ * with the header only (no payload). */
+static void s1_marks(struct stage *st)
+{
+    double now = nr_clock_mono_s();
+    if (!st->n_src || now - st->last_mark < WM_MARK_S)
+        return;
+    st->last_mark = now;
+    for (int32_t p = 0; p < st->n_evb; p++) {
+        if (!st->evb_sent[p])
+            (void)produce(st, st->cfg->kafka.repartition_topic, p, NULL, 0, NULL, 0, wm_headers(st),
+                          NULL);
+        st->evb_sent[p] = false;
+    }
+}
+
+static void pause_resume(struct stage *st, const struct s1_src *s, bool pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, s->topic, s->partition);
+    rd_kafka_resp_err_t err =
+        pause ? rd_kafka_pause_partitions(st->c, l) : rd_kafka_resume_partitions(st->c, l);
+    if (err || l->elems[0].err)
+        NR_WARN(MOD, "%s %s [%" PRId32 "]: %s", pause ? "pause" : "resume", s->topic, s->partition,
+                rd_kafka_err2str(err ? err : l->elems[0].err));
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Read the input partitions in event-time order: pause those running more
+ * than WM_LEAD_MS ahead of the slowest (librdkafka drops what it fetched of
+ * a paused partition and fetches again from the position on resume). */
+static void s1_pace(struct stage *st)
+{
+    if (!st->n_src)
+        return;
+    double now = nr_clock_mono_s();
+    for (size_t i = 0; i < st->n_src; i++) {
+        struct s1_src *s = &st->src[i];
+        int64_t lo = -1, hi = -1;
+        s->wm.behind = s->next >= 0 &&
+                       rd_kafka_get_watermark_offsets(st->c, s->topic, s->partition, &lo, &hi) ==
+                           RD_KAFKA_RESP_ERR_NO_ERROR &&
+                       hi >= 0 && s->next < hi;
+    }
+    struct nr_wm_src *v = nr_xmalloc(st->n_src * sizeof(*v));
+    for (size_t i = 0; i < st->n_src; i++)
+        v[i] = st->src[i].wm;
+    if (nr_wm_pace(v, st->n_src, now, WM_IDLE_S, WM_LEAD_MS, st->wm_want)) {
+        for (size_t i = 0; i < st->n_src; i++) {
+            struct s1_src *s = &st->src[i];
+            if (st->wm_want[i] == s->wm.paused)
+                continue;
+            pause_resume(st, s, st->wm_want[i]);
+            s->wm.paused = st->wm_want[i];
+            s->wm.active_at = now; /* a resumed partition needs a fetch before it is idle */
+        }
+    }
+    free(v);
+    size_t paused = 0;
+    for (size_t i = 0; i < st->n_src; i++)
+        paused += st->src[i].wm.paused;
+    nr_gauge_set(st->s->mt.wm_paused, (double)paused);
+}
+
+/* Send partition p's open batch, with the watermark header; its delivery
+ * report releases its ticket. */
 static void evb_send(struct stage *st, int32_t p)
 {
     struct nr_event_batch *b = &st->evb[p];
@@ -560,9 +729,10 @@ static void evb_send(struct stage *st, int32_t p)
     if (!b->n || !t)
         return;
     st->evb_tk[p] = NULL;
-    if (produce(st, st->cfg->kafka.repartition_topic, p, NULL, 0, b->buf, b->len, NULL,
+    if (produce(st, st->cfg->kafka.repartition_topic, p, NULL, 0, b->buf, b->len, wm_headers(st),
                 OPAQUE_TICKET(t)) != 0)
         ticket_release(t, false);
+    st->evb_sent[p] = true;
     nr_event_batch_clear(b);
 }
 
@@ -682,6 +852,7 @@ static void s1_work(void *ctx, unsigned wi, size_t i)
             s1_enrich(st, it, nr_article_record_text(w->dec, 0), &a, t);
     }
     it->ev_n = w->n_ev - it->ev_first;
+    it->ev_ms = ev_ms;
     it->secs = nr_clock_mono_s() - t0;
 }
 
@@ -782,7 +953,22 @@ static void stage1_batch(struct stage *st, rd_kafka_message_t **msgs, size_t n)
     for (size_t i = 0; i < n; i++)
         if (st->items[i].e)
             s1_finish(st, &st->items[i]);
+    /* the watermarks move only now, so that every header sent before
+     * covers only events already sent */
+    double now = nr_clock_mono_s();
+    for (size_t i = 0; i < n; i++) {
+        const struct s1_item *it = &st->items[i];
+        if (!it->e)
+            continue;
+        struct s1_src *src =
+            s1_src_find(st, rd_kafka_topic_name(it->m->rkt), it->m->partition, true);
+        src->next = it->m->offset + 1;
+        nr_wm_src_article(&src->wm, it->reject == NR_REJECT_NONE ? it->ev_ms : NR_TIME_NONE,
+                          it->reject == NR_REJECT_NONE && it->ev_n > 0, now);
+    }
     evb_flush(st);
+    s1_marks(st);
+    s1_pace(st);
 }
 
 /* ---- stage 2: count events -> windows -> alerts ----------------------------------- */
@@ -822,6 +1008,62 @@ static struct p2 *p2_get(struct stage *st, int32_t partition, bool create)
     return &st->p2[partition];
 }
 
+struct wm_ctx {
+    struct p2 *p;
+    double now;
+};
+
+static void wm_mark(void *ud, const struct nr_wm_mark *mk)
+{
+    struct wm_ctx *c = ud;
+    nr_wm_table_update(&c->p->wmt, mk, c->now);
+}
+
+/* Count the held events that no source can precede any more (event time at
+ * or before the minimum watermark), in event-time order, then move stream
+ * time to that minimum. force: count every held event (the offset ring is
+ * full); past WM_HOLD_MAX bytes the earliest are counted anyway. Each
+ * event's alerts wait on the offset entry of the message it came in. */
+static void p2_release(struct stage *st, struct p2 *p, bool force)
+{
+    struct nr_wm_now w;
+    nr_wm_table_min(&p->wmt, nr_clock_mono_s(), WM_SILENT_S, &w);
+    if (w.first_ms != NR_TIME_NONE) {
+        /* the baseline is scaled by the time since the stream's first event,
+         * wherever it was counted (replay has one detector) */
+        int64_t sm, fs;
+        nr_detector_meta(p->det, &sm, &fs);
+        if (fs == NR_TIME_NONE || w.first_ms < fs)
+            nr_detector_set_meta(p->det, sm, w.first_ms);
+    }
+    struct nr_oentry *cur = st->cur_entry;
+    struct p2 *curp = st->cur_p2;
+    st->cur_p2 = p;
+    const struct nr_evq_item *top;
+    while ((top = nr_evq_top(&p->held)) &&
+           (top->t <= w.release || force || p->held.bytes > WM_HOLD_MAX)) {
+        struct nr_evq_item it;
+        if (top->t > w.release)
+            nr_counter_add(st->s->mt.wm_forced, 1);
+        nr_evq_pop(&p->held, &it);
+        struct nr_error err = {{0}};
+        st->cur_entry = it.opaque;
+        if (nr_event_decode(st->cfg, (const char *)it.rec, it.len, &st->eb, &err) == 0) {
+            nr_detector_count(p->det, &st->eb.ev, emit_alert, st);
+            dirty_add(&p->dirty, st->cfg->rules[st->eb.ev.rule].id, st->eb.ev.key);
+        } else { /* a reload removed its rule while it was held */
+            NR_WARN(MOD, "held count event of %s @%" PRId64 " dropped: %s",
+                    st->cfg->kafka.repartition_topic, it.offset, err.msg);
+        }
+        nr_oentry_done(it.opaque, true);
+        free(it.rec);
+    }
+    st->cur_entry = cur;
+    if (w.advance != NR_TIME_NONE)
+        nr_detector_advance(p->det, w.advance, emit_alert, st);
+    st->cur_p2 = curp;
+}
+
 static void stage2(struct stage *st, const rd_kafka_message_t *m)
 {
     struct p2 *p = p2_get(st, m->partition, false);
@@ -858,6 +1100,29 @@ static void stage2(struct stage *st, const rd_kafka_message_t *m)
         return;
     st->cur_entry = e;
     st->cur_p2 = p;
+    /* The sources' watermarks (stage 1 of some instance) */
+    rd_kafka_headers_t *hd = NULL;
+    const void *hv = NULL;
+    size_t hl = 0;
+    bool marked = false;
+    if (rd_kafka_message_headers(m, &hd) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        struct wm_ctx wc = {p, nr_clock_mono_s()};
+        for (size_t i = 0; rd_kafka_header_get(hd, i, WM_HEADER, &hv, &hl) == 0; i++) {
+            struct nr_error werr = {{0}};
+            if (nr_wm_decode(hv, hl, wm_mark, &wc, &werr) != 0)
+                NR_WARN(MOD, "%s [%" PRId32 "] @%" PRId64 ": %s", rd_kafka_topic_name(m->rkt),
+                        m->partition, m->offset, werr.msg);
+            marked = true;
+        }
+    }
+    if (marked && !m->payload) { /* watermarks only */
+        p->last_offset = m->offset;
+        p2_release(st, p, false);
+        nr_oentry_done(e, true);
+        st->cur_entry = NULL;
+        st->cur_p2 = NULL;
+        return;
+    }
     /* Our own topic, but a reload (here or in another instance) may have
      * removed or added a rule: whatever cannot be counted is kept as a dead
      * letter. A message whose framing is broken is kept whole, uncounted;
@@ -879,11 +1144,13 @@ static void stage2(struct stage *st, const rd_kafka_message_t *m)
                 dead_letter_part(st, m, rec, rlen, rd.single ? -1 : i, "invalid_event", err.msg);
                 continue;
             }
-            nr_detector_count(p->det, &st->eb.ev, emit_alert, st);
-            dirty_add(&p->dirty, st->cfg->rules[st->eb.ev.rule].id, st->eb.ev.key);
+            /* held until no source can still send an earlier event */
+            nr_oentry_expect(e);
+            nr_evq_push(&p->held, st->eb.ev.event_ms, m->offset, e, rec, rlen);
         }
     }
     p->last_offset = m->offset;
+    p2_release(st, p, false);
     nr_oentry_done(e, true);
     st->cur_entry = NULL;
     st->cur_p2 = NULL;
@@ -903,6 +1170,10 @@ static void checkpoint(struct stage *st, int32_t part)
     c->t = nr_opart_ckpt_begin(p->op);
     c->part = part;
     c->upto = p->last_offset;
+    /* held events are not in the state yet: their messages are not covered */
+    int64_t held = nr_evq_min_offset(&p->held);
+    if (held >= 0 && held - 1 < c->upto)
+        c->upto = held - 1;
     if (p->redo_all) { /* an earlier checkpoint lost keys: write them all */
         p->redo_all = false;
         for (struct nr_wkey *k = nr_wstore_first(ws); k; k = nr_wstore_next(ws, k))
@@ -1148,8 +1419,13 @@ static struct nr_oentry *track_begin(struct stage *st, const rd_kafka_message_t 
         if (stopping(st->s))
             return NULL; /* not processed, not committed: read again after restart */
         rd_kafka_poll(st->prod, 50);
-        if (hold)
+        if (hold) {
+            /* held events keep their messages in the ring: count them */
+            struct p2 *p = p2_get(st, m->partition, false);
+            if (p && p->active && p->held.n)
+                p2_release(st, p, true);
             checkpoint(st, m->partition);
+        }
         store_offsets(st);
     }
     return e;
@@ -1170,6 +1446,8 @@ static void p2_drop(struct p2 *p)
     bool assigned = p->rs_assigned; /* until restore_assign removes it */
     nr_detector_free(p->det);
     dirty_free(&p->dirty);
+    nr_evq_free(&p->held); /* their messages are read again by the next owner */
+    nr_wm_table_free(&p->wmt);
     memset(p, 0, sizeof(*p));
     p->rs_assigned = assigned;
 }
@@ -1202,8 +1480,11 @@ static void on_revoke(struct stage *st, rd_kafka_topic_partition_list_t *parts)
     }
     if (st->id == 2)
         restore_assign(st); /* stop reading changelogs of revoked partitions */
-    if (st->id == 1)
+    if (st->id == 1) {
         st->s->n_assigned1 -= parts->cnt;
+        for (int i = 0; i < parts->cnt; i++)
+            s1_src_drop(st, parts->elems[i].topic, parts->elems[i].partition);
+    }
 }
 
 static void on_assign(struct stage *st, rd_kafka_topic_partition_list_t *parts)
@@ -1212,9 +1493,16 @@ static void on_assign(struct stage *st, rd_kafka_topic_partition_list_t *parts)
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
         struct nr_opart *op = nr_otrack_part(&st->track, tp->topic, tp->partition, true);
         nr_opart_reset(op);
-        if (st->id != 2)
+        if (st->id != 2) {
+            (void)s1_src_find(st, tp->topic, tp->partition, true);
             continue;
+        }
         struct p2 *p = p2_get(st, tp->partition, true);
+        /* every input partition is a source it waits for */
+        double now = nr_clock_mono_s();
+        for (size_t t = 0; t < st->n_in; t++)
+            for (int k = 0; k < st->in_parts[t]; k++)
+                nr_wm_table_expect(&p->wmt, st->in_topic[t], k, now);
         struct nr_error err = {{0}};
         p->det = nr_detector_new(st->cfg, &err);
         if (!p->det) { /* the config was validated: not expected */
@@ -1453,6 +1741,12 @@ static void metrics_init(struct svc *s)
     C(ckpt_records, "newsradar_checkpoint_records_total",
       "Window states written to the changelog.");
     C(restored, "newsradar_restored_keys_total", "Window keys restored from the changelog.");
+    C(wm_forced, "newsradar_watermark_forced_total",
+      "Count events counted before the minimum watermark passed them (too many held).");
+    G(wm_paused, "newsradar_paused_partitions",
+      "Input partitions paused because they ran ahead in event time.", NULL);
+    G(held, "newsradar_held_events",
+      "Count events held until the minimum watermark of the input partitions passes them.", NULL);
     C(future, "newsradar_future_articles_total",
       "Articles published more than engine.max_future after arrival (clamped or rejected).");
     C(utf8_repairs, "newsradar_utf8_repairs_total",
@@ -1488,7 +1782,7 @@ static void metrics_init(struct svc *s)
 static void metrics_update2(struct stage *st)
 {
     struct metrics *mt = &st->s->mt;
-    uint64_t keys = 0;
+    uint64_t keys = 0, held = 0;
     size_t n2 = 0;
     for (size_t i = 0; i < st->n_p2; i++) {
         struct p2 *p = &st->p2[i];
@@ -1501,9 +1795,11 @@ static void metrics_update2(struct stage *st)
         nr_counter_add(mt->late_dropped, ds.late_dropped - p->last_stats.late_dropped);
         nr_counter_add(mt->dups, ds.duplicates - p->last_stats.duplicates);
         keys += ds.keys;
+        held += p->held.n;
         p->last_stats = ds;
     }
     nr_gauge_set(mt->keys, (double)keys);
+    nr_gauge_set(mt->held, (double)held);
     nr_gauge_set(mt->assigned_counts, (double)n2);
     nr_gauge_set(mt->restoring, (double)st->n_restoring);
 }
@@ -1792,7 +2088,7 @@ static void *stage_main(void *arg)
             NR_INFO(MOD, "stage 1 decodes and tags on %u threads", st->n_w);
         }
     }
-    double last_ckpt = nr_clock_mono_s(), last_metrics = 0;
+    double last_ckpt = nr_clock_mono_s(), last_metrics = 0, last_release = 0;
     double ckpt_every = (double)st->cfg->kafka.commit_interval_ms / 1000.0;
     bool rs_more = false; /* the last restore slice left records waiting */
     while (!stopping(s)) {
@@ -1824,6 +2120,16 @@ static void *stage_main(void *arg)
         }
         rs_more = st->id == 2 && st->n_restoring && restore_step(st);
         double now = nr_clock_mono_s();
+        if (st->id == 1) { /* watermarks keep flowing when no article comes */
+            s1_marks(st);
+            s1_pace(st);
+        } else if (now - last_release >= WM_MARK_S) {
+            /* a source that fell silent stops holding events back */
+            for (size_t i = 0; i < st->n_p2; i++)
+                if (st->p2[i].active && !st->p2[i].restoring && st->p2[i].wmt.n)
+                    p2_release(st, &st->p2[i], false);
+            last_release = now;
+        }
         if (st->id == 2 && now - last_ckpt >= ckpt_every) {
             checkpoint_all(st);
             last_ckpt = now;
@@ -1944,6 +2250,22 @@ static int setup(struct svc *s, struct nr_error *err)
     a->n_evb = n_rp;
     a->evb = nr_xcalloc((size_t)n_rp, sizeof(*a->evb));
     a->evb_tk = nr_xcalloc((size_t)n_rp, sizeof(*a->evb_tk));
+    a->evb_sent = nr_xcalloc((size_t)n_rp, sizeof(*a->evb_sent));
+    /* Stage 2 waits for the watermark of every input partition; one whose
+     * topic cannot be described now is waited for once heard of. */
+    const struct nr_kafka_opts *ko = &s->cfg->kafka;
+    b->in_topic = nr_xcalloc(ko->input_topics.n ? ko->input_topics.n : 1, sizeof(*b->in_topic));
+    b->in_parts = nr_xcalloc(ko->input_topics.n ? ko->input_topics.n : 1, sizeof(*b->in_parts));
+    for (size_t i = 0; i < ko->input_topics.n; i++) {
+        struct nr_error terr = {{0}};
+        int np = topic_partitions(a->prod, ko->input_topics.v[i], &terr);
+        if (np < 0) {
+            NR_WARN(MOD, "%s; its partitions are waited for once stage 1 reports them", terr.msg);
+            continue;
+        }
+        b->in_topic[b->n_in] = nr_xstrndup(ko->input_topics.v[i], strlen(ko->input_topics.v[i]));
+        b->in_parts[b->n_in++] = np;
+    }
 
     /* The restore consumer reads the changelog by assignment (no group). */
     const struct prop rforced[] = {
@@ -2017,8 +2339,20 @@ static void stage_teardown(struct stage *st)
         if (st->p2[i].active)
             nr_detector_free(st->p2[i].det);
         dirty_free(&st->p2[i].dirty);
+        nr_evq_free(&st->p2[i].held);
+        nr_wm_table_free(&st->p2[i].wmt);
     }
     free(st->p2);
+    for (size_t i = 0; i < st->n_in; i++)
+        free(st->in_topic[i]);
+    free(st->in_topic);
+    free(st->in_parts);
+    for (size_t i = 0; i < st->n_src; i++)
+        free(st->src[i].topic);
+    free(st->src);
+    free(st->wm_want);
+    free(st->evb_sent);
+    free(st->wmbuf);
     for (int32_t i = 0; i < st->n_evb; i++) {
         nr_event_batch_free(&st->evb[i]);
         if (st->evb_tk[i]) { /* never sent (not reached: every poll sends its batches) */
