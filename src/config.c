@@ -264,6 +264,23 @@ static const struct opt opts_topic[] = {
 };
 SECTION(sec_topic, "topic", "an item of `topics:` in a rule file", opts_topic);
 
+/* An `extend:` item fills a struct nr_topic of its own (config.h). */
+static const struct opt opts_extend[] = {
+    {"topic", OT_STR, TOP(id), 0, 0, OF_REQ | OF_NONEMPTY, 0, 0, 0, 0, 0,
+     "id of the topic these terms extend (defined in any rule file)"},
+    {"language", OT_STR, TOP(language), 0, "the file's `language`", OF_DOCDEF | OF_NONEMPTY, 0, 0,
+     0, 0, 0,
+     "language of the terms (ISO 639-1, or a name: `fr`, `French`, `fr-FR`): they score the "
+     "articles in this language only and are stemmed with its Snowball stemmer when there is one"},
+    {"query", OT_LIST, NO_OFF, 0, "[]", 0, 0, 0, 0, &sec_signal, "query or list of signal",
+     "Boolean queries, as a topic's `query:`"},
+    {"exclude", OT_STRLIST, TOP(exclude), 0, "[]", 0, 0, 0, 0, 0, 0,
+     "phrases that mask the term matches of this language they overlap"},
+    {"exclude_near", OT_SECTION, NO_OFF, 0, 0, 0, 0, 0, 0, &sec_exclude_near, 0,
+     "phrases that mask the term matches of this language near them"},
+};
+SECTION(sec_extend, "topic extension", "an item of `extend:` in a rule file", opts_extend);
+
 #define RULE(m)    offsetof(struct nr_alert_rule, m)
 #define SEV_OFF(i) (offsetof(struct nr_alert_rule, severity_ratio) + (i) * sizeof(double))
 static const struct opt opts_severity[] = {
@@ -307,6 +324,9 @@ static const struct opt opts_alert[] = {
      0,
      "with `by: [country]`, a place or official with `country:` counts for that country (once "
      "per article and country)"},
+    {"languages", OT_STRLIST, RULE(languages), 0, "[]", 0, 0, 0, 0, 0, "list of languages",
+     "count only articles in these languages (ISO 639-1 codes or names, compared with the "
+     "article's language; [] = every article)"},
 };
 SECTION(sec_alert, "alert rule", "an item of `alerts:` in a rule file", opts_alert);
 
@@ -315,6 +335,10 @@ static const struct opt opts_rulefile[] = {
      "topic definitions"},
     {"alerts", OT_LIST, NO_OFF, 0, "[]", 0, 0, 0, 0, &sec_alert, "list of alert rule",
      "alert rules; may name topics of any rule file"},
+    {"language", OT_STR, NO_OFF, 0, "none", OF_NONEMPTY, 0, 0, 0, 0, 0,
+     "the language of this file's `extend:` items (one file per language: rules/i18n/fr.yaml)"},
+    {"extend", OT_LIST, NO_OFF, 0, "[]", 0, 0, 0, 0, &sec_extend, "list of topic extension",
+     "terms of topics of any rule file in another language (docs/watchlists.md)"},
 };
 SECTION(sec_rulefile, "rule file", "each file of `rules:`", opts_rulefile);
 
@@ -356,10 +380,10 @@ static const struct opt opts_lexfile[] = {
 SECTION(sec_lexfile, "lexicon file", "each file of `lexicons:`", opts_lexfile);
 
 static const struct section *const all_sections[] = {
-    &sec_main,     &sec_article,  &sec_fields,  &sec_engine, &sec_kafka,
-    &sec_http,     &sec_log,      &sec_wlfile,  &sec_entity, &sec_alias,
-    &sec_rulefile, &sec_topic,    &sec_signal,  &sec_near,   &sec_exclude_near,
-    &sec_alert,    &sec_severity, &sec_lexfile, &sec_lexctx,
+    &sec_main,         &sec_article, &sec_fields,   &sec_engine,  &sec_kafka,
+    &sec_http,         &sec_log,     &sec_wlfile,   &sec_entity,  &sec_alias,
+    &sec_rulefile,     &sec_topic,   &sec_extend,   &sec_signal,  &sec_near,
+    &sec_exclude_near, &sec_alert,   &sec_severity, &sec_lexfile, &sec_lexctx,
 };
 
 enum include_kind { INC_WATCHLISTS, INC_RULES, INC_LEXICONS };
@@ -457,6 +481,9 @@ struct nr_config *nr_config_load(const char *path, struct nr_diags *diags)
     free(c.country_pos);
     free(c.topic_pos);
     free(c.by_pos);
+    for (size_t i = 0; i < c.n_ext; i++) /* cfg_check_rules not reached */
+        cfg_topic_free(&c.ext[i]);
+    free(c.ext);
     bool failed = diags->n > errs0;
     nr_diags_free(&local);
     if (failed) {
@@ -496,36 +523,14 @@ void nr_config_free(struct nr_config *cfg)
         free(e->aliases);
     }
     free(cfg->entities);
-    for (size_t i = 0; i < cfg->n_topics; i++) {
-        struct nr_topic *t = &cfg->topics[i];
-        free(t->id);
-        free(t->name);
-        cm_strlist_free(&t->any);
-        for (size_t k = 0; t->exclude_q && k < t->exclude.n; k++)
-            nr_query_free(t->exclude_q[k]);
-        free(t->exclude_q);
-        for (size_t k = 0; t->exclude_near.q && k < t->exclude_near.terms.n; k++)
-            nr_query_free(t->exclude_near.q[k]);
-        free(t->exclude_near.q);
-        cm_strlist_free(&t->exclude_near.terms);
-        cm_strlist_free(&t->exclude);
-        for (size_t k = 0; k < t->n_signals; k++) {
-            free(t->signals[k].q);
-            nr_query_free(t->signals[k].query);
-        }
-        free(t->signals);
-        free(t->language);
-        for (size_t k = 0; k < t->n_near; k++) {
-            cm_strlist_free(&t->near[k].terms);
-            cm_strlist_free(&t->near[k].with);
-        }
-        free(t->near);
-    }
+    for (size_t i = 0; i < cfg->n_topics; i++)
+        cfg_topic_free(&cfg->topics[i]);
     free(cfg->topics);
     for (size_t i = 0; i < cfg->n_rules; i++) {
         free(cfg->rules[i].id);
         free(cfg->rules[i].topic);
         cm_strlist_free(&cfg->rules[i].by);
+        cm_strlist_free(&cfg->rules[i].languages);
     }
     free(cfg->rules);
     cfg_lexicon_free(&cfg->lex);

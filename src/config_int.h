@@ -21,7 +21,7 @@ struct alias_opts {
 
 /* The tables the rooms read (config.c). */
 extern const struct section sec_wlfile, sec_entity, sec_alias;
-extern const struct section sec_rulefile, sec_topic, sec_signal, sec_near, sec_alert;
+extern const struct section sec_rulefile, sec_topic, sec_extend, sec_signal, sec_near, sec_alert;
 extern const struct section sec_lexfile, sec_lexctx;
 
 void cfg_load_watchlist(struct cm_ctx *c, const struct cy_doc *doc);
@@ -36,5 +36,7 @@ void cfg_lexicon_free(struct nr_lexicon *lx);
 
 void cfg_load_rules(struct cm_ctx *c, const struct cy_doc *doc);
 void cfg_check_rules(struct cm_ctx *c);
+/* Free what a topic (or one of its `extend:` items) owns, not the struct. */
+void cfg_topic_free(struct nr_topic *t);
 
 #endif

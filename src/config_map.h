@@ -99,6 +99,8 @@ struct cm_ctx {
     struct cm_pos_ref *country_pos, *topic_pos, *by_pos;
     size_t cap_country, cap_topic, cap_by;
     size_t cap_entities, cap_topics, cap_rules; /* nr_config has no cap fields */
+    struct nr_topic *ext; /* `extend:` items, attached to their topics by cfg_check_rules */
+    size_t n_ext, cap_ext;
 };
 
 #define ERR(c, node, ...) nr_diags_add((c)->d, (c)->file, (node)->line, (node)->col, __VA_ARGS__)

@@ -8,6 +8,7 @@
  * checked after every rule file is read (cfg_check_rules).
  */
 #include "config_int.h"
+#include "newsradar/lang.h"
 #include "newsradar/query.h"
 #include "newsradar/stem.h"
 
@@ -72,9 +73,10 @@ static void parse_signal(struct cm_ctx *c, struct nr_topic *t, const struct cy_n
 
 /* `query:` (a string or a list of strings and {q, weight}), `threshold`
  * against its old name, exclusions and the stemming language. */
-static void parse_topic_query(struct cm_ctx *c, struct nr_topic *t, const struct cy_node **ts)
+static void parse_topic_query(struct cm_ctx *c, struct nr_topic *t, const struct cy_node **ts,
+                              const struct section *sec)
 {
-    const struct cy_node *qn = ts[cm_opt_idx(&sec_topic, "query")];
+    const struct cy_node *qn = ts[cm_opt_idx(sec, "query")];
     if (qn && !cm_is_null(qn)) {
         size_t n = qn->type == CY_SEQ ? qn->n : 1;
         t->signals = nr_xcalloc(n + 1, sizeof(*t->signals));
@@ -85,19 +87,21 @@ static void parse_topic_query(struct cm_ctx *c, struct nr_topic *t, const struct
             parse_signal(c, t, qn); /* a string, or one {q, weight} */
         }
     }
-    const struct cy_node *th = ts[cm_opt_idx(&sec_topic, "threshold")];
-    const struct cy_node *ms = ts[cm_opt_idx(&sec_topic, "min_score")];
-    if (th && ms)
-        ERR(c, ms, "give `threshold` or its old name `min_score`, not both");
-    t->exclude_q = parse_phrases(c, &t->exclude, ts[cm_opt_idx(&sec_topic, "exclude")], "exclude");
-    const struct cy_node *en = ts[cm_opt_idx(&sec_topic, "exclude_near")];
+    if (sec == &sec_topic) {
+        const struct cy_node *th = ts[cm_opt_idx(sec, "threshold")];
+        const struct cy_node *ms = ts[cm_opt_idx(sec, "min_score")];
+        if (th && ms)
+            ERR(c, ms, "give `threshold` or its old name `min_score`, not both");
+    }
+    t->exclude_q = parse_phrases(c, &t->exclude, ts[cm_opt_idx(sec, "exclude")], "exclude");
+    const struct cy_node *en = ts[cm_opt_idx(sec, "exclude_near")];
     const struct cy_node *ent = NULL;
     for (size_t i = 0; en && en->type == CY_MAP && i + 1 < en->n; i += 2)
         if (en->items[i]->type == CY_SCALAR && strcmp(en->items[i]->str, "terms") == 0)
             ent = en->items[i + 1];
     t->exclude_near.q = parse_phrases(c, &t->exclude_near.terms, ent, "exclude_near");
     t->stem_lang = -1;
-    if (t->language && strcmp(t->language, "none") != 0) {
+    if (sec == &sec_topic && t->language && strcmp(t->language, "none") != 0) {
         t->stem_lang = nr_stem_lang(t->language);
         if (t->stem_lang < 0)
             ERR(c, ts[cm_opt_idx(&sec_topic, "language")],
@@ -141,7 +145,7 @@ static void parse_topic(struct cm_ctx *c, const struct cy_node *item)
             }
         }
     }
-    parse_topic_query(c, t, ts);
+    parse_topic_query(c, t, ts, &sec_topic);
     if (t->any.n == 0 && t->n_near == 0 && t->n_signals == 0 &&
         !(near && near->type == CY_SEQ && near->n > 0) && !ts[cm_opt_idx(&sec_topic, "query")])
         ERR(c, item, "topic \"%s\" has no phrases (give `query:`, `any:` or `near:`)",
@@ -161,6 +165,54 @@ static void parse_topic(struct cm_ctx *c, const struct cy_node *item)
 static const struct cy_node *at_or(const struct cy_node *n, const struct cy_node *dflt)
 {
     return n ? n : dflt;
+}
+
+/* A language value of the configuration, normalized like an article's
+ * (lang.h): "fr", "fr-FR", "French" -> "fr". NULL (and an error) if it
+ * names no language. */
+static char *lang_value(struct cm_ctx *c, const struct cy_node *n, const char *v, const char *key)
+{
+    char tag[NR_LANG_TAG_MAX];
+    if (nr_lang_normalize(v, strlen(v), tag) < 0) {
+        ERR(c, n,
+            "%s: \"%s\" is not a language (an ISO 639-1 code such as fr, ar, zh, or a "
+            "language's name)",
+            key, v);
+        return NULL;
+    }
+    return nr_xstrdup(tag);
+}
+
+/* An item of `extend:`: a topic's terms in one language (file_lang: the
+ * file's `language:` value and its node, NULL if none). */
+static void parse_extend(struct cm_ctx *c, const struct cy_node *item, const char *file_lang,
+                         const struct cy_node *file_lang_n)
+{
+    if (item->type != CY_MAP) {
+        cm_type_error(c, item, "extend item", "mapping");
+        return;
+    }
+    struct nr_topic t;
+    memset(&t, 0, sizeof(t));
+    const struct cy_node *ts[MAX_OPTS];
+    cm_parse_section(c, item, &sec_extend, &t, ts, item);
+    const struct cy_node *id_n = ts[cm_opt_idx(&sec_extend, "topic")];
+    const struct cy_node *ln = ts[cm_opt_idx(&sec_extend, "language")];
+    t.pos = cm_srcpos(c, id_n ? id_n : item);
+    parse_topic_query(c, &t, ts, &sec_extend);
+    const char *lv = t.language ? t.language : file_lang;
+    char *tag = NULL;
+    if (!lv)
+        ERR(c, item, "extend: no language (give `language:` here or at the top of the file)");
+    else
+        tag = lang_value(c, ln ? ln : file_lang_n ? file_lang_n : item, lv, "language");
+    free(t.language);
+    t.language = tag;
+    t.stem_lang = tag ? nr_stem_lang(tag) : -1; /* -1: no stemmer (ur, fa, zh): exact words */
+    if (t.n_signals == 0 && !ts[cm_opt_idx(&sec_extend, "query")])
+        ERR(c, item, "extend of topic \"%s\" has no `query:`", t.id ? t.id : "?");
+    nr_grow((void **)&c->ext, &c->cap_ext, c->n_ext + 1, sizeof(*c->ext));
+    c->ext[c->n_ext++] = t;
 }
 
 static void parse_alert(struct cm_ctx *c, const struct cy_node *item)
@@ -192,6 +244,17 @@ static void parse_alert(struct cm_ctx *c, const struct cy_node *item)
                 p->file, p->line, p->col);
         } else {
             *slot = idx;
+        }
+    }
+    const struct cy_node *lsn = rs[cm_opt_idx(&sec_alert, "languages")];
+    for (size_t k = 0; k < r->languages.n; k++) {
+        const struct cy_node *at = lsn && lsn->type == CY_SEQ && lsn->n == r->languages.n
+                                       ? lsn->items[k]
+                                       : RS("languages");
+        char *tag = lang_value(c, at, r->languages.v[k], "languages");
+        if (tag) {
+            free(r->languages.v[k]);
+            r->languages.v[k] = tag;
         }
     }
     if (errs)
@@ -234,21 +297,79 @@ void cfg_load_rules(struct cm_ctx *c, const struct cy_doc *doc)
         return;
     const struct cy_node *seen[MAX_OPTS];
     cm_parse_section(c, root, &sec_rulefile, NULL, seen, root);
-    for (int w = 0; w < 2; w++) {
-        const struct cy_node *l = seen[w];
+    const struct cy_node *ln = seen[cm_opt_idx(&sec_rulefile, "language")];
+    char *file_lang = ln && !cm_is_null(ln) ? cm_get_string(c, ln, "language", true) : NULL;
+    static const char *const lists[] = {"topics", "alerts", "extend"};
+    for (int w = 0; w < 3; w++) {
+        const struct cy_node *l = seen[cm_opt_idx(&sec_rulefile, lists[w])];
         if (!l || cm_is_null(l))
             continue;
         if (l->type != CY_SEQ) {
-            cm_type_error(c, l, sec_rulefile.opts[w].key, "sequence");
+            cm_type_error(c, l, lists[w], "sequence");
             continue;
         }
         for (size_t i = 0; i < l->n; i++) {
             if (w == 0)
                 parse_topic(c, l->items[i]);
-            else
+            else if (w == 1)
                 parse_alert(c, l->items[i]);
+            else
+                parse_extend(c, l->items[i], file_lang, ln);
         }
     }
+    free(file_lang);
+}
+
+/* After every rule file: each `extend:` item joins its topic's langs. */
+static void attach_extensions(struct cm_ctx *c)
+{
+    struct nr_config *cfg = c->cfg;
+    for (size_t i = 0; i < c->n_ext; i++) {
+        struct nr_topic *x = &c->ext[i];
+        size_t *slot = x->id ? cm_strmap_slot(&c->topic_ids, x->id, false) : NULL;
+        if (!slot) {
+            if (x->id)
+                nr_diags_add(c->d, x->pos.file, x->pos.line, x->pos.col,
+                             "topic: unknown topic \"%s\"", x->id);
+            cfg_topic_free(x);
+            continue;
+        }
+        struct nr_topic *t = &cfg->topics[*slot];
+        t->langs = nr_xrealloc(t->langs, (t->n_langs + 1) * sizeof(*t->langs));
+        t->langs[t->n_langs++] = *x;
+    }
+    free(c->ext);
+    c->ext = NULL;
+    c->n_ext = c->cap_ext = 0;
+}
+
+void cfg_topic_free(struct nr_topic *t)
+{
+    free(t->id);
+    free(t->name);
+    cm_strlist_free(&t->any);
+    for (size_t k = 0; t->exclude_q && k < t->exclude.n; k++)
+        nr_query_free(t->exclude_q[k]);
+    free(t->exclude_q);
+    for (size_t k = 0; t->exclude_near.q && k < t->exclude_near.terms.n; k++)
+        nr_query_free(t->exclude_near.q[k]);
+    free(t->exclude_near.q);
+    cm_strlist_free(&t->exclude_near.terms);
+    cm_strlist_free(&t->exclude);
+    for (size_t k = 0; k < t->n_signals; k++) {
+        free(t->signals[k].q);
+        nr_query_free(t->signals[k].query);
+    }
+    free(t->signals);
+    free(t->language);
+    for (size_t k = 0; k < t->n_near; k++) {
+        cm_strlist_free(&t->near[k].terms);
+        cm_strlist_free(&t->near[k].with);
+    }
+    free(t->near);
+    for (size_t k = 0; k < t->n_langs; k++)
+        cfg_topic_free(&t->langs[k]);
+    free(t->langs);
 }
 
 /* After every rule file: topic references and entity kinds. */
@@ -291,4 +412,5 @@ void cfg_check_rules(struct cm_ctx *c)
         }
     }
     cm_strmap_free(&kinds);
+    attach_extensions(c);
 }

@@ -101,6 +101,15 @@ static size_t dim_candidates(const struct nr_config *cfg, const struct nr_alert_
     return n;
 }
 
+/* Is the article's language (lang.h tag, "" unknown) one of the rule's? */
+static bool in_languages(const struct nr_strlist *l, const char *lang)
+{
+    for (size_t i = 0; *lang && i < l->n; i++)
+        if (strcmp(l->v[i], lang) == 0)
+            return true;
+    return false;
+}
+
 static bool has_topic(const struct nr_tags *t, int topic)
 {
     for (size_t i = 0; i < t->n_topics; i++)
@@ -205,6 +214,8 @@ size_t nr_event_build(const struct nr_config *cfg, const struct nr_article *a,
         const struct nr_alert_rule *rule = &cfg->rules[r];
         if (rule->topic_index >= 0 && !has_topic(t, rule->topic_index))
             continue;
+        if (rule->languages.n > 0 && !in_languages(&rule->languages, t->lang))
+            continue; /* `languages:` names other languages */
         size_t nd = rule->by.n;
         if (nd > NR_EVENT_MAX_DIMS)
             continue; /* config validation keeps this from happening */

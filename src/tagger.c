@@ -411,8 +411,9 @@ static void scan_field(const struct nr_tagger *t, struct nr_tag_scratch *s, int 
     for (size_t i = 0; i < n; i++) {
         const struct pinfo *p = &t->pat[m[i].id];
         bool full = nr_text_boundary_ok(tx->buf, tx->len, m[i].start, m[i].end);
-        if (!full && !(p->prefix && !nr_text_word_before(tx->buf, m[i].start)))
-            continue;
+        if (!full && !(p->prefix && (!nr_text_word_before(tx->buf, m[i].start) ||
+                                     nr_text_arabic_prefix_ok(tx->buf, tx->len, m[i].start))))
+            continue; /* a prefix pattern needs a word start (or an Arabic-script clitic) */
         if (p->role && full)
             for (uint32_t k = p->ref_off; k < p->ref_off + p->ref_n; k++)
                 if (t->refs[k].kind == REF_ROLE)
@@ -578,7 +579,7 @@ const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scr
         s->view.orig[f] = a->field[field_id[f]];
         s->view.shape[f] = nr_tagctx_shape(s->view.orig[f].p, s->view.orig[f].len);
     }
-    nr_topics_begin(s->ts, s->text);
+    nr_topics_begin(t->topics, s->ts, s->text, tg->lang);
 
     scan_field(t, s, 0, &a->field[NR_FIELD_TITLE]);
     scan_field(t, s, 1, &a->field[NR_FIELD_BODY]);

@@ -43,7 +43,8 @@ void nr_topics_scratch_free(struct nr_topics_scratch *s);
 
 /* Start an article whose normalized title and body are text[0], text[1]
  * (kept by the caller until the next begin). */
-void nr_topics_begin(struct nr_topics_scratch *s, const struct nr_text *text);
+void nr_topics_begin(const struct nr_topics *tp, struct nr_topics_scratch *s,
+                     const struct nr_text *text, const char *lang);
 /* A match [start, end) of term's pattern in normalized field f (0 title,
  * 1 body); full: word boundaries at both ends. */
 void nr_topics_hit(const struct nr_topics *tp, struct nr_topics_scratch *s, uint32_t term, int f,

@@ -140,6 +140,7 @@ static uint32_t new_term(struct nr_topics *tp, uint32_t topic, uint8_t role, int
     memset(t, 0, sizeof(*t));
     t->topic = topic;
     t->role = role;
+    t->set = tp->cur_set;
     t->lang = lang;
     t->text = text;
     t->w0 = (uint32_t)tp->n_words;
@@ -207,6 +208,7 @@ static struct tsig *new_sig(struct nr_topics *tp, uint8_t kind, uint32_t topic, 
     struct tsig *g = &tp->sigs[tp->n_sigs++];
     memset(g, 0, sizeof(*g));
     g->kind = kind;
+    g->set = tp->cur_set;
     g->topic = topic;
     g->weight = weight;
     g->text = text;
@@ -269,6 +271,83 @@ static const struct nr_query *own_phrase(struct nr_topics *tp, const char *text)
     return q;
 }
 
+/* The index of a language code in tp->codes, added if new; -1 for "". */
+static int code_index(struct nr_topics *tp, const char *code, bool add)
+{
+    if (!code || !*code)
+        return -1;
+    for (size_t i = 0; i < tp->n_codes; i++)
+        if (strcmp(tp->codes[i], code) == 0)
+            return (int)i;
+    if (!add || strlen(code) >= NR_LANG_TAG_MAX)
+        return -1;
+    nr_grow((void **)&tp->codes, &tp->cap_codes, tp->n_codes + 1, sizeof(*tp->codes));
+    memcpy(tp->codes[tp->n_codes], code, strlen(code) + 1);
+    return (int)tp->n_codes++;
+}
+
+/* The exclusions of one language set of topic i (t: the topic or one of
+ * its `extend:` items). */
+static int add_exclusions(struct nr_topics *tp, struct nr_stem *st, uint32_t i,
+                          const struct nr_topic *t, struct nr_pattern_sink *sink,
+                          struct nr_error *err)
+{
+    for (int x = 0; x < 2; x++) {
+        const struct nr_strlist *l = x ? &t->exclude_near.terms : &t->exclude;
+        struct nr_query *const *pq = x ? t->exclude_near.q : t->exclude_q;
+        for (size_t k = 0; k < l->n; k++) {
+            const struct nr_query *q = pq ? pq[k] : own_phrase(tp, l->v[k]);
+            if (!q) {
+                nr_error_set(err, "topic %s: exclusion \"%s\" is not a phrase", t->id, l->v[k]);
+                return -1;
+            }
+            add_query_term(tp, st, i, x ? R_EXCL_NEAR : R_EXCL, t->stem_lang, q, 0, sink);
+        }
+    }
+    return 0;
+}
+
+/* The language sets of topic i: set 0 is the topic's own language, then
+ * one per other language of its extensions (tagger_topic.h). */
+static int add_lang_sets(struct nr_topics *tp, struct nr_stem *st, uint32_t i,
+                         struct nr_pattern_sink *sink, struct nr_error *err)
+{
+    const struct nr_topic *t = &tp->cfg->topics[i];
+    char own[NR_LANG_TAG_MAX] = "";
+    if (t->language && strcmp(t->language, "none") != 0)
+        nr_lang_normalize(t->language, strlen(t->language), own);
+    char seen[MAX_SETS][NR_LANG_TAG_MAX];
+    size_t n_seen = 1;
+    memcpy(seen[0], own, sizeof(own));
+    for (size_t k = 0; k < t->n_langs; k++) {
+        const struct nr_topic *x = &t->langs[k];
+        const char *code = x->language ? x->language : "";
+        size_t set = 0;
+        while (set < n_seen && strcmp(seen[set], code) != 0)
+            set++;
+        if (set == n_seen) {
+            if (n_seen == MAX_SETS) {
+                nr_error_set(err, "topic %s: more than %d languages", t->id, MAX_SETS);
+                return -1;
+            }
+            snprintf(seen[n_seen++], NR_LANG_TAG_MAX, "%s", code);
+        }
+        tp->cur_set = (uint8_t)set;
+        for (size_t j = 0; j < x->n_signals; j++)
+            add_query_signal(tp, st, i, &x->signals[j], x->stem_lang, sink);
+        if (add_exclusions(tp, st, i, x, sink, err) < 0)
+            return -1;
+    }
+    tp->cur_set = 0;
+    for (size_t k = 0; k < n_seen; k++)
+        code_index(tp, seen[k], true);
+    struct ttopic *tt = &tp->topics[i];
+    tt->n_seen = (uint32_t)n_seen;
+    tt->seen = nr_xcalloc(n_seen, sizeof(*tt->seen));
+    memcpy(tt->seen, seen, n_seen * sizeof(*seen));
+    return 0;
+}
+
 static int add_topic(struct nr_topics *tp, struct nr_stem *st, struct nr_text *norm, uint32_t i,
                      struct nr_pattern_sink *sink, struct nr_error *err)
 {
@@ -276,6 +355,7 @@ static int add_topic(struct nr_topics *tp, struct nr_stem *st, struct nr_text *n
     struct ttopic *tt = &tp->topics[i];
     tt->sig0 = (uint32_t)tp->n_sigs;
     int lang = t->stem_lang;
+    tp->cur_set = 0;
     for (size_t k = 0; k < t->n_signals; k++)
         add_query_signal(tp, st, i, &t->signals[k], lang, sink);
     for (size_t k = 0; k < t->any.n; k++) {
@@ -302,22 +382,33 @@ static int add_topic(struct nr_topics *tp, struct nr_stem *st, struct nr_text *n
         for (size_t k = 0; k < nr->with.n; k++)
             pool_push(tp, first + (uint32_t)(nr->terms.n + k));
     }
+    if (add_lang_sets(tp, st, i, sink, err) < 0)
+        return -1;
     tt->nsig = (uint32_t)tp->n_sigs - tt->sig0;
-    for (int x = 0; x < 2; x++) {
-        const struct nr_strlist *l = x ? &t->exclude_near.terms : &t->exclude;
-        struct nr_query *const *pq = x ? t->exclude_near.q : t->exclude_q;
-        for (size_t k = 0; k < l->n; k++) {
-            const struct nr_query *q = pq ? pq[k] : own_phrase(tp, l->v[k]);
-            if (!q) {
-                nr_error_set(err, "topic %s: exclusion \"%s\" is not a phrase", t->id, l->v[k]);
-                return -1;
-            }
-            add_query_term(tp, st, i, x ? R_EXCL_NEAR : R_EXCL, lang, q, 0, sink);
-        }
-    }
+    if (add_exclusions(tp, st, i, t, sink, err) < 0)
+        return -1;
     tt->has_excl = t->exclude.n > 0 || t->exclude_near.terms.n > 0;
+    for (size_t k = 0; k < t->n_langs; k++)
+        tt->has_excl |= t->langs[k].exclude.n > 0 || t->langs[k].exclude_near.terms.n > 0;
     tt->xnear = t->exclude_near.within;
     return 0;
+}
+
+/* Once every topic is built: each topic's set per language code. */
+static void index_sets(struct nr_topics *tp)
+{
+    for (size_t i = 0; i < tp->cfg->n_topics; i++) {
+        struct ttopic *tt = &tp->topics[i];
+        tt->set_of = nr_xmalloc(tp->n_codes + 1);
+        memset(tt->set_of, SET_NONE, tp->n_codes + 1);
+        for (uint32_t k = 0; k < tt->n_seen; k++) {
+            int c = code_index(tp, tt->seen[k], false);
+            if (c >= 0)
+                tt->set_of[c] = (uint8_t)k;
+        }
+        free(tt->seen);
+        tt->seen = NULL;
+    }
 }
 
 void nr_topics_free(struct nr_topics *tp)
@@ -333,7 +424,12 @@ void nr_topics_free(struct nr_topics *tp)
     free(tp->words);
     free(tp->terms);
     free(tp->sigs);
+    for (size_t i = 0; tp->topics && i < tp->cfg->n_topics; i++) {
+        free(tp->topics[i].set_of);
+        free(tp->topics[i].seen);
+    }
     free(tp->topics);
+    free(tp->codes);
     free(tp->pool);
     for (size_t i = 0; i < tp->n_owned; i++)
         nr_query_free(tp->owned[i]);
@@ -359,6 +455,7 @@ struct nr_topics *nr_topics_new(const struct nr_config *cfg, struct nr_pattern_s
         nr_topics_free(tp);
         return NULL;
     }
+    index_sets(tp);
     return tp;
 }
 
@@ -409,8 +506,13 @@ void nr_topics_scratch_free(struct nr_topics_scratch *s)
     free(s);
 }
 
-void nr_topics_begin(struct nr_topics_scratch *s, const struct nr_text *text)
+void nr_topics_begin(const struct nr_topics *tp, struct nr_topics_scratch *s,
+                     const struct nr_text *text, const char *lang)
 {
+    s->lang_code = -1;
+    for (size_t i = 0; lang && *lang && i < tp->n_codes; i++)
+        if (strcmp(tp->codes[i], lang) == 0)
+            s->lang_code = (int)i;
     if (++s->stamp == 0) {
         memset(s->topic_stamp, 0, (s->n_topics + 1) * sizeof(uint32_t));
         memset(s->term_stamp, 0, (s->n_terms + 1) * sizeof(uint32_t));
@@ -539,6 +641,8 @@ void nr_topics_hit(const struct nr_topics *tp, struct nr_topics_scratch *s, uint
                    uint32_t start, uint32_t end, bool full)
 {
     const struct tterm *tm = &tp->terms[term];
+    if (tm->set != nr_topic_set(tp, s, tm->topic))
+        return; /* a term of another language */
     const struct tword *w = &tp->words[tm->w0 + tm->anchor];
     const struct nr_text *tx = &s->text[f];
     uint32_t e;

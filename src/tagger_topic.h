@@ -7,6 +7,13 @@
  * phrase of words (a single word is a phrase of one). Exclusions are terms
  * too, with a role that masks the topic's other term matches instead of
  * scoring.
+ *
+ * Languages: a topic's terms and signals come in sets, one per language
+ * (set 0: the topic's own `query:`, in its `language`; then one per other
+ * language of its `extend:` items, which may merge several files). An
+ * article is scored with one set per topic: the set of its language if the
+ * topic has one, else set 0. Term matches of the other sets are dropped in
+ * nr_topics_hit() before anything is recorded, and their signals score 0.
  */
 #ifndef NEWSRADAR_TAGGER_TOPIC_H
 #define NEWSRADAR_TAGGER_TOPIC_H
@@ -37,6 +44,7 @@ struct tterm {
     uint32_t w0, nw;  /* words[w0 .. w0+nw) */
     uint32_t anchor;  /* the word in the automaton (the longest pattern) */
     uint8_t role;     /* enum trole */
+    uint8_t set;      /* language set (above) */
     int lang;         /* stem.h language of W_STEM words */
     const char *text; /* as written (evidence), owned by the config */
 };
@@ -45,6 +53,7 @@ enum sig_kind { S_TERM, S_NEAR, S_QUERY };
 
 struct tsig {
     uint8_t kind;
+    uint8_t set; /* language set */
     uint32_t topic;
     double weight;
     uint32_t term;     /* S_TERM: the term; S_QUERY: global id of the query's term 0 */
@@ -60,7 +69,13 @@ struct ttopic {
     uint32_t maxw;  /* most words in one term */
     uint32_t xnear; /* exclude_near.within */
     bool has_excl;
+    uint8_t *set_of; /* per language code (nr_topics.codes): its set, SET_NONE = set 0 */
+    char (*seen)[NR_LANG_TAG_MAX]; /* while building: the code of each set */
+    uint32_t n_seen;
 };
+
+#define SET_NONE 0xFF
+#define MAX_SETS 64 /* languages per topic */
 
 struct nr_topics {
     const struct nr_config *cfg;
@@ -76,6 +91,9 @@ struct nr_topics {
     size_t n_pool, cap_pool;
     struct nr_query **owned; /* exclusions parsed here (configs built by code) */
     size_t n_owned, cap_owned;
+    char (*codes)[NR_LANG_TAG_MAX]; /* every language some topic has a set for */
+    size_t n_codes, cap_codes;
+    uint8_t cur_set; /* while building: the set of new terms and signals */
 };
 
 /* One verified term match; offsets in normalized text, words by index. */
@@ -101,6 +119,7 @@ struct nr_topics_scratch {
     uint32_t *occ_next;              /* through occ_next, in occ order */
     size_t cap_next;
     uint32_t stamp;
+    int lang_code; /* the article's language in nr_topics.codes, -1 = none */
     size_t n_topics, n_terms;
     /* the last word stemmed (refs of one pattern ask for the same word) */
     int c_field, c_lang;
@@ -117,6 +136,16 @@ struct nr_topics_scratch {
     uint32_t *tmp_a, *tmp_b;
     size_t cap_a, cap_b;
 };
+
+/* The language set topic `topic` scores the current article with. */
+static inline uint8_t nr_topic_set(const struct nr_topics *tp, const struct nr_topics_scratch *s,
+                                   uint32_t topic)
+{
+    if (s->lang_code < 0)
+        return 0;
+    uint8_t v = tp->topics[topic].set_of[s->lang_code];
+    return v == SET_NONE ? 0 : v;
+}
 
 /* Evaluate signal g over fields `scope` (bit 0 title, bit 1 body) of the
  * topic whose occurrences are s->lo..hi; with ev, also append the terms

@@ -92,19 +92,21 @@ static void number_words(struct nr_topics_scratch *s)
     SMALL_SORT(s->occ, s->n_occ, cmp_topic);
 }
 
-/* Words between two matches of one field; -1 when they overlap. */
+static bool bytes_overlap(const struct tocc *a, const struct tocc *b)
+{
+    return a->start < b->end && b->start < a->end;
+}
+
+/* Words between two matches of one field; -1 when they overlap. Two
+ * matches in one run without spaces (Chinese, Japanese: 关闭托尔哈姆口岸)
+ * are 0 words apart, so NEAR/n there counts the punctuation breaks. */
 static int64_t gap(const struct tocc *a, const struct tocc *b)
 {
     if (b->w0 > a->w1)
         return (int64_t)b->w0 - a->w1;
     if (a->w0 > b->w1)
         return (int64_t)a->w0 - b->w1;
-    return -1;
-}
-
-static bool bytes_overlap(const struct tocc *a, const struct tocc *b)
-{
-    return a->start < b->end && b->start < a->end;
+    return bytes_overlap(a, b) ? -1 : 0;
 }
 
 static void mask(const struct nr_topics *tp, struct nr_topics_scratch *s, uint32_t topic)
@@ -376,7 +378,7 @@ static double sig_points(const struct nr_topics *tp, struct nr_topics_scratch *s
                          const struct tsig *g, bool *in_title)
 {
     *in_title = false;
-    if (!nr_topic_sig_eval(tp, s, g, 3, false))
+    if (g->set != nr_topic_set(tp, s, g->topic) || !nr_topic_sig_eval(tp, s, g, 3, false))
         return 0;
     *in_title = nr_topic_sig_eval(tp, s, g, 1, false);
     return g->weight * (*in_title ? tp->cfg->topics[g->topic].title_boost : 1.0);
@@ -407,8 +409,10 @@ void nr_topics_resolve(const struct nr_topics *tp, struct nr_topics_scratch *s,
         if (score <= 0 || score < ct->min_score)
             continue;
         size_t first = s->n_evidence;
+        uint8_t set = nr_topic_set(tp, s, topic);
         for (uint32_t k = 0; k < tt->nsig; k++)
-            nr_topic_sig_eval(tp, s, &tp->sigs[tt->sig0 + k], 3, true);
+            if (tp->sigs[tt->sig0 + k].set == set)
+                nr_topic_sig_eval(tp, s, &tp->sigs[tt->sig0 + k], 3, true);
         /* the evidence of every signal, each text once */
         size_t w = first;
         for (size_t k = first; k < s->n_evidence; k++) {
@@ -512,8 +516,10 @@ void *nr_topics_explain(const struct nr_topics *tp, struct nr_topics_scratch *s,
         lo = topic_prepare(tp, s, lo, topic);
         double score = 0;
         json_t *sigs = json_array();
-        for (uint32_t k = 0; k < tt->nsig; k++)
-            json_array_append_new(sigs, sig_json(tp, s, a, &tp->sigs[tt->sig0 + k], &score));
+        uint8_t set = nr_topic_set(tp, s, topic);
+        for (uint32_t k = 0; k < tt->nsig; k++) /* the signals of the article's language */
+            if (tp->sigs[tt->sig0 + k].set == set)
+                json_array_append_new(sigs, sig_json(tp, s, a, &tp->sigs[tt->sig0 + k], &score));
         json_t *ex = json_array();
         for (size_t i = s->lo; i < s->hi; i++)
             if (s->occ[i].role != R_POS) {

@@ -77,6 +77,12 @@
  *       threshold: 1                                 # points needed (old: min_score)
  *       title_boost: 1.5                             # a signal in the title counts x1.5
  *       language: en                                 # stems of the query words
+ *   language: fr               # the language of this file's `extend:` items
+ *   extend:                    # a topic's terms in another language
+ *     - topic: border_closure  # id of a topic of any rule file
+ *       language: fr           # default: the file's `language`
+ *       query: ['"poste frontiere" NEAR/4 (ferme OR fermeture)']
+ *       exclude: [...]         # and exclude_near, as in a topic
  *   alerts:
  *     - id: border_closure_by_country
  *       topic: border_closure   # optional: without it every article counts
@@ -92,6 +98,7 @@
  *                               # (at least one of min_ratio / max_p)
  *       cooldown: 2h            # no new episode this soon after the last
  *       severity: { medium: 6, high: 12, critical: 24 }   # ratio thresholds
+ *       languages: [fr, ar]     # only articles in these languages (default all)
  *
  * ---- lexicon file (docs/watchlists.md) -----------------------------------
  *   roles: [president, foreign minister, secretary of state, ...]
@@ -182,6 +189,14 @@ struct nr_topic {
     char *language;     /* of the query stems: ISO 639-1 or "none" */
     int stem_lang;      /* stem.h language id, -1 = no stemming */
     struct nr_srcpos pos;
+    /* Terms in other languages (`extend:` items of rule files, in reading
+     * order). Each is a struct nr_topic of its own holding only id (the
+     * topic extended), language, stem_lang, signals, exclude, exclude_q,
+     * exclude_near and pos. An article in one of these languages is scored
+     * with that language's signals (and the topic's own when its language
+     * is the same); any other article with the topic's own signals. */
+    struct nr_topic *langs;
+    size_t n_langs;
 };
 
 enum nr_severity { NR_SEV_LOW, NR_SEV_MEDIUM, NR_SEV_HIGH, NR_SEV_CRITICAL };
@@ -200,6 +215,7 @@ struct nr_alert_rule {
     double max_p;                  /* 0 = not tested */
     double severity_ratio[4];      /* [NR_SEV_MEDIUM..CRITICAL] thresholds; [0] unused */
     bool places_count_for_country; /* by country: a place/official counts for its country */
+    struct nr_strlist languages;   /* count only articles in these languages; empty = all */
     struct nr_srcpos pos;
 };
 

@@ -73,6 +73,33 @@ static void test_build(void **state)
     assert_int_equal(nr_event_build(&f.cfg, &a, &t, FX_T0, keep, &e, NULL), 3);
 }
 
+/* A rule with `languages:` counts only the articles in those languages. */
+static void test_build_languages(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fx_init(&f);
+    struct nr_entity_tag ents[3] = {
+        {.entity = 0, .mentions = 2}, {.entity = 1, .mentions = 1}, {.entity = 2, .mentions = 5}};
+    struct nr_topic_tag topics[1] = {{.topic = 0, .score = 1}};
+    struct nr_tags t = {.entities = ents, .n_entities = 3, .topics = topics, .n_topics = 1};
+    struct nr_article a = article();
+    char *langs[2] = {"ur", "ps"};
+    f.cfg.rules[0].languages = (struct nr_strlist){langs, 2}; /* by country: 2 events */
+    struct evs e = {0};
+    assert_int_equal(nr_event_build(&f.cfg, &a, &t, FX_T0, keep, &e, NULL), 3); /* unknown */
+    memcpy(t.lang, "en", 3);
+    e.n = 0;
+    assert_int_equal(nr_event_build(&f.cfg, &a, &t, FX_T0, keep, &e, NULL), 3);
+    for (size_t i = 0; i < e.n; i++)
+        assert_int_not_equal(e.v[i].rule, 0);
+    memcpy(t.lang, "ps", 3);
+    e.n = 0;
+    assert_int_equal(nr_event_build(&f.cfg, &a, &t, FX_T0, keep, &e, NULL), 5);
+    assert_int_equal(e.v[0].rule, 0);
+    f.cfg.rules[0].languages = (struct nr_strlist){0};
+}
+
 /* Evidence strings are cut to NR_EVENT_STR_MAX bytes on a character
  * boundary; the id hash still covers the whole id. */
 static void test_build_clips_strings(void **state)
@@ -352,9 +379,10 @@ static void test_evidence_nul(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_evidence_nul),   cmocka_unit_test(test_build),
-        cmocka_unit_test(test_build_cap),      cmocka_unit_test(test_build_clips_strings),
-        cmocka_unit_test(test_engine_process), cmocka_unit_test(test_engine_split),
+        cmocka_unit_test(test_evidence_nul),        cmocka_unit_test(test_build),
+        cmocka_unit_test(test_build_languages),     cmocka_unit_test(test_build_cap),
+        cmocka_unit_test(test_build_clips_strings), cmocka_unit_test(test_engine_process),
+        cmocka_unit_test(test_engine_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,6 +56,30 @@ static double score(const char *id, const char *title, const char *body)
 
 #define BODY(id, text) score((id), NULL, (text))
 
+/* The score of topic id in an article declared in language lang. */
+static double lang_score(const char *id, const char *lang, const char *body)
+{
+    struct nr_article a;
+    memset(&a, 0, sizeof(a));
+    a.field[NR_FIELD_ID] = (struct nr_str){"t", 1};
+    a.field[NR_FIELD_BODY] = (struct nr_str){body, strlen(body)};
+    if (lang)
+        a.field[NR_FIELD_LANGUAGE] = (struct nr_str){lang, strlen(lang)};
+    a.published_ms = NR_TIME_NONE;
+    double first = -1;
+    for (int e = 0; e < n_engines; e++) {
+        const struct nr_tags *t = nr_tagger_tag(taggers[e], scratches[e], &a);
+        double sc = 0;
+        for (size_t i = 0; i < t->n_topics; i++)
+            if (strcmp(cfg->topics[t->topics[i].topic].id, id) == 0)
+                sc = t->topics[i].score;
+        if (e > 0 && sc != first)
+            fail_msg("%s: engines disagree: %g vs %g", id, first, sc);
+        first = sc;
+    }
+    return first;
+}
+
 static void test_stem_module(void **state)
 {
     (void)state;
@@ -304,6 +328,47 @@ static void test_explain(void **state)
     free(js);
 }
 
+/* Per-language terms (`extend:`): an article is scored with the terms of
+ * its language, stemmed in that language; other articles with the
+ * topic's own. */
+static void test_languages(void **state)
+{
+    (void)state;
+    const struct nr_topic *t = NULL;
+    for (size_t i = 0; i < cfg->n_topics; i++)
+        if (strcmp(cfg->topics[i].id, "multi") == 0)
+            t = &cfg->topics[i];
+    assert_non_null(t);
+    assert_int_equal(t->n_langs, 6);
+    assert_string_equal(t->langs[2].language, "ar"); /* names normalized */
+    assert_string_equal(t->langs[5].language, "fr");
+    assert_true(t->langs[0].stem_lang >= 0);
+    assert_int_equal(t->langs[3].stem_lang, -1); /* zh: no stemmer */
+    /* the topic's own terms: English, and any language without a set */
+    assert_true(lang_score("multi", "en", "The attack on the convoy") == 1);
+    assert_true(lang_score("multi", "de", "The attack on the convoy") == 1);
+    assert_true(lang_score("multi", "en", "Two bombings in the city") == 1); /* en extension */
+    assert_true(lang_score("multi", "en", "un attentat dans la ville") == 0);
+    /* French: French terms only, French stems, both files */
+    assert_true(lang_score("multi", "fr", "Deux attentats ont frappé la ville") == 1);
+    assert_true(lang_score("multi", "fr-FR", "après la frappe aérienne") == 1);
+    assert_true(lang_score("multi", "fr", "The attack on the convoy") == 0);
+    assert_true(lang_score("multi", "fr", "l'attaque du convoi") == 1);
+    /* the French exclusion masks French matches */
+    assert_true(lang_score("multi", "fr", "il est mort d'une attaque cardiaque") == 0);
+    /* Russian stems: взрыв = взрывы, взрывом; wildcard */
+    assert_true(lang_score("multi", "ru", "Два взрыва прогремели в городе") == 1);
+    assert_true(lang_score("multi", "ru", "произошел теракт") == 1);
+    assert_true(lang_score("multi", "ru", "The attack on the convoy") == 0);
+    /* Arabic: a stemmed word behind clitics */
+    assert_true(lang_score("multi", "ar", "والهجوم على الشرطة") == 1);
+    assert_true(lang_score("multi", "ar", "بعد الهجوم") == 1);
+    /* Chinese: substrings, NEAR inside a run without spaces */
+    assert_true(lang_score("multi", "zh", "发生自杀式袭击事件") == 1);
+    assert_true(lang_score("multi", "zh", "巴基斯坦关闭托尔哈姆口岸") == 1);
+    assert_true(lang_score("multi", "zh", "巴基斯坦关闭 托尔哈姆 今天 口岸") == 0);
+}
+
 int main(int argc, char **argv)
 {
     const char *data = argc > 1 ? argv[1] : "tests/data";
@@ -334,6 +399,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_not),         cmocka_unit_test(test_weights_title),
         cmocka_unit_test(test_masking),     cmocka_unit_test(test_legacy),
         cmocka_unit_test(test_evidence),    cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_languages),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     for (int e = 0; e < n_engines; e++) {
