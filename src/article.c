@@ -309,6 +309,16 @@ static size_t depth_scan(const char *s, size_t len)
     return (size_t)-1;
 }
 
+/* Not a jsmn code: the token array could not grow (memory). */
+#define TOK_NOMEM (-100)
+
+/* The reason and message of an allocation that failed for one message. */
+static enum nr_reject no_memory(struct nr_error *err, size_t len, const char *what)
+{
+    nr_error_set(err, "out of memory for the %s of a %zu-byte message", what, len);
+    return NR_REJECT_TOO_LARGE;
+}
+
 /* *nparsed gets the number of tokens jsmn filled, also on error (the
  * partial tokens let the grammar walk name the first bad byte). */
 static int tokenize(struct nr_decoder *d, const char *s, size_t len, size_t *stop, int *nparsed)
@@ -317,8 +327,8 @@ static int tokenize(struct nr_decoder *d, const char *s, size_t len, size_t *sto
     jsmn_init(&p);
     *stop = 0;
     *nparsed = 0;
-    if (d->tok_cap == 0)
-        nr_grow((void **)&d->tok, &d->tok_cap, 256, sizeof(*d->tok));
+    if (d->tok_cap == 0 && nr_try_grow((void **)&d->tok, &d->tok_cap, 256, sizeof(*d->tok)) < 0)
+        return TOK_NOMEM;
     d->tok[0].start = d->tok[0].end = -1; /* no token yet (errors look at it) */
     for (;;) {
         int r = jsmn_parse(&p, s, len, d->tok, (unsigned)d->tok_cap);
@@ -329,7 +339,8 @@ static int tokenize(struct nr_decoder *d, const char *s, size_t len, size_t *sto
         /* every token starts at a distinct byte: never more than len + 1 */
         if (d->tok_cap > len + 1)
             return JSMN_ERROR_INVAL;
-        nr_grow((void **)&d->tok, &d->tok_cap, d->tok_cap * 2, sizeof(*d->tok));
+        if (nr_try_grow((void **)&d->tok, &d->tok_cap, d->tok_cap * 2, sizeof(*d->tok)) < 0)
+            return TOK_NOMEM;
     }
 }
 
@@ -376,7 +387,8 @@ static enum nr_reject validate(struct nr_decoder *d, const char *s, size_t len, 
                                struct nr_error *err)
 {
     const jsmntok_t *t = d->tok;
-    nr_grow((void **)&d->next, &d->next_cap, (size_t)ntok + 1, sizeof(*d->next));
+    if (nr_try_grow((void **)&d->next, &d->next_cap, (size_t)ntok + 1, sizeof(*d->next)) < 0)
+        return no_memory(err, len, "token table");
     size_t depth = 0;
     size_t pos = skip_ws(s, 0, len);
     const char *why;
@@ -597,13 +609,22 @@ static size_t utf8_bad_len(const unsigned char *s, size_t i, size_t len)
 }
 
 /* Copy msg into d->fix with each maximal subpart of an invalid sequence
- * replaced by U+FFFD (3 bytes). Returns the number of replacements. */
-static uint32_t utf8_repair(struct nr_decoder *d, const char *msg, size_t len, size_t *out_len)
+ * replaced by U+FFFD (3 bytes). Returns the number of replacements, or -1
+ * when the copy cannot be allocated. The copy is sized exactly (a first
+ * pass counts), not 3 x len. */
+static int64_t utf8_repair(struct nr_decoder *d, const char *msg, size_t len, size_t *out_len)
 {
-    nr_grow((void **)&d->fix, &d->fix_cap, len * 3 + 1, 1);
     const unsigned char *s = (const unsigned char *)msg;
     size_t o = 0;
     uint32_t n = 0;
+    for (size_t i = 0; i < len;) {
+        size_t k = utf8_seq(s, i, len);
+        o += k ? k : 3;
+        i += k ? k : utf8_bad_len(s, i, len);
+    }
+    if (nr_try_grow((void **)&d->fix, &d->fix_cap, o + 1, 1) < 0)
+        return -1;
+    o = 0;
     for (size_t i = 0; i < len;) {
         size_t k = utf8_seq(s, i, len);
         if (k) {
@@ -654,8 +675,11 @@ static enum nr_reject check_json(struct nr_decoder *d, const char *msg, size_t l
         /* jsmn stops at a byte it cannot take, which is not always the
          * first bad byte nor says what was expected: walk the tokens it did
          * produce, the walk stops at the first departure from the grammar */
-        if (nparsed > 0 && validate(d, msg, len, nparsed, err) != NR_REJECT_NONE)
-            return NR_REJECT_BAD_JSON;
+        if (ntok == TOK_NOMEM)
+            return no_memory(err, len, "tokens");
+        enum nr_reject vr = nparsed > 0 ? validate(d, msg, len, nparsed, err) : NR_REJECT_NONE;
+        if (vr != NR_REJECT_NONE)
+            return vr;
         if (d->tok[0].start >= 0 && d->tok[0].end >= 0 && stop >= (size_t)d->tok[0].end)
             return json_error(err, stop, len, "unexpected data after the top-level value");
         return json_error(err, stop, len,
@@ -682,7 +706,8 @@ static enum nr_reject find_records(struct nr_decoder *d, struct nr_error *err)
     }
     const jsmntok_t *t = &d->tok[root];
     if (t->type == JSMN_OBJECT) {
-        nr_grow((void **)&d->rec, &d->rec_cap, 1, sizeof(*d->rec));
+        if (nr_try_grow((void **)&d->rec, &d->rec_cap, 1, sizeof(*d->rec)) < 0)
+            return no_memory(err, d->len, "records");
         d->rec[0] = root;
         d->n_rec = 1;
         return NR_REJECT_NONE;
@@ -695,7 +720,8 @@ static enum nr_reject find_records(struct nr_decoder *d, struct nr_error *err)
             nr_error_set(err, "top-level value is %s, not an object", nr__type_name(d->msg, t));
         return NR_REJECT_NOT_OBJECT;
     }
-    nr_grow((void **)&d->rec, &d->rec_cap, (size_t)t->size + 1, sizeof(*d->rec));
+    if (nr_try_grow((void **)&d->rec, &d->rec_cap, (size_t)t->size + 1, sizeof(*d->rec)) < 0)
+        return no_memory(err, d->len, "records");
     int j = root + 1;
     for (int m = 0; m < t->size; m++) {
         d->rec[m] = j;
@@ -730,7 +756,12 @@ size_t nr_article_open(struct nr_decoder *d, const char *msg, size_t len, enum n
             return 0;
         }
         size_t fixed;
-        d->repairs = utf8_repair(d, msg, len, &fixed);
+        int64_t nrep = utf8_repair(d, msg, len, &fixed);
+        if (nrep < 0) {
+            *why = no_memory(err, len, "UTF-8 repair");
+            return 0;
+        }
+        d->repairs = (uint32_t)nrep;
         msg = d->fix;
         len = fixed;
         if (len >= INT_MAX) {

@@ -54,6 +54,7 @@ struct nr_decoder {
     size_t stk_cap;
     char *buf; /* unescaped field values, NUL-terminated each */
     size_t buf_cap;
+    bool oom;  /* a buffer of this record could not grow */
     char *key; /* scratch for object keys that contain escapes */
     size_t key_cap;
     char *fix; /* the message with invalid UTF-8 replaced by U+FFFD */

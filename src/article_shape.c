@@ -174,10 +174,15 @@ struct val {
     bool number;     /* the text of a JSON number */
 };
 
-/* Room for n more bytes plus a NUL at d->buf + *used. */
+/* Room for n more bytes plus a NUL at d->buf + *used, or NULL when memory
+ * runs out (d->oom is set; the record is then rejected as too_large and
+ * nothing is written). */
 static char *reserve(struct nr_decoder *d, size_t used, size_t n)
 {
-    nr_grow((void **)&d->buf, &d->buf_cap, used + n + 1, 1);
+    if (d->oom || nr_try_grow((void **)&d->buf, &d->buf_cap, used + n + 1, 1) < 0) {
+        d->oom = true;
+        return NULL;
+    }
     return d->buf + used;
 }
 
@@ -198,6 +203,9 @@ static void put_string(struct nr_decoder *d, int i, size_t *used, struct val *v)
     const jsmntok_t *t = &d->tok[i];
     char *dst = reserve(d, *used, (size_t)(t->end - t->start));
     v->off = *used;
+    v->len = 0;
+    if (!dst)
+        return;
     v->len = nr__unescape(d->msg, (size_t)t->start, (size_t)t->end, dst);
     dst[v->len] = '\0';
     *used += v->len + 1;
@@ -228,6 +236,8 @@ static enum rd read_value(struct nr_decoder *d, int f, int i, size_t *used, stru
         if (is_number_tok(d, t) && (f == NR_FIELD_ID || f == NR_FIELD_PUBLISHED_AT)) {
             size_t n = (size_t)(t->end - t->start);
             char *dst = reserve(d, *used, n);
+            if (!dst)
+                return RD_ABSENT;
             memcpy(dst, d->msg + t->start, n);
             dst[n] = '\0';
             *v = (struct val){*used, n, true};
@@ -261,6 +271,8 @@ static enum rd read_value(struct nr_decoder *d, int f, int i, size_t *used, stru
             if (any && join) {
                 /* join in place: the separator, then the next string */
                 char *sep = reserve(d, *used - 1, 2);
+                if (!sep)
+                    break;
                 memcpy(sep, "\n\n", 2);
                 *used += 1;
                 put_string(d, j, used, &e);
@@ -317,6 +329,8 @@ static enum rd read_field(struct nr_decoder *d, int root, int f, size_t *used, s
         /* body: append "\n\n" + v to the body so far, which ends at before */
         size_t tail = out->off + out->len;
         char *dst = reserve(d, tail, 2 + v.len);
+        if (!dst)
+            break;
         memmove(dst + 2, d->buf + v.off, v.len);
         memcpy(dst, "\n\n", 2);
         out->len += 2 + v.len;
@@ -355,9 +369,15 @@ enum nr_reject nr_article_record(struct nr_decoder *d, size_t i, struct nr_artic
     struct val v[NR_FIELD_COUNT];
     enum rd got[NR_FIELD_COUNT];
     size_t used = 0;
+    d->oom = false;
     for (int f = 0; f < NR_FIELD_COUNT; f++) {
         d->warn[f][0] = '\0';
         got[f] = read_field(d, root, f, &used, &v[f]);
+    }
+    if (d->oom) {
+        nr_error_set(err, "out of memory for the fields of a %zu-byte article",
+                     nr_article_record_text(d, i).len);
+        return NR_REJECT_TOO_LARGE;
     }
     /* the buffer has stopped growing: offsets become pointers */
     for (int f = 0; f < NR_FIELD_COUNT; f++)

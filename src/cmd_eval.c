@@ -111,14 +111,22 @@ static void eval_line(struct run *r, const char *name, unsigned long line, const
     struct nr_error err = {{0}};
     enum nr_reject rj = nr_article_decode(r->dec, s, n, &a, &err);
     if (rj != NR_REJECT_NONE) {
-        fprintf(stderr, "%s:%lu: %s: %s\n", name, line, nr_reject_name(rj), err.msg);
+        fprintf(stderr, "newsradar eval: %s:%lu: %s: %s\n", name, line, nr_reject_name(rj),
+                err.msg);
+        r->rejected++;
+        return;
+    }
+    if (nr_tag_scratch_reserve(r->scratch, &a) < 0) {
+        fprintf(stderr,
+                "newsradar eval: %s:%lu: too_large: out of memory for the normalized text\n", name,
+                line);
         r->rejected++;
         return;
     }
     json_t *o = json_loadb(s, n, 0, NULL); /* valid: the decoder accepted it */
     const struct nr_tags *t = nr_tagger_tag(r->tagger, r->scratch, &a);
     if (nr_eval_add(r->ev, &a, t, o ? json_object_get(o, "labels") : NULL, &err) < 0) {
-        fprintf(stderr, "%s:%lu: %s\n", name, line, err.msg);
+        fprintf(stderr, "newsradar eval: %s:%lu: %s\n", name, line, err.msg);
         r->rejected++;
     }
     json_decref(o);
@@ -386,7 +394,7 @@ int nr_cmd_eval(int argc, char **argv)
     }
     tagger = nr_tagger_new(cfg, &err);
     if (!tagger) {
-        fprintf(stderr, "%s: %s\n", o.config, err.msg);
+        fprintf(stderr, "newsradar eval: %s: %s\n", o.config, err.msg);
         rc = NR_EXIT_CONFIG;
         goto out;
     }

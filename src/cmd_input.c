@@ -45,7 +45,8 @@ void input_free(struct input *in)
     in->buf = NULL;
 }
 
-/* Read more: keep buf[beg, end) (moved to the front), grow when full. */
+/* Read more: keep buf[beg, end) (moved to the front), grow when full.
+ * -2: the buffer could not grow (memory); the caller drops the text. */
 static int fill(struct input *in)
 {
     if (in->eof)
@@ -56,8 +57,15 @@ static int fill(struct input *in)
         in->beg = 0;
     }
     if (in->end == in->cap) {
-        in->cap *= 2;
-        in->buf = nr_xrealloc(in->buf, in->cap);
+        /* double, but not far past the longest text kept whole */
+        size_t c = in->cap * 2;
+        if (c > in->limit + 65536 && in->limit + 65536 > in->cap)
+            c = in->limit + 65536;
+        char *b = nr_try_realloc(in->buf, c);
+        if (!b)
+            return -2;
+        in->buf = b;
+        in->cap = c;
     }
     ssize_t got;
     do {
@@ -193,6 +201,7 @@ int input_next(struct input *in, char **p, size_t *n, uint64_t *line)
     if (r != INPUT_OK)
         return r;
     *line = in->line + 1;
+    in->oom = false;
     char first = in->buf[in->beg];
     struct scan s = {.mode = first == '{' || first == '[' ? M_BRACKETS : M_REST_OF_LINE};
     size_t i = 0, dropped = 0, len = 0, used = 0;
@@ -207,14 +216,20 @@ int input_next(struct input *in, char **p, size_t *n, uint64_t *line)
             used = dropped + i;
             goto done;
         }
-        if (i > in->limit) {
-            /* too long: forget the bytes, keep the scanner's state */
-            dropping = true;
-            dropped += i;
-            in->bytes += i;
-            in->beg = in->end;
-            i = 0;
+        int f = 0;
+        if (i <= in->limit && (f = fill(in)) != -2) {
+            if (f < 0)
+                return INPUT_ERROR;
+            continue;
         }
+        /* too long, or too large for memory: forget the bytes, keep the
+         * scanner's state (the text is reported as too long) */
+        in->oom |= f == -2;
+        dropping = true;
+        dropped += i;
+        in->bytes += i;
+        in->beg = in->end;
+        i = 0;
         if (fill(in) < 0)
             return INPUT_ERROR;
     }

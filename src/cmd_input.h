@@ -21,6 +21,7 @@ struct input {
     uint64_t line;  /* lines consumed so far */
     uint64_t bytes; /* bytes consumed so far (progress) */
     bool eof, started;
+    bool oom;                    /* the last INPUT_TOO_LONG text did not fit in memory */
     volatile sig_atomic_t *stop; /* when set and non-zero, EINTR ends a read */
 };
 

@@ -199,7 +199,10 @@ static bool one_text(void *ud, const char *p, size_t n, uint64_t line)
     rp->lines++;
     if (!p) {
         char m[96];
-        snprintf(m, sizeof(m), "%zu bytes, limit %zu (article.max_bytes)", n, rp->in->limit);
+        if (rp->in->oom)
+            snprintf(m, sizeof(m), "%zu bytes: out of memory for the text", n);
+        else
+            snprintf(m, sizeof(m), "%zu bytes, limit %zu (article.max_bytes)", n, rp->in->limit);
         rp->articles++;
         reject(rp, line, 0, NR_REJECT_TOO_LARGE, m);
         return !g_stop;

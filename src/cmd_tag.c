@@ -94,6 +94,10 @@ static void tag_text(struct run *r, const char *msg, size_t len, unsigned long l
             rejected(r, line, i, rj, err.msg);
             continue;
         }
+        if (nr_tag_scratch_reserve(r->scratch, &a) < 0) {
+            rejected(r, line, i, NR_REJECT_TOO_LARGE, "out of memory for the normalized text");
+            continue;
+        }
         const struct nr_tags *t = nr_tagger_tag(r->tagger, r->scratch, &a);
         char *s = r->explain ? nr_tagger_explain_json(r->cfg, r->tagger, r->scratch, &a, t)
                              : nr_tags_to_json(r->cfg, &a, t);
@@ -193,7 +197,10 @@ int nr_cmd_tag(int argc, char **argv)
         }
         if (got == INPUT_TOO_LONG) {
             char m[96];
-            snprintf(m, sizeof(m), "%zu bytes, limit %zu (article.max_bytes)", n, in.limit);
+            if (in.oom)
+                snprintf(m, sizeof(m), "%zu bytes: out of memory for the text", n);
+            else
+                snprintf(m, sizeof(m), "%zu bytes, limit %zu (article.max_bytes)", n, in.limit);
             rejected(&r, (unsigned long)line, 0, NR_REJECT_TOO_LARGE, m);
             continue;
         }

@@ -68,6 +68,44 @@ void nr_grow(void **v, size_t *cap, size_t need, size_t elem)
     *cap = c;
 }
 
+static bool (*fault_fn)(size_t n, void *ud);
+static void *fault_ud;
+
+void nr_alloc_set_fault(bool (*fn)(size_t n, void *ud), void *ud)
+{
+    fault_fn = fn;
+    fault_ud = ud;
+}
+
+void *nr_try_realloc(void *p, size_t n)
+{
+    if (fault_fn && fault_fn(n, fault_ud))
+        return NULL;
+    return realloc(p, n ? n : 1);
+}
+
+int nr_try_grow(void **v, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    if (elem == 0 || need > SIZE_MAX / 2 / elem)
+        return -1;
+    size_t c;
+    if (need * elem >= ((size_t)1 << 20)) {
+        c = need + need / 8;
+    } else {
+        c = *cap ? *cap : 8;
+        while (c < need)
+            c *= 2;
+    }
+    void *q = nr_try_realloc(*v, c * elem);
+    if (!q)
+        return -1;
+    *v = q;
+    *cap = c;
+    return 0;
+}
+
 uint64_t nr_hash64(const void *p, size_t len, uint64_t seed)
 {
     const unsigned char *s = p;

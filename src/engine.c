@@ -195,6 +195,11 @@ static enum nr_reject process_article(struct nr_engine *e, const struct nr_artic
         e->stats.duplicates++;
         return NR_REJECT_NONE;
     }
+    if (nr_tag_scratch_reserve(e->scratch, a) < 0) {
+        nr_error_set(err, "out of memory for the normalized text of a %zu-byte body",
+                     a->field[NR_FIELD_BODY].len);
+        return NR_REJECT_TOO_LARGE;
+    }
     const struct nr_tags *tags = nr_tagger_tag(e->tagger, e->scratch, a);
     e->stats.articles++;
     if (!tags)

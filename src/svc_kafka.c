@@ -843,6 +843,10 @@ static void s1_work(void *ctx, unsigned wi, size_t i)
         it->reject = nr_engine_time(st->cfg, &a, ts >= 0 ? ts : now, now, NR_TIME_NONE, &ev_ms,
                                     &it->future, &it->err);
     }
+    if (it->reject == NR_REJECT_NONE && nr_tag_scratch_reserve(w->scratch, &a) < 0) {
+        it->reject = NR_REJECT_TOO_LARGE;
+        snprintf(it->err.msg, sizeof(it->err.msg), "out of memory for the normalized text");
+    }
     if (it->reject == NR_REJECT_NONE) {
         const struct nr_tags *t = nr_tagger_tag(nr_engine_tagger(st->engine), w->scratch, &a);
         it->tagged = t->n_entities || t->n_topics;

@@ -566,6 +566,15 @@ static uint64_t lead_simhash(struct nr_tag_scratch *s)
     return nr_text_simhash(s->lead, n);
 }
 
+int nr_tag_scratch_reserve(struct nr_tag_scratch *s, const struct nr_article *a)
+{
+    /* nr_text_normalize() reserves len + 64 first: the same here */
+    if (nr_text_reserve(&s->text[0], a->field[NR_FIELD_TITLE].len + 64) < 0 ||
+        nr_text_reserve(&s->text[1], a->field[NR_FIELD_BODY].len + 64) < 0)
+        return -1;
+    return 0;
+}
+
 const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scratch *s,
                                     const struct nr_article *a)
 {

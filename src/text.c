@@ -15,6 +15,7 @@
  */
 #include "newsradar/text.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -71,16 +72,42 @@ void nr_text_fini(struct nr_text *t)
     memset(t, 0, sizeof(*t));
 }
 
-static void text_reserve(struct nr_text *t, size_t need)
+/* Room for need bytes (and map entries). Small texts double; from 1 MiB
+ * on, need plus an eighth: a 20 MB body costs ~5.6 bytes per byte, not the
+ * next power of two's 8. -1 (t unchanged but for a grown buf) when memory
+ * runs out. */
+int nr_text_reserve(struct nr_text *t, size_t need)
 {
     if (need <= t->cap)
-        return;
-    size_t c = t->cap ? t->cap : 256;
-    while (c < need)
-        c *= 2;
-    t->buf = nr_xrealloc(t->buf, c);
-    t->map = nr_xrealloc(t->map, c * sizeof(uint32_t));
+        return 0;
+    size_t c;
+    if (need >= ((size_t)1 << 20)) {
+        c = need + need / 8;
+    } else {
+        c = t->cap ? t->cap : 256;
+        while (c < need)
+            c *= 2;
+    }
+    if (c > SIZE_MAX / 8)
+        return -1;
+    char *b = nr_try_realloc(t->buf, c);
+    if (!b)
+        return -1;
+    t->buf = b;
+    uint32_t *m = nr_try_realloc(t->map, c * sizeof(uint32_t));
+    if (!m)
+        return -1; /* buf is larger than cap says: harmless */
+    t->map = m;
     t->cap = c;
+    return 0;
+}
+
+static void text_reserve(struct nr_text *t, size_t need)
+{
+    if (nr_text_reserve(t, need) != 0) {
+        fprintf(stderr, "newsradar: out of memory (normalized text of %zu bytes)\n", need);
+        abort();
+    }
 }
 
 /* Decode one UTF-8 sequence at s[0..n) (n >= 1, s[0] >= 0x80). Returns the

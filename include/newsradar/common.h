@@ -46,6 +46,18 @@ char *nr_xstrndup(const char *s, size_t n);
 /* Grow *v (of *cap elements of size elem) so that it holds at least need. */
 void nr_grow(void **v, size_t *cap, size_t need, size_t elem);
 
+/* Fallible allocation for the buffers that grow with one article (decoder
+ * tokens and strings, normalized text, the input buffer): NULL / -1 when
+ * memory runs out, *v and *cap unchanged, so the caller rejects that
+ * article as too_large and the run goes on. nr_try_grow doubles small
+ * buffers and grows large ones (>= 1 MiB) by an eighth beyond need, so a
+ * big article costs close to its size, not the next power of two. */
+void *nr_try_realloc(void *p, size_t n);
+int nr_try_grow(void **v, size_t *cap, size_t need, size_t elem);
+/* Tests: nr_try_realloc() fails whenever fn(n, ud) returns true (fault
+ * injection); NULL restores normal allocation. Not thread-safe. */
+void nr_alloc_set_fault(bool (*fn)(size_t n, void *ud), void *ud);
+
 /* 64-bit FNV-1a, used for stable ids (alert ids, article id hashes). */
 uint64_t nr_hash64(const void *p, size_t len, uint64_t seed);
 

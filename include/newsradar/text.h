@@ -55,6 +55,12 @@ enum nr_text_flags {
 #define NR_TEXT_MAX_INPUT ((size_t)1 << 28)
 
 void nr_text_init(struct nr_text *t);
+/* Make room for need bytes of normalized text, fallibly: 0, or -1 when
+ * memory runs out. nr_text_normalize() of n input bytes first reserves
+ * n + 64 (more only when folding expands the text), so reserving that
+ * beforehand lets a caller turn an article too large for memory into a
+ * rejection instead of an abort. */
+int nr_text_reserve(struct nr_text *t, size_t need);
 void nr_text_fini(struct nr_text *t); /* frees the buffers; t may be reused after init */
 
 /* Normalize s[0..len) into t (replacing its previous content). Invalid UTF-8
