@@ -22,7 +22,8 @@
 #    case-sensitive acronym, a namesake told apart by his title) but not by
 #    a bare surname or a country name inside a person's name;
 # 6. groups and places are found in press forms, while ambiguous acronyms
-#    (RSF, NPA, PDF, AA) and common words (tank, SWAT, cork) are not.
+#    (RSF, NPA, PDF, AA) and common words (tank, SWAT, cork) are not;
+# 7. a credit line does not tag the agency's home country (media.yaml).
 set -u
 nr=$1
 src=$2
@@ -147,6 +148,25 @@ if "$nr" tag -c "$src/config/newsradar.yaml" "$tmp/places.jsonl" >"$tmp/places.o
     [ -z "$ids" ] || fail "tag of the common-words article: entities '$ids', want none"
 else
     fail "newsradar tag failed on the places article: $(cat "$tmp/places.err")"
+fi
+
+# 7. credit lines and datelines (media.yaml): the dateline's place and
+#    country count, the agency's or outlet's home country does not, and the
+#    press's afpak aliases are found (text written for this test)
+cat >"$tmp/credit.jsonl" <<'JSON'
+{"id": "credit-1", "title": "Blast in market", "body": "PESHAWAR, Pakistan (Agence France-Presse) - A bomb went off, police told Press Trust of India and the Tehran Times. Fitna al-Khawarij was blamed; nine khwarij were killed in DI Khan."}
+{"id": "credit-2", "title": "KP scores a century", "body": "KP made 120 as the khwarij were not mentioned; the Voice of America and Deutsche Welle reported."}
+JSON
+if "$nr" tag -c "$src/config/newsradar.yaml" "$tmp/credit.jsonl" >"$tmp/credit.out" 2>"$tmp/credit.err"; then
+    ids=$(jq -r 'select(.id == "credit-1") | [.entities[] | select(.kind != "media") | .id] | sort | join(" ")' "$tmp/credit.out")
+    want="PK pk_dera_ismail_khan pk_peshawar ttp"
+    [ "$ids" = "$want" ] || fail "tag of the credit-line article: entities '$ids', want '$want'"
+    ttp=$(jq -r 'select(.id == "credit-1") | .entities[] | select(.id == "ttp") | .mentions' "$tmp/credit.out")
+    [ "$ttp" = 2 ] || fail "ambiguous 'khwarij' next to 'Fitna al-Khawarij': $ttp mentions, want 2"
+    ids=$(jq -r 'select(.id == "credit-2") | [.entities[] | select(.kind != "media") | .id] | sort | join(" ")' "$tmp/credit.out")
+    [ -z "$ids" ] || fail "tag of the KP/credit article: entities '$ids', want none"
+else
+    fail "newsradar tag failed on the credit-line article: $(cat "$tmp/credit.err")"
 fi
 
 if [ "$fails" -ne 0 ]; then
