@@ -318,6 +318,10 @@ static const struct opt opts_alert[] = {
      "Poisson tail P(X >= count) must be below this"},
     {"cooldown", OT_DUR, RULE(cooldown_ms), 0, "2h", OF_MIN, 0, 0, 0, 0, 0,
      "no new episode this soon after the last one for the same key"},
+    {"seasonality", OT_ENUM, RULE(seasonality), 0, "none", 0, 0, 0, "none|daily|weekly", 0, 0,
+     "none: the expected count is the baseline's flat mean; daily / weekly: it is learned per "
+     "baseline bucket of the day / of the week (UTC), shrunk toward the flat mean while there "
+     "is little history (docs/alerts.md); the baseline must cover the period"},
     {"severity", OT_SECTION, NO_OFF, 0, 0, 0, 0, 0, 0, &sec_severity, 0,
      "ratio thresholds (medium <= high <= critical)"},
     {"places_count_for_country", OT_BOOL, RULE(places_count_for_country), 0, "true", 0, 0, 0, 0, 0,
@@ -529,6 +533,7 @@ void nr_config_free(struct nr_config *cfg)
     for (size_t i = 0; i < cfg->n_rules; i++) {
         free(cfg->rules[i].id);
         free(cfg->rules[i].topic);
+        free(cfg->rules[i].seasonality);
         cm_strlist_free(&cfg->rules[i].by);
         cm_strlist_free(&cfg->rules[i].languages);
     }

@@ -274,6 +274,19 @@ static void parse_alert(struct cm_ctx *c, const struct cy_node *item)
         nr_duration_format(r->baseline_bucket_ms, b, sizeof(b));
         ERR(c, RS("baseline"), "baseline (%s) is not a multiple of baseline_bucket (%s)", a, b);
     }
+    r->season = NR_SEASON_NONE;
+    if (r->seasonality && strcmp(r->seasonality, "none") != 0) {
+        r->season = strcmp(r->seasonality, "weekly") == 0 ? NR_SEASON_WEEKLY : NR_SEASON_DAILY;
+        int64_t period = r->season == NR_SEASON_WEEKLY ? 7 * 86400000LL : 86400000LL;
+        nr_duration_format(r->baseline_bucket_ms, b, sizeof(b));
+        if (period % r->baseline_bucket_ms != 0)
+            ERR(c, RS("seasonality"),
+                "seasonality: %s needs a baseline_bucket that divides the %s (not %s)",
+                r->seasonality, r->season == NR_SEASON_WEEKLY ? "week" : "day", b);
+        else if (r->baseline_ms < period)
+            ERR(c, RS("seasonality"), "seasonality: %s needs a baseline of at least %s",
+                r->seasonality, r->season == NR_SEASON_WEEKLY ? "7d" : "1d");
+    }
     if (r->min_ratio == 0 && r->max_p == 0)
         r->min_ratio = 3.0;
     double base = r->min_ratio > 0 ? r->min_ratio : 3.0;

@@ -15,6 +15,7 @@
  * change state on their own events.
  */
 #include "newsradar/detect.h"
+#include "newsradar/detect_season.h"
 #include "newsradar/names.h"
 
 #include "newsradar/window.h"
@@ -390,7 +391,7 @@ static void observe(struct nr_detector *d, struct nr_wkey *k, uint32_t count, in
     o.t_ms = d->stream_ms;
     o.window_start_ms = ws;
     o.count = count;
-    o.expected = nr_window_expected(k, r, ws, d->first_seen_ms);
+    o.expected = nr_season_expected(k, r, ws, d->first_seen_ms);
     o.threshold = nr_detect_threshold(r, o.expected);
     d->obs_fn(d->obs_ud, &o);
 }
@@ -408,7 +409,7 @@ static void evaluate(struct nr_detector *d, struct nr_wkey *k, nr_alert_cb fn, v
      * baseline sum (O(baseline buckets)) */
     if (!k->det.firing && count < r->min_count)
         return;
-    double expected = nr_window_expected(k, r, ws, d->first_seen_ms);
+    double expected = nr_season_expected(k, r, ws, d->first_seen_ms);
     bool spike = nr_detect_spike(r, count, expected, &ratio, &p);
     enum nr_severity sev = nr_detect_severity(r, ratio);
     if (!k->det.firing) {

@@ -97,6 +97,8 @@
  *       max_p: 0.01             # Poisson tail P(X >= count); optional
  *                               # (at least one of min_ratio / max_p)
  *       cooldown: 2h            # no new episode this soon after the last
+ *       seasonality: daily      # none | daily | weekly: expected count per
+ *                               # hour of day / of week (detect_season.c)
  *       severity: { medium: 6, high: 12, critical: 24 }   # ratio thresholds
  *       languages: [fr, ar]     # only articles in these languages (default all)
  *
@@ -216,8 +218,13 @@ struct nr_alert_rule {
     double severity_ratio[4];      /* [NR_SEV_MEDIUM..CRITICAL] thresholds; [0] unused */
     bool places_count_for_country; /* by country: a place/official counts for its country */
     struct nr_strlist languages;   /* count only articles in these languages; empty = all */
+    char *seasonality;             /* "none" | "daily" | "weekly" (the option's text) */
+    int season;                    /* enum nr_season, from seasonality */
     struct nr_srcpos pos;
 };
+
+/* Seasonal baselines (detect_season.c): the period whose phases are learned. */
+enum nr_season { NR_SEASON_NONE, NR_SEASON_DAILY, NR_SEASON_WEEKLY };
 
 /* A context rule of the lexicon: the alias (as written in the lexicon; it
  * is compared normalized) is not its entity right after / before one of

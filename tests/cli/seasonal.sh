@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# seasonal.sh - the same three-week feed (tests/data/replay/seasonal_daily.jsonl:
+# busy every morning 07-10 UTC, one night spike on day 18 at 02:00) with the
+# flat baseline and with `seasonality: daily`. Flat: the mornings fire (false
+# alarms); daily: no morning after the second day fires and the night spike
+# still does, in both. The exact daily alerts are in seasonal_daily.expect.jsonl
+# (test_replay_data); this compares the two models.
+#
+# usage: bash tests/cli/seasonal.sh NEWSRADAR-BINARY SOURCE-ROOT
+set -u
+nr=${1:?usage: seasonal.sh NEWSRADAR-BINARY SOURCE-ROOT}
+src=${2:?usage: seasonal.sh NEWSRADAR-BINARY SOURCE-ROOT}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+d=$(cd "$src/tests/data/replay" && pwd)
+for s in none daily weekly; do
+    mkdir -p "$tmp/$s"
+    sed "s/seasonality: daily/seasonality: $s/" "$d/seasonal_rules.yaml" >"$tmp/$s/seasonal_rules.yaml"
+    sed "s|config/watchlist.yaml|$d/config/watchlist.yaml|" "$d/seasonal_daily.yaml" >"$tmp/$s/main.yaml"
+    "$nr" replay -q -c "$tmp/$s/main.yaml" "$d/seasonal_daily.jsonl" >"$tmp/$s.jsonl" 2>"$tmp/$s.err" ||
+        fail "replay with seasonality: $s: $(cat "$tmp/$s.err")"
+    # firing alerts: day of month, hour of the window end
+    jq -r 'select(.state == "firing") | .window.end[8:10] + " " + .window.end[11:13]' \
+        "$tmp/$s.jsonl" >"$tmp/$s.fire"
+    # morning = window ending 07:00-11:59 after the first two days (cold start)
+    morning=$(awk '$1 > 2 && $2 >= 7 && $2 <= 11' "$tmp/$s.fire" | wc -l)
+    spike=$(awk '$1 == 18 && $2 >= 2 && $2 <= 3' "$tmp/$s.fire" | wc -l)
+    echo "seasonality $s: $(wc -l <"$tmp/$s.fire") firing, $morning at the daily peak after day 2, $spike at the night spike"
+    eval "morning_$s=$morning spike_$s=$spike"
+done
+[ "$morning_none" -ge 15 ] || fail "flat baseline: $morning_none morning false alarms, expected the daily peak to fire most days"
+[ "$morning_daily" -eq 0 ] || fail "seasonality daily: $morning_daily morning false alarms"
+[ "$spike_none" -eq 1 ] || fail "flat baseline: the night spike fired $spike_none times"
+[ "$spike_daily" -eq 1 ] || fail "seasonality daily: the night spike fired $spike_daily times"
+[ "$spike_weekly" -eq 1 ] || fail "seasonality weekly: the night spike fired $spike_weekly times"
+
+# configuration errors name the file, line and column
+printf 'topics: [{id: t, any: [x]}]\nalerts:\n  - id: r\n    topic: t\n    baseline: 12h\n    seasonality: daily\n  - id: r2\n    topic: t\n    baseline_bucket: 7h\n    baseline: 7d\n    seasonality: daily\n  - id: r3\n    topic: t\n    seasonality: hourly\n' >"$tmp/bad_rules.yaml"
+printf 'watchlists: [%s]\nrules: [bad_rules.yaml]\n' "$d/config/watchlist.yaml" >"$tmp/bad.yaml"
+"$nr" check -c "$tmp/bad.yaml" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 2 ] || fail "check of bad seasonality: exit not 2"
+grep -q 'bad_rules.yaml:6:[0-9]*: .*needs a baseline of at least 1d' "$tmp/err" || fail "short baseline: $(cat "$tmp/err")"
+grep -q 'bad_rules.yaml:11:[0-9]*: .*baseline_bucket that divides the day' "$tmp/err" || fail "7h bucket: $(cat "$tmp/err")"
+grep -q 'bad_rules.yaml:14:[0-9]*: .*hourly' "$tmp/err" || fail "unknown value: $(cat "$tmp/err")"
+
+[ "$failures" -eq 0 ] || { echo "seasonal.sh: $failures failure(s)" >&2; exit 1; }
+echo "seasonal.sh: ok"
