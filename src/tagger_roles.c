@@ -561,6 +561,39 @@ static uint32_t display_name(struct nr_roles_scratch *rs, const char *s, const s
     return arena_put(rs, buf, o);
 }
 
+/* "Minister Iwaya", "President Putin": a one-word name after a role is the
+ * surname of a person the article names in full, when exactly one has it.
+ * Returns the watchlist official (with an unambiguous mention), else
+ * NR_NO_ENTITY and *person the role-derived person or NR_NO_ENTITY. */
+static uint32_t surname_owner(const struct nr_roles *r, const struct nr_roles_scratch *rs,
+                              const struct nr_tag_view *v, const char *key, uint32_t *person)
+{
+    uint32_t ent = NR_NO_ENTITY;
+    size_t n = 0;
+    for (size_t i = 0; i < *v->n_ment; i++) {
+        const struct nr_tag_mention *m = &(*v->ment)[i];
+        if (m->ambiguous || m->entity == ent || !r->surname[m->entity] ||
+            strcmp(r->surname[m->entity], key) != 0)
+            continue;
+        ent = m->entity;
+        n++;
+    }
+    *person = NR_NO_ENTITY;
+    for (size_t p = 0; p < rs->n_pers; p++) {
+        const char *k = rs->arena + rs->pers[p].key_off;
+        const char *sp = strrchr(k, ' ');
+        if (sp && strcmp(sp + 1, key) == 0) {
+            *person = (uint32_t)p;
+            n++;
+        }
+    }
+    if (n != 1) {
+        *person = NR_NO_ENTITY;
+        return NR_NO_ENTITY;
+    }
+    return *person != NR_NO_ENTITY ? NR_NO_ENTITY : ent;
+}
+
 static void found(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v,
                   int f, const struct name *nm, uint32_t role, uint32_t country)
 {
@@ -576,7 +609,13 @@ static void found(const struct nr_roles *r, struct nr_roles_scratch *rs, struct 
     size_t kl = nr_name_fold(s + nm->start, nm->end - nm->start, key, sizeof(key));
     if (kl == 0)
         return;
-    uint32_t ent = flookup(r, key);
+    uint32_t ent = flookup(r, key), person = NR_NO_ENTITY;
+    if (ent == NR_NO_ENTITY && nm->words == 1)
+        ent = surname_owner(r, rs, v, key, &person);
+    if (person != NR_NO_ENTITY) {
+        add_pspan(rs, person, f, nm->start, nm->end);
+        return;
+    }
     if (ent != NR_NO_ENTITY) {
         /* the full name replaces a bare-surname mention inside it */
         for (size_t i = 0; i < *v->n_ment;) {
@@ -638,7 +677,8 @@ static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, stru
         return; /* "TTP spokesman ..."; "President's Cup" */
     uint32_t country = l.country;
     uint32_t after = role_of_country(v, f, oe, &country);
-    uint32_t p = after < len && s[after] == '.' ? after + 1 : after;
+    /* "Lt. Gen." ends in a dot; after "of <country>" a dot ends the sentence */
+    uint32_t p = after == oe && after < len && s[after] == '.' ? after + 1 : after;
     struct name nm;
     /* A: <role> <Name> */
     if (p < len && (s[p] == ' ' || (unsigned char)s[p] == 0xC2) && name_fwd(r, v, f, p, &nm)) {
@@ -880,5 +920,7 @@ void nr_roles_emit(const struct nr_roles *r, struct nr_roles_scratch *rs, struct
             o->in_title |= rs->ps[k].field == 0;
         }
         o->n_spans = (uint32_t)tg->n_spans - o->first_span;
+        if (o->mentions == 0) /* its every span was another person's */
+            tg->n_officials--;
     }
 }
