@@ -88,6 +88,7 @@
 #define WM_LEAD_MS  (15 * 60 * 1000)   /* a source may run this far ahead of the slowest */
 #define WM_IDLE_S   2.0                /* a source without data this long is idle */
 #define WM_MARK_S   0.1                /* watermark-only messages at most this often */
+#define WM_BEAT_S   5.0                /* and this often when nothing changed */
 #define WM_SILENT_S 30.0               /* stage 2 ignores a source not heard of this long */
 #define WM_HOLD_MAX ((size_t)64 << 20) /* bytes of events held per partition, then forced */
 
@@ -285,9 +286,10 @@ struct stage {
     struct ticket **evb_tk; /* the inputs of each open batch, NULL while empty */
     struct s1_src *src;     /* the input partitions owned */
     size_t n_src, cap_src;
-    bool *wm_want;  /* nr_wm_pace's advice, one per source */
-    bool *evb_sent; /* partitions sent a message since the last marks */
+    bool *wm_want;     /* nr_wm_pace's advice, one per source */
+    uint64_t *evb_sum; /* per partition: checksum of the marks it was sent last */
     double last_mark;
+    uint64_t last_mark_sum; /* of the header last sent by s1_marks */
     uint8_t *wmbuf;
     size_t wmcap, wmlen;
 
@@ -632,8 +634,9 @@ static void s1_src_drop(struct stage *st, const char *topic, int32_t part)
 /* The watermarks of every source this stage owns, as a message header:
  * sent after the events they cover, by the same producer into the same
  * partition, so stage 2 always reads a source's events before its mark. */
-static rd_kafka_headers_t *wm_headers(struct stage *st)
+static rd_kafka_headers_t *wm_headers(struct stage *st, uint64_t *sum)
 {
+    *sum = 0;
     if (!st->n_src)
         return NULL;
     double now = nr_clock_mono_s();
@@ -649,26 +652,35 @@ static rd_kafka_headers_t *wm_headers(struct stage *st)
         if (n == NR_ARRAY_LEN(marks) || i + 1 == st->n_src) {
             nr_wm_encode(marks, n, &st->wmbuf, &st->wmcap, &st->wmlen);
             rd_kafka_header_add(h, WM_HEADER, -1, st->wmbuf, (ssize_t)st->wmlen);
+            *sum = nr_hash64(st->wmbuf, st->wmlen, *sum + 1);
             n = 0;
         }
     }
     return h;
 }
 
-/* Every repartition partition hears of the watermarks at least every
- * WM_MARK_S: those that got no batch since the last round get a message
- * with the header only (no payload). */
+/* Every repartition partition hears of changed watermarks within
+ * WM_MARK_S, and of unchanged ones every WM_BEAT_S (stage 2 must not take
+ * the sources for silent): those that got no batch since the last round get
+ * a message with the header only (no payload). */
 static void s1_marks(struct stage *st)
 {
     double now = nr_clock_mono_s();
     if (!st->n_src || now - st->last_mark < WM_MARK_S)
         return;
+    uint64_t sum;
+    rd_kafka_headers_destroy(wm_headers(st, &sum));
+    bool beat = now - st->last_mark >= WM_BEAT_S;
+    if (sum == st->last_mark_sum && !beat)
+        return;
+    st->last_mark_sum = sum;
     st->last_mark = now;
+    /* a partition whose last batch carried these very marks needs no more */
     for (int32_t p = 0; p < st->n_evb; p++) {
-        if (!st->evb_sent[p])
-            (void)produce(st, st->cfg->kafka.repartition_topic, p, NULL, 0, NULL, 0, wm_headers(st),
-                          NULL);
-        st->evb_sent[p] = false;
+        if (st->evb_sum[p] == sum && !beat)
+            continue;
+        (void)produce(st, st->cfg->kafka.repartition_topic, p, NULL, 0, NULL, 0,
+                      wm_headers(st, &st->evb_sum[p]), NULL);
     }
 }
 
@@ -729,10 +741,9 @@ static void evb_send(struct stage *st, int32_t p)
     if (!b->n || !t)
         return;
     st->evb_tk[p] = NULL;
-    if (produce(st, st->cfg->kafka.repartition_topic, p, NULL, 0, b->buf, b->len, wm_headers(st),
-                OPAQUE_TICKET(t)) != 0)
+    if (produce(st, st->cfg->kafka.repartition_topic, p, NULL, 0, b->buf, b->len,
+                wm_headers(st, &st->evb_sum[p]), OPAQUE_TICKET(t)) != 0)
         ticket_release(t, false);
-    st->evb_sent[p] = true;
     nr_event_batch_clear(b);
 }
 
@@ -2254,7 +2265,7 @@ static int setup(struct svc *s, struct nr_error *err)
     a->n_evb = n_rp;
     a->evb = nr_xcalloc((size_t)n_rp, sizeof(*a->evb));
     a->evb_tk = nr_xcalloc((size_t)n_rp, sizeof(*a->evb_tk));
-    a->evb_sent = nr_xcalloc((size_t)n_rp, sizeof(*a->evb_sent));
+    a->evb_sum = nr_xcalloc((size_t)n_rp, sizeof(*a->evb_sum));
     /* Stage 2 waits for the watermark of every input partition; one whose
      * topic cannot be described now is waited for once heard of. */
     const struct nr_kafka_opts *ko = &s->cfg->kafka;
@@ -2355,7 +2366,7 @@ static void stage_teardown(struct stage *st)
         free(st->src[i].topic);
     free(st->src);
     free(st->wm_want);
-    free(st->evb_sent);
+    free(st->evb_sum);
     free(st->wmbuf);
     for (int32_t i = 0; i < st->n_evb; i++) {
         nr_event_batch_free(&st->evb[i]);

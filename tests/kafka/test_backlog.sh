@@ -5,7 +5,8 @@
 # partition in event-time order, and produced BEFORE the service starts, as
 # after an outage. `newsradar run` must then produce exactly the (alert_id,
 # state) pairs that `newsradar replay` gives for the same file: none
-# missing, none extra, none twice.
+# missing, none extra, none twice. Case 2: the same with two instances in
+# one group, the second joining while the first reads.
 #   bash test_backlog.sh NEWSRADAR SOURCE_ROOT
 # Real Apache Kafka 4.x (broker.sh); exit 77 (skipped) without the jars.
 set -euo pipefail
@@ -67,33 +68,74 @@ done
 svc_log "backlog of $n_in articles on $n_parts partitions produced before the start"
 
 # ---- the service reads the backlog ---------------------------------------------------------
-svc_start i1 "$conf" "$p1"
-svc_wait_metric 120 i1 newsradar_articles_in_total -eq "$n_in"
-alerts_now() { svc_count "$bs" b.alerts; }
-# Done when the counts are consumed and the alert topic stops growing over
+alerts_now() { svc_count "$bs" "$1"; }
+# Done when no count event is held and the alert topic stops growing over
 # three looks a few seconds apart (a bounded wait, not a timing assertion).
-settled() {
-    local a b
-    svc_metric_cmp i1 newsradar_consumer_lag -eq 0 'stage="counts"' || return 1
-    a="$(alerts_now)"
+settled() { # ALERT-TOPIC ID...
+    local t="$1" a b id
+    shift
+    for id in "$@"; do
+        svc_metric_cmp "$id" newsradar_held_events -eq 0 || return 1
+    done
+    a="$(alerts_now "$t")"
     sleep 3
-    b="$(alerts_now)"
+    b="$(alerts_now "$t")"
     [ "$a" -eq "$b" ] || return 1
     sleep 3
-    [ "$(alerts_now)" -eq "$b" ]
+    [ "$(alerts_now "$t")" -eq "$b" ]
 }
-svc_wait 180 "stage 2 caught up and the alert topic settled" settled
-svc_consume "$bs" b.alerts '%s\n' | jq -r '[.alert_id, .state] | @tsv' | sort >"$SVC_WORK/got.txt"
-n_got="$(wc -l <"$SVC_WORK/got.txt")"
-dups="$(uniq -d "$SVC_WORK/got.txt" | wc -l)"
-missing="$(comm -23 "$SVC_WORK/expected.txt" <(sort -u "$SVC_WORK/got.txt") | wc -l)"
-extra="$(comm -13 "$SVC_WORK/expected.txt" <(sort -u "$SVC_WORK/got.txt") | wc -l)"
-fired_got="$(sort -u "$SVC_WORK/got.txt" | grep -c 'firing$' || true)"
-svc_log "service: $n_got alert messages ($fired_got firing) vs replay $n_want ($n_fire firing):" \
-    "$missing missing, $extra not in replay, $dups repeated"
+# compare CASE ALERT-TOPIC: the (alert_id, state) pairs must be replay's
+compare() {
+    local c="$1" t="$2" n_got dups missing extra fired_got
+    svc_consume "$bs" "$t" '%s\n' | jq -r '[.alert_id, .state] | @tsv' | sort >"$SVC_WORK/got-$c.txt"
+    n_got="$(wc -l <"$SVC_WORK/got-$c.txt")"
+    dups="$(uniq -d "$SVC_WORK/got-$c.txt" | wc -l)"
+    missing="$(comm -23 "$SVC_WORK/expected.txt" <(sort -u "$SVC_WORK/got-$c.txt") | wc -l)"
+    extra="$(comm -13 "$SVC_WORK/expected.txt" <(sort -u "$SVC_WORK/got-$c.txt") | wc -l)"
+    fired_got="$(sort -u "$SVC_WORK/got-$c.txt" | grep -c 'firing$' || true)"
+    svc_log "$c: $n_got alert messages ($fired_got firing) vs replay $n_want ($n_fire firing):" \
+        "$missing missing, $extra not in replay, $dups repeated"
+    if [ "$missing" -ne 0 ] || [ "$extra" -ne 0 ] || [ "$dups" -ne 0 ]; then
+        diff "$SVC_WORK/expected.txt" "$SVC_WORK/got-$c.txt" | head -40 >&2 || true
+        svc_fail "$c: the service's alerts differ from replay's (< replay, > service)"
+    fi
+}
+
+# ---- 1. one instance, the whole feed waiting before it starts -------------------------------
+svc_start i1 "$conf" "$p1"
+svc_wait_metric 120 i1 newsradar_articles_in_total -eq "$n_in"
+svc_wait 180 "no event held and the alert topic settled" settled b.alerts i1
 svc_stop i1
-if [ "$missing" -ne 0 ] || [ "$extra" -ne 0 ] || [ "$dups" -ne 0 ]; then
-    diff "$SVC_WORK/expected.txt" "$SVC_WORK/got.txt" | head -40 >&2 || true
-    svc_fail "backlog: the service's alerts differ from replay's (< replay, > service)"
-fi
-echo "PASS: a backlog of $n_in articles on $n_parts partitions gives replay's $n_want alerts"
+compare "case 1 (one instance)" b.alerts
+
+# ---- 2. two instances sharing the backlog (a rebalance while it is read) ---------------------
+pa="$(svc_free_port)"
+pb="$(svc_free_port)"
+conf2() {
+    svc_config "$SVC_WORK/conf2" "b2-$1" "brokers=$bs" group=nr-backlog-2 "port=$1" commit=1s \
+        partitions=4 input=c.articles alerts=c.alerts dlq=c.dlq counts=c.counts windows=c.windows \
+        prop.session.timeout.ms=6000 prop.heartbeat.interval.ms=500 prop.fetch.wait.max.ms=100
+}
+mk_topic c.articles "$n_parts" &
+mk_topic c.counts 4
+wait
+mk_topic c.windows 4 cleanup.policy=compact &
+mk_topic c.alerts 2
+wait
+mk_topic c.dlq 1
+for ((p = 0; p < n_parts; p++)); do
+    svc_produce "$bs" c.articles "$SVC_WORK/part$p.jsonl" -p "$p"
+done
+svc_start i2a "$(conf2 "$pa")" "$pa"
+svc_start i2b "$(conf2 "$pb")" "$pb"
+in_sum() { [ $(($(svc_metric i2a newsradar_articles_in_total) + $(svc_metric i2b newsradar_articles_in_total))) -eq "$n_in" ]; }
+svc_wait 180 "$n_in articles read by i2a + i2b" in_sum
+svc_wait 180 "no event held and c.alerts settled" settled c.alerts i2a i2b
+a1="$(svc_metric i2a newsradar_assigned_partitions 'stage="articles"')"
+b1="$(svc_metric i2b newsradar_assigned_partitions 'stage="articles"')"
+svc_stop i2a
+svc_stop i2b
+svc_log "case 2: input partitions owned at the end: $a1 + $b1"
+compare "case 2 (two instances)" c.alerts
+echo "PASS: a backlog of $n_in articles on $n_parts partitions gives replay's $n_want alerts" \
+    "(one instance, and two instances)"
