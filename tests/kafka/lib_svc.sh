@@ -107,11 +107,13 @@ svc_free_port() {
 svc_wait() {
     local secs="$1" what="$2"
     shift 2
-    local deadline=$((SECONDS + secs)) id
+    local deadline=$((SECONDS + secs)) id rc=0
     while ! "$@"; do
         for id in "${!SVC_PID[@]}"; do
-            kill -0 "${SVC_PID[$id]}" 2>/dev/null ||
-                svc_fail "$id (pid ${SVC_PID[$id]}) died while waiting for: $what"
+            kill -0 "${SVC_PID[$id]}" 2>/dev/null || {
+                wait "${SVC_PID[$id]}" 2>/dev/null || rc=$?
+                svc_fail "$id (pid ${SVC_PID[$id]}) exited with status $rc while waiting for: $what"
+            }
         done
         [ "$SECONDS" -lt "$deadline" ] || svc_fail "timed out after ${secs}s waiting for: $what"
         sleep 0.2
@@ -183,6 +185,11 @@ svc_config() {
 # ---- the service ----------------------------------------------------------------
 
 # svc_start ID CONFIG PORT : start `newsradar run -c CONFIG`, wait for /healthz.
+# Startup (configuration load, automaton build) takes a fraction of a second
+# in a release build but several seconds under ASan or valgrind on a loaded
+# machine, so the wait is generous: NR_SVC_START_TIMEOUT seconds (default
+# 180). It is a deadline, not an assertion on speed: a process that exits
+# (bad config, crash) fails the wait at once with its log.
 svc_start() {
     local id="$1" conf="$2" port="$3" log
     log="$SVC_WORK/$id.log"
@@ -192,7 +199,8 @@ svc_start() {
     SVC_PID[$id]=$!
     SVC_LOG[$id]="$log"
     SVC_PORT[$id]="$port"
-    svc_wait 30 "$id: /healthz on port $port" svc_http_ok "$id" /healthz
+    svc_wait "${NR_SVC_START_TIMEOUT:-180}" "$id: /healthz on port $port (pid ${SVC_PID[$id]})" \
+        svc_http_ok "$id" /healthz
 }
 
 svc_alive() { kill -0 "${SVC_PID[$1]}" 2>/dev/null; }
