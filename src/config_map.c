@@ -416,8 +416,30 @@ static int get_ptrs(struct cm_ctx *c, const struct cy_node *n, const struct opt 
     return 0;
 }
 
-/* Store one simple value; n is a node of the file or a default's text. */
+static int store_value(struct cm_ctx *c, const struct opt *o, const struct cy_node *n, void *obj);
+
+/* Store one simple value; n is a node of the file or a default's text. A
+ * plain number, boolean or duration may hold ${NAME} too (http.port:
+ * ${NEWSRADAR_HTTP_PORT} in the container image): it is expanded first, and
+ * the result is read as if it had been written there. */
 static int store(struct cm_ctx *c, const struct opt *o, const struct cy_node *n, void *obj)
+{
+    bool scalar_type = o->type == OT_U32 || o->type == OT_SIZE || o->type == OT_DOUBLE ||
+                       o->type == OT_BOOL || o->type == OT_DUR;
+    if (!scalar_type || n->type != CY_SCALAR || !n->plain || !n->str || !strstr(n->str, "${"))
+        return store_value(c, o, n, obj);
+    char *s = subst_env(c, n, o->key);
+    if (!s)
+        return -1;
+    struct cy_node sub = *n;
+    sub.str = s;
+    sub.len = strlen(s);
+    int rc = store_value(c, o, &sub, obj);
+    free(s);
+    return rc;
+}
+
+static int store_value(struct cm_ctx *c, const struct opt *o, const struct cy_node *n, void *obj)
 {
     char *p = (char *)obj + o->off;
     switch (o->type) {

@@ -306,6 +306,50 @@ static void test_env_substitution(void **state)
     nr_diags_free(&d);
 }
 
+/* A plain number, boolean or duration may be ${NAME} too, read after the
+ * expansion as if written there (the container's http.port). */
+static void test_env_substitution_numbers(void **state)
+{
+    struct tmp *t = *state;
+    put(t, "w.yaml", WATCHLIST);
+    const char *p = put(t, "main.yaml",
+                        "watchlists: [w.yaml]\n"
+                        "kafka:\n"
+                        "  flush_timeout: ${NR_T_FLUSH}\n"
+                        "  create_topics: ${NR_T_CREATE}\n"
+                        "http:\n"
+                        "  port: ${NR_T_HTTP_PORT}\n");
+    setenv("NR_T_HTTP_PORT", "19464", 1);
+    setenv("NR_T_FLUSH", "3s", 1);
+    setenv("NR_T_CREATE", "true", 1);
+    struct nr_diags d = {0};
+    struct nr_config *cfg = nr_config_load(p, &d);
+    assert_non_null(cfg);
+    assert_int_equal(cfg->http.port, 19464);
+    assert_int_equal(cfg->kafka.flush_timeout_ms, 3000);
+    assert_true(cfg->kafka.create_topics);
+    nr_config_free(cfg);
+
+    /* the expanded text must be a valid value, reported at the scalar */
+    setenv("NR_T_HTTP_PORT", "94x", 1);
+    cfg = nr_config_load(p, &d);
+    assert_null(cfg);
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.v[0].pos.line, 6);
+    assert_int_equal(d.v[0].pos.col, 9);
+    assert_non_null(strstr(d.v[0].msg, "port: expected integer"));
+    nr_diags_free(&d);
+
+    unsetenv("NR_T_HTTP_PORT");
+    cfg = nr_config_load(p, &d);
+    assert_null(cfg);
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.v[0].msg, "port: environment variable NR_T_HTTP_PORT is not set");
+    nr_diags_free(&d);
+    unsetenv("NR_T_FLUSH");
+    unsetenv("NR_T_CREATE");
+}
+
 /* Load `main` (with a standard watchlist w.yaml and rules r.yaml) and
  * expect exactly one diagnostic containing `want` at line:col of `file`. */
 static void expect_error(struct tmp *t, const char *main_text, const char *rules_text,
@@ -478,6 +522,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_valid_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_env_substitution, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_env_substitution_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_classes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watchlist_errors, setup, teardown),
         cmocka_unit_test(test_diags_order),
