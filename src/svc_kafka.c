@@ -324,6 +324,9 @@ struct svc {
     _Atomic int fatal, stop;
     _Atomic int n_assigned1;
     _Atomic int joined1, joined2; /* a rebalance handed this consumer its share */
+    /* Start-up waits, live and not ready, until the topics can be checked:
+     * kafka_err is the last error of that check (0 once it passed). */
+    _Atomic int topics_ok, kafka_err;
     struct stage st1, st2;
 };
 
@@ -1636,11 +1639,13 @@ static int subscribe(rd_kafka_t *rk, char **topics, size_t n, struct nr_error *e
 /* Stage 2 checkpoints repartition partition P into changelog partition P:
  * both topics must exist with the same partition count, or checkpoints fail
  * and those partitions never commit nor restore. */
-static int topic_partitions(rd_kafka_t *rk, const char *name, struct nr_error *err)
+static int topic_partitions(rd_kafka_t *rk, const char *name, rd_kafka_resp_err_t *code,
+                            struct nr_error *err)
 {
     rd_kafka_topic_t *t = rd_kafka_topic_new(rk, name, NULL);
     const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, t, &md, 10000);
+    /* short: start-up retries it, and a stop request waits for it */
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, t, &md, 5000);
     int n = -1;
     if (!e && md->topic_cnt == 1)
         e = md->topics[0].err;
@@ -1648,20 +1653,25 @@ static int topic_partitions(rd_kafka_t *rk, const char *name, struct nr_error *e
         n = md->topics[0].partition_cnt;
     else
         nr_error_set(err, "topic %s: %s", name, rd_kafka_err2str(e));
+    *code = e;
     if (md)
         rd_kafka_metadata_destroy(md);
     rd_kafka_topic_destroy(t);
     return n;
 }
 
-/* The repartition topic's partition count, or -1. */
-static int check_topics(rd_kafka_t *rk, const struct nr_config *cfg, struct nr_error *err)
+/* The repartition topic's partition count, or -1 with *code the Kafka error
+ * (unreachable broker, missing topic: worth retrying) or 0 (the topics do
+ * not fit together: a configuration error). */
+static int check_topics(rd_kafka_t *rk, const struct nr_config *cfg, rd_kafka_resp_err_t *code,
+                        struct nr_error *err)
 {
     const struct nr_kafka_opts *k = &cfg->kafka;
-    int rp = topic_partitions(rk, k->repartition_topic, err);
+    *code = RD_KAFKA_RESP_ERR_NO_ERROR;
+    int rp = topic_partitions(rk, k->repartition_topic, code, err);
     if (rp < 0)
         return -1;
-    int cp = topic_partitions(rk, k->changelog_topic, err);
+    int cp = topic_partitions(rk, k->changelog_topic, code, err);
     if (cp < 0)
         return -1;
     if (rp != cp) {
@@ -1841,6 +1851,12 @@ static bool ready_cb(void *ud, char *why, size_t len)
     struct svc *s = ud;
     if (s->fatal) {
         snprintf(why, len, "fatal Kafka error");
+        return false;
+    }
+    if (!s->topics_ok) {
+        int e = s->kafka_err;
+        snprintf(why, len, "waiting for Kafka: %s",
+                 e ? rd_kafka_err2str((rd_kafka_resp_err_t)e) : "checking the topics");
         return false;
     }
     if (!s->joined1 || !s->joined2) {
@@ -2228,6 +2244,40 @@ static int wake_setup(struct stage *st, struct nr_error *err)
     return 0;
 }
 
+/* Create (kafka.create_topics) and check the topics, retrying while the
+ * brokers cannot be reached or a topic is missing: the process stays up
+ * (/healthz 200, /readyz 503 with the reason) instead of exiting into a
+ * restart loop. Returns the repartition partition count, or -1 on a
+ * configuration error or a stop request (nr_svc_stop_requested). */
+static int wait_for_topics(struct svc *s, struct nr_error *err)
+{
+    rd_kafka_t *rk = s->st1.prod;
+    for (unsigned attempt = 0;; attempt++) {
+        rd_kafka_resp_err_t code = RD_KAFKA_RESP_ERR_NO_ERROR;
+        int n = -1;
+        if (s->cfg->kafka.create_topics && create_topics(rk, s->cfg, err) != 0)
+            code = RD_KAFKA_RESP_ERR__TIMED_OUT;
+        else
+            n = check_topics(rk, s->cfg, &code, err);
+        if (n >= 0 || code == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            s->kafka_err = 0;
+            s->topics_ok = n >= 0;
+            return n;
+        }
+        s->kafka_err = (int)code;
+        double delay = attempt < 3 ? (double)(1u << attempt) : 10.0; /* 1, 2, 4, 10, 10 ... */
+        NR_WARN(MOD, "not ready: %s (attempt %u; retrying in %.0f s)", err->msg, attempt + 1,
+                delay);
+        for (double until = nr_clock_mono_s() + delay; nr_clock_mono_s() < until;) {
+            if (nr_svc_stop_requested) {
+                nr_error_set(err, "stop requested before the topics could be checked");
+                return -1;
+            }
+            (void)poll(NULL, 0, 50);
+        }
+    }
+}
+
 static int setup(struct svc *s, struct nr_error *err)
 {
     struct stage *a = &s->st1, *b = &s->st2;
@@ -2253,9 +2303,7 @@ static int setup(struct svc *s, struct nr_error *err)
     b->prod = make_producer(b, "newsradar-producer-counts", err);
     if (!b->prod)
         return -1;
-    if (s->cfg->kafka.create_topics && create_topics(a->prod, s->cfg, err) != 0)
-        return -1;
-    int n_rp = check_topics(a->prod, s->cfg, err);
+    int n_rp = wait_for_topics(s, err);
     if (n_rp <= 0) {
         if (n_rp == 0)
             nr_error_set(err, "kafka.repartition_topic %s has no partitions",
@@ -2273,7 +2321,8 @@ static int setup(struct svc *s, struct nr_error *err)
     b->in_parts = nr_xcalloc(ko->input_topics.n ? ko->input_topics.n : 1, sizeof(*b->in_parts));
     for (size_t i = 0; i < ko->input_topics.n; i++) {
         struct nr_error terr = {{0}};
-        int np = topic_partitions(a->prod, ko->input_topics.v[i], &terr);
+        rd_kafka_resp_err_t code;
+        int np = topic_partitions(a->prod, ko->input_topics.v[i], &code, &terr);
         if (np < 0) {
             NR_WARN(MOD, "%s; its partitions are waited for once stage 1 reports them", terr.msg);
             continue;
@@ -2433,10 +2482,7 @@ int nr_svc_run(const char *config_path, struct nr_config *cfg)
     struct nr_http *http = NULL;
     int rc = 1;
 
-    if (setup(&s, &err) != 0) {
-        NR_ERROR(MOD, "%s", err.msg);
-        goto out;
-    }
+    /* HTTP first: live (and not ready) while the brokers are still out of reach. */
     if (s.cfg->http.port) {
         http = nr_http_start(s.cfg->http.listen, s.cfg->http.port, s.mt.reg, ready_cb, &s, &err);
         if (!http) {
@@ -2445,6 +2491,15 @@ int nr_svc_run(const char *config_path, struct nr_config *cfg)
         }
         NR_INFO("http", "serving /metrics, /healthz, /readyz on %s:%u", s.cfg->http.listen,
                 s.cfg->http.port);
+    }
+    if (setup(&s, &err) != 0) {
+        if (nr_svc_stop_requested) { /* SIGTERM while waiting for Kafka: a clean stop */
+            NR_INFO(MOD, "%s", err.msg);
+            rc = 0;
+        } else {
+            NR_ERROR(MOD, "%s", err.msg);
+        }
+        goto out;
     }
     NR_INFO(MOD, "running: brokers=%s group=%s input=%s alerts=%s", s.cfg->kafka.brokers,
             s.cfg->kafka.group_id, s.cfg->kafka.input_topics.v[0], s.cfg->kafka.alert_topic);

@@ -13,7 +13,9 @@
 #   5. changelog writes refused for a while: counted, then checkpoints land
 #      again, offsets are committed, and a restart restores complete state;
 #   6. a restore that stalls (no changelog leader): its partition stays paused while
-#      the other is counted, then resumes; no event is lost.
+#      the other is counted, then resumes; no event is lost;
+#   7. start-up with every broker down: live, not ready with the reason, retrying
+#      (no exit); SIGTERM meanwhile exits 0; ready once the brokers are back.
 #   bash test_svc_mock.sh NEWSRADAR MOCK_CLUSTER SOURCE_ROOT
 # Exit 77 (ctest: skipped) when kcat, jq, curl or python3 are missing.
 set -euo pipefail
@@ -323,5 +325,41 @@ svc_stop r1
 svc_log "ok: a stalled restore paused one partition ($keys_part0 keys counted meanwhile on the other)," \
     "then read its $n_junk changelog records and resumed it; alert ids = replay's"
 
+# ---- 7. start-up with every broker down ----------------------------------------------------
+# The service must stay up (live: /healthz 200) and say why it is not ready
+# (/readyz 503) while it retries, well past the 10 s after which it used to
+# exit into a container restart loop; once the brokers are back it becomes
+# ready and its alerts are replay's. A SIGTERM while it waits is a clean stop.
+case_topics n 2
+nport="$(svc_free_port)"
+nconf="$(case_conf nobroker n "$nport" 2)"
+for b in 1 2 3; do mc down "$b"; done
+svc_start n1 "$nconf" "$nport"
+t0=$SECONDS
+while [ $((SECONDS - t0)) -lt 15 ]; do
+    svc_assert_alive n1
+    svc_http_ok n1 /healthz || svc_fail "n1: /healthz failed while the brokers are down"
+    ! svc_http_ok n1 /readyz || svc_fail "n1: ready with every broker down"
+    sleep 1
+done
+why="$(curl -sS --max-time 5 "http://127.0.0.1:$nport/readyz" || true)"
+case "$why" in
+"not ready: waiting for Kafka"*) ;;
+*) svc_fail "n1: /readyz said '$why' with the brokers down" ;;
+esac
+grep -q 'not ready: .*retrying in' "${SVC_LOG[n1]}" || svc_fail "n1: no retry logged"
+svc_stop n1 20
+grep -q 'stop requested before the topics could be checked' "${SVC_LOG[n1]}" ||
+    svc_fail "n1: stopped while waiting, without saying so (see ${SVC_LOG[n1]})"
+svc_start n1 "$nconf" "$nport"
+sleep 2
+for b in 1 2 3; do mc up "$b"; done
+svc_wait 60 "n1: /readyz once the brokers are back" svc_http_ok n1 /readyz
+svc_produce "$bs" n.articles "$input"
+svc_wait 120 "all $n_ids replay alert ids in topic n.alerts" \
+    svc_has_ids "$bs" n.alerts "$SVC_WORK/expected.ids"
+svc_stop n1
+svc_log "ok: start-up with the brokers down: live and not ready ($why), then ready and alerts = replay's"
+
 echo quit >&"${MC[1]}"
-echo "PASS: newsradar run on the mock cluster (alerts = replay, dead letters, commit, restore, outage, shutdown with brokers down, failed checkpoints, stalled restore)"
+echo "PASS: newsradar run on the mock cluster (alerts = replay, dead letters, commit, restore, outage, shutdown with brokers down, failed checkpoints, stalled restore, start-up with brokers down)"
