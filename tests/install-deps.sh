@@ -12,16 +12,23 @@ pkgs=(build-essential cmake ninja-build pkg-config
       kcat jq valgrind clang libclang-rt-14-dev clang-format
       python3 python3-jsonschema curl
       chromium)  # tests/cli/report.sh renders the replay report headless
-if [ "${1:-}" = "--with-kafka" ]; then
-    pkgs+=(default-jre-headless maven)
-fi
+with_kafka=0
+for a in "$@"; do
+    case "$a" in
+    --with-kafka) with_kafka=1 pkgs+=(default-jre-headless maven) ;;
+    # docker/test.sh: podman (runc: crun refuses hybrid cgroups), base images
+    --with-containers) pkgs+=(podman runc mmdebstrap uidmap fuse-overlayfs slirp4netns catatonit
+        python3-yaml) ;;
+    *) echo "usage: install-deps.sh [--with-kafka] [--with-containers]" >&2; exit 2 ;;
+    esac
+done
 
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 # Java and Maven may come from outside Debian's packages on a developer's machine.
-if [ "${1:-}" = "--with-kafka" ]; then
+if [ "$with_kafka" = 1 ]; then
     command -v java >/dev/null && missing=("${missing[@]/default-jre-headless/}")
     command -v mvn >/dev/null && missing=("${missing[@]/maven/}")
 fi

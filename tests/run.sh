@@ -2,7 +2,8 @@
 # Run every newsradar test on this machine: installs what is missing, builds
 # a normal and an ASan+UBSan tree, runs the ctest suite in both (unit, data,
 # CLI, mock-cluster and real-broker Kafka tests) and a valgrind pass over the
-# demo, then (tests/fresh-machine.sh) the README's two commands again in a
+# demo, the container images with podman (docker/test.sh), then
+# (tests/fresh-machine.sh) the README's two commands again in a
 # fresh Debian 12 root. Exit status is non-zero when anything fails.
 # Each "== step" line carries the seconds since the start.
 set -euo pipefail
@@ -12,7 +13,7 @@ step() { echo "== [$((SECONDS - start)) s] $*"; }
 
 jobs=$(nproc 2>/dev/null || echo 2)
 step "packages (tests/install-deps.sh) and Kafka jars"
-bash tests/install-deps.sh --with-kafka
+bash tests/install-deps.sh --with-kafka --with-containers
 bash tests/kafka/ci-setup.sh # Apache Kafka jars for the real-broker tests (cached)
 
 step "build (RelWithDebInfo)"
@@ -61,6 +62,13 @@ NR_REAL="$PWD/build/newsradar" bash tests/kafka/test_svc_mock.sh \
     "$PWD/tests/kafka/valgrind-run.sh" build/tests/kafka/mock_cluster "$PWD" >build/svc-valgrind.log 2>&1 ||
     { tail -n 60 build/svc-valgrind.log; echo "newsradar run under valgrind: FAILED"; exit 1; }
 echo "valgrind (newsradar run): clean"
+
+if [ "${NR_FRESH_MACHINE:-}" = 1 ]; then
+    step "container images: skipped in the fresh root (no podman inside a chroot)"
+else
+    step "container images: podman build, beside a real broker, the compose stack (docker/test.sh)"
+    bash docker/test.sh
+fi
 
 if [ "${NR_FRESH_MACHINE:-}" = 1 ]; then
     step "fresh machine: skipped (this is the fresh root)"
