@@ -210,7 +210,9 @@ stop_s=$((SECONDS - t0))
 code="$(podman inspect "$C" --format '{{.State.ExitCode}}')"
 echo "SIGTERM: exit $code after $stop_s s (grace 30 s)" >&2
 [ "$code" = 0 ] && [ "$stop_s" -lt 30 ] || { podman logs "$C" | tail -20 >&2; die "SIGTERM: exit $code in $stop_s s"; }
-podman logs "$C" 2>&1 | grep -q 'stop requested: draining' || die "no drain logged after SIGTERM"
+# (to a file first: grep -q would end the pipe early, and pipefail fail it)
+podman logs "$C" >"$W/run.log" 2>&1
+grep -q 'stop requested: draining' "$W/run.log" || { tail -5 "$W/run.log" >&2; die "no drain logged after SIGTERM"; }
 podman rm "$C" >/dev/null
 bash "$SRC/tests/kafka/broker.sh" stop "$kdir" --rm
 
@@ -261,7 +263,8 @@ done
 [ "$ok" = 1 ] || { podman logs "$P-kafka" 2>&1 | tail -30 >&2; die "the kafka service never passed its health check"; }
 role kafka-init
 wait_exit "$P-kafka-init" 120
-podman logs "$P-kafka-init" 2>/dev/null | grep -qx newsradar.windows || die "kafka-init did not list newsradar.windows"
+podman logs "$P-kafka-init" >"$W/init.log" 2>&1
+grep -qx newsradar.windows "$W/init.log" || { tail -5 "$W/init.log" >&2; die "kafka-init did not list newsradar.windows"; }
 sport="$(free_port)"
 role newsradar -e NEWSRADAR_HTTP_PORT="$sport" --stop-timeout 30
 health "$P-newsradar" 60 || { podman logs "$P-newsradar" | tail -20 >&2; die "newsradar (compose role) never healthy"; }
