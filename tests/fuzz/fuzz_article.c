@@ -16,7 +16,8 @@
  * resolution is exercised. A second decoder in the default mode (UTF-8
  * repaired, records at /articles or a top-level array, a body of two
  * pointers) checks the lenient paths: every record decodes or is rejected
- * with a message, a field with a warning is absent, repaired text is UTF-8;
+ * with a message, a field with a warning is absent, repaired text is UTF-8
+ * (also after a source's boilerplate is blanked);
  * and the input itself goes through the date parser. tests/unit/test_fuzz_corpus.c runs this same
  * function over a corpus without clang.
  */
@@ -44,6 +45,11 @@ static struct nr_decoder *fuzz_lenient(void)
         cfg.field_ptr[NR_FIELD_PUBLISHED_AT] = "/published_at";
         cfg.records_ptr = "/articles";
         cfg.default_tz_s = 18000;
+        /* a small boilerplate model: it learns across inputs (and across
+         * the records of one envelope), and what it blanks must keep every
+         * invariant below */
+        cfg.boilerplate_min_articles = 2;
+        cfg.boilerplate_entries = 256;
         d = nr_decoder_new(&cfg);
     }
     return d;
