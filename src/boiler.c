@@ -73,66 +73,84 @@ static inline uint64_t mix(uint64_t h)
     return h;
 }
 
+/* Byte classes of the one pass over a body: ordinary, white space, a line
+ * end, sentence punctuation, the first byte of … or 。！？ */
+enum { C_ORD, C_WS, C_NL, C_PUNCT, C_LEAD };
+static const unsigned char cls[256] = {
+    [' '] = C_WS,    ['\t'] = C_WS,   ['\r'] = C_WS,   ['\f'] = C_WS,
+    ['\v'] = C_WS,   ['\n'] = C_NL,   ['.'] = C_PUNCT, ['!'] = C_PUNCT,
+    ['?'] = C_PUNCT, [0xE2] = C_LEAD, [0xE3] = C_LEAD, [0xEF] = C_LEAD,
+};
+
+/* ASCII upper case to lower, digits to '0'. */
+static inline unsigned char fold(unsigned char c)
+{
+    if ((unsigned)(c - 'A') < 26u)
+        return (unsigned char)(c + 32);
+    return (unsigned)(c - '0') < 10u ? (unsigned char)'0' : c;
+}
+
 static inline bool is_ws(unsigned char c)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+    return cls[c] == C_WS || cls[c] == C_NL;
 }
 
-/* FNV-1a over the segment, ASCII case folded, digits as '0', white space
- * runs as one space (the segment is already trimmed). */
-static uint64_t seg_hash(const unsigned char *s, size_t n, uint64_t seed)
-{
-    uint64_t h = 1469598103934665603ULL ^ seed;
-    bool ws = false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = s[i];
-        if (is_ws(c)) {
-            ws = true;
-            continue;
-        }
-        if (ws) {
-            h = (h ^ ' ') * 1099511628211ULL;
-            ws = false;
-        }
-        if (c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c + 32);
-        else if (c >= '0' && c <= '9')
-            c = '0';
-        h = (h ^ c) * 1099511628211ULL;
-    }
-    h = mix(h);
-    return h ? h : 1;
-}
+#define FNV_P 1099511628211ULL
 
-/* End of the segment starting at i: the index just past its last byte (a
- * sentence keeps its final punctuation); *next is where the next one
- * starts. */
-static size_t seg_end(const unsigned char *s, size_t i, size_t len, size_t *next)
+/* One segment from i: the next line, or sentence within a line (a sentence
+ * keeps its final punctuation). Sets [*a, *z) to the segment without the
+ * white space around it and returns where the next one starts; *h is its
+ * FNV-1a hash with ASCII case folded, digits as '0' and each white space
+ * run inside as one space, seeded with the source. One pass, one table
+ * lookup per byte. */
+static size_t segment(const unsigned char *s, size_t i, size_t len, uint64_t seed, size_t *a,
+                      size_t *z, uint64_t *h)
 {
+    while (i < len && cls[s[i]] == C_WS)
+        i++;
+    *a = *z = i;
+    uint64_t x = 1469598103934665603ULL ^ seed;
+    bool gap = false;
+    size_t next = len;
     for (; i < len; i++) {
         unsigned char c = s[i];
-        if (c == '\n') {
-            *next = i + 1;
-            return i;
+        unsigned k = cls[c];
+        if (k == C_WS) {
+            gap = true;
+            continue;
         }
-        if ((c == '.' || c == '!' || c == '?') && (i + 1 == len || is_ws(s[i + 1]))) {
-            *next = i + 1;
-            return i + 1;
+        if (k == C_NL) {
+            next = i + 1;
+            break;
         }
-        if (c >= 0xE2 && i + 2 < len) {
+        if (gap) {
+            x = (x ^ ' ') * FNV_P;
+            gap = false;
+        }
+        x = (x ^ fold(c)) * FNV_P;
+        *z = i + 1;
+        if (k == C_PUNCT && (i + 1 == len || is_ws(s[i + 1]))) {
+            next = i + 1;
+            break;
+        }
+        if (k == C_LEAD && i + 2 < len) {
             /* … (U+2026) before white space; 。！？ always */
             bool ell = c == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0xA6 &&
                        (i + 3 == len || is_ws(s[i + 3]));
             bool cjk = (c == 0xE3 && s[i + 1] == 0x80 && s[i + 2] == 0x82) ||
                        (c == 0xEF && s[i + 1] == 0xBC && (s[i + 2] == 0x81 || s[i + 2] == 0x9F));
             if (ell || cjk) {
-                *next = i + 3;
-                return i + 3;
+                x = (x ^ s[i + 1]) * FNV_P;
+                x = (x ^ s[i + 2]) * FNV_P;
+                *z = i + 3;
+                next = i + 3;
+                break;
             }
         }
     }
-    *next = len;
-    return len;
+    x = mix(x);
+    *h = x ? x : 1;
+    return next;
 }
 
 /* The slot of key, or a slot to reuse for it (key set, counts cleared):
@@ -176,18 +194,12 @@ uint32_t nr_boiler_apply(struct nr_boiler *b, struct nr_str source, struct nr_st
     unsigned char *s = (unsigned char *)body;
     uint32_t blanked = 0;
     for (size_t i = 0; i < len;) {
-        size_t next;
-        size_t e = seg_end(s, i, len, &next);
-        size_t a = i;
-        while (a < e && is_ws(s[a]))
-            a++;
-        size_t z = e;
-        while (z > a && is_ws(s[z - 1]))
-            z--;
-        i = next;
+        size_t a, z;
+        uint64_t key;
+        i = segment(s, i, len, src, &a, &z, &key);
         if (z - a < 2)
             continue;
-        struct slot *sl = lookup(b, seg_hash(s + a, z - a, src));
+        struct slot *sl = lookup(b, key);
         sl->tick = b->tick;
         bool known = false;
         for (uint8_t k = 0; k < sl->n; k++)
