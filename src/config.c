@@ -318,6 +318,9 @@ static const struct opt opts_alert[] = {
      "Poisson tail P(X >= count) must be below this"},
     {"cooldown", OT_DUR, RULE(cooldown_ms), 0, "2h", OF_MIN, 0, 0, 0, 0, 0,
      "no new episode this soon after the last one for the same key"},
+    {"score", OT_ENUM, RULE(score_name), 0, "poisson", 0, 0, 0, "poisson|negbin", 0, 0,
+     "the tail P(X >= count) that max_p tests: poisson, or negbin (negative binomial whose "
+     "variance is the baseline's, over-dispersed news; docs/alerts.md)"},
     {"seasonality", OT_ENUM, RULE(seasonality), 0, "none", 0, 0, 0, "none|daily|weekly", 0, 0,
      "none: the expected count is the baseline's flat mean; daily / weekly: it is learned per "
      "baseline bucket of the day / of the week (UTC), shrunk toward the flat mean while there "
@@ -534,6 +537,7 @@ void nr_config_free(struct nr_config *cfg)
         free(cfg->rules[i].id);
         free(cfg->rules[i].topic);
         free(cfg->rules[i].seasonality);
+        free(cfg->rules[i].score_name);
         cm_strlist_free(&cfg->rules[i].by);
         cm_strlist_free(&cfg->rules[i].languages);
     }

@@ -70,7 +70,7 @@ struct section {
  * config_int.h. */
 #define SECTION(var, nm, wh, arr) const struct section var = {nm, wh, arr, NR_ARRAY_LEN(arr)}
 
-#define MAX_OPTS 16 /* options per section (cm_parse_section's seen[]) */
+#define MAX_OPTS 24 /* options per section (cm_parse_section's seen[]) */
 
 /* string -> index, open addressing; keys owned by the map */
 struct cm_strmap {

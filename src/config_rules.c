@@ -275,6 +275,8 @@ static void parse_alert(struct cm_ctx *c, const struct cy_node *item)
         ERR(c, RS("baseline"), "baseline (%s) is not a multiple of baseline_bucket (%s)", a, b);
     }
     r->season = NR_SEASON_NONE;
+    r->score =
+        r->score_name && strcmp(r->score_name, "negbin") == 0 ? NR_SCORE_NEGBIN : NR_SCORE_POISSON;
     if (r->seasonality && strcmp(r->seasonality, "none") != 0) {
         r->season = strcmp(r->seasonality, "weekly") == 0 ? NR_SEASON_WEEKLY : NR_SEASON_DAILY;
         int64_t period = r->season == NR_SEASON_WEEKLY ? 7 * 86400000LL : 86400000LL;

@@ -74,6 +74,72 @@ double nr_poisson_tail(uint64_t k, double lambda)
     return p < 0 ? 0 : p;
 }
 
+/* log of the continued fraction of the regularized incomplete beta I_x(a, b)
+ * (modified Lentz), valid for x < (a + 1) / (a + b + 2). */
+static double beta_cf(double a, double b, double x)
+{
+    const double tiny = 1e-300;
+    double qab = a + b, qap = a + 1, qam = a - 1;
+    double c = 1, d = 1 - qab * x / qap;
+    if (fabs(d) < tiny)
+        d = tiny;
+    d = 1 / d;
+    double h = d;
+    for (int m = 1; m < 100000; m++) {
+        double m2 = 2.0 * m;
+        double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1 + aa * d;
+        if (fabs(d) < tiny)
+            d = tiny;
+        c = 1 + aa / c;
+        if (fabs(c) < tiny)
+            c = tiny;
+        d = 1 / d;
+        h *= d * c;
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1 + aa * d;
+        if (fabs(d) < tiny)
+            d = tiny;
+        c = 1 + aa / c;
+        if (fabs(c) < tiny)
+            c = tiny;
+        d = 1 / d;
+        double del = d * c;
+        h *= del;
+        if (fabs(del - 1) < 1e-15)
+            break;
+    }
+    return log(h);
+}
+
+/* I_x(a, b), the regularized incomplete beta function, in [0, 1]. */
+static double ibeta(double a, double b, double x)
+{
+    if (x <= 0)
+        return 0;
+    if (x >= 1)
+        return 1;
+    double lfront = a * log(x) + b * log1p(-x) - (lgamma(a) + lgamma(b) - lgamma(a + b));
+    if (x < (a + 1) / (a + b + 2))
+        return exp(lfront - log(a) + beta_cf(a, b, x));
+    double v = 1 - exp(lfront - log(b) + beta_cf(b, a, 1 - x));
+    return v < 0 ? 0 : v;
+}
+
+double nr_negbin_tail(uint64_t k, double mu, double phi)
+{
+    if (k == 0)
+        return 1.0;
+    if (!(mu > 0))
+        return 0.0;
+    if (!(phi > 1.0 + 1e-9))
+        return nr_poisson_tail(k, mu);
+    /* X ~ NB(size r, success p): mean mu = r (1 - p) / p, variance mu / p =
+     * phi mu, so p = 1 / phi and r = mu / (phi - 1); P(X >= k) = I_{1-p}(k, r) */
+    double p = 1.0 / phi, r = mu / (phi - 1.0);
+    return ibeta((double)k, r, 1.0 - p);
+}
+
 enum nr_severity nr_detect_severity(const struct nr_alert_rule *r, double ratio)
 {
     enum nr_severity s = NR_SEV_LOW;
@@ -86,10 +152,17 @@ enum nr_severity nr_detect_severity(const struct nr_alert_rule *r, double ratio)
 bool nr_detect_spike(const struct nr_alert_rule *r, uint32_t count, double expected, double *ratio,
                      double *p)
 {
+    return nr_detect_spike_phi(r, count, expected, 1.0, ratio, p);
+}
+
+bool nr_detect_spike_phi(const struct nr_alert_rule *r, uint32_t count, double expected, double phi,
+                         double *ratio, double *p)
+{
     if (expected < 1e-9)
         expected = 1e-9;
     *ratio = count / expected;
-    *p = nr_poisson_tail(count, expected);
+    *p = r->score == NR_SCORE_NEGBIN ? nr_negbin_tail(count, expected, phi)
+                                     : nr_poisson_tail(count, expected);
     if (count < r->min_count || count == 0)
         return false;
     if (r->min_ratio > 0 && *ratio < r->min_ratio)
@@ -353,6 +426,17 @@ void nr_detector_set_observer(struct nr_detector *d, nr_detect_obs_fn fn, void *
 
 uint32_t nr_detect_threshold(const struct nr_alert_rule *r, double expected)
 {
+    return nr_detect_threshold_phi(r, expected, 1.0);
+}
+
+static double tail_of(const struct nr_alert_rule *r, uint64_t k, double expected, double phi)
+{
+    return r->score == NR_SCORE_NEGBIN ? nr_negbin_tail(k, expected, phi)
+                                       : nr_poisson_tail(k, expected);
+}
+
+uint32_t nr_detect_threshold_phi(const struct nr_alert_rule *r, double expected, double phi)
+{
     if (expected < 1e-9)
         expected = 1e-9;
     double lo = r->min_count > 1 ? r->min_count : 1;
@@ -361,11 +445,11 @@ uint32_t nr_detect_threshold(const struct nr_alert_rule *r, double expected)
     if (lo > 2147483648.0)
         return UINT32_MAX;
     uint64_t k = (uint64_t)lo;
-    if (r->max_p <= 0 || nr_poisson_tail(k, expected) <= r->max_p)
+    if (r->max_p <= 0 || tail_of(r, k, expected, phi) <= r->max_p)
         return (uint32_t)k;
     /* the tail falls with k: bisect between k (fails) and a count that passes */
-    uint64_t step = 1 + (uint64_t)sqrt(expected), hi = k + step;
-    while (nr_poisson_tail(hi, expected) > r->max_p) {
+    uint64_t step = 1 + (uint64_t)sqrt(expected * (phi > 1 ? phi : 1)), hi = k + step;
+    while (tail_of(r, hi, expected, phi) > r->max_p) {
         k = hi;
         step *= 2;
         hi = k + step;
@@ -374,7 +458,7 @@ uint32_t nr_detect_threshold(const struct nr_alert_rule *r, double expected)
     }
     while (hi - k > 1) { /* tail(k) > max_p >= tail(hi) */
         uint64_t mid = k + (hi - k) / 2;
-        if (nr_poisson_tail(mid, expected) > r->max_p)
+        if (tail_of(r, mid, expected, phi) > r->max_p)
             k = mid;
         else
             hi = mid;
@@ -391,8 +475,10 @@ static void observe(struct nr_detector *d, struct nr_wkey *k, uint32_t count, in
     o.t_ms = d->stream_ms;
     o.window_start_ms = ws;
     o.count = count;
-    o.expected = nr_season_expected(k, r, ws, d->first_seen_ms);
-    o.threshold = nr_detect_threshold(r, o.expected);
+    double phi = 1.0;
+    o.expected =
+        nr_baseline_expected(k, r, ws, d->first_seen_ms, r->score == NR_SCORE_NEGBIN ? &phi : NULL);
+    o.threshold = nr_detect_threshold_phi(r, o.expected, phi);
     d->obs_fn(d->obs_ud, &o);
 }
 
@@ -409,8 +495,10 @@ static void evaluate(struct nr_detector *d, struct nr_wkey *k, nr_alert_cb fn, v
      * baseline sum (O(baseline buckets)) */
     if (!k->det.firing && count < r->min_count)
         return;
-    double expected = nr_season_expected(k, r, ws, d->first_seen_ms);
-    bool spike = nr_detect_spike(r, count, expected, &ratio, &p);
+    double phi = 1.0;
+    double expected =
+        nr_baseline_expected(k, r, ws, d->first_seen_ms, r->score == NR_SCORE_NEGBIN ? &phi : NULL);
+    bool spike = nr_detect_spike_phi(r, count, expected, phi, &ratio, &p);
     enum nr_severity sev = nr_detect_severity(r, ratio);
     if (!k->det.firing) {
         if (!spike)

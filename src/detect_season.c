@@ -36,11 +36,67 @@ static uint32_t ring_at(const struct nr_ring *r, int64_t b)
     return r->count[m < 0 ? m + (int64_t)r->n : m];
 }
 
+/* Index of dispersion of the observed baseline buckets [lo, c_end) around
+ * their fit (the flat mean, or the phase rates): residual variance / mean;
+ * 1 when it cannot be told (fewer than 2 buckets, no articles) or is below
+ * 1 (never under-dispersed). */
+static double dispersion(const struct nr_wkey *k, int64_t lo, int64_t c_end, const double *rate,
+                         int64_t nph, int64_t ph_lo)
+{
+    int64_t n = c_end - lo;
+    if (n < 2)
+        return 1.0;
+    double total = 0;
+    for (int64_t b = lo; b < c_end; b++)
+        total += ring_at(&k->coarse, b);
+    double m = total / (double)n;
+    if (m <= 0)
+        return 1.0;
+    double ss = 0;
+    int64_t ph = ph_lo;
+    for (int64_t b = lo; b < c_end; b++) {
+        double fit = rate ? rate[ph] : m;
+        double d = ring_at(&k->coarse, b) - fit;
+        ss += d * d;
+        if (rate && ++ph == nph)
+            ph = 0;
+    }
+    double phi = ss / (double)(n - 1) / m;
+    return phi > 1.0 ? phi : 1.0;
+}
+
+/* The observed baseline buckets: [*lo, c_end); false when there are none. */
+static bool observed(const struct nr_wkey *k, const struct nr_alert_rule *r,
+                     int64_t window_start_ms, int64_t first_seen_ms, int64_t *lo, int64_t *c_end)
+{
+    int64_t cw = k->coarse.width;
+    *c_end = nr_floordiv(window_start_ms, cw);
+    int64_t n_base = r->baseline_ms / cw;
+    if (n_base < 1)
+        n_base = 1;
+    *lo = *c_end - n_base;
+    if (first_seen_ms != NR_TIME_NONE && nr_floordiv(first_seen_ms, cw) > *lo)
+        *lo = nr_floordiv(first_seen_ms, cw);
+    return *lo < *c_end;
+}
+
 double nr_season_expected(const struct nr_wkey *k, const struct nr_alert_rule *r,
                           int64_t window_start_ms, int64_t first_seen_ms)
 {
-    if (r->season == NR_SEASON_NONE)
+    return nr_baseline_expected(k, r, window_start_ms, first_seen_ms, NULL);
+}
+
+double nr_baseline_expected(const struct nr_wkey *k, const struct nr_alert_rule *r,
+                            int64_t window_start_ms, int64_t first_seen_ms, double *phi)
+{
+    if (phi)
+        *phi = 1.0;
+    if (r->season == NR_SEASON_NONE) {
+        int64_t lo, c_end;
+        if (phi && observed(k, r, window_start_ms, first_seen_ms, &lo, &c_end))
+            *phi = dispersion(k, lo, c_end, NULL, 0, 0);
         return nr_window_expected(k, r, window_start_ms, first_seen_ms);
+    }
     int64_t cw = k->coarse.width;
     int64_t period = r->season == NR_SEASON_WEEKLY ? 7 * INT64_C(86400000) : INT64_C(86400000);
     int64_t nph = period / cw;
@@ -74,6 +130,15 @@ double nr_season_expected(const struct nr_wkey *k, const struct nr_alert_rule *r
     }
     int64_t len = c_end - lo;
     double flat = total / (double)len;
+    if (phi) { /* the phase rates of every phase, for the residuals */
+        static _Thread_local double rate[MAX_PHASES];
+        for (int64_t p = 0; p < nph; p++) {
+            int64_t first = (p - ph_lo + nph) % nph;
+            double n = first < len ? (double)((len - 1 - first) / nph + 1) : 0;
+            rate[p] = (sum[p] + NR_SEASON_PRIOR * flat) / (n + NR_SEASON_PRIOR);
+        }
+        *phi = dispersion(k, lo, c_end, rate, nph, ph_lo);
+    }
 
     double expected = 0;
     int64_t we = window_start_ms + r->window_ms;

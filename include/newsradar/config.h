@@ -220,11 +220,17 @@ struct nr_alert_rule {
     struct nr_strlist languages;   /* count only articles in these languages; empty = all */
     char *seasonality;             /* "none" | "daily" | "weekly" (the option's text) */
     int season;                    /* enum nr_season, from seasonality */
+    char *score_name;              /* "poisson" | "negbin" (the option's text) */
+    int score;                     /* enum nr_score, from score_name */
     struct nr_srcpos pos;
 };
 
 /* Seasonal baselines (detect_season.c): the period whose phases are learned. */
 enum nr_season { NR_SEASON_NONE, NR_SEASON_DAILY, NR_SEASON_WEEKLY };
+
+/* The tail test of max_p: Poisson, or negative binomial with the dispersion
+ * of the baseline (detect.c, detect_season.c). */
+enum nr_score { NR_SCORE_POISSON, NR_SCORE_NEGBIN };
 
 /* A context rule of the lexicon: the alias (as written in the lexicon; it
  * is compared normalized) is not its entity right after / before one of

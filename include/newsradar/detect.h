@@ -31,12 +31,22 @@ struct nr_detect_state {
  * to ~1e-12 relative, no overflow for large k. k == 0 gives 1. */
 double nr_poisson_tail(uint64_t k, double lambda);
 
+/* P(X >= k) for X negative binomial with mean mu and variance phi x mu
+ * (phi <= 1: Poisson): the regularized incomplete beta I_{1-1/phi}(k,
+ * mu / (phi - 1)) by its continued fraction. k == 0 gives 1. */
+double nr_negbin_tail(uint64_t k, double mu, double phi);
+
 /* Severity of a ratio under the rule's thresholds (low below medium). */
 enum nr_severity nr_detect_severity(const struct nr_alert_rule *r, double ratio);
 
 /* The spike test; fills ratio and p (always computed). */
 bool nr_detect_spike(const struct nr_alert_rule *r, uint32_t count, double expected, double *ratio,
                      double *p);
+
+/* The same with the baseline's index of dispersion phi (used by `score:
+ * negbin`; nr_detect_spike is phi = 1). */
+bool nr_detect_spike_phi(const struct nr_alert_rule *r, uint32_t count, double expected, double phi,
+                         double *ratio, double *p);
 
 /* Stable id of an episode: nr_hash64 over rule id, key and window start. */
 uint64_t nr_detect_alert_id(const char *rule_id, const char *key, int64_t window_start_ms);
@@ -78,6 +88,7 @@ struct nr_wstore *nr_detector_store(struct nr_detector *d);
  * expected count (min_count, min_ratio and max_p together); UINT32_MAX when
  * no count up to 2^31 would. */
 uint32_t nr_detect_threshold(const struct nr_alert_rule *r, double expected);
+uint32_t nr_detect_threshold_phi(const struct nr_alert_rule *r, double expected, double phi);
 
 /* ---- observing evaluations (replay --report) ------------------------------ */
 

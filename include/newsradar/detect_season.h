@@ -19,4 +19,10 @@
 double nr_season_expected(const struct nr_wkey *k, const struct nr_alert_rule *r,
                           int64_t window_start_ms, int64_t first_seen_ms);
 
+/* The same, and when phi is not NULL the baseline's index of dispersion
+ * (residual variance / mean of its buckets around the model, >= 1): the
+ * negative binomial of `score: negbin` has variance phi x expected. */
+double nr_baseline_expected(const struct nr_wkey *k, const struct nr_alert_rule *r,
+                            int64_t window_start_ms, int64_t first_seen_ms, double *phi);
+
 #endif

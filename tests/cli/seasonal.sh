@@ -39,6 +39,32 @@ done
 [ "$spike_daily" -eq 1 ] || fail "seasonality daily: the night spike fired $spike_daily times"
 [ "$spike_weekly" -eq 1 ] || fail "seasonality weekly: the night spike fired $spike_weekly times"
 
+# score: negbin with max_p 0.001 instead of min_ratio: the flat Poisson test
+# fires every morning; the negative binomial (dispersion of the baseline)
+# does not; with the daily model both catch the night spike
+for sc in poisson negbin; do
+    for s in none daily; do
+        t="$tmp/$sc-$s"
+        mkdir -p "$t"
+        sed "s/seasonality: daily/seasonality: $s\n    score: $sc/; s/min_ratio: 3/max_p: 0.001/" \
+            "$d/seasonal_rules.yaml" >"$t/seasonal_rules.yaml"
+        sed "s|config/watchlist.yaml|$d/config/watchlist.yaml|" "$d/seasonal_daily.yaml" >"$t/main.yaml"
+        "$nr" replay -q -c "$t/main.yaml" "$d/seasonal_daily.jsonl" >"$t.jsonl" 2>"$t.err" ||
+            fail "replay with score $sc, seasonality $s: $(cat "$t.err")"
+        jq -r 'select(.state == "firing") | .window.end[8:10] + " " + .window.end[11:13]' \
+            "$t.jsonl" >"$t.fire"
+        m=$(awk '$1 > 2 && $2 >= 7 && $2 <= 11' "$t.fire" | wc -l)
+        k=$(awk '$1 == 18 && $2 >= 2 && $2 <= 3' "$t.fire" | wc -l)
+        echo "score $sc, seasonality $s (max_p 0.001): $(wc -l <"$t.fire") firing, $m at the daily peak after day 2, $k at the night spike"
+        eval "m_${sc}_$s=$m k_${sc}_$s=$k"
+    done
+done
+[ "$m_poisson_none" -ge 15 ] || fail "poisson flat: only $m_poisson_none morning false alarms"
+[ "$m_negbin_none" -le 2 ] || fail "negbin flat: $m_negbin_none morning false alarms"
+[ "$k_poisson_daily" -eq 1 ] || fail "poisson daily: the night spike fired $k_poisson_daily times"
+[ "$k_negbin_daily" -eq 1 ] || fail "negbin daily: the night spike fired $k_negbin_daily times"
+[ "$m_negbin_daily" -le "$m_poisson_daily" ] || fail "negbin daily: more morning alarms than poisson"
+
 # configuration errors name the file, line and column
 printf 'topics: [{id: t, any: [x]}]\nalerts:\n  - id: r\n    topic: t\n    baseline: 12h\n    seasonality: daily\n  - id: r2\n    topic: t\n    baseline_bucket: 7h\n    baseline: 7d\n    seasonality: daily\n  - id: r3\n    topic: t\n    seasonality: hourly\n' >"$tmp/bad_rules.yaml"
 printf 'watchlists: [%s]\nrules: [bad_rules.yaml]\n' "$d/config/watchlist.yaml" >"$tmp/bad.yaml"
