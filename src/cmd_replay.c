@@ -28,6 +28,7 @@
 #include "newsradar/article.h"
 #include "newsradar/config.h"
 #include "newsradar/engine.h"
+#include "newsradar/calibrate.h"
 #include "newsradar/report.h"
 
 #include <errno.h>
@@ -67,13 +68,26 @@ struct replay {
     struct input *in;
     struct progress *pg;
     struct nr_report *report; /* --report, else NULL */
+    struct nr_calib *calib;   /* --calibrate, else NULL */
 };
+
+/* The detector has one observer: hand each evaluation to both users. */
+static void on_observe(void *ud, const struct nr_detect_obs *o)
+{
+    struct replay *rp = ud;
+    if (rp->report)
+        nr_report_observe(rp->report, o);
+    if (rp->calib)
+        nr_calib_observe(rp->calib, o);
+}
 
 static void on_alert(void *ud, const struct nr_alert *alert)
 {
     struct replay *rp = ud;
     if (rp->report)
         nr_report_alert(rp->report, alert);
+    if (rp->calib)
+        nr_calib_alert(rp->calib, alert);
     char *json = nr_alert_to_json(alert);
     if (!json || fputs(json, stdout) == EOF || putchar('\n') == EOF ||
         (rp->line_flush && fflush(stdout) == EOF))
@@ -179,6 +193,10 @@ static void usage(FILE *f)
                "                        (default 268435456; K, M, G suffixes)\n"
                "      --progress        a progress line on stderr even when it is not a\n"
                "                        terminal (default: only on a terminal)\n"
+               "      --calibrate RATE  per rule: episodes per day and per key, and the\n"
+               "                        min_ratio giving RATE episodes a day (table on\n"
+               "                        stderr)\n"
+               "      --calibrate-json FILE  the same as one JSON object in FILE\n"
                "      --report FILE     also write a self-contained HTML report of the\n"
                "                        back-test (alerts, timelines, evidence) to FILE\n"
                "  -q, --quiet           no progress line and no per-article messages\n"
@@ -248,9 +266,12 @@ int nr_cmd_replay(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"report", required_argument, NULL, 'r'},
+        {"calibrate", required_argument, NULL, 'C'},
+        {"calibrate-json", required_argument, NULL, 'J'},
         {NULL, 0, NULL, 0},
     };
-    const char *cfg_path = NULL, *report_path = NULL;
+    const char *cfg_path = NULL, *report_path = NULL, *calib_json = NULL;
+    double calib_rate = 0;
     bool want_json = false, sort = false, force_progress = false, quiet = false;
     size_t sort_mem = (size_t)256 << 20;
     int opt;
@@ -275,6 +296,21 @@ int nr_cmd_replay(int argc, char **argv)
             break;
         case 'r':
             report_path = optarg;
+            break;
+        case 'C': {
+            char *end;
+            calib_rate = strtod(optarg, &end);
+            if (*end || !(calib_rate > 0) || calib_rate > 1e6) {
+                fprintf(stderr,
+                        "newsradar replay: --calibrate: bad rate '%s' (episodes per day, "
+                        "> 0)\n",
+                        optarg);
+                return NR_EXIT_USAGE;
+            }
+            break;
+        }
+        case 'J':
+            calib_json = optarg;
             break;
         case 'p':
             force_progress = true;
@@ -343,11 +379,16 @@ int nr_cmd_replay(int argc, char **argv)
         rc = NR_EXIT_CONFIG;
         goto out;
     }
+    if (calib_json && calib_rate == 0)
+        calib_rate = 1.0;
     if (report_f) {
         rp.report = nr_report_new(cfg);
-        nr_detector_set_observer(nr_engine_detector(engine), nr_report_observe, rp.report);
         nr_engine_set_tag_hook(engine, nr_report_tagged, rp.report);
     }
+    if (calib_rate > 0)
+        rp.calib = nr_calib_new(cfg, calib_rate);
+    if (rp.report || rp.calib)
+        nr_detector_set_observer(nr_engine_detector(engine), on_observe, &rp);
     input_init(&in, fd, cfg->max_article_bytes);
     in.stop = &g_stop;
 
@@ -429,6 +470,21 @@ int nr_cmd_replay(int argc, char **argv)
             goto out;
         }
     }
+    if (rp.calib) {
+        if (nr_calib_write_text(rp.calib, stderr) != 0)
+            goto out;
+        if (calib_json) {
+            FILE *jf = fopen(calib_json, "w");
+            int wr = jf ? nr_calib_write_json(rp.calib, jf) : -1;
+            if (jf && fclose(jf) != 0)
+                wr = -1;
+            if (wr != 0) {
+                fprintf(stderr, "newsradar replay: --calibrate-json %s: %s\n", calib_json,
+                        strerror(errno));
+                goto out;
+            }
+        }
+    }
     if (want_json)
         summary_json(&rp, &st);
     else
@@ -440,6 +496,7 @@ out:
         unlink(report_path);
     }
     nr_report_free(rp.report);
+    nr_calib_free(rp.calib);
     if (fd > STDIN_FILENO)
         close(fd);
     input_free(&in);
