@@ -145,10 +145,15 @@ def main():
 
         seen = {key(name)}
         aliases, demonyms = [], []
+        # an iso-codes name listed in countries_extra.tsv with options takes
+        # them ("Réunion [case]": the French word for a meeting)
+        ex_opts = {key(v): o for f, v, o, _ in ex if f in ("alias", "demonym") and o}
         for field, text, opts in cands:
             k = key(text)
             if k in seen or k in drop:
                 continue
+            if not opts and k in ex_opts:
+                text, opts = next((v, o) for f, v, o, _ in ex if key(v) == k and o)
             seen.add(k)
             (aliases if field == "alias" else demonyms).append((text, opts))
         for k in seen:
