@@ -473,39 +473,30 @@ int main(int argc, char **argv)
         nr_engine_free(e);
 
         /* the same decode + tag without counting: what stage 2 adds */
-        e = nr_engine_new(cfg, &err);
+        struct nr_stage1_shared *sh = nr_stage1_shared_new(cfg, &err);
         struct nr_decoder *dec = nr_decoder_new(cfg);
-        struct nr_tag_scratch *sc = nr_tag_scratch_new(nr_engine_tagger(e));
+        struct nr_tag_scratch *sc = nr_tag_scratch_new(nr_stage1_shared_tagger(sh));
         t0 = cpu_now();
         for (int i = 0; i < n; i++) {
             struct nr_article a;
             if (nr_article_decode(dec, lines[i], lens[i], &a, &err) == NR_REJECT_NONE)
-                tag_sink += nr_tagger_tag(nr_engine_tagger(e), sc, &a)->n_entities;
+                tag_sink += nr_tagger_tag(nr_stage1_shared_tagger(sh), sc, &a)->n_entities;
         }
         dt = cpu_now() - t0;
         if (dt < best_tag)
             best_tag = dt;
         nr_tag_scratch_free(sc);
         nr_decoder_free(dec);
-        nr_engine_free(e);
 
         /* stage 2 alone, on the events stage 1 made (built in round 0) */
         if (r == 0) {
-            e = nr_engine_new(cfg, &err);
-            dec = nr_decoder_new(cfg);
-            sc = nr_tag_scratch_new(nr_engine_tagger(e));
-            for (int i = 0; i < n; i++) {
-                struct nr_article a;
-                if (nr_article_decode(dec, lines[i], lens[i], &a, &err) != NR_REJECT_NONE)
-                    continue;
-                const struct nr_tags *tg = nr_tagger_tag(nr_engine_tagger(e), sc, &a);
-                if (tg)
-                    nr_engine_events(e, &a, tg, a.published_ms, keep_event, &evs);
-            }
-            nr_tag_scratch_free(sc);
-            nr_decoder_free(dec);
-            nr_engine_free(e);
+            struct nr_stage1 *s1 = nr_stage1_new(sh, &err);
+            const struct nr_stage1_out out = {.ud = &evs, .event = keep_event};
+            for (int i = 0; i < n; i++)
+                nr_stage1_feed(s1, lines[i], lens[i], NR_TIME_NONE, NR_TIME_NONE, &out);
+            nr_stage1_free(s1);
         }
+        nr_stage1_shared_free(sh);
         for (int json = 0; json < 2; json++) {
             struct nr_detector *d = nr_detector_new(cfg, &err);
             n_alerts = 0;

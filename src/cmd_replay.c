@@ -111,10 +111,11 @@ static void reject(struct replay *rp, uint64_t line, size_t index, enum nr_rejec
                 nr_reject_name(r), msg);
 }
 
-static void on_reject(void *ud, size_t index, enum nr_reject r, const char *msg)
+static void on_reject(void *ud, long index, enum nr_reject r, const char *msg, struct nr_str record)
 {
+    (void)record;
     struct replay *rp = ud;
-    reject(rp, rp->line, index, r, msg);
+    reject(rp, rp->line, index > 0 ? (size_t)index : 0, r, msg);
 }
 
 static uint64_t field_errors(const struct nr_engine_stats *st)

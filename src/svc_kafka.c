@@ -1,8 +1,10 @@
 /*
  * svc_kafka.c - `newsradar run`: the engine between Kafka topics.
  *
- * Every instance runs both stages of the engine (engine.h), each on its own
- * thread:
+ * Every instance runs both stages of the pipeline (engine.h: nr_stage1 on
+ * every tagging worker, one nr_stage2 per repartition partition), each on
+ * its own thread; this file adds the Kafka I/O around them, no pipeline
+ * logic:
  *
  *   articles topic --c1--> decode, tag --> count events --> repartition topic
  *                      \-> dead-letter topic (reason headers)   (key = rule|key)
@@ -25,7 +27,7 @@
  * queue and its producer queue. Metrics are atomics. The main thread keeps
  * signals and HTTP: it turns SIGTERM into a stop flag the stages poll, and
  * applies SIGHUP as a hand-off (reload_begin): it loads and validates the new
- * configuration and builds stage 1's engine, posts them to both stages, each
+ * configuration and builds stage 1's tagger, posts them to both stages, each
  * swaps its own state between two batches, and the old configuration is
  * freed only when both have swapped. A fatal error in either stage stops
  * both. Two cores give up to twice one thread's throughput; the cost is a
@@ -157,7 +159,7 @@ static void dirty_add(struct dirty *d, const char *rule_id, const char *key)
 /* Stage-2 state of one repartition partition. */
 struct p2 {
     bool active;
-    struct nr_detector *det;
+    struct nr_stage2 *s2; /* this partition's windows and detector */
     struct nr_opart *op;
     struct dirty dirty;
     int64_t last_offset;               /* last processed, -1 none */
@@ -218,38 +220,46 @@ struct metrics {
 
 struct svc;
 
-/* What one stage-1 worker keeps: its decoder and tagger scratch, and the
- * count events of the current poll, encoded, until the stage thread has
- * copied them into the partitions' batches. */
+/* What one stage-1 worker keeps: its nr_stage1 (decoder, tagger scratch),
+ * and the count events and rejected articles of the current poll, until the
+ * stage thread has copied them into the partitions' batches and the dead
+ * letters. */
 struct s1_ev {
     int32_t part;
     uint32_t len;
     size_t off; /* in rec.buf */
 };
+struct s1_rej {
+    long index; /* in the message; -1: the message is rejected whole */
+    enum nr_reject reason;
+    char msg[256];
+    size_t off, len; /* the article's JSON text in rj_text (index >= 0) */
+};
 struct s1_worker {
-    struct nr_decoder *dec;
-    struct nr_tag_scratch *scratch;
+    struct nr_stage1 *s1;
     struct nr_event_batch rec; /* used as a record store; its framing is ignored */
     struct s1_ev *ev;
     size_t n_ev, cap_ev;
+    struct s1_rej *rj;
+    size_t n_rj, cap_rj;
+    char *rj_text;
+    size_t rj_len, rj_cap;
 };
 
 /* One article of a poll: filled by a worker, consumed in order by the stage
  * thread (dead letter, count events, enriched article, offsets). */
 struct s1_item {
     const rd_kafka_message_t *m;
-    struct nr_oentry *e; /* NULL: not processed (consume error or stopping) */
-    enum nr_reject reject;
-    struct nr_error err;
-    bool tagged, future;
-    uint32_t field_errors, utf8_repairs; /* of the decoded article */
+    struct nr_oentry *e;          /* NULL: not processed (consume error or stopping) */
+    struct nr_engine_stats stats; /* what nr_stage1_feed counted for it */
     unsigned worker;
     size_t ev_first, ev_n;
+    size_t rj_first, rj_n;
     uint32_t ev_failed; /* events that could not be encoded (not reached) */
-    char *enriched;     /* the enriched-topic value, or NULL */
-    size_t enriched_len;
+    char **enriched;    /* the enriched-topic values of its articles */
+    size_t *enriched_len, n_enriched;
     double secs;   /* decode + tag + events */
-    int64_t ev_ms; /* event time of the decoded article */
+    int64_t ev_ms; /* latest event time of its accepted articles, NR_TIME_NONE */
 };
 
 /* Stage 1: one input partition it owns, as a source of watermarks. */
@@ -274,9 +284,9 @@ struct stage {
     bool started;
     _Atomic int exited; /* stage_main returned: safe to join */
 
-    /* stage 1: the engine owns the tagger the workers share; worker 0 is
+    /* stage 1: the tagger and duplicate set the workers share; worker 0 is
      * the stage thread, the others are the pool's helpers */
-    struct nr_engine *engine;
+    struct nr_stage1_shared *sh;
     struct s1_worker *w;
     unsigned n_w;
     struct nr_pool *pool;
@@ -298,8 +308,7 @@ struct stage {
     size_t n_p2;
     size_t n_restoring;   /* active partitions still restoring */
     rd_kafka_queue_t *qr; /* the restore consumer's queue (wakes the thread too) */
-    struct nr_event_buf eb;
-    char **in_topic; /* the input topics and their partition counts: the sources */
+    char **in_topic;      /* the input topics and their partition counts: the sources */
     int *in_parts;
     size_t n_in;
 
@@ -307,12 +316,13 @@ struct stage {
      * stage takes them at a safe point and clears rl_posted (release). */
     _Atomic int rl_posted;
     struct nr_config *rl_cfg;
-    struct nr_engine *rl_engine; /* stage 1 */
-    size_t rl_kept, rl_dropped;  /* stage 2's report */
+    struct nr_stage1_shared *rl_sh; /* stage 1 */
+    size_t rl_kept, rl_dropped;     /* stage 2's report */
 
     /* the input message being processed (callback context) */
     struct nr_oentry *cur_entry;
     struct p2 *cur_p2;
+    const rd_kafka_message_t *cur_msg; /* stage 2 */
 };
 
 struct svc {
@@ -803,31 +813,71 @@ static void s1_event(void *ud, const struct nr_count_event *ev)
 
 /* The enriched article: {"article": <the input, byte for byte>, "tags":
  * <what `newsradar tag` prints>}. The input was validated as a JSON object
- * by the decoder, so splicing it is safe. */
-/* art: the article as decoded (the message, after UTF-8 repair) */
-static void s1_enrich(struct stage *st, struct s1_item *it, struct nr_str art,
-                      const struct nr_article *a, const struct nr_tags *t)
+ * by the decoder, so splicing it is safe. record: the article as decoded
+ * (after UTF-8 repair). */
+static void s1_tagged(void *ud, long index, const struct nr_article *a, const struct nr_tags *t,
+                      struct nr_str record, int64_t event_ms)
 {
-    char *tags = nr_tags_to_json(st->cfg, a, t);
+    (void)index;
+    (void)event_ms;
+    struct s1_ctx *c = ud;
+    if (!*c->st->cfg->kafka.enriched_topic)
+        return;
+    char *tags = nr_tags_to_json(c->st->cfg, a, t);
     if (!tags)
         return;
     static const char pre[] = "{\"article\":", mid[] = ",\"tags\":";
-    size_t tl = strlen(tags), n = sizeof(pre) - 1 + art.len + sizeof(mid) - 1 + tl + 1;
+    size_t tl = strlen(tags), n = sizeof(pre) - 1 + record.len + sizeof(mid) - 1 + tl + 1;
     char *buf = nr_xmalloc(n + 1);
     size_t o = 0;
     memcpy(buf + o, pre, sizeof(pre) - 1), o += sizeof(pre) - 1;
-    memcpy(buf + o, art.p, art.len), o += art.len;
+    memcpy(buf + o, record.p, record.len), o += record.len;
     memcpy(buf + o, mid, sizeof(mid) - 1), o += sizeof(mid) - 1;
     memcpy(buf + o, tags, tl), o += tl;
     buf[o++] = '}';
     free(tags);
-    it->enriched = buf;
-    it->enriched_len = o;
+    struct s1_item *it = c->it;
+    it->enriched = nr_xrealloc(it->enriched, (it->n_enriched + 1) * sizeof(*it->enriched));
+    it->enriched_len =
+        nr_xrealloc(it->enriched_len, (it->n_enriched + 1) * sizeof(*it->enriched_len));
+    it->enriched[it->n_enriched] = buf;
+    it->enriched_len[it->n_enriched++] = o;
 }
 
-/* nr_pool_fn: one article on worker wi. Touches only the item, the
- * worker's own state and what is read-only while a poll runs (the config,
- * the tagger). */
+/* An accepted article's event time: the source's watermark moves with it. */
+static void s1_time(void *ud, int64_t t)
+{
+    struct s1_ctx *c = ud;
+    if (c->it->ev_ms == NR_TIME_NONE || t > c->it->ev_ms)
+        c->it->ev_ms = t;
+}
+
+/* A rejected article (or message), kept with its text until the stage
+ * thread produces its dead letter. */
+static void s1_reject(void *ud, long index, enum nr_reject r, const char *msg, struct nr_str record)
+{
+    struct s1_ctx *c = ud;
+    struct s1_worker *w = c->w;
+    nr_grow((void **)&w->rj, &w->cap_rj, w->n_rj + 1, sizeof(*w->rj));
+    struct s1_rej *j = &w->rj[w->n_rj++];
+    j->index = index;
+    j->reason = r;
+    snprintf(j->msg, sizeof(j->msg), "%s", msg);
+    j->off = w->rj_len;
+    j->len = record.p ? record.len : 0;
+    if (j->len) {
+        nr_grow((void **)&w->rj_text, &w->rj_cap, w->rj_len + j->len, 1);
+        memcpy(w->rj_text + w->rj_len, record.p, j->len);
+        w->rj_len += j->len;
+    }
+    c->it->rj_n++;
+}
+
+/* nr_pool_fn: one message on worker wi, through nr_stage1_feed (engine.h).
+ * Touches only the item, the worker's own state and what is shared and
+ * thread-safe (the config, the tagger, the duplicate set). An article's
+ * time: published_at unless future-dated (engine.max_future after now),
+ * else the message timestamp, else stage 1's stream time. */
 static void s1_work(void *ctx, unsigned wi, size_t i)
 {
     struct stage *st = ctx;
@@ -837,40 +887,27 @@ static void s1_work(void *ctx, unsigned wi, size_t i)
     double t0 = nr_clock_mono_s();
     struct s1_worker *w = &st->w[wi];
     const rd_kafka_message_t *m = it->m;
-    struct nr_article a;
     it->worker = wi;
     it->ev_first = w->n_ev;
-    if (!m->payload) {
-        it->reject = NR_REJECT_BAD_JSON;
-        snprintf(it->err.msg, sizeof(it->err.msg), "empty message");
-    } else {
-        it->reject = nr_article_decode(w->dec, m->payload, m->len, &a, &it->err);
-    }
-    int64_t ev_ms = NR_TIME_NONE;
-    if (it->reject == NR_REJECT_NONE) {
-        /* published_at unless future-dated (engine.max_future after now),
-         * else the message timestamp, else now */
-        rd_kafka_timestamp_type_t tt;
-        int64_t ts = rd_kafka_message_timestamp(m, &tt), now = nr_clock_wall_ms();
-        it->field_errors = a.field_errors;
-        it->utf8_repairs = a.utf8_repairs;
-        it->reject = nr_engine_time(st->cfg, &a, ts >= 0 ? ts : now, now, NR_TIME_NONE, &ev_ms,
-                                    &it->future, &it->err);
-    }
-    if (it->reject == NR_REJECT_NONE && nr_tag_scratch_reserve(w->scratch, &a) < 0) {
-        it->reject = NR_REJECT_TOO_LARGE;
-        snprintf(it->err.msg, sizeof(it->err.msg), "out of memory for the normalized text");
-    }
-    if (it->reject == NR_REJECT_NONE) {
-        const struct nr_tags *t = nr_tagger_tag(nr_engine_tagger(st->engine), w->scratch, &a);
-        it->tagged = t->n_entities || t->n_topics;
-        struct s1_ctx c = {st, w, it};
-        nr_event_build(st->cfg, &a, t, ev_ms, s1_event, &c, NULL);
-        if (*st->cfg->kafka.enriched_topic)
-            s1_enrich(st, it, nr_article_record_text(w->dec, 0), &a, t);
-    }
+    it->rj_first = w->n_rj;
+    struct nr_engine_stats before = {0};
+    nr_stage1_stats_add(w->s1, &before);
+    rd_kafka_timestamp_type_t tt;
+    int64_t ts = rd_kafka_message_timestamp(m, &tt);
+    struct s1_ctx c = {st, w, it};
+    const struct nr_stage1_out out = {
+        .ud = &c, .event = s1_event, .time = s1_time, .tagged = s1_tagged, .reject = s1_reject};
+    it->ev_ms = NR_TIME_NONE;
+    nr_stage1_feed(w->s1, m->payload, m->len, ts >= 0 ? ts : NR_TIME_NONE, nr_clock_wall_ms(),
+                   &out);
+    nr_stage1_stats_add(w->s1, &it->stats);
+    it->stats.tagged -= before.tagged;
+    it->stats.duplicates -= before.duplicates;
+    it->stats.future -= before.future;
+    it->stats.utf8_repairs -= before.utf8_repairs;
+    for (int f = 0; f < NR_FIELD_COUNT; f++)
+        it->stats.field_errors[f] -= before.field_errors[f];
     it->ev_n = w->n_ev - it->ev_first;
-    it->ev_ms = ev_ms;
     it->secs = nr_clock_mono_s() - t0;
 }
 
@@ -902,39 +939,45 @@ static void s1_finish(struct stage *st, struct s1_item *it)
 {
     struct metrics *mt = &st->s->mt;
     const rd_kafka_message_t *m = it->m;
+    const struct s1_worker *w = &st->w[it->worker];
     st->cur_entry = it->e;
-    nr_counter_add(mt->future, it->future);
-    nr_counter_add(mt->utf8_repairs, it->utf8_repairs);
+    nr_counter_add(mt->future, it->stats.future);
+    nr_counter_add(mt->utf8_repairs, it->stats.utf8_repairs);
+    nr_counter_add(mt->dups, it->stats.duplicates);
+    nr_counter_add(mt->tagged, it->stats.tagged);
     for (int f = 0; f < NR_FIELD_COUNT; f++)
-        if (it->field_errors & (1u << f))
-            nr_counter_add(mt->field_errors[f], 1);
-    if (it->reject != NR_REJECT_NONE) {
-        dead_letter(st, m, nr_reject_name(it->reject), it->err.msg);
-    } else {
-        if (it->tagged)
-            nr_counter_add(mt->tagged, 1);
-        const struct s1_worker *w = &st->w[it->worker];
-        for (size_t k = 0; k < it->ev_n; k++) {
-            const struct s1_ev *ev = &w->ev[it->ev_first + k];
-            s1_emit(st, ev, w->rec.buf + ev->off);
-        }
-        nr_counter_add(mt->events, it->ev_n);
-        for (uint32_t k = 0; k < it->ev_failed; k++) {
-            NR_ERROR(MOD, "a count event of %s [%" PRId32 "] @%" PRId64 " cannot be encoded",
-                     rd_kafka_topic_name(m->rkt), m->partition, m->offset);
-            nr_oentry_expect(it->e);
-            nr_oentry_done(it->e, false);
-        }
-        if (it->enriched) {
-            /* Derived data, not gating the input's commit: a failed delivery
-             * (e.g. larger than the topic's limit) is counted, never a reason
-             * to stop. */
-            (void)produce(st, st->cfg->kafka.enriched_topic, RD_KAFKA_PARTITION_UA, m->key,
-                          m->key_len, it->enriched, it->enriched_len, NULL, NULL);
-            free(it->enriched);
-            it->enriched = NULL;
-        }
+        nr_counter_add(mt->field_errors[f], it->stats.field_errors[f]);
+    for (size_t k = 0; k < it->rj_n; k++) {
+        const struct s1_rej *j = &w->rj[it->rj_first + k];
+        if (j->index < 0)
+            dead_letter(st, m, nr_reject_name(j->reason), j->msg);
+        else
+            dead_letter_part(st, m, w->rj_text + j->off, j->len, j->index,
+                             nr_reject_name(j->reason), j->msg);
     }
+    for (size_t k = 0; k < it->ev_n; k++) {
+        const struct s1_ev *ev = &w->ev[it->ev_first + k];
+        s1_emit(st, ev, w->rec.buf + ev->off);
+    }
+    nr_counter_add(mt->events, it->ev_n);
+    for (uint32_t k = 0; k < it->ev_failed; k++) {
+        NR_ERROR(MOD, "a count event of %s [%" PRId32 "] @%" PRId64 " cannot be encoded",
+                 rd_kafka_topic_name(m->rkt), m->partition, m->offset);
+        nr_oentry_expect(it->e);
+        nr_oentry_done(it->e, false);
+    }
+    /* Derived data, not gating the input's commit: a failed delivery (e.g.
+     * larger than the topic's limit) is counted, never a reason to stop. */
+    for (size_t k = 0; k < it->n_enriched; k++) {
+        (void)produce(st, st->cfg->kafka.enriched_topic, RD_KAFKA_PARTITION_UA, m->key, m->key_len,
+                      it->enriched[k], it->enriched_len[k], NULL, NULL);
+        free(it->enriched[k]);
+    }
+    free(it->enriched);
+    free(it->enriched_len);
+    it->enriched = NULL;
+    it->enriched_len = NULL;
+    it->n_enriched = 0;
     nr_oentry_done(it->e, true);
     st->cur_entry = NULL;
     nr_histogram_observe(mt->latency, it->secs);
@@ -966,6 +1009,8 @@ static void stage1_batch(struct stage *st, rd_kafka_message_t **msgs, size_t n)
     for (unsigned k = 0; k < st->n_w; k++) {
         nr_event_batch_clear(&st->w[k].rec);
         st->w[k].n_ev = 0;
+        st->w[k].n_rj = 0;
+        st->w[k].rj_len = 0;
     }
     nr_pool_run(st->pool, s1_work, st, n, S1_MIN_PARALLEL);
     for (size_t i = 0; i < n; i++)
@@ -981,8 +1026,7 @@ static void stage1_batch(struct stage *st, rd_kafka_message_t **msgs, size_t n)
         struct s1_src *src =
             s1_src_find(st, rd_kafka_topic_name(it->m->rkt), it->m->partition, true);
         src->next = it->m->offset + 1;
-        nr_wm_src_article(&src->wm, it->reject == NR_REJECT_NONE ? it->ev_ms : NR_TIME_NONE,
-                          it->reject == NR_REJECT_NONE && it->ev_n > 0, now);
+        nr_wm_src_article(&src->wm, it->ev_ms, it->ev_ms != NR_TIME_NONE && it->ev_n > 0, now);
     }
     evb_flush(st);
     s1_marks(st);
@@ -1050,9 +1094,9 @@ static void p2_release(struct stage *st, struct p2 *p, bool force)
         /* the baseline is scaled by the time since the stream's first event,
          * wherever it was counted (replay has one detector) */
         int64_t sm, fs;
-        nr_detector_meta(p->det, &sm, &fs);
+        nr_detector_meta(nr_stage2_detector(p->s2), &sm, &fs);
         if (fs == NR_TIME_NONE || w.first_ms < fs)
-            nr_detector_set_meta(p->det, sm, w.first_ms);
+            nr_detector_set_meta(nr_stage2_detector(p->s2), sm, w.first_ms);
     }
     struct nr_oentry *cur = st->cur_entry;
     struct p2 *curp = st->cur_p2;
@@ -1066,9 +1110,10 @@ static void p2_release(struct stage *st, struct p2 *p, bool force)
         nr_evq_pop(&p->held, &it);
         struct nr_error err = {{0}};
         st->cur_entry = it.opaque;
-        if (nr_event_decode(st->cfg, (const char *)it.rec, it.len, &st->eb, &err) == 0) {
-            nr_detector_count(p->det, &st->eb.ev, emit_alert, st);
-            dirty_add(&p->dirty, st->cfg->rules[st->eb.ev.rule].id, st->eb.ev.key);
+        const struct nr_count_event *ev =
+            nr_stage2_count_record(p->s2, (const char *)it.rec, it.len, emit_alert, st, &err);
+        if (ev) {
+            dirty_add(&p->dirty, st->cfg->rules[ev->rule].id, ev->key);
         } else { /* a reload removed its rule while it was held */
             NR_WARN(MOD, "held count event of %s @%" PRId64 " dropped: %s",
                     st->cfg->kafka.repartition_topic, it.offset, err.msg);
@@ -1078,8 +1123,27 @@ static void p2_release(struct stage *st, struct p2 *p, bool force)
     }
     st->cur_entry = cur;
     if (w.advance != NR_TIME_NONE)
-        nr_detector_advance(p->det, w.advance, emit_alert, st);
+        nr_stage2_advance(p->s2, w.advance, emit_alert, st);
     st->cur_p2 = curp;
+}
+
+/* A valid count event is held until no source can still send an earlier
+ * one (p2_release counts it). */
+static void s2_hold(void *ud, const struct nr_count_event *ev, const char *rec, size_t len)
+{
+    struct stage *st = ud;
+    nr_oentry_expect(st->cur_entry);
+    nr_evq_push(&st->cur_p2->held, ev->event_ms, st->cur_msg->offset, st->cur_entry, rec, len);
+}
+
+static void s2_reject(void *ud, long index, const char *msg, struct nr_str record)
+{
+    struct stage *st = ud;
+    const rd_kafka_message_t *m = st->cur_msg;
+    if (record.p)
+        dead_letter_part(st, m, record.p, record.len, index, "invalid_event", msg);
+    else
+        dead_letter(st, m, "invalid_event", msg);
 }
 
 static void stage2(struct stage *st, const rd_kafka_message_t *m)
@@ -1143,30 +1207,11 @@ static void stage2(struct stage *st, const rd_kafka_message_t *m)
     }
     /* Our own topic, but a reload (here or in another instance) may have
      * removed or added a rule: whatever cannot be counted is kept as a dead
-     * letter. A message whose framing is broken is kept whole, uncounted;
-     * in a sound batch, each event that does not decode is kept alone. */
-    struct nr_error err = {{0}};
-    struct nr_event_reader rd;
-    const char *rec;
-    size_t rlen;
-    int k = -1;
-    if (m->payload && nr_event_reader_open(&rd, m->payload, m->len, &err) > 0)
-        while ((k = nr_event_reader_next(&rd, &rec, &rlen, &err)) > 0)
-            ;
-    if (k < 0) {
-        dead_letter(st, m, "invalid_event", m->payload ? err.msg : "empty message");
-    } else {
-        nr_event_reader_open(&rd, m->payload, m->len, &err);
-        for (long i = 0; nr_event_reader_next(&rd, &rec, &rlen, &err) > 0; i++) {
-            if (nr_event_decode(st->cfg, rec, rlen, &st->eb, &err) != 0) {
-                dead_letter_part(st, m, rec, rlen, rd.single ? -1 : i, "invalid_event", err.msg);
-                continue;
-            }
-            /* held until no source can still send an earlier event */
-            nr_oentry_expect(e);
-            nr_evq_push(&p->held, st->eb.ev.event_ms, m->offset, e, rec, rlen);
-        }
-    }
+     * letter (nr_stage2_feed says which). */
+    st->cur_msg = m;
+    const struct nr_stage2_out out = {.ud = st, .hold = s2_hold, .reject = s2_reject};
+    nr_stage2_feed(p->s2, m->payload, m->len, &out);
+    st->cur_msg = NULL;
     p->last_offset = m->offset;
     p2_release(st, p, false);
     nr_oentry_done(e, true);
@@ -1182,7 +1227,7 @@ static void checkpoint(struct stage *st, int32_t part)
     if (!p || !p->active || p->last_offset < 0)
         return;
     const struct nr_config *cfg = st->cfg;
-    struct nr_wstore *ws = nr_detector_store(p->det);
+    struct nr_wstore *ws = nr_detector_store(nr_stage2_detector(p->s2));
     struct ckpt *c = nr_xcalloc(1, sizeof(*c));
     c->op = p->op;
     c->t = nr_opart_ckpt_begin(p->op);
@@ -1228,7 +1273,7 @@ static void checkpoint(struct stage *st, int32_t part)
     }
     char meta[64];
     int64_t st_ms = 0, fs_ms = 0;
-    nr_detector_meta(p->det, &st_ms, &fs_ms);
+    nr_detector_meta(nr_stage2_detector(p->s2), &st_ms, &fs_ms);
     int ml = snprintf(meta, sizeof(meta), "%" PRId64 " %" PRId64, st_ms, fs_ms);
     c->pending++;
     if (produce(st, topic, part, META_KEY, strlen(META_KEY), meta, (size_t)ml, NULL,
@@ -1319,11 +1364,12 @@ static void restore_record(struct stage *st, struct p2 *p, const rd_kafka_messag
         meta[ml] = '\0';
         long long a = 0, b = 0;
         if (sscanf(meta, "%lld %lld", &a, &b) == 2)
-            nr_detector_set_meta(p->det, a, b);
+            nr_detector_set_meta(nr_stage2_detector(p->s2), a, b);
     } else if (m->payload) {
         struct nr_wkey *wk;
         struct nr_error e = {{0}};
-        if (nr_window_key_restore(nr_detector_store(p->det), m->payload, m->len, &wk, &e) == 0)
+        if (nr_window_key_restore(nr_detector_store(nr_stage2_detector(p->s2)), m->payload, m->len,
+                                  &wk, &e) == 0)
             p->rs_n++;
         else if (p->rs_bad++ < 5)
             NR_WARN(MOD, "changelog %s [%" PRId32 "] @%" PRId64 ": key not restored: %s",
@@ -1462,7 +1508,7 @@ static void drain(struct stage *st)
 static void p2_drop(struct p2 *p)
 {
     bool assigned = p->rs_assigned; /* until restore_assign removes it */
-    nr_detector_free(p->det);
+    nr_stage2_free(p->s2);
     dirty_free(&p->dirty);
     nr_evq_free(&p->held); /* their messages are read again by the next owner */
     nr_wm_table_free(&p->wmt);
@@ -1522,8 +1568,8 @@ static void on_assign(struct stage *st, rd_kafka_topic_partition_list_t *parts)
             for (int k = 0; k < st->in_parts[t]; k++)
                 nr_wm_table_expect(&p->wmt, st->in_topic[t], k, now);
         struct nr_error err = {{0}};
-        p->det = nr_detector_new(st->cfg, &err);
-        if (!p->det) { /* the config was validated: not expected */
+        p->s2 = nr_stage2_new(st->cfg, &err);
+        if (!p->s2) { /* the config was validated: not expected */
             NR_ERROR(MOD, "detector: %s", err.msg);
             st->s->fatal = 1;
             continue;
@@ -1815,7 +1861,7 @@ static void metrics_update2(struct stage *st)
             continue;
         n2++;
         struct nr_detect_stats ds;
-        nr_detector_stats(p->det, &ds);
+        nr_detector_stats(nr_stage2_detector(p->s2), &ds);
         nr_counter_add(mt->late, ds.late - p->last_stats.late);
         nr_counter_add(mt->late_dropped, ds.late_dropped - p->last_stats.late_dropped);
         nr_counter_add(mt->dups, ds.duplicates - p->last_stats.duplicates);
@@ -1898,8 +1944,8 @@ static bool reload_pending(struct svc *s)
 }
 
 /* Main thread, on SIGHUP: load and validate the new configuration, build
- * what can be built here (stage 1's engine, decoder, scratch; a trial
- * detector, so that stage 2's own builds cannot fail), then post it to both
+ * what can be built here (stage 1's shared part with the tagger; a trial
+ * nr_stage2, so that stage 2's own builds cannot fail), then post it to both
  * stages. Anything rejected leaves both stages untouched. */
 static void reload_begin(struct svc *s)
 {
@@ -1928,19 +1974,19 @@ static void reload_begin(struct svc *s)
         return;
     }
     struct nr_error err = {{0}};
-    struct nr_engine *engine = nr_engine_new(cfg, &err);
-    struct nr_detector *trial = engine ? nr_detector_new(cfg, &err) : NULL;
+    struct nr_stage1_shared *sh = nr_stage1_shared_new(cfg, &err);
+    struct nr_stage2 *trial = sh ? nr_stage2_new(cfg, &err) : NULL;
     if (!trial) {
         NR_ERROR("config", "reload rejected: %s", err.msg);
-        nr_engine_free(engine);
+        nr_stage1_shared_free(sh);
         nr_config_free(cfg);
         nr_counter_add(s->mt.reload_fail, 1);
         return;
     }
-    nr_detector_free(trial);
+    nr_stage2_free(trial);
     struct stage *a = &s->st1, *b = &s->st2;
     a->rl_cfg = cfg;
-    a->rl_engine = engine;
+    a->rl_sh = sh;
     b->rl_cfg = cfg;
     b->rl_kept = b->rl_dropped = 0;
     s->cfg_old = s->cfg;
@@ -1954,20 +2000,35 @@ static void reload_begin(struct svc *s)
     atomic_store_explicit(&b->rl_posted, 1, memory_order_release);
 }
 
-/* Stage 1, between batches: swap in the engine built by the main thread. */
-static void reload_apply1(struct stage *st)
+/* Stage 1, between batches: swap in the tagger built by the main thread;
+ * the duplicate set and stream time carry over. */
+static bool reload_apply1(struct stage *st)
 {
-    nr_engine_free(st->engine);
-    st->cfg = st->rl_cfg;
-    st->engine = st->rl_engine;
-    st->rl_cfg = NULL;
-    st->rl_engine = NULL;
-    for (unsigned k = 0; k < st->n_w; k++) { /* the pool is idle between polls */
-        nr_decoder_free(st->w[k].dec);
-        nr_tag_scratch_free(st->w[k].scratch);
-        st->w[k].dec = nr_decoder_new(st->cfg);
-        st->w[k].scratch = nr_tag_scratch_new(nr_engine_tagger(st->engine));
+    struct nr_error err = {{0}};
+    struct nr_stage1 **nw = nr_xcalloc(st->n_w, sizeof(*nw));
+    for (unsigned k = 0; k < st->n_w; k++) {
+        nw[k] = nr_stage1_new(st->rl_sh, &err);
+        if (!nw[k]) { /* out of memory only */
+            NR_ERROR("config", "reload: stage 1: %s", err.msg);
+            for (unsigned j = 0; j < k; j++)
+                nr_stage1_free(nw[j]);
+            free(nw);
+            st->s->fatal = 1;
+            return false;
+        }
     }
+    for (unsigned k = 0; k < st->n_w; k++) { /* the pool is idle between polls */
+        nr_stage1_free(st->w[k].s1);
+        st->w[k].s1 = nw[k];
+    }
+    free(nw);
+    nr_stage1_shared_take(st->rl_sh, st->sh);
+    nr_stage1_shared_free(st->sh);
+    st->cfg = st->rl_cfg;
+    st->sh = st->rl_sh;
+    st->rl_cfg = NULL;
+    st->rl_sh = NULL;
+    return true;
 }
 
 /* Stage 2, between batches: move every key whose rule still exists into a
@@ -1977,16 +2038,16 @@ static bool reload_apply2(struct stage *st)
 {
     struct nr_config *cfg = st->rl_cfg;
     struct nr_error err = {{0}};
-    struct nr_detector **nd = nr_xcalloc(st->n_p2 ? st->n_p2 : 1, sizeof(*nd));
+    struct nr_stage2 **nd = nr_xcalloc(st->n_p2 ? st->n_p2 : 1, sizeof(*nd));
     for (size_t i = 0; i < st->n_p2; i++) {
         if (!st->p2[i].active)
             continue;
-        nd[i] = nr_detector_new(cfg, &err);
+        nd[i] = nr_stage2_new(cfg, &err);
         if (!nd[i]) {
             /* cannot happen: the main thread built one from the same cfg */
             NR_ERROR("config", "reload: stage 2: %s", err.msg);
             for (size_t j = 0; j < i; j++)
-                nr_detector_free(nd[j]);
+                nr_stage2_free(nd[j]);
             free(nd);
             st->s->fatal = 1; /* stop; the old config stays in use until then */
             return false;
@@ -1997,7 +2058,8 @@ static bool reload_apply2(struct stage *st)
         struct p2 *p = &st->p2[i];
         if (!p->active)
             continue;
-        struct nr_wstore *old = nr_detector_store(p->det), *fresh = nr_detector_store(nd[i]);
+        struct nr_detector *od = nr_stage2_detector(p->s2), *ndet = nr_stage2_detector(nd[i]);
+        struct nr_wstore *old = nr_detector_store(od), *fresh = nr_detector_store(ndet);
         for (struct nr_wkey *k = nr_wstore_first(old); k; k = nr_wstore_next(old, k)) {
             uint8_t *buf = NULL;
             size_t len = 0;
@@ -2013,10 +2075,10 @@ static bool reload_apply2(struct stage *st)
             free(buf);
         }
         int64_t a, b;
-        nr_detector_meta(p->det, &a, &b);
-        nr_detector_set_meta(nd[i], a, b);
-        nr_detector_free(p->det);
-        p->det = nd[i];
+        nr_detector_meta(od, &a, &b);
+        nr_detector_set_meta(ndet, a, b);
+        nr_stage2_free(p->s2);
+        p->s2 = nd[i];
         /* the new detector's counters start at zero */
         memset(&p->last_stats, 0, sizeof(p->last_stats));
         /* every key may have changed identity: checkpoint them all */
@@ -2037,9 +2099,7 @@ static bool reload_take(struct stage *st)
 {
     if (!atomic_load_explicit(&st->rl_posted, memory_order_acquire))
         return false;
-    if (st->id == 1)
-        reload_apply1(st);
-    else if (!reload_apply2(st))
+    if (st->id == 1 ? !reload_apply1(st) : !reload_apply2(st))
         return false; /* rl_posted stays set: the old config is never freed under us */
     atomic_store_explicit(&st->rl_posted, 0, memory_order_release);
     return true;
@@ -2281,8 +2341,8 @@ static int wait_for_topics(struct svc *s, struct nr_error *err)
 static int setup(struct svc *s, struct nr_error *err)
 {
     struct stage *a = &s->st1, *b = &s->st2;
-    a->engine = nr_engine_new(a->cfg, err);
-    if (!a->engine)
+    a->sh = nr_stage1_shared_new(a->cfg, err);
+    if (!a->sh)
         return -1;
     unsigned nw = s->cfg->kafka.tag_threads;
     if (nw == 0) {
@@ -2292,8 +2352,9 @@ static int setup(struct svc *s, struct nr_error *err)
     a->n_w = nw;
     a->w = nr_xcalloc(nw, sizeof(*a->w));
     for (unsigned k = 0; k < nw; k++) {
-        a->w[k].dec = nr_decoder_new(a->cfg);
-        a->w[k].scratch = nr_tag_scratch_new(nr_engine_tagger(a->engine));
+        a->w[k].s1 = nr_stage1_new(a->sh, err);
+        if (!a->w[k].s1)
+            return -1;
     }
     a->items = nr_xcalloc(BATCH, sizeof(*a->items));
 
@@ -2401,7 +2462,7 @@ static void stage_teardown(struct stage *st)
     }
     for (size_t i = 0; i < st->n_p2; i++) {
         if (st->p2[i].active)
-            nr_detector_free(st->p2[i].det);
+            nr_stage2_free(st->p2[i].s2);
         dirty_free(&st->p2[i].dirty);
         nr_evq_free(&st->p2[i].held);
         nr_wm_table_free(&st->p2[i].wmt);
@@ -2426,19 +2487,19 @@ static void stage_teardown(struct stage *st)
     }
     free(st->evb);
     free(st->evb_tk);
-    nr_event_buf_free(&st->eb);
     nr_otrack_destroy(&st->track);
     for (unsigned k = 0; k < st->n_w; k++) {
-        nr_tag_scratch_free(st->w[k].scratch);
-        nr_decoder_free(st->w[k].dec);
+        nr_stage1_free(st->w[k].s1);
         nr_event_batch_free(&st->w[k].rec);
         free(st->w[k].ev);
+        free(st->w[k].rj);
+        free(st->w[k].rj_text);
     }
     free(st->w);
     free(st->items);
-    nr_engine_free(st->engine);
+    nr_stage1_shared_free(st->sh);
     /* a reload posted but never taken (stopped first) */
-    nr_engine_free(st->rl_engine);
+    nr_stage1_shared_free(st->rl_sh);
     for (int i = 0; i < 2; i++)
         if (st->wake[i] >= 0)
             close(st->wake[i]);

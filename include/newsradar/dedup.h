@@ -2,11 +2,11 @@
  * dedup.h - exact and near duplicates, so that redeliveries and syndicated
  * copies do not inflate counts.
  *
- * Exact: struct nr_idset, a bounded set of recent article id hashes
- * (engine-wide, checked before tagging) that forgets the oldest entry when
- * full and entries older than a retention in stream time. Each key's history
- * catches the same id again too (the Kafka service has no single engine-wide
- * view).
+ * Exact: struct nr_idset, a bounded set of recent article id hashes (one
+ * per process, shared by the stage-1 workers, checked before tagging) that
+ * forgets the oldest entry when full and entries older than a retention in
+ * stream time. Each key's history catches the same id again too (several
+ * instances of the Kafka service have no single view).
  *
  * Near: struct nr_history, per key, the last `history` articles (id hash,
  * 64-bit simhash, event time, and the reference used as alert evidence). An

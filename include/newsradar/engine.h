@@ -1,12 +1,19 @@
 /*
- * engine.h - the whole pipeline behind one interface, in two stages so that
- * the Kafka service can put a repartition topic between them:
+ * engine.h - the pipeline, in two stages so that the Kafka service can put
+ * a repartition topic between them:
  *
- *   stage 1 (any instance):  article -> tags -> count events (key, time, ref)
- *   stage 2 (key's owner):   count event -> window store -> detect -> alerts
+ *   stage 1 (nr_stage1, one per worker thread, any instance):
+ *       message -> decode -> exact dedup -> tag -> count events (key, time, ref)
+ *   stage 2 (nr_stage2, one per key range: the key's owner):
+ *       count event -> window store -> near dedup -> detect -> alerts
  *
- * `replay`, `tag`, the tests and the benchmarks drive exactly this code.
- * The engine never reads the wall clock and does no I/O.
+ * Every driver calls these same functions: `replay` and the tests through
+ * nr_engine (both stages in process, below), `newsradar run` with one
+ * nr_stage1 per worker and one nr_stage2 per repartition partition, the
+ * benchmarks through either. A driver adds I/O, never logic: decoding,
+ * duplicates, event time and stream time are decided here. The engine never
+ * reads the wall clock (arrival and message times are arguments) and does
+ * no I/O.
  */
 #ifndef NEWSRADAR_ENGINE_H
 #define NEWSRADAR_ENGINE_H
@@ -14,6 +21,7 @@
 #include "newsradar/alert.h"
 #include "newsradar/article.h"
 #include "newsradar/config.h"
+#include "newsradar/detect.h"
 #include "newsradar/event.h"
 #include "newsradar/tagger.h"
 
@@ -21,7 +29,7 @@ struct nr_engine;
 
 struct nr_engine_stats {
     uint64_t articles;     /* decoded and tagged */
-    uint64_t rejected;     /* by nr_engine_process (bad input) */
+    uint64_t rejected;     /* bad input (each article of a message counts) */
     uint64_t tagged;       /* with >= 1 entity or topic */
     uint64_t events;       /* count events produced by stage 1 */
     uint64_t duplicates;   /* exact (same id) and near duplicates */
@@ -41,31 +49,125 @@ struct nr_engine_stats {
 typedef void (*nr_event_fn)(void *ud, const struct nr_count_event *ev);
 typedef void (*nr_alert_fn)(void *ud, const struct nr_alert *alert);
 
+/* Called for each article of a message that is rejected: index is the
+ * article's place in the message, -1 when the message is rejected whole
+ * (record: the article's JSON text, {NULL, 0} for the whole message). */
+typedef void (*nr_reject_fn)(void *ud, long index, enum nr_reject r, const char *msg,
+                             struct nr_str record);
+
+/* ---- stage 1 ------------------------------------------------------------ */
+
+/* What the stage-1 workers of one process share: the config, the tagger
+ * (read-only), the exact-duplicate set of recent article ids and stage 1's
+ * stream time (the largest event time seen, the last fallback of an article
+ * without a time). Thread-safe: the set is behind a mutex (one short lookup
+ * per article), stream time is an atomic. It keeps a pointer to cfg. */
+struct nr_stage1_shared;
+struct nr_stage1_shared *nr_stage1_shared_new(const struct nr_config *cfg, struct nr_error *err);
+void nr_stage1_shared_free(struct nr_stage1_shared *sh);
+const struct nr_tagger *nr_stage1_shared_tagger(const struct nr_stage1_shared *sh);
+int64_t nr_stage1_stream_ms(const struct nr_stage1_shared *sh); /* NR_TIME_NONE: none yet */
+/* Hand the duplicate set and stream time of `from` (e.g. the configuration
+ * before a reload) to `to`; `from` is left empty. */
+void nr_stage1_shared_take(struct nr_stage1_shared *to, struct nr_stage1_shared *from);
+
+/* What stage 1 tells its driver about one message. Every member but `event`
+ * may be NULL. */
+struct nr_stage1_out {
+    void *ud;
+    /* a count event of the current article (valid during the call) */
+    nr_event_fn event;
+    /* an article was accepted with event time t (before the duplicate test):
+     * stream time moves with every article, counted or not, so that a quiet
+     * hour still resolves the spike before it */
+    void (*time)(void *ud, int64_t t);
+    /* a new (not duplicate) article was tagged, before its count events;
+     * record is its JSON text, event_ms its event time */
+    void (*tagged)(void *ud, long index, const struct nr_article *a, const struct nr_tags *t,
+                   struct nr_str record, int64_t event_ms);
+    nr_reject_fn reject;
+};
+
+/* One worker: its decoder and tagger scratch (single threaded). */
+struct nr_stage1;
+struct nr_stage1 *nr_stage1_new(struct nr_stage1_shared *sh, struct nr_error *err);
+void nr_stage1_free(struct nr_stage1 *s);
+
+/* Decode every article of one message (one object, an array or an
+ * envelope), drop exact duplicates (an id seen within the retention), tag
+ * the rest and build their count events. fallback_ms (the message time) is
+ * an article's time when it has no usable published_at, arrival_ms is the
+ * reference of the future-date check; both may be NR_TIME_NONE (see
+ * nr_engine_time). Returns the number of articles the message held (1 when
+ * it is rejected whole). */
+size_t nr_stage1_feed(struct nr_stage1 *s, const char *msg, size_t len, int64_t fallback_ms,
+                      int64_t arrival_ms, const struct nr_stage1_out *out);
+
+/* This worker's counters (articles, rejected, tagged, events, duplicates,
+ * future, utf8_repairs, boilerplate, field_errors; the stage-2 fields stay
+ * 0), added to
+ * *out. */
+void nr_stage1_stats_add(const struct nr_stage1 *s, struct nr_engine_stats *out);
+
+/* ---- stage 2 ------------------------------------------------------------ */
+
+/* One detector (windows, near dedup, spike tests, alert states) and the
+ * buffer its wire events are decoded into. It keeps a pointer to cfg. */
+struct nr_stage2;
+struct nr_stage2 *nr_stage2_new(const struct nr_config *cfg, struct nr_error *err);
+void nr_stage2_free(struct nr_stage2 *s);
+struct nr_detector *nr_stage2_detector(struct nr_stage2 *s);
+/* Count one event in its key's windows and run detection; alerts (firing,
+ * escalated, resolved) go to fn. */
+void nr_stage2_count(struct nr_stage2 *s, const struct nr_count_event *ev, nr_alert_fn fn,
+                     void *ud);
+/* Advance stream time without an event (resolves spikes that are over). */
+void nr_stage2_advance(struct nr_stage2 *s, int64_t stream_ms, nr_alert_fn fn, void *ud);
+
+struct nr_stage2_out {
+    void *ud;
+    nr_alert_fn alert;
+    /* an event was counted (NULL: not told) */
+    nr_event_fn counted;
+    /* when set, a valid record is handed here instead of being counted: the
+     * driver holds it (the service, until every source's watermark passed
+     * its event time) and counts it later with nr_stage2_count_record */
+    void (*hold)(void *ud, const struct nr_count_event *ev, const char *rec, size_t len);
+    /* a record that cannot be counted: index -1 and record {NULL, 0} when
+     * the framing of the whole message is broken (nothing is counted) */
+    void (*reject)(void *ud, long index, const char *msg, struct nr_str record);
+};
+/* Count (or hold) every event of one wire message (a batch of records,
+ * event.h).
+ * A message whose framing is broken is rejected whole; in a sound batch each
+ * record that does not decode against this config (e.g. a rule removed by a
+ * reload) is rejected alone. Returns the number of events counted. */
+size_t nr_stage2_feed(struct nr_stage2 *s, const char *msg, size_t len,
+                      const struct nr_stage2_out *out);
+/* Decode one record (as handed to hold) and count it: the event counted,
+ * valid until the next call, or NULL with a message (e.g. a reload removed
+ * its rule while it was held). */
+const struct nr_count_event *nr_stage2_count_record(struct nr_stage2 *s, const char *rec,
+                                                    size_t len, nr_alert_fn fn, void *ud,
+                                                    struct nr_error *err);
+/* Counters of the detector (the stage-2 fields), added to *out. */
+void nr_stage2_stats_add(const struct nr_stage2 *s, struct nr_engine_stats *out);
+
+/* ---- both stages in process (replay, tests, benchmarks) ----------------- */
+
 /* The engine keeps a pointer to cfg; cfg must outlive it. */
 struct nr_engine *nr_engine_new(const struct nr_config *cfg, struct nr_error *err);
 void nr_engine_free(struct nr_engine *e);
 
+/* For replay --report: the tagger, stage 2's detector (the report observes
+ * its evaluations) and a hook called for each article nr_engine_feed tags,
+ * before its count events (the report keeps the matched terms of evidence
+ * articles). */
 const struct nr_tagger *nr_engine_tagger(const struct nr_engine *e);
-
-/* Stage 2's detector (replay --report observes its evaluations). */
 struct nr_detector *nr_engine_detector(struct nr_engine *e);
-
-/* Called for each article nr_engine_feed tags, before its count events
- * (replay --report keeps the matched terms of evidence articles). */
 typedef void (*nr_tag_fn)(void *ud, const struct nr_article *a, const struct nr_tags *t,
                           int64_t event_ms);
 void nr_engine_set_tag_hook(struct nr_engine *e, nr_tag_fn fn, void *ud);
-
-/* Stage 1: the count events of one tagged article (one per alert rule whose
- * topic matched, times the cross product of its `by` dimensions). event_ms is
- * the article's event time (published_at, else a fallback the caller chose). */
-void nr_engine_events(struct nr_engine *e, const struct nr_article *a, const struct nr_tags *t,
-                      int64_t event_ms, nr_event_fn fn, void *ud);
-
-/* Stage 2: count one event in its key's windows and run detection; alerts
- * (firing, escalated, resolved) go to fn. */
-void nr_engine_count(struct nr_engine *e, const struct nr_count_event *ev, nr_alert_fn fn,
-                     void *ud);
 
 /* Advance stream time without an event (resolves spikes that are over). */
 void nr_engine_advance(struct nr_engine *e, int64_t stream_ms, nr_alert_fn fn, void *ud);
@@ -80,16 +182,9 @@ enum nr_reject nr_engine_time(const struct nr_config *cfg, const struct nr_artic
                               int64_t fallback_ms, int64_t arrival_ms, int64_t stream_ms,
                               int64_t *out_ms, bool *future, struct nr_error *err);
 
-/* Called for each article of a message that is rejected: index is the
- * article's place in the message (0 when it holds one). */
-typedef void (*nr_reject_fn)(void *ud, size_t index, enum nr_reject r, const char *msg);
-
-/* Offline driver used by replay: decode every article of one message (one
- * object, an array or an envelope), tag, stage 1 and stage 2 in process.
- * fallback_ms is used when an article has no published_at, arrival_ms for
- * the future-date check (both may be NR_TIME_NONE). Returns the number of
- * articles the message held (1 when it is rejected whole); each article
- * rejected is reported to rfn. */
+/* Stage 1 and stage 2 in process: nr_stage1_feed, whose events, and the
+ * time of every article, go straight to the one nr_stage2. Returns what
+ * nr_stage1_feed returns; each article rejected is reported to rfn. */
 size_t nr_engine_feed(struct nr_engine *e, const char *msg, size_t len, int64_t fallback_ms,
                       int64_t arrival_ms, nr_alert_fn fn, nr_reject_fn rfn, void *ud);
 

@@ -440,7 +440,7 @@ svc_malformed() {
         printf '{"id": "kt-bad-utf8", "title": "Border \xff\xfe closed", "body": "Torkham."}\n'
         printf '%s\n' '{"id": "kt-num-url", "title": "Border closed", "url": 12345}'
         printf '%s\n' 'this is not JSON at all'
-        printf '%s\n' '["an", "array", "is", "not", "an", "article"]'
+        printf '%s\n' '"a JSON string is not an article"'
         printf '%s\n' '{"id": {"nested": 1}, "title": "Border closed", "body": "Torkham border closed."}'
         printf '%s\n' '{"id": "kt-no-text", "title": 5, "body": ""}'
     } >>"$1"

@@ -108,23 +108,36 @@ svc_check_dead_letters "$bs" articles.dlq "$input" articles 0 "${dl_want[@]}"
 n_alerts="$(svc_metric m1 newsradar_alerts_total)"
 [ "$n_alerts" -ge "$n_ids" ] || svc_fail "newsradar_alerts_total $n_alerts < $n_ids alert ids"
 svc_log "ok: $n_in read, $n_dl dead letters, $n_ids alert ids as replay ($n_alerts alerts)"
-# Every decodable article is in the enriched topic: the input byte for byte
-# under "article" (invalid UTF-8 repaired to U+FFFD, as Python's "replace"
-# does), its tags under "tags".
-n_ok=$((n_in - n_dl))
+# Every decodable article is in the enriched topic once (stage 1 drops an
+# exact duplicate, a second article with an id already seen, before tagging,
+# as replay does): the input byte for byte under "article" (invalid UTF-8
+# repaired to U+FFFD, as Python's "replace" does), its tags under "tags".
+printf '%s\n' "${dl_want[@]}" | cut -d: -f1 >"$SVC_WORK/rejected.lines"
+python3 - "$input" "$SVC_WORK/rejected.lines" >"$SVC_WORK/enriched.want" <<'PY'
+import json, sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")
+bad = {int(x) for x in open(sys.argv[2]).read().split()}
+seen = set()
+for i, l in enumerate(lines, 1):
+    if not l.strip() or i in bad:
+        continue
+    a = json.loads(l.decode("utf-8", "replace"))
+    if str(a["id"]) in seen:
+        continue
+    seen.add(str(a["id"]))
+    print(json.dumps(a, sort_keys=True))
+PY
+n_ok="$(wc -l <"$SVC_WORK/enriched.want")"
+[ "$n_ok" -lt $((n_in - n_dl)) ] || svc_fail "the input holds no exact duplicate to drop"
 kcat -C -b "$bs" -t articles.enriched -c "$n_ok" -e -q >"$SVC_WORK/enriched.jsonl" ||
     svc_fail "cannot read articles.enriched"
 [ "$(wc -l <"$SVC_WORK/enriched.jsonl")" -eq "$n_ok" ] ||
     svc_fail "articles.enriched has $(wc -l <"$SVC_WORK/enriched.jsonl") messages, want $n_ok"
-printf '%s\n' "${dl_want[@]}" | cut -d: -f1 >"$SVC_WORK/rejected.lines"
-python3 - "$input" "$SVC_WORK/rejected.lines" "$SVC_WORK/enriched.jsonl" <<'PY' ||
+python3 - "$SVC_WORK/enriched.want" "$SVC_WORK/enriched.jsonl" <<'PY' ||
 import json, sys
-lines = open(sys.argv[1], "rb").read().split(b"\n")
-bad = {int(x) for x in open(sys.argv[2]).read().split()}
-want = sorted(json.dumps(json.loads(l.decode("utf-8", "replace")), sort_keys=True)
-              for i, l in enumerate(lines, 1) if l.strip() and i not in bad)
+want = sorted(l.rstrip("\n") for l in open(sys.argv[1]))
 got = []
-for l in open(sys.argv[3], "rb"):
+for l in open(sys.argv[2], "rb"):
     m = json.loads(l)
     assert m["tags"]["id"] == m["article"]["id"], m["article"]["id"]
     assert isinstance(m["tags"]["entities"], list)

@@ -46,9 +46,11 @@ static void on_alert(void *ud, const struct nr_alert *a)
     ((struct seen *)ud)->alerts++;
 }
 
-static void on_reject(void *ud, size_t index, enum nr_reject r, const char *msg)
+static void on_reject(void *ud, long index, enum nr_reject r, const char *msg,
+                      struct nr_str record)
 {
     (void)index;
+    (void)record;
     struct seen *s = ud;
     s->rejects[r]++;
     if (r == NR_REJECT_TOO_LARGE)

@@ -203,7 +203,6 @@ static void test_engine_process(void **state)
     struct nr_error err;
     struct nr_engine *e = nr_engine_new(cfg, &err);
     assert_non_null(e);
-    assert_non_null(nr_engine_tagger(e));
     static const char *const bad[] = {"", "{", "[1,2]", "{\"title\":\"no id\"}", "\xff"};
     for (size_t i = 0; i < NR_ARRAY_LEN(bad); i++)
         assert_int_not_equal(
@@ -252,26 +251,45 @@ static void test_engine_process(void **state)
     nr_config_free(cfg);
 }
 
-/* Stage 1 and stage 2 split through the wire form give the same alerts as
- * the in-process path (what the Kafka service will do). */
+/* Stage 1 and stage 2 split through the wire form (what the Kafka service
+ * does: nr_stage1 -> event batch -> nr_stage2_feed) give the same alerts as
+ * the in-process path. */
+static void count_reject2(void *ud, long index, const char *msg, struct nr_str record)
+{
+    (void)index;
+    (void)msg;
+    (void)record;
+    (*(size_t *)ud)++;
+}
+
 struct split {
-    struct nr_engine *e;
     const struct nr_config *cfg;
+    struct nr_stage2 *s2;
+    size_t counted;
 };
+
+static void split_counted(void *ud, const struct nr_count_event *ev)
+{
+    (void)ev;
+    ((struct split *)ud)->counted++;
+}
+
+static void split_reject(void *ud, long index, const char *msg, struct nr_str record)
+{
+    (void)ud;
+    (void)record;
+    fail_msg("event %ld rejected: %s", index, msg);
+}
 
 static void via_wire(void *ud, const struct nr_count_event *ev)
 {
     struct split *sp = ud;
-    uint8_t *w = NULL;
-    size_t cap = 0, len;
-    assert_int_equal(nr_event_encode_buf(sp->cfg, ev, &w, &cap, &len), 0);
-    struct nr_event_buf b = {0};
-    struct nr_error err;
-    assert_int_equal(nr_event_decode(sp->cfg, (const char *)w, len, &b, &err), 0);
-    assert_string_equal(b.ev.key, ev->key);
-    nr_engine_count(sp->e, &b.ev, count_alert, NULL);
-    nr_event_buf_free(&b);
-    free(w);
+    struct nr_event_batch b = {0};
+    assert_int_equal(nr_event_batch_add(sp->cfg, &b, ev), 0);
+    const struct nr_stage2_out out = {
+        .ud = sp, .alert = count_alert, .counted = split_counted, .reject = split_reject};
+    assert_int_equal(nr_stage2_feed(sp->s2, (const char *)b.buf, b.len, &out), 1);
+    nr_event_batch_free(&b);
 }
 
 static void test_engine_split(void **state)
@@ -280,29 +298,49 @@ static void test_engine_split(void **state)
     struct nr_config *cfg = load_cfg();
     assert_non_null(cfg);
     struct nr_error err;
-    struct nr_engine *e = nr_engine_new(cfg, &err);
-    struct nr_decoder *dec = nr_decoder_new(cfg);
-    struct nr_tag_scratch *sc = nr_tag_scratch_new(nr_engine_tagger(e));
-    struct split sp = {e, cfg};
+    struct nr_stage1_shared *sh = nr_stage1_shared_new(cfg, &err);
+    assert_non_null(sh);
+    assert_non_null(nr_stage1_shared_tagger(sh));
+    struct nr_stage1 *s1 = nr_stage1_new(sh, &err);
+    struct split sp = {cfg, nr_stage2_new(cfg, &err), 0};
+    assert_non_null(s1);
+    assert_non_null(sp.s2);
+    const struct nr_stage1_out out = {.ud = &sp, .event = via_wire};
     n_alerts = 0;
     char line[512];
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
+        /* the last is a redelivery of the first: dropped by stage 1 */
         int n = snprintf(line, sizeof(line),
                          "{\"id\":\"s%d\",\"title\":\"Explosion\",\"body\":\"Afghanistan: "
                          "an explosion, report %d, %s.\"}",
-                         i, i,
-                         i == 0   ? "market"
-                         : i == 1 ? "old bridge at dawn"
-                                  : "schools shut");
-        struct nr_article a;
-        assert_int_equal(nr_article_decode(dec, line, (size_t)n, &a, &err), NR_REJECT_NONE);
-        const struct nr_tags *t = nr_tagger_tag(nr_engine_tagger(e), sc, &a);
-        nr_engine_events(e, &a, t, FX_T0 + i * FX_MIN, via_wire, &sp);
+                         i % 3, i % 3,
+                         i % 3 == 0   ? "market"
+                         : i % 3 == 1 ? "old bridge at dawn"
+                                      : "schools shut");
+        assert_int_equal(
+            nr_stage1_feed(s1, line, (size_t)n, FX_T0 + i * FX_MIN, NR_TIME_NONE, &out), 1);
     }
     assert_int_equal(n_alerts, 1);
-    nr_tag_scratch_free(sc);
-    nr_decoder_free(dec);
-    nr_engine_free(e);
+    assert_true(sp.counted >= 3);
+    struct nr_engine_stats st = {0};
+    nr_stage1_stats_add(s1, &st);
+    assert_int_equal(st.articles, 3);
+    assert_int_equal(st.duplicates, 1);
+    assert_int_equal(st.events, sp.counted);
+    /* a broken frame is rejected whole and counts nothing */
+    size_t rejected = 0;
+    assert_int_equal(nr_stage2_feed(sp.s2, "\xce\x01", 2,
+                                    &(const struct nr_stage2_out){.ud = &rejected,
+                                                                  .alert = count_alert,
+                                                                  .reject = count_reject2}),
+                     0);
+    assert_int_equal(rejected, 1);
+    nr_stage2_free(sp.s2);
+    nr_stage1_free(s1);
+    nr_stage1_shared_free(sh);
+    nr_stage1_free(NULL);
+    nr_stage1_shared_free(NULL);
+    nr_stage2_free(NULL);
     nr_config_free(cfg);
 }
 

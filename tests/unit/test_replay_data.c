@@ -52,10 +52,11 @@ static void on_alert(void *ud, const struct nr_alert *a)
 }
 
 /* Every line of a case must be accepted. */
-static void on_reject(void *ud, size_t index, enum nr_reject r, const char *msg)
+static void on_reject(void *ud, long index, enum nr_reject r, const char *msg, struct nr_str record)
 {
     (void)ud;
-    fail_msg("article %zu rejected: %s: %s", index + 1, nr_reject_name(r), msg);
+    (void)record;
+    fail_msg("article %ld rejected: %s: %s", index < 0 ? 1 : index + 1, nr_reject_name(r), msg);
 }
 
 static void out_free(struct out *o)
