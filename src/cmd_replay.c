@@ -149,15 +149,17 @@ static void summary_json(const struct replay *rp, const struct nr_engine_stats *
     fprintf(stderr,
             "{\"articles\":%llu,\"tagged\":%llu,\"skipped\":%llu,\"alerts\":%llu,"
             "\"firing\":%llu,\"escalated\":%llu,\"resolved\":%llu,\"duplicates\":%llu,"
-            "\"late\":%llu,\"late_dropped\":%llu,\"future\":%llu,\"utf8_repairs\":%llu,"
+            "\"late\":%llu,\"late_dropped\":%llu,\"late_articles\":%llu,\"future\":%llu,\"utf8_"
+            "repairs\":%llu,"
             "\"boilerplate\":%llu,\"keys\":%llu,\"keys_evicted\":%llu,\"keys_firing\":%llu,\"field_"
             "errors\":{",
             (unsigned long long)rp->articles, (unsigned long long)st->tagged,
             (unsigned long long)rp->skipped, f + e + r, f, e, r, (unsigned long long)st->duplicates,
             (unsigned long long)st->late, (unsigned long long)st->late_dropped,
-            (unsigned long long)st->future, (unsigned long long)st->utf8_repairs,
-            (unsigned long long)st->boilerplate, (unsigned long long)st->keys,
-            (unsigned long long)st->keys_evicted, (unsigned long long)st->keys_firing);
+            (unsigned long long)st->late_articles, (unsigned long long)st->future,
+            (unsigned long long)st->utf8_repairs, (unsigned long long)st->boilerplate,
+            (unsigned long long)st->keys, (unsigned long long)st->keys_evicted,
+            (unsigned long long)st->keys_firing);
     bool first = true;
     for (int i = 0; i < NR_FIELD_COUNT; i++) {
         if (!st->field_errors[i])
@@ -447,10 +449,12 @@ int nr_cmd_replay(int argc, char **argv)
     if (rp.skipped > rp.shown && !quiet)
         fprintf(stderr, "newsradar replay: %llu more rejected articles not shown\n",
                 (unsigned long long)(rp.skipped - rp.shown));
-    if (st.late > 0 && !sort)
+    if (st.late_articles > 0 && !sort)
         fprintf(stderr,
-                "newsradar replay: warning: %llu articles came later than engine.grace behind "
-                "the newest one (input out of order?); alerts depend on the order: try --sort\n",
+                "newsradar replay: warning: %llu article%s came later than engine.grace behind "
+                "the newest one (%llu count events; input out of order?); alerts depend on the "
+                "order: try --sort\n",
+                (unsigned long long)st.late_articles, st.late_articles == 1 ? "" : "s",
                 (unsigned long long)st.late);
     if (rp.report) {
         struct nr_report_run run = {.input = rp.name,

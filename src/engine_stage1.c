@@ -169,6 +169,9 @@ static enum nr_reject one_article(struct nr_stage1 *s, long i, const struct nr_a
     s->stats.future += future;
     if (rj != NR_REJECT_NONE)
         return rj;
+    int64_t stream = nr_stage1_stream_ms(sh);
+    if (stream != NR_TIME_NONE && t < stream - sh->cfg->engine.grace_ms)
+        s->stats.late_articles++;
     stream_advance(sh, t);
     if (out->time)
         out->time(out->ud, t);
@@ -236,6 +239,7 @@ void nr_stage1_stats_add(const struct nr_stage1 *s, struct nr_engine_stats *out)
     out->events += a->events;
     out->duplicates += a->duplicates;
     out->future += a->future;
+    out->late_articles += a->late_articles;
     out->utf8_repairs += a->utf8_repairs;
     out->boilerplate += a->boilerplate;
     for (int f = 0; f < NR_FIELD_COUNT; f++)

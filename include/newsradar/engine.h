@@ -28,21 +28,22 @@
 struct nr_engine;
 
 struct nr_engine_stats {
-    uint64_t articles;     /* decoded and tagged */
-    uint64_t rejected;     /* bad input (each article of a message counts) */
-    uint64_t tagged;       /* with >= 1 entity or topic */
-    uint64_t events;       /* count events produced by stage 1 */
-    uint64_t duplicates;   /* exact (same id) and near duplicates */
-    uint64_t late;         /* events older than stream time - grace */
-    uint64_t late_dropped; /* older than the whole baseline: counted here only */
-    uint64_t alerts[4];    /* by state: firing, escalated, resolved, (unused) */
-    uint64_t keys;         /* window keys alive now */
-    uint64_t keys_evicted; /* dropped: store full (LRU) or idle past idle_evict */
-    uint64_t keys_firing;  /* keys in a firing episode now; at the end of a replay,
-                              the spikes that are still open (not resolved) */
-    uint64_t future;       /* published more than engine.max_future after arrival */
-    uint64_t utf8_repairs; /* invalid UTF-8 sequences replaced (article.invalid_utf8) */
-    uint64_t boilerplate;  /* body segments blanked as their source's boilerplate */
+    uint64_t articles;      /* decoded and tagged */
+    uint64_t rejected;      /* bad input (each article of a message counts) */
+    uint64_t tagged;        /* with >= 1 entity or topic */
+    uint64_t events;        /* count events produced by stage 1 */
+    uint64_t duplicates;    /* exact (same id) and near duplicates */
+    uint64_t late;          /* events older than stream time - grace */
+    uint64_t late_dropped;  /* older than the whole baseline: counted here only */
+    uint64_t late_articles; /* articles (not events) older than stream time - grace */
+    uint64_t alerts[4];     /* by state: firing, escalated, resolved, (unused) */
+    uint64_t keys;          /* window keys alive now */
+    uint64_t keys_evicted;  /* dropped: store full (LRU) or idle past idle_evict */
+    uint64_t keys_firing;   /* keys in a firing episode now; at the end of a replay,
+                               the spikes that are still open (not resolved) */
+    uint64_t future;        /* published more than engine.max_future after arrival */
+    uint64_t utf8_repairs;  /* invalid UTF-8 sequences replaced (article.invalid_utf8) */
+    uint64_t boilerplate;   /* body segments blanked as their source's boilerplate */
     uint64_t field_errors[NR_FIELD_COUNT]; /* optional fields unreadable, read as absent */
 };
 

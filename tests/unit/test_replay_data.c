@@ -178,7 +178,8 @@ static bool subset(json_t *want, json_t *got)
 
 static json_t *stats_json(const struct nr_engine_stats *s)
 {
-    return json_pack("{sIsIsIsIsIsIsIsIsIsIsIsIsIsI}", "boilerplate", (json_int_t)s->boilerplate,
+    return json_pack("{sIsIsIsIsIsIsIsIsIsIsIsIsIsIsI}", "late_articles",
+                     (json_int_t)s->late_articles, "boilerplate", (json_int_t)s->boilerplate,
                      "future", (json_int_t)s->future, "articles", (json_int_t)s->articles,
                      "rejected", (json_int_t)s->rejected, "tagged", (json_int_t)s->tagged, "events",
                      (json_int_t)s->events, "duplicates", (json_int_t)s->duplicates, "late",

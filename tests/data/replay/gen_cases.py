@@ -162,3 +162,9 @@ for i, ti in enumerate(titles):
     a["source"] = "rss.example"
     feed.append(a)
 write("boilerplate_teaser", feed)
+
+# One article 25 min late that names two countries makes two late count
+# events: the out-of-order warning counts it as one article.
+write("late_articles", [art(1, 0, "Pakistan"), art(2, 30, "Pakistan"),
+                        art(3, 5, "Pakistan and in Afghanistan",
+                            title="Attack reported in Pakistan and Afghanistan")])
