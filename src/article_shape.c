@@ -443,7 +443,9 @@ static const struct nr_article_preset presets[] = {
       [NR_FIELD_SOURCE] = {"/source"},
       [NR_FIELD_LANGUAGE] = {"/language"},
       [NR_FIELD_PUBLISHED_AT] = {"/published_at"}}},
-    /* news-please (fhamborg/news-please) writes one object per article */
+    /* news-please (fhamborg/news-please) writes one object per article. Not
+     * date_download: a crawl of old news downloads it months after it was
+     * published, and one such date would move stream time by months */
     {"news-please",
      "",
      {[NR_FIELD_ID] = {"/url"},
@@ -452,7 +454,7 @@ static const struct nr_article_preset presets[] = {
       [NR_FIELD_URL] = {"/url"},
       [NR_FIELD_SOURCE] = {"/source_domain"},
       [NR_FIELD_LANGUAGE] = {"/language"},
-      [NR_FIELD_PUBLISHED_AT] = {"/date_publish", "/date_download"}}},
+      [NR_FIELD_PUBLISHED_AT] = {"/date_publish"}}},
     /* NewsAPI /v2/everything and /v2/top-headlines responses */
     {"newsapi",
      "/articles",

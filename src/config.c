@@ -452,6 +452,45 @@ static void apply_preset(struct nr_config *cfg)
         cfg->records_ptr = nr_xstrdup(p->records);
 }
 
+static const struct cy_node *map_get(const struct cy_node *m, const char *key)
+{
+    if (!m || m->type != CY_MAP)
+        return NULL;
+    for (size_t i = 0; i + 1 < m->n; i += 2)
+        if (m->items[i]->type == CY_SCALAR && strcmp(m->items[i]->str, key) == 0)
+            return m->items[i + 1];
+    return NULL;
+}
+
+/* A field map that rejects every article is a configuration error, not a
+ * run of missing_id or missing_text rejections: the id must be read, and a
+ * title or a body. */
+static void check_field_map(struct cm_ctx *c, const struct cy_node *article)
+{
+    const struct nr_config *cfg = c->cfg;
+    const struct cy_node *fields = map_get(article, "fields");
+    const struct cy_node *at = fields ? fields : article;
+    if (!at)
+        return; /* the presets read an id and text */
+    const char *id = cfg->field_ptr[NR_FIELD_ID];
+    if (id && !*id && cfg->field_more[NR_FIELD_ID].n == 0) {
+        const struct cy_node *n = map_get(fields, "id");
+        ERR(c, n ? n : at,
+            "article.fields.id: \"\" (not read) would reject every article as missing_id: "
+            "every article needs an id");
+    }
+    const char *ti = cfg->field_ptr[NR_FIELD_TITLE], *bo = cfg->field_ptr[NR_FIELD_BODY];
+    if (ti && bo && !*ti && !*bo && cfg->field_more[NR_FIELD_TITLE].n == 0 &&
+        cfg->field_more[NR_FIELD_BODY].n == 0) {
+        const struct cy_node *n = map_get(fields, "body");
+        if (!n)
+            n = map_get(fields, "title");
+        ERR(c, n ? n : at,
+            "article.fields: neither title nor body is read (\"\" or []): every article would "
+            "be rejected as missing_text; read at least one of them");
+    }
+}
+
 struct nr_config *nr_config_load(const char *path, struct nr_diags *diags)
 {
     struct nr_config *cfg = nr_xcalloc(1, sizeof(*cfg));
@@ -469,6 +508,7 @@ struct nr_config *nr_config_load(const char *path, struct nr_diags *diags)
             const struct cy_node *seen[MAX_OPTS];
             cm_parse_section(&c, root, &sec_main, cfg, seen, root);
             apply_preset(cfg);
+            check_field_map(&c, seen[cm_opt_idx(&sec_main, "article")]);
             const char *main_file = c.file;
             load_includes(&c, seen[cm_opt_idx(&sec_main, "watchlists")], "watchlists",
                           INC_WATCHLISTS);

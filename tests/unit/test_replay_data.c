@@ -1,7 +1,7 @@
 /*
  * test_replay_data.c - replay cases as data: every tests/data/replay/NAME.jsonl
  * (articles, one per line) is run through the engine exactly as `newsradar
- * replay` does (nr_engine_process, fallback time = the previous article's)
+ * replay` does (nr_engine_feed, no fallback time: the stream time)
  * and the alerts are compared with NAME.expect.jsonl.
  *
  * Comparison is a subset match: each expected line is an object whose keys
@@ -117,7 +117,7 @@ static void run_case(const char *name, struct out *o, struct nr_engine_stats *st
     size_t len;
     char *text = slurp(path, &len);
     assert_non_null(text);
-    int64_t prev = 0, arrival = NR_TIME_NONE;
+    int64_t arrival = NR_TIME_NONE;
     snprintf(path, sizeof(path), "%s/replay/%s.arrival", g_dir, name);
     size_t alen;
     char *at = slurp(path, &alen);
@@ -133,12 +133,8 @@ static void run_case(const char *name, struct out *o, struct nr_engine_stats *st
         char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         if (n > 0) {
-            nr_engine_feed(e, p, n, prev, arrival, on_alert, on_reject, o);
-            json_t *j = json_loadb(p, n, 0, NULL);
-            const char *pub = json_string_value(json_object_get(j, "published_at"));
-            if (pub)
-                nr_time_parse_rfc3339(pub, strlen(pub), &prev);
-            json_decref(j);
+            /* as replay: no fallback, the engine takes the stream time */
+            nr_engine_feed(e, p, n, NR_TIME_NONE, arrival, on_alert, on_reject, o);
         }
         p += n + (nl ? 1 : 0);
     }

@@ -168,3 +168,15 @@ write("boilerplate_teaser", feed)
 write("late_articles", [art(1, 0, "Pakistan"), art(2, 30, "Pakistan"),
                         art(3, 5, "Pakistan and in Afghanistan",
                             title="Attack reported in Pakistan and Afghanistan")])
+
+# news-please records (preset): one without date_publish, downloaded eight
+# months later, must not move stream time (0 late, the spike fires).
+np = []
+for i in range(1, 5):
+    a = art(i, i * 5, "Pakistan")
+    np.append({"url": a["url"], "title": a["title"], "maintext": a["body"],
+               "source_domain": "news.example.org",
+               "date_publish": a["published_at"].replace("T", " ").rstrip("Z"),
+               "date_download": "2024-11-20 10:00:00"})
+np[2]["date_publish"] = None
+write("news_please_undated", np)
