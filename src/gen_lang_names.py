@@ -6,7 +6,8 @@ ISO 639-1 code, its 639-3 and 639-2/B codes and its English name(s) map to
 the 639-1 code (the BCP 47 primary subtag). Added by hand below: the
 individual languages news feeds label with a 639-3 code whose macrolanguage
 has a 639-1 code (Dari prs -> fa, Northern Pashto pbu -> ps, Mandarin cmn ->
-zh, Egyptian Arabic arz -> ar, ...), and endonyms (francais, espanol,
+zh, Egyptian Arabic arz -> ar, ...), withdrawn codes (iw -> he) and
+Filipino (fil -> tl, as the detector reports it), and endonyms (francais, espanol,
 русский, اردو, 中文, ...). Deterministic output (sorted, no timestamps), so
 the committed file must equal the output.
 
@@ -30,6 +31,10 @@ MACRO = {
     "sq": "als aln", "no": "nob nno", "ku": "kmr ckb sdh", "om": "gaz hae",
     "qu": "quz quy", "yi": "ydd", "ur": "urd",
 }
+# codes ISO 639 withdrew that feeds still send (iw for Hebrew), and
+# languages BCP 47 tags with a 639-3 code only, mapped to the 639-1 code the
+# detector reports for them (fil, Filipino -> tl: CLD2 says tl): -> 639-1
+OTHER_CODES = {"he": "iw", "yi": "ji", "ro": "mo", "jv": "jw", "tl": "fil, filipino, pilipino"}
 # endonyms and other names feeds write (comma-separated), -> 639-1
 NAMES = {
     "en": "english", "fr": "français, francais", "es": "español, espanol, castellano, castilian",
@@ -84,7 +89,10 @@ def main():
     for t, names in NAMES.items():
         for n in names.split(","):
             put(n, t)
-    for t in MACRO.keys() | NAMES.keys():
+    for t, names in OTHER_CODES.items():
+        for n in names.split(","):
+            put(n, t)
+    for t in MACRO.keys() | NAMES.keys() | OTHER_CODES.keys():
         if t not in twos:
             sys.exit("gen_lang_names.py: %s is not an ISO 639-1 code" % t)
     out = sys.stdout if a.out == "-" else open(a.out, "w", encoding="utf-8")

@@ -49,6 +49,12 @@ static void test_normalize_codes(void **state)
     ASSERT_LANG("fa-AF", "fa");
     ASSERT_LANG("cmn", "zh");
     ASSERT_LANG("arz", "ar");
+    ASSERT_LANG("iw", "he"); /* withdrawn code, still sent (Java's old Locale) */
+    ASSERT_LANG("iw-IL", "he");
+    ASSERT_LANG("ji", "yi");
+    ASSERT_LANG("fil", "tl"); /* BCP 47 Filipino; the detector reports tl */
+    ASSERT_LANG("fil-PH", "tl");
+    ASSERT_LANG("Filipino", "tl");
 }
 
 static void test_normalize_names(void **state)
