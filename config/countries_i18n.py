@@ -26,7 +26,13 @@ A translation is skipped, and reported on stderr with the reason, when:
     Palau is pilaf, listed by hand), or in the common-word list of countries_i18n.tsv;
     only short words (<= 7 letters) of scripts with case are tested, and
     countries_i18n.tsv may keep one ("França": Italian "franca");
-  * it is dropped in countries_i18n.tsv;
+  * it is dropped in countries_i18n.tsv (a dropped catalogue error takes
+    no name from the country that has it: fa "فلسطین" for Eritrea);
+  * it is one lower-case or dictionary word split out of a parenthesis
+    (pl "Palestyna (państwo)", ro "Insulele virgine (britanice)"): a
+    qualifier, not a name (a capitalised one such as "(Malwinen)" stays);
+  * it has no letter of its catalogue's main script (si "cqDw" for Chad,
+    Devanagari in the Telugu catalogue), unless it is the English name;
   * it is an index form ("Korea, Republic of") or names a part
     ("(French part)").
 """
@@ -239,9 +245,33 @@ def de_genitive(name):
     return [name + "s"]
 
 
+def _script_name(ch):
+    """Unicode script of a letter, from its character name (LATIN, CYRILLIC,
+    SINHALA...): finer than _script, which groups the alphabets."""
+    try:
+        s = unicodedata.name(ch).split()[0]
+    except ValueError:
+        return "?"
+    return "CJK" if s in ("HIRAGANA", "KATAKANA") else s  # Japanese mixes them
+
+
+def catalogue_script(texts):
+    """The script most letters of one catalogue's translations are in."""
+    count = {}
+    for t in texts:
+        for ch in t:
+            if ch.isalpha():
+                s = _script_name(ch)
+                count[s] = count.get(s, 0) + 1
+    return max(sorted(count), key=lambda s: count[s]) if count else None
+
+
 def translations(iso, die):
-    """{code: {key: (text, set(langs))}} from every catalogue."""
+    """{code: {key: (text, set(langs), field, bare)}} from every catalogue.
+    bare: the text only ever came split out of a parenthesis, a qualifier
+    ("Palestyna (państwo)") more often than a name."""
     out = {}
+    junk = []
     mos = sorted(glob.glob(os.path.join(LOCALEDIR, "*", "LC_MESSAGES", "iso_3166-1.mo")))
     for mo in mos:
         loc = mo.split(os.sep)[-3]
@@ -250,6 +280,7 @@ def translations(iso, die):
             continue
         with open(mo, "rb") as f:
             tr = gettext.GNUTranslations(f)
+        got = []
         for c in iso:
             for field in ("name", "official_name", "common_name"):
                 v = c.get(field)
@@ -259,18 +290,32 @@ def translations(iso, die):
                 if not t:
                     continue  # a name written as in English still gets the
                     # language's inflections (German "Pakistans")
-                m = re.fullmatch(r"(.*?)\s*[(（](.*)[)）]", t)
-                for part in ([m.group(1), m.group(2)] if m else [t]):
-                    part = part.strip()
-                    if not part:
-                        continue
-                    d = out.setdefault(c["alpha_2"], {})
-                    k = key(part)
-                    if k in d:
-                        d[k][1].add(lang)
-                    else:
-                        d[k] = (part, {lang}, field)
-    return out, len(mos)
+                got.append((c["alpha_2"], field, t, t == v))
+        script = catalogue_script(t for _, _, t, same in got if not same)
+        for code, field, t, same in got:
+            # a translation with no letter of the catalogue's script is a
+            # catalogue error (si "cqDw" for Chad, legacy-font bytes), unless
+            # it is the English name kept as is
+            if (not same and script
+                    and not any(ch.isalpha() and _script_name(ch) == script for ch in t)):
+                junk.append("%s %r (%s): no letter of the catalogue's script (%s)"
+                            % (code, t, lang, script))
+                continue
+            m = re.fullmatch(r"(.*?)\s*[(（](.*)[)）]", t)
+            parts = [(m.group(1), False), (m.group(2), True)] if m else [(t, False)]
+            for part, bare in parts:
+                part = part.strip()
+                if not part:
+                    continue
+                d = out.setdefault(code, {})
+                k = key(part)
+                if k in d:
+                    d[k][1].add(lang)
+                    if not bare:
+                        d[k][3] = False
+                else:
+                    d[k] = [part, {lang}, field, bare]
+    return out, len(mos), junk
 
 
 def note(langs):
@@ -290,26 +335,27 @@ def i18n_aliases(iso, base_keys, die, report):
     for code, lang, f, v, ln, _ in rows:
         if code != "*" and code not in codes:
             die("countries_i18n.tsv:%d: %s is not an ISO 3166-1 alpha-2 code" % (ln, code))
-    trans, n_catalogues = translations(iso, die)
+    trans, n_catalogues, junk = translations(iso, die)
+    for msg in junk:
+        report(msg)
     words = common_words(die)
     others = other_watchlist_names("countries.yaml")
 
-    cand = {}  # code -> {key: [text, langs, field]}
+    cand = {}  # code -> {key: [text, langs, field, hand, opts]}
+    bare = set()  # (code, key) only ever split out of a parenthesis
+    from_catalogue = {(code, k) for code, d in trans.items() for k in d}
+
+    def qualifier(k, text):
+        """A bare word split out of a parenthesis that is lower case or a
+        dictionary word, in a script with case: a qualifier, not a name."""
+        return (" " not in k and text[0].lower() != text[0].upper()
+                and (k in words or text[0] != text[0].upper()))
+
     for code, d in trans.items():
-        for k, (text, langs, field) in d.items():
+        for k, (text, langs, field, is_bare) in d.items():
             cand.setdefault(code, {})[k] = [text, set(langs), "alias", False, ()]
-    # regular inflections of the translated names
-    for code, d in list(cand.items()):
-        for k, (text, langs, _, _, _) in list(d.items()):
-            forms = []
-            if "ru" in langs:
-                forms += [(f, "ru") for f in ru_cases(text)]
-            if "de" in langs:
-                forms += [(f, "de") for f in de_genitive(text)]
-            for f, lang in forms:
-                fk = key(f)
-                if fk not in d:
-                    d[fk] = [f, {lang}, "alias", False, ()]
+            if is_bare:
+                bare.add((code, k))
     # hand-kept rows
     for code, lang, f, v, ln, opts in rows:
         if f not in ("alias", "demonym"):
@@ -325,10 +371,31 @@ def i18n_aliases(iso, base_keys, die, report):
         else:
             d[k] = [v, {lang}, f, True, opts]
 
-    owners = {}
+    # regular inflections of the translated and hand-kept names, for each
+    # language the name is in (German "Russland", a hand-kept alias: "Russlands")
+    for code, d in list(cand.items()):
+        # a snapshot: the languages a form gets below do not inflect it again
+        for k, text, langs, field in [(k, v[0], set(v[1]), v[2]) for k, v in d.items()]:
+            if field != "alias" or ((code, k) in bare and qualifier(k, text)):
+                continue
+            forms = []
+            # Russian hand rows list their cases already (and "-ей" of one
+            # is not a nominative): only catalogue names get the rule
+            if "ru" in langs and (code, k) in from_catalogue:
+                forms += [(f, "ru") for f in ru_cases(text)]
+            if "de" in langs:
+                forms += [(f, "de") for f in de_genitive(text)]
+            for f, lang in forms:
+                fk = key(f)
+                if fk not in d:
+                    d[fk] = [f, {lang}, "alias", False, ()]
+                else:
+                    d[fk][1].add(lang)
+    owners = {}  # a dropped catalogue error takes no name from another country
     for code, d in cand.items():
         for k in d:
-            owners.setdefault(k, set()).add(code)
+            if (code, k) not in drop:
+                owners.setdefault(k, set()).add(code)
 
     result = {}
     for code in sorted(cand):
@@ -342,10 +409,16 @@ def i18n_aliases(iso, base_keys, die, report):
                     continue  # the English data has it already
             elif k in others:
                 why = "is in %s" % others[k]
+            elif (code, k) in drop:
+                why = "dropped in countries_i18n.tsv"
             elif len(owners[k]) > 1:
                 why = "shared by %s" % " ".join(sorted(owners[k]))
             elif k in common:
                 why = "a common word"
+            elif (not hand and (code, k) in bare and (code, k) not in keep
+                  and qualifier(k, text)):
+                why = ("a bare word from a parenthesis, lower case or in a dictionary"
+                       " (a qualifier, not a name)")
             elif (not hand and (code, k) not in keep and cased_short(k)
                   and words.get(k, set()) - langs):
                 why = "a common word in %s" % " ".join(sorted(words[k] - langs))

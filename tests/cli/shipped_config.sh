@@ -169,6 +169,28 @@ else
     fail "newsradar tag failed on the credit-line article: $(cat "$tmp/credit.err")"
 fi
 
+# 8. the multilingual country names (gen_countries.py): a hand-kept name gets
+#    its language's inflection (de "Russlands"), the press's bare Arabic names
+#    count, ambiguous "عمان" (also Amman) needs an unambiguous alias of Oman,
+#    and a word split out of a parenthesis (pl "państwo", ro "britanice") is
+#    no alias (text written for this test)
+cat >"$tmp/i18n.jsonl" <<'JSON'
+{"id": "i18n-1", "title": "Russlands Armee meldet Verluste", "body": "Die Armee Russlands zog sich zurück, sagte ein Sprecher."}
+{"id": "i18n-2", "title": "مظاهرات في فلسطين", "body": "خرج آلاف في فلسطين بعد الهجوم قرب كابول."}
+{"id": "i18n-3", "title": "مؤتمر في عمان", "body": "عقد المؤتمر في عمان عاصمة الأردن أمس."}
+{"id": "i18n-4", "title": "Państwo i britanice", "body": "Państwo wprowadziło nowe przepisy. Ziua a fost britanice."}
+JSON
+if "$nr" tag -c "$src/config/newsradar.yaml" "$tmp/i18n.jsonl" >"$tmp/i18n.out" 2>"$tmp/i18n.err"; then
+    for pair in "i18n-1:RU" "i18n-2:PS af_kabul" "i18n-3:JO" "i18n-4:"; do
+        id=${pair%%:*}
+        want=${pair#*:}
+        ids=$(jq -r --arg id "$id" 'select(.id == $id) | [.entities[] | select(.kind != "media") | .id] | sort | join(" ")' "$tmp/i18n.out")
+        [ "$ids" = "$want" ] || fail "tag of the multilingual article $id: entities '$ids', want '$want'"
+    done
+else
+    fail "newsradar tag failed on the multilingual articles: $(cat "$tmp/i18n.err")"
+fi
+
 if [ "$fails" -ne 0 ]; then
     echo "shipped_config: $fails failure(s)" >&2
     exit 1
