@@ -1,0 +1,297 @@
+/*
+ * svc_client.c - the librdkafka clients: configuration (our defaults, the
+ * forced properties, kafka.properties passed through), log, error and
+ * statistics callbacks, consumers, subscriptions, and the topics (checked,
+ * or created with kafka.create_topics).
+ */
+#include "svc_int.h"
+
+/* ---- configuration of the clients -------------------------------------------- */
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    nr_log_syslog(level, "rdkafka", fac, buf);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct stage *st = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char why[512];
+        rd_kafka_fatal_error(rk, why, sizeof(why));
+        NR_ERROR(MOD, "fatal error from %s: %s", rd_kafka_name(rk), why);
+        if (st)
+            st->s->fatal = 1;
+        return;
+    }
+    /* Transient: librdkafka retries. A single broker's transport error is
+     * already in librdkafka's own log line (routed through ours), so only
+     * "all brokers down" is worth a warning of its own. */
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        NR_WARN(MOD, "%s: all brokers are down: %s", rd_kafka_name(rk), reason);
+    else
+        NR_DEBUG(MOD, "%s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err),
+                 reason);
+}
+
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    struct stage *st = opaque;
+    json_t *root = json_loadb(json, len, 0, NULL);
+    if (!root)
+        return 0;
+    int64_t lag = 0;
+    json_t *topics = json_object_get(root, "topics"), *t;
+    const char *tname;
+    json_object_foreach(topics, tname, t)
+    {
+        json_t *parts = json_object_get(t, "partitions"), *p;
+        const char *pname;
+        json_object_foreach(parts, pname, p)
+        {
+            if (strcmp(pname, "-1") == 0)
+                continue;
+            /* consumer_lag is -1 until the partition's first commit: then
+             * count from what the application has consumed (or the log
+             * start), so a fresh group's backlog shows. */
+            json_int_t l = json_integer_value(json_object_get(p, "consumer_lag"));
+            json_int_t hi = json_integer_value(json_object_get(p, "hi_offset"));
+            json_int_t app = json_integer_value(json_object_get(p, "app_offset"));
+            json_int_t lo = json_integer_value(json_object_get(p, "lo_offset"));
+            if (l < 0 && hi >= 0)
+                l = hi - (app >= 0 ? app : lo >= 0 ? lo : 0);
+            if (l > 0)
+                lag += l;
+        }
+    }
+    json_decref(root);
+    if (rk == st->c)
+        nr_gauge_set(st->id == 1 ? st->s->mt.lag_articles : st->s->mt.lag_counts, (double)lag);
+    return 0;
+}
+
+static int conf_set(rd_kafka_conf_t *c, const char *k, const char *v, struct nr_error *err)
+{
+    char errstr[512];
+    if (rd_kafka_conf_set(c, k, v, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+        nr_error_set(err, "%s: %s", k, errstr);
+        return -1;
+    }
+    return 0;
+}
+
+/* Our defaults, then the user's pass-through properties (which win), then
+ * the few properties correctness depends on (which the user cannot change).
+ * The client's opaque is its stage: every callback runs on that stage. */
+rd_kafka_conf_t *svc_make_conf(struct stage *st, const char *client_id, const struct prop *defs,
+                               size_t n_defs, const struct prop *forced, size_t n_forced,
+                               struct nr_error *err)
+{
+    const struct nr_kafka_opts *k = &st->cfg->kafka;
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    if (conf_set(c, "bootstrap.servers", k->brokers, err) ||
+        conf_set(c, "client.id", client_id, err) ||
+        conf_set(c, "log.connection.close", "false", err))
+        goto fail;
+    for (size_t i = 0; i < n_defs; i++)
+        if (conf_set(c, defs[i].k, defs[i].v, err))
+            goto fail;
+    rd_kafka_conf_set_log_cb(c, log_cb);
+    rd_kafka_conf_set_error_cb(c, error_cb);
+    rd_kafka_conf_set_opaque(c, st);
+    for (size_t i = 0; i < k->n_properties; i++) {
+        const struct nr_kv *kv = &k->properties[i];
+        char errstr[512];
+        if (rd_kafka_conf_set(c, kv->key, kv->value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+            nr_error_set(err, "%s:%u:%u: kafka.properties.%s: %s", kv->pos.file, kv->pos.line,
+                         kv->pos.col, kv->key, errstr);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < n_forced; i++)
+        if (conf_set(c, forced[i].k, forced[i].v, err))
+            goto fail;
+    return c;
+fail:
+    rd_kafka_conf_destroy(c);
+    return NULL;
+}
+
+int nr_svc_check_properties(const struct nr_config *cfg, struct nr_diags *diags)
+{
+    int bad = 0;
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    for (size_t i = 0; i < cfg->kafka.n_properties; i++) {
+        const struct nr_kv *kv = &cfg->kafka.properties[i];
+        char errstr[512];
+        if (rd_kafka_conf_set(c, kv->key, kv->value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+            nr_diags_add(diags, kv->pos.file, kv->pos.line, kv->pos.col, "kafka.properties.%s: %s",
+                         kv->key, errstr);
+            bad = -1;
+        }
+    }
+    rd_kafka_conf_destroy(c);
+    return bad;
+}
+
+/* ---- set-up ---------------------------------------------------------------------------- */
+
+rd_kafka_t *svc_make_consumer(struct stage *st, const char *group, const char *client,
+                              struct nr_error *err)
+{
+    char ival[32];
+    snprintf(ival, sizeof(ival), "%" PRId64, st->cfg->kafka.commit_interval_ms);
+    const struct prop defs[] = {
+        {"auto.commit.interval.ms", ival},
+        {"partition.assignment.strategy", "cooperative-sticky"},
+        {"auto.offset.reset", "earliest"},
+        {"fetch.max.bytes", "1048576"}, /* performance.md: 1 MiB beat 2 and 8 MiB end to end */
+        {"statistics.interval.ms", "5000"},
+    };
+    const struct prop forced[] = {
+        {"group.id", group},
+        {"enable.auto.offset.store", "false"}, /* stored only after delivery */
+        {"enable.auto.commit", "true"},
+        {"enable.partition.eof", "false"},
+    };
+    rd_kafka_conf_t *c =
+        svc_make_conf(st, client, defs, NR_ARRAY_LEN(defs), forced, NR_ARRAY_LEN(forced), err);
+    if (!c)
+        return NULL;
+    rd_kafka_conf_set_rebalance_cb(c, svc_rebalance_cb);
+    rd_kafka_conf_set_stats_cb(c, stats_cb);
+    char errstr[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, errstr, sizeof(errstr));
+    if (!rk) {
+        nr_error_set(err, "consumer: %s", errstr);
+        rd_kafka_conf_destroy(c);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    return rk;
+}
+
+int svc_subscribe(rd_kafka_t *rk, char **topics, size_t n, struct nr_error *err)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(l, topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) {
+        nr_error_set(err, "subscribe: %s", rd_kafka_err2str(e));
+        return -1;
+    }
+    return 0;
+}
+
+/* Stage 2 checkpoints repartition partition P into changelog partition P:
+ * both topics must exist with the same partition count, or checkpoints fail
+ * and those partitions never commit nor restore. */
+int svc_topic_partitions(rd_kafka_t *rk, const char *name, rd_kafka_resp_err_t *code,
+                         struct nr_error *err)
+{
+    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, name, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    /* short: start-up retries it, and a stop request waits for it */
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, t, &md, 5000);
+    int n = -1;
+    if (!e && md->topic_cnt == 1)
+        e = md->topics[0].err;
+    if (!e && md->topic_cnt == 1)
+        n = md->topics[0].partition_cnt;
+    else
+        nr_error_set(err, "topic %s: %s", name, rd_kafka_err2str(e));
+    *code = e;
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(t);
+    return n;
+}
+
+/* The repartition topic's partition count, or -1 with *code the Kafka error
+ * (unreachable broker, missing topic: worth retrying) or 0 (the topics do
+ * not fit together: a configuration error). */
+int svc_check_topics(rd_kafka_t *rk, const struct nr_config *cfg, rd_kafka_resp_err_t *code,
+                     struct nr_error *err)
+{
+    const struct nr_kafka_opts *k = &cfg->kafka;
+    *code = RD_KAFKA_RESP_ERR_NO_ERROR;
+    int rp = svc_topic_partitions(rk, k->repartition_topic, code, err);
+    if (rp < 0)
+        return -1;
+    int cp = svc_topic_partitions(rk, k->changelog_topic, code, err);
+    if (cp < 0)
+        return -1;
+    if (rp != cp) {
+        nr_error_set(err,
+                     "kafka.changelog_topic %s has %d partitions, kafka.repartition_topic %s "
+                     "has %d: they must be equal",
+                     k->changelog_topic, cp, k->repartition_topic, rp);
+        return -1;
+    }
+    return rp;
+}
+
+/* Create the topics we use (kafka.create_topics): existing ones are fine. */
+int svc_create_topics(rd_kafka_t *rk, const struct nr_config *cfg, struct nr_error *err)
+{
+    const struct nr_kafka_opts *k = &cfg->kafka;
+    struct want {
+        const char *name;
+        int parts;
+        bool compact;
+    } want[16];
+    size_t n = 0;
+    for (size_t i = 0; i < k->input_topics.n && n < 10; i++)
+        want[n++] = (struct want){k->input_topics.v[i], (int)k->topic_partitions, false};
+    want[n++] = (struct want){k->repartition_topic, (int)k->repartition_partitions, false};
+    want[n++] = (struct want){k->changelog_topic, (int)k->repartition_partitions, true};
+    want[n++] = (struct want){k->alert_topic, (int)k->topic_partitions, false};
+    want[n++] = (struct want){k->dead_letter_topic, (int)k->topic_partitions, false};
+    if (k->enriched_topic && *k->enriched_topic)
+        want[n++] = (struct want){k->enriched_topic, (int)k->topic_partitions, false};
+
+    rd_kafka_NewTopic_t *nt[16];
+    char errstr[512];
+    for (size_t i = 0; i < n; i++) {
+        nt[i] = rd_kafka_NewTopic_new(want[i].name, want[i].parts, (int)k->replication, errstr,
+                                      sizeof(errstr));
+        if (want[i].compact) {
+            /* compact closed segments early: a restore reads the tail */
+            rd_kafka_NewTopic_set_config(nt[i], "cleanup.policy", "compact");
+            rd_kafka_NewTopic_set_config(nt[i], "segment.ms", "3600000");
+            rd_kafka_NewTopic_set_config(nt[i], "min.cleanable.dirty.ratio", "0.1");
+        }
+    }
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_CreateTopics(rk, nt, n, NULL, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+    int rc = 0;
+    if (!ev) {
+        nr_error_set(err, "create topics: no answer within 30 s");
+        rc = -1;
+    } else if (rd_kafka_event_error(ev)) {
+        nr_error_set(err, "create topics: %s", rd_kafka_event_error_string(ev));
+        rc = -1;
+    } else {
+        size_t cnt;
+        const rd_kafka_topic_result_t **res =
+            rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &cnt);
+        for (size_t i = 0; i < cnt; i++) {
+            rd_kafka_resp_err_t e = rd_kafka_topic_result_error(res[i]);
+            if (e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS || !e)
+                continue;
+            nr_error_set(err, "create topic %s: %s", rd_kafka_topic_result_name(res[i]),
+                         rd_kafka_topic_result_error_string(res[i]));
+            rc = -1;
+        }
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_NewTopic_destroy(nt[i]);
+    return rc;
+}

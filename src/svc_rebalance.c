@@ -1,0 +1,188 @@
+/*
+ * svc_rebalance.c - offsets (stored only once what they caused is
+ * delivered, offsets.h) and the cooperative rebalance callbacks of both
+ * consumers: checkpoint, flush and commit on revocation, fresh state on
+ * assignment.
+ */
+#include "svc_int.h"
+
+/* ---- offsets ------------------------------------------------------------------------ */
+
+/* Each stage's tracker holds only its own consumer's partitions. */
+void svc_store_offsets(struct stage *st)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    for (struct nr_opart *op = st->track.parts; op; op = op->next) {
+        int64_t off = nr_opart_advance(op);
+        if (off < 0)
+            continue;
+        if (!l)
+            l = rd_kafka_topic_partition_list_new(8);
+        rd_kafka_topic_partition_list_add(l, op->topic, op->partition)->offset = off;
+    }
+    if (l) {
+        rd_kafka_resp_err_t err = rd_kafka_offsets_store(st->c, l);
+        if (err)
+            NR_DEBUG(MOD, "offsets_store: %s", rd_kafka_err2str(err));
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+}
+
+struct nr_oentry *svc_track_begin(struct stage *st, const rd_kafka_message_t *m, bool hold)
+{
+    struct nr_opart *op =
+        nr_otrack_part(&st->track, rd_kafka_topic_name(m->rkt), m->partition, true);
+    op->hold = hold;
+    struct nr_oentry *e;
+    /* A full ring is backpressure: wait for deliveries, store what is done. */
+    while (!(e = nr_opart_begin(op, m->offset))) {
+        if (svc_stopping(st->s))
+            return NULL; /* not processed, not committed: read again after restart */
+        rd_kafka_poll(st->prod, 50);
+        if (hold) {
+            /* held events keep their messages in the ring: count them */
+            struct p2 *p = svc_p2_get(st, m->partition, false);
+            if (p && p->active && p->held.n)
+                svc_p2_release(st, p, true);
+            svc_checkpoint(st, m->partition);
+        }
+        svc_store_offsets(st);
+    }
+    return e;
+}
+
+/* ---- rebalancing (on the consumer's stage thread) ----------------------------------- */
+
+void svc_drain(struct stage *st)
+{
+    rd_kafka_resp_err_t err = rd_kafka_flush(st->prod, (int)st->cfg->kafka.flush_timeout_ms);
+    if (err)
+        NR_WARN(MOD, "flush: %d messages still in flight after %" PRId64 " ms",
+                rd_kafka_outq_len(st->prod), st->cfg->kafka.flush_timeout_ms);
+}
+
+static void p2_drop(struct p2 *p)
+{
+    bool assigned = p->rs_assigned; /* until restore_assign removes it */
+    nr_stage2_free(p->s2);
+    svc_dirty_free(&p->dirty);
+    nr_evq_free(&p->held); /* their messages are read again by the next owner */
+    nr_wm_table_free(&p->wmt);
+    memset(p, 0, sizeof(*p));
+    p->rs_assigned = assigned;
+}
+
+static void on_revoke(struct stage *st, rd_kafka_topic_partition_list_t *parts)
+{
+    if (st->id == 2)
+        for (int i = 0; i < parts->cnt; i++)
+            svc_checkpoint(st, parts->elems[i].partition);
+    svc_drain(st);
+    if (rd_kafka_outq_len(st->prod) == 0) /* every report served: retired rings are unused */
+        nr_otrack_free_retired(&st->track);
+    svc_store_offsets(st);
+    rd_kafka_resp_err_t err = rd_kafka_commit(st->c, NULL, 0);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        NR_WARN(MOD, "commit on revoke: %s", rd_kafka_err2str(err));
+    for (int i = 0; i < parts->cnt; i++) {
+        struct nr_opart *op =
+            nr_otrack_part(&st->track, parts->elems[i].topic, parts->elems[i].partition, false);
+        if (op)
+            nr_opart_reset(op);
+        if (st->id == 2) {
+            struct p2 *p = svc_p2_get(st, parts->elems[i].partition, false);
+            if (p && p->active) {
+                if (p->restoring)
+                    st->n_restoring--;
+                p2_drop(p);
+            }
+        }
+    }
+    if (st->id == 2)
+        svc_restore_assign(st); /* stop reading changelogs of revoked partitions */
+    if (st->id == 1) {
+        st->s->n_assigned1 -= parts->cnt;
+        for (int i = 0; i < parts->cnt; i++)
+            svc_s1_src_drop(st, parts->elems[i].topic, parts->elems[i].partition);
+    }
+}
+
+static void on_assign(struct stage *st, rd_kafka_topic_partition_list_t *parts)
+{
+    for (int i = 0; i < parts->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &parts->elems[i];
+        struct nr_opart *op = nr_otrack_part(&st->track, tp->topic, tp->partition, true);
+        nr_opart_reset(op);
+        if (st->id != 2) {
+            (void)svc_s1_src_find(st, tp->topic, tp->partition, true);
+            continue;
+        }
+        struct p2 *p = svc_p2_get(st, tp->partition, true);
+        /* every input partition is a source it waits for */
+        double now = nr_clock_mono_s();
+        for (size_t t = 0; t < st->n_in; t++)
+            for (int k = 0; k < st->in_parts[t]; k++)
+                nr_wm_table_expect(&p->wmt, st->in_topic[t], k, now);
+        struct nr_error err = {{0}};
+        p->s2 = nr_stage2_new(st->cfg, &err);
+        if (!p->s2) { /* the config was validated: not expected */
+            NR_ERROR(MOD, "detector: %s", err.msg);
+            st->s->fatal = 1;
+            continue;
+        }
+        p->op = op;
+        op->hold = true;
+        p->last_offset = -1;
+        p->active = true;
+        memset(&p->last_stats, 0, sizeof(p->last_stats));
+        /* paused by rebalance_cb once assigned; restore_step resumes it */
+        p->restoring = true;
+        p->rs_t0 = p->rs_progress_at = nr_clock_mono_s();
+        st->n_restoring++;
+    }
+    if (st->id == 1)
+        st->s->n_assigned1 += parts->cnt;
+    NR_INFO(MOD, "%s: assigned %d partition(s)", st->id == 1 ? "articles" : "counts", parts->cnt);
+}
+
+void svc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct stage *st = opaque;
+    bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    rd_kafka_error_t *e = NULL;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        on_assign(st, parts);
+        if (st->id == 1)
+            st->s->joined1 = 1;
+        else
+            st->s->joined2 = 1;
+        if (coop)
+            e = rd_kafka_incremental_assign(rk, parts);
+        else
+            rd_kafka_assign(rk, parts);
+        /* stage 2: nothing is counted before the window state is back */
+        if (st->id == 2 && !e) {
+            rd_kafka_resp_err_t pe = rd_kafka_pause_partitions(rk, parts);
+            for (int i = 0; !pe && i < parts->cnt; i++)
+                pe = parts->elems[i].err;
+            if (pe) { /* counting before the restore would be wrong: restart */
+                NR_ERROR(MOD, "pause for restore: %s", rd_kafka_err2str(pe));
+                st->s->fatal = 1;
+            }
+        }
+    } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        on_revoke(st, parts);
+        if (coop)
+            e = rd_kafka_incremental_unassign(rk, parts);
+        else
+            rd_kafka_assign(rk, NULL);
+    } else {
+        NR_ERROR(MOD, "rebalance: %s", rd_kafka_err2str(err));
+        rd_kafka_assign(rk, NULL);
+    }
+    if (e) {
+        NR_ERROR(MOD, "rebalance: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+}

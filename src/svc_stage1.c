@@ -1,0 +1,428 @@
+/*
+ * svc_stage1.c - stage 1 of the service: a poll of articles through
+ * nr_stage1 (engine.h) on the tagging workers, then, in input order, dead
+ * letters, count events batched per repartition partition, enriched
+ * articles and offsets; and the event-time synchronisation of the input
+ * partitions (watermark.h): pacing and watermark headers.
+ */
+#include "svc_int.h"
+
+/* ---- stage 1: event-time synchronisation (watermark.h) ------------------------------ */
+
+struct s1_src *svc_s1_src_find(struct stage *st, const char *topic, int32_t part, bool create)
+{
+    for (size_t i = 0; i < st->n_src; i++)
+        if (st->src[i].partition == part && strcmp(st->src[i].topic, topic) == 0)
+            return &st->src[i];
+    if (!create)
+        return NULL;
+    if (st->n_src == st->cap_src) {
+        st->cap_src = st->cap_src ? 2 * st->cap_src : 16;
+        st->src = nr_xrealloc(st->src, st->cap_src * sizeof(*st->src));
+        st->wm_want = nr_xrealloc(st->wm_want, st->cap_src * sizeof(*st->wm_want));
+    }
+    struct s1_src *s = &st->src[st->n_src++];
+    s->topic = nr_xstrndup(topic, strlen(topic));
+    s->partition = part;
+    s->next = -1;
+    nr_wm_src_init(&s->wm, nr_clock_mono_s());
+    return s;
+}
+
+void svc_s1_src_drop(struct stage *st, const char *topic, int32_t part)
+{
+    struct s1_src *s = svc_s1_src_find(st, topic, part, false);
+    if (!s)
+        return;
+    free(s->topic);
+    *s = st->src[--st->n_src];
+}
+
+/* The watermarks of every source this stage owns, as a message header:
+ * sent after the events they cover, by the same producer into the same
+ * partition, so stage 2 always reads a source's events before its mark. */
+static rd_kafka_headers_t *wm_headers(struct stage *st, uint64_t *sum)
+{
+    *sum = 0;
+    if (!st->n_src)
+        return NULL;
+    double now = nr_clock_mono_s();
+    struct nr_wm_mark marks[64];
+    size_t n = 0;
+    rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+    /* at most 64 sources per header: an instance owning more sends several */
+    for (size_t i = 0; i < st->n_src; i++) {
+        const struct s1_src *s = &st->src[i];
+        marks[n++] = (struct nr_wm_mark){
+            s->topic, strlen(s->topic), s->partition,
+            s->wm.wm, s->wm.first_ms,   nr_wm_src_idle(&s->wm, now, WM_IDLE_S) ? NR_WM_IDLE : 0};
+        if (n == NR_ARRAY_LEN(marks) || i + 1 == st->n_src) {
+            nr_wm_encode(marks, n, &st->wmbuf, &st->wmcap, &st->wmlen);
+            rd_kafka_header_add(h, WM_HEADER, -1, st->wmbuf, (ssize_t)st->wmlen);
+            *sum = nr_hash64(st->wmbuf, st->wmlen, *sum + 1);
+            n = 0;
+        }
+    }
+    return h;
+}
+
+/* Every repartition partition hears of changed watermarks within
+ * WM_MARK_S, and of unchanged ones every WM_BEAT_S (stage 2 must not take
+ * the sources for silent): those that got no batch since the last round get
+ * a message with the header only (no payload). */
+void svc_s1_marks(struct stage *st)
+{
+    double now = nr_clock_mono_s();
+    if (!st->n_src || now - st->last_mark < WM_MARK_S)
+        return;
+    uint64_t sum;
+    rd_kafka_headers_destroy(wm_headers(st, &sum));
+    bool beat = now - st->last_mark >= WM_BEAT_S;
+    if (sum == st->last_mark_sum && !beat)
+        return;
+    st->last_mark_sum = sum;
+    st->last_mark = now;
+    /* a partition whose last batch carried these very marks needs no more */
+    for (int32_t p = 0; p < st->n_evb; p++) {
+        if (st->evb_sum[p] == sum && !beat)
+            continue;
+        (void)svc_produce(st, st->cfg->kafka.repartition_topic, p, NULL, 0, NULL, 0,
+                          wm_headers(st, &st->evb_sum[p]), NULL);
+    }
+}
+
+static void pause_resume(struct stage *st, const struct s1_src *s, bool pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, s->topic, s->partition);
+    rd_kafka_resp_err_t err =
+        pause ? rd_kafka_pause_partitions(st->c, l) : rd_kafka_resume_partitions(st->c, l);
+    if (err || l->elems[0].err)
+        NR_WARN(MOD, "%s %s [%" PRId32 "]: %s", pause ? "pause" : "resume", s->topic, s->partition,
+                rd_kafka_err2str(err ? err : l->elems[0].err));
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Read the input partitions in event-time order: pause those running more
+ * than WM_LEAD_MS ahead of the slowest (librdkafka drops what it fetched of
+ * a paused partition and fetches again from the position on resume). */
+void svc_s1_pace(struct stage *st)
+{
+    if (!st->n_src)
+        return;
+    double now = nr_clock_mono_s();
+    for (size_t i = 0; i < st->n_src; i++) {
+        struct s1_src *s = &st->src[i];
+        int64_t lo = -1, hi = -1;
+        s->wm.behind = s->next >= 0 &&
+                       rd_kafka_get_watermark_offsets(st->c, s->topic, s->partition, &lo, &hi) ==
+                           RD_KAFKA_RESP_ERR_NO_ERROR &&
+                       hi >= 0 && s->next < hi;
+    }
+    struct nr_wm_src *v = nr_xmalloc(st->n_src * sizeof(*v));
+    for (size_t i = 0; i < st->n_src; i++)
+        v[i] = st->src[i].wm;
+    if (nr_wm_pace(v, st->n_src, now, WM_IDLE_S, WM_LEAD_MS, st->wm_want)) {
+        for (size_t i = 0; i < st->n_src; i++) {
+            struct s1_src *s = &st->src[i];
+            if (st->wm_want[i] == s->wm.paused)
+                continue;
+            pause_resume(st, s, st->wm_want[i]);
+            s->wm.paused = st->wm_want[i];
+            s->wm.active_at = now; /* a resumed partition needs a fetch before it is idle */
+        }
+    }
+    free(v);
+    size_t paused = 0;
+    for (size_t i = 0; i < st->n_src; i++)
+        paused += st->src[i].wm.paused;
+    nr_gauge_set(st->s->mt.wm_paused, (double)paused);
+}
+
+/* Send partition p's open batch, with the watermark header; its delivery
+ * report releases its ticket. */
+static void evb_send(struct stage *st, int32_t p)
+{
+    struct nr_event_batch *b = &st->evb[p];
+    struct ticket *t = st->evb_tk[p];
+    if (!b->n || !t)
+        return;
+    st->evb_tk[p] = NULL;
+    if (svc_produce(st, st->cfg->kafka.repartition_topic, p, NULL, 0, b->buf, b->len,
+                    wm_headers(st, &st->evb_sum[p]), OPAQUE_TICKET(t)) != 0)
+        svc_ticket_release(t, false);
+    nr_event_batch_clear(b);
+}
+
+/* End of a poll of stage 1: send every open batch. */
+static void evb_flush(struct stage *st)
+{
+    for (int32_t p = 0; p < st->n_evb; p++)
+        evb_send(st, p);
+}
+
+struct nr_oentry *svc_track_begin(struct stage *st, const rd_kafka_message_t *m, bool hold);
+
+/* ---- stage 1, on the workers: decode, tag, count events ---------------------------- */
+
+struct s1_ctx {
+    struct stage *st;
+    struct s1_worker *w;
+    struct s1_item *it;
+};
+
+/* A count event goes to the repartition partition its key "rule|key" maps
+ * to by the Java client's murmur2 partitioner (what earlier versions let
+ * librdkafka pick per event), so a key's partition is the same in every
+ * instance and across the upgrade. The worker encodes it; the stage thread
+ * copies it into that partition's batch. */
+static void s1_event(void *ud, const struct nr_count_event *ev)
+{
+    struct s1_ctx *c = ud;
+    const struct nr_config *cfg = c->st->cfg;
+    const char *rid = cfg->rules[ev->rule].id;
+    char key[NR_EVENT_KEY_MAX + 256];
+    size_t rl = strlen(rid), kl = strlen(ev->key);
+    if (rl + 1 + kl > sizeof(key)) { /* ids are capped in config: not reached */
+        c->it->ev_failed++;
+        return;
+    }
+    memcpy(key, rid, rl);
+    key[rl] = '|';
+    memcpy(key + rl + 1, ev->key, kl);
+    int32_t part =
+        rd_kafka_msg_partitioner_murmur2(NULL, key, rl + 1 + kl, c->st->n_evb, NULL, NULL);
+    struct nr_event_batch *b = &c->w->rec;
+    if (nr_event_batch_add(cfg, b, ev) != 0) { /* the event fits its config: not reached */
+        c->it->ev_failed++;
+        return;
+    }
+    struct s1_worker *w = c->w;
+    if (w->n_ev == w->cap_ev) {
+        w->cap_ev = w->cap_ev ? 2 * w->cap_ev : 1024;
+        w->ev = nr_xrealloc(w->ev, w->cap_ev * sizeof(*w->ev));
+    }
+    w->ev[w->n_ev++] = (struct s1_ev){part, b->last_len, b->last_off};
+}
+
+/* The enriched article: {"article": <the input, byte for byte>, "tags":
+ * <what `newsradar tag` prints>}. The input was validated as a JSON object
+ * by the decoder, so splicing it is safe. record: the article as decoded
+ * (after UTF-8 repair). */
+static void s1_tagged(void *ud, long index, const struct nr_article *a, const struct nr_tags *t,
+                      struct nr_str record, int64_t event_ms)
+{
+    (void)index;
+    (void)event_ms;
+    struct s1_ctx *c = ud;
+    if (!*c->st->cfg->kafka.enriched_topic)
+        return;
+    char *tags = nr_tags_to_json(c->st->cfg, a, t);
+    if (!tags)
+        return;
+    static const char pre[] = "{\"article\":", mid[] = ",\"tags\":";
+    size_t tl = strlen(tags), n = sizeof(pre) - 1 + record.len + sizeof(mid) - 1 + tl + 1;
+    char *buf = nr_xmalloc(n + 1);
+    size_t o = 0;
+    memcpy(buf + o, pre, sizeof(pre) - 1), o += sizeof(pre) - 1;
+    memcpy(buf + o, record.p, record.len), o += record.len;
+    memcpy(buf + o, mid, sizeof(mid) - 1), o += sizeof(mid) - 1;
+    memcpy(buf + o, tags, tl), o += tl;
+    buf[o++] = '}';
+    free(tags);
+    struct s1_item *it = c->it;
+    it->enriched = nr_xrealloc(it->enriched, (it->n_enriched + 1) * sizeof(*it->enriched));
+    it->enriched_len =
+        nr_xrealloc(it->enriched_len, (it->n_enriched + 1) * sizeof(*it->enriched_len));
+    it->enriched[it->n_enriched] = buf;
+    it->enriched_len[it->n_enriched++] = o;
+}
+
+/* An accepted article's event time: the source's watermark moves with it. */
+static void s1_time(void *ud, int64_t t)
+{
+    struct s1_ctx *c = ud;
+    if (c->it->ev_ms == NR_TIME_NONE || t > c->it->ev_ms)
+        c->it->ev_ms = t;
+}
+
+/* A rejected article (or message), kept with its text until the stage
+ * thread produces its dead letter. */
+static void s1_reject(void *ud, long index, enum nr_reject r, const char *msg, struct nr_str record)
+{
+    struct s1_ctx *c = ud;
+    struct s1_worker *w = c->w;
+    nr_grow((void **)&w->rj, &w->cap_rj, w->n_rj + 1, sizeof(*w->rj));
+    struct s1_rej *j = &w->rj[w->n_rj++];
+    j->index = index;
+    j->reason = r;
+    snprintf(j->msg, sizeof(j->msg), "%s", msg);
+    j->off = w->rj_len;
+    j->len = record.p ? record.len : 0;
+    if (j->len) {
+        nr_grow((void **)&w->rj_text, &w->rj_cap, w->rj_len + j->len, 1);
+        memcpy(w->rj_text + w->rj_len, record.p, j->len);
+        w->rj_len += j->len;
+    }
+    c->it->rj_n++;
+}
+
+/* nr_pool_fn: one message on worker wi, through nr_stage1_feed (engine.h).
+ * Touches only the item, the worker's own state and what is shared and
+ * thread-safe (the config, the tagger, the duplicate set). An article's
+ * time: published_at unless future-dated (engine.max_future after now),
+ * else the message timestamp, else stage 1's stream time. */
+static void s1_work(void *ctx, unsigned wi, size_t i)
+{
+    struct stage *st = ctx;
+    struct s1_item *it = &st->items[i];
+    if (!it->e)
+        return;
+    double t0 = nr_clock_mono_s();
+    struct s1_worker *w = &st->w[wi];
+    const rd_kafka_message_t *m = it->m;
+    it->worker = wi;
+    it->ev_first = w->n_ev;
+    it->rj_first = w->n_rj;
+    struct nr_engine_stats before = {0};
+    nr_stage1_stats_add(w->s1, &before);
+    rd_kafka_timestamp_type_t tt;
+    int64_t ts = rd_kafka_message_timestamp(m, &tt);
+    struct s1_ctx c = {st, w, it};
+    const struct nr_stage1_out out = {
+        .ud = &c, .event = s1_event, .time = s1_time, .tagged = s1_tagged, .reject = s1_reject};
+    it->ev_ms = NR_TIME_NONE;
+    nr_stage1_feed(w->s1, m->payload, m->len, ts >= 0 ? ts : NR_TIME_NONE, nr_clock_wall_ms(),
+                   &out);
+    nr_stage1_stats_add(w->s1, &it->stats);
+    it->stats.tagged -= before.tagged;
+    it->stats.duplicates -= before.duplicates;
+    it->stats.future -= before.future;
+    it->stats.utf8_repairs -= before.utf8_repairs;
+    for (int f = 0; f < NR_FIELD_COUNT; f++)
+        it->stats.field_errors[f] -= before.field_errors[f];
+    it->ev_n = w->n_ev - it->ev_first;
+    it->secs = nr_clock_mono_s() - t0;
+}
+
+/* ---- stage 1, on the stage thread: in input order ------------------------------------ */
+
+/* Copy one encoded count event of the current input message into its
+ * partition's batch; the message then waits for that batch's delivery. */
+static void s1_emit(struct stage *st, const struct s1_ev *ev, const uint8_t *rec)
+{
+    struct nr_event_batch *b = &st->evb[ev->part];
+    if (b->n && b->len + 4 + ev->len > EVB_MAX_BYTES)
+        evb_send(st, ev->part);
+    nr_event_batch_add_raw(b, rec, ev->len);
+    struct ticket *t = st->evb_tk[ev->part];
+    if (!t)
+        t = st->evb_tk[ev->part] = nr_xcalloc(1, sizeof(*t));
+    /* an input's events are emitted together: it joins a ticket once */
+    if (t->n == 0 || t->e[t->n - 1] != st->cur_entry) {
+        if (t->n == t->cap) {
+            t->cap = t->cap ? 2 * t->cap : 64;
+            t->e = nr_xrealloc(t->e, t->cap * sizeof(*t->e));
+        }
+        nr_oentry_expect(st->cur_entry);
+        t->e[t->n++] = st->cur_entry;
+    }
+}
+
+static void s1_finish(struct stage *st, struct s1_item *it)
+{
+    struct metrics *mt = &st->s->mt;
+    const rd_kafka_message_t *m = it->m;
+    const struct s1_worker *w = &st->w[it->worker];
+    st->cur_entry = it->e;
+    nr_counter_add(mt->future, it->stats.future);
+    nr_counter_add(mt->utf8_repairs, it->stats.utf8_repairs);
+    nr_counter_add(mt->dups, it->stats.duplicates);
+    nr_counter_add(mt->tagged, it->stats.tagged);
+    for (int f = 0; f < NR_FIELD_COUNT; f++)
+        nr_counter_add(mt->field_errors[f], it->stats.field_errors[f]);
+    for (size_t k = 0; k < it->rj_n; k++) {
+        const struct s1_rej *j = &w->rj[it->rj_first + k];
+        if (j->index < 0)
+            svc_dead_letter(st, m, nr_reject_name(j->reason), j->msg);
+        else
+            svc_dead_letter_part(st, m, w->rj_text + j->off, j->len, j->index,
+                                 nr_reject_name(j->reason), j->msg);
+    }
+    for (size_t k = 0; k < it->ev_n; k++) {
+        const struct s1_ev *ev = &w->ev[it->ev_first + k];
+        s1_emit(st, ev, w->rec.buf + ev->off);
+    }
+    nr_counter_add(mt->events, it->ev_n);
+    for (uint32_t k = 0; k < it->ev_failed; k++) {
+        NR_ERROR(MOD, "a count event of %s [%" PRId32 "] @%" PRId64 " cannot be encoded",
+                 rd_kafka_topic_name(m->rkt), m->partition, m->offset);
+        nr_oentry_expect(it->e);
+        nr_oentry_done(it->e, false);
+    }
+    /* Derived data, not gating the input's commit: a failed delivery (e.g.
+     * larger than the topic's limit) is counted, never a reason to stop. */
+    for (size_t k = 0; k < it->n_enriched; k++) {
+        (void)svc_produce(st, st->cfg->kafka.enriched_topic, RD_KAFKA_PARTITION_UA, m->key,
+                          m->key_len, it->enriched[k], it->enriched_len[k], NULL, NULL);
+        free(it->enriched[k]);
+    }
+    free(it->enriched);
+    free(it->enriched_len);
+    it->enriched = NULL;
+    it->enriched_len = NULL;
+    it->n_enriched = 0;
+    nr_oentry_done(it->e, true);
+    st->cur_entry = NULL;
+    nr_histogram_observe(mt->latency, it->secs);
+}
+
+/* One poll of articles: track them in order, decode and tag them on the
+ * workers, then, in input order, dead-letter or batch their events, and
+ * send the batches. Fewer than S1_MIN_PARALLEL articles stay on this
+ * thread: waking the helpers would cost more. */
+#define S1_MIN_PARALLEL 8
+void svc_stage1_batch(struct stage *st, rd_kafka_message_t **msgs, size_t n)
+{
+    struct metrics *mt = &st->s->mt;
+    for (size_t i = 0; i < n; i++) {
+        struct s1_item *it = &st->items[i];
+        memset(it, 0, sizeof(*it));
+        it->m = msgs[i];
+        if (msgs[i]->err) {
+            if (msgs[i]->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                NR_WARN(MOD, "consume: %s", rd_kafka_message_errstr(msgs[i]));
+            continue;
+        }
+        it->e = svc_track_begin(st, msgs[i], false);
+        if (it->e) {
+            nr_counter_add(mt->in, 1);
+            nr_counter_add(mt->bytes, msgs[i]->len);
+        }
+    }
+    for (unsigned k = 0; k < st->n_w; k++) {
+        nr_event_batch_clear(&st->w[k].rec);
+        st->w[k].n_ev = 0;
+        st->w[k].n_rj = 0;
+        st->w[k].rj_len = 0;
+    }
+    nr_pool_run(st->pool, s1_work, st, n, S1_MIN_PARALLEL);
+    for (size_t i = 0; i < n; i++)
+        if (st->items[i].e)
+            s1_finish(st, &st->items[i]);
+    /* the watermarks move only now, so that every header sent before
+     * covers only events already sent */
+    double now = nr_clock_mono_s();
+    for (size_t i = 0; i < n; i++) {
+        const struct s1_item *it = &st->items[i];
+        if (!it->e)
+            continue;
+        struct s1_src *src =
+            svc_s1_src_find(st, rd_kafka_topic_name(it->m->rkt), it->m->partition, true);
+        src->next = it->m->offset + 1;
+        nr_wm_src_article(&src->wm, it->ev_ms, it->ev_ms != NR_TIME_NONE && it->ev_n > 0, now);
+    }
+    evb_flush(st);
+    svc_s1_marks(st);
+    svc_s1_pace(st);
+}

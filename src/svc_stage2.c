@@ -1,0 +1,314 @@
+/*
+ * svc_stage2.c - stage 2 of the service: count events of one repartition
+ * partition through its nr_stage2 (engine.h), held until every source's
+ * watermark has passed them, alerts produced, and the dirty keys
+ * checkpointed to the compacted changelog topic.
+ */
+#include "svc_int.h"
+
+void svc_dirty_clear(struct dirty *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        free(d->v[i]);
+    d->n = 0;
+    if (d->slots)
+        memset(d->slots, 0, d->n_slots * sizeof(*d->slots));
+}
+
+void svc_dirty_free(struct dirty *d)
+{
+    svc_dirty_clear(d);
+    free(d->v);
+    free(d->slots);
+    memset(d, 0, sizeof(*d));
+}
+
+static void dirty_rehash(struct dirty *d, size_t n_slots)
+{
+    free(d->slots);
+    d->n_slots = n_slots;
+    d->slots = nr_xcalloc(n_slots, sizeof(*d->slots));
+    for (size_t i = 0; i < d->n; i++) {
+        size_t s = nr_hash64(d->v[i], strlen(d->v[i]), 0) & (n_slots - 1);
+        while (d->slots[s])
+            s = (s + 1) & (n_slots - 1);
+        d->slots[s] = (uint32_t)i + 1;
+    }
+}
+
+void svc_dirty_add(struct dirty *d, const char *rule_id, const char *key)
+{
+    char buf[NR_EVENT_KEY_MAX + 256];
+    int len = snprintf(buf, sizeof(buf), "%s\x1f%s", rule_id, key);
+    if (len < 0 || (size_t)len >= sizeof(buf))
+        return;
+    if ((d->n + 1) * 2 > d->n_slots)
+        dirty_rehash(d, d->n_slots ? d->n_slots * 2 : 64);
+    size_t s = nr_hash64(buf, (size_t)len, 0) & (d->n_slots - 1);
+    while (d->slots[s]) {
+        if (strcmp(d->v[d->slots[s] - 1], buf) == 0)
+            return;
+        s = (s + 1) & (d->n_slots - 1);
+    }
+    nr_grow((void **)&d->v, &d->cap, d->n + 1, sizeof(*d->v));
+    d->v[d->n] = nr_xstrndup(buf, (size_t)len);
+    d->slots[s] = (uint32_t)++d->n;
+}
+
+/* ---- stage 2: count events -> windows -> alerts ----------------------------------- */
+
+static void emit_alert(void *ud, const struct nr_alert *al)
+{
+    struct stage *st = ud;
+    char *json = nr_alert_to_json(al);
+    if (json) {
+        svc_produce_for_entry(st, st->cfg->kafka.alert_topic, RD_KAFKA_PARTITION_UA, al->alert_id,
+                              strlen(al->alert_id), json, strlen(json), NULL);
+        free(json);
+    }
+    char labels[512], rule[256];
+    nr_metrics_escape(al->rule, rule, sizeof(rule));
+    snprintf(labels, sizeof(labels), "rule=\"%s\",state=\"%s\"", rule,
+             nr_alert_state_name(al->state));
+    nr_counter_add(nr_metrics_counter(st->s->mt.reg, "newsradar_alerts_total",
+                                      "Alerts produced, by rule and state.", labels),
+                   1);
+    if (st->cur_p2)
+        svc_dirty_add(&st->cur_p2->dirty, al->rule, al->key);
+}
+
+struct p2 *svc_p2_get(struct stage *st, int32_t partition, bool create)
+{
+    if (partition < 0)
+        return NULL;
+    if ((size_t)partition >= st->n_p2) {
+        if (!create)
+            return NULL;
+        size_t n = (size_t)partition + 1;
+        st->p2 = nr_xrealloc(st->p2, n * sizeof(*st->p2));
+        memset(st->p2 + st->n_p2, 0, (n - st->n_p2) * sizeof(*st->p2));
+        st->n_p2 = n;
+    }
+    return &st->p2[partition];
+}
+
+struct wm_ctx {
+    struct p2 *p;
+    double now;
+};
+
+static void wm_mark(void *ud, const struct nr_wm_mark *mk)
+{
+    struct wm_ctx *c = ud;
+    nr_wm_table_update(&c->p->wmt, mk, c->now);
+}
+
+/* Count the held events that no source can precede any more (event time at
+ * or before the minimum watermark), in event-time order, then move stream
+ * time to that minimum. force: count every held event (the offset ring is
+ * full); past WM_HOLD_MAX bytes the earliest are counted anyway. Each
+ * event's alerts wait on the offset entry of the message it came in. */
+void svc_p2_release(struct stage *st, struct p2 *p, bool force)
+{
+    struct nr_wm_now w;
+    nr_wm_table_min(&p->wmt, nr_clock_mono_s(), WM_SILENT_S, &w);
+    if (w.first_ms != NR_TIME_NONE) {
+        /* the baseline is scaled by the time since the stream's first event,
+         * wherever it was counted (replay has one detector) */
+        int64_t sm, fs;
+        nr_detector_meta(nr_stage2_detector(p->s2), &sm, &fs);
+        if (fs == NR_TIME_NONE || w.first_ms < fs)
+            nr_detector_set_meta(nr_stage2_detector(p->s2), sm, w.first_ms);
+    }
+    struct nr_oentry *cur = st->cur_entry;
+    struct p2 *curp = st->cur_p2;
+    st->cur_p2 = p;
+    const struct nr_evq_item *top;
+    while ((top = nr_evq_top(&p->held)) &&
+           (top->t <= w.release || force || p->held.bytes > WM_HOLD_MAX)) {
+        struct nr_evq_item it;
+        if (top->t > w.release)
+            nr_counter_add(st->s->mt.wm_forced, 1);
+        nr_evq_pop(&p->held, &it);
+        struct nr_error err = {{0}};
+        st->cur_entry = it.opaque;
+        const struct nr_count_event *ev =
+            nr_stage2_count_record(p->s2, (const char *)it.rec, it.len, emit_alert, st, &err);
+        if (ev) {
+            svc_dirty_add(&p->dirty, st->cfg->rules[ev->rule].id, ev->key);
+        } else { /* a reload removed its rule while it was held */
+            NR_WARN(MOD, "held count event of %s @%" PRId64 " dropped: %s",
+                    st->cfg->kafka.repartition_topic, it.offset, err.msg);
+        }
+        nr_oentry_done(it.opaque, true);
+        free(it.rec);
+    }
+    st->cur_entry = cur;
+    if (w.advance != NR_TIME_NONE)
+        nr_stage2_advance(p->s2, w.advance, emit_alert, st);
+    st->cur_p2 = curp;
+}
+
+/* A valid count event is held until no source can still send an earlier
+ * one (p2_release counts it). */
+static void s2_hold(void *ud, const struct nr_count_event *ev, const char *rec, size_t len)
+{
+    struct stage *st = ud;
+    nr_oentry_expect(st->cur_entry);
+    nr_evq_push(&st->cur_p2->held, ev->event_ms, st->cur_msg->offset, st->cur_entry, rec, len);
+}
+
+static void s2_reject(void *ud, long index, const char *msg, struct nr_str record)
+{
+    struct stage *st = ud;
+    const rd_kafka_message_t *m = st->cur_msg;
+    if (record.p)
+        svc_dead_letter_part(st, m, record.p, record.len, index, "invalid_event", msg);
+    else
+        svc_dead_letter(st, m, "invalid_event", msg);
+}
+
+void svc_stage2(struct stage *st, const rd_kafka_message_t *m)
+{
+    struct p2 *p = svc_p2_get(st, m->partition, false);
+    if (!p || !p->active) {
+        NR_WARN(MOD, "event for unassigned partition %" PRId32 " skipped", m->partition);
+        return;
+    }
+    if (p->restoring) {
+        /* Paused since its assignment, so not expected; if librdkafka had
+         * fetched it before the pause, read it again after the restore. */
+        if (!p->rs_seek) {
+            rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+            rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)
+                ->offset = m->offset;
+            rd_kafka_error_t *e = rd_kafka_seek_partitions(st->c, l, 5000);
+            if (e || l->elems[0].err) {
+                NR_ERROR(MOD, "seek back during restore: %s",
+                         e ? rd_kafka_error_string(e) : rd_kafka_err2str(l->elems[0].err));
+                if (e)
+                    rd_kafka_error_destroy(e);
+                st->s->fatal = 1; /* not committed: read again after the restart */
+            }
+            rd_kafka_topic_partition_list_destroy(l);
+            p->rs_seek = true;
+            NR_WARN(MOD,
+                    "count event of restoring partition %" PRId32 " @%" PRId64
+                    ": read again after the restore",
+                    m->partition, m->offset);
+        }
+        return;
+    }
+    struct nr_oentry *e = svc_track_begin(st, m, true);
+    if (!e)
+        return;
+    st->cur_entry = e;
+    st->cur_p2 = p;
+    /* The sources' watermarks (stage 1 of some instance) */
+    rd_kafka_headers_t *hd = NULL;
+    const void *hv = NULL;
+    size_t hl = 0;
+    bool marked = false;
+    if (rd_kafka_message_headers(m, &hd) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        struct wm_ctx wc = {p, nr_clock_mono_s()};
+        for (size_t i = 0; rd_kafka_header_get(hd, i, WM_HEADER, &hv, &hl) == 0; i++) {
+            struct nr_error werr = {{0}};
+            if (nr_wm_decode(hv, hl, wm_mark, &wc, &werr) != 0)
+                NR_WARN(MOD, "%s [%" PRId32 "] @%" PRId64 ": %s", rd_kafka_topic_name(m->rkt),
+                        m->partition, m->offset, werr.msg);
+            marked = true;
+        }
+    }
+    if (marked && !m->payload) { /* watermarks only */
+        p->last_offset = m->offset;
+        svc_p2_release(st, p, false);
+        nr_oentry_done(e, true);
+        st->cur_entry = NULL;
+        st->cur_p2 = NULL;
+        return;
+    }
+    /* Our own topic, but a reload (here or in another instance) may have
+     * removed or added a rule: whatever cannot be counted is kept as a dead
+     * letter (nr_stage2_feed says which). */
+    st->cur_msg = m;
+    const struct nr_stage2_out out = {.ud = st, .hold = s2_hold, .reject = s2_reject};
+    nr_stage2_feed(p->s2, m->payload, m->len, &out);
+    st->cur_msg = NULL;
+    p->last_offset = m->offset;
+    svc_p2_release(st, p, false);
+    nr_oentry_done(e, true);
+    st->cur_entry = NULL;
+    st->cur_p2 = NULL;
+}
+
+/* Write every dirty key of partition `part` to the changelog; the offsets
+ * processed so far become committable when all records are delivered. */
+void svc_checkpoint(struct stage *st, int32_t part)
+{
+    struct p2 *p = svc_p2_get(st, part, false);
+    if (!p || !p->active || p->last_offset < 0)
+        return;
+    const struct nr_config *cfg = st->cfg;
+    struct nr_wstore *ws = nr_detector_store(nr_stage2_detector(p->s2));
+    struct ckpt *c = nr_xcalloc(1, sizeof(*c));
+    c->op = p->op;
+    c->t = nr_opart_ckpt_begin(p->op);
+    c->part = part;
+    c->upto = p->last_offset;
+    /* held events are not in the state yet: their messages are not covered */
+    int64_t held = nr_evq_min_offset(&p->held);
+    if (held >= 0 && held - 1 < c->upto)
+        c->upto = held - 1;
+    if (p->redo_all) { /* an earlier checkpoint lost keys: write them all */
+        p->redo_all = false;
+        for (struct nr_wkey *k = nr_wstore_first(ws); k; k = nr_wstore_next(ws, k))
+            svc_dirty_add(&p->dirty, cfg->rules[k->rule].id, k->key);
+    }
+    c->pending = 1; /* our own hold while producing */
+    const char *topic = cfg->kafka.changelog_topic;
+    for (size_t i = 0; i < p->dirty.n; i++) {
+        const char *k = p->dirty.v[i];
+        const char *sep = strchr(k, '\x1f');
+        char rule_id[256];
+        size_t rl = (size_t)(sep - k);
+        if (rl >= sizeof(rule_id))
+            continue;
+        memcpy(rule_id, k, rl);
+        rule_id[rl] = '\0';
+        int ri = -1;
+        for (size_t r = 0; r < cfg->n_rules; r++)
+            if (strcmp(cfg->rules[r].id, rule_id) == 0)
+                ri = (int)r;
+        struct nr_wkey *wk = ri >= 0 ? nr_wstore_find(ws, (uint32_t)ri, sep + 1) : NULL;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if (wk && nr_window_key_snapshot(ws, wk, &buf, &len) == 0) {
+            c->pending++;
+            if (svc_produce(st, topic, part, k, strlen(k), buf, len, NULL, OPAQUE_CKPT(c)) != 0) {
+                c->pending--;
+                c->failed = true;
+                p->redo_all = true;
+            }
+            nr_counter_add(st->s->mt.ckpt_records, 1);
+        }
+        free(buf);
+    }
+    char meta[64];
+    int64_t st_ms = 0, fs_ms = 0;
+    nr_detector_meta(nr_stage2_detector(p->s2), &st_ms, &fs_ms);
+    int ml = snprintf(meta, sizeof(meta), "%" PRId64 " %" PRId64, st_ms, fs_ms);
+    c->pending++;
+    if (svc_produce(st, topic, part, META_KEY, strlen(META_KEY), meta, (size_t)ml, NULL,
+                    OPAQUE_CKPT(c)) != 0) {
+        c->pending--;
+        c->failed = true;
+    }
+    svc_dirty_clear(&p->dirty);
+    /* release our hold */
+    if (--c->pending == 0) {
+        nr_opart_ckpt_end(c->op, c->t, c->upto, !c->failed);
+        free(c);
+    }
+}
+
+/* Rebuild partition `part`'s detector from the changelog. */
