@@ -105,30 +105,36 @@ struct run {
     unsigned long rejected;
 };
 
+/* A rejected line: counted; the first NR_CLI_MAX_MESSAGES are shown, as in
+ * tag and replay. */
+static bool show_reject(struct run *r)
+{
+    return r->rejected++ < NR_CLI_MAX_MESSAGES;
+}
+
 static void eval_line(struct run *r, const char *name, unsigned long line, const char *s, size_t n)
 {
     struct nr_article a;
     struct nr_error err = {{0}};
     enum nr_reject rj = nr_article_decode(r->dec, s, n, &a, &err);
     if (rj != NR_REJECT_NONE) {
-        fprintf(stderr, "newsradar eval: %s:%lu: %s: %s\n", name, line, nr_reject_name(rj),
-                err.msg);
-        r->rejected++;
+        if (show_reject(r))
+            fprintf(stderr, "newsradar eval: %s:%lu: %s: %s\n", name, line, nr_reject_name(rj),
+                    err.msg);
         return;
     }
     if (nr_tag_scratch_reserve(r->scratch, &a) < 0) {
-        fprintf(stderr,
-                "newsradar eval: %s:%lu: too_large: out of memory for the normalized text\n", name,
-                line);
-        r->rejected++;
+        if (show_reject(r))
+            fprintf(stderr,
+                    "newsradar eval: %s:%lu: too_large: out of memory for the normalized text\n",
+                    name, line);
         return;
     }
     json_t *o = json_loadb(s, n, 0, NULL); /* valid: the decoder accepted it */
     const struct nr_tags *t = nr_tagger_tag(r->tagger, r->scratch, &a);
-    if (nr_eval_add(r->ev, &a, t, o ? json_object_get(o, "labels") : NULL, &err) < 0) {
+    if (nr_eval_add(r->ev, &a, t, o ? json_object_get(o, "labels") : NULL, &err) < 0 &&
+        show_reject(r))
         fprintf(stderr, "newsradar eval: %s:%lu: %s\n", name, line, err.msg);
-        r->rejected++;
-    }
     json_decref(o);
 }
 
@@ -409,6 +415,9 @@ int nr_cmd_eval(int argc, char **argv)
     for (int i = 0; i < o.n_files; i++)
         if (eval_file(&r, o.files[i]) < 0)
             goto out;
+    if (r.rejected > NR_CLI_MAX_MESSAGES)
+        fprintf(stderr, "newsradar eval: %lu more rejected lines not shown\n",
+                r.rejected - NR_CLI_MAX_MESSAGES);
     size_t below = nr_eval_floors_check(&fl, r.ev);
     if (o.json) {
         if (print_json(r.ev, &o, &fl, r.rejected) < 0)

@@ -111,5 +111,14 @@ printf 'watchlists: [nope.yaml]\n' >"$tmp/badcfg.yaml"
 "$bin" eval -c "$tmp/badcfg.yaml" "$good" >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] || fail "bad config: exit $rc, want 2"
 
+# per-line messages: the command's prefix, at most 100, then a count
+for i in $(seq 1 150); do echo "not json $i"; done >"$tmp/bad150.jsonl"
+"$bin" eval -c "$cfg" "$tmp/bad150.jsonl" >/dev/null 2>"$tmp/err150"; rc=$?
+[ $rc -eq 3 ] || fail "150 bad lines: exit $rc, want 3"
+n=$(grep -c '^newsradar eval: .*bad150\.jsonl:[0-9]*: invalid_json' "$tmp/err150")
+[ "$n" -eq 100 ] || fail "150 bad lines: $n per-line messages, want 100 with the prefix"
+grep -qx 'newsradar eval: 50 more rejected lines not shown' "$tmp/err150" ||
+    fail "no count of the lines not shown: $(tail -2 "$tmp/err150")"
+
 [ $fails -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
 echo "eval_cmd.sh: ok"
