@@ -783,6 +783,44 @@ static bool word_in_key(const char *s, const struct nr_word *w, const char *key)
     return false;
 }
 
+/* May a period after w stay inside a name: an initial ("J.") or an
+ * honorific ("Gen.", "Dr.")? Any other word's period ends a sentence. */
+static bool abbrev_dot(const struct nr_roles *r, const char *s, const struct nr_word *w)
+{
+    return (w->end - w->start == 1 && w->upper) ||
+           nr_wordset_has_orig(&r->honorifics, s + w->start, w->end - w->start);
+}
+
+/* An ambiguous surname alias of a watchlist official ("Naqvi") right after
+ * a capitalised given name that is not one of the official's names is
+ * another person ("Nawaz Naqvi" is not Mohsin Naqvi), even when that given
+ * name is itself some entity's alias. Such mentions are dropped. */
+static void drop_other_given(const struct nr_roles *r, struct nr_tag_view *v)
+{
+    size_t n = *v->n_ment, k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct nr_tag_mention *m = &(*v->ment)[i];
+        bool drop = false;
+        const char *s = v->orig[m->field].p;
+        struct nr_word w;
+        if (m->ambiguous && s && kind_is(v->cfg, m->entity, "official") &&
+            nr_word_prev(s, m->start, &w) && is_space_run(s, w.end, m->start) && w.upper &&
+            !w.caps && !w.dot &&
+            !nr_wordset_has_orig(&r->honorifics, s + w.start, w.end - w.start) &&
+            !nr_wordset_has_orig(&r->not_names, s + w.start, w.end - w.start)) {
+            char key[256];
+            nr_name_fold(v->cfg->entities[m->entity].name, strlen(v->cfg->entities[m->entity].name),
+                         key, sizeof(key));
+            const struct nr_tag_mention *o = mention_at(v, m->field, w.start);
+            /* sentence starters ("Later Naqvi said") are in not_names */
+            drop = !word_in_key(s, &w, key) && (!o || kind_is(v->cfg, o->entity, "official"));
+        }
+        if (!drop)
+            (*v->ment)[k++] = *m;
+    }
+    *v->n_ment = k;
+}
+
 /* Surname-only (or full-name) mentions of target t in field f. */
 static void surname_field(const struct nr_roles *r, struct nr_roles_scratch *rs,
                           struct nr_tag_view *v, uint32_t t, int f, const char *sur,
@@ -810,6 +848,8 @@ static void surname_field(const struct nr_roles *r, struct nr_roles_scratch *rs,
         uint32_t start = os;
         bool other = false;
         while (nr_word_prev(s, start, &w) && gap_run(s, w.end, start, true) && w.upper) {
+            if (memchr(s + w.end, '.', start - w.end) && !abbrev_dot(r, s, &w))
+                break; /* "at the Pentagon. Blinken said": a sentence ends */
             if (word_in_key(s, &w, key)) {
                 start = w.start;
                 continue;
@@ -876,6 +916,7 @@ void nr_roles_resolve(const struct nr_roles *r, struct nr_roles_scratch *rs, str
 {
     if (rs->n_rc == 0 && *v->n_ment == 0)
         return;
+    drop_other_given(r, v);
     detect(r, rs, v);
     surnames(r, rs, v);
 }

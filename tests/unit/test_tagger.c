@@ -100,6 +100,7 @@ static void free_cfg(struct nr_config *c)
         free(t->name);
     }
     free(c->topics);
+    free_list(&c->lex.not_names);
     free(c);
 }
 
@@ -129,6 +130,9 @@ static struct nr_config *make_cfg(void)
     e = add_entity(c, "ASIF", "official", "Khawaja Asif");
     add_alias(e, "Asif", NR_ALIAS_AMBIGUOUS);
     e = add_entity(c, "PESH", "place", "Peshawar");
+
+    static const char *const not_names[] = {"Later", "The", NULL}; /* as the roles lexicon */
+    c->lex.not_names = list(not_names);
 
     static const char *const bc_any[] = {"border closure", "closed the border", NULL};
     static const char *const bc_ex[] = {"border collie", NULL};
