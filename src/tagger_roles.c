@@ -682,8 +682,10 @@ static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, stru
     struct name nm;
     /* A: <role> <Name> */
     if (p < len && (s[p] == ' ' || (unsigned char)s[p] == 0xC2) && name_fwd(r, v, f, p, &nm)) {
-        if (nm.words >= (weak ? 2u : 1u) && !org_follows(r, v, f, nm.end))
+        if (nm.words >= (weak ? 2u : 1u) && !org_follows(r, v, f, nm.end)) {
+            role_of_country(v, f, nm.end, &country); /* "Ambassador Li Wei of China" */
             found(r, rs, v, f, &nm, role, country);
+        }
         return;
     }
     /* A, comma form: <role>, <Name>  (two words) */
