@@ -24,7 +24,7 @@
  * case-sensitive so the bird is not the country) matches its upper-case
  * form there ("TURKEY CLOSES BORDER"). An acronym alias ("US", "UAE") that
  * is also an English word needs support: it counts as a proper noun when it
- * opens the field, follows "THE", or is glued to a hyphen or possessive
+ * opens the field, follows "THE" or "<country> AND", or is glued to a hyphen or possessive
  * ("US-LED", "US'S"); anywhere else ("THEY TOLD US NOTHING") it is treated
  * as ambiguous, so it counts only if the article names the entity another
  * way too.
@@ -315,5 +315,15 @@ int nr_tagctx_case(const struct nr_tag_view *v, int f, uint32_t os, uint32_t oe,
         return 1;
     if (oe < len && (s[oe] == '-' || s[oe] == '\'' || (unsigned char)s[oe] == 0xE2))
         return 1;
+    /* listed with another country: "UAE AND US SIGN DEAL" */
+    struct nr_word w2;
+    if (w.end - w.start == 3 && upper_eq(s + w.start, 3, "AND", 3) && nr_word_prev(s, w.start, &w2))
+        for (size_t i = 0; i < *v->n_ment; i++) {
+            const struct nr_tag_mention *m = &(*v->ment)[i];
+            const char *k = v->cfg->entities[m->entity].kind;
+            if (m->field == f && m->start == w2.start && m->end == w2.end && !m->ambiguous && k &&
+                strcmp(k, "country") == 0)
+                return 1;
+        }
     return 2;
 }
