@@ -14,27 +14,41 @@
 #include <jansson.h>
 #include <stdlib.h>
 
+/* The original text of spans [first, first + n). */
+static json_t *span_matches(const struct nr_article *a, const struct nr_tags *t, uint32_t first,
+                            uint32_t n)
+{
+    json_t *m = json_array();
+    for (uint32_t k = 0; k < n; k++) {
+        const struct nr_span *sp = &t->spans[first + k];
+        const struct nr_str *f = &a->field[sp->field];
+        json_t *text = f->p && sp->end <= f->len && sp->start <= sp->end
+                           ? json_stringn(f->p + sp->start, sp->end - sp->start)
+                           : json_null();
+        json_array_append_new(m, json_pack("{s:s,s:I,s:I,s:o}", "field",
+                                           sp->field == NR_FIELD_TITLE ? "title" : "body", "start",
+                                           (json_int_t)sp->start, "end", (json_int_t)sp->end,
+                                           "text", text ? text : json_null()));
+    }
+    return m;
+}
+
+/* Watchlist entities, then officials found by role (id = their key, as in
+ * the tag output). */
 static json_t *entities_explain(const struct nr_config *cfg, const struct nr_article *a,
                                 const struct nr_tags *t)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < t->n_entities; i++) {
         const struct nr_entity_tag *et = &t->entities[i];
-        json_t *m = json_array();
-        for (uint32_t k = 0; k < et->n_spans; k++) {
-            const struct nr_span *sp = &t->spans[et->first_span + k];
-            const struct nr_str *f = &a->field[sp->field];
-            json_t *text = f->p && sp->end <= f->len && sp->start <= sp->end
-                               ? json_stringn(f->p + sp->start, sp->end - sp->start)
-                               : json_null();
-            json_array_append_new(m,
-                                  json_pack("{s:s,s:I,s:I,s:o}", "field",
-                                            sp->field == NR_FIELD_TITLE ? "title" : "body", "start",
-                                            (json_int_t)sp->start, "end", (json_int_t)sp->end,
-                                            "text", text ? text : json_null()));
-        }
-        json_array_append_new(
-            arr, json_pack("{s:s,s:o}", "id", cfg->entities[et->entity].id, "matches", m));
+        json_array_append_new(arr,
+                              json_pack("{s:s,s:o}", "id", cfg->entities[et->entity].id, "matches",
+                                        span_matches(a, t, et->first_span, et->n_spans)));
+    }
+    for (size_t i = 0; i < t->n_officials; i++) {
+        const struct nr_official_tag *o = &t->officials[i];
+        json_array_append_new(arr, json_pack("{s:s,s:o}", "id", o->key, "matches",
+                                             span_matches(a, t, o->first_span, o->n_spans)));
     }
     return arr;
 }

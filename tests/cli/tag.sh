@@ -32,6 +32,11 @@ ex=$("$bin" tag -c "$cfg" --explain "$tmp/one.json"); rc=$?
     fail "explain: topic ($ex)"
 [ "$(printf '%s\n' "$ex" | jq -r '[.explain.topics[] | select(.id == "border_closure") | .signals[].matches[].text] | join(",")')" = 'crossing,shut' ] ||
     fail "explain: term matches ($ex)"
+# an official found by its role is explained too, under its key
+printf '%s\n' '{"id":"ex-role","title":"Envoy visits","body":"Ambassador Donald Blome of the United States met officials."}' >"$tmp/role.json"
+ex=$("$bin" tag -c "$cfg" --explain "$tmp/role.json") || fail "explain role: exit $?"
+[ "$(printf '%s\n' "$ex" | jq -c '.explain.entities[] | select(.id == "donald blome") | .matches')" = '[{"field":"body","start":11,"end":23,"text":"Donald Blome"}]' ] ||
+    fail "explain: role official ($ex)"
 
 # the same object pretty-printed, through stdin
 jq . "$tmp/one.json" >"$tmp/pretty.json"
