@@ -116,6 +116,17 @@ else
     fail "newsradar tag failed on the tricky article: $(cat "$tmp/tricky.err")"
 fi
 
+# diplomatic_talks: a leader's visit to a country is diplomacy, labour
+# talks are not (text written for this test)
+printf '%s\n' '{"id":"visit-1","title":"Chancellor begins tour","body":"German Chancellor Olaf Scholz arrived in Tokyo on Monday for a two-day visit to Japan."}' \
+    '{"id":"labour-1","title":"Dockers dispute","body":"Dock workers held talks with management over wages and overtime."}' >"$tmp/dt.jsonl"
+"$nr" tag -c "$src/config/newsradar.yaml" "$tmp/dt.jsonl" >"$tmp/dt.out" 2>"$tmp/dt.err" ||
+    fail "tag of the diplomatic_talks articles: $(cat "$tmp/dt.err")"
+[ "$(jq -r 'select(.id == "visit-1") | [.topics[].id] | index("diplomatic_talks") != null' "$tmp/dt.out")" = true ] ||
+    fail "a leader's visit is not diplomatic_talks: $(cat "$tmp/dt.out")"
+[ "$(jq -r 'select(.id == "labour-1") | [.topics[].id] | index("diplomatic_talks") != null' "$tmp/dt.out")" = false ] ||
+    fail "labour talks are diplomatic_talks: $(cat "$tmp/dt.out")"
+
 cat >"$tmp/officials.json" <<'JSON'
 {"id": "officials-1", "title": "Zelenskyy and Erdogan meet as MBS hosts talks",
  "body": "Ukrainian President Volodymyr Zelenskiy met Recep Tayyip Erdoğan in Ankara. Crown Prince Mohammad bin Salman hosted the talks; Sheikh Mohamed bin Zayed joined by video. Prime Minister Luis Montenegro said Portugal would help. Secretary of State Marco Rubio spoke by phone with Sergei Lavrov. Colombian Defense Minister Pedro Sanchez met Pedro Sánchez in Madrid. Macron, mentioned only by surname, is not tagged; the mbs of the letter are not the prince."}
