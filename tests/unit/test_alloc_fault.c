@@ -46,8 +46,7 @@ static void on_alert(void *ud, const struct nr_alert *a)
     ((struct seen *)ud)->alerts++;
 }
 
-static void on_reject(void *ud, long index, enum nr_reject r, const char *msg,
-                      struct nr_str record)
+static void on_reject(void *ud, long index, enum nr_reject r, const char *msg, struct nr_str record)
 {
     (void)index;
     (void)record;
