@@ -2,8 +2,9 @@
 # The container images, built and run for real with podman (no Docker daemon
 # and no registry needed; run as root, loopback only, --network host always):
 #   1. a Debian 12 base image from Debian's packages (mmdebstrap), cached as a
-#      tarball keyed by its recipe (and at most 7 days old), imported and
-#      tagged under the names docker/Dockerfile's FROM lines use;
+#      tarball keyed by its recipe (and at most 7 days old), imported under a
+#      name of this run and passed as the Dockerfiles' DEBIAN_IMAGE build
+#      argument (the machine's own debian:* images are never touched);
 #   2. docker/Dockerfile built as it is (--pull=never, --format docker so the
 #      HEALTHCHECK is kept): size <= 120 MB, no apt cache left in it;
 #      `--version`, uid/gid 10001, `check` of the shipped config, replay of the
@@ -36,12 +37,21 @@ mkdir -p "$NR_CACHE_DIR/images"
 exec 8>"$NR_CACHE_DIR/images/docker-test.lock"
 flock 8
 
+# Holding the lock, anything named nr-test-* was left by a run that was
+# killed before its cleanup (SIGKILL, a lost session): remove it first.
+for c in $(podman ps -a --format '{{.Names}}' | grep '^nr-test-' || true); do
+    podman rm -f -t 5 "$c" >/dev/null 2>&1 || true
+done
+for i in $(podman images --format '{{.Repository}}:{{.Tag}}' | grep '^localhost/nr-test-' || true); do
+    podman rmi -f "$i" >/dev/null 2>&1 || true
+done
+
 W="$(mktemp -d "${TMPDIR:-/tmp}/nr-docker-test.XXXXXX")"
 P=nr-test-$$ # prefix of every container and image name of this run
 IMG=localhost/$P-newsradar:ci
 KIMG=localhost/$P-kafka:ci
 CIMG=localhost/$P-kcat:ci
-BASE_NAMES=(docker.io/library/debian:bookworm-slim docker.io/library/debian:bookworm)
+BASE=localhost/$P-debian:bookworm-slim # the Dockerfiles' DEBIAN_IMAGE: a name of this run only
 containers=()
 images=()
 kdir="$W/kafka"
@@ -91,18 +101,14 @@ else
     mv "$W/rootfs.tar" "$base_tar"
     echo "base image: built in $((SECONDS - t0)) s: $base_tar" >&2
 fi
-for n in "${BASE_NAMES[@]}"; do
-    podman image exists "$n" && die "$n exists already: this test tags its own base under that name"
-done
-podman import --change 'CMD ["bash"]' "$base_tar" "localhost/$P-debian:bookworm-slim" >/dev/null
-images+=("${BASE_NAMES[@]}" "localhost/$P-debian:bookworm-slim")
-podman tag "localhost/$P-debian:bookworm-slim" "${BASE_NAMES[@]}"
+images+=("$BASE")
+podman import --change 'CMD ["bash"]' "$base_tar" "$BASE" >/dev/null
 
 # ---- 2. the newsradar image -----------------------------------------------------------------
 ts "image build: docker/Dockerfile"
 t0=$SECONDS
 images+=("$IMG")
-podman build -q --format docker --pull=never --network host \
+podman build -q --format docker --pull=never --network host --build-arg DEBIAN_IMAGE="$BASE" \
     --ignorefile "$SRC/docker/Dockerfile.dockerignore" \
     -f "$SRC/docker/Dockerfile" -t "$IMG" "$SRC" >"$W/build.log" 2>&1 ||
     { tail -n 40 "$W/build.log" >&2; die "image build failed"; }
@@ -224,9 +230,9 @@ rm -f "$W/kctx/libs/.complete"
 cp -r "$SRC/docker/kafka/bin" "$W/kctx/bin"
 t0=$SECONDS
 images+=("$KIMG" "$CIMG")
-podman build -q --format docker --pull=never --network host -f "$SRC/docker/kafka/Dockerfile" \
+podman build -q --format docker --pull=never --network host --build-arg DEBIAN_IMAGE="$BASE" -f "$SRC/docker/kafka/Dockerfile" \
     -t "$KIMG" "$W/kctx" >"$W/kbuild.log" 2>&1 || { tail -n 30 "$W/kbuild.log" >&2; die "Kafka image build failed"; }
-podman build -q --format docker --pull=never --network host -f "$SRC/docker/kcat/Dockerfile" \
+podman build -q --format docker --pull=never --network host --build-arg DEBIAN_IMAGE="$BASE" -f "$SRC/docker/kcat/Dockerfile" \
     -t "$CIMG" "$SRC/docker/kcat" >"$W/cbuild.log" 2>&1 || { tail -n 30 "$W/cbuild.log" >&2; die "kcat image build failed"; }
 echo "Kafka image $(( $(podman image inspect "$KIMG" --format '{{.Size}}') / 1000000 )) MB," \
     "kcat image $(( $(podman image inspect "$CIMG" --format '{{.Size}}') / 1000000 )) MB, in $((SECONDS - t0)) s" >&2
