@@ -7,7 +7,10 @@
  * depends on the locale):
  *
  *   1. a JSON number, or a string of ASCII digits (optionally with a
- *      fraction): exactly 8 or 14 digits that make a valid date of the
+ *      fraction): exactly 4 digits are a year alone, which is not a time of
+ *      publication (as epoch seconds it would be 1970-01-01 00:33; as Jan 1
+ *      it would be months late or move stream time by months), so it is
+ *      unreadable; exactly 8 or 14 digits that make a valid date of the
  *      years 1900-2999 are `YYYYMMDD[HHMMSS]` in the default zone (GDELT writes them; as epoch
  *      values they would be 1970-1973 seconds or year-2500 milliseconds);
  *      else Unix epoch, below 1e11 seconds, from 1e11 milliseconds (1e11 s
@@ -18,8 +21,16 @@
  *   3. ISO 8601 basic: `YYYYMMDDTHHMM[SS]` with an optional zone (GDELT's
  *      `20240301T093000Z`);
  *   4. RFC 2822 / RFC 822 (RSS): `[Mon, ]06 Jun 2016 10:00[:00] ZONE` with a
- *      numeric zone or a name (UT, UTC, GMT, Z, EST/EDT, CST/CDT, MST/MDT,
- *      PST/PDT), a two-digit year read as 19xx/20xx (RFC 5322 sec. 4.3).
+ *      numeric zone or a name, a two-digit year read as 19xx/20xx (RFC 5322
+ *      sec. 4.3).
+ *
+ * Zone names (zone_names below, docs/article.md): those of RFC 2822 sec. 4.3
+ * (UT, GMT, Z, EST/EDT, CST/CDT, MST/MDT, PST/PDT) with their RFC meaning,
+ * plus UTC and names news sites in Europe and South Asia write (CET/CEST,
+ * EET/EEST, WET/WEST, BST as British Summer Time, PKT, MSK, JST). A name
+ * that means several offsets (IST: India +05:30, Irish +01:00, Israel
+ * +02:00) is unreadable, never a guess; so is an unknown name. Either way the
+ * reason goes into the caller's warning.
  *
  * A date or time without a zone is in the default zone (article.
  * default_timezone, a fixed offset; UTC by default). Only fixed offsets are
@@ -48,6 +59,8 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 struct cur {
     const char *s;
     size_t i, n;
+    const char *why; /* a reason more precise than "not a date", or NULL */
+    char zone[8];    /* the zone name that `why` is about */
 };
 
 static bool at_end(const struct cur *c)
@@ -170,22 +183,68 @@ static bool word_ci(const struct cur *c, const char *w)
     return true;
 }
 
-/* Zone names of RFC 2822 sec. 4.3 plus UTC; the word must end there. */
+/* Zone names and their offsets, in quarter hours east of UTC. */
+static const struct {
+    const char *name;
+    int q; /* quarter hours */
+} zone_names[] = {
+    /* RFC 2822 sec. 4.3, plus UTC */
+    {"utc", 0},
+    {"gmt", 0},
+    {"ut", 0},
+    {"z", 0},
+    {"est", -5 * 4},
+    {"edt", -4 * 4},
+    {"cst", -6 * 4},
+    {"cdt", -5 * 4},
+    {"mst", -7 * 4},
+    {"mdt", -6 * 4},
+    {"pst", -8 * 4},
+    {"pdt", -7 * 4},
+    /* common in news dates; each means one offset in practice */
+    {"wet", 0},
+    {"west", 1 * 4},
+    {"bst", 1 * 4}, /* British Summer Time (not Bangladesh, which writes +06) */
+    {"cet", 1 * 4},
+    {"cest", 2 * 4},
+    {"eet", 2 * 4},
+    {"eest", 3 * 4},
+    {"msk", 3 * 4},
+    {"pkt", 5 * 4},
+    {"jst", 9 * 4},
+};
+
+/* Names with several meanings: read as none of them. */
+static const char *const zone_ambiguous[][2] = {
+    {"ist", "is ambiguous (India +05:30, Irish +01:00 or Israel +02:00); write the offset"},
+    {"ast", "is ambiguous (Atlantic -04:00 or Arabia +03:00); write the offset"},
+};
+
+/* A zone name: letters up to the end of the text. Sets c->why for a name
+ * that is ambiguous or unknown. */
 static bool named_zone(struct cur *c, int32_t *off_s)
 {
-    static const struct {
-        const char *name;
-        int hours;
-    } z[] = {{"utc", 0},  {"gmt", 0},  {"ut", 0},   {"z", 0},    {"est", -5}, {"edt", -4},
-             {"cst", -6}, {"cdt", -5}, {"mst", -7}, {"mdt", -6}, {"pst", -8}, {"pdt", -7}};
-    for (size_t k = 0; k < NR_ARRAY_LEN(z); k++) {
-        size_t l = strlen(z[k].name);
-        if (word_ci(c, z[k].name) && c->i + l == c->n) {
+    size_t l = 0;
+    while (c->i + l < c->n && ((c->s[c->i + l] >= 'a' && c->s[c->i + l] <= 'z') ||
+                               (c->s[c->i + l] >= 'A' && c->s[c->i + l] <= 'Z')))
+        l++;
+    if (l == 0 || c->i + l != c->n)
+        return false;
+    for (size_t k = 0; k < NR_ARRAY_LEN(zone_names); k++) {
+        if (strlen(zone_names[k].name) == l && word_ci(c, zone_names[k].name)) {
             c->i += l;
-            *off_s = z[k].hours * 3600;
+            *off_s = zone_names[k].q * 900;
             return true;
         }
     }
+    size_t zl = l < sizeof(c->zone) - 1 ? l : sizeof(c->zone) - 1;
+    memcpy(c->zone, c->s + c->i, zl);
+    c->zone[zl] = '\0';
+    c->why = l <= 5 ? "is not a zone name this build reads (docs/article.md lists them)" : NULL;
+    for (size_t k = 0; k < NR_ARRAY_LEN(zone_ambiguous); k++)
+        if (strlen(zone_ambiguous[k][0]) == l && word_ci(c, zone_ambiguous[k][0]))
+            c->why = zone_ambiguous[k][1];
+
     return false;
 }
 
@@ -376,9 +435,21 @@ static int epoch(const char *s, size_t n, bool json_number, int64_t *out_ms)
     return 0;
 }
 
-int nr_article_date_parse(const char *s, size_t len, bool json_number, int32_t default_off_s,
-                          int64_t *out_ms)
+static bool four_digits(const char *s, size_t n)
 {
+    if (n != 4)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!is_digit(s[i]))
+            return false;
+    return true;
+}
+
+int nr_article_date_parse(const char *s, size_t len, bool json_number, int32_t default_off_s,
+                          int64_t *out_ms, struct nr_error *why)
+{
+    if (why)
+        why->msg[0] = '\0';
     /* surrounding white space is common in scraped feeds */
     while (len > 0 && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) {
         s++;
@@ -389,8 +460,12 @@ int nr_article_date_parse(const char *s, size_t len, bool json_number, int32_t d
         len--;
     if (len == 0 || len > 64)
         return -1;
+    if (four_digits(s, len)) {
+        nr_error_set(why, "a year alone is not a time of publication");
+        return -1;
+    }
     if (len == 8 || len == 14) {
-        struct cur c = {s, 0, len};
+        struct cur c = {s, 0, len, NULL, ""};
         struct civil t = {0};
         if (num(&c, 4, &t.Y) && num(&c, 2, &t.M) && num(&c, 2, &t.D) &&
             (len == 8 || (num(&c, 2, &t.h) && num(&c, 2, &t.m) && num(&c, 2, &t.sec))) &&
@@ -406,19 +481,21 @@ int nr_article_date_parse(const char *s, size_t len, bool json_number, int32_t d
     typedef bool (*form_fn)(struct cur *, struct civil *);
     static const form_fn forms[] = {iso_extended, iso_basic, rfc2822};
     for (size_t k = 0; k < NR_ARRAY_LEN(forms); k++) {
-        struct cur c = {s, 0, len};
+        struct cur c = {s, 0, len, NULL, ""};
         struct civil t = {0};
         if (forms[k](&c, &t) && at_end(&c) && civil_ok(&t)) {
             *out_ms = civil_ms(&t, default_off_s);
             return 0;
         }
+        if (c.why && why && !why->msg[0])
+            nr_error_set(why, "zone \"%s\" %s", c.zone, c.why);
     }
     return -1;
 }
 
 int nr_article_tz_parse(const char *s, int32_t *off_s)
 {
-    struct cur c = {s, 0, strlen(s)};
+    struct cur c = {s, 0, strlen(s), NULL, ""};
     *off_s = 0;
     if (c.n == 0)
         return 0;

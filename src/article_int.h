@@ -66,7 +66,7 @@ struct nr_decoder {
     uint32_t repairs;
     int *rec; /* token index of each record */
     size_t n_rec, rec_cap;
-    char warn[NR_FIELD_COUNT][160];
+    char warn[NR_FIELD_COUNT][256];
 };
 
 size_t nr__unescape(const char *s, size_t a, size_t b, char *out);

@@ -406,14 +406,16 @@ enum nr_reject nr_article_record(struct nr_decoder *d, size_t i, struct nr_artic
     struct nr_str *ts = &out->field[NR_FIELD_PUBLISHED_AT];
     if (ts->p) {
         int64_t ms;
+        struct nr_error why;
         if (nr_article_date_parse(ts->p, ts->len, v[NR_FIELD_PUBLISHED_AT].number, d->default_tz,
-                                  &ms) == 0) {
+                                  &ms, &why) == 0) {
             out->published_ms = ms;
         } else {
             char ex[64];
             excerpt(ts, ex, sizeof(ex));
-            snprintf(d->warn[NR_FIELD_PUBLISHED_AT], sizeof(d->warn[0]), "%s: not a date: \"%s\"",
-                     d->ptr[NR_FIELD_PUBLISHED_AT][0].text, ex);
+            snprintf(d->warn[NR_FIELD_PUBLISHED_AT], sizeof(d->warn[0]),
+                     "%s: not a date: \"%s\"%s%.120s%s", d->ptr[NR_FIELD_PUBLISHED_AT][0].text, ex,
+                     why.msg[0] ? " (" : "", why.msg, why.msg[0] ? ")" : "");
             warn(d, out, NR_FIELD_PUBLISHED_AT);
             *ts = (struct nr_str){NULL, 0};
         }

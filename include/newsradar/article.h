@@ -83,11 +83,12 @@ enum nr_reject nr_article_decode(struct nr_decoder *d, const char *msg, size_t l
 /* A published date in any form of docs/article.md: epoch seconds or
  * milliseconds (json_number: the text of a JSON number), ISO 8601 with or
  * without a zone, RFC 2822. default_off_s: the zone of a date without one,
- * in seconds east of UTC. 0 and *out_ms, or -1. */
+ * in seconds east of UTC. 0 and *out_ms, or -1 with, when known, a reason
+ * more precise than "not a date" in why (may be NULL; "" when none). */
 int nr_article_date_parse(const char *s, size_t len, bool json_number, int32_t default_off_s,
-                          int64_t *out_ms);
+                          int64_t *out_ms, struct nr_error *why);
 /* article.default_timezone: "" or "UTC" (0), "+05:00", "-0330", "+05", or
- * an RFC 2822 zone name (GMT, EST, ...). 0 or -1. */
+ * a zone name of docs/article.md (GMT, EST, CET, ...). 0 or -1. */
 int nr_article_tz_parse(const char *s, int32_t *off_s);
 
 /* A field map preset (article.preset): the pointers of field f (up to 4,

@@ -133,10 +133,14 @@ static void fuzz_lenient_paths(const uint8_t *data, size_t size)
     }
     int64_t ms;
     if (size <= 64) {
-        if (nr_article_date_parse((const char *)data, size, false, 0, &ms) == 0)
+        struct nr_error why;
+        if (nr_article_date_parse((const char *)data, size, false, 0, &ms, &why) == 0)
             check(ms >= -62135596800000LL - 86400000LL && ms <= 253402300799999LL + 86400000LL,
                   "string date in range (years 1-9999, a day of zone)", data, size);
-        if (nr_article_date_parse((const char *)data, size, true, -3600, &ms) == 0)
+        else
+            check(memchr(why.msg, '\0', sizeof(why.msg)) != NULL, "date reason terminated", data,
+                  size);
+        if (nr_article_date_parse((const char *)data, size, true, -3600, &ms, NULL) == 0)
             check(ms >= -2208988800000LL - 86400000LL && ms <= 253402300799999LL,
                   "number date in range (1900 on, epoch >= 0)", data, size);
     }

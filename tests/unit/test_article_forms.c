@@ -67,6 +67,7 @@ static void test_dates(void **state)
         if (!line[0] || line[0] == '#')
             continue;
         char *kind = strtok(line, "\t"), *in = strtok(NULL, "\t"), *want = strtok(NULL, "\t");
+        char *reason = strtok(NULL, "\t"); /* optional: in the warning of a reject */
         static char empty[1];
         if (!want) { /* an empty input: strtok skips the empty field */
             want = in;
@@ -78,7 +79,8 @@ static void test_dates(void **state)
         bool number = kind[0] == 'n';
         int32_t tz = kind[1] ? (int32_t)atoi(kind + 1) : 0;
         int64_t ms = 0;
-        int rc = nr_article_date_parse(in, strlen(in), number, tz, &ms);
+        struct nr_error why;
+        int rc = nr_article_date_parse(in, strlen(in), number, tz, &ms, &why);
         char got[40] = "reject";
         if (rc == 0)
             nr_time_format_rfc3339(ms, got, sizeof(got));
@@ -109,6 +111,9 @@ static void test_dates(void **state)
                 assert_null(a.field[NR_FIELD_PUBLISHED_AT].p);
                 assert_int_equal(a.field_errors, 1u << NR_FIELD_PUBLISHED_AT);
                 assert_non_null(strstr(a.warn[NR_FIELD_PUBLISHED_AT], "/published_at: "));
+                if (reason && !strstr(a.warn[NR_FIELD_PUBLISHED_AT], reason))
+                    fail_msg("dates.tsv:%d: warning \"%s\" does not say \"%s\"", lineno,
+                             a.warn[NR_FIELD_PUBLISHED_AT], reason);
             }
         }
         nr_decoder_free(d);
@@ -131,6 +136,11 @@ static void test_timezone_names(void **state)
     assert_int_equal(off, -12600);
     assert_int_equal(nr_article_tz_parse("EST", &off), 0);
     assert_int_equal(off, -18000);
+    assert_int_equal(nr_article_tz_parse("CEST", &off), 0);
+    assert_int_equal(off, 7200);
+    assert_int_equal(nr_article_tz_parse("pkt", &off), 0);
+    assert_int_equal(off, 18000);
+    assert_int_equal(nr_article_tz_parse("IST", &off), -1); /* India, Ireland or Israel */
     assert_int_equal(nr_article_tz_parse("Asia/Karachi", &off), -1);
     assert_int_equal(nr_article_tz_parse("+25:00", &off), -1);
     assert_int_equal(nr_article_tz_parse("+05:00x", &off), -1);
