@@ -22,8 +22,9 @@
  *      when jsmn fails, so an error names the first byte that departs from
  *      the grammar and what was expected there;
  *   4. find the records: the top-level object, the elements of a top-level
- *      array, or the array at article.records (an envelope; an object
- *      without that array is one article);
+ *      array, or the array at article.records (an envelope; without that
+ *      member, an object is one article and a top-level array holds the
+ *      records);
  *   5. (article_shape.c) resolve the configured JSON pointers (RFC 6901,
  *      pre-split at nr_decoder_new) from each record's token and unescape
  *      only the strings we return, into one reused buffer.
@@ -689,15 +690,17 @@ static enum nr_reject check_json(struct nr_decoder *d, const char *msg, size_t l
 }
 
 /* Records: the top-level object; the elements of a top-level array; with
- * article.records, the elements of the array there (or the object there). */
+ * article.records, the elements of the array there (or the object there),
+ * and when the message has no such member, as without it. */
 static enum nr_reject find_records(struct nr_decoder *d, struct nr_error *err)
 {
     int root = 0;
     if (d->records.set) {
         root = nr__resolve(d, 0, &d->records);
-        /* an object without the array is one article (as `replay --sort`
-         * writes them); anything else without it says what is missing */
-        if (root < 0 && d->tok[0].type != JSMN_OBJECT) {
+        /* without the envelope, an object is one article (as `replay --sort`
+         * writes them) and an array holds the records themselves (a feed
+         * saved as a bare array); anything else says what is missing */
+        if (root < 0 && d->tok[0].type != JSMN_OBJECT && d->tok[0].type != JSMN_ARRAY) {
             nr_error_set(err, "no %s in the message (article.records)", d->records.text);
             return NR_REJECT_NOT_OBJECT;
         }

@@ -180,6 +180,12 @@ EOF
 "$nr" tag -c "$tmp/p/newsapi.yaml" "$tmp/newsapi.json" >"$tmp/out" 2>"$tmp/err" || fail "newsapi preset: $(cat "$tmp/err")"
 [ "$(jq -r .id "$tmp/out" | tr '\n' ' ')" = "https://example.org/a/1 https://example.org/a/2 " ] ||
     fail "newsapi preset: ids $(cat "$tmp/out")"
+# the same articles saved as a bare array: records: /articles reads it too
+jq -c .articles "$tmp/newsapi.json" >"$tmp/newsapi-bare.json"
+"$nr" tag -c "$tmp/p/newsapi.yaml" "$tmp/newsapi-bare.json" >"$tmp/out" 2>"$tmp/err" ||
+    fail "newsapi preset, bare array: $(cat "$tmp/err")"
+[ "$(jq -r .id "$tmp/out" | tr '\n' ' ')" = "https://example.org/a/1 https://example.org/a/2 " ] ||
+    fail "newsapi preset, bare array: ids $(cat "$tmp/out")"
 printf 'watchlists: [watchlist.yaml]\narticle: {default_timezone: Asia/Karachi}\n' >"$tmp/p/tz.yaml"
 "$nr" check -c "$tmp/p/tz.yaml" >/dev/null 2>"$tmp/err"
 has "$tmp/err" "tz\.yaml:2:[0-9]+: default_timezone: \"Asia/Karachi\" is not a zone this build reads" "IANA zone refused"

@@ -273,7 +273,21 @@ static void test_records(void **state)
     const char *bad = "{\"status\":\"error\",\"code\":\"apiKeyInvalid\"}";
     assert_int_equal(nr_article_open(d, bad, strlen(bad), &why, &err), 1);
     assert_int_equal(nr_article_record(d, 0, &a, &err), NR_REJECT_MISSING_ID);
-    assert_int_equal(nr_article_open(d, "[1]", 3, &why, &err), 0);
+    /* a bare array is the records themselves: records set for an API's
+     * envelope still reads the same feed saved as an array */
+    const char *bare = "[{\"id\":\"b1\",\"title\":\"x\"},{\"id\":\"b2\",\"title\":\"y\"},7]";
+    assert_int_equal(nr_article_open(d, bare, strlen(bare), &why, &err), 3);
+    assert_int_equal(why, NR_REJECT_NONE);
+    assert_int_equal(nr_article_record(d, 0, &a, &err), NR_REJECT_NONE);
+    assert_field(a, NR_FIELD_ID, "b1");
+    assert_int_equal(nr_article_record(d, 1, &a, &err), NR_REJECT_NONE);
+    assert_field(a, NR_FIELD_ID, "b2");
+    assert_int_equal(nr_article_record(d, 2, &a, &err), NR_REJECT_NOT_OBJECT);
+    /* an array of envelopes is not unwrapped: each element is an article */
+    const char *envs = "[{\"articles\":[{\"id\":\"n\",\"title\":\"x\"}]}]";
+    assert_int_equal(nr_article_open(d, envs, strlen(envs), &why, &err), 1);
+    assert_int_equal(nr_article_record(d, 0, &a, &err), NR_REJECT_MISSING_ID);
+    assert_int_equal(nr_article_open(d, "\"x\"", 3, &why, &err), 0);
     assert_int_equal(why, NR_REJECT_NOT_OBJECT);
     assert_string_equal(err.msg, "no /articles in the message (article.records)");
     const char *str = "{\"articles\":\"none\"}";
