@@ -6,17 +6,80 @@
  */
 #include "svc_int.h"
 
+#include <strings.h>
+
 /* ---- configuration of the clients -------------------------------------------- */
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     (void)rk;
+    /* A failed login or TLS handshake also reaches error_cb, which stops the
+     * service with one ERROR line that says what to check: librdkafka's own
+     * line for each attempt (from each client) is detail, at debug. */
+    if (fac && strcmp(fac, "FAIL") == 0 && buf &&
+        (strstr(buf, "SASL authentication error") || strstr(buf, "SSL handshake failed")))
+        level = 7; /* syslog LOG_DEBUG */
     nr_log_syslog(level, "rdkafka", fac, buf);
+}
+
+/* The value of a kafka.properties entry, or NULL. */
+static const char *prop_value(const struct nr_config *cfg, const char *key)
+{
+    for (size_t i = 0; i < cfg->kafka.n_properties; i++)
+        if (strcmp(cfg->kafka.properties[i].key, key) == 0)
+            return cfg->kafka.properties[i].value;
+    return NULL;
+}
+
+/* librdkafka before 2.6.1 sends a wrong SCRAM nonce in its final message;
+ * Kafka 4.x brokers check it strictly and refuse every SCRAM login (the
+ * Java client and librdkafka 2.6.1+ are not affected). */
+static bool scram_nonce_bug(const struct nr_config *cfg)
+{
+    const char *m = prop_value(cfg, "sasl.mechanisms");
+    if (!m)
+        m = prop_value(cfg, "sasl.mechanism");
+    return m && strncasecmp(m, "SCRAM-", 6) == 0 && rd_kafka_version() < 0x020601ff;
+}
+
+/* Authentication and TLS failures do not heal by retrying (wrong
+ * credentials, a certificate the CA file does not vouch for, TLS against a
+ * plaintext listener): librdkafka would retry them forever, each retry only
+ * a debug line, and the service would wait unready without saying why. Stop
+ * instead, with one line that says what failed; exit status 1. A disconnect
+ * during the TLS handshake is reported as __TRANSPORT and stays transient. */
+static void security_failure(struct stage *st, rd_kafka_t *rk, int err, const char *reason)
+{
+    if (!st)
+        return;
+    int none = 0;
+    if (atomic_compare_exchange_strong(&st->s->sec_err, &none, err)) {
+        if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION)
+            NR_ERROR(
+                MOD,
+                "Kafka authentication failed (%s): %s; check kafka.properties sasl.mechanisms, "
+                "sasl.username and the password%s",
+                rd_kafka_name(rk), reason,
+                scram_nonce_bug(st->cfg)
+                    ? "; note: this librdkafka (older than 2.6.1) cannot log in with SCRAM to "
+                      "Kafka 4.x brokers: use PLAIN over SASL_SSL or librdkafka 2.6.1 or newer"
+                    : "");
+        else
+            NR_ERROR(MOD,
+                     "TLS connection to Kafka failed (%s): %s; check kafka.properties "
+                     "security.protocol and ssl.ca.location",
+                     rd_kafka_name(rk), reason);
+    }
+    st->s->fatal = 1;
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     struct stage *st = opaque;
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL) {
+        security_failure(st, rk, err, reason);
+        return;
+    }
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         char why[512];
         rd_kafka_fatal_error(rk, why, sizeof(why));

@@ -247,6 +247,8 @@ struct svc {
     /* Start-up waits, live and not ready, until the topics can be checked:
      * kafka_err is the last error of that check (0 once it passed). */
     _Atomic int topics_ok, kafka_err;
+    /* The first authentication or TLS failure (logged once, then fatal). */
+    _Atomic int sec_err;
     struct stage st1, st2;
 };
 

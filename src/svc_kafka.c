@@ -259,6 +259,13 @@ static int wait_for_topics(struct svc *s, struct nr_error *err)
             s->topics_ok = n >= 0;
             return n;
         }
+        /* Serve the error callback: an authentication or TLS failure
+         * stops here (logged once there) instead of waiting forever. */
+        rd_kafka_poll(rk, 0);
+        if (s->sec_err) {
+            nr_error_set(err, "%s", rd_kafka_err2str((rd_kafka_resp_err_t)s->sec_err));
+            return -1;
+        }
         s->kafka_err = (int)code;
         double delay = attempt < 3 ? (double)(1u << attempt) : 10.0; /* 1, 2, 4, 10, 10 ... */
         NR_WARN(MOD, "not ready: %s (attempt %u; retrying in %.0f s)", err->msg, attempt + 1,
@@ -266,6 +273,11 @@ static int wait_for_topics(struct svc *s, struct nr_error *err)
         for (double until = nr_clock_mono_s() + delay; nr_clock_mono_s() < until;) {
             if (nr_svc_stop_requested) {
                 nr_error_set(err, "stop requested before the topics could be checked");
+                return -1;
+            }
+            rd_kafka_poll(rk, 0);
+            if (s->sec_err) {
+                nr_error_set(err, "%s", rd_kafka_err2str((rd_kafka_resp_err_t)s->sec_err));
                 return -1;
             }
             (void)poll(NULL, 0, 50);
@@ -493,6 +505,8 @@ int nr_svc_run(const char *config_path, struct nr_config *cfg)
         if (nr_svc_stop_requested) { /* SIGTERM while waiting for Kafka: a clean stop */
             NR_INFO(MOD, "%s", err.msg);
             rc = 0;
+        } else if (s.sec_err) { /* its one ERROR line is out already */
+            NR_INFO(MOD, "not started: %s", err.msg);
         } else {
             NR_ERROR(MOD, "%s", err.msg);
         }

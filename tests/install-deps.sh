@@ -15,7 +15,7 @@ pkgs=(build-essential cmake ninja-build pkg-config
 with_kafka=0
 for a in "$@"; do
     case "$a" in
-    --with-kafka) with_kafka=1 pkgs+=(default-jre-headless maven) ;;
+    --with-kafka) with_kafka=1 pkgs+=(default-jre-headless maven openssl) ;; # openssl: test_secure.sh
     # docker/test.sh: podman (runc: crun refuses hybrid cgroups), base images
     --with-containers) pkgs+=(podman runc mmdebstrap uidmap fuse-overlayfs slirp4netns catatonit
         python3-yaml) ;;

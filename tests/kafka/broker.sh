@@ -17,7 +17,11 @@
 # Env: NR_KAFKA_START_TIMEOUT (s, default 120), NR_KAFKA_HEAP (default 512m),
 # NR_KAFKA_OWNER_PID (stop the broker when that process is gone: tests pass $$),
 # NR_KAFKA_EXTRA_PROPS (lines appended to server.properties, e.g.
-# "auto.create.topics.enable=true").
+# "auto.create.topics.enable=true"), NR_KAFKA_SASL_SSL=1 (a third listener,
+# SASL_SSL on a free 127.0.0.1 port, written to DIR/bootstrap.sasl_ssl; the
+# caller gives its TLS and SASL settings in NR_KAFKA_EXTRA_PROPS),
+# NR_KAFKA_FORMAT_ARGS (more arguments for the storage format, e.g.
+# "--add-scram SCRAM-SHA-512=[name=u,password=p]": one argument per line).
 #
 # Only stdout carries the bootstrap address; progress goes to stderr, so
 # `bs=$(broker.sh start "$dir")` works. The JVM gets /dev/null and log files
@@ -61,13 +65,13 @@ answers() {
 }
 
 free_ports() {
-    # Bind both at once so the two picks cannot collide; the kernel may hand
+    # Bind all N at once so the picks cannot collide; the kernel may hand
     # a port to someone else before Kafka binds it, but on loopback in a
     # test run that window is tiny.
-    python3 - <<'PY'
-import socket
+    python3 - "$1" <<'PY'
+import socket, sys
 socks = []
-for _ in range(2):
+for _ in range(int(sys.argv[1])):
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     socks.append(s)
@@ -102,7 +106,8 @@ start_watchdog() {
 }
 
 do_start() {
-    local pid port cport bs t0 deadline
+    local pid port cport sport="" bs t0 deadline
+    local listeners advertised protomap
     if pid="$(our_pid)"; then
         echo "broker.sh: already running (pid $pid)" >&2
         cat "$dir/bootstrap"
@@ -114,20 +119,32 @@ do_start() {
 
     mkdir -p "$dir"
     dir="$(cd "$dir" && pwd)"
-    rm -rf "$dir/data" "$dir/broker.pid" "$dir/bootstrap"
-    read -r port cport < <(free_ports)
+    rm -rf "$dir/data" "$dir/broker.pid" "$dir/bootstrap" "$dir/bootstrap.sasl_ssl"
+    if [ "${NR_KAFKA_SASL_SSL:-0}" = 1 ]; then
+        read -r port cport sport < <(free_ports 3)
+    else
+        read -r port cport < <(free_ports 2)
+    fi
     bs="127.0.0.1:$port"
+    listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport"
+    advertised="PLAINTEXT://127.0.0.1:$port"
+    protomap="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+    if [ -n "$sport" ]; then
+        listeners+=",SASL_SSL://127.0.0.1:$sport"
+        advertised+=",SASL_SSL://127.0.0.1:$sport"
+        protomap+=",SASL_SSL:SASL_SSL"
+    fi
 
     cat >"$dir/server.properties" <<PROPS
 # Written by tests/kafka/broker.sh: single node, KRaft combined mode, loopback only.
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=$listeners
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=$protomap
 log.dirs=$dir/data
 num.partitions=1
 default.replication.factor=1
@@ -167,8 +184,12 @@ LOG
 
     t0=$(date +%s%N)
     echo "broker.sh: formatting $dir/data" >&2
+    local fmt_args=()
+    if [ -n "${NR_KAFKA_FORMAT_ARGS:-}" ]; then
+        mapfile -t fmt_args <<<"$NR_KAFKA_FORMAT_ARGS"
+    fi
     java "${java_opts[@]}" kafka.tools.StorageTool format -t "$(cluster_id)" \
-        -c "$dir/server.properties" --standalone >"$dir/format.log" 2>&1 ||
+        -c "$dir/server.properties" --standalone "${fmt_args[@]}" >"$dir/format.log" 2>&1 ||
         { cat "$dir/format.log" >&2; die "storage format failed"; }
 
     echo "broker.sh: starting broker on $bs" >&2
@@ -195,7 +216,8 @@ LOG
         sleep 0.5
     done
     echo "$bs" >"$dir/bootstrap"
-    echo "broker.sh: up on $bs, pid $pid, in $(( ($(date +%s%N) - t0) / 1000000 )) ms" >&2
+    [ -z "$sport" ] || echo "127.0.0.1:$sport" >"$dir/bootstrap.sasl_ssl"
+    echo "broker.sh: up on $bs${sport:+ (SASL_SSL on 127.0.0.1:$sport)}, pid $pid, in $(( ($(date +%s%N) - t0) / 1000000 )) ms" >&2
     echo "$bs"
 }
 
@@ -216,7 +238,7 @@ do_stop() {
         wait "$pid" 2>/dev/null || true
         echo "broker.sh: stopped pid $pid" >&2
     fi
-    rm -f "$dir/broker.pid" "$dir/bootstrap"
+    rm -f "$dir/broker.pid" "$dir/bootstrap" "$dir/bootstrap.sasl_ssl"
     if [ "$rm_dir" = 1 ] && [ -z "${DIR_KEEP:-}" ]; then
         rm -rf "$dir"
     fi
