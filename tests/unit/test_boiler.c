@@ -110,6 +110,79 @@ static void test_digits_case_and_space(void **state)
     nr_boiler_free(b);
 }
 
+/* The fingerprint reads a segment 16 bytes at a time when it is canonical
+ * as it stands (single spaces, no control bytes) and byte by byte otherwise
+ * (boiler.c): both must agree at every length around the 16-byte steps,
+ * and a one-byte difference (a letter, a space inserted or removed inside
+ * the text) must still make another segment. */
+static void test_canonical_forms(void **state)
+{
+    (void)state;
+    uint64_t r = 0x9E3779B97F4A7C15ULL;
+    for (int trial = 0; trial < 3000; trial++) {
+        char plain[160], spaced[480], other[170], out[512];
+        size_t n = 2 + (size_t)trial % 70, m = 0, k = 0;
+        for (size_t i = 0; i < n; i++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            char c = (char)("abcdefgXYZ059,'"[r % 15]);
+            /* a space now and then, never first, last or doubled */
+            if (i > 0 && i + 1 < n && plain[i - 1] != ' ' && r % 5 == 0)
+                c = ' ';
+            plain[i] = c;
+        }
+        plain[n] = '\0';
+        /* the same text with its spaces as runs of tabs, spaces and CRs,
+         * upper and lower case swapped, other digits */
+        for (size_t i = 0; i < n; i++) {
+            char c = plain[i];
+            if (c == ' ') {
+                const char *ws[] = {" ", "\t", "  ", " \t\r ", "\f\v"};
+                const char *w = ws[(r >> (i % 40)) % 5];
+                memcpy(spaced + m, w, strlen(w));
+                m += strlen(w);
+                continue;
+            }
+            if (c >= 'a' && c <= 'z')
+                c = (char)(c - 32);
+            else if (c >= 'A' && c <= 'Z')
+                c = (char)(c + 32);
+            else if (c >= '0' && c <= '9')
+                c = (char)('0' + (c - '0' + 3) % 10);
+            spaced[m++] = c;
+        }
+        spaced[m] = '\0';
+        /* one byte different: changed, or a space added or removed */
+        memcpy(other, plain, n + 1);
+        size_t at = 1 + (size_t)(r >> 20) % (n - 1);
+        switch (trial % 3) {
+        case 0:
+            other[at] = other[at] == 'q' ? 'w' : 'q';
+            break;
+        case 1:
+            if (other[at] != ' ' && other[at - 1] != ' ') {
+                memmove(other + at + 1, other + at, n - at + 1);
+                other[at] = ' ';
+            } else {
+                other[at] = 'q';
+            }
+            break;
+        default:
+            while (k < n && other[k] != ' ')
+                k++;
+            if (k < n)
+                memmove(other + k, other + k + 1, n - k);
+            else
+                other[at] = other[at] == 'q' ? 'w' : 'q';
+            break;
+        }
+        struct nr_boiler *b = nr_boiler_new(2, 4096);
+        assert_int_equal(run(b, "s", "A", plain, out, sizeof(out)), 0);
+        assert_int_equal(run(b, "s", "B", other, out, sizeof(out)), 0);
+        assert_int_equal(run(b, "s", "C", spaced, out, sizeof(out)), 1);
+        nr_boiler_free(b);
+    }
+}
+
 /* 64 entries, 20 unique sentences per article: the repeated trailer stays
  * (segments seen under one story are evicted first). */
 static void test_bounded_churn(void **state)
@@ -152,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_learns_at_min_articles),
         cmocka_unit_test(test_redelivery_and_updates),
         cmocka_unit_test(test_digits_case_and_space),
+        cmocka_unit_test(test_canonical_forms),
         cmocka_unit_test(test_bounded_churn),
         cmocka_unit_test(test_off),
     };
