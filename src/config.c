@@ -325,6 +325,10 @@ static const struct opt opts_alert[] = {
      "none: the expected count is the baseline's flat mean; daily / weekly: it is learned per "
      "baseline bucket of the day / of the week (UTC), shrunk toward the flat mean while there "
      "is little history (docs/alerts.md); the baseline must cover the period"},
+    {"exclude_alerts", OT_BOOL, RULE(exclude_alerts), 0, "true", 0, 0, 0, 0, 0, 0,
+     "the baseline buckets of a key's past alert episodes (first firing to resolved) do not "
+     "feed its expected count, seasonal profile or dispersion, so one big story does not blind "
+     "the rule for the baseline's length (docs/alerts.md)"},
     {"severity", OT_SECTION, NO_OFF, 0, 0, 0, 0, 0, 0, &sec_severity, 0,
      "ratio thresholds (medium <= high <= critical)"},
     {"places_count_for_country", OT_BOOL, RULE(places_count_for_country), 0, "true", 0, 0, 0, 0, 0,

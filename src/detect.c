@@ -519,6 +519,8 @@ static void evaluate(struct nr_detector *d, struct nr_wkey *k, nr_alert_cb fn, v
             emit(d, k, NR_ALERT_ESCALATED, count, expected, ratio, p, ws, we, fn, ud);
         }
     } else {
+        /* the episode's buckets stay out of the key's baseline (window.c) */
+        nr_window_mark_episode(k, k->det.episode_start_ms, d->stream_ms);
         k->det.firing = false;
         nr_wstore_fire_del(d->store, k);
         emit(d, k, NR_ALERT_RESOLVED, count, expected, ratio, p, ws, we, fn, ud);

@@ -19,8 +19,16 @@
  *
  * so a phase seen on n days is trusted n / (n + 2): after one day a third
  * flat, after a week 2/9. No state beyond the baseline ring: the phase sums
- * are recomputed from it, so snapshots need nothing new and the cost is the
- * flat mean's (one pass over the baseline buckets) plus a phase table.
+ * are recomputed from it, and the cost is the flat mean's (one pass over
+ * the baseline buckets) plus a phase table.
+ *
+ * With the rule's exclude_alerts, buckets of the key's alert episodes
+ * (nr_window_in_episode) are left out of every sum, count and residual
+ * above (flat, sum(ph), n(ph), the dispersion), as if never observed, in
+ * each phase where at most half of the observed buckets are an episode's.
+ * A phase in episodes more often than not is the key's normal, not a story:
+ * a daily peak that fired while it was not learned yet would otherwise
+ * never be learned and fire every day.
  */
 #include "newsradar/detect_season.h"
 
@@ -39,26 +47,35 @@ static uint32_t ring_at(const struct nr_ring *r, int64_t b)
 /* Index of dispersion of the observed baseline buckets [lo, c_end) around
  * their fit (the flat mean, or the phase rates): residual variance / mean;
  * 1 when it cannot be told (fewer than 2 buckets, no articles) or is below
- * 1 (never under-dispersed). */
+ * 1 (never under-dispersed). Buckets of an episode are left out in the
+ * phases with skip[phase] set (the flat mean: one phase). */
 static double dispersion(const struct nr_wkey *k, int64_t lo, int64_t c_end, const double *rate,
-                         int64_t nph, int64_t ph_lo)
+                         int64_t nph, int64_t ph_lo, const uint8_t *skip)
 {
-    int64_t n = c_end - lo;
+    int64_t n = 0, ph = ph_lo;
+    double total = 0;
+    for (int64_t b = lo; b < c_end; b++) {
+        if (!skip[ph] || !nr_window_in_episode(k, b)) {
+            total += ring_at(&k->coarse, b);
+            n++;
+        }
+        if (++ph == nph)
+            ph = 0;
+    }
     if (n < 2)
         return 1.0;
-    double total = 0;
-    for (int64_t b = lo; b < c_end; b++)
-        total += ring_at(&k->coarse, b);
     double m = total / (double)n;
     if (m <= 0)
         return 1.0;
     double ss = 0;
-    int64_t ph = ph_lo;
+    ph = ph_lo;
     for (int64_t b = lo; b < c_end; b++) {
-        double fit = rate ? rate[ph] : m;
-        double d = ring_at(&k->coarse, b) - fit;
-        ss += d * d;
-        if (rate && ++ph == nph)
+        if (!skip[ph] || !nr_window_in_episode(k, b)) {
+            double fit = rate ? rate[ph] : m;
+            double d = ring_at(&k->coarse, b) - fit;
+            ss += d * d;
+        }
+        if (++ph == nph)
             ph = 0;
     }
     double phi = ss / (double)(n - 1) / m;
@@ -91,54 +108,67 @@ double nr_baseline_expected(const struct nr_wkey *k, const struct nr_alert_rule 
 {
     if (phi)
         *phi = 1.0;
-    if (r->season == NR_SEASON_NONE) {
-        int64_t lo, c_end;
-        if (phi && observed(k, r, window_start_ms, first_seen_ms, &lo, &c_end))
-            *phi = dispersion(k, lo, c_end, NULL, 0, 0);
-        return nr_window_expected(k, r, window_start_ms, first_seen_ms);
-    }
-    int64_t cw = k->coarse.width;
+    int64_t cw = k->coarse.width, lo, c_end, excl_ms;
     int64_t period = r->season == NR_SEASON_WEEKLY ? 7 * INT64_C(86400000) : INT64_C(86400000);
     int64_t nph = period / cw;
-    if (period % cw != 0 || nph < 1 || nph > MAX_PHASES)
+    if (r->season == NR_SEASON_NONE || period % cw != 0 || nph < 1 || nph > MAX_PHASES ||
+        !observed(k, r, window_start_ms, first_seen_ms, &lo, &c_end)) {
+        if (phi && observed(k, r, window_start_ms, first_seen_ms, &lo, &c_end)) {
+            uint8_t skip = nr_window_excluding(k, r, lo, c_end, lo * cw, &excl_ms);
+            *phi = dispersion(k, lo, c_end, NULL, 1, 0, &skip);
+        }
         return nr_window_expected(k, r, window_start_ms, first_seen_ms);
-    int64_t c_end = nr_floordiv(window_start_ms, cw); /* exclusive */
-    int64_t n_base = r->baseline_ms / cw;
-    if (n_base < 1)
-        n_base = 1;
-    int64_t lo = c_end - n_base;
-    if (first_seen_ms != NR_TIME_NONE && nr_floordiv(first_seen_ms, cw) > lo)
-        lo = nr_floordiv(first_seen_ms, cw);
-    if (lo >= c_end)
-        return nr_window_expected(k, r, window_start_ms, first_seen_ms);
+    }
+    const bool excl = nr_window_has_episode(k, r);
 
-    /* phase sums; a phase's observed buckets are counted, not stored: the
-     * buckets [lo, c_end) give each phase floor or ceil of (len / nph) */
-    static _Thread_local double sum[MAX_PHASES];
+    /* per phase: the sum and number of its clean buckets, and of its
+     * episode buckets (all buckets are clean when nothing is excluded) */
+    static _Thread_local double sum[MAX_PHASES], cnt[MAX_PHASES], xsum[MAX_PHASES],
+        xcnt[MAX_PHASES], rate[MAX_PHASES];
+    static _Thread_local uint8_t skip[MAX_PHASES];
     memset(sum, 0, (size_t)nph * sizeof(double));
-    double total = 0;
+    memset(cnt, 0, (size_t)nph * sizeof(double));
     int64_t ph = lo % nph;
     if (ph < 0)
         ph += nph;
     const int64_t ph_lo = ph;
-    for (int64_t b = lo; b < c_end; b++) {
-        uint32_t c = ring_at(&k->coarse, b);
-        sum[ph] += c;
-        total += c;
-        if (++ph == nph)
-            ph = 0;
-    }
-    int64_t len = c_end - lo;
-    double flat = total / (double)len;
-    if (phi) { /* the phase rates of every phase, for the residuals */
-        static _Thread_local double rate[MAX_PHASES];
-        for (int64_t p = 0; p < nph; p++) {
-            int64_t first = (p - ph_lo + nph) % nph;
-            double n = first < len ? (double)((len - 1 - first) / nph + 1) : 0;
-            rate[p] = (sum[p] + NR_SEASON_PRIOR * flat) / (n + NR_SEASON_PRIOR);
+    if (excl) {
+        memset(xsum, 0, (size_t)nph * sizeof(double));
+        memset(xcnt, 0, (size_t)nph * sizeof(double));
+        for (int64_t b = lo; b < c_end; b++) {
+            uint32_t c = ring_at(&k->coarse, b);
+            bool ep = nr_window_in_episode(k, b);
+            (ep ? xsum : sum)[ph] += c;
+            (ep ? xcnt : cnt)[ph] += 1;
+            if (++ph == nph)
+                ph = 0;
         }
-        *phi = dispersion(k, lo, c_end, rate, nph, ph_lo);
+    } else {
+        for (int64_t b = lo; b < c_end; b++) {
+            sum[ph] += ring_at(&k->coarse, b);
+            cnt[ph] += 1;
+            if (++ph == nph)
+                ph = 0;
+        }
     }
+    /* a phase that was in an episode more often than not is the key's
+     * normal (a daily peak that fired while it was not learned yet): its
+     * episode buckets count, or it would never be learned */
+    double total = 0, len = 0;
+    for (int64_t p = 0; p < nph; p++) {
+        skip[p] = excl && xcnt[p] > 0 && xcnt[p] < cnt[p];
+        if (excl && !skip[p]) {
+            sum[p] += xsum[p];
+            cnt[p] += xcnt[p];
+        }
+        total += sum[p];
+        len += cnt[p];
+    }
+    double flat = len > 0 ? total / len : 0;
+    for (int64_t p = 0; p < nph; p++)
+        rate[p] = (sum[p] + NR_SEASON_PRIOR * flat) / (cnt[p] + NR_SEASON_PRIOR);
+    if (phi)
+        *phi = dispersion(k, lo, c_end, rate, nph, ph_lo, skip);
 
     double expected = 0;
     int64_t we = window_start_ms + r->window_ms;
@@ -148,12 +178,7 @@ double nr_baseline_expected(const struct nr_wkey *k, const struct nr_alert_rule 
         int64_t p = b % nph;
         if (p < 0)
             p += nph;
-        /* buckets of phase p in [lo, c_end): those at offsets p - ph_lo,
-         * + nph, ... */
-        int64_t first = (p - ph_lo + nph) % nph;
-        double n = first < len ? (double)((len - 1 - first) / nph + 1) : 0;
-        double rate = (sum[p] + NR_SEASON_PRIOR * flat) / (n + NR_SEASON_PRIOR);
-        expected += rate * (double)(to - from) / (double)cw;
+        expected += rate[p] * (double)(to - from) / (double)cw;
     }
     double floor = r->baseline_floor > 1e-3 ? r->baseline_floor : 1e-3;
     return expected > floor ? expected : floor;

@@ -13,6 +13,14 @@
  * updated key (LRU list, O(1)); keys idle for idle_evict are dropped a few
  * per call from the LRU tail, so there is never a stop-the-world sweep.
  *
+ * Alert episodes: one bit per coarse bucket (n / 8 bytes beside the 4 n of
+ * counts) says the bucket belonged to an episode of the key, from the
+ * window start at its first firing to the stream time it resolved. The bits
+ * live and are cleared with their slots, so they cost no time of their own
+ * and forget an episode exactly when its counts leave the ring. The
+ * baseline (nr_window_expected, detect_season.c) skips those buckets, as the
+ * EARS and Farrington methods leave past outbreaks out of theirs.
+ *
  * Snapshot: a versioned little-endian record of everything a key knows
  * (rings, dedup history, detector state), so the Kafka service can write it
  * to a compacted changelog and rebuild the key on another instance, or in a
@@ -53,21 +61,40 @@ static size_t slot(const struct nr_ring *r, int64_t b)
     return (size_t)(m < 0 ? m + (int64_t)r->n : m);
 }
 
+static size_t excl_words(uint32_t n)
+{
+    return ((size_t)n + 63) / 64;
+}
+
+static void ring_zero(struct nr_ring *r, size_t i)
+{
+    r->count[i] = 0;
+    if (r->excl)
+        r->excl[i >> 6] &= ~(UINT64_C(1) << (i & 63));
+}
+
+static void ring_zero_all(struct nr_ring *r)
+{
+    memset(r->count, 0, r->n * sizeof(uint32_t));
+    if (r->excl)
+        memset(r->excl, 0, excl_words(r->n) * sizeof(uint64_t));
+}
+
 /* Make bucket b addressable; false if it is older than the ring. */
 static bool ring_reach(struct nr_ring *r, int64_t b)
 {
     if (r->head == NR_TIME_NONE) {
-        memset(r->count, 0, r->n * sizeof(uint32_t));
+        ring_zero_all(r);
         r->head = b;
         return true;
     }
     if (b > r->head) {
         int64_t steps = b - r->head;
         if (steps >= (int64_t)r->n)
-            memset(r->count, 0, r->n * sizeof(uint32_t));
+            ring_zero_all(r);
         else
             for (int64_t i = r->head + 1; i <= b; i++)
-                r->count[slot(r, i)] = 0;
+                ring_zero(r, slot(r, i));
         r->head = b;
         return true;
     }
@@ -133,16 +160,73 @@ double nr_window_expected(const struct nr_wkey *k, const struct nr_alert_rule *r
     if (n_base < 1)
         n_base = 1;
     int64_t c_start = c_end - n_base;
-    double sum = (double)ring_sum(&k->coarse, c_start, c_end - 1);
     int64_t from = c_start * cw;
     if (first_seen_ms != NR_TIME_NONE && first_seen_ms > from)
         from = first_seen_ms;
-    int64_t observed = c_end * cw - from;
+    int64_t excl_ms = 0, observed = c_end * cw - from;
+    double sum;
+    if (nr_window_excluding(k, r, c_start, c_end, from, &excl_ms)) {
+        uint64_t s = 0;
+        for (int64_t b = nr_floordiv(from, cw); b < c_end; b++)
+            if (!nr_window_in_episode(k, b))
+                s += ring_sum(&k->coarse, b, b);
+        sum = (double)s;
+        observed -= excl_ms;
+    } else {
+        sum = (double)ring_sum(&k->coarse, c_start, c_end - 1);
+    }
     if (observed < r->window_ms)
         observed = r->window_ms;
     double expected = observed > 0 ? sum * (double)r->window_ms / (double)observed : 0;
     double floor = r->baseline_floor > 1e-3 ? r->baseline_floor : 1e-3;
     return expected > floor ? expected : floor;
+}
+
+void nr_window_mark_episode(struct nr_wkey *k, int64_t from_ms, int64_t to_ms)
+{
+    struct nr_ring *r = &k->coarse;
+    int64_t hi = nr_floordiv(to_ms, r->width), lo = nr_floordiv(from_ms, r->width);
+    if (from_ms == NR_TIME_NONE || !ring_reach(r, hi))
+        return;
+    if (lo <= r->head - (int64_t)r->n)
+        lo = r->head - (int64_t)r->n + 1;
+    for (int64_t b = lo; b <= hi; b++) {
+        size_t i = slot(r, b);
+        r->excl[i >> 6] |= UINT64_C(1) << (i & 63);
+    }
+}
+
+bool nr_window_has_episode(const struct nr_wkey *k, const struct nr_alert_rule *r)
+{
+    if (!r->exclude_alerts)
+        return false;
+    if (k->det.firing)
+        return true;
+    uint64_t any = 0;
+    for (size_t i = 0; i < excl_words(k->coarse.n); i++)
+        any |= k->coarse.excl[i];
+    return any != 0;
+}
+
+bool nr_window_excluding(const struct nr_wkey *k, const struct nr_alert_rule *r, int64_t lo,
+                         int64_t c_end, int64_t from_ms, int64_t *excl_ms)
+{
+    *excl_ms = 0;
+    if (!nr_window_has_episode(k, r)) /* the common case: no episode in the ring */
+        return false;
+    int64_t cw = k->coarse.width, ex = 0;
+    if (nr_floordiv(from_ms, cw) > lo)
+        lo = nr_floordiv(from_ms, cw);
+    for (int64_t b = lo; b < c_end; b++)
+        if (nr_window_in_episode(k, b)) {
+            int64_t s = b * cw > from_ms ? b * cw : from_ms;
+            ex += (b + 1) * cw - s;
+        }
+    int64_t clean = c_end * cw - from_ms - ex;
+    if (ex == 0 || clean <= ex || clean < r->window_ms)
+        return false;
+    *excl_ms = ex;
+    return true;
 }
 
 /* ---- store ------------------------------------------------------------------ */
@@ -309,15 +393,17 @@ static void grow_table(struct nr_wstore *s)
 }
 
 /* A new, empty key, not yet in the store: one allocation holds the key,
- * both rings' counters and the key string. */
+ * the episode bits, both rings' counters and the key string. */
 static struct nr_wkey *key_alloc(const struct nr_alert_rule *r, uint32_t rule, const char *key)
 {
     uint32_t nf, nc;
     nr_window_geometry(r, &nf, &nc);
     size_t kl = strlen(key);
+    size_t bits = excl_words(nc) * sizeof(uint64_t);
     size_t counters = ((size_t)nf + nc) * sizeof(uint32_t);
-    struct nr_wkey *k = nr_xcalloc(1, sizeof(*k) + counters + kl + 1);
-    k->fine.count = (uint32_t *)(k + 1);
+    struct nr_wkey *k = nr_xcalloc(1, sizeof(*k) + bits + counters + kl + 1);
+    k->coarse.excl = (uint64_t *)(k + 1);
+    k->fine.count = (uint32_t *)((uint8_t *)(k + 1) + bits);
     k->coarse.count = k->fine.count + nf;
     k->key = (char *)(k->fine.count + nf + nc);
     memcpy(k->key, key, kl + 1);
@@ -391,7 +477,7 @@ size_t nr_wstore_evict_idle(struct nr_wstore *s, int64_t stream_ms, size_t budge
 /* ---- snapshot --------------------------------------------------------------- */
 
 /*
- * Format version 3, little-endian; str = u32 length + bytes (no NUL).
+ * Format version 4, little-endian; str = u32 length + bytes (no NUL).
  *
  *   u32 magic "NRWK", u32 version
  *   str rule id, str key
@@ -402,15 +488,20 @@ size_t nr_wstore_evict_idle(struct nr_wstore *s, int64_t stream_ms, size_t budge
  *     folded name: the dimension's id, not in the config)
  *   u64 last_event_ms
  *   2 x ring: u32 n, u64 width ms, u64 head bucket, n x u32 counts (slot order)
+ *   ceil(coarse n / 64) x u64   the coarse ring's episode bits (bit i of
+ *     word i / 64 = slot i's bucket was in an alert episode)
  *   u8 firing, u8 severity, u64 episode_start, last_fire, last_eval_bucket,
  *   u64 alert_id
  *   u32 n_hist, each: u64 id_hash, simhash, event_ms, published_ms, u8 present,
  *     u8 duplicate, 5 x u32 string length, str strings (5 NUL-terminated),
  *     u32 n_co, n_co x (u32 index into T, u32 mentions)
  *
- * Version 3 added the five lengths: an id or title may hold a NUL (JSON's
- * \u0000), so the strings cannot be found by their terminators. Version 2
- * (no lengths; strings without NULs inside) is still read.
+ * Version 4 added the episode bits (rule option exclude_alerts). Version 3
+ * (no bits: past episodes are forgotten, the one firing now is still known
+ * from the detector state) is still read. Version 3 added the five lengths:
+ * an id or title may hold a NUL (JSON's \u0000), so the strings cannot be
+ * found by their terminators. Version 2 (no lengths; strings without NULs
+ * inside) is still read.
  *
  * Rules and entities are named by id and resolved against the config of the
  * store restored into, so a snapshot survives rules and entities being
@@ -425,7 +516,8 @@ size_t nr_wstore_evict_idle(struct nr_wstore *s, int64_t stream_ms, size_t budge
  * `history` keeps the newest entries.
  */
 #define SNAP_MAGIC     0x4b57524eu /* "NRWK" little-endian */
-#define SNAP_VERSION   3u
+#define SNAP_VERSION   4u
+#define SNAP_VERSION_3 3u                      /* read too: no episode bits */
 #define SNAP_VERSION_2 2u                      /* read too: strings found by their NULs */
 #define SNAP_ID_MAX    4096u                   /* bytes of an id or `by` word */
 #define SNAP_DIM_DYN   (1u << 31)              /* dimension flag: a role-derived official */
@@ -561,6 +653,8 @@ int nr_window_key_snapshot(const struct nr_wstore *s, const struct nr_wkey *k, u
     put_u64(&w, (uint64_t)k->last_event_ms);
     put_ring(&w, &k->fine);
     put_ring(&w, &k->coarse);
+    for (size_t i = 0; i < excl_words(k->coarse.n); i++)
+        put_u64(&w, k->coarse.excl[i]);
     put_u8(&w, k->det.firing);
     put_u8(&w, k->det.severity);
     put_u64(&w, (uint64_t)k->det.episode_start_ms);
@@ -714,10 +808,41 @@ struct snap_ring {
     uint32_t n;
     int64_t width, head;
     const uint8_t *counts; /* n little-endian u32 in slot order */
+    const uint8_t *excl;   /* the episode bits, little-endian u64 words; NULL: none */
 };
+
+/* The episode bits of a ring just read (version 4 on; before, none). */
+static bool get_excl(struct rbuf *r, struct snap_ring *sr, uint32_t version)
+{
+    sr->excl = NULL;
+    if (version < SNAP_VERSION)
+        return true;
+    size_t n = excl_words(sr->n) * 8;
+    if (!need(r, n))
+        return false;
+    sr->excl = r->p + r->off;
+    r->off += n;
+    return true;
+}
+
+static bool snap_excl(const struct snap_ring *sr, int64_t b)
+{
+    if (!sr->excl)
+        return false;
+    int64_t m = b % (int64_t)sr->n;
+    size_t i = (size_t)(m < 0 ? m + (int64_t)sr->n : m);
+    return (sr->excl[i >> 3] >> (i & 7)) & 1u;
+}
+
+static void set_excl(struct nr_ring *ring, int64_t b)
+{
+    size_t i = slot(ring, b);
+    ring->excl[i >> 6] |= UINT64_C(1) << (i & 63);
+}
 
 static bool get_ring(struct rbuf *r, struct snap_ring *sr)
 {
+    sr->excl = NULL;
     sr->n = get_u32(r);
     sr->width = (int64_t)get_u64(r);
     sr->head = (int64_t)get_u64(r);
@@ -750,8 +875,11 @@ static int ring_fit(struct nr_ring *ring, const struct snap_ring *sr, const char
         return 0; /* never written: the fresh ring is the same */
     if (sr->width == ring->width && sr->n == ring->n) {
         ring->head = sr->head;
-        for (uint32_t i = 0; i < sr->n; i++)
+        for (uint32_t i = 0; i < sr->n; i++) {
             ring->count[i] = snap_count(sr, i);
+            if (ring->excl && snap_excl(sr, i))
+                set_excl(ring, i);
+        }
         return 0;
     }
     if (ring->width % sr->width != 0) {
@@ -769,6 +897,8 @@ static int ring_fit(struct nr_ring *ring, const struct snap_ring *sr, const char
         uint32_t c = snap_count(sr, b);
         uint32_t *dst = &ring->count[slot(ring, nb)];
         *dst = UINT32_MAX - *dst < c ? UINT32_MAX : *dst + c;
+        if (ring->excl && snap_excl(sr, b)) /* a bucket holding any of an episode is one */
+            set_excl(ring, nb);
     }
     return 0;
 }
@@ -795,8 +925,8 @@ int nr_window_key_restore(struct nr_wstore *s, const uint8_t *buf, size_t len, s
         nr_error_set(err, "snapshot: not a window key snapshot");
         return -1;
     }
-    if (version != SNAP_VERSION && version != SNAP_VERSION_2) {
-        nr_error_set(err, "snapshot: format version %u, this build reads versions %u and %u",
+    if (version != SNAP_VERSION && version != SNAP_VERSION_3 && version != SNAP_VERSION_2) {
+        nr_error_set(err, "snapshot: format version %u, this build reads versions %u to %u",
                      version, SNAP_VERSION_2, SNAP_VERSION);
         return -1;
     }
@@ -912,7 +1042,7 @@ int nr_window_key_restore(struct nr_wstore *s, const uint8_t *buf, size_t len, s
     memcpy(k->dims, dims, nd * sizeof(dims[0]));
     k->last_event_ms = (int64_t)get_u64(&r);
     struct snap_ring fine, coarse;
-    if (!get_ring(&r, &fine) || !get_ring(&r, &coarse)) {
+    if (!get_ring(&r, &fine) || !get_ring(&r, &coarse) || !get_excl(&r, &coarse, version)) {
         nr_error_set(err, "snapshot: bad or truncated ring");
         goto fail;
     }

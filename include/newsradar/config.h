@@ -99,6 +99,8 @@
  *       cooldown: 2h            # no new episode this soon after the last
  *       seasonality: daily      # none | daily | weekly: expected count per
  *                               # hour of day / of week (detect_season.c)
+ *       exclude_alerts: true    # past alert episodes of a key stay out of
+ *                               # its baseline (window.c)
  *       severity: { medium: 6, high: 12, critical: 24 }   # ratio thresholds
  *       languages: [fr, ar]     # only articles in these languages (default all)
  *
@@ -222,6 +224,7 @@ struct nr_alert_rule {
     int season;                    /* enum nr_season, from seasonality */
     char *score_name;              /* "poisson" | "negbin" (the option's text) */
     int score;                     /* enum nr_score, from score_name */
+    bool exclude_alerts;           /* past alert episodes stay out of the baseline */
     struct nr_srcpos pos;
 };
 

@@ -31,6 +31,7 @@ struct nr_ring {
     int64_t width;   /* ms per bucket */
     int64_t head;    /* highest bucket index written; slots (head-n, head] valid */
     uint32_t *count; /* n counters, slot = index mod n */
+    uint64_t *excl;  /* coarse ring: n bits, slot's bucket was in an alert episode; else NULL */
 };
 
 struct nr_wkey {
@@ -63,9 +64,45 @@ uint32_t nr_window_count(const struct nr_wkey *k, int64_t stream_ms, int64_t *st
 
 /* Expected count per window from the coarse buckets wholly before the
  * window start, scaled by the time actually observed since first_seen_ms
- * (at least one window); then max(expected, floor). */
+ * (at least one window); then max(expected, floor). With the rule's
+ * exclude_alerts, buckets of alert episodes (nr_window_in_episode) are left
+ * out of both the sum and the observed time when nr_window_excluding says
+ * so. */
 double nr_window_expected(const struct nr_wkey *k, const struct nr_alert_rule *r,
                           int64_t window_start_ms, int64_t first_seen_ms);
+
+/* Coarse bucket b belonged to an alert episode of the key: marked by
+ * nr_window_mark_episode, or at or after the start of the episode firing
+ * now. */
+static inline bool nr_window_in_episode(const struct nr_wkey *k, int64_t b)
+{
+    const struct nr_ring *r = &k->coarse;
+    if (k->det.firing && k->det.episode_start_ms != NR_TIME_NONE &&
+        (b + 1) * r->width > k->det.episode_start_ms)
+        return true;
+    if (r->head == NR_TIME_NONE || b > r->head || b <= r->head - (int64_t)r->n)
+        return false;
+    int64_t m = b % (int64_t)r->n;
+    size_t i = (size_t)(m < 0 ? m + (int64_t)r->n : m);
+    return (r->excl[i >> 6] >> (i & 63)) & 1u;
+}
+
+/* Mark the coarse buckets overlapping [from_ms, to_ms] as an episode's (an
+ * episode that resolved at stream time to_ms); to_ms must not be older
+ * than the ring. O(buckets marked). */
+void nr_window_mark_episode(struct nr_wkey *k, int64_t from_ms, int64_t to_ms);
+
+/* The rule leaves episodes out of the baseline and the key has one in its
+ * ring (or is firing): O(ring / 64). */
+bool nr_window_has_episode(const struct nr_wkey *k, const struct nr_alert_rule *r);
+
+/* Whether the flat baseline [lo, c_end) (coarse bucket indices, observed
+ * from from_ms) leaves the episodes out: nr_window_has_episode, and the
+ * clean observed time is at least the episodes' and at least one window
+ * (a key in episodes most of the time is normally that busy). *excl_ms gets
+ * the observed time in episodes (0 when false). */
+bool nr_window_excluding(const struct nr_wkey *k, const struct nr_alert_rule *r, int64_t lo,
+                         int64_t c_end, int64_t from_ms, int64_t *excl_ms);
 
 /* ---- the store ------------------------------------------------------------- */
 
@@ -96,7 +133,7 @@ struct nr_wkey *nr_wstore_fire_first(const struct nr_wstore *s);
 
 /* Serialise one key's full state (rings, history, detector state) into a
  * versioned little-endian byte buffer (caller frees *out). Rules and
- * entities are named by id, not by index (format 2, src/window.c). */
+ * entities are named by id, not by index (format 4, src/window.c). */
 int nr_window_key_snapshot(const struct nr_wstore *s, const struct nr_wkey *k, uint8_t **out,
                            size_t *out_len);
 /* Rebuild a key from a snapshot, possibly written under another config,
