@@ -10,7 +10,7 @@ pkgs=(build-essential cmake ninja-build pkg-config
       hunspell-ar hunspell-de-de hunspell-en-us hunspell-es hunspell-fr hunspell-it
       hunspell-nl hunspell-pt-pt hunspell-ru hunspell-tr myspell-fa
       kcat jq valgrind clang libclang-rt-14-dev clang-format
-      python3 python3-jsonschema curl
+      python3 python3-jsonschema python3-venv curl  # python3-venv: tests/k8s (kubernetes-validate)
       chromium fonts-dejavu-core)  # tests/cli/report.sh renders the replay report headless
 with_kafka=0
 for a in "$@"; do
