@@ -13,7 +13,10 @@ step() { echo "== [$((SECONDS - start)) s] $*"; }
 
 jobs=$(nproc 2>/dev/null || echo 2)
 step "packages (tests/install-deps.sh) and Kafka jars"
-bash tests/install-deps.sh --with-kafka --with-containers
+# The fresh root skips the container stage (below), so it needs no podman.
+deps=(--with-kafka)
+[ "${NR_FRESH_MACHINE:-}" = 1 ] || deps+=(--with-containers)
+bash tests/install-deps.sh "${deps[@]}"
 bash tests/kafka/ci-setup.sh # Apache Kafka jars for the real-broker tests (cached)
 
 step "build (RelWithDebInfo)"
