@@ -10,6 +10,25 @@
 
 /* ---- configuration of the clients -------------------------------------------- */
 
+/* An authentication or TLS error whose cause is the network or a token
+ * source, not the configuration: a login cut short by a broker restart
+ * ("handshake failed: Local: Broker transport failure", "Connection reset
+ * by peer", a timeout), or an OAUTHBEARER/IAM token that could not be had
+ * (librdkafka retries it and reports it only when it changes). */
+static bool transient_security_error(const char *r)
+{
+    static const char *const cues[] = {
+        "transport failure", "Disconnected", "reset by peer",      "Broken pipe",
+        "timed out",         "Timed out",    "Connection refused", "Failed to acquire",
+    };
+    if (!r)
+        return false;
+    for (size_t i = 0; i < NR_ARRAY_LEN(cues); i++)
+        if (strstr(r, cues[i]))
+            return true;
+    return false;
+}
+
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     (void)rk;
@@ -17,7 +36,8 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
      * service with one ERROR line that says what to check: librdkafka's own
      * line for each attempt (from each client) is detail, at debug. */
     if (fac && strcmp(fac, "FAIL") == 0 && buf &&
-        (strstr(buf, "SASL authentication error") || strstr(buf, "SSL handshake failed")))
+        (strstr(buf, "SASL authentication error") || strstr(buf, "SSL handshake failed")) &&
+        !transient_security_error(buf))
         level = 7; /* syslog LOG_DEBUG */
     nr_log_syslog(level, "rdkafka", fac, buf);
 }
@@ -47,7 +67,8 @@ static bool scram_nonce_bug(const struct nr_config *cfg)
  * plaintext listener): librdkafka would retry them forever, each retry only
  * a debug line, and the service would wait unready without saying why. Stop
  * instead, with one line that says what failed; exit status 1. A disconnect
- * during the TLS handshake is reported as __TRANSPORT and stays transient. */
+ * during the TLS handshake is reported as __TRANSPORT and stays transient,
+ * as do the network-caused ones below. */
 static void security_failure(struct stage *st, rd_kafka_t *rk, int err, const char *reason)
 {
     if (!st)
@@ -77,7 +98,10 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     struct stage *st = opaque;
     if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL) {
-        security_failure(st, rk, err, reason);
+        if (transient_security_error(reason))
+            NR_WARN(MOD, "%s: %s (retrying)", rd_kafka_name(rk), reason);
+        else
+            security_failure(st, rk, err, reason);
         return;
     }
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
