@@ -103,7 +103,9 @@ static void reject(struct replay *rp, uint64_t line, size_t index, enum nr_rejec
     if (rp->quiet || rp->shown >= NR_CLI_MAX_MESSAGES)
         return;
     rp->shown++;
-    if (index > 0)
+    if (line == 0) /* held by the engine, settled at the end (the message names it) */
+        fprintf(stderr, "newsradar replay: %s: %s: %s\n", rp->name, nr_reject_name(r), msg);
+    else if (index > 0)
         fprintf(stderr, "newsradar replay: %s:%llu: article %zu: %s: %s\n", rp->name,
                 (unsigned long long)line, index + 1, nr_reject_name(r), msg);
     else
@@ -132,12 +134,14 @@ static void summary_text(const struct replay *rp, const struct nr_engine_stats *
     fprintf(stderr,
             "newsradar replay: %llu articles, %llu tagged, %llu skipped, %llu alerts (%llu "
             "firing, %llu escalated, %llu resolved), %llu duplicates, %llu late (%llu dropped), "
-            "%llu future, %llu field errors, %llu UTF-8 repairs, %llu boilerplate, %llu keys "
+            "%llu future, %llu undated held (%llu at arrival time), %llu field errors, %llu UTF-8 "
+            "repairs, %llu boilerplate, %llu keys "
             "(%llu evicted), %llu spikes still open\n",
             (unsigned long long)rp->articles, (unsigned long long)st->tagged,
             (unsigned long long)rp->skipped, f + e + r, f, e, r, (unsigned long long)st->duplicates,
             (unsigned long long)st->late, (unsigned long long)st->late_dropped,
-            (unsigned long long)st->future, (unsigned long long)field_errors(st),
+            (unsigned long long)st->future, (unsigned long long)st->undated_held,
+            (unsigned long long)st->undated_arrival, (unsigned long long)field_errors(st),
             (unsigned long long)st->utf8_repairs, (unsigned long long)st->boilerplate,
             (unsigned long long)st->keys, (unsigned long long)st->keys_evicted,
             (unsigned long long)st->keys_firing);
@@ -149,7 +153,8 @@ static void summary_json(const struct replay *rp, const struct nr_engine_stats *
     fprintf(stderr,
             "{\"articles\":%llu,\"tagged\":%llu,\"skipped\":%llu,\"alerts\":%llu,"
             "\"firing\":%llu,\"escalated\":%llu,\"resolved\":%llu,\"duplicates\":%llu,"
-            "\"late\":%llu,\"late_dropped\":%llu,\"late_articles\":%llu,\"future\":%llu,\"utf8_"
+            "\"late\":%llu,\"late_dropped\":%llu,\"late_articles\":%llu,\"future\":%llu,"
+            "\"undated_held\":%llu,\"undated_arrival\":%llu,\"utf8_"
             "repairs\":%llu,"
             "\"boilerplate\":%llu,\"keys\":%llu,\"keys_evicted\":%llu,\"keys_firing\":%llu,\"field_"
             "errors\":{",
@@ -157,6 +162,7 @@ static void summary_json(const struct replay *rp, const struct nr_engine_stats *
             (unsigned long long)rp->skipped, f + e + r, f, e, r, (unsigned long long)st->duplicates,
             (unsigned long long)st->late, (unsigned long long)st->late_dropped,
             (unsigned long long)st->late_articles, (unsigned long long)st->future,
+            (unsigned long long)st->undated_held, (unsigned long long)st->undated_arrival,
             (unsigned long long)st->utf8_repairs, (unsigned long long)st->boilerplate,
             (unsigned long long)st->keys, (unsigned long long)st->keys_evicted,
             (unsigned long long)st->keys_firing);
@@ -382,6 +388,7 @@ int nr_cmd_replay(int argc, char **argv)
         rc = NR_EXIT_CONFIG;
         goto out;
     }
+    nr_engine_hold(engine, true);
     if (calib_json && calib_rate == 0)
         calib_rate = 1.0;
     if (report_f) {
@@ -438,6 +445,9 @@ int nr_cmd_replay(int argc, char **argv)
             one_text(&rp, got == INPUT_TOO_LONG ? NULL : p, n, line);
         }
     }
+    /* what the engine still holds: an interrupted run settles it too */
+    rp.line = 0;
+    nr_engine_flush(engine, on_alert, on_reject, &rp);
     progress_show(&pg, &rp, true);
 
     struct nr_engine_stats st;

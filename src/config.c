@@ -105,6 +105,10 @@ static const struct opt opts_engine[] = {
     {"future_policy", OT_ENUM, CFG(engine.future_policy), 0, "clamp", 0, 0, 0, "clamp|reject", 0, 0,
      "future-dated: clamp (its time becomes the fallback: message or stream time) or reject "
      "(future_published_at); never moves stream time"},
+    {"hold_bytes", OT_SIZE, CFG(engine.hold_bytes), 0, "16777216", OF_MIN | OF_MAX, 0, 1073741824,
+     0, 0, 0,
+     "replay: undated articles held (copied) until the first dated one gives the stream time; "
+     "past this, they take their arrival time"},
 };
 SECTION(sec_engine, "engine", "main file", opts_engine);
 

@@ -11,9 +11,10 @@
  * Event time (nr_engine_time): a published_at more than engine.max_future
  * after the arrival time is not believed (clamped to the fallback, or
  * rejected), so one article dated 2099 cannot move stream time and make
- * every later article late. The reference is the arrival time and not the
- * stream time: a sparse feed has honest gaps of hours between consecutive
- * articles, which a stream-time test would clamp.
+ * every later article late. The reference is the arrival time; with
+ * nr_engine_hold (replay), also the stream time, with a one-article
+ * lookahead (engine_stage1.c) so that the honest gap of a sparse feed is
+ * not clamped.
  */
 #include "newsradar/engine.h"
 
@@ -155,6 +156,22 @@ size_t nr_engine_feed(struct nr_engine *e, const char *msg, size_t len, int64_t 
                                       .tagged = on_tagged,
                                       .reject = on_reject};
     return nr_stage1_feed(e->s1, msg, len, fallback_ms, arrival_ms, &out);
+}
+
+void nr_engine_hold(struct nr_engine *e, bool on)
+{
+    nr_stage1_hold(e->s1, on);
+}
+
+void nr_engine_flush(struct nr_engine *e, nr_alert_fn fn, nr_reject_fn rfn, void *ud)
+{
+    struct inproc p = {e, fn, rfn, ud};
+    const struct nr_stage1_out out = {.ud = &p,
+                                      .event = to_stage2,
+                                      .time = advance_stage2,
+                                      .tagged = on_tagged,
+                                      .reject = on_reject};
+    nr_stage1_flush(e->s1, &out);
 }
 
 struct first_reject {

@@ -14,6 +14,29 @@
  * A worker (struct nr_stage1) owns a decoder and a tagger scratch and is
  * single threaded. A message may hold several articles (an array or an
  * envelope, article.h); each is its own pass and its own rejection.
+ *
+ * Holding (nr_stage1_hold, replay; docs/article.md "Undated articles" and
+ * "Future dates"). A driver without a clock of its own for each message
+ * (replay: the file is the clock) lets stage 1 hold articles, copied (fields,
+ * warnings and record text in one allocation), for two reasons:
+ *
+ *   - undated articles before the first dated one: stream time is not known
+ *     yet. They wait, up to engine.hold_bytes of copies, and take the first
+ *     dated article's time when it comes; past the cap, or when the input
+ *     ends without a date, they take their arrival time. None is dropped.
+ *   - one-article lookahead for a jump: a dated article more than
+ *     engine.max_future ahead of stream time is either an honest gap of a
+ *     sparse feed or a wrong date (2099). It waits for the next dated
+ *     article: if that one is not more than max_future before it, the
+ *     stream did move and the held article is processed at its own time;
+ *     else it is future-dated (clamped to stream time or rejected, as
+ *     engine.future_policy says) and never moves stream time. At the end of
+ *     input nothing confirms it: future-dated.
+ *
+ * Cost: one copy per held article; at most one lookahead article and
+ * hold_bytes of undated ones per worker. The service does not hold: a held
+ * message's offset could be committed before the article is processed, and
+ * its arrival time is a real clock, which the future-date check uses.
  */
 #include "newsradar/dedup.h"
 #include "newsradar/engine.h"
@@ -33,11 +56,25 @@ struct nr_stage1_shared {
     _Atomic int64_t stream_ms;
 };
 
+/* A held article: its fields, warnings and record text copied into mem. */
+struct held {
+    struct nr_article a;
+    struct nr_str record;
+    long index;
+    int64_t arrival_ms;
+    size_t bytes;
+    char *mem;
+};
+
 struct nr_stage1 {
     struct nr_stage1_shared *sh;
     struct nr_decoder *decoder;
     struct nr_tag_scratch *scratch;
     struct nr_engine_stats stats;
+    bool hold;
+    struct held *pend; /* undated, before any stream time */
+    size_t n_pend, cap_pend, pend_bytes;
+    struct held ahead; /* the lookahead article (ahead.mem != NULL) */
 };
 
 struct nr_stage1_shared *nr_stage1_shared_new(const struct nr_config *cfg, struct nr_error *err)
@@ -131,10 +168,61 @@ struct nr_stage1 *nr_stage1_new(struct nr_stage1_shared *sh, struct nr_error *er
     return s;
 }
 
+void nr_stage1_hold(struct nr_stage1 *s, bool on)
+{
+    s->hold = on;
+}
+
+static void held_free(struct held *h)
+{
+    free(h->mem);
+    h->mem = NULL;
+}
+
+/* Copy a (whose strings live in the decoder) and its record text into h.
+ * 0, or -1 when the copy cannot be allocated. */
+static int held_copy(struct held *h, long index, const struct nr_article *a, struct nr_str record,
+                     int64_t arrival_ms)
+{
+    size_t n = record.len + 1;
+    for (int f = 0; f < NR_FIELD_COUNT; f++) {
+        n += a->field[f].len + 1;
+        if (a->warn[f])
+            n += strlen(a->warn[f]) + 1;
+    }
+    char *m = malloc(n);
+    if (!m)
+        return -1;
+    *h = (struct held){.a = *a, .index = index, .arrival_ms = arrival_ms, .bytes = n, .mem = m};
+    for (int f = 0; f < NR_FIELD_COUNT; f++) {
+        if (a->field[f].p) {
+            memcpy(m, a->field[f].p, a->field[f].len);
+            m[a->field[f].len] = '\0';
+            h->a.field[f].p = m;
+            m += a->field[f].len + 1;
+        }
+        if (a->warn[f]) {
+            size_t l = strlen(a->warn[f]) + 1;
+            memcpy(m, a->warn[f], l);
+            h->a.warn[f] = m;
+            m += l;
+        }
+    }
+    if (record.p)
+        memcpy(m, record.p, record.len);
+    m[record.len] = '\0';
+    h->record = (struct nr_str){record.p ? m : NULL, record.len};
+    return 0;
+}
+
 void nr_stage1_free(struct nr_stage1 *s)
 {
     if (!s)
         return;
+    for (size_t k = 0; k < s->n_pend; k++)
+        held_free(&s->pend[k]);
+    free(s->pend);
+    held_free(&s->ahead);
     nr_decoder_free(s->decoder);
     nr_tag_scratch_free(s->scratch);
     free(s);
@@ -152,23 +240,21 @@ static void count_event(void *ud, const struct nr_count_event *ev)
     f->out->event(f->out->ud, ev);
 }
 
-/* One decoded article (record i of the message) through the stage. */
-static enum nr_reject one_article(struct nr_stage1 *s, long i, const struct nr_article *a,
-                                  int64_t fallback_ms, int64_t arrival_ms,
-                                  const struct nr_stage1_out *out, struct nr_error *err)
+static void account(struct nr_stage1 *s, const struct nr_article *a)
 {
-    struct nr_stage1_shared *sh = s->sh;
     s->stats.utf8_repairs += a->utf8_repairs;
     s->stats.boilerplate += a->boilerplate;
     for (int f = 0; f < NR_FIELD_COUNT; f++)
         s->stats.field_errors[f] += (a->field_errors >> f) & 1u;
-    int64_t t;
-    bool future;
-    enum nr_reject rj = nr_engine_time(sh->cfg, a, fallback_ms, arrival_ms, nr_stage1_stream_ms(sh),
-                                       &t, &future, err);
-    s->stats.future += future;
-    if (rj != NR_REJECT_NONE)
-        return rj;
+}
+
+/* An article whose event time t is settled: stream time, duplicates, tags,
+ * count events. */
+static enum nr_reject process(struct nr_stage1 *s, long i, const struct nr_article *a,
+                              struct nr_str record, int64_t t, const struct nr_stage1_out *out,
+                              struct nr_error *err)
+{
+    struct nr_stage1_shared *sh = s->sh;
     int64_t stream = nr_stage1_stream_ms(sh);
     if (stream != NR_TIME_NONE && t < stream - sh->cfg->engine.grace_ms)
         s->stats.late_articles++;
@@ -191,10 +277,154 @@ static enum nr_reject one_article(struct nr_stage1 *s, long i, const struct nr_a
     if (tags->n_entities || tags->n_topics)
         s->stats.tagged++;
     if (out->tagged)
-        out->tagged(out->ud, i, a, tags, nr_article_record_text(s->decoder, (size_t)i), t);
+        out->tagged(out->ud, i, a, tags, record, t);
     struct fwd f = {s, out};
     nr_event_build(sh->cfg, a, tags, t, count_event, &f, NULL);
     return NR_REJECT_NONE;
+}
+
+/* A held article rejected: the driver's current input is another one, so
+ * the message names the article by its id. */
+static void report(struct nr_stage1 *s, const struct held *h, enum nr_reject rj, const char *msg,
+                   const struct nr_stage1_out *out)
+{
+    s->stats.rejected++;
+    if (!out->reject)
+        return;
+    struct nr_str id = h->a.field[NR_FIELD_ID];
+    struct nr_error m;
+    nr_error_set(&m, "held article \"%.*s\": %.400s", id.len > 80 ? 80 : (int)id.len, id.p, msg);
+    out->reject(out->ud, h->index, rj, m.msg, h->record);
+}
+
+/* A held article processed at t (NR_TIME_NONE: none can be had). */
+static void release(struct nr_stage1 *s, struct held *h, int64_t t, const struct nr_stage1_out *out)
+{
+    struct nr_error err = {{0}};
+    enum nr_reject rj;
+    if (t == NR_TIME_NONE) {
+        rj = NR_REJECT_BAD_TIME;
+        nr_error_set(&err, "article has no published_at and no fallback time");
+    } else {
+        rj = process(s, h->index, &h->a, h->record, t, out, &err);
+    }
+    if (rj != NR_REJECT_NONE)
+        report(s, h, rj, err.msg, out);
+    held_free(h);
+}
+
+static void release_pending(struct nr_stage1 *s, int64_t t, bool at_arrival,
+                            const struct nr_stage1_out *out)
+{
+    for (size_t k = 0; k < s->n_pend; k++) {
+        s->stats.undated_held++;
+        s->stats.undated_arrival += at_arrival;
+        release(s, &s->pend[k], at_arrival ? s->pend[k].arrival_ms : t, out);
+    }
+    s->n_pend = 0;
+    s->pend_bytes = 0;
+}
+
+/* The lookahead article was wrong: future-dated, by engine.future_policy. */
+static void ahead_future(struct nr_stage1 *s, const struct nr_stage1_out *out, const char *why)
+{
+    struct held *h = &s->ahead;
+    const struct nr_config *cfg = s->sh->cfg;
+    s->stats.future++;
+    if (cfg->engine.future_policy && strcmp(cfg->engine.future_policy, "reject") == 0) {
+        char pub[40], st[40];
+        struct nr_error msg;
+        nr_time_format_rfc3339(h->a.published_ms, pub, sizeof(pub));
+        nr_time_format_rfc3339(nr_stage1_stream_ms(s->sh), st, sizeof(st));
+        nr_error_set(&msg,
+                     "published_at %s is more than engine.max_future after stream time (%s) and %s",
+                     pub, st, why);
+        report(s, h, NR_REJECT_FUTURE, msg.msg, out);
+        held_free(h);
+        return;
+    }
+    release(s, h, nr_stage1_stream_ms(s->sh), out); /* clamp: as if undated */
+}
+
+/* A dated article at t in hold mode: settle the lookahead article first. */
+static void settle_ahead(struct nr_stage1 *s, int64_t t, const struct nr_stage1_out *out)
+{
+    if (!s->ahead.mem)
+        return;
+    int64_t max = s->sh->cfg->engine.max_future_ms;
+    if (t >= s->ahead.a.published_ms - max) /* the stream did move */
+        release(s, &s->ahead, s->ahead.a.published_ms, out);
+    else
+        ahead_future(s, out, "the next dated article is back before it");
+}
+
+/* One decoded article (record i of the message) through the stage. */
+static enum nr_reject one_article(struct nr_stage1 *s, long i, const struct nr_article *a,
+                                  struct nr_str record, int64_t fallback_ms, int64_t arrival_ms,
+                                  const struct nr_stage1_out *out, struct nr_error *err)
+{
+    struct nr_stage1_shared *sh = s->sh;
+    account(s, a);
+    int64_t t;
+    bool future;
+    int64_t stream = nr_stage1_stream_ms(sh);
+    enum nr_reject rj =
+        nr_engine_time(sh->cfg, a, fallback_ms, arrival_ms, stream, &t, &future, err);
+    s->stats.future += future;
+    if (!s->hold || fallback_ms != NR_TIME_NONE) {
+        if (rj != NR_REJECT_NONE)
+            return rj;
+        return process(s, i, a, record, t, out, err);
+    }
+    if (rj == NR_REJECT_BAD_TIME) {
+        /* no time yet: hold it until the first dated article */
+        if (s->pend_bytes >= sh->cfg->engine.hold_bytes) {
+            release_pending(s, NR_TIME_NONE, true, out);
+            s->stats.undated_held++;
+            s->stats.undated_arrival++;
+            if (arrival_ms == NR_TIME_NONE)
+                return rj;
+            return process(s, i, a, record, arrival_ms, out, err);
+        }
+        if (nr_try_grow((void **)&s->pend, &s->cap_pend, s->n_pend + 1, sizeof(*s->pend)) < 0 ||
+            held_copy(&s->pend[s->n_pend], i, a, record, arrival_ms) < 0) {
+            nr_error_set(err, "out of memory to hold an undated %zu-byte article", record.len);
+            return NR_REJECT_TOO_LARGE;
+        }
+        s->pend_bytes += s->pend[s->n_pend++].bytes;
+        return NR_REJECT_NONE;
+    }
+    if (rj != NR_REJECT_NONE)
+        return rj;
+    bool dated = a->published_ms != NR_TIME_NONE && !future;
+    if (!dated) /* stream time: settles nothing */
+        return process(s, i, a, record, t, out, err);
+    if (s->n_pend) {
+        /* the first stream time: the undated articles before take it */
+        stream_advance(sh, t);
+        release_pending(s, t, false, out);
+    }
+    settle_ahead(s, t, out);
+    stream = nr_stage1_stream_ms(sh);
+    int64_t max = sh->cfg->engine.max_future_ms;
+    if (stream != NR_TIME_NONE && max > 0 && t - stream > max) {
+        if (held_copy(&s->ahead, i, a, record, arrival_ms) < 0) {
+            nr_error_set(err, "out of memory to hold a %zu-byte article", record.len);
+            return NR_REJECT_TOO_LARGE;
+        }
+        return NR_REJECT_NONE;
+    }
+    return process(s, i, a, record, t, out, err);
+}
+
+void nr_stage1_flush(struct nr_stage1 *s, const struct nr_stage1_out *out)
+{
+    if (s->ahead.mem)
+        ahead_future(s, out, "no later article confirms it");
+    if (s->n_pend) {
+        int64_t stream = nr_stage1_stream_ms(s->sh);
+        release_pending(s, stream, stream == NR_TIME_NONE, out);
+    }
 }
 
 size_t nr_stage1_feed(struct nr_stage1 *s, const char *msg, size_t len, int64_t fallback_ms,
@@ -217,7 +447,8 @@ size_t nr_stage1_feed(struct nr_stage1 *s, const char *msg, size_t len, int64_t 
         struct nr_article a;
         rj = nr_article_record(s->decoder, i, &a, &err);
         if (rj == NR_REJECT_NONE)
-            rj = one_article(s, (long)i, &a, fallback_ms, arrival_ms, out, &err);
+            rj = one_article(s, (long)i, &a, nr_article_record_text(s->decoder, i), fallback_ms,
+                             arrival_ms, out, &err);
         if (rj != NR_REJECT_NONE) {
             s->stats.rejected++;
             /* the only article of a message: the message is rejected whole */
@@ -242,6 +473,8 @@ void nr_stage1_stats_add(const struct nr_stage1 *s, struct nr_engine_stats *out)
     out->late_articles += a->late_articles;
     out->utf8_repairs += a->utf8_repairs;
     out->boilerplate += a->boilerplate;
+    out->undated_held += a->undated_held;
+    out->undated_arrival += a->undated_arrival;
     for (int f = 0; f < NR_FIELD_COUNT; f++)
         out->field_errors[f] += a->field_errors[f];
 }

@@ -41,6 +41,7 @@
  *     evidence_entities: 5      # co-mentioned entities listed in an alert
  *     max_future: 1h            # published later than arrival + this: future
  *     future_policy: clamp      # clamp (to the fallback time) | reject
+ *     hold_bytes: 16777216      # replay: undated articles held for a stream time
  *   kafka: ...                  # the service (newsradar run); see docs
  *   http:  ...
  *   log:   { level: info, format: logfmt }
@@ -274,6 +275,7 @@ struct nr_engine_opts {
     uint32_t evidence_entities;
     int64_t max_future_ms; /* published this far past arrival: future */
     char *future_policy;   /* clamp|reject */
+    size_t hold_bytes;     /* replay: undated articles held before the first dated one */
 };
 
 struct nr_kv {

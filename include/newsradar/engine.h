@@ -28,22 +28,26 @@
 struct nr_engine;
 
 struct nr_engine_stats {
-    uint64_t articles;      /* decoded and tagged */
-    uint64_t rejected;      /* bad input (each article of a message counts) */
-    uint64_t tagged;        /* with >= 1 entity or topic */
-    uint64_t events;        /* count events produced by stage 1 */
-    uint64_t duplicates;    /* exact (same id) and near duplicates */
-    uint64_t late;          /* events older than stream time - grace */
-    uint64_t late_dropped;  /* older than the whole baseline: counted here only */
-    uint64_t late_articles; /* articles (not events) older than stream time - grace */
-    uint64_t alerts[4];     /* by state: firing, escalated, resolved, (unused) */
-    uint64_t keys;          /* window keys alive now */
-    uint64_t keys_evicted;  /* dropped: store full (LRU) or idle past idle_evict */
-    uint64_t keys_firing;   /* keys in a firing episode now; at the end of a replay,
-                               the spikes that are still open (not resolved) */
-    uint64_t future;        /* published more than engine.max_future after arrival */
-    uint64_t utf8_repairs;  /* invalid UTF-8 sequences replaced (article.invalid_utf8) */
-    uint64_t boilerplate;   /* body segments blanked as their source's boilerplate */
+    uint64_t articles;        /* decoded and tagged */
+    uint64_t rejected;        /* bad input (each article of a message counts) */
+    uint64_t tagged;          /* with >= 1 entity or topic */
+    uint64_t events;          /* count events produced by stage 1 */
+    uint64_t duplicates;      /* exact (same id) and near duplicates */
+    uint64_t late;            /* events older than stream time - grace */
+    uint64_t late_dropped;    /* older than the whole baseline: counted here only */
+    uint64_t late_articles;   /* articles (not events) older than stream time - grace */
+    uint64_t alerts[4];       /* by state: firing, escalated, resolved, (unused) */
+    uint64_t keys;            /* window keys alive now */
+    uint64_t keys_evicted;    /* dropped: store full (LRU) or idle past idle_evict */
+    uint64_t keys_firing;     /* keys in a firing episode now; at the end of a replay,
+                                 the spikes that are still open (not resolved) */
+    uint64_t future;          /* published more than engine.max_future after arrival, or
+                                 (replay) ahead of a stream time the next article keeps */
+    uint64_t undated_held;    /* replay: undated articles held until a stream time was known */
+    uint64_t undated_arrival; /* of those, given their arrival time (hold full, or no date
+                                 in the whole input) */
+    uint64_t utf8_repairs;    /* invalid UTF-8 sequences replaced (article.invalid_utf8) */
+    uint64_t boilerplate;     /* body segments blanked as their source's boilerplate */
     uint64_t field_errors[NR_FIELD_COUNT]; /* optional fields unreadable, read as absent */
 };
 
@@ -103,6 +107,17 @@ void nr_stage1_free(struct nr_stage1 *s);
  * it is rejected whole). */
 size_t nr_stage1_feed(struct nr_stage1 *s, const char *msg, size_t len, int64_t fallback_ms,
                       int64_t arrival_ms, const struct nr_stage1_out *out);
+
+/* Let stage 1 hold articles across calls (engine_stage1.c, for a driver
+ * whose messages have no clock of their own: fallback_ms NR_TIME_NONE):
+ * undated articles until the first dated one, and a dated article far ahead
+ * of stream time until the next dated article says whether the stream
+ * moved. A driver that holds calls nr_stage1_flush at the end of input. */
+void nr_stage1_hold(struct nr_stage1 *s, bool on);
+/* Settle what is held: the lookahead article is future-dated (nothing
+ * confirms it), undated articles take stream time, or their arrival time
+ * when there is none. */
+void nr_stage1_flush(struct nr_stage1 *s, const struct nr_stage1_out *out);
 
 /* This worker's counters (articles, rejected, tagged, events, duplicates,
  * future, utf8_repairs, boilerplate, field_errors; the stage-2 fields stay
@@ -189,14 +204,18 @@ enum nr_reject nr_engine_time(const struct nr_config *cfg, const struct nr_artic
 size_t nr_engine_feed(struct nr_engine *e, const char *msg, size_t len, int64_t fallback_ms,
                       int64_t arrival_ms, nr_alert_fn fn, nr_reject_fn rfn, void *ud);
 
+/* nr_stage1_hold / nr_stage1_flush of the engine's stage 1 (replay). */
+void nr_engine_hold(struct nr_engine *e, bool on);
+void nr_engine_flush(struct nr_engine *e, nr_alert_fn fn, nr_reject_fn rfn, void *ud);
+
 /* nr_engine_feed without an arrival time; returns NR_REJECT_NONE or the
  * reason of the first article rejected (err says more). */
 enum nr_reject nr_engine_process(struct nr_engine *e, const char *msg, size_t len,
                                  int64_t fallback_ms, nr_alert_fn fn, void *ud,
                                  struct nr_error *err);
 
-/* Counters so far. Nothing is pending inside the engine, so at the end of
- * input these are final; spikes still open stay open (keys_firing) and are
+/* Counters so far. After nr_engine_flush nothing is pending inside the
+ * engine, so at the end of input these are final; spikes still open stay open (keys_firing) and are
  * not resolved: no later article says they are over. */
 void nr_engine_stats_get(const struct nr_engine *e, struct nr_engine_stats *out);
 

@@ -2,7 +2,8 @@
 # feeds.sh - real feed shapes through `replay` and `tag` (issue 9): JSON text
 # streams (pretty-printed objects), arrays, envelopes with a preset, a BOM,
 # lenient optional fields and their warnings, invalid UTF-8, one article
-# dated 2099 among good ones, --sort (in memory and with runs on disk), the
+# dated 2099 (or a day ahead of the stream) among good ones, undated articles
+# before the first dated one, --sort (in memory and with runs on disk), the
 # out-of-order warning, the 100-message cap, --progress/--quiet, SIGTERM
 # during a replay (exit 143, summary, whole lines), streaming `tag`, a
 # source's boilerplate blanked, an article too large for memory rejected.
@@ -65,6 +66,47 @@ EOF
 "$nr" replay -c "$tmp/reject.yaml" "$tmp/future.jsonl" >"$tmp/got" 2>"$tmp/err"
 [ $? -eq 3 ] || fail "future_policy reject: want exit 3"
 has "$tmp/err" "future\.jsonl:3: future_published_at: published_at 2099-01-01T00:00:00.000Z is more than engine.max_future" "future rejected with its line"
+
+# 2099 ahead of the stream but not of the arrival clock: a feed of 2016 read in
+# a run whose clock says 2099 is still caught (one-article lookahead)
+sed 's/2024-03-01T10:/2016-06-06T10:/; s/2099-01-01T00:00:00Z/2016-06-07T10:03:00Z/' "$tmp/future.jsonl" >"$tmp/future2016.jsonl"
+"$nr" replay --summary-json -c "$rcfg" "$tmp/future2016.jsonl" >"$tmp/got" 2>"$tmp/err" ||
+    fail "stream-future replay: $(cat "$tmp/err")"
+[ "$(jq -s 'length' "$tmp/got")" -eq "$(jq -s 'length' "$tmp/want")" ] ||
+    fail "an article a day ahead of the stream changed the number of alerts: $(cat "$tmp/got")"
+grep '^{' "$tmp/err" | tail -1 | jq -e '.future == 1 and .late == 0 and .skipped == 0' >/dev/null ||
+    fail "stream-future summary: $(cat "$tmp/err")"
+"$nr" replay -c "$tmp/reject.yaml" "$tmp/future2016.jsonl" >"$tmp/got" 2>"$tmp/err"
+[ $? -eq 3 ] || fail "stream future, policy reject: want exit 3"
+has "$tmp/err" "future_published_at: held article \"a3\": published_at 2016-06-07T10:03:00.000Z is more than engine.max_future after stream time" "stream future rejected by id"
+# the last article a day ahead: nothing confirms it, it is future-dated
+{ cat "$tmp/feed.jsonl"; attack 7 7 | sed 's/2024-03-01T10:07/2024-03-02T10:07/'; } >"$tmp/lastahead.jsonl"
+"$nr" replay --summary-json -c "$rcfg" "$tmp/lastahead.jsonl" >"$tmp/got" 2>"$tmp/err" ||
+    fail "last-ahead replay: $(cat "$tmp/err")"
+grep '^{' "$tmp/err" | tail -1 | jq -e '.future == 1 and .articles == 7 and .keys_firing == 1' >/dev/null ||
+    fail "last article ahead: $(cat "$tmp/err")"
+
+# ---- undated articles before the first dated one are held, never dropped -------------
+{ attack 1 1 | jq -c 'del(.published_at)'; attack 2 2 | jq -c 'del(.published_at)'; sed -n '3,$p' "$tmp/feed.jsonl"; } >"$tmp/undated.jsonl"
+"$nr" replay --summary-json -c "$rcfg" "$tmp/undated.jsonl" >"$tmp/got" 2>"$tmp/err" ||
+    fail "undated-first replay: $(cat "$tmp/err")"
+cmp -s <(jq -c '.detected_at' "$tmp/want") <(jq -c '.detected_at' "$tmp/got") ||
+    fail "undated first articles: other alerts than the dated feed: $(cat "$tmp/got")"
+grep '^{' "$tmp/err" | tail -1 | jq -e '.articles == 6 and .skipped == 0 and .undated_held == 2 and .undated_arrival == 0' >/dev/null ||
+    fail "undated-first summary: $(cat "$tmp/err")"
+# hold_bytes 0: nothing is held, the first undated article takes its arrival
+# time (and so sets stream time: the second takes that, the dated ones are late)
+sed 's/future_policy: reject/hold_bytes: 0/' "$tmp/reject.yaml" >"$tmp/nohold.yaml"
+"$nr" replay --summary-json -c "$tmp/nohold.yaml" "$tmp/undated.jsonl" >"$tmp/got" 2>"$tmp/err" ||
+    fail "hold_bytes 0: $(cat "$tmp/err")"
+grep '^{' "$tmp/err" | tail -1 | jq -e '.articles == 6 and .skipped == 0 and .undated_arrival == 1 and .late_articles == 4' >/dev/null ||
+    fail "hold_bytes 0 summary: $(cat "$tmp/err")"
+# no date anywhere: all at their arrival time
+jq -c 'del(.published_at)' "$tmp/feed.jsonl" >"$tmp/nodate.jsonl"
+"$nr" replay --summary-json -c "$rcfg" "$tmp/nodate.jsonl" >"$tmp/got" 2>"$tmp/err" ||
+    fail "no-date replay: $(cat "$tmp/err")"
+grep '^{' "$tmp/err" | tail -1 | jq -e '.articles == 6 and .skipped == 0 and .undated_arrival == 6' >/dev/null ||
+    fail "no-date summary: $(cat "$tmp/err")"
 
 # ---- --sort: a shuffled feed gives the alerts of the sorted one ------------------------
 for i in $(seq 1 30); do attack "$i" "$i"; done >"$tmp/sorted.jsonl"
