@@ -123,7 +123,7 @@ run 3 "replay with bad lines" -- replay -c "$tmp/cfg/newsradar.yaml" "$feed"
 has "$tmp/err" "feed\.jsonl:7: invalid_json: invalid JSON at byte 28: expected ',' or '}'" "bad JSON reported with its line and offset"
 has "$tmp/err" "feed\.jsonl:8: missing_id: " "missing id reported with its line"
 has "$tmp/err" "feed\.jsonl:9: too_large: 3023 bytes, limit 2000 \(article\.max_bytes\)" "long line reported"
-has "$tmp/err" '^newsradar replay: 9 articles, [0-9]+ tagged, 3 skipped, [0-9]+ alerts \([0-9]+ firing, [0-9]+ escalated, [0-9]+ resolved\), [0-9]+ duplicates, [0-9]+ late \([0-9]+ dropped\), [0-9]+ future, [0-9]+ field errors, [0-9]+ UTF-8 repairs, [0-9]+ boilerplate, [0-9]+ keys \([0-9]+ evicted\), [0-9]+ spikes still open$' "summary line"
+has "$tmp/err" '^newsradar replay: 9 articles, [0-9]+ tagged, 3 skipped, [0-9]+ alerts \([0-9]+ firing, [0-9]+ escalated, [0-9]+ resolved\), [0-9]+ duplicates, [0-9]+ late \([0-9]+ dropped\), [0-9]+ future, [0-9]+ undated held \([0-9]+ at arrival time\), [0-9]+ field errors, [0-9]+ UTF-8 repairs, [0-9]+ boilerplate, [0-9]+ keys \([0-9]+ evicted\), [0-9]+ spikes still open$' "summary line"
 grep -q "feed.jsonl:6:" "$tmp/err" && fail "a blank line was reported"
 if ! grep -q . "$tmp/out"; then
     fail "five border closures in 25 minutes raised no alert"
