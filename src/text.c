@@ -4,10 +4,13 @@
  * Design: news text is mostly ASCII, so ASCII bytes go through one 128-entry
  * table (fold + classify) with a branch-free whitespace collapse; only
  * non-ASCII code points pay for utf8proc (full case folding + NFKD of that
- * one code point, then mark stripping and our own punctuation/Arabic folds).
+ * one code point, then mark stripping and our own punctuation/Arabic folds),
+ * and each distinct one only once per nr_text: the result is cached
+ * (struct nr_fold_slot), so Cyrillic, Arabic or CJK text costs a table
+ * lookup and a copy per code point.
  * Output buffers live in struct nr_text and grow geometrically, so in steady
  * state a call allocates nothing. Cost: ~1-2 ns per ASCII byte, a few tens
- * of ns per non-ASCII code point; memory 5 bytes per normalized byte (the
+ * of ns per non-ASCII code point the first time, a few after; memory 5 bytes per normalized byte (the
  * byte and its uint32 origin).
  *
  * Why NFKD and not NFKC: we strip the marks anyway and only compare our own
@@ -69,6 +72,7 @@ void nr_text_fini(struct nr_text *t)
         return;
     free(t->buf);
     free(t->map);
+    free(t->folds);
     memset(t, 0, sizeof(*t));
 }
 
@@ -112,7 +116,7 @@ static void text_reserve(struct nr_text *t, size_t need)
 
 /* Decode one UTF-8 sequence at s[0..n) (n >= 1, s[0] >= 0x80). Returns the
  * code point and its length in *l, or -1 (and *l = 1) when invalid. */
-static int32_t utf8_decode(const unsigned char *s, size_t n, size_t *l)
+static inline int32_t utf8_decode(const unsigned char *s, size_t n, size_t *l)
 {
     unsigned c = s[0];
     size_t k;
@@ -409,15 +413,88 @@ out:
     return i;
 }
 
+/* The normalized form of one non-ASCII code point, before the collapse of
+ * space runs: fold_special, utf8proc's NFKD (and case fold unless opts
+ * lacks it) of that code point alone, Unicode separators as ' ', marks
+ * stripped, our folds again, ASCII through tbl. Writes at most 96 bytes
+ * (24 code points of 4) to out; returns how many. */
+static size_t fold_cp(int32_t cp, utf8proc_option_t opts, const unsigned char *tbl,
+                      unsigned char *out)
+{
+    cp = fold_special(cp);
+    if (cp < 0)
+        return 0;
+    int32_t dec[24];
+    utf8proc_ssize_t n;
+    if (cp < 0x80 || (cp >= 0xAC00 && cp <= 0xD7A3)) {
+        dec[0] = cp;
+        n = 1;
+    } else {
+        int bc = 0;
+        n = utf8proc_decompose_char(cp, dec, (utf8proc_ssize_t)NR_ARRAY_LEN(dec), opts, &bc);
+        if (n < 0 || n > (utf8proc_ssize_t)NR_ARRAY_LEN(dec)) {
+            dec[0] = cp;
+            n = 1;
+        }
+        /* Unicode spaces (Zs) and other separators become our space. */
+        if (n == 1 && dec[0] >= 0x80) {
+            utf8proc_category_t cat = utf8proc_category(dec[0]);
+            if (cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL ||
+                cat == UTF8PROC_CATEGORY_ZP || cat == UTF8PROC_CATEGORY_CC)
+                dec[0] = ' ';
+        }
+    }
+    size_t m = 0;
+    for (utf8proc_ssize_t k = 0; k < n; k++) {
+        int32_t d = dec[k];
+        if (strip_mark(d))
+            continue;
+        if (d >= 0x80) {
+            d = fold_special(d);
+            if (d < 0)
+                continue;
+        }
+        if (d < 0x80)
+            out[m++] = tbl[d];
+        else
+            m += utf8_encode(d, (char *)out + m);
+    }
+    return m;
+}
+
+/* Per-text cache of fold_cp results, direct-mapped by code point.
+ *
+ * Why: fold_cp costs a utf8proc call (property lookups, a decomposition
+ * table walk) and our range tests, ~100-150 instructions for each Cyrillic,
+ * Arabic or CJK letter, while its result depends only on the code point
+ * and the case flag, and a text in one script uses a few hundred distinct
+ * code points (a few thousand for Chinese). A slot is 16 bytes: the key,
+ * the length and up to 11 output bytes (every Latin, Cyrillic, Arabic and
+ * CJK letter; longer forms, e.g. ligatures such as U+FDFA, are not cached).
+ * A hit without a space in its output is copied with one 16-byte store of
+ * bytes and one of map entries (both buffers have 96 entries of room).
+ * Code points below 4096 (Latin to Arabic and Indic) get a slot each; above,
+ * the index mixes in the high bits. The table (64 KB) is allocated at the
+ * first non-ASCII code point a text sees; without memory it is skipped. */
+#define FOLD_SLOTS 4096
+#define FOLD_MAX   10
+struct nr_fold_slot {
+    uint32_t key; /* code point * 2 + keep-case bit, + 1; 0 = empty */
+    uint8_t n;
+    uint8_t sp; /* out has a ' ' (space runs collapse across code points) */
+    unsigned char out[FOLD_MAX];
+};
+
 void nr_text_normalize(struct nr_text *t, const char *src, size_t len, unsigned flags)
 {
     tables_init();
     if (len > NR_TEXT_MAX_INPUT)
         len = NR_TEXT_MAX_INPUT;
     const unsigned char *s = (const unsigned char *)src;
-    const unsigned char *tbl = ascii_fold[(flags & NR_TEXT_KEEP_CASE) ? 1 : 0];
+    const unsigned keep = (flags & NR_TEXT_KEEP_CASE) ? 1 : 0;
+    const unsigned char *tbl = ascii_fold[keep];
     utf8proc_option_t opts = UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE;
-    if (!(flags & NR_TEXT_KEEP_CASE))
+    if (!keep)
         opts |= UTF8PROC_CASEFOLD;
 
     text_reserve(t, len + 64);
@@ -427,10 +504,22 @@ void nr_text_normalize(struct nr_text *t, const char *src, size_t len, unsigned 
     unsigned last_space = 0;
     while (i < len) {
         if (s[i] < 0x80) {
-            i = ascii_run(s, i, len, buf, map, &j, &last_space, tbl, !(flags & NR_TEXT_KEEP_CASE));
+            if (i + 1 < len && s[i + 1] >= 0x80) {
+                /* one ASCII byte (a space) between words of another
+                 * script: ascii_run's setup would cost more than it */
+                unsigned char o = tbl[s[i]];
+                unsigned sp = (o == ' ');
+                buf[j] = (char)o;
+                map[j] = (uint32_t)i;
+                j += !(sp & last_space);
+                last_space = sp;
+                i++;
+                continue;
+            }
+            i = ascii_run(s, i, len, buf, map, &j, &last_space, tbl, !keep);
             continue;
         }
-        /* Non-ASCII: worst-case expansion of one code point is 18 code
+        /* Non-ASCII: worst-case expansion of one code point is 24 code
          * points of up to 4 bytes. */
         if (j + 96 > t->cap) {
             t->len = j;
@@ -438,62 +527,61 @@ void nr_text_normalize(struct nr_text *t, const char *src, size_t len, unsigned 
             buf = t->buf;
             map = t->map;
         }
+        if (!t->folds)
+            t->folds = calloc(FOLD_SLOTS, sizeof(*t->folds));
         size_t l;
         int32_t cp = utf8_decode(s + i, len - i, &l);
         uint32_t origin = (uint32_t)i;
         i += l;
-        if (cp < 0) {
-            cp = ' ';
+        unsigned char tmp[96];
+        const unsigned char *out = tmp;
+        size_t m;
+        if (cp < 0) { /* invalid UTF-8: a space */
+            tmp[0] = tbl[' '];
+            m = 1;
         } else {
-            cp = fold_special(cp);
-        }
-        if (cp < 0)
-            continue;
-        int32_t dec[24];
-        utf8proc_ssize_t n;
-        if (cp < 0x80 || (cp >= 0xAC00 && cp <= 0xD7A3)) {
-            dec[0] = cp;
-            n = 1;
-        } else {
-            int bc = 0;
-            n = utf8proc_decompose_char(cp, dec, (utf8proc_ssize_t)NR_ARRAY_LEN(dec), opts, &bc);
-            if (n < 0 || n > (utf8proc_ssize_t)NR_ARRAY_LEN(dec)) {
-                dec[0] = cp;
-                n = 1;
-            }
-            /* Unicode spaces (Zs) and other separators become our space. */
-            if (n == 1 && dec[0] >= 0x80) {
-                utf8proc_category_t cat = utf8proc_category(dec[0]);
-                if (cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL ||
-                    cat == UTF8PROC_CATEGORY_ZP || cat == UTF8PROC_CATEGORY_CC)
-                    dec[0] = ' ';
-            }
-        }
-        for (utf8proc_ssize_t k = 0; k < n; k++) {
-            int32_t d = dec[k];
-            if (strip_mark(d))
-                continue;
-            if (d >= 0x80) {
-                d = fold_special(d);
-                if (d < 0)
+            uint32_t key = ((uint32_t)cp << 1 | keep) + 1;
+            struct nr_fold_slot *slot =
+                t->folds
+                    ? &t->folds[((uint32_t)cp ^ ((uint32_t)cp >> 12) * 0x9E5u) & (FOLD_SLOTS - 1)]
+                    : NULL;
+            if (slot && slot->key == key) {
+                m = slot->n;
+                if (!slot->sp) {
+                    memcpy(buf + j, slot->out, FOLD_MAX);
+#ifdef __SSE2__
+                    _mm_storeu_si128((__m128i *)(map + j), _mm_set1_epi32((int)origin));
+                    for (size_t q = 4; q < m; q++)
+                        map[j + q] = origin;
+#else
+                    for (size_t q = 0; q < m; q++)
+                        map[j + q] = origin;
+#endif
+                    j += m;
+                    last_space = m ? 0 : last_space;
                     continue;
+                }
+                out = slot->out;
+            } else {
+                m = fold_cp(cp, opts, tbl, tmp);
+                if (slot && m <= FOLD_MAX) {
+                    slot->key = key;
+                    slot->n = (uint8_t)m;
+                    slot->sp = memchr(tmp, ' ', m) != NULL;
+                    memcpy(slot->out, tmp, m);
+                }
             }
-            if (d < 0x80) {
-                unsigned char o = tbl[d];
-                unsigned sp = (o == ' ');
-                if (sp & last_space)
-                    continue;
-                buf[j] = (char)o;
-                map[j] = origin;
-                j++;
-                last_space = sp;
+        }
+        /* the bytes, a space only when the previous output was none */
+        for (size_t q = 0; q < m; q++) {
+            unsigned char o = out[q];
+            unsigned sp = (o == ' ');
+            if (sp & last_space)
                 continue;
-            }
-            size_t m = utf8_encode(d, buf + j);
-            for (size_t q = 0; q < m; q++)
-                map[j + q] = origin;
-            j += m;
-            last_space = 0;
+            buf[j] = (char)o;
+            map[j] = origin;
+            j++;
+            last_space = sp;
         }
     }
     buf[j] = '\0';

@@ -43,7 +43,8 @@ struct nr_text {
     char *buf;     /* normalized bytes, NUL-terminated */
     uint32_t *map; /* len + 1 entries */
     size_t len;
-    size_t cap; /* of buf and map (entries) */
+    size_t cap;                 /* of buf and map (entries) */
+    struct nr_fold_slot *folds; /* non-ASCII code points seen (text.c), or NULL */
 };
 
 enum nr_text_flags {

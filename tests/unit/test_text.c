@@ -179,6 +179,93 @@ static bool bok(const char *text, const char *pat)
                                (size_t)(p - text) + strlen(pat));
 }
 
+/* text.c caches the normalized form of each non-ASCII code point per
+ * nr_text: a text normalized by a nr_text that has seen many others (warm
+ * cache, slots reused by code points 4096 apart, both case flags) must come
+ * out byte for byte, offset for offset, as with a fresh one. */
+static size_t put_cp(uint32_t cp, char *o)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static void test_fold_cache(void **state)
+{
+    (void)state;
+    struct nr_text warm[2], fresh;
+    nr_text_init(&warm[0]);
+    nr_text_init(&warm[1]);
+    uint64_t r = 0x2545F4914F6CDD1DULL;
+    char s[512];
+    for (int it = 0; it < 20000; it++) {
+        size_t n = 0;
+        int k = 1 + it % 40;
+        for (int q = 0; q < k; q++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            uint32_t cp;
+            switch (r % 7) {
+            case 0: /* ASCII, spaces and hyphens among them */
+                cp = " -a'Z\t"[(r >> 8) % 6];
+                break;
+            case 1: /* Latin to Arabic, one slot each */
+                cp = 0x80 + (uint32_t)(r >> 8) % 0xF80;
+                break;
+            case 2: /* the same slots from other planes */
+                cp = 0x1000 * (1 + (uint32_t)(r >> 8) % 15) + (uint32_t)(r >> 20) % 0x1000;
+                break;
+            case 3: /* spaces, dashes, marks, ligatures */
+            {
+                static const uint32_t odd[] = {0x00A0, 0x2003, 0x2014, 0x0301, 0xFDFA, 0xFB01,
+                                               0x00A8, 0x3000, 0x0640, 0x200B, 0x1E9E, 0x0130};
+                cp = odd[(r >> 8) % 12];
+                break;
+            }
+            case 4:
+                cp = 0x4E00 + (uint32_t)(r >> 8) % 0x5200;
+                break;
+            case 5:
+                cp = (uint32_t)(r >> 8) % 0x110000;
+                break;
+            default: /* an invalid byte */
+                s[n++] = (char)(0x80 + (r >> 8) % 0x40);
+                continue;
+            }
+            if (cp >= 0xD800 && cp <= 0xDFFF)
+                cp = 'x';
+            n += put_cp(cp, s + n);
+        }
+        unsigned fl = (unsigned)(r >> 40) % 2 ? NR_TEXT_KEEP_CASE : 0;
+        struct nr_text *w = &warm[fl ? 1 : 0];
+        nr_text_normalize(w, s, n, fl);
+        nr_text_init(&fresh);
+        nr_text_normalize(&fresh, s, n, fl);
+        assert_int_equal(w->len, fresh.len);
+        assert_memory_equal(w->buf, fresh.buf, fresh.len + 1);
+        assert_memory_equal(w->map, fresh.map, (fresh.len + 1) * sizeof(uint32_t));
+        nr_text_fini(&fresh);
+    }
+    nr_text_fini(&warm[0]);
+    nr_text_fini(&warm[1]);
+}
+
 static void test_boundaries(void **state)
 {
     (void)state;
@@ -365,15 +452,11 @@ static void test_simhash_reference(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ascii),
-        cmocka_unit_test(test_unicode),
-        cmocka_unit_test(test_keep_case),
-        cmocka_unit_test(test_map),
-        cmocka_unit_test(test_large_expansion),
-        cmocka_unit_test(test_ascii_random),
-        cmocka_unit_test(test_boundaries),
-        cmocka_unit_test(test_simhash),
-        cmocka_unit_test(test_simhash_reference),
+        cmocka_unit_test(test_ascii),           cmocka_unit_test(test_unicode),
+        cmocka_unit_test(test_keep_case),       cmocka_unit_test(test_map),
+        cmocka_unit_test(test_large_expansion), cmocka_unit_test(test_ascii_random),
+        cmocka_unit_test(test_fold_cache),      cmocka_unit_test(test_boundaries),
+        cmocka_unit_test(test_simhash),         cmocka_unit_test(test_simhash_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
