@@ -48,6 +48,11 @@ done
 
 run 0 "--version" -- --version
 has "$tmp/out" '^newsradar [0-9]+\.[0-9]+\.[0-9]+$' "--version first line"
+# the version is set once, in CMakeLists.txt's project(newsradar VERSION x.y.z)
+src=${2:?usage: cli.sh NEWSRADAR-BINARY SOURCE-ROOT}
+want=$(sed -n 's/^project(newsradar VERSION \([0-9.]*\) .*/\1/p' "$src/CMakeLists.txt")
+[ -n "$want" ] || fail "no project(newsradar VERSION ...) in $src/CMakeLists.txt"
+has "$tmp/out" "^newsradar ${want//./\\.}\$" "--version is CMakeLists.txt's $want"
 for lib in librdkafka jansson libyaml utf8proc; do
     has "$tmp/out" "^$lib [0-9]" "--version names $lib"
 done
