@@ -338,6 +338,10 @@ char *nr_alert_to_json(const struct nr_alert *a)
         jb_nstr_or_null(&b, x->url);
         jb_key(&b, "source", false);
         jb_nstr_or_null(&b, x->source);
+        jb_key(&b, "language", false);
+        jb_nstr_or_null(&b, x->language && *x->language
+                                ? (struct nr_str){x->language, strlen(x->language)}
+                                : (struct nr_str){NULL, 0});
         jb_key(&b, "published_at", false);
         jb_time(&b, x->published_ms);
         if (x->duplicate_of.p) {

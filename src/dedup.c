@@ -282,6 +282,8 @@ void nr_history_add_dup(struct nr_history *h, uint32_t cap, const struct nr_coun
     e->event_ms = ev->event_ms;
     e->published_ms = ev->article.published_ms;
     e->duplicate = dup_of != NULL;
+    memcpy(e->lang, ev->article.lang, sizeof(e->lang));
+    e->lang[sizeof(e->lang) - 1] = '\0';
     e->present = 1; /* the id is always there (maybe empty) */
     char *p = e->strs;
     for (int i = 0; i < 5; i++) {

@@ -370,6 +370,7 @@ static void emit(struct nr_detector *d, struct nr_wkey *k, enum nr_alert_state s
         arts[i].source = nr_hist_strn(e, 3);
         arts[i].duplicate_of = nr_hist_strn(e, 4);
         arts[i].published_ms = e->published_ms;
+        arts[i].language = e->lang;
     }
     a.articles = arts;
     a.n_articles = na;

@@ -10,7 +10,7 @@
  * officials named (rule option places_count_for_country), each country once. Cost: O(rules x
  * entities) per article, no allocation.
  *
- * Wire form (format 1, laid out in event.h): a little-endian binary record
+ * Wire form (format 2, laid out in event.h): a little-endian binary record
  * written and read by hand. The repartition topic carries ~3 events per
  * article, and the JSON form of earlier builds cost about as much per event
  * as decoding the whole article (~7 us each way with jansson); this one is
@@ -194,6 +194,8 @@ size_t nr_event_build(const struct nr_config *cfg, const struct nr_article *a,
     ev.article.source = clip(a->field[NR_FIELD_SOURCE]);
     ev.article.published_ms = a->published_ms;
     ev.article.simhash = t->simhash;
+    memcpy(ev.article.lang, t->lang, sizeof(ev.article.lang));
+    ev.article.lang[sizeof(ev.article.lang) - 1] = '\0';
     ev.id_hash = a->field[NR_FIELD_ID].p
                      ? nr_event_id_hash(a->field[NR_FIELD_ID].p, a->field[NR_FIELD_ID].len)
                      : 0;
@@ -279,7 +281,7 @@ size_t nr_event_build(const struct nr_config *cfg, const struct nr_article *a,
     return produced;
 }
 
-/* ---- format 1: binary -------------------------------------------------- */
+/* ---- format 2: binary -------------------------------------------------- */
 
 #define HDR_LEN       38u  /* magic .. id_hash */
 #define DYN_BY        0x80 /* `by` byte flag: a role-derived official's folded name */
@@ -289,7 +291,9 @@ size_t nr_event_build(const struct nr_config *cfg, const struct nr_article *a,
 #define P_URL         (1u << 2)
 #define P_SOURCE      (1u << 3)
 #define P_PUB         (1u << 4)
-#define P_ALL         0x1fu
+#define P_LANG        (1u << 5) /* format 2 */
+#define P_ALL_1       0x1fu     /* the bits format 1 knew */
+#define P_ALL         0x3fu
 #define ID_MAX        UINT16_MAX
 #define TIME_LO       (INT64_MIN / 4)
 #define TIME_HI       (INT64_MAX / 4)
@@ -364,6 +368,13 @@ static int encode_at(const struct nr_config *cfg, const struct nr_count_event *e
         present |= 1u << i;
         need += 4 + str[i]->len;
     }
+    size_t lang_len = strnlen(ev->article.lang, sizeof(ev->article.lang));
+    if (lang_len == sizeof(ev->article.lang))
+        return -1; /* not NUL-terminated */
+    if (lang_len) {
+        present |= P_LANG;
+        need += 1 + lang_len;
+    }
     nr_grow((void **)buf, cap, off + need, 1);
 
     uint8_t *p = *buf + off;
@@ -395,6 +406,11 @@ static int encode_at(const struct nr_config *cfg, const struct nr_count_event *e
         if (str[i]->len) /* memcpy from a NULL source is UB even for 0 bytes */
             memcpy(p, str[i]->p, str[i]->len);
         p += str[i]->len;
+    }
+    if (lang_len) {
+        *p++ = (uint8_t)lang_len;
+        memcpy(p, ev->article.lang, lang_len);
+        p += lang_len;
     }
     *len = (size_t)(p - (*buf + off));
     return 0;
@@ -747,14 +763,15 @@ static int decode_bin(const struct nr_config *cfg, const uint8_t *buf, size_t le
         nr_error_set(err, "event: truncated (%zu bytes, header is %u)", len, HDR_LEN);
         return -1;
     }
-    if (buf[1] != NR_EVENT_WIRE_VERSION) {
-        nr_error_set(err, "event: count event format version %u, this build reads %u", buf[1],
-                     NR_EVENT_WIRE_VERSION);
+    if (buf[1] != NR_EVENT_WIRE_VERSION && buf[1] != NR_EVENT_WIRE_VERSION_1) {
+        nr_error_set(err, "event: count event format version %u, this build reads %u and %u",
+                     buf[1], NR_EVENT_WIRE_VERSION_1, NR_EVENT_WIRE_VERSION);
         return -1;
     }
+    uint32_t known = buf[1] == NR_EVENT_WIRE_VERSION_1 ? P_ALL_1 : P_ALL;
     c.p += 2;
     uint32_t n_dims = get_u8(&c), n_co = get_u8(&c), present = get_u8(&c), rsv = get_u8(&c);
-    if (n_dims > NR_EVENT_MAX_DIMS || n_co > NR_EVENT_MAX_CO || (present & ~P_ALL) || rsv) {
+    if (n_dims > NR_EVENT_MAX_DIMS || n_co > NR_EVENT_MAX_CO || (present & ~known) || rsv) {
         nr_error_set(err, "event: bad header (%u dims, %u co-mentions, flags 0x%02x%02x)", n_dims,
                      n_co, present, rsv);
         return -1;
@@ -881,6 +898,22 @@ static int decode_bin(const struct nr_config *cfg, const uint8_t *buf, size_t le
             return -1;
         }
         total += sl[i] + 1;
+    }
+    ev->article.lang[0] = '\0';
+    if (present & P_LANG) {
+        size_t ll = get_u8(&c);
+        const uint8_t *lp = get_bytes(&c, ll);
+        if (!lp)
+            goto truncated;
+        bool ok = ll >= 2 && ll < NR_LANG_TAG_MAX;
+        for (size_t i = 0; ok && i < ll; i++)
+            ok = lp[i] >= 'a' && lp[i] <= 'z';
+        if (!ok) {
+            nr_error_set(err, "event: bad language \"%s\"", show(lp, ll, txt));
+            return -1;
+        }
+        memcpy(ev->article.lang, lp, ll);
+        ev->article.lang[ll] = '\0';
     }
     if (c.p != c.end) {
         nr_error_set(err, "event: %zu trailing bytes", (size_t)(c.end - c.p));

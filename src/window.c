@@ -477,7 +477,7 @@ size_t nr_wstore_evict_idle(struct nr_wstore *s, int64_t stream_ms, size_t budge
 /* ---- snapshot --------------------------------------------------------------- */
 
 /*
- * Format version 4, little-endian; str = u32 length + bytes (no NUL).
+ * Format version 5, little-endian; str = u32 length + bytes (no NUL).
  *
  *   u32 magic "NRWK", u32 version
  *   str rule id, str key
@@ -493,15 +493,18 @@ size_t nr_wstore_evict_idle(struct nr_wstore *s, int64_t stream_ms, size_t budge
  *   u8 firing, u8 severity, u64 episode_start, last_fire, last_eval_bucket,
  *   u64 alert_id
  *   u32 n_hist, each: u64 id_hash, simhash, event_ms, published_ms, u8 present,
- *     u8 duplicate, 5 x u32 string length, str strings (5 NUL-terminated),
- *     u32 n_co, n_co x (u32 index into T, u32 mentions)
+ *     u8 duplicate, u8 language length (0 unknown, else 2 or 3), that many
+ *     lowercase ASCII letters (the lang.h tag), 5 x u32 string length,
+ *     str strings (5 NUL-terminated), u32 n_co, n_co x (u32 index into T,
+ *     u32 mentions)
  *
- * Version 4 added the episode bits (rule option exclude_alerts). Version 3
- * (no bits: past episodes are forgotten, the one firing now is still known
- * from the detector state) is still read. Version 3 added the five lengths:
- * an id or title may hold a NUL (JSON's \u0000), so the strings cannot be
- * found by their terminators. Version 2 (no lengths; strings without NULs
- * inside) is still read.
+ * Version 5 added the language (alert evidence shows it); versions 2 to 4
+ * are read as entries of unknown language. Version 4 added the episode bits
+ * (rule option exclude_alerts). Version 3 (no bits: past episodes are
+ * forgotten, the one firing now is still known from the detector state) is
+ * still read. Version 3 added the five lengths: an id or title may hold a
+ * NUL (JSON's \u0000), so the strings cannot be found by their terminators.
+ * Version 2 (no lengths; strings without NULs inside) is still read.
  *
  * Rules and entities are named by id and resolved against the config of the
  * store restored into, so a snapshot survives rules and entities being
@@ -516,7 +519,8 @@ size_t nr_wstore_evict_idle(struct nr_wstore *s, int64_t stream_ms, size_t budge
  * `history` keeps the newest entries.
  */
 #define SNAP_MAGIC     0x4b57524eu /* "NRWK" little-endian */
-#define SNAP_VERSION   4u
+#define SNAP_VERSION   5u
+#define SNAP_VERSION_4 4u                      /* read too: no language */
 #define SNAP_VERSION_3 3u                      /* read too: no episode bits */
 #define SNAP_VERSION_2 2u                      /* read too: strings found by their NULs */
 #define SNAP_ID_MAX    4096u                   /* bytes of an id or `by` word */
@@ -670,6 +674,9 @@ int nr_window_key_snapshot(const struct nr_wstore *s, const struct nr_wkey *k, u
         put_u64(&w, (uint64_t)e->published_ms);
         put_u8(&w, e->present);
         put_u8(&w, e->duplicate);
+        size_t ll = strnlen(e->lang, sizeof(e->lang) - 1);
+        put_u8(&w, (uint8_t)ll);
+        put(&w, e->lang, ll);
         for (int j = 0; j < 5; j++)
             put_u32(&w, e->slen[j]);
         put_str(&w, e->strs, e->strs_len);
@@ -815,7 +822,7 @@ struct snap_ring {
 static bool get_excl(struct rbuf *r, struct snap_ring *sr, uint32_t version)
 {
     sr->excl = NULL;
-    if (version < SNAP_VERSION)
+    if (version < SNAP_VERSION_4)
         return true;
     size_t n = excl_words(sr->n) * 8;
     if (!need(r, n))
@@ -925,7 +932,7 @@ int nr_window_key_restore(struct nr_wstore *s, const uint8_t *buf, size_t len, s
         nr_error_set(err, "snapshot: not a window key snapshot");
         return -1;
     }
-    if (version != SNAP_VERSION && version != SNAP_VERSION_3 && version != SNAP_VERSION_2) {
+    if (version < SNAP_VERSION_2 || version > SNAP_VERSION) {
         nr_error_set(err, "snapshot: format version %u, this build reads versions %u to %u",
                      version, SNAP_VERSION_2, SNAP_VERSION);
         return -1;
@@ -1070,6 +1077,21 @@ int nr_window_key_restore(struct nr_wstore *s, const uint8_t *buf, size_t len, s
         uint64_t id_hash = get_u64(&r), simhash = get_u64(&r);
         int64_t event_ms = (int64_t)get_u64(&r), published_ms = (int64_t)get_u64(&r);
         uint8_t present = get_u8(&r), dup = get_u8(&r);
+        char lang[NR_LANG_TAG_MAX] = "";
+        bool lang_ok = true;
+        if (version == SNAP_VERSION) {
+            uint32_t ll = get_u8(&r);
+            const uint8_t *lp = NULL;
+            if (ll < NR_LANG_TAG_MAX && need(&r, ll)) {
+                lp = r.p + r.off;
+                r.off += ll;
+            }
+            lang_ok = lp && ll != 1;
+            for (uint32_t j = 0; lang_ok && j < ll; j++)
+                lang_ok = lp[j] >= 'a' && lp[j] <= 'z';
+            if (lang_ok && ll)
+                memcpy(lang, lp, ll);
+        }
         uint32_t slen[5] = {0};
         for (int j = 0; j < 5 && version != SNAP_VERSION_2; j++)
             slen[j] = get_u32(&r);
@@ -1093,8 +1115,8 @@ int nr_window_key_restore(struct nr_wstore *s, const uint8_t *buf, size_t len, s
             }
             strs_ok = strs_ok && off == l;
         }
-        if (!strs_ok || !(present & 1u) || (present & ~0x1fu) || dup > 1 || !sane_time(event_ms) ||
-            !sane_time(published_ms) || n_co > NR_EVENT_MAX_CO) {
+        if (!strs_ok || !lang_ok || !(present & 1u) || (present & ~0x1fu) || dup > 1 ||
+            !sane_time(event_ms) || !sane_time(published_ms) || n_co > NR_EVENT_MAX_CO) {
             nr_error_set(err, "snapshot: bad history entry %u", i);
             goto fail;
         }
@@ -1125,6 +1147,7 @@ int nr_window_key_restore(struct nr_wstore *s, const uint8_t *buf, size_t len, s
         e->published_ms = published_ms;
         e->present = present;
         e->duplicate = dup != 0;
+        memcpy(e->lang, lang, sizeof(lang));
         memcpy(e->strs, sp, l);
         if (version == SNAP_VERSION_2)
             (void)nr_hist_entry_split(e); /* checked above: five NULs, the last at the end */

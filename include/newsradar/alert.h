@@ -24,6 +24,7 @@ struct nr_alert_article {
     struct nr_str id, title, url, source; /* p NULL -> null; may hold a NUL */
     int64_t published_ms;                 /* NR_TIME_NONE -> null */
     struct nr_str duplicate_of;           /* p NULL -> key absent */
+    const char *language;                 /* lang.h tag; NULL or "" -> null */
 };
 
 struct nr_alert_entity {

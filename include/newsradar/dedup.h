@@ -41,10 +41,11 @@ struct nr_hist_entry {
     struct nr_event_co *co;
     char *strs;
     uint32_t n_co;
-    uint32_t strs_len; /* bytes of strs, the five NULs included */
-    uint32_t slen[5];  /* length of each string: a string may hold a NUL (\u0000) */
-    uint8_t present;   /* bit i: string i present (id always) */
-    bool duplicate;    /* near duplicate: not counted */
+    uint32_t strs_len;          /* bytes of strs, the five NULs included */
+    uint32_t slen[5];           /* length of each string: a string may hold a NUL (\u0000) */
+    uint8_t present;            /* bit i: string i present (id always) */
+    bool duplicate;             /* near duplicate: not counted */
+    char lang[NR_LANG_TAG_MAX]; /* the article's language (lang.h tag), "" unknown */
     /* the slot's buffer: kept when the ring overwrites the slot, so a key in
      * steady state stores an article without allocating */
     void *mem;

@@ -11,17 +11,17 @@
  * into the decoder's buffer (stage 1) or into a struct nr_event_buf (decoded
  * from the wire).
  *
- * Wire form (the repartition topic), format 1: a little-endian binary record
+ * Wire form (the repartition topic), format 2: a little-endian binary record
  * written and read by hand, ~0.1 us each way, no allocation once the
  * buffers have grown. Rule and entities travel as id strings, so a consumer
  * running a reloaded config resolves them by id (a hash index kept in
  * struct nr_event_buf); indices never cross the wire. All integers are
  * little-endian; strN = uN byte length + bytes (not NUL-terminated).
  *
- *   u8  magic 0xCE          u8  version (1)
+ *   u8  magic 0xCE          u8  version (2; 1 is read too)
  *   u8  n_dims (<= 4)       u8  n_co (<= 16)
- *   u8  present: bit 0 article id, 1 title, 2 url, 3 source, 4 published;
- *       other bits must be 0
+ *   u8  present: bit 0 article id, 1 title, 2 url, 3 source, 4 published,
+ *       5 language (format 2 only); other bits must be 0
  *   u8  0 (reserved)
  *   i64 event_ms            i64 published_ms (0 when absent)
  *   u64 simhash             u64 id_hash
@@ -31,12 +31,16 @@
  *       name; the rule's `by` must be official or entity)
  *   n_co   x { u32 mentions, str16 entity id }
  *   str32 id, title, url, source: those present, in this order
+ *   str8  language (bit 5): 2 or 3 lowercase ASCII letters (lang.h tag)
+ *
+ * Format 2 added the language (alert evidence shows it); a format-1 record
+ * (earlier builds, in flight during an upgrade) is read as one without.
  *
  * The record ends exactly there. The key string is not sent: decode
  * rebuilds it from the dimensions under the local config (the Kafka message
  * key carries "rule|key" anyway). Decode checks every length against the
  * buffer and rejects, with a message: another magic or version ("count
- * event format version 2, this build reads 1"), truncation, trailing bytes,
+ * event format version 3, this build reads 1 and 2"), truncation, trailing bytes,
  * an unknown rule or dimension entity, an entity no longer of the kind its
  * dimension names, a dimension count that is not the rule's, bad times,
  * invalid UTF-8 in article strings, a missing article id. A co-mentioned
@@ -78,6 +82,7 @@ struct nr_article_ref {
     struct nr_str id, title, url, source; /* p == NULL when absent */
     int64_t published_ms;                 /* NR_TIME_NONE when absent */
     uint64_t simhash;
+    char lang[NR_LANG_TAG_MAX]; /* the article's language (lang.h), "" unknown */
 };
 
 struct nr_count_event {
@@ -125,10 +130,11 @@ size_t nr_event_build(const struct nr_config *cfg, const struct nr_article *a,
                       const struct nr_tags *t, int64_t event_ms, nr_event_cb fn, void *ud,
                       size_t *n_skipped);
 
-#define NR_EVENT_WIRE_MAGIC   0xCE
-#define NR_EVENT_WIRE_VERSION 1
+#define NR_EVENT_WIRE_MAGIC     0xCE
+#define NR_EVENT_WIRE_VERSION   2
+#define NR_EVENT_WIRE_VERSION_1 1 /* read too: no language */
 
-/* Binary wire form (format 1) into *buf (of *cap bytes, grown with
+/* Binary wire form (format 2) into *buf (of *cap bytes, grown with
  * nr_grow; may start NULL/0 and is reused between calls); *len = bytes
  * written. -1 (nothing written) if the event does not fit the config (rule
  * or entity index out of range, too many dims or co-mentions) or a string
@@ -141,9 +147,9 @@ int nr_event_encode_buf(const struct nr_config *cfg, const struct nr_count_event
  * poll instead of one per event, which is most of the Kafka cost otherwise.
  *
  *   u8 magic 0xCB   u8 version (1)   u16 0 (reserved)   u32 n_events (>= 1)
- *   n_events x { u32 length, one format-1 record of that length }
+ *   n_events x { u32 length, one count-event record of that length }
  *
- * A reader accepts a batch or one bare format-1 record (magic 0xCE, what
+ * A reader accepts a batch or one bare record (magic 0xCE, what
  * earlier versions sent), so a rolling upgrade reads what is in flight. */
 #define NR_EVENT_BATCH_MAGIC   0xCB
 #define NR_EVENT_BATCH_VERSION 1
@@ -196,7 +202,7 @@ struct nr_event_buf {
 };
 void nr_event_buf_free(struct nr_event_buf *b); /* frees its memory, not b */
 
-/* Format 1 (or 0) -> b->ev: 0, or -1 with a message. b may be reused
+/* Format 2 or 1 -> b->ev: 0, or -1 with a message. b may be reused
  * between calls (no allocation once its buffers have grown). */
 int nr_event_decode(const struct nr_config *cfg, const char *buf, size_t len,
                     struct nr_event_buf *b, struct nr_error *err);

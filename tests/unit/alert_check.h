@@ -120,16 +120,19 @@ static inline const char *alert_check(json_t *a)
     size_t i;
     json_array_foreach(arts, i, v)
     {
-        static const char *const ak[] = {"id",     "title",        "url",
-                                         "source", "published_at", "duplicate_of"};
+        static const char *const ak[] = {"id",       "title",        "url",         "source",
+                                         "language", "published_at", "duplicate_of"};
         json_t *pub = json_object_get(v, "published_at"), *dup = json_object_get(v, "duplicate_of");
-        if (!json_is_object(v) || !ac_only_keys(v, ak, 6) ||
+        json_t *lang = json_object_get(v, "language");
+        if (!json_is_object(v) || !ac_only_keys(v, ak, 7) || !lang ||
+            !(json_is_null(lang) || (json_is_string(lang) && json_string_length(lang) >= 2 &&
+                                     json_string_length(lang) <= 3)) ||
             !json_is_string(json_object_get(v, "id")) ||
             !ac_str_or_null(json_object_get(v, "title")) ||
             !ac_str_or_null(json_object_get(v, "url")) ||
             !ac_str_or_null(json_object_get(v, "source")) || !pub ||
             !(json_is_null(pub) || ac_time(pub)) || (dup && !json_is_string(dup)))
-            return "articles: {id, title, url, source, published_at, duplicate_of?}";
+            return "articles: {id, title, url, source, language, published_at, duplicate_of?}";
     }
     json_t *ents = json_object_get(a, "entities");
     if (!json_is_array(ents))

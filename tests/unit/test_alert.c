@@ -42,9 +42,9 @@ static struct nr_alert sample(struct nr_alert_dim *dims, struct nr_alert_article
     a.baseline = 0.5;
     a.ratio = 12;
     a.p_value = 1.41649e-05;
-    arts[0] = (struct nr_alert_article){S("a2"),   S("Second"), S("https://x.org/2"),
-                                        S("wire"), FX_T0,       S("a1")};
-    arts[1] = (struct nr_alert_article){S("a1"), NONE, NONE, NONE, NR_TIME_NONE, NONE};
+    arts[0] = (struct nr_alert_article){
+        S("a2"), S("Second"), S("https://x.org/2"), S("wire"), FX_T0, S("a1"), "ur"};
+    arts[1] = (struct nr_alert_article){S("a1"), NONE, NONE, NONE, NR_TIME_NONE, NONE, NULL};
     a.articles = arts;
     a.n_articles = 2;
     ents[0] = (struct nr_alert_entity){"IN", "country", "India", 4};
@@ -70,9 +70,10 @@ static void test_exact_json(void **state)
            "\"name\":\"Tehreek-e-Taliban\"}},\"window\":{\"start\":\"2023-11-14T21:25:00.000Z\","
            "\"end\":\"2023-11-14T22:25:00.000Z\"},\"count\":6,\"baseline\":0.5,\"score\":{"
            "\"ratio\":12.0,\"p_value\":1.41649e-5},\"articles\":[{\"id\":\"a2\",\"title\":"
-           "\"Second\",\"url\":\"https://x.org/2\",\"source\":\"wire\",\"published_at\":"
-           "\"2023-11-14T22:20:00.000Z\",\"duplicate_of\":\"a1\"},{\"id\":\"a1\",\"title\":null,"
-           "\"url\":null,\"source\":null,\"published_at\":null}],\"entities\":[{\"id\":\"IN\","
+           "\"Second\",\"url\":\"https://x.org/2\",\"source\":\"wire\",\"language\":\"ur\","
+           "\"published_at\":\"2023-11-14T22:20:00.000Z\",\"duplicate_of\":\"a1\"},{\"id\":\"a1\","
+           "\"title\":null,\"url\":null,\"source\":null,\"language\":null,\"published_at\":null}],"
+           "\"entities\":[{\"id\":\"IN\","
            "\"kind\":\"country\",\"name\":\"India\",\"mentions\":4}],\"detected_at\":"
            "\"2023-11-14T22:22:00.000Z\"}");
     json_t *j = json_loads(s, 0, NULL);
@@ -258,6 +259,8 @@ static char *ref_to_json(const struct nr_alert *a)
         json_object_set_new(ao, "title", ref_nstr_or_null(x->title));
         json_object_set_new(ao, "url", ref_nstr_or_null(x->url));
         json_object_set_new(ao, "source", ref_nstr_or_null(x->source));
+        json_object_set_new(ao, "language",
+                            x->language && *x->language ? json_string(x->language) : json_null());
         json_object_set_new(ao, "published_at", ref_time(x->published_ms));
         if (x->duplicate_of.p)
             json_object_set_new(ao, "duplicate_of", ref_nstr_or_null(x->duplicate_of));
@@ -383,6 +386,8 @@ static void test_same_bytes_as_jansson(void **state)
             arts[i].source = S(rnd_str(sb[si++], 64));
             arts[i].published_ms = rnd_time();
             arts[i].duplicate_of = rnd() % 3 ? NONE : S(rnd_str(sb[si++], 64));
+            static const char *const langs[] = {NULL, "", "en", "ps", "fil"};
+            arts[i].language = langs[rnd() % 5];
             if (rnd() % 5 == 0 && arts[i].title.p && arts[i].title.len > 2)
                 ((char *)arts[i].title.p)[1] = '\0'; /* a NUL inside: lengths carry it */
         }

@@ -145,6 +145,8 @@ static bool gen_event(const struct gen *g, struct gen_ev *ge)
     ev->event_ms = gen_time();
     ev->article.published_ms = next() % 3 == 0 ? NR_TIME_NONE : gen_time();
     ev->article.simhash = next();
+    static const char *const langs[] = {"", "en", "ur", "fil"};
+    strcpy(ev->article.lang, langs[next() % 4]);
     struct nr_str *s[4] = {&ev->article.id, &ev->article.title, &ev->article.url,
                            &ev->article.source};
     for (int i = 0; i < 4; i++) {
@@ -191,6 +193,7 @@ static void assert_event_eq(const struct nr_count_event *a, const struct nr_coun
     assert_str_eq(a->article.title, b->article.title);
     assert_str_eq(a->article.url, b->article.url);
     assert_str_eq(a->article.source, b->article.source);
+    assert_string_equal(a->article.lang, b->article.lang);
     assert_int_equal(a->n_co, b->n_co);
     for (uint32_t i = 0; i < a->n_co; i++) {
         assert_int_equal(a->co[i].entity, b->co[i].entity);
@@ -352,6 +355,57 @@ static void expect_reject(const struct nr_config *cfg, const uint8_t *x, size_t 
     nr_event_buf_free(&b);
 }
 
+/* Format 2 carries the language; a format-1 record (an earlier build's, in
+ * flight during an upgrade) is read as one of unknown language, and one
+ * claiming the language bit is rejected, as a bad language is. */
+static void test_language_versions(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fx_init(&f);
+    struct nr_count_event ev = fx_event(&f, 0, 0, FX_T0, "x", 1);
+    struct nr_event_buf b = {0};
+    struct nr_error err;
+    uint8_t *w = NULL, x[512];
+    size_t cap = 0, len, len0;
+    /* no language: the record is what format 1 wrote, bar the version */
+    encode_ok(&f.cfg, &ev, &w, &cap, &len0);
+    assert_int_equal(w[1], 2);
+    assert_int_equal(w[4] & 0x20, 0);
+    memcpy(x, w, len0);
+    x[1] = 1;
+    if (nr_event_decode(&f.cfg, (const char *)x, len0, &b, &err) != 0)
+        fail_msg("format 1: %s", err.msg);
+    assert_string_equal(b.ev.article.lang, "");
+    assert_str_eq(b.ev.article.id, ev.article.id);
+    /* with a language: two more bytes and one flag */
+    strcpy(ev.article.lang, "ps");
+    encode_ok(&f.cfg, &ev, &w, &cap, &len);
+    assert_int_equal(len, len0 + 3);
+    assert_int_equal(w[4] & 0x20, 0x20);
+    assert_memory_equal(w + len - 3, "\x02ps", 3);
+    assert_int_equal(nr_event_decode(&f.cfg, (const char *)w, len, &b, &err), 0);
+    assert_string_equal(b.ev.article.lang, "ps");
+    memcpy(x, w, len);
+    x[1] = 1; /* format 1 has no language bit */
+    expect_reject(&f.cfg, x, len, "bad header");
+    memcpy(x, w, len);
+    x[len - 1] = 'S';
+    expect_reject(&f.cfg, x, len, "bad language \"pS\"");
+    memcpy(x, w, len);
+    x[len - 3] = 1;
+    expect_reject(&f.cfg, x, len - 1, "bad language \"p\"");
+    memcpy(x, w, len);
+    x[len - 3] = 3;
+    expect_reject(&f.cfg, x, len, "truncated");
+    /* a language that does not fit its field is not encoded */
+    memcpy(ev.article.lang, "abcd", 4);
+    size_t len3 = 0;
+    assert_int_equal(nr_event_encode_buf(&f.cfg, &ev, &w, &cap, &len3), -1);
+    free(w);
+    nr_event_buf_free(&b);
+}
+
 static void test_rejections(void **state)
 {
     (void)state;
@@ -362,14 +416,14 @@ static void test_rejections(void **state)
     size_t cap = 0, len;
     encode_ok(&f.cfg, &ev, &w, &cap, &len);
     assert_true(len < sizeof(x));
-    /* offsets of format 1: header 38, rule id at 40 ("attack_by_country",
+    /* offsets of format 2 (as of 1): header 38, rule id at 40 ("attack_by_country",
      * 17 bytes), dim at 57: by, u16 len, "PK" */
     assert_int_equal(w[38], 17);
     assert_memory_equal(w + 40, "attack_by_country", 17);
 
     memcpy(x, w, len);
-    x[1] = 2;
-    expect_reject(&f.cfg, x, len, "count event format version 2, this build reads 1");
+    x[1] = 3;
+    expect_reject(&f.cfg, x, len, "count event format version 3, this build reads 1 and 2");
     memcpy(x, w, len);
     x[0] = 0x7a;
     expect_reject(&f.cfg, x, len, "not a count event");
@@ -378,7 +432,7 @@ static void test_rejections(void **state)
     x[2] = NR_EVENT_MAX_DIMS + 1;
     expect_reject(&f.cfg, x, len, "bad header");
     memcpy(x, w, len);
-    x[4] |= 0x20;
+    x[4] |= 0x40;
     expect_reject(&f.cfg, x, len, "bad header");
     memcpy(x, w, len);
     x[4] &= (uint8_t)~1u;
@@ -657,8 +711,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_generated),  cmocka_unit_test(test_buffer_reuse),
         cmocka_unit_test(test_truncation_and_flips), cmocka_unit_test(test_random_bytes),
-        cmocka_unit_test(test_rejections),           cmocka_unit_test(test_reloaded_config),
-        cmocka_unit_test(test_batch_roundtrip),      cmocka_unit_test(test_batch_framing),
+        cmocka_unit_test(test_rejections),           cmocka_unit_test(test_language_versions),
+        cmocka_unit_test(test_reloaded_config),      cmocka_unit_test(test_batch_roundtrip),
+        cmocka_unit_test(test_batch_framing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

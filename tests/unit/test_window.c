@@ -147,6 +147,7 @@ static struct nr_wkey *filled_key(struct nr_wstore *s, const struct fixture *f)
         char id[16];
         snprintf(id, sizeof(id), "id%d", i);
         struct nr_count_event ev = fx_event(f, 0, 0, FX_T0 + i * FX_MIN, id, fx_story(i));
+        strcpy(ev.article.lang, i % 3 == 0 ? "" : i % 3 == 1 ? "en" : "fil");
         k = nr_wstore_get(s, &ev, NULL);
         nr_window_add(k, ev.event_ms, ev.event_ms);
         nr_history_add(&k->hist, f->cfg.engine.history, &ev, i == 5 ? "id4" : NULL);
@@ -178,6 +179,9 @@ static void test_snapshot_roundtrip(void **state)
     assert_true(r->in_fire);
     int64_t now = FX_T0 + 69 * FX_MIN;
     assert_int_equal(nr_window_count(r, now, NULL, NULL), nr_window_count(k, now, NULL, NULL));
+    for (uint32_t i = 0; i < r->hist.n; i++)
+        assert_string_equal(nr_history_at(&r->hist, i)->lang, nr_history_at(&k->hist, i)->lang);
+    assert_string_equal(nr_history_at(&r->hist, r->hist.n - 2)->lang, "fil"); /* id68 */
     assert_int_equal(nr_window_key_snapshot(b, r, &buf2, &len2), 0);
     assert_int_equal(len, len2);
     assert_memory_equal(buf, buf2, len);
@@ -454,6 +458,63 @@ static void test_snapshot_rule_changes(void **state)
     nr_wstore_free(a);
 }
 
+/* A version-4 snapshot (no language) is still restored, its entries of
+ * unknown language; a bad language is rejected. */
+static void test_snapshot_version4(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fx_init(&f);
+    struct nr_wstore *a = nr_wstore_new(&f.cfg), *b = nr_wstore_new(&f.cfg);
+    struct nr_count_event ev = fx_event(&f, 0, 0, FX_T0, "v3", 1);
+    strcpy(ev.article.lang, "ur");
+    struct nr_wkey *k = nr_wstore_get(a, &ev, NULL);
+    nr_window_add(k, ev.event_ms, ev.event_ms);
+    nr_history_add(&k->hist, f.cfg.engine.history, &ev, NULL);
+    const struct nr_hist_entry *e = nr_history_at(&k->hist, 0);
+    uint8_t *buf;
+    size_t len;
+    struct nr_error err;
+    struct nr_wkey *r = NULL;
+    assert_int_equal(nr_window_key_snapshot(a, k, &buf, &len), 0);
+    assert_int_equal(nr_window_key_restore(b, buf, len, &r, &err), 0);
+    assert_string_equal(nr_history_at(&r->hist, 0)->lang, "ur");
+    /* the one entry ends the snapshot: ... u8 dup, u8 2, "ur", 5 x u32,
+     * str strings, u32 n_co, n_co x 8 */
+    size_t at = len - (8u * e->n_co + 4 + 4 + e->strs_len + 20) - 3;
+    assert_int_equal(buf[at], 2);
+    assert_memory_equal(buf + at + 1, "ur", 2);
+    /* bad languages */
+    buf[at + 2] = 'R';
+    assert_int_equal(nr_window_key_restore(b, buf, len, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "bad history entry"));
+    buf[at + 2] = 'r';
+    buf[at] = 1;
+    assert_int_equal(nr_window_key_restore(b, buf, len, NULL, &err), -1);
+    /* version 4: the three bytes out */
+    uint8_t *v3 = malloc(len);
+    memcpy(v3, buf, at);
+    memcpy(v3 + at, buf + at + 3, len - at - 3);
+    v3[4] = 4;
+    r = NULL;
+    if (nr_window_key_restore(b, v3, len - 3, &r, &err) != 0)
+        fail_msg("version 4: %s", err.msg);
+    assert_int_equal(r->hist.n, 1);
+    assert_string_equal(nr_history_at(&r->hist, 0)->lang, "");
+    assert_string_equal(nr_hist_strn(nr_history_at(&r->hist, 0), 0).p, "v3");
+    /* and written back as version 5 with a 0-length language */
+    uint8_t *buf4;
+    size_t len4;
+    assert_int_equal(nr_window_key_snapshot(b, r, &buf4, &len4), 0);
+    assert_int_equal(buf4[4], 5);
+    assert_int_equal(len4, len - 2);
+    free(buf4);
+    free(v3);
+    free(buf);
+    nr_wstore_free(a);
+    nr_wstore_free(b);
+}
+
 static void test_snapshot_garbage(void **state)
 {
     (void)state;
@@ -533,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_geometry),
         cmocka_unit_test(test_snapshot_config_change),
         cmocka_unit_test(test_snapshot_rule_changes),
+        cmocka_unit_test(test_snapshot_version4),
         cmocka_unit_test(test_snapshot_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
