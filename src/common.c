@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 void nr_error_set(struct nr_error *err, const char *fmt, ...)
 {
@@ -265,12 +268,52 @@ bool nr_utf8_valid(const char *p, size_t len)
 {
     const unsigned char *s = (const unsigned char *)p, *e = s + len;
     while (s < e) {
-        /* ASCII fast path, 8 bytes at a time */
+#ifdef __SSE2__
+        /* 16 bytes of ASCII and 2-byte sequences (Latin, Greek, Cyrillic,
+         * Hebrew, Arabic-script text with its spaces and digits) in one
+         * test: every byte >= 0x80 is a lead C2..DF or a continuation, and
+         * the continuations are exactly the bytes after the leads. A lead
+         * in the last lane is left for the next block. s is always at the
+         * start of a character here. */
+        while (e - s >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)s);
+            unsigned hi = (unsigned)_mm_movemask_epi8(v);
+            if (!hi) {
+                s += 16;
+                continue;
+            }
+            unsigned cont = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_and_si128(v, _mm_set1_epi8((char)0xC0)), _mm_set1_epi8((char)0x80)));
+            unsigned lead = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_and_si128(v, _mm_set1_epi8((char)0xE0)), _mm_set1_epi8((char)0xC0)));
+            unsigned c0c1 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_and_si128(v, _mm_set1_epi8((char)0xFE)), _mm_set1_epi8((char)0xC0)));
+            lead &= ~c0c1;
+            if ((cont | lead) != hi || cont != ((lead << 1) & 0xFFFFu))
+                break;
+            s += (lead & 0x8000u) ? 15 : 16;
+        }
+#endif
+        /* ASCII fast path, 8 bytes at a time; and 8 bytes of four 2-byte
+         * sequences (Latin-1 to Arabic: most of Cyrillic, Greek, Hebrew,
+         * Arabic-script text) checked in one test: leads 110xxxxx and not
+         * C0/C1 (overlong), continuations 10xxxxxx. Lead bytes are the
+         * even bytes, the low byte of each 16-bit lane (little-endian). */
         while (e - s >= 8) {
             uint64_t w;
             memcpy(&w, s, 8);
-            if (w & 0x8080808080808080ULL)
+            if (w & 0x8080808080808080ULL) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                uint64_t t = w & 0x001E001E001E001EULL; /* lead bits that C0/C1 lack */
+                if ((w & 0xC0E0C0E0C0E0C0E0ULL) == 0x80C080C080C080C0ULL &&
+                    ((t + 0x7FFF7FFF7FFF7FFFULL) & 0x8000800080008000ULL) ==
+                        0x8000800080008000ULL) {
+                    s += 8;
+                    continue;
+                }
+#endif
                 break;
+            }
             s += 8;
         }
         if (s >= e)

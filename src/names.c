@@ -170,6 +170,31 @@ bool nr_word_next(const char *s, size_t len, size_t pos, struct nr_word *w)
     bool any_lower = false;
     size_t letters = 0;
     while (pos < len) {
+        /* Fast path for the letters of other scripts, the same decoding and
+         * tests as cp_at + cp_letter: a 2-byte letter (U+00C0..U+07FF but
+         * U+00D7 and U+00F7: Latin, Greek, Cyrillic, Arabic-script words)
+         * or a 3-byte one (CJK, Indic); without it a word of another script
+         * paid two calls per code point and the field shape test reads every
+         * word of a non-Latin body. */
+        const unsigned char *u = (const unsigned char *)s + pos;
+        if (u[0] >= 0xC3 && u[0] < 0xE0 && pos + 1 < len && (u[1] & 0xC0) == 0x80) {
+            uint32_t c2 = (uint32_t)(u[0] & 0x1F) << 6 | (u[1] & 0x3F);
+            if (c2 != 0xD7 && c2 != 0xF7) {
+                any_lower = any_lower || cp_lower(c2);
+                letters++;
+                pos += 2;
+                continue;
+            }
+        } else if ((u[0] & 0xF0) == 0xE0 && pos + 2 < len && (u[1] & 0xC0) == 0x80 &&
+                   (u[2] & 0xC0) == 0x80) {
+            uint32_t c3 =
+                (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+            if (cp_letter(c3)) { /* never lower case (cp_lower), never a digit */
+                letters++;
+                pos += 3;
+                continue;
+            }
+        }
         uint32_t c = cp_at(s, len, pos, &n);
         if (cp_letter(c)) {
             if (cp_lower(c))

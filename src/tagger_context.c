@@ -36,6 +36,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 struct actx {
     char *alias; /* normalized */
@@ -240,6 +243,27 @@ bool nr_tagctx_reject(const struct nr_tagctx *c, uint32_t rule, struct nr_tag_vi
     return false;
 }
 
+/* The first ASCII letter at or after pos, or len. */
+static size_t next_ascii_letter(const char *s, size_t len, size_t pos)
+{
+#ifdef __SSE2__
+    const __m128i c20 = _mm_set1_epi8(0x20), ca = _mm_set1_epi8('a' - 1),
+                  cz = _mm_set1_epi8('z' + 1);
+    while (pos + 16 <= len) {
+        /* | 0x20 folds A-Z onto a-z; bytes >= 0x80 are negative, below 'a' */
+        __m128i v = _mm_or_si128(_mm_loadu_si128((const __m128i *)(s + pos)), c20);
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_and_si128(_mm_cmpgt_epi8(v, ca), _mm_cmplt_epi8(v, cz)));
+        if (m)
+            return pos + (size_t)__builtin_ctz(m);
+        pos += 16;
+    }
+#endif
+    while (pos < len && !((s[pos] | 0x20) >= 'a' && (s[pos] | 0x20) <= 'z'))
+        pos++;
+    return pos;
+}
+
 enum nr_field_shape nr_tagctx_shape(const char *s, size_t len)
 {
     size_t upper = 0, lower = 0, long_words = 0;
@@ -248,7 +272,7 @@ enum nr_field_shape nr_tagctx_shape(const char *s, size_t len)
     size_t pos = 0;
     if (!s)
         return NR_SHAPE_PROSE;
-    while (nr_word_next(s, len, pos, &w)) {
+    while (title && nr_word_next(s, len, pos, &w)) {
         pos = w.end + 1;
         size_t n = w.end - w.start;
         for (size_t i = w.start; i < w.end; i++) {
@@ -262,6 +286,24 @@ enum nr_field_shape nr_tagctx_shape(const char *s, size_t len)
                 title = false;
         }
         if (!title && lower * 10 > upper + lower)
+            return NR_SHAPE_PROSE;
+    }
+    /* Once the field is not Title Case, only the ASCII letter counts
+     * matter, and they change only in words with an ASCII letter: the
+     * test after any other word repeats the one before it. So go from
+     * ASCII letter to ASCII letter; the word holding one ends where the
+     * word read from that letter on ends (nr_word_next decides where a
+     * word ends from the bytes at and after each position). In a body in
+     * another script this reads a few Latin names instead of every word. */
+    while (!title && (pos = next_ascii_letter(s, len, pos)) < len) {
+        nr_word_next(s, len, pos, &w);
+        for (size_t i = pos; i < w.end; i++) {
+            unsigned char ch = (unsigned char)s[i];
+            upper += ch >= 'A' && ch <= 'Z';
+            lower += ch >= 'a' && ch <= 'z';
+        }
+        pos = w.end + 1;
+        if (lower * 10 > upper + lower)
             return NR_SHAPE_PROSE;
     }
     if (upper >= 4 && lower * 10 <= upper + lower)

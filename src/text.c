@@ -10,8 +10,8 @@
  * lookup and a copy per code point.
  * Output buffers live in struct nr_text and grow geometrically, so in steady
  * state a call allocates nothing. Cost: ~1-2 ns per ASCII byte, a few tens
- * of ns per non-ASCII code point the first time, a few after; memory 5 bytes per normalized byte (the
- * byte and its uint32 origin).
+ * of ns per non-ASCII code point the first time, a few after; memory 5 bytes per normalized byte
+ * (the byte and its uint32 origin).
  *
  * Why NFKD and not NFKC: we strip the marks anyway and only compare our own
  * outputs with each other, so recomposition would be work for nothing.
@@ -529,6 +529,53 @@ void nr_text_normalize(struct nr_text *t, const char *src, size_t len, unsigned 
         }
         if (!t->folds)
             t->folds = calloc(FOLD_SLOTS, sizeof(*t->folds));
+        /* The common case in one tight loop: a run of valid 2- and 3-byte
+         * sequences (Latin-1 to Arabic, Indic, CJK) whose folds are cached
+         * without a space, copied as 16 bytes and 4 offsets at a time; the
+         * first other byte or cache miss leaves for the general step. */
+        if (t->folds) {
+            while (i + 2 < len && j + 96 <= t->cap) {
+                unsigned c = s[i], c1 = s[i + 1];
+                uint32_t u;
+                size_t l;
+                if (c >= 0xC2 && c < 0xE0 && (c1 & 0xC0) == 0x80) {
+                    u = (c & 0x1Fu) << 6 | (c1 & 0x3Fu);
+                    l = 2;
+                } else if ((c & 0xF0) == 0xE0 && (c1 & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80) {
+                    u = (c & 0x0Fu) << 12 | (c1 & 0x3Fu) << 6 | (s[i + 2] & 0x3Fu);
+                    if (u < 0x800 || (u >= 0xD800 && u <= 0xDFFF))
+                        break;
+                    l = 3;
+                } else {
+                    break;
+                }
+                const struct nr_fold_slot *sl =
+                    &t->folds[(u ^ (u >> 12) * 0x9E5u) & (FOLD_SLOTS - 1)];
+                if (sl->key != (u << 1 | keep) + 1 || sl->sp)
+                    break;
+                size_t m = sl->n;
+                memcpy(buf + j, sl->out, FOLD_MAX);
+#ifdef __SSE2__
+                _mm_storeu_si128((__m128i *)(map + j), _mm_set1_epi32((int)i));
+                for (size_t q = 4; q < m; q++)
+                    map[j + q] = (uint32_t)i;
+#else
+                for (size_t q = 0; q < m; q++)
+                    map[j + q] = (uint32_t)i;
+#endif
+                j += m;
+                last_space = m ? 0 : last_space;
+                i += l;
+            }
+            if (i >= len || s[i] < 0x80)
+                continue;
+            if (j + 96 > t->cap) {
+                t->len = j;
+                text_reserve(t, j + 96 + (len - i) + 64);
+                buf = t->buf;
+                map = t->map;
+            }
+        }
         size_t l;
         int32_t cp = utf8_decode(s + i, len - i, &l);
         uint32_t origin = (uint32_t)i;
