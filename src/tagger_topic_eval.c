@@ -26,6 +26,9 @@
 
 #include <jansson.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Spaces in p[0..n), 8 bytes per step (exact zero-byte test, no carries
  * between bytes). */
@@ -33,6 +36,20 @@ static uint32_t count_spaces(const char *p, size_t n)
 {
     uint32_t c = 0;
     size_t i = 0;
+#ifdef __SSE2__
+    /* 16 bytes per step: the compare mask's bits counted with a 16-bit
+     * table-free popcount (the normalized text is mostly spaces and
+     * letters, ~1 in 6 a space, so every block has some) */
+    const __m128i sp = _mm_set1_epi8(' ');
+    for (; i + 16 <= n; i += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), sp));
+        m = m - ((m >> 1) & 0x5555u);
+        m = (m & 0x3333u) + ((m >> 2) & 0x3333u);
+        m = (m + (m >> 4)) & 0x0F0Fu;
+        c += (m + (m >> 8)) & 0x1Fu;
+    }
+#endif
     while (i + 8 <= n) {
         /* per-byte 0/1 flags summed in byte lanes, folded every 255 words */
         uint64_t lanes = 0;
