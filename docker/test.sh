@@ -13,6 +13,8 @@
 #      ready on NEWSRADAR_HTTP_PORT, live and not ready while the broker is
 #      out of reach, the demo produced with kcat gives replay's alerts (ids
 #      and states), SIGTERM drains and exits 0 within the grace period;
+#   3b. tests/kafka/test_secure.sh with the image's newsradar
+#      (docker/nr-in-image.sh): a SASL_SSL broker, TLS and SASL failures;
 #   4. the compose stack (docker/docker-compose.yml) in its roles: a Kafka
 #      image built from Debian's JRE and the cached Maven jars, topic init,
 #      newsradar, the demo producer (a kcat image), alerts arrive.
@@ -59,6 +61,10 @@ images_before="$W/images.before"
 cleanup() {
     local c i
     for c in "${containers[@]}"; do podman rm -f -t 30 "$c" >/dev/null 2>&1 || true; done
+    # docker/nr-in-image.sh's (section 3b), if a killed test left one
+    for c in $(podman ps -a --format '{{.Names}}' | grep "^$P-sec-" || true); do
+        podman rm -f -t 5 "$c" >/dev/null 2>&1 || true
+    done
     bash "$SRC/tests/kafka/broker.sh" stop "$kdir" >/dev/null 2>&1 || true
     for i in "${images[@]}"; do podman rmi -f "$i" >/dev/null 2>&1 || true; done
     # and the images this run left without a name (build stages)
@@ -221,6 +227,18 @@ podman logs "$C" >"$W/run.log" 2>&1
 grep -q 'stop requested: draining' "$W/run.log" || { tail -5 "$W/run.log" >&2; die "no drain logged after SIGTERM"; }
 podman rm "$C" >/dev/null
 bash "$SRC/tests/kafka/broker.sh" stop "$kdir" --rm
+
+# ---- 3b. a secured broker: tests/kafka/test_secure.sh with the image's binary -------------------
+# SASL_SSL with the image's librdkafka and OpenSSL: consume, alert and
+# dead-letter; a wrong password and an untrusted CA refused with one line.
+ts "SASL_SSL broker: tests/kafka/test_secure.sh with the image's newsradar (docker/nr-in-image.sh)"
+mkdir -p "$W/secure"
+rc=0
+NR_IMAGE="$IMG" NR_IMAGE_SHARE="$W/secure" NR_IMAGE_PREFIX="$P-sec" TMPDIR="$W/secure" \
+    bash "$SRC/tests/kafka/test_secure.sh" "$SRC/docker/nr-in-image.sh" "$SRC" >"$W/secure.log" 2>&1 ||
+    rc=$?
+grep -E '^\[[0-9:]+\] |^PASS' "$W/secure.log" | cut -c1-200 >&2 || true
+[ "$rc" = 0 ] || { tail -n 40 "$W/secure.log" >&2; die "test_secure.sh with the image's newsradar exited $rc"; }
 
 # ---- 4. the compose stack in its roles ---------------------------------------------------------
 ts "images for the compose stack: Kafka (Debian JRE + Maven jars), kcat"
