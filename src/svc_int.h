@@ -116,6 +116,10 @@ struct ticket {
  * KiB (NR_EVENT_STR_MAX). */
 #define EVB_MAX_BYTES   (512 * 1024)
 #define RESTORE_STALL_S 120 /* a restore without progress this long is fatal */
+/* Languages with a series of their own in newsradar_articles_total: CLD2
+ * names about 80, a feed a few; the cap bounds the metric's cardinality
+ * whatever a declared `language` field holds. */
+#define SVC_LANG_SERIES 64
 
 struct metrics {
     struct nr_metrics *reg;
@@ -170,6 +174,13 @@ struct s1_item {
     size_t *enriched_len, n_enriched;
     double secs;   /* decode + tag + events */
     int64_t ev_ms; /* latest event time of its accepted articles, NR_TIME_NONE */
+    /* its new articles per language (lang.h tag, "" unknown), for
+     * newsradar_articles_total{language}; freed by s1_finish */
+    struct s1_lang {
+        char tag[NR_LANG_TAG_MAX];
+        uint32_t n;
+    } * langs;
+    uint32_t n_langs, cap_langs;
 };
 
 /* Stage 1: one input partition it owns, as a source of watermarks. */
@@ -228,6 +239,15 @@ struct stage {
     struct nr_config *rl_cfg;
     struct nr_stage1_shared *rl_sh; /* stage 1 */
     size_t rl_kept, rl_dropped;     /* stage 2's report */
+
+    /* stage 1: newsradar_articles_total{language} series met so far (a
+     * language past SVC_LANG_SERIES counts as "other") */
+    struct {
+        char tag[NR_LANG_TAG_MAX];
+        _Atomic uint64_t *c;
+    } lang_series[SVC_LANG_SERIES];
+    size_t n_lang_series;
+    _Atomic uint64_t *lang_other;
 
     /* the input message being processed (callback context) */
     struct nr_oentry *cur_entry;

@@ -205,6 +205,49 @@ static void s1_event(void *ud, const struct nr_count_event *ev)
     w->ev[w->n_ev++] = (struct s1_ev){part, b->last_len, b->last_off};
 }
 
+/* One more new article in language tag (worker side: the item only). */
+static void s1_lang_count(struct s1_item *it, const char *tag)
+{
+    for (uint32_t k = 0; k < it->n_langs; k++)
+        if (strcmp(it->langs[k].tag, tag) == 0) {
+            it->langs[k].n++;
+            return;
+        }
+    if (it->n_langs == it->cap_langs) {
+        it->cap_langs = it->cap_langs ? 2 * it->cap_langs : 2;
+        it->langs = nr_xrealloc(it->langs, it->cap_langs * sizeof(*it->langs));
+    }
+    struct s1_lang *l = &it->langs[it->n_langs++];
+    snprintf(l->tag, sizeof(l->tag), "%s", tag);
+    l->n = 1;
+}
+
+/* The series of newsradar_articles_total for language tag ("" = "und",
+ * BCP 47's undetermined), registered when first met (stage thread). */
+static _Atomic uint64_t *s1_lang_series(struct stage *st, const char *tag)
+{
+    static const char help[] =
+        "New articles tagged, by language (declared or detected; und: unknown).";
+    if (!*tag)
+        tag = "und";
+    for (size_t k = 0; k < st->n_lang_series; k++)
+        if (strcmp(st->lang_series[k].tag, tag) == 0)
+            return st->lang_series[k].c;
+    char lb[32];
+    if (st->n_lang_series == SVC_LANG_SERIES) {
+        if (!st->lang_other)
+            st->lang_other = nr_metrics_counter(st->s->mt.reg, "newsradar_articles_total", help,
+                                                "language=\"other\"");
+        return st->lang_other;
+    }
+    /* tags are lang.h's: 2-3 lowercase letters, nothing to escape */
+    snprintf(lb, sizeof(lb), "language=\"%s\"", tag);
+    size_t k = st->n_lang_series++;
+    snprintf(st->lang_series[k].tag, sizeof(st->lang_series[k].tag), "%s", tag);
+    st->lang_series[k].c = nr_metrics_counter(st->s->mt.reg, "newsradar_articles_total", help, lb);
+    return st->lang_series[k].c;
+}
+
 /* The enriched article: {"article": <the input, byte for byte>, "tags":
  * <what `newsradar tag` prints>}. The input was validated as a JSON object
  * by the decoder, so splicing it is safe. record: the article as decoded
@@ -215,6 +258,7 @@ static void s1_tagged(void *ud, long index, const struct nr_article *a, const st
     (void)index;
     (void)event_ms;
     struct s1_ctx *c = ud;
+    s1_lang_count(c->it, t->lang);
     if (!*c->st->cfg->kafka.enriched_topic)
         return;
     char *tags = nr_tags_to_json(c->st->cfg, a, t);
@@ -341,6 +385,11 @@ static void s1_finish(struct stage *st, struct s1_item *it)
     nr_counter_add(mt->tagged, it->stats.tagged);
     for (int f = 0; f < NR_FIELD_COUNT; f++)
         nr_counter_add(mt->field_errors[f], it->stats.field_errors[f]);
+    for (uint32_t k = 0; k < it->n_langs; k++)
+        nr_counter_add(s1_lang_series(st, it->langs[k].tag), it->langs[k].n);
+    free(it->langs);
+    it->langs = NULL;
+    it->n_langs = it->cap_langs = 0;
     for (size_t k = 0; k < it->rj_n; k++) {
         const struct s1_rej *j = &w->rj[it->rj_first + k];
         if (j->index < 0)

@@ -70,6 +70,12 @@ svc_log "mock cluster at $bs"
 # ---- input and what it must give -----------------------------------------------------
 input="$SVC_WORK/input.jsonl"
 cp "$SVC_SRC/config/demo/articles.jsonl" "$input"
+# Two articles in other languages, for newsradar_articles_total{language}:
+# one declared ("fr-FR" -> fr), one detected (Russian, no field).
+cat >>"$input" <<'EOF'
+{"id": "lang-fr", "title": "Le Pakistan ferme le poste-frontière de Torkham", "body": "Les autorités pakistanaises ont fermé mardi le poste-frontière de Torkham après des échanges de tirs entre gardes-frontières, selon un responsable local.", "language": "fr-FR", "published_at": "2026-03-02T05:00:00Z"}
+{"id": "lang-ru", "title": "Пакистан закрыл пограничный переход Торхам", "body": "Власти Пакистана во вторник закрыли пограничный переход Торхам после перестрелки между пограничниками двух стран, сообщил представитель местной администрации.", "published_at": "2026-03-02T05:01:00Z"}
+EOF
 mapfile -t extra_reasons < <(svc_malformed "$input")
 n_in="$(wc -l <"$input")"
 
@@ -146,6 +152,20 @@ assert sorted(got) == want, "enriched articles differ from the decodable input"
 PY
     svc_fail "articles.enriched does not hold the decodable input with its tags"
 svc_log "ok: $n_ok enriched articles"
+# newsradar_articles_total{language}: one series per language of the tags
+# (und: none), each counting what the enriched topic holds in it.
+mapfile -t lang_want < <(jq -r '.tags.language // "und"' "$SVC_WORK/enriched.jsonl" | sort | uniq -c |
+    awk '{print $2 ":" $1}')
+printf '%s\n' "${lang_want[@]}" | grep -qx 'fr:1' || svc_fail "no fr article in the tags: ${lang_want[*]}"
+printf '%s\n' "${lang_want[@]}" | grep -qx 'ru:1' || svc_fail "no ru article in the tags: ${lang_want[*]}"
+for lw in "${lang_want[@]}"; do
+    got="$(svc_metric m1 newsradar_articles_total "language=\"${lw%%:*}\"")"
+    [ "$got" -eq "${lw##*:}" ] ||
+        svc_fail "newsradar_articles_total{language=\"${lw%%:*}\"} is $got, the tags have ${lw##*:}"
+done
+got="$(svc_metric m1 newsradar_articles_total)"
+[ "$got" -eq "$n_ok" ] || svc_fail "newsradar_articles_total is $got in all, $n_ok new articles"
+svc_log "ok: newsradar_articles_total by language ${lang_want[*]}"
 
 # ---- 2. restart: committed offsets, restored windows ----------------------------------
 svc_stop m1
