@@ -124,8 +124,8 @@ struct ticket {
 struct metrics {
     struct nr_metrics *reg;
     _Atomic uint64_t *in, *bytes, *tagged, *dlq, *events, *late, *late_dropped, *dups, *deliv_fail,
-        *reloads, *reload_fail, *ckpt_records, *restored, *future, *utf8_repairs, *wm_forced,
-        *wm_paused;
+        *reloads, *reload_fail, *ckpt_records, *restored, *future, *utf8_repairs, *boilerplate,
+        *wm_forced, *wm_paused;
     _Atomic uint64_t *field_errors[NR_FIELD_COUNT];
     _Atomic uint64_t *lag_articles, *lag_counts, *keys, *rss, *assigned_articles, *assigned_counts,
         *restoring, *held, *wm_waiting;

@@ -34,6 +34,8 @@ void svc_metrics_init(struct svc *s)
       "Articles published more than engine.max_future after arrival (clamped or rejected).");
     C(utf8_repairs, "newsradar_utf8_repairs_total",
       "Invalid UTF-8 sequences replaced by U+FFFD (article.invalid_utf8: repair).");
+    C(boilerplate, "newsradar_boilerplate_total",
+      "Body segments blanked as their source's boilerplate (article.boilerplate_min_articles).");
     for (int f = 0; f < NR_FIELD_COUNT; f++) {
         char lb[64];
         snprintf(lb, sizeof(lb), "field=\"%s\"", nr_field_names[f]);

@@ -343,6 +343,7 @@ static void s1_work(void *ctx, unsigned wi, size_t i)
     it->stats.duplicates -= before.duplicates;
     it->stats.future -= before.future;
     it->stats.utf8_repairs -= before.utf8_repairs;
+    it->stats.boilerplate -= before.boilerplate;
     for (int f = 0; f < NR_FIELD_COUNT; f++)
         it->stats.field_errors[f] -= before.field_errors[f];
     it->ev_n = w->n_ev - it->ev_first;
@@ -381,6 +382,7 @@ static void s1_finish(struct stage *st, struct s1_item *it)
     st->cur_entry = it->e;
     nr_counter_add(mt->future, it->stats.future);
     nr_counter_add(mt->utf8_repairs, it->stats.utf8_repairs);
+    nr_counter_add(mt->boilerplate, it->stats.boilerplate);
     nr_counter_add(mt->dups, it->stats.duplicates);
     nr_counter_add(mt->tagged, it->stats.tagged);
     for (int f = 0; f < NR_FIELD_COUNT; f++)

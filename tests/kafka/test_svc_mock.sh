@@ -113,6 +113,11 @@ diff "$SVC_WORK/expected.ids" "$SVC_WORK/got.ids" ||
 svc_check_dead_letters "$bs" articles.dlq "$input" articles 0 "${dl_want[@]}"
 n_alerts="$(svc_metric m1 newsradar_alerts_total)"
 [ "$n_alerts" -ge "$n_ids" ] || svc_fail "newsradar_alerts_total $n_alerts < $n_ids alert ids"
+# the article counters replay prints are exported too (0 on the demo feed)
+metrics_text="$(curl -fsS --max-time 5 "http://127.0.0.1:$port/metrics")" || svc_fail "m1: /metrics"
+for mname in newsradar_boilerplate_total newsradar_utf8_repairs_total newsradar_future_articles_total; do
+    grep -q "^$mname " <<<"$metrics_text" || svc_fail "/metrics has no $mname"
+done
 svc_log "ok: $n_in read, $n_dl dead letters, $n_ids alert ids as replay ($n_alerts alerts)"
 # Every decodable article is in the enriched topic once (stage 1 drops an
 # exact duplicate, a second article with an id already seen, before tagging,
