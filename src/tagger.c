@@ -467,7 +467,7 @@ static void resolve_aliases(const struct nr_tagger *t, struct nr_tag_scratch *s,
         if (c->field == last_field && c->start < last_end)
             continue; /* overlaps a longer or earlier chosen alias */
         const struct nr_text *tx = &s->text[c->field];
-        uint32_t os = tx->map[c->start], oe = tx->map[c->end];
+        uint32_t os = nr_text_orig(tx, c->start), oe = nr_text_orig(tx, c->end);
         const struct pinfo *p = &t->pat[c->pat];
         const char *orig = a->field[field_id[c->field]].p;
         size_t before = s->n_ment;

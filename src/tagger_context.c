@@ -223,7 +223,8 @@ bool nr_tagctx_reject(const struct nr_tagctx *c, uint32_t rule, struct nr_tag_vi
     for (size_t i = 0; i < v->n_person_rules; i++)
         if (v->person_rules[i] == rule)
             return true; /* "Michael Jordan ... Jordan said" */
-    int pc = x->person_like ? person_context(c, x, v, f, tx->map[ns], tx->map[ne]) : 0;
+    int pc =
+        x->person_like ? person_context(c, x, v, f, nr_text_orig(tx, ns), nr_text_orig(tx, ne)) : 0;
     if (pc) {
         /* a surname goes on naming the person ("Jordan said"); a given
          * name does not ("Chad Smith ... Chad's army") */

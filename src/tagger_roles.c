@@ -725,12 +725,14 @@ static void detect(const struct nr_roles *r, struct nr_roles_scratch *rs, struct
         size_t j = i;
         /* chain adjacent roles: "Chief of Army Staff General Asim Munir" */
         while (j + 1 < rs->n_rc && rs->rc[j + 1].field == f &&
-               chain_gap(v->orig[f].p, tx->map[rs->rc[j].end], tx->map[rs->rc[j + 1].start]))
+               chain_gap(v->orig[f].p, nr_text_orig(tx, rs->rc[j].end),
+                         nr_text_orig(tx, rs->rc[j + 1].start)))
             j++;
         if (v->shape[f] == NR_SHAPE_PROSE && v->orig[f].p) {
             uint32_t role = rs->rc[i].role;
             bool weak = rs->rc[j].role >= r->n_strong && rs->rc[i].role >= r->n_strong;
-            try_role(r, rs, v, f, role, weak, tx->map[rs->rc[i].start], tx->map[rs->rc[j].end]);
+            try_role(r, rs, v, f, role, weak, nr_text_orig(tx, rs->rc[i].start),
+                     nr_text_orig(tx, rs->rc[j].end));
         }
         i = j + 1;
     }
@@ -839,7 +841,7 @@ static void surname_field(const struct nr_roles *r, struct nr_roles_scratch *rs,
             (a > 0 && nr_text_word_before(tx->buf, a)) ||
             (b < tx->len && nr_text_word_at(tx->buf, tx->len, b)))
             continue;
-        uint32_t os = tx->map[a], oe = tx->map[b];
+        uint32_t os = nr_text_orig(tx, a), oe = nr_text_orig(tx, b);
         if (!nr_name_upper_at(s, len, os, NULL))
             continue;
         const struct nr_tag_mention *m = mention_at(v, f, os);

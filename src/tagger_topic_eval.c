@@ -456,7 +456,7 @@ static json_t *occ_json(const struct nr_topics *tp, const struct nr_topics_scrat
                         const struct nr_article *a, const struct tocc *o)
 {
     const struct nr_text *tx = &s->text[o->field];
-    uint32_t os = tx->map[o->start], oe = tx->map[o->end];
+    uint32_t os = nr_text_orig(tx, o->start), oe = nr_text_orig(tx, o->end);
     const struct nr_str *f = &a->field[o->field ? NR_FIELD_BODY : NR_FIELD_TITLE];
     json_t *text = f->p && oe <= f->len && os <= oe ? json_stringn(f->p + os, oe - os) : NULL;
     json_t *j = json_pack("{s:s,s:s,s:I,s:I,s:o}", "term", tp->terms[o->term].text, "field",

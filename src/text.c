@@ -10,8 +10,20 @@
  * lookup and a copy per code point.
  * Output buffers live in struct nr_text and grow geometrically, so in steady
  * state a call allocates nothing. Cost: ~1-2 ns per ASCII byte, a few tens
- * of ns per non-ASCII code point the first time, a few after; memory 5 bytes per normalized byte
- * (the byte and its uint32 origin).
+ * of ns per non-ASCII code point the first time, a few after.
+ *
+ * The offset map: a uint32 origin per normalized byte cost 4 bytes per byte,
+ * the largest part of an article's memory (a 20 MB body cost 7 times its
+ * size). Consecutive origins differ by 0 (several bytes from one code
+ * point), 1 (ASCII) or a few (a multi-byte character folded to fewer
+ * bytes, a dropped mark); only a collapsed white-space run or a run of
+ * dropped invisible characters steps further. So the map keeps a 4-bit step
+ * per byte, a full origin every 32 bytes (random access: at most 31
+ * additions), and each step of 15 or more as an (index, origin) pair,
+ * binary searched. That is 0.625 bytes per byte, plus 8 bytes per 15 or
+ * more original bytes consumed by long steps (reserved for the worst case,
+ * touched only when used). The normalizer writes uint32 origins into a
+ * 4096-entry window on the stack, packed after every window.
  *
  * Why NFKD and not NFKC: we strip the marks anyway and only compare our own
  * outputs with each other, so recomposition would be work for nothing.
@@ -71,15 +83,19 @@ void nr_text_fini(struct nr_text *t)
     if (!t)
         return;
     free(t->buf);
-    free(t->map);
+    free(t->base);
+    free(t->nib);
+    free(t->exc);
     free(t->folds);
     memset(t, 0, sizeof(*t));
 }
 
+#define MAP_BLOCK 32 /* bytes per full origin */
+#define MAP_ESC   15 /* nibble: the step is in exc */
+
 /* Room for need bytes (and map entries). Small texts double; from 1 MiB
- * on, need plus an eighth: a 20 MB body costs ~5.6 bytes per byte, not the
- * next power of two's 8. -1 (t unchanged but for a grown buf) when memory
- * runs out. */
+ * on, need plus an eighth, not the next power of two. -1 (t unchanged but
+ * for grown arrays) when memory runs out. */
 int nr_text_reserve(struct nr_text *t, size_t need)
 {
     if (need <= t->cap)
@@ -98,12 +114,76 @@ int nr_text_reserve(struct nr_text *t, size_t need)
     if (!b)
         return -1;
     t->buf = b;
-    uint32_t *m = nr_try_realloc(t->map, c * sizeof(uint32_t));
-    if (!m)
-        return -1; /* buf is larger than cap says: harmless */
-    t->map = m;
+    /* map entries: c + 1; the steps of the exceptions add up to at most the
+     * input length, which is below c */
+    uint32_t *base = nr_try_realloc(t->base, (c / MAP_BLOCK + 2) * sizeof(uint32_t));
+    if (!base)
+        return -1;
+    t->base = base;
+    uint8_t *nib = nr_try_realloc(t->nib, c / 2 + 2);
+    if (!nib)
+        return -1;
+    t->nib = nib;
+    size_t ec = c / MAP_ESC + 2;
+    uint32_t *exc = nr_try_realloc(t->exc, ec * 2 * sizeof(uint32_t));
+    if (!exc)
+        return -1;
+    t->exc = exc;
+    t->exc_cap = ec;
     t->cap = c;
     return 0;
+}
+
+/* Append the origin of the next map entry (entries come in order). */
+static inline void map_put(struct nr_text *t, uint32_t origin)
+{
+    size_t i = t->n_map++;
+    unsigned v;
+    if (i % MAP_BLOCK == 0) {
+        t->base[i / MAP_BLOCK] = origin;
+        v = 0;
+    } else {
+        uint32_t d = origin - t->last;
+        v = d < MAP_ESC ? d : MAP_ESC;
+        if (v == MAP_ESC) {
+            t->exc[2 * t->n_exc] = (uint32_t)i;
+            t->exc[2 * t->n_exc + 1] = origin;
+            t->n_exc++;
+        }
+    }
+    if (i & 1)
+        t->nib[i / 2] |= (uint8_t)(v << 4);
+    else
+        t->nib[i / 2] = (uint8_t)v;
+    t->last = origin;
+}
+
+static uint32_t exc_find(const struct nr_text *t, size_t i)
+{
+    size_t lo = 0, hi = t->n_exc;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->exc[2 * mid] < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return t->exc[2 * lo + 1]; /* present: the nibble said so */
+}
+
+uint32_t nr_text_orig(const struct nr_text *t, size_t i)
+{
+    if (t->n_map == 0)
+        return 0;
+    if (i >= t->n_map)
+        i = t->n_map - 1;
+    size_t k = i / MAP_BLOCK * MAP_BLOCK;
+    uint32_t o = t->base[i / MAP_BLOCK];
+    for (size_t q = k + 1; q <= i; q++) {
+        unsigned v = (t->nib[q / 2] >> ((q & 1) * 4)) & 0xF;
+        o = v == MAP_ESC ? exc_find(t, q) : o + v;
+    }
+    return o;
 }
 
 static void text_reserve(struct nr_text *t, size_t need)
@@ -485,6 +565,53 @@ struct nr_fold_slot {
     unsigned char out[FOLD_MAX];
 };
 
+/* Origins are written as uint32 into a window of this many entries (plus
+ * room for one code point's expansion), packed into the map when full. */
+#define MAP_WINDOW 4096
+
+/* Pack n origins w[0..n) into the map; w[-1] is readable (the caller keeps
+ * the last origin packed there). SSE2: 16 entries at a time, when their 16
+ * steps are all below 15 (the common case), as 8 bytes of nibbles. */
+static void window_pack(struct nr_text *t, const uint32_t *w, size_t n)
+{
+    size_t k = 0;
+#ifdef __SSE2__
+    while (k < n && t->n_map % 16)
+        map_put(t, w[k++]);
+    const __m128i c14 = _mm_set1_epi8(14), lo8 = _mm_set1_epi16(0x00FF);
+    const __m128i first0 =
+        _mm_setr_epi8(0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    while (k + 16 <= n) {
+        const __m128i *c = (const __m128i *)(w + k), *p = (const __m128i *)(w + k - 1);
+        __m128i d0 = _mm_sub_epi32(_mm_loadu_si128(c), _mm_loadu_si128(p));
+        __m128i d1 = _mm_sub_epi32(_mm_loadu_si128(c + 1), _mm_loadu_si128(p + 1));
+        __m128i d2 = _mm_sub_epi32(_mm_loadu_si128(c + 2), _mm_loadu_si128(p + 2));
+        __m128i d3 = _mm_sub_epi32(_mm_loadu_si128(c + 3), _mm_loadu_si128(p + 3));
+        /* steps are >= 0: signed then unsigned saturation keeps any step
+         * of 15 or more at 15 or more */
+        __m128i v = _mm_packus_epi16(_mm_packs_epi32(d0, d1), _mm_packs_epi32(d2, d3));
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_subs_epu8(v, c14), _mm_setzero_si128())) !=
+            0xFFFF) {
+            for (int q = 0; q < 16; q++)
+                map_put(t, w[k++]);
+            continue;
+        }
+        size_t i = t->n_map;
+        if (i % MAP_BLOCK == 0) {
+            t->base[i / MAP_BLOCK] = w[k];
+            v = _mm_and_si128(v, first0);
+        }
+        __m128i nb = _mm_or_si128(_mm_and_si128(v, lo8), _mm_slli_epi16(_mm_srli_epi16(v, 8), 4));
+        _mm_storel_epi64((__m128i *)(t->nib + i / 2), _mm_packus_epi16(nb, nb));
+        t->n_map += 16;
+        t->last = w[k + 15];
+        k += 16;
+    }
+#endif
+    while (k < n)
+        map_put(t, w[k++]);
+}
+
 void nr_text_normalize(struct nr_text *t, const char *src, size_t len, unsigned flags)
 {
     tables_init();
@@ -498,11 +625,23 @@ void nr_text_normalize(struct nr_text *t, const char *src, size_t len, unsigned 
         opts |= UTF8PROC_CASEFOLD;
 
     text_reserve(t, len + 64);
+    t->n_map = 0;
+    t->n_exc = 0;
+    t->last = 0;
+    uint32_t wbuf[1 + MAP_WINDOW + 128];
+    uint32_t *win = wbuf + 1; /* win[-1]: the last origin packed */
     char *buf = t->buf;
-    uint32_t *map = t->map;
     size_t j = 0, i = 0;
+    size_t j0 = 0; /* the normalized byte of win[0] */
     unsigned last_space = 0;
     while (i < len) {
+        /* bytes before j are final (j itself may still be rewritten by a
+         * collapsed space) */
+        if (j - j0 >= MAP_WINDOW - 128) {
+            wbuf[0] = t->last;
+            window_pack(t, win, j - j0);
+            j0 = j;
+        }
         if (s[i] < 0x80) {
             if (i + 1 < len && s[i + 1] >= 0x80) {
                 /* one ASCII byte (a space) between words of another
@@ -510,13 +649,18 @@ void nr_text_normalize(struct nr_text *t, const char *src, size_t len, unsigned 
                 unsigned char o = tbl[s[i]];
                 unsigned sp = (o == ' ');
                 buf[j] = (char)o;
-                map[j] = (uint32_t)i;
+                win[j - j0] = (uint32_t)i;
                 j += !(sp & last_space);
                 last_space = sp;
                 i++;
                 continue;
             }
-            i = ascii_run(s, i, len, buf, map, &j, &last_space, tbl, !keep);
+            /* at most one normalized byte per input byte */
+            size_t room = MAP_WINDOW - (j - j0);
+            size_t n = len - i < room ? len : i + room;
+            size_t jw = j - j0;
+            i = ascii_run(s, i, n, buf + j0, win, &jw, &last_space, tbl, !keep);
+            j = j0 + jw;
             continue;
         }
         /* Non-ASCII: worst-case expansion of one code point is 24 code
@@ -525,7 +669,6 @@ void nr_text_normalize(struct nr_text *t, const char *src, size_t len, unsigned 
             t->len = j;
             text_reserve(t, j + 96 + (len - i) + 64);
             buf = t->buf;
-            map = t->map;
         }
         if (!t->folds)
             t->folds = calloc(FOLD_SLOTS, sizeof(*t->folds));
@@ -534,7 +677,7 @@ void nr_text_normalize(struct nr_text *t, const char *src, size_t len, unsigned 
          * without a space, copied as 16 bytes and 4 offsets at a time; the
          * first other byte or cache miss leaves for the general step. */
         if (t->folds) {
-            while (i + 2 < len && j + 96 <= t->cap) {
+            while (i + 2 < len && j + 96 <= t->cap && j - j0 + 96 <= MAP_WINDOW) {
                 unsigned c = s[i], c1 = s[i + 1];
                 uint32_t u;
                 size_t l;
@@ -556,12 +699,12 @@ void nr_text_normalize(struct nr_text *t, const char *src, size_t len, unsigned 
                 size_t m = sl->n;
                 memcpy(buf + j, sl->out, FOLD_MAX);
 #ifdef __SSE2__
-                _mm_storeu_si128((__m128i *)(map + j), _mm_set1_epi32((int)i));
+                _mm_storeu_si128((__m128i *)(win + (j - j0)), _mm_set1_epi32((int)i));
                 for (size_t q = 4; q < m; q++)
-                    map[j + q] = (uint32_t)i;
+                    win[j - j0 + q] = (uint32_t)i;
 #else
                 for (size_t q = 0; q < m; q++)
-                    map[j + q] = (uint32_t)i;
+                    win[j - j0 + q] = (uint32_t)i;
 #endif
                 j += m;
                 last_space = m ? 0 : last_space;
@@ -573,7 +716,6 @@ void nr_text_normalize(struct nr_text *t, const char *src, size_t len, unsigned 
                 t->len = j;
                 text_reserve(t, j + 96 + (len - i) + 64);
                 buf = t->buf;
-                map = t->map;
             }
         }
         size_t l;
@@ -597,12 +739,12 @@ void nr_text_normalize(struct nr_text *t, const char *src, size_t len, unsigned 
                 if (!slot->sp) {
                     memcpy(buf + j, slot->out, FOLD_MAX);
 #ifdef __SSE2__
-                    _mm_storeu_si128((__m128i *)(map + j), _mm_set1_epi32((int)origin));
+                    _mm_storeu_si128((__m128i *)(win + (j - j0)), _mm_set1_epi32((int)origin));
                     for (size_t q = 4; q < m; q++)
-                        map[j + q] = origin;
+                        win[j - j0 + q] = origin;
 #else
                     for (size_t q = 0; q < m; q++)
-                        map[j + q] = origin;
+                        win[j - j0 + q] = origin;
 #endif
                     j += m;
                     last_space = m ? 0 : last_space;
@@ -626,13 +768,15 @@ void nr_text_normalize(struct nr_text *t, const char *src, size_t len, unsigned 
             if (sp & last_space)
                 continue;
             buf[j] = (char)o;
-            map[j] = origin;
+            win[j - j0] = origin;
             j++;
             last_space = sp;
         }
     }
+    wbuf[0] = t->last;
+    window_pack(t, win, j - j0);
+    map_put(t, (uint32_t)len);
     buf[j] = '\0';
-    map[j] = (uint32_t)len;
     t->len = j;
 }
 

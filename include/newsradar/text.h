@@ -24,9 +24,12 @@
  * Hangul syllables are kept composed (decomposing them would only triple the
  * bytes of Korean text).
  *
- * map[i] is the original byte offset of the character that produced
- * normalized byte i; map[len] is the original length. A match [s, e) in
- * normalized bytes is [map[s], map[e]) in the original.
+ * nr_text_orig(t, i) is the original byte offset of the character that
+ * produced normalized byte i; nr_text_orig(t, len) is the original length.
+ * A match [s, e) in normalized bytes is [orig(s), orig(e)) in the original.
+ * The map is stored compactly (text.c): 4 bits per byte for the step from
+ * the previous byte's origin, a full offset every 32 bytes, and the rare
+ * step of 15 or more bytes (a long white-space run) as an exception.
  *
  * Word characters are Unicode letters, marks and decimal digits, except the
  * scripts written without spaces between words (Han, kana, Hangul, Thai, Lao,
@@ -40,12 +43,24 @@
 
 /* Reusable normalization buffers: no allocation once they are large enough. */
 struct nr_text {
-    char *buf;     /* normalized bytes, NUL-terminated */
-    uint32_t *map; /* len + 1 entries */
+    char *buf; /* normalized bytes, NUL-terminated */
     size_t len;
-    size_t cap;                 /* of buf and map (entries) */
+    size_t cap;                 /* of buf (bytes) and of the map (entries) */
     struct nr_fold_slot *folds; /* non-ASCII code points seen (text.c), or NULL */
+    /* the offset map (read with nr_text_orig) */
+    uint32_t *base; /* origin of byte 32k */
+    uint8_t *nib;   /* per byte: origin step from the byte before; 15: in exc */
+    uint32_t *exc;  /* (index, origin) pairs of the steps >= 15, by index */
+    size_t n_exc;   /* pairs */
+    size_t exc_cap; /* pairs */
+    size_t n_map;   /* entries written (len + 1 when complete) */
+    uint32_t last;  /* origin of the last entry written */
 };
+
+/* The original byte offset of normalized byte i (i <= len). Cost: up to 31
+ * nibble additions, plus a binary search when a long white-space run is in
+ * the block. */
+uint32_t nr_text_orig(const struct nr_text *t, size_t i);
 
 enum nr_text_flags {
     NR_TEXT_KEEP_CASE = 1u << 0, /* everything except case folding */

@@ -86,15 +86,15 @@ static void test_map(void **state)
     const char *in = "Peshāwar’s  al–Qaida";
     nr_text_normalize(&t, in, strlen(in), 0);
     assert_string_equal(t.buf, "peshawar's al qaida");
-    assert_int_equal(t.map[t.len], strlen(in));
+    assert_int_equal(nr_text_orig(&t, t.len), strlen(in));
     /* "peshawar" = [0,8) -> original [0,9) (ā is 2 bytes) */
-    assert_int_equal(t.map[0], 0);
-    assert_int_equal(t.map[8], 9);
+    assert_int_equal(nr_text_orig(&t, 0), 0);
+    assert_int_equal(nr_text_orig(&t, 8), 9);
     /* "qaida" */
     const char *q = strstr(t.buf, "qaida");
     size_t qs = (size_t)(q - t.buf);
-    assert_memory_equal(in + t.map[qs], "Qaida", 5);
-    assert_int_equal(t.map[qs + 5], strlen(in));
+    assert_memory_equal(in + nr_text_orig(&t, qs), "Qaida", 5);
+    assert_int_equal(nr_text_orig(&t, qs + 5), strlen(in));
     /* buffers are reused: a shorter input does not reallocate */
     char *buf = t.buf;
     nr_text_normalize(&t, "x", 1, 0);
@@ -146,9 +146,67 @@ static void test_ascii_random(void **state)
         nr_text_normalize(&t, in, n, flags);
         assert_int_equal(t.len, m);
         assert_memory_equal(t.buf, want, m);
-        assert_memory_equal(t.map, wmap, (m + 1) * sizeof(uint32_t));
+        for (size_t k = 0; k <= m; k++)
+            assert_int_equal(nr_text_orig(&t, k), wmap[k]);
     }
     nr_text_fini(&t);
+}
+
+/* The compact offset map: long white-space runs (steps of 15 and more,
+ * stored as exceptions), several windows of the normalizer (> 4096 bytes),
+ * multi-byte characters and dropped ones. Every ASCII letter of the
+ * normalized text must point at the same letter of the input, origins never
+ * go back, and the end maps to the input length. */
+static void test_compact_map(void **state)
+{
+    (void)state;
+    static const char *const parts[] = {"Pakistan ",
+                                        "caf\xc3\xa9 ",
+                                        "\xef\xac\x81ne ",
+                                        "soft\xc2\xadhyphen ",
+                                        "\xe4\xb8\xad\xe6\x96\x87 ",
+                                        "al-Qaida\t"};
+    size_t cap = 200000, n = 0;
+    char *in = malloc(cap);
+    assert_non_null(in);
+    uint32_t x = 12345;
+    while (n + 200 < cap) {
+        x = x * 1103515245u + 12345u;
+        unsigned r = (x >> 16) % 10;
+        if (r < 6) {
+            const char *p = parts[r];
+            memcpy(in + n, p, strlen(p));
+            n += strlen(p);
+        } else {
+            size_t run = 1 + (x >> 8) % (r == 9 ? 120 : 20); /* 15+: exceptions */
+            memset(in + n, r == 8 ? '\n' : ' ', run);
+            n += run;
+        }
+    }
+    struct nr_text t;
+    nr_text_init(&t);
+    for (int keep = 0; keep < 2; keep++) {
+        nr_text_normalize(&t, in, n, keep ? NR_TEXT_KEEP_CASE : 0);
+        assert_true(t.len > 4096 * 3);
+        assert_true(t.n_exc > 100);
+        assert_int_equal(nr_text_orig(&t, t.len), n);
+        uint32_t prev = 0;
+        for (size_t i = 0; i <= t.len; i++) {
+            uint32_t o = nr_text_orig(&t, i);
+            assert_true(o >= prev && o <= n);
+            prev = o;
+            char c = t.buf[i];
+            if (i < t.len && c >= 'a' && c <= 'z') {
+                char w = in[o];
+                if (w >= 'A' && w <= 'Z' && !keep)
+                    w = (char)(w + 32);
+                if (w != c && !((unsigned char)in[o] >= 0x80))
+                    fail_msg("byte %zu '%c' maps to input %u '%c'", i, c, o, in[o]);
+            }
+        }
+    }
+    nr_text_fini(&t);
+    free(in);
 }
 
 static void test_large_expansion(void **state)
@@ -164,9 +222,9 @@ static void test_large_expansion(void **state)
     in[n * 3] = 0;
     nr_text_normalize(&t, in, n * 3, 0);
     assert_true(t.len > n * 10);
-    assert_int_equal(t.map[t.len], n * 3);
+    assert_int_equal(nr_text_orig(&t, t.len), n * 3);
     for (size_t i = 0; i < t.len; i++)
-        assert_true(t.map[i] <= n * 3 && t.map[i] % 3 == 0);
+        assert_true(nr_text_orig(&t, i) <= n * 3 && nr_text_orig(&t, i) % 3 == 0);
     free(in);
     nr_text_fini(&t);
 }
@@ -259,7 +317,8 @@ static void test_fold_cache(void **state)
         nr_text_normalize(&fresh, s, n, fl);
         assert_int_equal(w->len, fresh.len);
         assert_memory_equal(w->buf, fresh.buf, fresh.len + 1);
-        assert_memory_equal(w->map, fresh.map, (fresh.len + 1) * sizeof(uint32_t));
+        for (size_t k = 0; k <= fresh.len; k++)
+            assert_int_equal(nr_text_orig(w, k), nr_text_orig(&fresh, k));
         nr_text_fini(&fresh);
     }
     nr_text_fini(&warm[0]);
@@ -452,11 +511,17 @@ static void test_simhash_reference(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ascii),           cmocka_unit_test(test_unicode),
-        cmocka_unit_test(test_keep_case),       cmocka_unit_test(test_map),
-        cmocka_unit_test(test_large_expansion), cmocka_unit_test(test_ascii_random),
-        cmocka_unit_test(test_fold_cache),      cmocka_unit_test(test_boundaries),
-        cmocka_unit_test(test_simhash),         cmocka_unit_test(test_simhash_reference),
+        cmocka_unit_test(test_ascii),
+        cmocka_unit_test(test_unicode),
+        cmocka_unit_test(test_keep_case),
+        cmocka_unit_test(test_map),
+        cmocka_unit_test(test_compact_map),
+        cmocka_unit_test(test_large_expansion),
+        cmocka_unit_test(test_ascii_random),
+        cmocka_unit_test(test_fold_cache),
+        cmocka_unit_test(test_boundaries),
+        cmocka_unit_test(test_simhash),
+        cmocka_unit_test(test_simhash_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
