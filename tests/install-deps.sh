@@ -11,6 +11,7 @@ pkgs=(build-essential cmake ninja-build pkg-config
       hunspell-nl hunspell-pt-pt hunspell-ru hunspell-tr myspell-fa
       kcat jq valgrind clang libclang-rt-14-dev clang-format
       python3 python3-jsonschema python3-venv curl  # python3-venv: tests/k8s (kubernetes-validate)
+      python3-scipy  # tests/data/detect/exclude_reference.py
       chromium fonts-dejavu-core)  # tests/cli/report.sh renders the replay report headless
 with_kafka=0
 for a in "$@"; do
