@@ -280,19 +280,20 @@ static void test_format3(void **state)
         assert_int_equal(nr_window_in_episode(k, bk), (bk + 1) * FX_HOUR > ep_start);
         assert_false((k->coarse.excl[sl >> 6] >> (sl & 63)) & 1u);
     }
-    /* written again it is format 4, and that reads back to the same key */
+    /* written again it is the current format (4 or later: with the episode
+     * bits), and that reads back to the same key */
     uint8_t *buf;
     size_t len;
     assert_int_equal(nr_window_key_snapshot(s, k, &buf, &len), 0);
-    assert_int_equal(buf[4], 4);
-    assert_int_equal(len, b.n + 8); /* one word of episode bits for 27 buckets */
+    assert_true(buf[4] >= 4 && buf[5] == 0);
+    assert_true(len >= b.n + 8); /* one word of episode bits for 27 buckets */
     struct nr_wkey *k2 = NULL;
     struct nr_wstore *s2 = nr_wstore_new(&f.cfg);
     assert_int_equal(nr_window_key_restore(s2, buf, len, &k2, &err), 0);
     assert_memory_equal(k2->coarse.count, k->coarse.count, 27 * sizeof(uint32_t));
     assert_true(k2->det.alert_id == k->det.alert_id && k2->det.firing);
     free(buf);
-    /* an episode marked after the restore survives format 4 */
+    /* an episode marked after the restore survives the current format */
     nr_window_mark_episode(k, now - 5 * FX_HOUR, now - 3 * FX_HOUR);
     assert_int_equal(nr_window_key_snapshot(s, k, &buf, &len), 0);
     assert_int_equal(nr_window_key_restore(s2, buf, len, &k2, &err), 0);
@@ -301,12 +302,12 @@ static void test_format3(void **state)
     assert_true(nr_window_in_episode(k2, ch - 4));
     assert_false(nr_window_in_episode(k2, ch - 6));
     free(buf);
-    /* a truncated format 3 is refused, not misread as format 4 */
+    /* a truncated format 3 is refused, not misread as a later format */
     for (size_t cut = 0; cut < b.n; cut += 7)
         assert_int_equal(nr_window_key_restore(s2, b.p, cut, NULL, &err), -1);
-    b.p[4] = 5; /* a future version */
+    b.p[4] = 99; /* a future version */
     assert_int_equal(nr_window_key_restore(s2, b.p, b.n, NULL, &err), -1);
-    assert_non_null(strstr(err.msg, "format version 5"));
+    assert_non_null(strstr(err.msg, "format version 99"));
     nr_wstore_free(s2);
     nr_wstore_free(s);
 }
