@@ -307,3 +307,129 @@ void nr_history_clear(struct nr_history *h)
     free(h->v);
     memset(h, 0, sizeof(*h));
 }
+
+/* ---- snapshot ------------------------------------------------------------- */
+
+void nr_history_write(struct nr_wbuf *w, const struct nr_history *h,
+                      uint32_t (*ent_index)(uint32_t entity, const void *ud), const void *ud)
+{
+    nr_wbuf_u32(w, h->n);
+    for (uint32_t i = 0; i < h->n; i++) {
+        const struct nr_hist_entry *e = nr_history_at(h, i);
+        nr_wbuf_u64(w, e->id_hash);
+        nr_wbuf_u64(w, e->simhash);
+        nr_wbuf_u64(w, (uint64_t)e->event_ms);
+        nr_wbuf_u64(w, (uint64_t)e->published_ms);
+        nr_wbuf_u8(w, e->present);
+        nr_wbuf_u8(w, e->duplicate);
+        size_t ll = strnlen(e->lang, sizeof(e->lang) - 1);
+        nr_wbuf_u8(w, (uint8_t)ll);
+        nr_wbuf_put(w, e->lang, ll);
+        for (int j = 0; j < 5; j++)
+            nr_wbuf_u32(w, e->slen[j]);
+        nr_wbuf_str(w, e->strs, e->strs_len);
+        nr_wbuf_u32(w, e->n_co);
+        for (uint32_t j = 0; j < e->n_co; j++) {
+            nr_wbuf_u32(w, ent_index(e->co[j].entity, ud));
+            nr_wbuf_u32(w, e->co[j].mentions);
+        }
+    }
+}
+
+/* The five strings of an entry: NUL-terminated, tiled by their lengths
+ * (version 2: exactly five NULs, the last at the end). */
+static bool hist_strs_ok(const uint8_t *sp, size_t l, const uint32_t slen[5], bool v2)
+{
+    bool ok = l > 0 && sp[l - 1] == 0;
+    if (v2) {
+        size_t nuls = 0;
+        for (size_t j = 0; j < l; j++)
+            nuls += sp[j] == 0;
+        return ok && nuls == 5;
+    }
+    size_t off = 0;
+    for (int j = 0; j < 5 && ok; j++) {
+        off += slen[j];
+        ok = off < l && sp[off] == 0;
+        off++;
+    }
+    return ok && off == l;
+}
+
+/* The language of an entry (version 5 on): u8 length (0, 2 or 3), lowercase
+ * ASCII letters. false when it cannot be one (or the bytes ran out). */
+static bool hist_lang(struct nr_rbuf *r, char lang[NR_LANG_TAG_MAX])
+{
+    uint32_t ll = nr_rbuf_u8(r);
+    const uint8_t *lp = NULL;
+    if (ll < NR_LANG_TAG_MAX)
+        lp = nr_rbuf_bytes(r, ll);
+    bool ok = lp && ll != 1;
+    for (uint32_t j = 0; ok && j < ll; j++)
+        ok = lp[j] >= 'a' && lp[j] <= 'z';
+    if (ok && ll)
+        memcpy(lang, lp, ll);
+    return ok;
+}
+
+int nr_history_read(struct nr_rbuf *r, struct nr_history *h, uint32_t nh, uint32_t cap, bool v2,
+                    bool lang, const int *ent_idx, uint32_t n_ent, struct nr_error *err)
+{
+    size_t l;
+    for (uint32_t i = 0; i < nh; i++) {
+        uint64_t id_hash = nr_rbuf_u64(r), simhash = nr_rbuf_u64(r);
+        int64_t event_ms = (int64_t)nr_rbuf_u64(r), published_ms = (int64_t)nr_rbuf_u64(r);
+        uint8_t present = nr_rbuf_u8(r), dup = nr_rbuf_u8(r);
+        char elang[NR_LANG_TAG_MAX] = "";
+        bool lang_ok = !lang || hist_lang(r, elang);
+        uint32_t slen[5] = {0};
+        for (int j = 0; j < 5 && !v2; j++)
+            slen[j] = nr_rbuf_u32(r);
+        const uint8_t *sp = nr_rbuf_str(r, 1u << 24, &l);
+        uint32_t n_co = nr_rbuf_u32(r);
+        if (r->bad)
+            return 1;
+        if (!hist_strs_ok(sp, l, slen, v2) || !lang_ok || !(present & 1u) || (present & ~0x1fu) ||
+            dup > 1 || !nr_snap_time_ok(event_ms) || !nr_snap_time_ok(published_ms) ||
+            n_co > NR_EVENT_MAX_CO) {
+            nr_error_set(err, "snapshot: bad history entry %u", i);
+            return -1;
+        }
+        struct nr_event_co co[NR_EVENT_MAX_CO];
+        uint32_t kept = 0;
+        for (uint32_t j = 0; j < n_co; j++) {
+            uint32_t ti = nr_rbuf_u32(r), mentions = nr_rbuf_u32(r);
+            if (r->bad)
+                return 1;
+            if (ti >= n_ent) {
+                nr_error_set(err, "snapshot: bad co-mention in entry %u", i);
+                return -1;
+            }
+            if (ent_idx[ti] < 0)
+                continue; /* no longer in the config: drop it */
+            co[kept].entity = (uint32_t)ent_idx[ti];
+            co[kept].mentions = mentions;
+            kept++;
+        }
+        /* a shorter `history` keeps the newest entries: the ring drops the oldest */
+        struct nr_hist_entry *e = nr_history_append(h, cap);
+        if (!e)
+            continue;
+        nr_hist_entry_reserve(e, kept, l);
+        e->id_hash = id_hash;
+        e->simhash = simhash;
+        e->event_ms = event_ms;
+        e->published_ms = published_ms;
+        e->present = present;
+        e->duplicate = dup != 0;
+        memcpy(e->lang, elang, sizeof(elang));
+        memcpy(e->strs, sp, l);
+        if (v2)
+            (void)nr_hist_entry_split(e); /* checked above: five NULs, the last at the end */
+        else
+            memcpy(e->slen, slen, sizeof(slen));
+        if (kept)
+            memcpy(e->co, co, kept * sizeof(co[0]));
+    }
+    return 0;
+}

@@ -172,6 +172,32 @@ bool nr_detect_spike_phi(const struct nr_alert_rule *r, uint32_t count, double e
     return true;
 }
 
+void nr_detect_state_write(struct nr_wbuf *w, const struct nr_detect_state *st)
+{
+    nr_wbuf_u8(w, st->firing);
+    nr_wbuf_u8(w, st->severity);
+    nr_wbuf_u64(w, (uint64_t)st->episode_start_ms);
+    nr_wbuf_u64(w, (uint64_t)st->last_fire_ms);
+    nr_wbuf_u64(w, (uint64_t)st->last_eval_bucket);
+    nr_wbuf_u64(w, st->alert_id);
+}
+
+void nr_detect_state_read(struct nr_rbuf *r, struct nr_detect_state *st)
+{
+    st->firing = nr_rbuf_u8(r) != 0;
+    st->severity = nr_rbuf_u8(r);
+    st->episode_start_ms = (int64_t)nr_rbuf_u64(r);
+    st->last_fire_ms = (int64_t)nr_rbuf_u64(r);
+    st->last_eval_bucket = (int64_t)nr_rbuf_u64(r);
+    st->alert_id = nr_rbuf_u64(r);
+}
+
+bool nr_detect_state_valid(const struct nr_detect_state *st)
+{
+    return st->severity <= NR_SEV_CRITICAL && nr_snap_time_ok(st->episode_start_ms) &&
+           nr_snap_time_ok(st->last_fire_ms) && nr_snap_time_ok(st->last_eval_bucket);
+}
+
 uint64_t nr_detect_alert_id(const char *rule_id, const char *key, int64_t window_start_ms)
 {
     char buf[NR_EVENT_KEY_MAX + 512];

@@ -9,7 +9,7 @@ pkgs=(build-essential cmake ninja-build pkg-config
       libcld2-dev libexttextcat-dev iso-codes
       hunspell-ar hunspell-de-de hunspell-en-us hunspell-es hunspell-fr hunspell-it
       hunspell-nl hunspell-pt-pt hunspell-ru hunspell-tr myspell-fa
-      kcat jq valgrind clang libclang-rt-14-dev clang-format
+      kcat jq valgrind clang libclang-rt-14-dev clang-format pmccabe  # pmccabe: tests/lint/limits.sh
       python3 python3-jsonschema python3-venv curl  # python3-venv: tests/k8s (kubernetes-validate)
       python3-scipy  # tests/data/detect/exclude_reference.py
       chromium fonts-dejavu-core)  # tests/cli/report.sh renders the replay report headless

@@ -17,6 +17,7 @@
 #ifndef NEWSRADAR_DEDUP_H
 #define NEWSRADAR_DEDUP_H
 
+#include "newsradar/bytes.h"
 #include "newsradar/common.h"
 #include "newsradar/event.h"
 
@@ -93,5 +94,20 @@ struct nr_hist_entry *nr_history_append(struct nr_history *h, uint32_t cap);
 /* Make e->co hold n_co entries and e->strs strs_len bytes (contents
  * undefined); sets e->n_co and e->strs_len (the caller sets e->slen). */
 void nr_hist_entry_reserve(struct nr_hist_entry *e, uint32_t n_co, size_t strs_len);
+
+/* The history's part of a window key snapshot (format in window_snapshot.c):
+ * u32 n, then each entry; a co-mentioned entity is written as ent_index(its
+ * config index, ud), its position in the snapshot's entity table. */
+void nr_history_write(struct nr_wbuf *w, const struct nr_history *h,
+                      uint32_t (*ent_index)(uint32_t entity, const void *ud), const void *ud);
+
+/* Read nh entries (the count already read by the caller) into h, keeping
+ * the newest cap. ent_idx[t] is the config index of snapshot entity t (-1:
+ * gone; its co-mentions are dropped); v2: format version 2 (strings found by
+ * their NULs, no lengths); lang: version 5 on (each entry has its
+ * language; before, unknown). Returns 0, -1 with err set (a bad entry), or 1
+ * when the bytes ran out (r->bad; the caller says where). */
+int nr_history_read(struct nr_rbuf *r, struct nr_history *h, uint32_t nh, uint32_t cap, bool v2,
+                    bool lang, const int *ent_idx, uint32_t n_ent, struct nr_error *err);
 
 #endif

@@ -12,6 +12,7 @@
 #define NEWSRADAR_DETECT_H
 
 #include "newsradar/alert.h"
+#include "newsradar/bytes.h"
 #include "newsradar/common.h"
 #include "newsradar/config.h"
 #include "newsradar/event.h"
@@ -25,6 +26,14 @@ struct nr_detect_state {
     int64_t last_eval_bucket; /* fine bucket index of the last evaluation */
     uint64_t alert_id;
 };
+
+/* The state's part of a window key snapshot (format in window_snapshot.c):
+ * u8 firing, u8 severity, u64 episode_start, last_fire, last_eval_bucket,
+ * u64 alert_id. read only reads (r->bad when the bytes run out); valid says
+ * whether what was read can be a detector's state. */
+void nr_detect_state_write(struct nr_wbuf *w, const struct nr_detect_state *st);
+void nr_detect_state_read(struct nr_rbuf *r, struct nr_detect_state *st);
+bool nr_detect_state_valid(const struct nr_detect_state *st);
 
 /* P(X >= k) for X ~ Poisson(lambda): the regularized lower incomplete gamma
  * P(k, lambda), computed in log space (series or continued fraction), exact
