@@ -57,47 +57,11 @@ static void jb_lit(struct jbuf *b, const char *s)
     jb_put(b, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid:
- * no overlong forms, no surrogates, nothing above U+10FFFF (as jansson). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c < 0xc2)
-        return 0;
-    if (c < 0xe0) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c < 0xf0) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c < 0xf5) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 static bool utf8_okn(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
-        size_t l = utf8_seq(p + i, n - i);
+        size_t l = nr_utf8_seq(p + i, n - i);
         if (!l)
             return false;
         i += l;

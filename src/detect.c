@@ -38,21 +38,31 @@ static double gamma_series(double a, double x)
     return log(sum) - x + a * log(x) - lgamma(a);
 }
 
+#define LENTZ_TINY 1e-300
+
+/* One step of the modified Lentz method for a continued fraction b0 +
+ * a1/(b1 + a2/(b2 + ...)): the new C and D from term (an, bn); returns the
+ * factor C x D the value is multiplied by (Numerical Recipes 5.2). */
+static double lentz_step(double *c, double *d, double an, double bn)
+{
+    *d = an * *d + bn;
+    if (fabs(*d) < LENTZ_TINY)
+        *d = LENTZ_TINY;
+    *c = bn + an / *c;
+    if (fabs(*c) < LENTZ_TINY)
+        *c = LENTZ_TINY;
+    *d = 1.0 / *d;
+    return *d * *c;
+}
+
 static double gamma_cf(double a, double x)
 {
-    const double tiny = 1e-300;
+    const double tiny = LENTZ_TINY;
     double b = x + 1.0 - a, c = 1.0 / tiny, d = 1.0 / b, h = d;
     for (int i = 1; i < 10000000; i++) {
         double an = -i * (i - a);
         b += 2.0;
-        d = an * d + b;
-        if (fabs(d) < tiny)
-            d = tiny;
-        c = b + an / c;
-        if (fabs(c) < tiny)
-            c = tiny;
-        d = 1.0 / d;
-        double del = d * c;
+        double del = lentz_step(&c, &d, an, b);
         h *= del;
         if (fabs(del - 1.0) < 1e-15)
             break;
@@ -78,7 +88,7 @@ double nr_poisson_tail(uint64_t k, double lambda)
  * (modified Lentz), valid for x < (a + 1) / (a + b + 2). */
 static double beta_cf(double a, double b, double x)
 {
-    const double tiny = 1e-300;
+    const double tiny = LENTZ_TINY;
     double qab = a + b, qap = a + 1, qam = a - 1;
     double c = 1, d = 1 - qab * x / qap;
     if (fabs(d) < tiny)
@@ -88,23 +98,9 @@ static double beta_cf(double a, double b, double x)
     for (int m = 1; m < 100000; m++) {
         double m2 = 2.0 * m;
         double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < tiny)
-            d = tiny;
-        c = 1 + aa / c;
-        if (fabs(c) < tiny)
-            c = tiny;
-        d = 1 / d;
-        h *= d * c;
+        h *= lentz_step(&c, &d, aa, 1);
         aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < tiny)
-            d = tiny;
-        c = 1 + aa / c;
-        if (fabs(c) < tiny)
-            c = tiny;
-        d = 1 / d;
-        double del = d * c;
+        double del = lentz_step(&c, &d, aa, 1);
         h *= del;
         if (fabs(del - 1) < 1e-15)
             break;

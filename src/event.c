@@ -28,6 +28,8 @@
  */
 #include "newsradar/event.h"
 
+#include "newsradar/bytes.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,30 +300,9 @@ size_t nr_event_build(const struct nr_config *cfg, const struct nr_article *a,
 #define TIME_LO       (INT64_MIN / 4)
 #define TIME_HI       (INT64_MAX / 4)
 
-static uint8_t *put_u16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    return p + 2;
-}
-
-static uint8_t *put_u32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-    return p + 4;
-}
-
-static uint8_t *put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-    return p + 8;
-}
-
 static uint8_t *put_id(uint8_t *p, const char *id, size_t n)
 {
-    p = put_u16(p, (uint32_t)n);
+    p = nr_le16_put(p, (uint32_t)n);
     memcpy(p, id, n);
     return p + n;
 }
@@ -384,10 +365,10 @@ static int encode_at(const struct nr_config *cfg, const struct nr_count_event *e
     p[3] = (uint8_t)ev->n_co;
     p[4] = (uint8_t)present;
     p[5] = 0;
-    p = put_u64(p + 6, (uint64_t)ev->event_ms);
-    p = put_u64(p, present & P_PUB ? (uint64_t)ev->article.published_ms : 0);
-    p = put_u64(p, ev->article.simhash);
-    p = put_u64(p, ev->id_hash);
+    p = nr_le64_put(p + 6, (uint64_t)ev->event_ms);
+    p = nr_le64_put(p, present & P_PUB ? (uint64_t)ev->article.published_ms : 0);
+    p = nr_le64_put(p, ev->article.simhash);
+    p = nr_le64_put(p, ev->id_hash);
     p = put_id(p, r->id, rule_len);
     for (uint32_t i = 0; i < ev->n_dims; i++) {
         const struct nr_event_dim *dm = &ev->dims[i];
@@ -396,13 +377,13 @@ static int encode_at(const struct nr_config *cfg, const struct nr_count_event *e
         p = put_id(p, dyn ? ev->key + dm->key_off : cfg->entities[dm->entity].id, ent_len[i]);
     }
     for (uint32_t i = 0; i < ev->n_co; i++) {
-        p = put_u32(p, ev->co[i].mentions);
+        p = nr_le32_put(p, ev->co[i].mentions);
         p = put_id(p, cfg->entities[ev->co[i].entity].id, ent_len[ev->n_dims + i]);
     }
     for (unsigned i = 0; i < 4; i++) {
         if (!str[i]->p)
             continue;
-        p = put_u32(p, (uint32_t)str[i]->len);
+        p = nr_le32_put(p, (uint32_t)str[i]->len);
         if (str[i]->len) /* memcpy from a NULL source is UB even for 0 bytes */
             memcpy(p, str[i]->p, str[i]->len);
         p += str[i]->len;
@@ -434,11 +415,11 @@ static void batch_seal(struct nr_event_batch *b, size_t off, size_t rlen)
         p[1] = NR_EVENT_BATCH_VERSION;
         p[2] = p[3] = 0;
     }
-    put_u32(p + off, (uint32_t)rlen);
+    nr_le32_put(p + off, (uint32_t)rlen);
     b->last_off = off + 4;
     b->last_len = (uint32_t)rlen;
     b->len = off + 4 + rlen;
-    put_u32(p + 4, ++b->n);
+    nr_le32_put(p + 4, ++b->n);
 }
 
 int nr_event_batch_add(const struct nr_config *cfg, struct nr_event_batch *b,
@@ -473,11 +454,6 @@ void nr_event_batch_free(struct nr_event_batch *b)
     memset(b, 0, sizeof(*b));
 }
 
-static uint32_t rd_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 int nr_event_reader_open(struct nr_event_reader *r, const char *buf, size_t len,
                          struct nr_error *err)
 {
@@ -508,7 +484,7 @@ int nr_event_reader_open(struct nr_event_reader *r, const char *buf, size_t len,
         nr_error_set(err, "event batch: reserved bytes are not 0");
         return -1;
     }
-    r->n = rd_u32(p + 4);
+    r->n = nr_le32_get(p + 4);
     if (r->n == 0) {
         nr_error_set(err, "event batch: no events");
         return -1;
@@ -538,7 +514,7 @@ int nr_event_reader_next(struct nr_event_reader *r, const char **rec, size_t *rl
         return 1;
     }
     size_t left = r->len - r->off;
-    uint32_t n = left >= 4 ? rd_u32(r->p + r->off) : 0;
+    uint32_t n = left >= 4 ? nr_le32_get(r->p + r->off) : 0;
     if (left < 4 || n > left - 4) {
         nr_error_set(err, "event batch: event %" PRIu32 " of %" PRIu32 " truncated at byte %zu",
                      r->i + 1, r->n, r->off);
@@ -651,66 +627,6 @@ void nr_event_buf_free(struct nr_event_buf *b)
 
 /* ---- decode ------------------------------------------------------------ */
 
-struct cur {
-    const uint8_t *p, *end;
-    bool bad; /* read past the end: every later read yields 0 */
-};
-
-static bool need(struct cur *c, size_t n)
-{
-    if (c->bad || (size_t)(c->end - c->p) < n) {
-        c->bad = true;
-        return false;
-    }
-    return true;
-}
-
-static uint32_t get_u8(struct cur *c)
-{
-    return need(c, 1) ? *c->p++ : 0;
-}
-
-static uint32_t get_u16(struct cur *c)
-{
-    if (!need(c, 2))
-        return 0;
-    uint32_t v = (uint32_t)c->p[0] | (uint32_t)c->p[1] << 8;
-    c->p += 2;
-    return v;
-}
-
-static uint32_t get_u32(struct cur *c)
-{
-    if (!need(c, 4))
-        return 0;
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++)
-        v |= (uint32_t)c->p[i] << (8 * i);
-    c->p += 4;
-    return v;
-}
-
-static uint64_t get_u64(struct cur *c)
-{
-    if (!need(c, 8))
-        return 0;
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)c->p[i] << (8 * i);
-    c->p += 8;
-    return v;
-}
-
-/* n bytes in place (NULL if truncated) */
-static const uint8_t *get_bytes(struct cur *c, size_t n)
-{
-    if (!need(c, n))
-        return NULL;
-    const uint8_t *p = c->p;
-    c->p += n;
-    return p;
-}
-
 /* An id from the wire, printable for a message: at most 64 bytes, bytes
  * outside printable ASCII as '?'. */
 static const char *show(const uint8_t *p, size_t n, char out[72])
@@ -757,7 +673,7 @@ static int decode_bin(const struct nr_config *cfg, const uint8_t *buf, size_t le
                       struct nr_event_buf *b, struct nr_error *err)
 {
     struct nr_count_event *ev = &b->ev;
-    struct cur c = {buf, buf + len, false};
+    struct nr_rbuf c = {buf, len, 0, false};
     char txt[72];
     if (len < HDR_LEN) {
         nr_error_set(err, "event: truncated (%zu bytes, header is %u)", len, HDR_LEN);
@@ -769,8 +685,9 @@ static int decode_bin(const struct nr_config *cfg, const uint8_t *buf, size_t le
         return -1;
     }
     uint32_t known = buf[1] == NR_EVENT_WIRE_VERSION_1 ? P_ALL_1 : P_ALL;
-    c.p += 2;
-    uint32_t n_dims = get_u8(&c), n_co = get_u8(&c), present = get_u8(&c), rsv = get_u8(&c);
+    c.off = 2;
+    uint32_t n_dims = nr_rbuf_u8(&c), n_co = nr_rbuf_u8(&c), present = nr_rbuf_u8(&c),
+             rsv = nr_rbuf_u8(&c);
     if (n_dims > NR_EVENT_MAX_DIMS || n_co > NR_EVENT_MAX_CO || (present & ~known) || rsv) {
         nr_error_set(err, "event: bad header (%u dims, %u co-mentions, flags 0x%02x%02x)", n_dims,
                      n_co, present, rsv);
@@ -780,10 +697,10 @@ static int decode_bin(const struct nr_config *cfg, const uint8_t *buf, size_t le
         nr_error_set(err, "event: article without id");
         return -1;
     }
-    ev->event_ms = (int64_t)get_u64(&c);
-    int64_t pub = (int64_t)get_u64(&c);
-    ev->article.simhash = get_u64(&c);
-    ev->id_hash = get_u64(&c);
+    ev->event_ms = (int64_t)nr_rbuf_u64(&c);
+    int64_t pub = (int64_t)nr_rbuf_u64(&c);
+    ev->article.simhash = nr_rbuf_u64(&c);
+    ev->id_hash = nr_rbuf_u64(&c);
     if (!sane_time(ev->event_ms)) {
         nr_error_set(err, "event: bad time");
         return -1;
@@ -801,8 +718,8 @@ static int decode_bin(const struct nr_config *cfg, const uint8_t *buf, size_t le
         b->idx_n_ents != cfg->n_entities || b->idx_n_rules != cfg->n_rules)
         index_build(b, cfg);
 
-    size_t n = get_u16(&c);
-    const uint8_t *id = get_bytes(&c, n);
+    size_t n = nr_rbuf_u16(&c);
+    const uint8_t *id = nr_rbuf_bytes(&c, n);
     if (!id)
         goto truncated;
     int ri = lookup(b, cfg, true, id, n);
@@ -820,9 +737,9 @@ static int decode_bin(const struct nr_config *cfg, const uint8_t *buf, size_t le
     size_t kl = 0;
     ev->key[0] = '\0';
     for (uint32_t i = 0; i < n_dims; i++) {
-        uint32_t by = get_u8(&c);
-        n = get_u16(&c);
-        id = get_bytes(&c, n);
+        uint32_t by = nr_rbuf_u8(&c);
+        n = nr_rbuf_u16(&c);
+        id = nr_rbuf_bytes(&c, n);
         if (!id)
             goto truncated;
         bool dyn = (by & DYN_BY) != 0;
@@ -869,9 +786,9 @@ static int decode_bin(const struct nr_config *cfg, const uint8_t *buf, size_t le
     ev->n_dims = n_dims;
     ev->n_co = 0;
     for (uint32_t i = 0; i < n_co; i++) {
-        uint32_t m = get_u32(&c);
-        n = get_u16(&c);
-        id = get_bytes(&c, n);
+        uint32_t m = nr_rbuf_u32(&c);
+        n = nr_rbuf_u16(&c);
+        id = nr_rbuf_bytes(&c, n);
         if (!id)
             goto truncated;
         int ei = lookup(b, cfg, false, id, n);
@@ -889,8 +806,8 @@ static int decode_bin(const struct nr_config *cfg, const uint8_t *buf, size_t le
     for (unsigned i = 0; i < 4; i++) {
         if (!(present & (1u << i)))
             continue;
-        sl[i] = get_u32(&c);
-        sp[i] = get_bytes(&c, sl[i]);
+        sl[i] = nr_rbuf_u32(&c);
+        sp[i] = nr_rbuf_bytes(&c, sl[i]);
         if (!sp[i])
             goto truncated;
         if (!nr_utf8_valid((const char *)sp[i], sl[i])) {
@@ -901,8 +818,8 @@ static int decode_bin(const struct nr_config *cfg, const uint8_t *buf, size_t le
     }
     ev->article.lang[0] = '\0';
     if (present & P_LANG) {
-        size_t ll = get_u8(&c);
-        const uint8_t *lp = get_bytes(&c, ll);
+        size_t ll = nr_rbuf_u8(&c);
+        const uint8_t *lp = nr_rbuf_bytes(&c, ll);
         if (!lp)
             goto truncated;
         bool ok = ll >= 2 && ll < NR_LANG_TAG_MAX;
@@ -915,8 +832,8 @@ static int decode_bin(const struct nr_config *cfg, const uint8_t *buf, size_t le
         memcpy(ev->article.lang, lp, ll);
         ev->article.lang[ll] = '\0';
     }
-    if (c.p != c.end) {
-        nr_error_set(err, "event: %zu trailing bytes", (size_t)(c.end - c.p));
+    if (c.off != c.n) {
+        nr_error_set(err, "event: %zu trailing bytes", c.n - c.off);
         return -1;
     }
     nr_grow((void **)&b->mem, &b->cap, total ? total : 1, 1);
@@ -935,7 +852,7 @@ static int decode_bin(const struct nr_config *cfg, const uint8_t *buf, size_t le
     }
     return 0;
 truncated:
-    nr_error_set(err, "event: truncated at byte %zu of %zu", (size_t)(c.p - buf), len);
+    nr_error_set(err, "event: truncated at byte %zu of %zu", c.off, len);
     return -1;
 }
 

@@ -18,38 +18,6 @@
 #include <strings.h>
 #include <time.h>
 
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c < 0xe0) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c < 0xf0) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c < 0xf5) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return len;
-}
-
 void nr_report_escape(FILE *f, const char *p, size_t n)
 {
     const unsigned char *s = (const unsigned char *)p;
@@ -70,7 +38,7 @@ void nr_report_escape(FILE *f, const char *p, size_t n)
             rep = "&#39;";
         else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
             rep = "\xef\xbf\xbd";
-        else if (c >= 0x80 && (l = utf8_len(s + i, n - i)) == 0) {
+        else if (c >= 0x80 && (l = nr_utf8_seq(s + i, n - i)) == 0) {
             rep = "\xef\xbf\xbd";
             l = 1;
         } else if (c >= 0x80 && l == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0) {

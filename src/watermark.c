@@ -19,6 +19,8 @@
  */
 #include "newsradar/watermark.h"
 
+#include "newsradar/bytes.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,8 +101,7 @@ static void put(uint8_t **buf, size_t *cap, size_t *len, const void *p, size_t n
 static void put_le(uint8_t **buf, size_t *cap, size_t *len, uint64_t v, int bytes)
 {
     uint8_t b[8];
-    for (int i = 0; i < bytes; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
+    nr_le_put(b, v, bytes);
     put(buf, cap, len, b, (size_t)bytes);
 }
 
@@ -122,14 +123,6 @@ void nr_wm_encode(const struct nr_wm_mark *m, size_t n, uint8_t **buf, size_t *c
     }
 }
 
-static uint64_t get_le(const uint8_t *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 int nr_wm_decode(const void *buf, size_t len, nr_wm_mark_fn fn, void *ud, struct nr_error *err)
 {
     const uint8_t *p = buf;
@@ -141,22 +134,22 @@ int nr_wm_decode(const void *buf, size_t len, nr_wm_mark_fn fn, void *ud, struct
         nr_error_set(err, "watermark header format %u, this build reads %u", p[0], WM_VERSION);
         return -1;
     }
-    size_t n = (size_t)get_le(p + 1, 2), off = 3;
+    size_t n = (size_t)nr_le_get(p + 1, 2), off = 3;
     /* validate the whole header first: nothing is reported from a bad one */
     for (int pass = 0; pass < 2; pass++) {
         off = 3;
         for (size_t i = 0; i < n; i++) {
             if (len - off < 2)
                 goto truncated;
-            size_t tl = (size_t)get_le(p + off, 2);
+            size_t tl = (size_t)nr_le_get(p + off, 2);
             if (len - off - 2 < tl + 21)
                 goto truncated;
             struct nr_wm_mark m = {
                 .topic = (const char *)p + off + 2,
                 .topic_len = tl,
-                .partition = (int32_t)(uint32_t)get_le(p + off + 2 + tl, 4),
-                .wm = (int64_t)get_le(p + off + 6 + tl, 8),
-                .first_ms = (int64_t)get_le(p + off + 14 + tl, 8),
+                .partition = (int32_t)(uint32_t)nr_le_get(p + off + 2 + tl, 4),
+                .wm = (int64_t)nr_le_get(p + off + 6 + tl, 8),
+                .first_ms = (int64_t)nr_le_get(p + off + 14 + tl, 8),
                 .flags = p[off + 22 + tl],
             };
             off += 23 + tl;

@@ -132,6 +132,15 @@ static inline uint8_t nr_rbuf_u8(struct nr_rbuf *r)
     return r->p[r->off++];
 }
 
+static inline uint32_t nr_rbuf_u16(struct nr_rbuf *r)
+{
+    if (!nr_rbuf_need(r, 2))
+        return 0;
+    uint32_t v = nr_le16_get(r->p + r->off);
+    r->off += 2;
+    return v;
+}
+
 static inline uint32_t nr_rbuf_u32(struct nr_rbuf *r)
 {
     if (!nr_rbuf_need(r, 4))
@@ -148,6 +157,16 @@ static inline uint64_t nr_rbuf_u64(struct nr_rbuf *r)
     uint64_t v = nr_le64_get(r->p + r->off);
     r->off += 8;
     return v;
+}
+
+/* n bytes in place (NULL if truncated). */
+static inline const uint8_t *nr_rbuf_bytes(struct nr_rbuf *r, size_t n)
+{
+    if (!nr_rbuf_need(r, n))
+        return NULL;
+    const uint8_t *p = r->p + r->off;
+    r->off += n;
+    return p;
 }
 
 /* Borrowed view of a u32-length-prefixed string of at most max bytes. */

@@ -78,6 +78,43 @@ int64_t nr_clock_wall_ms(void); /* CLOCK_REALTIME, ms since the epoch */
 double nr_clock_mono_s(void);   /* CLOCK_MONOTONIC, seconds */
 
 /* Is [p, p+len) valid UTF-8 (no overlongs, no surrogates)? */
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes left), 0 if invalid:
+ * no overlong forms, no surrogates, nothing above U+10FFFF (as jansson).
+ * The one UTF-8 reader: nr_utf8_valid, the alert JSON and the report use it. */
+static inline size_t nr_utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if (c < 0xc2)
+        return 0;
+    if (c < 0xe0) {
+        len = 2;
+        cp = c & 0x1f;
+    } else if (c < 0xf0) {
+        len = 3;
+        cp = c & 0x0f;
+    } else if (c < 0xf5) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
 bool nr_utf8_valid(const char *p, size_t len);
 
 #endif
