@@ -45,17 +45,6 @@
 #define EPOCH_MS_FROM 100000000000.0 /* numbers at or above are milliseconds */
 #define YEAR_MAX      9999
 
-/* Days from 1970-01-01 (Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 struct cur {
     const char *s;
     size_t i, n;
@@ -124,7 +113,7 @@ static bool civil_ok(const struct civil *t)
 
 static int64_t civil_ms(const struct civil *t, int32_t default_off_s)
 {
-    int64_t days = days_from_civil(t->Y, (unsigned)t->M, (unsigned)t->D);
+    int64_t days = nr_days_from_civil(t->Y, (unsigned)t->M, (unsigned)t->D);
     int64_t off = t->has_zone ? t->off_s : default_off_s;
     int64_t secs = days * 86400 + t->h * 3600 + t->m * 60 + (t->sec == 60 ? 59 : t->sec) - off;
     return secs * 1000 + t->frac_ms;

@@ -81,16 +81,6 @@ void nr_boiler_free(struct nr_boiler *b)
     free(b);
 }
 
-static inline uint64_t mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
 /* Byte classes of the one pass over a body: ordinary, white space, a line
  * end, sentence punctuation, the first byte of … or 。！？ */
 enum { C_ORD, C_WS, C_NL, C_PUNCT, C_LEAD };
@@ -143,7 +133,7 @@ static inline uint64_t step16(uint64_t x, uint64_t lo, uint64_t hi)
 
 static inline uint64_t finish(uint64_t x, size_t n)
 {
-    x = mix(x ^ (uint64_t)n * 0x9E3779B97F4A7C15ULL);
+    x = nr_mix64(x ^ (uint64_t)n * 0x9E3779B97F4A7C15ULL);
     return x ? x : 1;
 }
 

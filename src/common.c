@@ -171,7 +171,7 @@ void nr_duration_format(int64_t ms, char *buf, size_t len)
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
  * (Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t nr_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -237,7 +237,7 @@ int nr_time_parse_rfc3339(const char *s, size_t len, int64_t *out_ms)
     }
     if (i != len)
         return -1;
-    int64_t days = days_from_civil(Y, (unsigned)M, (unsigned)D);
+    int64_t days = nr_days_from_civil(Y, (unsigned)M, (unsigned)D);
     int64_t secs = days * 86400 + h * 3600 + m * 60 + (sec == 60 ? 59 : sec) - offset_s;
     *out_ms = secs * 1000 + frac_ms;
     return 0;

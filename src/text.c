@@ -832,16 +832,6 @@ bool nr_text_boundary_ok(const char *buf, size_t len, size_t start, size_t end)
  * constant total / 2. The result is exactly the classic per-bit vote.
  * Cost: ~2 KB lead, ~350 words -> roughly 15-20 k instructions.
  */
-static inline uint64_t mix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
 /* Carry-save adder: (hi, lo) = a + b + c, bit by bit. */
 #define NR_CSA(hi, lo, a, b, c)                                                                    \
     do {                                                                                           \
@@ -1044,7 +1034,7 @@ uint64_t nr_text_simhash(const char *buf, size_t len)
     if (nw == 0)
         return 0;
     if (nw < 3) { /* too short: the words themselves are the one shingle */
-        sh[0] = mix64(nw == 1 ? w2 : w1 + ((w2 << 42) | (w2 >> 22)));
+        sh[0] = nr_mix64(nw == 1 ? w2 : w1 + ((w2 << 42) | (w2 >> 22)));
         ns = 1;
     }
     return vote(sh, ns);

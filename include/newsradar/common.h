@@ -61,6 +61,18 @@ void nr_alloc_set_fault(bool (*fn)(size_t n, void *ud), void *ud);
 /* 64-bit FNV-1a, used for stable ids (alert ids, article id hashes). */
 uint64_t nr_hash64(const void *p, size_t len, uint64_t seed);
 
+/* The 64-bit finalizer of MurmurHash3 (fmix64): every input bit reaches
+ * every output bit; for hashes built a word at a time. */
+static inline uint64_t nr_mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
 /* Parse "90s", "15m", "1h", "7d" (also "500ms") into milliseconds; -1 on error. */
 int64_t nr_duration_parse(const char *s);
 /* Format milliseconds as the shortest of the forms above ("1h", "90s"). */
@@ -69,6 +81,9 @@ void nr_duration_format(int64_t ms, char *buf, size_t len);
 /* RFC 3339 timestamp ("2024-03-01T12:00:00Z", fractional seconds and
  * numeric offsets allowed) to epoch ms; -1 on error. */
 int nr_time_parse_rfc3339(const char *s, size_t len, int64_t *out_ms);
+/* Days from 1970-01-01 to y-m-d (m 1-12, d 1-31) in the proleptic Gregorian
+ * calendar (Howard Hinnant's days_from_civil). */
+int64_t nr_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* Epoch ms to "2024-03-01T12:00:00.000Z" (buf >= 32 bytes). */
 void nr_time_format_rfc3339(int64_t ms, char *buf, size_t len);
 
