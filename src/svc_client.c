@@ -29,14 +29,30 @@ static bool transient_security_error(const char *r)
     return false;
 }
 
+/* A TLS handshake cut short by the peer: OpenSSL 3 says "unexpected eof
+ * while reading" (a broker restarting, or a plaintext listener, which
+ * closes on the ClientHello). */
+static bool eof_security_error(const char *r)
+{
+    return r && (strstr(r, "unexpected eof") || strstr(r, "unexpected EOF"));
+}
+
+/* librdkafka's FAIL line of one failed login or TLS handshake attempt. */
+static bool handshake_failure_line(const char *buf)
+{
+    return strstr(buf, "SASL authentication error") || strstr(buf, "SSL handshake failed") ||
+           strstr(buf, "in state SSL_HANDSHAKE") || strstr(buf, "in state AUTH");
+}
+
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     (void)rk;
-    /* A failed login or TLS handshake also reaches error_cb, which stops the
-     * service with one ERROR line that says what to check: librdkafka's own
-     * line for each attempt (from each client) is detail, at debug. */
-    if (fac && strcmp(fac, "FAIL") == 0 && buf &&
-        (strstr(buf, "SASL authentication error") || strstr(buf, "SSL handshake failed")) &&
+    /* A failed login or TLS handshake (whatever the cause, end of file
+     * included) also reaches error_cb, which warns and, when the failure
+     * persists, stops the service with one ERROR line that says what to
+     * check: librdkafka's own line for each attempt (from each client) is
+     * detail, at debug. */
+    if (fac && strcmp(fac, "FAIL") == 0 && buf && handshake_failure_line(buf) &&
         !transient_security_error(buf))
         level = 7; /* syslog LOG_DEBUG */
     nr_log_syslog(level, "rdkafka", fac, buf);
@@ -62,13 +78,12 @@ static bool scram_nonce_bug(const struct nr_config *cfg)
     return m && strncasecmp(m, "SCRAM-", 6) == 0 && rd_kafka_version() < 0x020601ff;
 }
 
-/* Authentication and TLS failures do not heal by retrying (wrong
- * credentials, a certificate the CA file does not vouch for, TLS against a
- * plaintext listener): librdkafka would retry them forever, each retry only
- * a debug line, and the service would wait unready without saying why. Stop
- * instead, with one line that says what failed; exit status 1. A disconnect
- * during the TLS handshake is reported as __TRANSPORT and stays transient,
- * as do the network-caused ones below. */
+/* Authentication and TLS failures that persist do not heal by retrying
+ * (wrong credentials, a certificate the CA file does not vouch for, TLS
+ * against a plaintext listener): librdkafka would retry them forever, each
+ * retry only a debug line, and the service would wait unready without
+ * saying why. Stop instead, with one line that says what failed; exit
+ * status 1. Called once the failure persisted (security_error). */
 static void security_failure(struct stage *st, rd_kafka_t *rk, int err, const char *reason)
 {
     if (!st)
@@ -94,14 +109,35 @@ static void security_failure(struct stage *st, rd_kafka_t *rk, int err, const ch
     st->s->fatal = 1;
 }
 
+/* One authentication or TLS failure: a warning, and fatal only when it is
+ * the SEC_FATAL_COUNT-th of a streak at least SEC_FATAL_SPAN_S old (no
+ * successful connection in between, which resets sec_n). Network-caused
+ * ones never count, nor, once the service has been ready, a handshake cut
+ * short by end of file (a broker restarting mid-handshake). */
+static void security_error(struct stage *st, rd_kafka_t *rk, int err, const char *reason)
+{
+    if (!st || transient_security_error(reason) ||
+        (st->s->ever_ready && eof_security_error(reason))) {
+        NR_WARN(MOD, "%s: %s (retrying)", rd_kafka_name(rk), reason);
+        return;
+    }
+    double now = nr_clock_mono_s();
+    int n = atomic_fetch_add(&st->s->sec_n, 1) + 1;
+    if (n == 1)
+        st->s->sec_first = now;
+    double span = now - st->s->sec_first;
+    if (n >= SEC_FATAL_COUNT && span >= SEC_FATAL_SPAN_S) {
+        security_failure(st, rk, err, reason);
+        return;
+    }
+    NR_WARN(MOD, "%s: %s (failure %d in %.0f s; retrying)", rd_kafka_name(rk), reason, n, span);
+}
+
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     struct stage *st = opaque;
     if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL) {
-        if (transient_security_error(reason))
-            NR_WARN(MOD, "%s: %s (retrying)", rd_kafka_name(rk), reason);
-        else
-            security_failure(st, rk, err, reason);
+        security_error(st, rk, err, reason);
         return;
     }
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -129,6 +165,16 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     if (!root)
         return 0;
     int64_t lag = 0;
+    /* A broker UP (connected, logged in) ends a streak of security errors. */
+    json_t *brokers = json_object_get(root, "brokers"), *b;
+    const char *bname;
+    json_object_foreach(brokers, bname, b)
+    {
+        const char *state = json_string_value(json_object_get(b, "state"));
+        if (state && strcmp(state, "UP") == 0 &&
+            json_integer_value(json_object_get(b, "nodeid")) >= 0)
+            st->s->sec_n = 0;
+    }
     json_t *topics = json_object_get(root, "topics"), *t;
     const char *tname;
     json_object_foreach(topics, tname, t)

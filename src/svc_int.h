@@ -116,6 +116,14 @@ struct ticket {
  * KiB (NR_EVENT_STR_MAX). */
 #define EVB_MAX_BYTES   (512 * 1024)
 #define RESTORE_STALL_S 120 /* a restore without progress this long is fatal */
+/* An authentication or TLS failure stops the service only when it persists:
+ * at least SEC_FATAL_COUNT of them (from any client) over at least
+ * SEC_FATAL_SPAN_S seconds with no successful connection in between (a
+ * passed topic check, or a broker UP in a client's statistics). librdkafka
+ * reports an identical error of one broker at most every 30 s, so a wrong
+ * password stops the service after about 30 s. docs/deployment.md. */
+#define SEC_FATAL_COUNT  3
+#define SEC_FATAL_SPAN_S 30
 /* Languages with a series of their own in newsradar_articles_total: CLD2
  * names about 80, a feed a few; the cap bounds the metric's cardinality
  * whatever a declared `language` field holds. */
@@ -267,8 +275,13 @@ struct svc {
     /* Start-up waits, live and not ready, until the topics can be checked:
      * kafka_err is the last error of that check (0 once it passed). */
     _Atomic int topics_ok, kafka_err;
-    /* The first authentication or TLS failure (logged once, then fatal). */
-    _Atomic int sec_err;
+    /* The authentication or TLS failure that stopped the service (logged
+     * once, then fatal); the current streak of such failures (count, and
+     * when the first came, nr_clock_mono_s); ever_ready once the topics
+     * passed their check: a TLS handshake cut short by end of file (a
+     * broker restarting) is never fatal after that. */
+    _Atomic int sec_err, sec_n, ever_ready;
+    _Atomic double sec_first;
     struct stage st1, st2;
 };
 

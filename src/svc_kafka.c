@@ -257,6 +257,10 @@ static int wait_for_topics(struct svc *s, struct nr_error *err)
         if (n >= 0 || code == RD_KAFKA_RESP_ERR_NO_ERROR) {
             s->kafka_err = 0;
             s->topics_ok = n >= 0;
+            if (n >= 0) {
+                s->ever_ready = 1;
+                s->sec_n = 0; /* connected: a failure streak ends */
+            }
             return n;
         }
         /* Serve the error callback: an authentication or TLS failure

@@ -9,12 +9,15 @@
 # Java client creates the topics over SASL_SSL with SCRAM-SHA-512.
 #   1. right password, trusted CA: the demo articles plus malformed messages
 #      give replay's alert ids and the dead letters, as on plaintext;
-#   2. wrong password: one clear error line, non-zero exit, no retry loop;
+#   2. wrong password: one clear error line, non-zero exit once the failure
+#      persisted (about 30 s, SEC_FATAL_SPAN_S), no endless retry loop;
 #   3. a CA that did not sign the broker's certificate: the same;
 #   4. only with librdkafka < 2.6.1 (Debian 12 has 2.0.2), whose SCRAM Kafka
 #      4.x refuses: cases 1-3 log in with PLAIN over TLS, and SCRAM-SHA-512
 #      is refused with one line that names the cause;
-#   in all three the password appears in no log, not in /metrics, /readyz
+#   5. TLS against the plaintext listener (the broker closes on the
+#      ClientHello: "unexpected eof" in the handshake): the same as 3.;
+#   in all cases the password appears in no log, not in /metrics, /readyz
 #   or `newsradar check` output.
 #   bash test_secure.sh NEWSRADAR SOURCE_ROOT
 # Exit 77 (ctest: skipped) when the Kafka jars are not cached or a tool is
@@ -110,7 +113,7 @@ svc_log "created the sec.* topics over SASL_SSL with SCRAM-SHA-512 (Kafka's Java
 # clients under test log in with PLAIN (over TLS), and case 4 checks that a
 # SCRAM configuration is refused with a line that says so.
 rdk_at_least_261() { # "2.0.2" -> false
-    printf '%s\n2.6.1\n' "$1" | sort -V -C -r 2>/dev/null || [ "$1" = 2.6.1 ]
+    printf '%s\n2.6.1\n' "$1" | sort -V -C -r 2>/dev/null
 }
 rdk_nr="$("$SVC_NR" --version | awk '$1 == "librdkafka" { print $2 }')"
 rdk_kcat="$(kcat -V | sed -n 's/.*librdkafka \([0-9.]*\).*/\1/p' | head -n 1)"
@@ -138,7 +141,7 @@ fi
 conf_for() { # NAME PORT MECHANISM PASSVAR CA [KEY=VALUE...]
     local name="$1" port="$2" m="$3" var="$4" ca="$5"
     shift 5
-    svc_config "$SVC_WORK/conf" "$name" brokers="$sbs" group="nr-secure-$name" port="$port" \
+    svc_config "$SVC_WORK/conf" "$name" brokers="${conf_brokers:-$sbs}" group="nr-secure-$name" port="$port" \
         commit=1s partitions=4 input=sec.articles alerts=sec.alerts dlq=sec.dlq counts=sec.counts \
         windows=sec.windows prop.session.timeout.ms=6000 prop.heartbeat.interval.ms=500 \
         prop.fetch.wait.max.ms=100 prop.security.protocol=SASL_SSL \
@@ -147,12 +150,17 @@ conf_for() { # NAME PORT MECHANISM PASSVAR CA [KEY=VALUE...]
 }
 # no_password WHAT FILE... : none of the passwords in the files.
 no_password() {
-    local what="$1" pw
+    local what="$1" pw f rc
     shift
+    for f in "$@"; do
+        [ -e "$f" ] || svc_fail "no_password: $f is missing (checking $what)"
+    done
     for pw in "$NR_TEST_KAFKA_PASSWORD" "$feeder_pw" "$wrong_pw"; do
-        if grep -rqF -- "$pw" "$@"; then
+        rc=0
+        grep -rqF -- "$pw" "$@" || rc=$?
+        [ "$rc" != 0 ] ||
             svc_fail "a password appears in $what: $(grep -rlF -- "$pw" "$@" | head -n 3 | tr '\n' ' ')"
-        fi
+        [ "$rc" = 1 ] || svc_fail "no_password: grep failed (rc $rc) on $* (checking $what)"
     done
 }
 
@@ -209,10 +217,10 @@ expect_refused() {
     SVC_PID[$id]=$pid
     SVC_LOG[$id]="$log"
     SVC_PORT[$id]="$port"
-    local deadline=$((SECONDS + 90))
+    local deadline=$((SECONDS + 150))
     while kill -0 "$pid" 2>/dev/null; do
         [ "$SECONDS" -lt "$deadline" ] ||
-            svc_fail "$case: still running after 90 s (a retry loop?)"
+            svc_fail "$case: still running after 150 s (a retry loop?)"
         if curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/readyz" 2>/dev/null; then
             ready=1
         fi
@@ -237,6 +245,8 @@ no_password "newsradar check output" "$conf2.check"
 expect_refused "case 2 (wrong password)" wrongpw "$conf2" 'Kafka authentication failed'
 conf3="$(conf_for badca "$(svc_free_port)" "$mech" NR_TEST_KAFKA_PASSWORD "$pki/other-ca.pem" level=debug)"
 expect_refused "case 3 (untrusted CA)" badca "$conf3" 'TLS connection to Kafka failed.*certificate'
+conf5="$(conf_brokers="$bs" conf_for tlsplain "$(svc_free_port)" "$mech" NR_TEST_KAFKA_PASSWORD "$pki/ca.pem" level=debug)"
+expect_refused "case 5 (TLS against the plaintext listener)" tlsplain "$conf5" 'TLS connection to Kafka failed'
 if [ "$mech" = PLAIN ]; then
     conf4="$(conf_for scram "$(svc_free_port)" SCRAM-SHA-512 NR_TEST_KAFKA_PASSWORD "$pki/ca.pem")"
     expect_refused "case 4 (SCRAM with librdkafka $rdk_nr)" scram "$conf4" \
@@ -244,5 +254,5 @@ if [ "$mech" = PLAIN ]; then
 fi
 
 echo "PASS: newsradar on SASL_SSL + $mech (alerts = replay, dead letters; wrong password" \
-    "and untrusted CA refused with one error line${conf4:+, SCRAM on librdkafka $rdk_nr too};" \
+    "untrusted CA and TLS to a plaintext listener refused with one error line${conf4:+, SCRAM on librdkafka $rdk_nr too};" \
     "no password in logs, metrics or check)"
