@@ -143,6 +143,13 @@ static const struct opt opts_kafka[] = {
      0, 0, "deadline for flushing the producer at shutdown"},
     {"tag_threads", OT_U32, CFG(kafka.tag_threads), 0, "0", OF_MIN | OF_MAX, 0, 64, 0, 0, 0,
      "threads that decode and tag articles (0 = one per usable CPU)"},
+    {"guarantee", OT_ENUM, CFG(kafka.guarantee), 0, "at_least_once", 0, 0, 0,
+     "at_least_once|exactly_once", 0, 0,
+     "at_least_once: a crash may repeat alerts (same alert_id); exactly_once: transactions, "
+     "read_committed readers see each alert once (docs/operations.md)"},
+    {"instance_id", OT_STR, CFG(kafka.instance_id), 0, "\"\"", 0, 0, 0, 0, 0, 0,
+     "exactly_once: this instance's name in its transactional.id, stable across restarts and "
+     "unique in the group (\"\" = the host name)"},
     {"properties", OT_MAP, CFG(kafka.properties), CFG(kafka.n_properties), "{}", 0, 0, 0, 0, 0, 0,
      "librdkafka properties passed through as is (e.g. security.protocol)"},
 };
@@ -517,6 +524,16 @@ struct nr_config *nr_config_load(const char *path, struct nr_diags *diags)
             cm_parse_section(&c, root, &sec_main, cfg, seen, root);
             apply_preset(cfg);
             check_field_map(&c, seen[cm_opt_idx(&sec_main, "article")]);
+            /* each stage's producer gets its own transactional.id (svc_txn.c):
+             * one set by hand would be shared by both stages and instances */
+            for (size_t i = 0; i < cfg->kafka.n_properties; i++) {
+                const struct nr_kv *kv = &cfg->kafka.properties[i];
+                if (strcmp(kv->key, "transactional.id") == 0)
+                    nr_diags_add(diags, kv->pos.file, kv->pos.line, kv->pos.col,
+                                 "kafka.properties.transactional.id: set by newsradar (from "
+                                 "group_id, the stage and instance_id); use kafka.guarantee: "
+                                 "exactly_once and kafka.instance_id instead");
+            }
             const char *main_file = c.file;
             load_includes(&c, seen[cm_opt_idx(&sec_main, "watchlists")], "watchlists",
                           INC_WATCHLISTS);
@@ -600,6 +617,8 @@ void nr_config_free(struct nr_config *cfg)
     free(k->repartition_topic);
     free(k->enriched_topic);
     free(k->changelog_topic);
+    free(k->guarantee);
+    free(k->instance_id);
     for (size_t i = 0; i < k->n_properties; i++) {
         free(k->properties[i].key);
         free(k->properties[i].value);

@@ -9,8 +9,8 @@
  * svc_stage2.c (count events -> alerts, checkpoints), svc_restore.c (window
  * state from the changelog), svc_rebalance.c (offsets, assignment and
  * revocation), svc_metrics.c (Prometheus metrics, readiness), svc_reload.c
- * (SIGHUP). The pipeline itself (decode, tag, count, detect) is the engine
- * library's (engine.h): these files add Kafka I/O around it.
+ * (SIGHUP), svc_txn.c (kafka.guarantee: exactly_once, transactions). The pipeline itself (decode,
+ * tag, count, detect) is the engine library's (engine.h): these files add Kafka I/O around it.
  *
  * Threads: everything in struct stage is touched only by its stage's
  * thread after start-up (callbacks included: they are served when that
@@ -47,6 +47,8 @@
 #define BATCH           256
 #define TRACK_CAP       65536 /* in-flight input messages per partition */
 #define META_KEY        "\x1fmeta"
+#define HELD_KEY        "\x1fheld."
+#define HELDN_KEY       "\x1fheldn"
 #define DLQ_MAX_PAYLOAD (512 * 1024) /* bytes of a dead letter's payload kept */
 /* Event-time synchronisation (watermark.h). WM_HEADER carries the
  * watermarks of the sources (input partitions) stage 1 owns. */
@@ -82,6 +84,12 @@ struct p2 {
     int64_t rs_hi, rs_last; /* end offset at the start; last record read */
     size_t rs_n, rs_bad;    /* keys restored, records unusable */
     double rs_t0, rs_retry_at, rs_progress_at;
+    /* exactly_once: the held count events checkpointed with the state,
+     * read back as chunks (key HELD_KEY "<i>") of which the first
+     * rs_held_n (key HELDN_KEY) are current */
+    uint8_t **rs_held;
+    size_t *rs_held_len, rs_held_cap;
+    long rs_held_n;
     /* event-time synchronisation: the sources' watermarks and the count
      * events held until the minimum passes them */
     struct nr_wm_table wmt;
@@ -257,6 +265,12 @@ struct stage {
     size_t n_lang_series;
     _Atomic uint64_t *lang_other;
 
+    /* exactly_once (svc_txn.c) */
+    bool c_abandoned; /* consumer left undestroyed at exit (svc_kafka.c) */
+    bool txn_open;
+    double txn_t0;
+    struct nr_oentry rs_dummy; /* the entry of held events read back from the changelog */
+
     /* the input message being processed (callback context) */
     struct nr_oentry *cur_entry;
     struct p2 *cur_p2;
@@ -352,6 +366,14 @@ void svc_reload_begin(struct svc *s);
 void svc_reload_finish(struct svc *s);
 bool svc_reload_pending(struct svc *s);
 bool svc_reload_take(struct stage *st);
+
+/* svc_txn.c */
+bool svc_eos(const struct nr_config *cfg);
+void svc_txn_id(const struct nr_config *cfg, int stage, char *buf, size_t len);
+int svc_txn_init(struct stage *st);
+void svc_txn_begin(struct stage *st);
+int svc_txn_commit(struct stage *st);
+void svc_txn_close(struct stage *st);
 
 /* svc_kafka.c */
 bool svc_stopping(const struct svc *s);

@@ -35,6 +35,10 @@
  * both. Two cores give up to twice one thread's throughput; the cost is a
  * second producer (a second connection set and idempotence PID).
  *
+ * kafka.guarantee: exactly_once replaces the offset commits below with
+ * transactions (svc_txn.c): each stage commits what it produced together
+ * with the input offsets that caused it.
+ *
  * At-least-once: an input offset is stored only after everything it caused
  * (events, dead letters, alerts) is acknowledged by a delivery report
  * (offsets.h). Stage 2 additionally holds its offsets until the window state
@@ -99,6 +103,42 @@ bool svc_stopping(const struct svc *s)
     return s->stop || s->fatal;
 }
 
+/* librdkafka 2.0.2 aborts in rd_kafka_destroy of a cooperative-sticky
+ * consumer that joined its group but never received an assignment
+ * (rd_kafka_sticky_assignor_state_destroy: Assertion 'assignor_state'
+ * failed; the state is created by the first SyncGroup response; upstream
+ * issue 4312, fixed in 2.3.0). After a restart the group first waits for
+ * the old, dead member (session.timeout.ms), so a SIGTERM soon after the
+ * start fell in that window. Before closing, wait a bounded time for the
+ * first assignment (serving the rebalance, dropping unprocessed messages:
+ * nothing of theirs is committed); if it never comes, the consumer is left
+ * open and not destroyed (it owns nothing, so nothing is lost; the group
+ * drops it after session.timeout.ms). Returns false in that case. */
+#define FIRST_ASSIGN_WAIT_S 15.0
+static bool first_assignment_wait(struct stage *st)
+{
+    struct svc *s = st->s;
+    _Atomic int *joined = st->id == 1 ? &s->joined1 : &s->joined2;
+    if (*joined)
+        return true;
+    NR_INFO(MOD, "%s: stopping before the first assignment; waiting up to %.0f s for it",
+            st->id == 1 ? "articles" : "counts", FIRST_ASSIGN_WAIT_S);
+    for (double until = nr_clock_mono_s() + FIRST_ASSIGN_WAIT_S;
+         !*joined && nr_clock_mono_s() < until;) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(st->c, 100);
+        if (m)
+            rd_kafka_message_destroy(m);
+        rd_kafka_poll(st->prod, 0);
+    }
+    if (*joined)
+        return true;
+    NR_WARN(MOD,
+            "%s: no assignment came; leaving the group without closing its consumer "
+            "(librdkafka 2.0.2 would abort, upstream issue 4312)",
+            st->id == 1 ? "articles" : "counts");
+    return false;
+}
+
 static void *stage_main(void *arg)
 {
     struct stage *st = arg;
@@ -117,6 +157,7 @@ static void *stage_main(void *arg)
     double last_ckpt = nr_clock_mono_s(), last_metrics = 0, last_release = 0;
     double ckpt_every = (double)st->cfg->kafka.commit_interval_ms / 1000.0;
     bool rs_more = false; /* the last restore slice left records waiting */
+    bool eos = svc_eos(st->cfg);
     while (!svc_stopping(s)) {
         if (svc_reload_take(st))
             ckpt_every = (double)st->cfg->kafka.commit_interval_ms / 1000.0;
@@ -156,7 +197,10 @@ static void *stage_main(void *arg)
                     svc_p2_release(st, &st->p2[i], false);
             last_release = now;
         }
-        if (st->id == 2 && now - last_ckpt >= ckpt_every) {
+        if (eos && now - last_ckpt >= ckpt_every) {
+            (void)svc_txn_commit(st); /* stage 2: checkpoints every partition first */
+            last_ckpt = now;
+        } else if (!eos && st->id == 2 && now - last_ckpt >= ckpt_every) {
             checkpoint_all(st);
             last_ckpt = now;
         }
@@ -172,13 +216,19 @@ static void *stage_main(void *arg)
     }
     /* Stop fetching, svc_checkpoint, flush with a deadline, store, then close:
      * close commits what is stored (and runs the revocation on this thread). */
-    if (st->id == 2)
+    if (eos)
+        svc_txn_close(st);
+    else if (st->id == 2)
         checkpoint_all(st);
     svc_drain(st);
     svc_store_offsets(st);
     if (st->q) { /* no queue reference may outlive its client */
         rd_kafka_queue_destroy(st->q);
         st->q = NULL;
+    }
+    if (st->c && !first_assignment_wait(st)) {
+        st->c_abandoned = true;
+        st->c = NULL; /* deliberately not destroyed (first_assignment_wait) */
     }
     if (st->c) {
         rd_kafka_consumer_close(st->c);
@@ -203,9 +253,20 @@ static rd_kafka_t *make_producer(struct stage *st, const char *client, struct nr
         {"linger.ms", "5"},
         {"partitioner", "murmur2_random"}, /* the Java client's, for mixed clients */
     };
-    const struct prop pforced[] = {{"enable.idempotence", "true"}};
-    rd_kafka_conf_t *pc =
-        svc_make_conf(st, client, pdefs, NR_ARRAY_LEN(pdefs), pforced, NR_ARRAY_LEN(pforced), err);
+    /* exactly_once: a transaction must end within transaction.timeout.ms,
+     * and librdkafka wants every message settled by then */
+    const struct prop pdefs_eos[] = {
+        {"message.timeout.ms", "60000"},         {"transaction.timeout.ms", "60000"},
+        {"queue.buffering.max.kbytes", "65536"}, {"linger.ms", "5"},
+        {"partitioner", "murmur2_random"},
+    };
+    char txn_id[512];
+    svc_txn_id(st->cfg, st->id, txn_id, sizeof(txn_id));
+    const struct prop pforced[] = {{"enable.idempotence", "true"}, {"transactional.id", txn_id}};
+    bool eos = svc_eos(st->cfg);
+    rd_kafka_conf_t *pc = svc_make_conf(st, client, eos ? pdefs_eos : pdefs,
+                                        eos ? NR_ARRAY_LEN(pdefs_eos) : NR_ARRAY_LEN(pdefs),
+                                        pforced, eos ? 2 : 1, err);
     if (!pc)
         return NULL;
     rd_kafka_conf_set_dr_msg_cb(pc, svc_dr_cb);
@@ -214,6 +275,17 @@ static rd_kafka_t *make_producer(struct stage *st, const char *client, struct nr
     if (!rk) {
         rd_kafka_conf_destroy(pc);
         nr_error_set(err, "producer: %s", errstr);
+        return NULL;
+    }
+    if (eos) {
+        NR_INFO(MOD, "stage %d: exactly_once, transactional.id %s", st->id, txn_id);
+        st->prod = rk; /* svc_txn_init fences our previous incarnation */
+        if (svc_txn_init(st) != 0) {
+            st->prod = NULL;
+            rd_kafka_destroy(rk);
+            nr_error_set(err, "stage %d: init_transactions failed", st->id);
+            return NULL;
+        }
     }
     return rk;
 }
@@ -345,10 +417,9 @@ static int setup(struct svc *s, struct nr_error *err)
 
     /* The restore consumer reads the changelog by assignment (no group). */
     const struct prop rforced[] = {
-        {"group.id", "newsradar-restore-unused"},
-        {"enable.auto.commit", "false"},
-        {"auto.offset.reset", "earliest"},
-        {"enable.partition.eof", "false"},
+        {"isolation.level", "read_committed"}, /* both modes: aborted records are no state */
+        {"group.id", "newsradar-restore-unused"}, {"enable.auto.commit", "false"},
+        {"auto.offset.reset", "earliest"},        {"enable.partition.eof", "false"},
     };
     rd_kafka_conf_t *rc =
         svc_make_conf(b, "newsradar-restore", NULL, 0, rforced, NR_ARRAY_LEN(rforced), err);
@@ -416,6 +487,10 @@ static void stage_teardown(struct stage *st)
             nr_stage2_free(st->p2[i].s2);
         svc_dirty_free(&st->p2[i].dirty);
         nr_evq_free(&st->p2[i].held);
+        for (size_t k = 0; k < st->p2[i].rs_held_cap; k++)
+            free(st->p2[i].rs_held[k]);
+        free(st->p2[i].rs_held);
+        free(st->p2[i].rs_held_len);
         nr_wm_table_free(&st->p2[i].wmt);
     }
     free(st->p2);

@@ -67,6 +67,14 @@ bool svc_stopping(const struct svc *s);
 int svc_produce(struct stage *st, const char *topic, int32_t partition, const void *key,
                 size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs, void *opaque)
 {
+    if (svc_eos(st->cfg)) {
+        svc_txn_begin(st); /* a transaction is open from the first message on */
+        if (!st->txn_open) {
+            if (hdrs)
+                rd_kafka_headers_destroy(hdrs);
+            return -1;
+        }
+    }
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
             st->prod, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),

@@ -20,6 +20,10 @@ void svc_store_offsets(struct stage *st)
             l = rd_kafka_topic_partition_list_new(8);
         rd_kafka_topic_partition_list_add(l, op->topic, op->partition)->offset = off;
     }
+    if (l && svc_eos(st->cfg)) { /* committed by the transactions (svc_txn.c) */
+        rd_kafka_topic_partition_list_destroy(l);
+        l = NULL;
+    }
     if (l) {
         rd_kafka_resp_err_t err = rd_kafka_offsets_store(st->c, l);
         if (err)
@@ -64,6 +68,10 @@ void svc_drain(struct stage *st)
 static void p2_drop(struct p2 *p)
 {
     bool assigned = p->rs_assigned; /* until restore_assign removes it */
+    for (size_t i = 0; i < p->rs_held_cap; i++)
+        free(p->rs_held[i]);
+    free(p->rs_held);
+    free(p->rs_held_len);
     nr_stage2_free(p->s2);
     svc_dirty_free(&p->dirty);
     nr_evq_free(&p->held); /* their messages are read again by the next owner */
@@ -74,16 +82,22 @@ static void p2_drop(struct p2 *p)
 
 static void on_revoke(struct stage *st, rd_kafka_topic_partition_list_t *parts)
 {
-    if (st->id == 2)
-        for (int i = 0; i < parts->cnt; i++)
-            svc_checkpoint(st, parts->elems[i].partition);
-    svc_drain(st);
+    if (svc_eos(st->cfg)) {
+        /* what was done with the revoked partitions (and the others: one
+         * transaction) commits before the next owner reads them */
+        (void)svc_txn_commit(st);
+    } else {
+        if (st->id == 2)
+            for (int i = 0; i < parts->cnt; i++)
+                svc_checkpoint(st, parts->elems[i].partition);
+        svc_drain(st);
+        svc_store_offsets(st);
+        rd_kafka_resp_err_t err = rd_kafka_commit(st->c, NULL, 0);
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            NR_WARN(MOD, "commit on revoke: %s", rd_kafka_err2str(err));
+    }
     if (rd_kafka_outq_len(st->prod) == 0) /* every report served: retired rings are unused */
         nr_otrack_free_retired(&st->track);
-    svc_store_offsets(st);
-    rd_kafka_resp_err_t err = rd_kafka_commit(st->c, NULL, 0);
-    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        NR_WARN(MOD, "commit on revoke: %s", rd_kafka_err2str(err));
     for (int i = 0; i < parts->cnt; i++) {
         struct nr_opart *op =
             nr_otrack_part(&st->track, parts->elems[i].topic, parts->elems[i].partition, false);

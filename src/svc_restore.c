@@ -51,8 +51,49 @@ void svc_restore_assign(struct stage *st)
     rd_kafka_topic_partition_list_destroy(del);
 }
 
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* exactly_once: the held events of the current chunks go back to the queue. */
+static void held_restore(struct stage *st, struct p2 *p)
+{
+    size_t n_ev = 0;
+    for (long i = 0; i < p->rs_held_n && (size_t)i < p->rs_held_cap; i++) {
+        const uint8_t *b = p->rs_held[i];
+        size_t len = p->rs_held_len[i], off = 0;
+        while (b && off + 20 <= len) {
+            uint32_t l = (uint32_t)b[off + 16] << 24 | (uint32_t)b[off + 17] << 16 |
+                         (uint32_t)b[off + 18] << 8 | b[off + 19];
+            if (l > len - off - 20) {
+                NR_WARN(MOD, "changelog: held chunk %ld is cut short", i);
+                break;
+            }
+            nr_evq_push(&p->held, (int64_t)get64(b + off), (int64_t)get64(b + off + 8),
+                        &st->rs_dummy, b + off + 20, l);
+            off += 20 + l;
+            n_ev++;
+        }
+    }
+    for (size_t i = 0; i < p->rs_held_cap; i++)
+        free(p->rs_held[i]);
+    free(p->rs_held);
+    free(p->rs_held_len);
+    p->rs_held = NULL;
+    p->rs_held_len = NULL;
+    p->rs_held_cap = 0;
+    p->rs_held_n = 0;
+    if (n_ev)
+        NR_INFO(MOD, "restored %zu held count events", n_ev);
+}
+
 static void restore_done(struct stage *st, int32_t part, struct p2 *p)
 {
+    held_restore(st, p);
     p->restoring = p->rs_started = p->rs_seek = false;
     st->n_restoring--;
     nr_counter_add(st->s->mt.restored, p->rs_n);
@@ -81,6 +122,42 @@ static void restore_record(struct stage *st, struct p2 *p, const rd_kafka_messag
         long long a = 0, b = 0;
         if (sscanf(meta, "%lld %lld", &a, &b) == 2)
             nr_detector_set_meta(nr_stage2_detector(p->s2), a, b);
+    } else if (m->key_len == strlen(HELDN_KEY) && memcmp(m->key, HELDN_KEY, m->key_len) == 0) {
+        char num[32];
+        size_t nl = m->len < sizeof(num) - 1 ? m->len : sizeof(num) - 1;
+        if (nl)
+            memcpy(num, m->payload, nl);
+        num[nl] = '\0';
+        p->rs_held_n = strtol(num, NULL, 10);
+    } else if (m->key_len > strlen(HELD_KEY) && memcmp(m->key, HELD_KEY, strlen(HELD_KEY)) == 0) {
+        char num[32];
+        size_t nl = m->key_len - strlen(HELD_KEY);
+        nl = nl < sizeof(num) - 1 ? nl : sizeof(num) - 1;
+        memcpy(num, (const char *)m->key + strlen(HELD_KEY), nl);
+        num[nl] = '\0';
+        long i = strtol(num, NULL, 10);
+        if (i < 0 || i > 100000)
+            return;
+        if ((size_t)i >= p->rs_held_cap) {
+            size_t cap = (size_t)i + 1;
+            p->rs_held = realloc(p->rs_held, cap * sizeof(*p->rs_held));
+            p->rs_held_len = realloc(p->rs_held_len, cap * sizeof(*p->rs_held_len));
+            if (!p->rs_held || !p->rs_held_len)
+                abort();
+            for (size_t k = p->rs_held_cap; k < cap; k++) {
+                p->rs_held[k] = NULL;
+                p->rs_held_len[k] = 0;
+            }
+            p->rs_held_cap = cap;
+        }
+        free(p->rs_held[i]);
+        p->rs_held[i] = NULL;
+        p->rs_held_len[i] = 0;
+        if (m->payload && m->len) {
+            p->rs_held[i] = nr_xcalloc(m->len, 1);
+            memcpy(p->rs_held[i], m->payload, m->len);
+            p->rs_held_len[i] = m->len;
+        }
     } else if (m->payload) {
         struct nr_wkey *wk;
         struct nr_error e = {{0}};
@@ -160,6 +237,21 @@ bool svc_restore_step(struct stage *st)
             more = true;
             break;
         }
+    }
+    /* Transactions end with a control record that is never delivered (and
+     * aborted records are skipped): a partition whose read position has
+     * reached the end offset is done too. */
+    for (size_t i = 0; i < st->n_p2 && st->n_restoring; i++) {
+        struct p2 *p = &st->p2[i];
+        if (!p->active || !p->restoring || !p->rs_started || !p->rs_assigned)
+            continue;
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, topic, (int32_t)i);
+        if (!rd_kafka_position(st->restore, l) && l->elems[0].offset >= p->rs_hi) {
+            restore_done(st, (int32_t)i, p);
+            finished = true;
+        }
+        rd_kafka_topic_partition_list_destroy(l);
     }
     if (finished)
         svc_restore_assign(st);

@@ -241,6 +241,77 @@ void svc_stage2(struct stage *st, const rd_kafka_message_t *m)
     st->cur_p2 = NULL;
 }
 
+static int held_cmp(const void *a, const void *b)
+{
+    const struct nr_evq_item *x = *(const struct nr_evq_item *const *)a;
+    const struct nr_evq_item *y = *(const struct nr_evq_item *const *)b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static void held_put(struct stage *st, int32_t part, struct ckpt *c, size_t i, const uint8_t *buf,
+                     size_t len)
+{
+    char key[64];
+    int kl = snprintf(key, sizeof(key), HELD_KEY "%zu", i);
+    c->pending++;
+    if (svc_produce(st, st->cfg->kafka.changelog_topic, part, key, (size_t)kl, buf, len, NULL,
+                    OPAQUE_CKPT(c)) != 0) {
+        c->pending--;
+        c->failed = true;
+    }
+}
+
+/* exactly_once: the held count events are part of the state the committed
+ * offsets continue from (their messages are not read again), so they go to
+ * the changelog too, in event-time order, as chunks of records
+ * [int64 event time][int64 offset][uint32 length][event], each chunk under
+ * EVB_MAX_BYTES, and HELDN_KEY says how many chunks are current. */
+static void held_checkpoint(struct stage *st, struct p2 *p, int32_t part, struct ckpt *c)
+{
+    size_t n = p->held.n, chunks = 0, len = 0;
+    const struct nr_evq_item **v = nr_xcalloc(n ? n : 1, sizeof(*v));
+    for (size_t i = 0; i < n; i++)
+        v[i] = &p->held.h[i];
+    qsort(v, n, sizeof(*v), held_cmp);
+    uint8_t *buf = nr_xcalloc(EVB_MAX_BYTES, 1);
+    for (size_t i = 0; i < n; i++) {
+        size_t need = 20 + v[i]->len;
+        if (need > EVB_MAX_BYTES)
+            continue; /* not reached: an event is at most a few KiB */
+        if (len + need > EVB_MAX_BYTES) {
+            held_put(st, part, c, chunks++, buf, len);
+            len = 0;
+        }
+        put64(buf + len, (uint64_t)v[i]->t);
+        put64(buf + len + 8, (uint64_t)v[i]->offset);
+        uint32_t l = v[i]->len;
+        for (int k = 0; k < 4; k++)
+            buf[len + 16 + (size_t)k] = (uint8_t)(l >> (24 - 8 * k));
+        memcpy(buf + len + 20, v[i]->rec, v[i]->len);
+        len += need;
+    }
+    if (len)
+        held_put(st, part, c, chunks++, buf, len);
+    free(buf);
+    free(v);
+    char num[32];
+    int nl = snprintf(num, sizeof(num), "%zu", chunks);
+    c->pending++;
+    if (svc_produce(st, st->cfg->kafka.changelog_topic, part, HELDN_KEY, strlen(HELDN_KEY), num,
+                    (size_t)nl, NULL, OPAQUE_CKPT(c)) != 0) {
+        c->pending--;
+        c->failed = true;
+    }
+}
+
 /* Write every dirty key of partition `part` to the changelog; the offsets
  * processed so far become committable when all records are delivered. */
 void svc_checkpoint(struct stage *st, int32_t part)
@@ -293,6 +364,8 @@ void svc_checkpoint(struct stage *st, int32_t part)
         }
         free(buf);
     }
+    if (svc_eos(cfg))
+        held_checkpoint(st, p, part, c);
     char meta[64];
     int64_t st_ms = 0, fs_ms = 0;
     nr_detector_meta(nr_stage2_detector(p->s2), &st_ms, &fs_ms);

@@ -156,6 +156,8 @@ svc_config() {
         flush) pat='^  flush_timeout: ' val="  flush_timeout: $v" ;;
         port) pat='^  port: ' val="  port: $v" ;;
         level) pat='^  level: ' val="  level: $v" ;;
+        guarantee) pat='^  guarantee: ' val="  guarantee: $v" ;;
+        instance) pat='^  instance_id: ' val="  instance_id: $v" ;;
         prop.*)
             props+="    ${k#prop.}: \"$v\""$'\n'
             continue

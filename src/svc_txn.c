@@ -1,0 +1,170 @@
+/*
+ * svc_txn.c - kafka.guarantee: exactly_once. Each stage's producer is
+ * transactional (transactional.id "<group_id>.<instance>.s<stage>", the
+ * same after a restart, so that init_transactions fences the previous
+ * incarnation and aborts what it left open). A transaction opens at the
+ * first message a stage produces and commits every commit_interval, on
+ * revocation and at a clean stop, together with the input offsets it
+ * consumed (rd_kafka_send_offsets_to_transaction, with the consumer's
+ * group metadata, so a zombie of an older generation is fenced too):
+ *
+ *   stage 1: the articles' offsets with their count events, dead letters
+ *            and watermark messages;
+ *   stage 2: the repartition offsets with the alerts, and the changelog
+ *            records of the same state (svc_checkpoint of every partition,
+ *            held count events included), so a restore gives exactly the
+ *            state the committed offsets continue from.
+ *
+ * Internal topics are read read_committed. An error that requires an abort
+ * aborts and then stops the instance (exit 1): the restart reads from the
+ * last committed offsets and changelog, which is the rewind (in memory,
+ * stage 1's duplicate set and stage 2's windows are ahead of them). A fatal
+ * error (fenced: another process has our transactional.id) stops too.
+ */
+#include "svc_int.h"
+
+bool svc_eos(const struct nr_config *cfg)
+{
+    return cfg->kafka.guarantee && strcmp(cfg->kafka.guarantee, "exactly_once") == 0;
+}
+
+void svc_txn_id(const struct nr_config *cfg, int stage, char *buf, size_t len)
+{
+    char host[256] = "";
+    const char *inst = cfg->kafka.instance_id;
+    if (!inst || !*inst) {
+        if (gethostname(host, sizeof(host) - 1) != 0 || !*host)
+            snprintf(host, sizeof(host), "instance");
+        inst = host;
+    }
+    snprintf(buf, len, "%s.%s.s%d", cfg->kafka.group_id, inst, stage);
+}
+
+/* Log e; fatal or abortable: abort what is open and stop (the restart is
+ * the rewind). Returns true when the caller may retry. */
+static bool txn_error(struct stage *st, const char *what, rd_kafka_error_t *e)
+{
+    bool retry = false;
+    if (rd_kafka_error_is_fatal(e)) {
+        NR_ERROR(MOD,
+                 "stage %d: %s: %s (fatal: another instance has this transactional.id, "
+                 "or the broker fenced it; exiting so that it is restarted)",
+                 st->id, what, rd_kafka_error_string(e));
+        st->s->fatal = 1;
+    } else if (rd_kafka_error_txn_requires_abort(e)) {
+        NR_ERROR(MOD,
+                 "stage %d: %s: %s; aborting the transaction and restarting from the last "
+                 "committed offsets",
+                 st->id, what, rd_kafka_error_string(e));
+        rd_kafka_error_t *a = rd_kafka_abort_transaction(st->prod, 60000);
+        if (a) {
+            NR_ERROR(MOD, "stage %d: abort: %s", st->id, rd_kafka_error_string(a));
+            rd_kafka_error_destroy(a);
+        }
+        st->txn_open = false;
+        st->s->fatal = 1;
+    } else {
+        NR_WARN(MOD, "stage %d: %s: %s; retrying", st->id, what, rd_kafka_error_string(e));
+        retry = rd_kafka_error_is_retriable(e) && !st->s->fatal;
+        if (!retry)
+            st->s->fatal = 1;
+    }
+    rd_kafka_error_destroy(e);
+    return retry;
+}
+
+int svc_txn_init(struct stage *st)
+{
+    for (;;) {
+        rd_kafka_error_t *e = rd_kafka_init_transactions(st->prod, 60000);
+        if (!e)
+            return 0;
+        if (!txn_error(st, "init_transactions", e) || nr_svc_stop_requested)
+            return -1;
+    }
+}
+
+void svc_txn_begin(struct stage *st)
+{
+    if (st->txn_open || st->s->fatal)
+        return;
+    rd_kafka_error_t *e = rd_kafka_begin_transaction(st->prod);
+    if (e) {
+        (void)txn_error(st, "begin_transaction", e);
+        return;
+    }
+    st->txn_open = true;
+    st->txn_t0 = nr_clock_mono_s();
+}
+
+/* The offsets this stage's transaction commits: where consumption goes on. */
+static rd_kafka_topic_partition_list_t *txn_offsets(struct stage *st)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    if (st->id == 1) {
+        for (size_t i = 0; i < st->n_src; i++)
+            if (st->src[i].next >= 0)
+                rd_kafka_topic_partition_list_add(l, st->src[i].topic, st->src[i].partition)
+                    ->offset = st->src[i].next;
+        return l;
+    }
+    for (size_t i = 0; i < st->n_p2; i++) {
+        struct p2 *p = &st->p2[i];
+        if (!p->active || p->restoring || p->last_offset < 0)
+            continue;
+        svc_checkpoint(st, (int32_t)i); /* the state these offsets continue from */
+        rd_kafka_topic_partition_list_add(l, st->cfg->kafka.repartition_topic, (int32_t)i)->offset =
+            p->last_offset + 1;
+    }
+    return l;
+}
+
+int svc_txn_commit(struct stage *st)
+{
+    if (st->s->fatal)
+        return -1;
+    rd_kafka_topic_partition_list_t *l = txn_offsets(st);
+    if (!st->txn_open && l->cnt == 0) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return 0;
+    }
+    svc_txn_begin(st);
+    int rc = -1;
+    if (!st->txn_open)
+        goto out;
+    if (l->cnt) {
+        rd_kafka_consumer_group_metadata_t *md = rd_kafka_consumer_group_metadata(st->c);
+        for (;;) {
+            rd_kafka_error_t *e = rd_kafka_send_offsets_to_transaction(st->prod, l, md, 60000);
+            if (!e)
+                break;
+            if (!txn_error(st, "send_offsets_to_transaction", e)) {
+                rd_kafka_consumer_group_metadata_destroy(md);
+                goto out;
+            }
+        }
+        rd_kafka_consumer_group_metadata_destroy(md);
+    }
+    for (;;) {
+        rd_kafka_error_t *e = rd_kafka_commit_transaction(st->prod, 60000);
+        if (!e)
+            break;
+        if (!txn_error(st, "commit_transaction", e))
+            goto out;
+    }
+    st->txn_open = false;
+    rc = 0;
+out:
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+/* At a stop: commit only what was processed whole (stage 1 may have left
+ * messages of the last poll unprocessed: their offsets are not in the list,
+ * since src->next moves only past processed ones). */
+void svc_txn_close(struct stage *st)
+{
+    if (!svc_eos(st->cfg) || !st->prod || st->s->fatal)
+        return;
+    (void)svc_txn_commit(st);
+}
