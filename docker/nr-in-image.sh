@@ -5,16 +5,29 @@
 # stderr, signals (podman's sig-proxy: SIGTERM reaches newsradar as PID 1)
 # and the exit status are the container's.
 #   NR_IMAGE        the image
-#   NR_IMAGE_SHARE  a host directory mounted read-only at the same path: the
-#                   test's configs, certificates and input live there (made
-#                   world-readable first: the image runs as uid 10001)
+#   NR_IMAGE_SHARE  the test's directory: only what the container reads is
+#                   mounted, read-only at the same path (conf/, pki/*.pem,
+#                   the input); only these are made world-readable (the
+#                   image runs as uid 10001), never broker/ (the live
+#                   broker's data) or *.key
 #   NR_IMAGE_PREFIX container name prefix (NAME-PID), so a caller can remove
 #                   what a killed run left
 # NR_TEST_KAFKA_PASSWORD and NR_TEST_WRONG_PASSWORD are passed through by
 # name (never on a command line). Host network: loopback ports as on the host.
 set -euo pipefail
 : "${NR_IMAGE:?NR_IMAGE is not set}" "${NR_IMAGE_SHARE:?NR_IMAGE_SHARE is not set}"
-chmod -R a+rX "$NR_IMAGE_SHARE"
+share="$NR_IMAGE_SHARE"
+mounts=()
+for p in "$share/conf" "$share/input.jsonl" "$share"/pki/*.pem; do
+    [ -e "$p" ] || continue
+    mounts+=(-v "$p:$p:ro")
+done
+chmod a+x "$share"
+[ ! -d "$share/pki" ] || chmod a+x "$share/pki"
+[ ! -d "$share/conf" ] || find "$share/conf" ! -name '*.key' -exec chmod a+rX {} +
+for p in "$share/input.jsonl" "$share"/pki/*.pem; do
+    [ ! -e "$p" ] || chmod a+r "$p"
+done
 exec podman run --rm --network host --no-healthcheck --name "${NR_IMAGE_PREFIX:-nr-image}-$$" \
-    -v "$NR_IMAGE_SHARE:$NR_IMAGE_SHARE:ro" -e NR_TEST_KAFKA_PASSWORD -e NR_TEST_WRONG_PASSWORD \
+    "${mounts[@]}" -e NR_TEST_KAFKA_PASSWORD -e NR_TEST_WRONG_PASSWORD \
     --entrypoint /usr/local/bin/newsradar "$NR_IMAGE" "$@"

@@ -108,7 +108,9 @@ need(m is not None, f"flush_timeout {ft!r} not understood by this test")
 if m:
     secs = int(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60}[m.group(2)]
     grace = pod.get("terminationGracePeriodSeconds", 30)
-    need(grace > secs, f"terminationGracePeriodSeconds {grace} <= kafka.flush_timeout {ft}")
+    # the service's own shutdown deadline: 2 * flush_timeout + 20 s
+    need(grace > 2 * secs + 20,
+         f"terminationGracePeriodSeconds {grace} <= 2 * kafka.flush_timeout {ft} + 20 s")
 # every ${VAR} of the config is set in the container's env
 env = {e["name"] for e in c.get("env", [])}
 for var in re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", cm["data"]["newsradar.yaml"]):
