@@ -33,6 +33,8 @@ const char *nr_lang_source_name(enum nr_lang_source s)
         return "declared";
     case NR_LANG_DETECTED:
         return "detected";
+    case NR_LANG_SCRIPT:
+        return "script";
     default:
         return "unknown";
     }
@@ -282,6 +284,118 @@ static size_t utf8_cut(const char *s, size_t n)
     return n;
 }
 
+/* ---- script fallback ------------------------------------------------------ */
+
+/* The language a short text's script stands for, when CLD2 cannot tell (a
+ * headline of three words) or says English of a text that is not in Latin
+ * script: Cyrillic -> ru, Han -> zh (with kana: ja), Hangul -> ko, Arabic
+ * script -> ps, ur or fa by the letters only they use (Pashto ټ ډ ړ ښ ږ ځ
+ * څ ګ ۍ ې ڼ first, Urdu ٹ ڈ ڑ ں ے ھ, Persian پ چ ژ گ ک ی), else ar; and
+ * Greek, Hebrew, Devanagari, Thai, Georgian, Armenian. The script must
+ * hold most of the letters (more than half, at least 2); Latin script, or
+ * no majority, gives -1: the text stays of unknown language. */
+enum sc {
+    SC_LATIN,
+    SC_CYR,
+    SC_ARAB,
+    SC_HAN,
+    SC_KANA,
+    SC_HANGUL,
+    SC_GREEK,
+    SC_HEBREW,
+    SC_DEVA,
+    SC_THAI,
+    SC_GEOR,
+    SC_ARMN,
+    SC_N
+};
+
+/* Letter ranges per script (the rest: not a letter for this count). */
+static const struct {
+    uint32_t lo, hi;
+    int sc;
+} sc_ranges[] = {
+    {'A', 'Z', SC_LATIN},      {'a', 'z', SC_LATIN},        {0xC0, 0xD6, SC_LATIN},
+    {0xD8, 0xF6, SC_LATIN},    {0xF8, 0x24F, SC_LATIN},     {0x370, 0x3FF, SC_GREEK},
+    {0x400, 0x52F, SC_CYR},    {0x531, 0x58F, SC_ARMN},     {0x5D0, 0x5EA, SC_HEBREW},
+    {0x620, 0x64A, SC_ARAB},   {0x66E, 0x6D3, SC_ARAB},     {0x6FA, 0x6FF, SC_ARAB},
+    {0x750, 0x77F, SC_ARAB},   {0x900, 0x97F, SC_DEVA},     {0xE01, 0xE5B, SC_THAI},
+    {0x10A0, 0x10FF, SC_GEOR}, {0x1100, 0x11FF, SC_HANGUL}, {0x3040, 0x30FF, SC_KANA},
+    {0x3400, 0x4DBF, SC_HAN},  {0x4E00, 0x9FFF, SC_HAN},    {0xAC00, 0xD7AF, SC_HANGUL},
+    {0xF900, 0xFAFF, SC_HAN},  {0xFB50, 0xFDFF, SC_ARAB},   {0xFE70, 0xFEFC, SC_ARAB},
+};
+
+static int script_of(uint32_t c)
+{
+    for (size_t i = 0; i < NR_ARRAY_LEN(sc_ranges); i++)
+        if (c >= sc_ranges[i].lo && c <= sc_ranges[i].hi)
+            return sc_ranges[i].sc;
+    return -1;
+}
+
+static bool in_set(uint32_t c, const uint16_t *set, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (set[i] == c)
+            return true;
+    return false;
+}
+
+int nr_lang_script_guess(const char *s, size_t n, char tag[NR_LANG_TAG_MAX])
+{
+    static const uint16_t ps_only[] = {0x67C, 0x689, 0x693, 0x69A, 0x696, 0x681,
+                                       0x685, 0x6AB, 0x6CD, 0x6D0, 0x6BC};
+    static const uint16_t ur_only[] = {0x679, 0x688, 0x691, 0x6BA, 0x6D2, 0x6BE, 0x6D3};
+    static const uint16_t fa_only[] = {0x67E, 0x686, 0x698, 0x6AF, 0x6A9, 0x6CC};
+    size_t count[SC_N] = {0}, letters = 0, ps = 0, ur = 0, fa = 0;
+    tag[0] = '\0';
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        uint32_t c = *p;
+        size_t k = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        if ((size_t)(end - p) < k)
+            break;
+        if (k > 1) {
+            c &= 0x3F >> (k - 1);
+            for (size_t j = 1; j < k; j++)
+                c = c << 6 | (p[j] & 0x3F);
+        }
+        p += k;
+        int sc = script_of(c);
+        if (sc < 0)
+            continue;
+        count[sc]++;
+        letters++;
+        if (sc == SC_ARAB) {
+            ps += in_set(c, ps_only, NR_ARRAY_LEN(ps_only));
+            ur += in_set(c, ur_only, NR_ARRAY_LEN(ur_only));
+            fa += in_set(c, fa_only, NR_ARRAY_LEN(fa_only));
+        }
+    }
+    /* Japanese mixes kanji and kana: count them as one script */
+    size_t cjk = count[SC_HAN] + count[SC_KANA];
+    int best = SC_LATIN;
+    for (int i = 1; i < SC_N; i++)
+        if (count[i] > count[best])
+            best = i;
+    if ((best == SC_HAN || best == SC_KANA) && cjk > count[best])
+        count[best] = cjk;
+    if (best == SC_LATIN || count[best] < 2 || count[best] * 2 <= letters)
+        return -1;
+    static const char *const sc_tag[SC_N] = {
+        [SC_CYR] = "ru",    [SC_HANGUL] = "ko", [SC_GREEK] = "el",
+        [SC_HEBREW] = "he", [SC_DEVA] = "hi",   [SC_THAI] = "th",
+        [SC_GEOR] = "ka",   [SC_ARMN] = "hy",   [SC_KANA] = "ja",
+    };
+    const char *t = sc_tag[best];
+    if (best == SC_ARAB)
+        t = ps ? "ps" : ur ? "ur" : fa ? "fa" : "ar";
+    else if (best == SC_HAN)
+        t = count[SC_KANA] ? "ja" : "zh";
+    memcpy(tag, t, strlen(t) + 1);
+    return 0;
+}
+
 enum nr_lang_source nr_lang_of_article(const struct nr_article *a, char tag[NR_LANG_TAG_MAX])
 {
     const struct nr_str *d = &a->field[NR_FIELD_LANGUAGE];
@@ -306,7 +420,17 @@ enum nr_lang_source nr_lang_of_article(const struct nr_article *a, char tag[NR_L
         memcpy(buf + n, bo->p, k);
         n += k;
     }
-    if (nr_lang_detect(buf, n, tag, NULL) == 0)
+    /* CLD2 unsure (a short headline), or English of a text that is not in
+     * Latin script: the script picks the language, so that a Russian or
+     * Urdu headline is scored with its own language's rules, never the
+     * English ones */
+    bool ok = nr_lang_detect(buf, n, tag, NULL) == 0;
+    if (ok && strcmp(tag, "en") != 0)
         return NR_LANG_DETECTED;
-    return NR_LANG_UNKNOWN;
+    char st[NR_LANG_TAG_MAX];
+    if (nr_lang_script_guess(buf, n, st) == 0) {
+        memcpy(tag, st, sizeof(st));
+        return NR_LANG_SCRIPT;
+    }
+    return ok ? NR_LANG_DETECTED : NR_LANG_UNKNOWN;
 }

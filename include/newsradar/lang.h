@@ -25,8 +25,10 @@ enum nr_lang_source {
     NR_LANG_UNKNOWN = 0,  /* neither declared nor detectable */
     NR_LANG_DECLARED = 1, /* the article's language field */
     NR_LANG_DETECTED = 2, /* detected from title and body */
+    NR_LANG_SCRIPT = 3,   /* detection unsure: the language the script stands for */
 };
-const char *nr_lang_source_name(enum nr_lang_source s); /* "unknown", "declared", "detected" */
+/* "unknown", "declared", "detected", "script" */
+const char *nr_lang_source_name(enum nr_lang_source s);
 
 /* Normalize a declared language value to a tag: a code ("en", "en-US",
  * "en_us", "eng", "fre"), a name in English or the language's own ("English",
@@ -44,9 +46,16 @@ int nr_lang_normalize(const char *s, size_t len, char tag[NR_LANG_TAG_MAX]);
  * *reliable (may be NULL) is CLD2's own verdict. */
 int nr_lang_detect(const char *text, size_t len, char tag[NR_LANG_TAG_MAX], bool *reliable);
 
+/* The language a text's script stands for, for a text CLD2 cannot tell
+ * (lang.c: Cyrillic ru, Han zh, Arabic script ps/ur/fa/ar by their own
+ * letters, ...): 0 and tag, or -1 (tag "") for Latin script or no script
+ * holding most letters. */
+int nr_lang_script_guess(const char *s, size_t n, char tag[NR_LANG_TAG_MAX]);
+
 /* The language of a decoded article: the declared field if it normalizes,
  * else detected from the title and the first NR_LANG_DETECT_BODY bytes of
- * the body. */
+ * the body; when detection is unsure (or says English of a text not in
+ * Latin script), the script's language (NR_LANG_SCRIPT). */
 enum nr_lang_source nr_lang_of_article(const struct nr_article *a, char tag[NR_LANG_TAG_MAX]);
 
 #endif

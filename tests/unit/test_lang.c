@@ -225,13 +225,49 @@ static void test_article_language(void **state)
     assert_int_equal(nr_lang_detect("\xff\xfe\xfd", 3, tag, NULL), -1);
 }
 
+/* A headline too short for CLD2 takes the language of its script, never
+ * English; Latin script stays unknown. */
+static void test_script_fallback(void **state)
+{
+    (void)state;
+    char tag[NR_LANG_TAG_MAX];
+    assert_int_equal(of_text("Пакистан закрыл границу", NULL, tag), NR_LANG_SCRIPT);
+    assert_string_equal(tag, "ru");
+    assert_string_equal(nr_lang_source_name(NR_LANG_SCRIPT), "script");
+    assert_int_equal(of_text("طورخم بند", NULL, tag), NR_LANG_SCRIPT);
+    assert_string_equal(tag, "ar");
+    assert_int_equal(of_text("Latin short", NULL, tag), NR_LANG_UNKNOWN);
+    assert_string_equal(tag, "");
+    /* the script guess itself: Arabic-script languages by their own letters */
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"طورخم بند", "ar"},           {"د پولې ټکر", "ps"}, {"سرحد پر جھڑپ", "ur"},
+        {"مرز بسته شد، گذرگاه", "fa"}, {"Торхам", "ru"},     {"关闭口岸", "zh"},
+        {"国境を閉鎖", "ja"},          {"국경 폐쇄", "ko"},  {"Κλειστά σύνορα", "el"},
+        {"הגבול נסגר", "he"},          {"सीमा बंद", "hi"},    {"ปิดชายแดน", "th"},
+        {"Торхам: PK-AF", "ru"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (nr_lang_script_guess(cases[i].text, strlen(cases[i].text), tag) != 0 ||
+            strcmp(tag, cases[i].want) != 0)
+            fail_msg("\"%s\": \"%s\", want %s", cases[i].text, tag, cases[i].want);
+    }
+    /* no script with most letters, Latin, nothing, a cut UTF-8 sequence */
+    static const char *const none[] = {"Торхам Torkham border", "Border", "", "12 34 !!", "\xd0"};
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+        assert_int_equal(nr_lang_script_guess(none[i], strlen(none[i]), tag), -1);
+        assert_string_equal(tag, "");
+    }
+}
+
 int main(int argc, char **argv)
 {
     data_dir = argc > 1 ? argv[1] : "tests/data";
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_normalize_codes),          cmocka_unit_test(test_normalize_names),
         cmocka_unit_test(test_normalize_lists_and_junk), cmocka_unit_test(test_detect_corpus),
-        cmocka_unit_test(test_article_language),
+        cmocka_unit_test(test_article_language),         cmocka_unit_test(test_script_fallback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
