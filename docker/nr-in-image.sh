@@ -5,8 +5,9 @@
 # stderr, signals (podman's sig-proxy: SIGTERM reaches newsradar as PID 1)
 # and the exit status are the container's.
 #   NR_IMAGE        the image
-#   NR_IMAGE_SHARE  the test's directory: only what the container reads is
-#                   mounted, read-only at the same path (conf/, pki/*.pem,
+#   NR_IMAGE_SHARE  the test's directory (or the parent of its work
+#                   directory): only what the container reads is mounted,
+#                   read-only at the same path (conf/, pki/*.pem,
 #                   the input); only these are made world-readable (the
 #                   image runs as uid 10001), never broker/ (the live
 #                   broker's data) or *.key
@@ -17,17 +18,24 @@
 set -euo pipefail
 : "${NR_IMAGE:?NR_IMAGE is not set}" "${NR_IMAGE_SHARE:?NR_IMAGE_SHARE is not set}"
 share="$NR_IMAGE_SHARE"
+# The test keeps its files in a work directory of its own (mktemp -d, mode
+# 700) directly under the share: look in the share and one level below.
 mounts=()
-for p in "$share/conf" "$share/input.jsonl" "$share"/pki/*.pem; do
-    [ -e "$p" ] || continue
-    mounts+=(-v "$p:$p:ro")
+for d in "$share" "$share"/*/; do
+    d="${d%/}"
+    [ -d "$d/conf" ] || [ -e "$d/input.jsonl" ] || [ -d "$d/pki" ] || continue
+    chmod a+x "$d" # the image runs as uid 10001: it must reach the files below
+    for p in "$d/conf" "$d/input.jsonl" "$d"/pki/*.pem; do
+        [ -e "$p" ] || continue
+        mounts+=(-v "$p:$p:ro")
+    done
+    [ ! -d "$d/pki" ] || chmod a+x "$d/pki"
+    [ ! -d "$d/conf" ] || find "$d/conf" ! -name '*.key' -exec chmod a+rX {} +
+    for p in "$d/input.jsonl" "$d"/pki/*.pem; do
+        [ ! -e "$p" ] || chmod a+r "$p"
+    done
 done
 chmod a+x "$share"
-[ ! -d "$share/pki" ] || chmod a+x "$share/pki"
-[ ! -d "$share/conf" ] || find "$share/conf" ! -name '*.key' -exec chmod a+rX {} +
-for p in "$share/input.jsonl" "$share"/pki/*.pem; do
-    [ ! -e "$p" ] || chmod a+r "$p"
-done
 exec podman run --rm --network host --no-healthcheck --name "${NR_IMAGE_PREFIX:-nr-image}-$$" \
     "${mounts[@]}" -e NR_TEST_KAFKA_PASSWORD -e NR_TEST_WRONG_PASSWORD \
     --entrypoint /usr/local/bin/newsradar "$NR_IMAGE" "$@"
