@@ -348,6 +348,15 @@ static void warn(struct nr_decoder *d, struct nr_article *out, int f)
     out->warn[f] = d->warn[f];
 }
 
+enum nr_reject nr_article_peek(struct nr_decoder *d, size_t i, struct nr_article *out,
+                               struct nr_error *err)
+{
+    d->peek = true;
+    enum nr_reject r = nr_article_record(d, i, out, err);
+    d->peek = false;
+    return r;
+}
+
 enum nr_reject nr_article_record(struct nr_decoder *d, size_t i, struct nr_article *out,
                                  struct nr_error *err)
 {
@@ -422,7 +431,7 @@ enum nr_reject nr_article_record(struct nr_decoder *d, size_t i, struct nr_artic
     }
     /* the body lives in d->buf (ours): blank what its source repeats */
     struct nr_str *body = &out->field[NR_FIELD_BODY];
-    if (d->boiler && body->len > 0) {
+    if (d->boiler && !d->peek && body->len > 0) {
         struct nr_str story =
             out->field[NR_FIELD_TITLE].len ? out->field[NR_FIELD_TITLE] : out->field[NR_FIELD_ID];
         out->boilerplate = nr_boiler_apply(d->boiler, out->field[NR_FIELD_SOURCE], story,

@@ -103,7 +103,7 @@ static const struct opt opts_engine[] = {
     {"max_future", OT_DUR, CFG(engine.max_future_ms), 0, "1h", OF_MIN, 0, 0, 0, 0, 0,
      "an article published more than this after its arrival time is future-dated (0 = no check)"},
     {"future_policy", OT_ENUM, CFG(engine.future_policy), 0, "clamp", 0, 0, 0, "clamp|reject", 0, 0,
-     "future-dated: clamp (its time becomes the fallback: message or stream time) or reject "
+     "future-dated: clamp (its time becomes the stream time before it) or reject "
      "(future_published_at); never moves stream time"},
     {"hold_bytes", OT_SIZE, CFG(engine.hold_bytes), 0, "16777216", OF_MIN | OF_MAX, 0, 1073741824,
      0, 0, 0,

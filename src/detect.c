@@ -550,19 +550,51 @@ static void evaluate(struct nr_detector *d, struct nr_wkey *k, nr_alert_cb fn, v
     }
 }
 
+/* When firing key k is next due for evaluation: the first bucket boundary
+ * after its last evaluation, if that is at or before t; INT64_MAX if its
+ * bucket at t was already evaluated. A key without an evaluation on this
+ * bucket grid (restored from another config) is due at t. */
+static int64_t due_ms(const struct nr_detector *d, const struct nr_wkey *k, int64_t t)
+{
+    const struct nr_alert_rule *r = &d->cfg->rules[k->rule];
+    int64_t cur = nr_floordiv(t, r->bucket_ms), last = k->det.last_eval_bucket;
+    if (last == cur)
+        return INT64_MAX;
+    if (last == NR_TIME_NONE || last > cur)
+        return t;
+    return (last + 1) * r->bucket_ms;
+}
+
+/* Stream time moves to stream_ms. Every firing key is evaluated at every
+ * bucket boundary it crosses, in time order, so that what the detector
+ * decides does not depend on how often it is advanced: replay advances on
+ * every article, the service on every watermark, and both give the same
+ * alerts. The steps are bounded: with no event counted meanwhile a firing
+ * key's window empties after window/bucket boundaries, and it resolves. */
 void nr_detector_advance(struct nr_detector *d, int64_t stream_ms, nr_alert_cb fn, void *ud)
 {
     if (d->stream_ms != NR_TIME_NONE && stream_ms <= d->stream_ms)
         return;
-    d->stream_ms = stream_ms;
-    struct nr_wkey *k = nr_wstore_fire_first(d->store);
-    while (k) {
-        struct nr_wkey *next = k->fire_next; /* k may leave the list */
-        const struct nr_alert_rule *r = &d->cfg->rules[k->rule];
-        if (nr_floordiv(stream_ms, r->bucket_ms) != k->det.last_eval_bucket)
-            evaluate(d, k, fn, ud);
-        k = next;
+    for (;;) {
+        int64_t m = INT64_MAX;
+        for (struct nr_wkey *k = nr_wstore_fire_first(d->store); k; k = k->fire_next) {
+            int64_t t = due_ms(d, k, stream_ms);
+            if (t < m)
+                m = t;
+        }
+        if (m == INT64_MAX)
+            break;
+        if (d->stream_ms == NR_TIME_NONE || m > d->stream_ms)
+            d->stream_ms = m;
+        struct nr_wkey *k = nr_wstore_fire_first(d->store);
+        while (k) {
+            struct nr_wkey *next = k->fire_next; /* k may leave the list */
+            if (due_ms(d, k, stream_ms) == m)
+                evaluate(d, k, fn, ud);
+            k = next;
+        }
     }
+    d->stream_ms = stream_ms;
     nr_wstore_evict_idle(d->store, stream_ms, 4);
 }
 

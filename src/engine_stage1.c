@@ -443,6 +443,16 @@ size_t nr_stage1_feed(struct nr_stage1 *s, const char *msg, size_t len, int64_t 
             out->reject(out->ud, -1, rj, err.msg, (struct nr_str){NULL, 0});
         return 1;
     }
+    if (out->defer)
+        for (size_t i = 0; i < n; i++) {
+            struct nr_article a;
+            int64_t t;
+            bool future;
+            if (nr_article_peek(s->decoder, i, &a, &err) == NR_REJECT_NONE &&
+                nr_engine_time(s->sh->cfg, &a, NR_TIME_NONE, arrival_ms, NR_TIME_NONE, &t, &future,
+                               &err) == NR_REJECT_BAD_TIME)
+                return NR_STAGE1_DEFERRED;
+        }
     for (size_t i = 0; i < n; i++) {
         struct nr_article a;
         rj = nr_article_record(s->decoder, i, &a, &err);

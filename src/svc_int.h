@@ -197,13 +197,19 @@ struct s1_item {
         uint32_t n;
     } * langs;
     uint32_t n_langs, cap_langs;
+    /* an article of it has no usable published_at: the workers leave it
+     * (nr_stage1_out.defer) and the stage thread feeds it again in input
+     * order with fallback_ms, its partition's stream time at that point */
+    bool deferred;
+    int64_t fallback_ms;
 };
 
 /* Stage 1: one input partition it owns, as a source of watermarks. */
 struct s1_src {
     char *topic;
     int32_t partition;
-    int64_t next; /* offset after the last message read, -1 unknown */
+    int64_t next;    /* offset after the last message read, -1 unknown */
+    int64_t time_ms; /* its stream time: the latest event time read, in order */
     struct nr_wm_src wm;
 };
 

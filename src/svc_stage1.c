@@ -25,6 +25,7 @@ struct s1_src *svc_s1_src_find(struct stage *st, const char *topic, int32_t part
     s->topic = nr_xstrndup(topic, strlen(topic));
     s->partition = part;
     s->next = -1;
+    s->time_ms = NR_TIME_NONE;
     nr_wm_src_init(&s->wm, nr_clock_mono_s());
     return s;
 }
@@ -314,8 +315,9 @@ static void s1_reject(void *ud, long index, enum nr_reject r, const char *msg, s
 /* nr_pool_fn: one message on worker wi, through nr_stage1_feed (engine.h).
  * Touches only the item, the worker's own state and what is shared and
  * thread-safe (the config, the tagger, the duplicate set). An article's
- * time: published_at unless future-dated (engine.max_future after now),
- * else the message timestamp, else stage 1's stream time. */
+ * time: published_at unless future-dated (engine.max_future after now);
+ * else, as in replay, the stream time before it, here its partition's: a
+ * message needing it is deferred to the stage thread (s1_fallback). */
 static void s1_work(void *ctx, unsigned wi, size_t i)
 {
     struct stage *st = ctx;
@@ -330,14 +332,21 @@ static void s1_work(void *ctx, unsigned wi, size_t i)
     it->rj_first = w->n_rj;
     struct nr_engine_stats before = {0};
     nr_stage1_stats_add(w->s1, &before);
-    rd_kafka_timestamp_type_t tt;
-    int64_t ts = rd_kafka_message_timestamp(m, &tt);
+    memset(&it->stats, 0, sizeof(it->stats));
     struct s1_ctx c = {st, w, it};
-    const struct nr_stage1_out out = {
-        .ud = &c, .event = s1_event, .time = s1_time, .tagged = s1_tagged, .reject = s1_reject};
+    const struct nr_stage1_out out = {.ud = &c,
+                                      .event = s1_event,
+                                      .time = s1_time,
+                                      .tagged = s1_tagged,
+                                      .reject = s1_reject,
+                                      .defer = !it->deferred};
     it->ev_ms = NR_TIME_NONE;
-    nr_stage1_feed(w->s1, m->payload, m->len, ts >= 0 ? ts : NR_TIME_NONE, nr_clock_wall_ms(),
-                   &out);
+    if (nr_stage1_feed(w->s1, m->payload, m->len, it->deferred ? it->fallback_ms : NR_TIME_NONE,
+                       nr_clock_wall_ms(), &out) == NR_STAGE1_DEFERRED) {
+        it->deferred = true;
+        it->ev_n = 0;
+        return;
+    }
     nr_stage1_stats_add(w->s1, &it->stats);
     it->stats.tagged -= before.tagged;
     it->stats.duplicates -= before.duplicates;
@@ -428,6 +437,24 @@ static void s1_finish(struct stage *st, struct s1_item *it)
     nr_histogram_observe(mt->latency, it->secs);
 }
 
+/* The time of an undated (or future-dated, clamped) article of message m,
+ * in input order: its partition's stream time, as replay's is the stream
+ * time before it; for a partition with no time yet (just assigned) stage
+ * 1's stream time, else the message timestamp. Not the timestamp first: in
+ * a backlog it is when the message was produced, and one undated article
+ * would move stream time that far and make every later article late. */
+static int64_t s1_fallback(struct stage *st, const struct s1_src *src, const rd_kafka_message_t *m)
+{
+    if (src->time_ms != NR_TIME_NONE)
+        return src->time_ms;
+    int64_t t = nr_stage1_stream_ms(st->sh);
+    if (t != NR_TIME_NONE)
+        return t;
+    rd_kafka_timestamp_type_t tt;
+    int64_t ts = rd_kafka_message_timestamp(m, &tt);
+    return ts >= 0 ? ts : NR_TIME_NONE;
+}
+
 /* One poll of articles: track them in order, decode and tag them on the
  * workers, then, in input order, dead-letter or batch their events, and
  * send the batches. Fewer than S1_MIN_PARALLEL articles stay on this
@@ -458,9 +485,20 @@ void svc_stage1_batch(struct stage *st, rd_kafka_message_t **msgs, size_t n)
         st->w[k].rj_len = 0;
     }
     nr_pool_run(st->pool, s1_work, st, n, S1_MIN_PARALLEL);
-    for (size_t i = 0; i < n; i++)
-        if (st->items[i].e)
-            s1_finish(st, &st->items[i]);
+    for (size_t i = 0; i < n; i++) {
+        struct s1_item *it = &st->items[i];
+        if (!it->e)
+            continue;
+        struct s1_src *src =
+            svc_s1_src_find(st, rd_kafka_topic_name(it->m->rkt), it->m->partition, true);
+        if (it->deferred) {
+            it->fallback_ms = s1_fallback(st, src, it->m);
+            s1_work(st, 0, i); /* worker 0 is this thread */
+        }
+        if (it->ev_ms != NR_TIME_NONE && (src->time_ms == NR_TIME_NONE || it->ev_ms > src->time_ms))
+            src->time_ms = it->ev_ms;
+        s1_finish(st, it);
+    }
     /* the watermarks move only now, so that every header sent before
      * covers only events already sent */
     double now = nr_clock_mono_s();

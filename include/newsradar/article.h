@@ -71,6 +71,12 @@ size_t nr_article_open(struct nr_decoder *d, const char *msg, size_t len, enum n
 enum nr_reject nr_article_record(struct nr_decoder *d, size_t i, struct nr_article *out,
                                  struct nr_error *err);
 
+/* nr_article_record without the boilerplate step: the body is left as it
+ * is and the decoder's boilerplate model learns nothing, so the record can
+ * be decoded again for real (e.g. to look at its fields first). */
+enum nr_reject nr_article_peek(struct nr_decoder *d, size_t i, struct nr_article *out,
+                               struct nr_error *err);
+
 /* The JSON text of record i of the message last opened (after UTF-8
  * repair), e.g. to store it; {NULL, 0} if there is no such record. */
 struct nr_str nr_article_record_text(const struct nr_decoder *d, size_t i);

@@ -91,7 +91,15 @@ struct nr_stage1_out {
     void (*tagged)(void *ud, long index, const struct nr_article *a, const struct nr_tags *t,
                    struct nr_str record, int64_t event_ms);
     nr_reject_fn reject;
+    /* defer: a message with an article that needs fallback_ms (no usable
+     * published_at) is left alone: nothing is counted or reported and
+     * nr_stage1_feed returns NR_STAGE1_DEFERRED, so that a driver running
+     * the workers in parallel can feed it again in input order, with the
+     * fallback time known only then (the service: the stream time of the
+     * message's partition) */
+    bool defer;
 };
+#define NR_STAGE1_DEFERRED ((size_t)-1)
 
 /* One worker: its decoder and tagger scratch (single threaded). */
 struct nr_stage1;
@@ -100,7 +108,7 @@ void nr_stage1_free(struct nr_stage1 *s);
 
 /* Decode every article of one message (one object, an array or an
  * envelope), drop exact duplicates (an id seen within the retention), tag
- * the rest and build their count events. fallback_ms (the message time) is
+ * the rest and build their count events. fallback_ms (see nr_engine_time) is
  * an article's time when it has no usable published_at, arrival_ms is the
  * reference of the future-date check; both may be NR_TIME_NONE (see
  * nr_engine_time). Returns the number of articles the message held (1 when
@@ -192,7 +200,8 @@ void nr_engine_advance(struct nr_engine *e, int64_t stream_ms, nr_alert_fn fn, v
  * published_at, unless it is more than engine.max_future after arrival_ms
  * (then *future is set and, by engine.future_policy, the article is rejected
  * as future_published_at or its published time is ignored); else
- * fallback_ms (the message time); else stream_ms. NR_TIME_NONE arguments
+ * fallback_ms (the service: the stream time of the input partition); else
+ * stream_ms (replay: the fallback). NR_TIME_NONE arguments
  * are unknown. A time that cannot be had at all is invalid_published_at. */
 enum nr_reject nr_engine_time(const struct nr_config *cfg, const struct nr_article *a,
                               int64_t fallback_ms, int64_t arrival_ms, int64_t stream_ms,
