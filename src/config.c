@@ -19,6 +19,7 @@
  */
 #include "config_int.h"
 #include "newsradar/article.h"
+#include "newsradar/event.h"
 #include "newsradar/query.h"
 
 #include <stdio.h>
@@ -309,7 +310,7 @@ static const struct opt opts_alert[] = {
      "unique over all rule files; part of the alert id"},
     {"topic", OT_STR, RULE(topic), 0, 0, 0, 0, 0, 0, 0, 0,
      "count articles with this topic (absent: every tagged article)"},
-    {"by", OT_STRLIST, RULE(by), 0, "[]", 0, 0, 0, 0, 0, "list of kinds",
+    {"by", OT_STRLIST, RULE(by), 0, "[]", OF_MAX, 0, NR_EVENT_MAX_DIMS, 0, 0, "list of kinds",
      "entity kinds to key by ([] = one global key)"},
     {"window", OT_DUR, RULE(window_ms), 0, "1h", OF_MIN, 1000, 0, 0, 0, 0,
      "short sliding window; a multiple of bucket"},

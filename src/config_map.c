@@ -238,7 +238,11 @@ static void range_text(const struct opt *o, char *buf, size_t len)
     fmt_value(o, o->max, b, sizeof(b));
     bool hmin = o->flags & OF_MIN, hmax = o->flags & OF_MAX;
     bool xmin = o->flags & OF_MINX, xmax = o->flags & OF_MAXX;
-    if (hmin && hmax && !xmin && !xmax)
+    if (o->type == OT_STRLIST && hmax)
+        snprintf(buf, len, "at most %s items", b);
+    else if (o->type == OT_STRLIST)
+        buf[0] = '\0';
+    else if (hmin && hmax && !xmin && !xmax)
         snprintf(buf, len, "%s..%s", a, b);
     else if (hmin && hmax)
         snprintf(buf, len, "%s%s, %s%s", xmin ? "(" : "[", a, b, xmax ? ")" : "]");
@@ -550,8 +554,16 @@ static int store_value(struct cm_ctx *c, const struct opt *o, const struct cy_no
         *(int64_t *)p = v;
         return 0;
     }
-    case OT_STRLIST:
-        return get_strlist(c, n, o->key, o->flags & OF_NONEMPTY, (struct nr_strlist *)p);
+    case OT_STRLIST: {
+        struct nr_strlist *l = (struct nr_strlist *)p;
+        if (get_strlist(c, n, o->key, o->flags & OF_NONEMPTY, l) < 0)
+            return -1;
+        if ((o->flags & OF_MAX) && (double)l->n > o->max) {
+            ERR(c, n, "%s: %zu items, at most %.0f", o->key, l->n, o->max);
+            return -1;
+        }
+        return 0;
+    }
     case OT_PTRS:
         return get_ptrs(c, n, o, obj);
     case OT_MAP:

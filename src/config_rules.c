@@ -264,6 +264,11 @@ static void parse_alert(struct cm_ctx *c, const struct cy_node *item)
         nr_duration_format(r->window_ms, a, sizeof(a));
         nr_duration_format(r->bucket_ms, b, sizeof(b));
         ERR(c, RS("window"), "window (%s) is not a multiple of bucket (%s)", a, b);
+    } else if (r->window_ms / r->bucket_ms > NR_RULE_MAX_BUCKETS) {
+        nr_duration_format(r->window_ms, a, sizeof(a));
+        nr_duration_format(r->bucket_ms, b, sizeof(b));
+        ERR(c, RS("bucket"), "window (%s) / bucket (%s) is %lld buckets, at most %d per key", a, b,
+            (long long)(r->window_ms / r->bucket_ms), NR_RULE_MAX_BUCKETS);
     }
     if (r->baseline_ms <= r->window_ms) {
         nr_duration_format(r->baseline_ms, a, sizeof(a));
@@ -273,6 +278,12 @@ static void parse_alert(struct cm_ctx *c, const struct cy_node *item)
         nr_duration_format(r->baseline_ms, a, sizeof(a));
         nr_duration_format(r->baseline_bucket_ms, b, sizeof(b));
         ERR(c, RS("baseline"), "baseline (%s) is not a multiple of baseline_bucket (%s)", a, b);
+    } else if (r->baseline_ms / r->baseline_bucket_ms > NR_RULE_MAX_BUCKETS) {
+        nr_duration_format(r->baseline_ms, a, sizeof(a));
+        nr_duration_format(r->baseline_bucket_ms, b, sizeof(b));
+        ERR(c, RS("baseline_bucket"),
+            "baseline (%s) / baseline_bucket (%s) is %lld buckets, at most %d per key", a, b,
+            (long long)(r->baseline_ms / r->baseline_bucket_ms), NR_RULE_MAX_BUCKETS);
     }
     r->season = NR_SEASON_NONE;
     r->score =

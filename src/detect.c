@@ -231,9 +231,9 @@ struct nr_detector *nr_detector_new(const struct nr_config *cfg, struct nr_error
             nr_error_set(err, "rule %s: at most %d `by` kinds", r->id, NR_EVENT_MAX_DIMS);
             return NULL;
         }
-        if (r->window_ms / r->bucket_ms > 100000 ||
-            r->baseline_ms / r->baseline_bucket_ms > 100000) {
-            nr_error_set(err, "rule %s: more than 100000 buckets per key", r->id);
+        if (r->window_ms / r->bucket_ms > NR_RULE_MAX_BUCKETS ||
+            r->baseline_ms / r->baseline_bucket_ms > NR_RULE_MAX_BUCKETS) {
+            nr_error_set(err, "rule %s: more than %d buckets per key", r->id, NR_RULE_MAX_BUCKETS);
             return NULL;
         }
         nr_window_geometry(r, &nf, &nc);

@@ -207,6 +207,9 @@ struct nr_topic {
 enum nr_severity { NR_SEV_LOW, NR_SEV_MEDIUM, NR_SEV_HIGH, NR_SEV_CRITICAL };
 
 #define NR_RULE_ID_MAX 128 /* bytes; rule ids are part of every window key */
+/* buckets per key of a rule's window (window / bucket) and of its baseline
+ * (baseline / baseline_bucket): the loader rejects more, the detector too */
+#define NR_RULE_MAX_BUCKETS 100000
 
 struct nr_alert_rule {
     char *id;
