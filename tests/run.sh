@@ -35,6 +35,18 @@ step "tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE kafka-real
 
+step "build (ThreadSanitizer) and the threaded tests under it (ctest -L threads)"
+# Only what runs threads of ours without librdkafka: the tagging pool and
+# stage-1 workers sharing one tagger and duplicate set, as the service runs
+# them. Not `newsradar run` itself: librdkafka starts its threads with C11
+# thrd_create, which TSan does not intercept (GCC 12, clang 14), and the
+# process crashes in TSan's allocator on such a thread.
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNR_SANITIZE=thread \
+    -DNR_BUILD_BENCH=OFF >/dev/null
+ninja -C build-tsan test_pool test_stage1_threads
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
+    ctest --test-dir build-tsan --output-on-failure -j "$jobs" -L threads
+
 step "fuzz smoke: each libFuzzer target for 15 s (clang)"
 CC=clang cmake -S tests/fuzz -B build-fuzz -G Ninja >/dev/null
 ninja -C build-fuzz

@@ -1,0 +1,140 @@
+/*
+ * test_stage1_threads.c - stage 1 as the service runs it (engine.h): several
+ * workers, each its own nr_stage1, over one nr_stage1_shared (the tagger,
+ * the locked duplicate set, the atomic stream time), on threads at once.
+ * Every worker feeds the same articles: each id is tagged by exactly one of
+ * them and is a duplicate for the others, the count events add up to one
+ * serial pass's, and stream time is the latest article's. Run under
+ * ThreadSanitizer by tests/run.sh (label threads) for the data races this
+ * cannot see.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "newsradar/engine.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_ART    200
+#define N_THREAD 4
+#define T0       1709251200000LL /* 2024-03-01T00:00:00Z */
+
+static const char *const PLACES[] = {"Afghanistan", "Pakistan", "Kabul", "the border"};
+
+struct worker {
+    struct nr_stage1 *s1;
+    size_t events;
+    size_t fed;
+};
+
+static void on_event(void *ud, const struct nr_count_event *ev)
+{
+    (void)ev;
+    ((struct worker *)ud)->events++;
+}
+
+static int article(int i, char *buf, size_t len)
+{
+    return snprintf(buf, len,
+                    "{\"id\":\"t%d\",\"title\":\"Explosion in %s\",\"body\":\"%s: an "
+                    "explosion, report %d of the day, near the %s.\",\"published_at\":%lld}",
+                    i, PLACES[i % 4], PLACES[(i / 4) % 4], i, i % 2 ? "market" : "old bridge",
+                    (long long)(T0 + (int64_t)i * 60000));
+}
+
+static void feed_all(struct worker *w)
+{
+    const struct nr_stage1_out out = {.ud = w, .event = on_event};
+    char line[512];
+    for (int i = 0; i < N_ART; i++) {
+        int n = article(i, line, sizeof(line));
+        w->fed += nr_stage1_feed(w->s1, line, (size_t)n, NR_TIME_NONE, NR_TIME_NONE, &out);
+    }
+}
+
+static void *thread_main(void *arg)
+{
+    feed_all(arg);
+    return NULL;
+}
+
+static struct nr_config *load_cfg(void)
+{
+    const char *src = getenv("NR_SOURCE_DIR");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/tests/data/replay/config/newsradar.yaml", src ? src : ".");
+    struct nr_diags d = {0};
+    struct nr_config *cfg = nr_config_load(path, &d);
+    if (!cfg)
+        nr_diags_print(&d, stderr);
+    nr_diags_free(&d);
+    return cfg;
+}
+
+static void test_shared_workers(void **state)
+{
+    (void)state;
+    struct nr_config *cfg = load_cfg();
+    assert_non_null(cfg);
+    struct nr_error err;
+
+    /* one worker: the reference */
+    struct nr_stage1_shared *sh1 = nr_stage1_shared_new(cfg, &err);
+    assert_non_null(sh1);
+    struct worker ref = {nr_stage1_new(sh1, &err), 0, 0};
+    assert_non_null(ref.s1);
+    feed_all(&ref);
+    struct nr_engine_stats rs = {0};
+    nr_stage1_stats_add(ref.s1, &rs);
+    assert_int_equal(rs.articles, N_ART);
+    assert_int_equal(rs.duplicates, 0);
+    assert_true(ref.events > 0); /* the articles make count events */
+
+    /* N_THREAD workers at once over one shared part */
+    struct nr_stage1_shared *sh = nr_stage1_shared_new(cfg, &err);
+    assert_non_null(sh);
+    struct worker w[N_THREAD];
+    pthread_t th[N_THREAD];
+    for (int k = 0; k < N_THREAD; k++) {
+        w[k] = (struct worker){nr_stage1_new(sh, &err), 0, 0};
+        assert_non_null(w[k].s1);
+    }
+    for (int k = 0; k < N_THREAD; k++)
+        assert_int_equal(pthread_create(&th[k], NULL, thread_main, &w[k]), 0);
+    for (int k = 0; k < N_THREAD; k++)
+        assert_int_equal(pthread_join(th[k], NULL), 0);
+    struct nr_engine_stats st = {0};
+    size_t events = 0, fed = 0;
+    for (int k = 0; k < N_THREAD; k++) {
+        nr_stage1_stats_add(w[k].s1, &st);
+        events += w[k].events;
+        fed += w[k].fed;
+    }
+    assert_int_equal(fed, (size_t)N_THREAD * N_ART);
+    assert_int_equal(st.articles, N_ART); /* each id tagged once */
+    assert_int_equal(st.duplicates, (N_THREAD - 1) * N_ART);
+    assert_int_equal(st.rejected, 0);
+    assert_int_equal(events, ref.events);
+    assert_int_equal(nr_stage1_stream_ms(sh), T0 + (int64_t)(N_ART - 1) * 60000);
+
+    for (int k = 0; k < N_THREAD; k++)
+        nr_stage1_free(w[k].s1);
+    nr_stage1_shared_free(sh);
+    nr_stage1_free(ref.s1);
+    nr_stage1_shared_free(sh1);
+    nr_config_free(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shared_workers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
