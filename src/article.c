@@ -272,16 +272,17 @@ static enum nr_reject json_error(struct nr_error *err, size_t pos, size_t len, c
     return NR_REJECT_BAD_JSON;
 }
 
-/* jsmn, growing the token array on JSMN_ERROR_NOMEM (jsmn resumes where it
- * stopped). Returns the token count, or a jsmn error. */
 /* Offset of the first bracket nested deeper than NR_ARTICLE_MAX_DEPTH, or
  * (size_t)-1. Needed because jsmn closes a bracket by walking up from the
  * last token: a chain of depth D costs O(D^2), so `[[[[...]]]]` of 1 MB would
  * take minutes. Strings are skipped with memchr (an escaped quote has an odd
- * run of backslashes before it); cost ~0.1 us per 4 KB. */
-static size_t depth_scan(const char *s, size_t len)
+ * run of backslashes before it); cost ~0.1 us per 4 KB. The first
+ * NR_LONG_STRINGS_MAX strings longer than NR_LONG_STRING bytes are kept in
+ * *ls for tokenize. */
+static size_t depth_scan(const char *s, size_t len, struct long_strings *ls)
 {
     size_t depth = 0, i = 0;
+    ls->n = 0;
     while (i < len) {
         char c = s[i];
         if (c == '"') {
@@ -296,6 +297,10 @@ static size_t depth_scan(const char *s, size_t len)
                 i = j + 1;
                 if (bs % 2 == 0)
                     break;
+            }
+            if (i - open > NR_LONG_STRING && ls->n < NR_LONG_STRINGS_MAX) {
+                ls->open[ls->n] = open;
+                ls->close[ls->n++] = i - 1;
             }
         } else if (c == '[' || c == '{') {
             if (++depth > NR_ARTICLE_MAX_DEPTH)
@@ -320,8 +325,59 @@ static enum nr_reject no_memory(struct nr_error *err, size_t len, const char *wh
     return NR_REJECT_TOO_LARGE;
 }
 
+/* The string s[open..close] (quotes included) as jsmn would take it: no NUL
+ * and only escapes jsmn accepts (its loop then ends at the same quote
+ * depth_scan found). Anything else is left to jsmn, whose error it is. */
+static bool plain_for_jsmn(const char *s, size_t open, size_t close)
+{
+    size_t a = open + 1;
+    if (memchr(s + a, '\0', close - a))
+        return false;
+    for (const char *q; (q = memchr(s + a, '\\', close - a)) != NULL;) {
+        size_t i = (size_t)(q - s);
+        char e = s[i + 1]; /* i + 1 < close: the quote is not escaped */
+        if (e == 'u') {
+            if (i + 6 > close || hex4(s + i + 2) < 0)
+                return false;
+            a = i + 6;
+        } else if (e && strchr("\"/\\bfrnt", e)) {
+            a = i + 2;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Take the string at s[open..close] as jsmn's string branch would: one
+ * token under toksuper, which gains a child. -1 when the array is full. */
+static int take_string(jsmn_parser *p, jsmntok_t *tok, size_t cap, size_t open, size_t close)
+{
+    if (p->toknext >= cap)
+        return -1;
+    jsmntok_t *t = &tok[p->toknext++];
+    t->type = JSMN_STRING;
+    t->start = (int)open + 1;
+    t->end = (int)close;
+    t->size = 0;
+    t->parent = p->toksuper;
+    if (p->toksuper != -1)
+        tok[p->toksuper].size++;
+    p->pos = (unsigned)close + 1;
+    return 0;
+}
+
 /* *nparsed gets the number of tokens jsmn filled, also on error (the
- * partial tokens let the grammar walk name the first bad byte). */
+ * partial tokens let the grammar walk name the first bad byte).
+ *
+ * jsmn reads a string byte by byte (~12 instructions a byte, most of the
+ * decoder's time on a 4 KB body), so the long strings depth_scan found are
+ * taken here: jsmn runs up to the opening quote (it resumes where it
+ * stopped, as on JSMN_ERROR_NOMEM) and, when it stopped exactly there, the
+ * string becomes a token as jsmn would have made it. When jsmn stopped
+ * before it (an error, a NUL, a primitive such as tr"ue running into the
+ * quote: depth_scan's view of the text is not jsmn's), the rest of the
+ * message is left to jsmn alone, so every result is jsmn's own. */
 static int tokenize(struct nr_decoder *d, const char *s, size_t len, size_t *stop, int *nparsed)
 {
     jsmn_parser p;
@@ -331,18 +387,43 @@ static int tokenize(struct nr_decoder *d, const char *s, size_t len, size_t *sto
     if (d->tok_cap == 0 && nr_try_grow((void **)&d->tok, &d->tok_cap, 256, sizeof(*d->tok)) < 0)
         return TOK_NOMEM;
     d->tok[0].start = d->tok[0].end = -1; /* no token yet (errors look at it) */
+    size_t fast = 0;
     for (;;) {
-        int r = jsmn_parse(&p, s, len, d->tok, (unsigned)d->tok_cap);
+        size_t end = fast < d->longs.n ? d->longs.open[fast] : len;
+        int r = jsmn_parse(&p, s, end, d->tok, (unsigned)d->tok_cap);
         *stop = p.pos;
         *nparsed = (int)p.toknext;
-        if (r != JSMN_ERROR_NOMEM)
+        if (r == JSMN_ERROR_NOMEM) {
+            /* every token starts at a distinct byte: never more than len + 1 */
+            if (d->tok_cap > len + 1)
+                return JSMN_ERROR_INVAL;
+            if (nr_try_grow((void **)&d->tok, &d->tok_cap, d->tok_cap * 2, sizeof(*d->tok)) < 0)
+                return TOK_NOMEM;
+            continue;
+        }
+        if (end == len)
             return r < 0 ? r : (int)p.toknext;
-        /* every token starts at a distinct byte: never more than len + 1 */
-        if (d->tok_cap > len + 1)
-            return JSMN_ERROR_INVAL;
-        if (nr_try_grow((void **)&d->tok, &d->tok_cap, d->tok_cap * 2, sizeof(*d->tok)) < 0)
-            return TOK_NOMEM;
+        if (r == JSMN_ERROR_INVAL)
+            return r;
+        size_t open = d->longs.open[fast], close = d->longs.close[fast];
+        if (p.pos != open || !plain_for_jsmn(s, open, close)) {
+            fast = d->longs.n; /* jsmn alone from here */
+            continue;
+        }
+        if (take_string(&p, d->tok, d->tok_cap, open, close) < 0) {
+            if (nr_try_grow((void **)&d->tok, &d->tok_cap, d->tok_cap * 2, sizeof(*d->tok)) < 0)
+                return TOK_NOMEM;
+            continue; /* jsmn stops at once (end == pos), then the string */
+        }
+        fast++;
     }
+}
+
+int nr__tokenize(struct nr_decoder *d, const char *s, size_t len, size_t *stop, int *nparsed)
+{
+    if (depth_scan(s, len, &d->longs) != (size_t)-1)
+        return JSMN_ERROR_INVAL;
+    return tokenize(d, s, len, stop, nparsed);
 }
 
 static size_t tok_begin(const jsmntok_t *t)
@@ -653,7 +734,7 @@ static enum nr_reject check_json(struct nr_decoder *d, const char *msg, size_t l
         nr_error_set(err, "invalid JSON: empty message");
         return NR_REJECT_BAD_JSON;
     }
-    size_t deep = depth_scan(msg, len);
+    size_t deep = depth_scan(msg, len, &d->longs);
     if (deep != (size_t)-1) {
         char what[64];
         snprintf(what, sizeof(what), "nesting deeper than %d", NR_ARTICLE_MAX_DEPTH);

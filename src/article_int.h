@@ -37,6 +37,16 @@ struct walk_frame {
     bool obj, first;
 };
 
+/* Strings tokenize takes from jsmn (article.c): longer than NR_LONG_STRING
+ * bytes, at most NR_LONG_STRINGS_MAX per message (jsmn's final check walks
+ * its tokens at each stop, so the number of stops is bounded). */
+#define NR_LONG_STRING      64
+#define NR_LONG_STRINGS_MAX 16
+struct long_strings {
+    size_t open[NR_LONG_STRINGS_MAX], close[NR_LONG_STRINGS_MAX];
+    size_t n;
+};
+
 struct nr_decoder {
     size_t max_bytes;
     bool utf8_reject;   /* article.invalid_utf8: reject (else repair) */
@@ -49,7 +59,8 @@ struct nr_decoder {
 
     jsmntok_t *tok;
     size_t tok_cap;
-    int *next; /* index of the token after i's subtree */
+    struct long_strings longs; /* of the message being tokenized */
+    int *next;                 /* index of the token after i's subtree */
     size_t next_cap;
     struct walk_frame *stk;
     size_t stk_cap;
@@ -70,6 +81,9 @@ struct nr_decoder {
     char warn[NR_FIELD_COUNT][256];
 };
 
+/* depth_scan and tokenize of article.c (tests: jsmn's own result, token for
+ * token); JSMN_ERROR_INVAL when nested too deep. */
+int nr__tokenize(struct nr_decoder *d, const char *s, size_t len, size_t *stop, int *nparsed);
 size_t nr__unescape(const char *s, size_t a, size_t b, char *out);
 void nr__ptr_parse(struct json_ptr *p, const char *text);
 void nr__ptr_free(struct json_ptr *p);
