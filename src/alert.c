@@ -216,6 +216,99 @@ static void jb_real(struct jbuf *b, double v)
     jb_put(b, buf, len);
 }
 
+/* "dimensions": one member per kind; a later dimension of a kind seen
+ * before replaces its value in place, as in an object. */
+static void jb_dimensions(struct jbuf *b, const struct nr_alert *a)
+{
+    jb_put(b, "{", 1);
+    bool first = true;
+    for (size_t i = 0; i < a->n_dims; i++) {
+        const char *kind = a->dims[i].kind;
+        if (!kind || !utf8_ok(kind))
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = a->dims[j].kind && strcmp(a->dims[j].kind, kind) == 0;
+        if (seen)
+            continue;
+        size_t m = i;
+        for (size_t j = i + 1; j < a->n_dims; j++)
+            if (a->dims[j].kind && strcmp(a->dims[j].kind, kind) == 0)
+                m = j;
+        const struct nr_alert_dim *d = &a->dims[m];
+        if (!first)
+            jb_put(b, ",", 1);
+        first = false;
+        jb_str(b, kind);
+        jb_put(b, ":", 1);
+        jb_put(b, "{", 1);
+        jb_key(b, "id", true);
+        jb_str_or_null(b, d->id);
+        jb_key(b, "name", false);
+        jb_str_or_null(b, d->name);
+        if (d->code) {
+            jb_key(b, "code", false);
+            jb_str_or_null(b, d->code);
+        }
+        jb_put(b, "}", 1);
+    }
+    jb_put(b, "}", 1);
+}
+
+/* "articles": the evidence, in the alert's order. */
+static void jb_articles(struct jbuf *b, const struct nr_alert *a)
+{
+    jb_put(b, "[", 1);
+    for (size_t i = 0; i < a->n_articles; i++) {
+        const struct nr_alert_article *x = &a->articles[i];
+        if (i)
+            jb_put(b, ",", 1);
+        jb_put(b, "{", 1);
+        jb_key(b, "id", true);
+        jb_nstr_or_null(b, x->id);
+        jb_key(b, "title", false);
+        jb_nstr_or_null(b, x->title);
+        jb_key(b, "url", false);
+        jb_nstr_or_null(b, x->url);
+        jb_key(b, "source", false);
+        jb_nstr_or_null(b, x->source);
+        jb_key(b, "language", false);
+        jb_nstr_or_null(b, x->language && *x->language
+                               ? (struct nr_str){x->language, strlen(x->language)}
+                               : (struct nr_str){NULL, 0});
+        jb_key(b, "published_at", false);
+        jb_time(b, x->published_ms);
+        if (x->duplicate_of.p) {
+            jb_key(b, "duplicate_of", false);
+            jb_nstr_or_null(b, x->duplicate_of);
+        }
+        jb_put(b, "}", 1);
+    }
+    jb_put(b, "]", 1);
+}
+
+/* "entities": the co-mentioned entities. */
+static void jb_entities(struct jbuf *b, const struct nr_alert *a)
+{
+    jb_put(b, "[", 1);
+    for (size_t i = 0; i < a->n_entities; i++) {
+        const struct nr_alert_entity *x = &a->entities[i];
+        if (i)
+            jb_put(b, ",", 1);
+        jb_put(b, "{", 1);
+        jb_key(b, "id", true);
+        jb_str_or_null(b, x->id);
+        jb_key(b, "kind", false);
+        jb_str_or_null(b, x->kind);
+        jb_key(b, "name", false);
+        jb_str_or_null(b, x->name);
+        jb_key(b, "mentions", false);
+        jb_uint(b, x->mentions);
+        jb_put(b, "}", 1);
+    }
+    jb_put(b, "]", 1);
+}
+
 char *nr_alert_to_json(const struct nr_alert *a)
 {
     if (!a->rule || !utf8_ok(a->rule) || !utf8_ok(a->alert_id))
@@ -234,41 +327,7 @@ char *nr_alert_to_json(const struct nr_alert *a)
     jb_key(&b, "topic", false);
     jb_str_or_null(&b, a->topic);
     jb_key(&b, "dimensions", false);
-    jb_put(&b, "{", 1);
-    bool first = true;
-    for (size_t i = 0; i < a->n_dims; i++) {
-        const char *kind = a->dims[i].kind;
-        if (!kind || !utf8_ok(kind))
-            continue;
-        /* a kind seen before was written there already (a later dimension
-         * of the same kind replaces the value in place, as in an object) */
-        bool seen = false;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = a->dims[j].kind && strcmp(a->dims[j].kind, kind) == 0;
-        if (seen)
-            continue;
-        size_t m = i;
-        for (size_t j = i + 1; j < a->n_dims; j++)
-            if (a->dims[j].kind && strcmp(a->dims[j].kind, kind) == 0)
-                m = j;
-        const struct nr_alert_dim *d = &a->dims[m];
-        if (!first)
-            jb_put(&b, ",", 1);
-        first = false;
-        jb_str(&b, kind);
-        jb_put(&b, ":", 1);
-        jb_put(&b, "{", 1);
-        jb_key(&b, "id", true);
-        jb_str_or_null(&b, d->id);
-        jb_key(&b, "name", false);
-        jb_str_or_null(&b, d->name);
-        if (d->code) {
-            jb_key(&b, "code", false);
-            jb_str_or_null(&b, d->code);
-        }
-        jb_put(&b, "}", 1);
-    }
-    jb_put(&b, "}", 1);
+    jb_dimensions(&b, a);
     jb_key(&b, "window", false);
     jb_put(&b, "{", 1);
     jb_key(&b, "start", true);
@@ -288,51 +347,9 @@ char *nr_alert_to_json(const struct nr_alert *a)
     jb_real(&b, a->p_value);
     jb_put(&b, "}", 1);
     jb_key(&b, "articles", false);
-    jb_put(&b, "[", 1);
-    for (size_t i = 0; i < a->n_articles; i++) {
-        const struct nr_alert_article *x = &a->articles[i];
-        if (i)
-            jb_put(&b, ",", 1);
-        jb_put(&b, "{", 1);
-        jb_key(&b, "id", true);
-        jb_nstr_or_null(&b, x->id);
-        jb_key(&b, "title", false);
-        jb_nstr_or_null(&b, x->title);
-        jb_key(&b, "url", false);
-        jb_nstr_or_null(&b, x->url);
-        jb_key(&b, "source", false);
-        jb_nstr_or_null(&b, x->source);
-        jb_key(&b, "language", false);
-        jb_nstr_or_null(&b, x->language && *x->language
-                                ? (struct nr_str){x->language, strlen(x->language)}
-                                : (struct nr_str){NULL, 0});
-        jb_key(&b, "published_at", false);
-        jb_time(&b, x->published_ms);
-        if (x->duplicate_of.p) {
-            jb_key(&b, "duplicate_of", false);
-            jb_nstr_or_null(&b, x->duplicate_of);
-        }
-        jb_put(&b, "}", 1);
-    }
-    jb_put(&b, "]", 1);
+    jb_articles(&b, a);
     jb_key(&b, "entities", false);
-    jb_put(&b, "[", 1);
-    for (size_t i = 0; i < a->n_entities; i++) {
-        const struct nr_alert_entity *x = &a->entities[i];
-        if (i)
-            jb_put(&b, ",", 1);
-        jb_put(&b, "{", 1);
-        jb_key(&b, "id", true);
-        jb_str_or_null(&b, x->id);
-        jb_key(&b, "kind", false);
-        jb_str_or_null(&b, x->kind);
-        jb_key(&b, "name", false);
-        jb_str_or_null(&b, x->name);
-        jb_key(&b, "mentions", false);
-        jb_uint(&b, x->mentions);
-        jb_put(&b, "}", 1);
-    }
-    jb_put(&b, "]", 1);
+    jb_entities(&b, a);
     jb_key(&b, "detected_at", false);
     jb_time(&b, a->detected_ms);
     jb_put(&b, "}", 1);

@@ -463,105 +463,138 @@ static enum nr_reject no_value(const struct nr_decoder *d, const char *s, size_t
     return json_error(err, pos, len, "expected a value");
 }
 
+/* The validator's place in the document: the next token and byte, and the
+ * containers open (d->stk[0..depth)). */
+struct walk {
+    struct nr_decoder *d;
+    const char *s;
+    size_t len;
+    int ntok;
+    struct nr_error *err;
+    size_t pos; /* the next byte to read */
+    size_t depth;
+    int i; /* the next token */
+};
+
+/* The value expected at pos: a scalar, checked and stepped over, or a
+ * container, opened. jsmn may hang stray tokens under a scalar
+ * (`"a":"b":"c"`); walk_next finds them as text out of place, with its
+ * offset. */
+static enum nr_reject walk_value(struct walk *w)
+{
+    const jsmntok_t *t = w->d->tok;
+    if (w->i >= w->ntok || tok_begin(&t[w->i]) != w->pos)
+        return no_value(w->d, w->s, w->pos, w->len, w->depth, w->err);
+    const jsmntok_t *v = &t[w->i];
+    if (v->type == JSMN_STRING) {
+        const char *why;
+        size_t bad = check_string(w->s, (size_t)v->start, (size_t)v->end, &why);
+        if (bad != (size_t)-1)
+            return json_error(w->err, bad, w->len, why);
+        w->pos = (size_t)v->end + 1;
+    } else if (v->type == JSMN_PRIMITIVE) {
+        if (!check_primitive(w->s, (size_t)v->start, (size_t)v->end))
+            return json_error(w->err, w->pos, w->len, "bad literal or number");
+        w->pos = (size_t)v->end;
+    } else {
+        struct nr_decoder *d = w->d;
+        nr_grow((void **)&d->stk, &d->stk_cap, w->depth + 1, sizeof(*d->stk));
+        d->stk[w->depth++] = (struct walk_frame){
+            .tok = w->i, .left = v->size, .obj = v->type == JSMN_OBJECT, .first = true};
+        w->pos = (size_t)v->start + 1;
+        w->i++;
+        return NR_REJECT_NONE;
+    }
+    w->d->next[w->i] = w->i + 1;
+    w->i++;
+    return NR_REJECT_NONE;
+}
+
+/* A member name at token i: checked, then past the ':' that must follow. */
+static enum nr_reject walk_key(struct walk *w)
+{
+    const jsmntok_t *k = &w->d->tok[w->i];
+    const char *why;
+    size_t bad = check_string(w->s, (size_t)k->start, (size_t)k->end, &why);
+    if (bad != (size_t)-1)
+        return json_error(w->err, bad, w->len, why);
+    w->pos = skip_ws(w->s, (size_t)k->end + 1, w->len);
+    w->d->next[w->i] = w->i + 1;
+    w->i++;
+    if (w->pos >= w->len || w->s[w->pos] != ':')
+        return json_error(w->err, w->pos, w->len, "expected ':'");
+    w->pos = skip_ws(w->s, w->pos + 1, w->len);
+    return NR_REJECT_NONE;
+}
+
+/* After '[' or '{' (first) or after a value: close the container, or find
+ * where the next member or element starts; depth 0 when the top-level value
+ * is complete. The text drives this, not jsmn's child counts: jsmn does not
+ * count a trailing comma and hangs stray values under the previous token,
+ * so a count can only be checked against the text, never used to predict it
+ * (that reported `{"a":1,}` at the comma instead of at the '}'). */
+static enum nr_reject walk_next(struct walk *w)
+{
+    const jsmntok_t *t = w->d->tok;
+    const char *s = w->s;
+    size_t len = w->len;
+    while (w->depth > 0) {
+        struct walk_frame *f = &w->d->stk[w->depth - 1];
+        const char *after = f->obj ? "expected ',' or '}'" : "expected ',' or ']'";
+        const char *missing = f->obj ? "expected a member name" : "expected a value";
+        char close = f->obj ? '}' : ']';
+        w->pos = skip_ws(s, w->pos, len);
+        if (w->pos < len && s[w->pos] == close) {
+            /* the text closes here; jsmn must have found the same end and
+             * counted every member (else the input is not the JSON the
+             * tokens describe) */
+            if (f->left != 0 || w->pos + 1 != (size_t)t[f->tok].end)
+                return json_error(w->err, w->pos, len, after);
+            w->pos++;
+            w->d->next[f->tok] = w->i;
+            w->depth--;
+            continue;
+        }
+        if (!f->first) {
+            if (w->pos >= len || s[w->pos] != ',')
+                return json_error(w->err, w->pos, len, after);
+            w->pos = skip_ws(s, w->pos + 1, len); /* no close after a comma */
+            if (w->pos < len && s[w->pos] == close)
+                return json_error(w->err, w->pos, len, missing);
+        }
+        f->first = false;
+        bool tok_here = w->i < w->ntok && tok_begin(&t[w->i]) == w->pos;
+        if (!tok_here && !f->obj)
+            return no_value(w->d, s, w->pos, len, w->depth, w->err);
+        if (!tok_here && w->pos < len && s[w->pos] == '"')
+            return no_value(w->d, s, w->pos, len, w->depth, w->err); /* a key jsmn dropped */
+        if (f->left <= 0 || (f->obj && (!tok_here || t[w->i].type != JSMN_STRING)))
+            return json_error(w->err, w->pos, len, missing);
+        f->left--;
+        return f->obj ? walk_key(w) : NR_REJECT_NONE;
+    }
+    return NR_REJECT_NONE;
+}
+
 /* Walk the tokens in document order, checking every byte of the message
  * against the JSON grammar (see the design note). Fills d->next. */
 static enum nr_reject validate(struct nr_decoder *d, const char *s, size_t len, int ntok,
                                struct nr_error *err)
 {
-    const jsmntok_t *t = d->tok;
     if (nr_try_grow((void **)&d->next, &d->next_cap, (size_t)ntok + 1, sizeof(*d->next)) < 0)
         return no_memory(err, len, "token table");
-    size_t depth = 0;
-    size_t pos = skip_ws(s, 0, len);
-    const char *why;
-    int i = 0;
-    for (;;) {
-        /* a value is expected at pos */
-        if (i >= ntok || tok_begin(&t[i]) != pos)
-            return no_value(d, s, pos, len, depth, err);
-        const jsmntok_t *v = &t[i];
-        if (v->type == JSMN_STRING || v->type == JSMN_PRIMITIVE) {
-            /* jsmn may hang stray tokens under a scalar (`"a":"b":"c"`);
-             * they are found below as text out of place, with its offset */
-            if (v->type == JSMN_STRING) {
-                size_t bad = check_string(s, (size_t)v->start, (size_t)v->end, &why);
-                if (bad != (size_t)-1)
-                    return json_error(err, bad, len, why);
-                pos = (size_t)v->end + 1;
-            } else {
-                if (!check_primitive(s, (size_t)v->start, (size_t)v->end))
-                    return json_error(err, pos, len, "bad literal or number");
-                pos = (size_t)v->end;
-            }
-            d->next[i] = i + 1;
-            i++;
-        } else {
-            nr_grow((void **)&d->stk, &d->stk_cap, depth + 1, sizeof(*d->stk));
-            d->stk[depth++] = (struct walk_frame){
-                .tok = i, .left = v->size, .obj = v->type == JSMN_OBJECT, .first = true};
-            pos = (size_t)v->start + 1;
-            i++;
-        }
-        /* After '[' or '{' (first) or after a value: close the container,
-         * or find where the next member or element starts. The text drives
-         * this, not jsmn's child counts: jsmn does not count a trailing
-         * comma and hangs stray values under the previous token, so a count
-         * can only be checked against the text, never used to predict it
-         * (that reported `{"a":1,}` at the comma instead of at the '}'). */
-        for (;;) {
-            if (depth == 0)
-                goto done;
-            struct walk_frame *f = &d->stk[depth - 1];
-            const char *after = f->obj ? "expected ',' or '}'" : "expected ',' or ']'";
-            char close = f->obj ? '}' : ']';
-            pos = skip_ws(s, pos, len);
-            if (pos < len && s[pos] == close) {
-                /* the text closes here; jsmn must have found the same end and
-                 * counted every member (else the input is not the JSON the
-                 * tokens describe) */
-                if (f->left != 0 || pos + 1 != (size_t)t[f->tok].end)
-                    return json_error(err, pos, len, after);
-                pos++;
-                d->next[f->tok] = i;
-                depth--;
-                continue;
-            }
-            if (!f->first) {
-                if (pos >= len || s[pos] != ',')
-                    return json_error(err, pos, len, after);
-                pos = skip_ws(s, pos + 1, len); /* no close after a comma */
-                if (pos < len && s[pos] == close)
-                    return json_error(err, pos, len,
-                                      f->obj ? "expected a member name" : "expected a value");
-            }
-            f->first = false;
-            bool tok_here = i < ntok && tok_begin(&t[i]) == pos;
-            if (!tok_here && !f->obj)
-                return no_value(d, s, pos, len, depth, err);
-            if (!tok_here && pos < len && s[pos] == '"')
-                return no_value(d, s, pos, len, depth, err); /* a key jsmn dropped */
-            if (f->left <= 0 || (f->obj && (!tok_here || t[i].type != JSMN_STRING)))
-                return json_error(err, pos, len,
-                                  f->obj ? "expected a member name" : "expected a value");
-            f->left--;
-            if (f->obj) {
-                size_t bad = check_string(s, (size_t)t[i].start, (size_t)t[i].end, &why);
-                if (bad != (size_t)-1)
-                    return json_error(err, bad, len, why);
-                pos = skip_ws(s, (size_t)t[i].end + 1, len);
-                d->next[i] = i + 1;
-                i++;
-                if (pos >= len || s[pos] != ':')
-                    return json_error(err, pos, len, "expected ':'");
-                pos = skip_ws(s, pos + 1, len);
-            }
-            break;
-        }
-    }
-done:
-    pos = skip_ws(s, pos, len);
-    if (pos != len || i != ntok)
-        return json_error(err, pos, len, "unexpected data after the top-level value");
+    struct walk w = {
+        .d = d, .s = s, .len = len, .ntok = ntok, .err = err, .pos = skip_ws(s, 0, len)};
+    do {
+        enum nr_reject r = walk_value(&w);
+        if (r == NR_REJECT_NONE)
+            r = walk_next(&w);
+        if (r != NR_REJECT_NONE)
+            return r;
+    } while (w.depth > 0);
+    w.pos = skip_ws(s, w.pos, len);
+    if (w.pos != len || w.i != ntok)
+        return json_error(err, w.pos, len, "unexpected data after the top-level value");
     return NR_REJECT_NONE;
 }
 

@@ -264,7 +264,17 @@ static void progress_show(struct progress *pg, const struct replay *rp, bool fin
         fprintf(stderr, "\r\033[K");
 }
 
-int nr_cmd_replay(int argc, char **argv)
+/* The command line of one replay. */
+struct replay_args {
+    const char *cfg_path, *report_path, *calib_json, *input;
+    double calib_rate; /* --calibrate, else 0 */
+    bool want_json, sort, force_progress, quiet;
+    size_t sort_mem;
+};
+
+/* Fills *a from the command line. Returns -1 to go on, else the exit
+ * status (help, usage error). */
+static int parse_args(int argc, char **argv, struct replay_args *a)
 {
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -279,37 +289,34 @@ int nr_cmd_replay(int argc, char **argv)
         {"calibrate-json", required_argument, NULL, 'J'},
         {NULL, 0, NULL, 0},
     };
-    const char *cfg_path = NULL, *report_path = NULL, *calib_json = NULL;
-    double calib_rate = 0;
-    bool want_json = false, sort = false, force_progress = false, quiet = false;
-    size_t sort_mem = (size_t)256 << 20;
+    *a = (struct replay_args){.sort_mem = (size_t)256 << 20};
     int opt;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":c:qh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c':
-            cfg_path = optarg;
+            a->cfg_path = optarg;
             break;
         case 'j':
-            want_json = true;
+            a->want_json = true;
             break;
         case 's':
-            sort = true;
+            a->sort = true;
             break;
         case 'm':
-            if (nr_cli_parse_size(optarg, &sort_mem) < 0 || sort_mem < 4096) {
+            if (nr_cli_parse_size(optarg, &a->sort_mem) < 0 || a->sort_mem < 4096) {
                 fprintf(stderr, "newsradar replay: --sort-memory: bad size '%s'\n", optarg);
                 return NR_EXIT_USAGE;
             }
             break;
         case 'r':
-            report_path = optarg;
+            a->report_path = optarg;
             break;
         case 'C': {
             char *end;
-            calib_rate = strtod(optarg, &end);
-            if (*end || !(calib_rate > 0) || calib_rate > 1e6) {
+            a->calib_rate = strtod(optarg, &end);
+            if (*end || !(a->calib_rate > 0) || a->calib_rate > 1e6) {
                 fprintf(stderr,
                         "newsradar replay: --calibrate: bad rate '%s' (episodes per day, "
                         "> 0)\n",
@@ -319,13 +326,13 @@ int nr_cmd_replay(int argc, char **argv)
             break;
         }
         case 'J':
-            calib_json = optarg;
+            a->calib_json = optarg;
             break;
         case 'p':
-            force_progress = true;
+            a->force_progress = true;
             break;
         case 'q':
-            quiet = true;
+            a->quiet = true;
             break;
         case 'h':
             usage(stdout);
@@ -340,77 +347,92 @@ int nr_cmd_replay(int argc, char **argv)
             return NR_EXIT_USAGE;
         }
     }
-    if (!cfg_path || optind != argc - 1) {
+    if (!a->cfg_path || optind != argc - 1) {
         fprintf(stderr, "newsradar replay: %s\n",
-                !cfg_path ? "-c FILE is required" : "expected exactly one input file");
+                !a->cfg_path ? "-c FILE is required" : "expected exactly one input file");
         usage(stderr);
         return NR_EXIT_USAGE;
     }
-    const char *input = argv[optind];
+    a->input = argv[optind];
+    if (a->calib_json && a->calib_rate == 0)
+        a->calib_rate = 1.0;
+    return -1;
+}
 
-    int rc = NR_EXIT_FAILURE;
-    struct nr_diags diags = {0};
-    struct nr_config *cfg = NULL;
-    struct nr_engine *engine = NULL;
-    struct input in = {.fd = -1};
-    int fd = -1;
-    FILE *report_f = NULL;
-    struct nr_error err = {{0}};
-    struct replay rp = {.name = input, .quiet = quiet};
-    struct progress pg = {0};
+/* What one run holds; replay_close frees it. */
+struct replay_run {
+    const struct replay_args *a;
+    struct nr_diags diags;
+    struct nr_config *cfg;
+    struct nr_engine *engine;
+    struct input in;
+    int fd;
+    FILE *report_f; /* --report: created first, removed unless written */
+    struct nr_error err;
+    struct replay rp;
+    struct progress pg;
+};
 
-    /* the input first: a mistyped path fails before a costly config load */
-    bool is_stdin = strcmp(input, "-") == 0;
-    fd = is_stdin ? STDIN_FILENO : open(input, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fprintf(stderr, "newsradar replay: %s: %s\n", input, strerror(errno));
-        goto out;
+/* The input and the report file first (a mistyped path fails before a
+ * costly config load), then the config and the engine with the report's
+ * and calibration's hooks. Returns 0, else the exit status. */
+static int replay_open(struct replay_run *r)
+{
+    const struct replay_args *a = r->a;
+    bool is_stdin = strcmp(a->input, "-") == 0;
+    r->fd = is_stdin ? STDIN_FILENO : open(a->input, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0) {
+        fprintf(stderr, "newsradar replay: %s: %s\n", a->input, strerror(errno));
+        return NR_EXIT_FAILURE;
     }
     if (is_stdin)
-        rp.name = "<stdin>";
-    if (report_path) { /* created now: a bad path fails before the replay */
-        report_f = fopen(report_path, "w");
-        if (!report_f) {
-            fprintf(stderr, "newsradar replay: --report %s: %s\n", report_path, strerror(errno));
-            goto out;
+        r->rp.name = "<stdin>";
+    if (a->report_path) {
+        r->report_f = fopen(a->report_path, "w");
+        if (!r->report_f) {
+            fprintf(stderr, "newsradar replay: --report %s: %s\n", a->report_path, strerror(errno));
+            return NR_EXIT_FAILURE;
         }
     }
+    r->cfg = nr_config_load(a->cfg_path, &r->diags);
+    if (!r->cfg) {
+        nr_diags_print(&r->diags, stderr);
+        return NR_EXIT_CONFIG;
+    }
+    r->engine = nr_engine_new(r->cfg, &r->err);
+    if (!r->engine) {
+        fprintf(stderr, "newsradar replay: %s: %s\n", a->cfg_path, r->err.msg);
+        return NR_EXIT_CONFIG;
+    }
+    nr_engine_hold(r->engine, true);
+    if (r->report_f) {
+        r->rp.report = nr_report_new(r->cfg);
+        nr_engine_set_tag_hook(r->engine, nr_report_tagged, r->rp.report);
+    }
+    if (a->calib_rate > 0)
+        r->rp.calib = nr_calib_new(r->cfg, a->calib_rate);
+    if (r->rp.report || r->rp.calib)
+        nr_detector_set_observer(nr_engine_detector(r->engine), on_observe, &r->rp);
+    input_init(&r->in, r->fd, r->cfg->max_article_bytes);
+    r->in.stop = &g_stop;
+    r->rp.engine = r->engine;
+    r->rp.in = &r->in;
+    r->rp.pg = &r->pg;
+    return 0;
+}
 
-    cfg = nr_config_load(cfg_path, &diags);
-    if (!cfg) {
-        nr_diags_print(&diags, stderr);
-        rc = NR_EXIT_CONFIG;
-        goto out;
-    }
-    engine = nr_engine_new(cfg, &err);
-    if (!engine) {
-        fprintf(stderr, "newsradar replay: %s: %s\n", cfg_path, err.msg);
-        rc = NR_EXIT_CONFIG;
-        goto out;
-    }
-    nr_engine_hold(engine, true);
-    if (calib_json && calib_rate == 0)
-        calib_rate = 1.0;
-    if (report_f) {
-        rp.report = nr_report_new(cfg);
-        nr_engine_set_tag_hook(engine, nr_report_tagged, rp.report);
-    }
-    if (calib_rate > 0)
-        rp.calib = nr_calib_new(cfg, calib_rate);
-    if (rp.report || rp.calib)
-        nr_detector_set_observer(nr_engine_detector(engine), on_observe, &rp);
-    input_init(&in, fd, cfg->max_article_bytes);
-    in.stop = &g_stop;
-
+/* Output flushing, the progress line and the signals that stop the run. */
+static void replay_terminal(struct replay_run *r)
+{
     struct stat sb;
     /* a pipe or a terminal sees each alert as it is raised */
-    rp.line_flush =
+    r->rp.line_flush =
         isatty(STDOUT_FILENO) || (fstat(STDOUT_FILENO, &sb) == 0 && S_ISFIFO(sb.st_mode));
-    pg.tty = isatty(STDERR_FILENO);
-    pg.on = !quiet && (force_progress || pg.tty);
-    pg.last = nr_clock_mono_s();
-    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
-        pg.total = (uint64_t)sb.st_size;
+    r->pg.tty = isatty(STDERR_FILENO);
+    r->pg.on = !r->a->quiet && (r->a->force_progress || r->pg.tty);
+    r->pg.last = nr_clock_mono_s();
+    if (fstat(r->fd, &sb) == 0 && S_ISREG(sb.st_mode))
+        r->pg.total = (uint64_t)sb.st_size;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -418,105 +440,150 @@ int nr_cmd_replay(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL); /* no SA_RESTART: a blocked read returns */
     sigaction(SIGTERM, &sa, NULL);
+}
 
-    rp.engine = engine;
-    rp.in = &in;
-    rp.pg = &pg;
-    if (sort) {
+/* Every text of the input through the engine (sorted first with --sort),
+ * then what the engine still holds (an interrupted run settles it too).
+ * Returns 0, or -1 on a read or sort failure. */
+static int replay_feed(struct replay_run *r)
+{
+    struct replay *rp = &r->rp;
+    if (r->a->sort) {
         uint64_t too_long;
-        if (nr_cli_sort(cfg, &in, sort_mem, one_text, &rp, &too_long, &err) < 0 && !g_stop) {
-            fprintf(stderr, "newsradar replay: --sort: %s: %s\n", rp.name, err.msg);
-            goto out;
+        if (nr_cli_sort(r->cfg, &r->in, r->a->sort_mem, one_text, rp, &too_long, &r->err) < 0 &&
+            !g_stop) {
+            fprintf(stderr, "newsradar replay: --sort: %s: %s\n", rp->name, r->err.msg);
+            return -1;
         }
     } else {
         while (!g_stop) {
             char *p;
             size_t n;
             uint64_t line;
-            int got = input_next(&in, &p, &n, &line);
+            int got = input_next(&r->in, &p, &n, &line);
             if (got == INPUT_EOF)
                 break;
             if (got == INPUT_ERROR) {
                 if (errno == EINTR && g_stop)
                     break;
-                fprintf(stderr, "newsradar replay: %s: read error: %s\n", rp.name, strerror(errno));
-                goto out;
+                fprintf(stderr, "newsradar replay: %s: read error: %s\n", rp->name,
+                        strerror(errno));
+                return -1;
             }
-            one_text(&rp, got == INPUT_TOO_LONG ? NULL : p, n, line);
+            one_text(rp, got == INPUT_TOO_LONG ? NULL : p, n, line);
         }
     }
-    /* what the engine still holds: an interrupted run settles it too */
-    rp.line = 0;
-    nr_engine_flush(engine, on_alert, on_reject, &rp);
-    progress_show(&pg, &rp, true);
+    rp->line = 0;
+    nr_engine_flush(r->engine, on_alert, on_reject, rp);
+    progress_show(&r->pg, rp, true);
+    return 0;
+}
 
-    struct nr_engine_stats st;
-    nr_engine_stats_get(engine, &st);
-    if (fflush(stdout) != 0 || ferror(stdout) || rp.write_failed) {
-        fprintf(stderr, "newsradar replay: writing alerts failed: %s\n", strerror(errno));
-        goto out;
+/* --report: the HTML page of the back-test. 0, or -1 when writing failed. */
+static int write_report(struct replay_run *r, const struct nr_engine_stats *st)
+{
+    const struct replay *rp = &r->rp;
+    struct nr_report_run run = {.input = rp->name,
+                                .config = r->a->cfg_path,
+                                .articles = rp->articles,
+                                .skipped = rp->skipped,
+                                .stats = *st,
+                                .sorted = r->a->sort,
+                                .stopped = (int)g_stop};
+    memcpy(run.by_reason, rp->by_reason, sizeof(run.by_reason));
+    int wr = nr_report_write(rp->report, &run, r->report_f);
+    if (fclose(r->report_f) != 0)
+        wr = -1;
+    r->report_f = NULL;
+    if (wr != 0) {
+        fprintf(stderr, "newsradar replay: --report %s: writing failed: %s\n", r->a->report_path,
+                strerror(errno));
+        return -1;
     }
-    if (rp.skipped > rp.shown && !quiet)
+    return 0;
+}
+
+/* --calibrate: the table on stderr, and with --calibrate-json the same as
+ * JSON. 0, or -1 when writing failed. */
+static int write_calibration(struct replay_run *r)
+{
+    if (nr_calib_write_text(r->rp.calib, stderr) != 0)
+        return -1;
+    const char *path = r->a->calib_json;
+    if (!path)
+        return 0;
+    FILE *jf = fopen(path, "w");
+    int wr = jf ? nr_calib_write_json(r->rp.calib, jf) : -1;
+    if (jf && fclose(jf) != 0)
+        wr = -1;
+    if (wr != 0) {
+        fprintf(stderr, "newsradar replay: --calibrate-json %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* After the feed: the alerts flushed, the warnings, the report and
+ * calibration, the summary. Returns the exit status. */
+static int replay_finish(struct replay_run *r)
+{
+    const struct replay *rp = &r->rp;
+    struct nr_engine_stats st;
+    nr_engine_stats_get(r->engine, &st);
+    if (fflush(stdout) != 0 || ferror(stdout) || rp->write_failed) {
+        fprintf(stderr, "newsradar replay: writing alerts failed: %s\n", strerror(errno));
+        return NR_EXIT_FAILURE;
+    }
+    if (rp->skipped > rp->shown && !r->a->quiet)
         fprintf(stderr, "newsradar replay: %llu more rejected articles not shown\n",
-                (unsigned long long)(rp.skipped - rp.shown));
-    if (st.late_articles > 0 && !sort)
+                (unsigned long long)(rp->skipped - rp->shown));
+    if (st.late_articles > 0 && !r->a->sort)
         fprintf(stderr,
                 "newsradar replay: warning: %llu article%s came later than engine.grace behind "
                 "the newest one (%llu count events; input out of order?); alerts depend on the "
                 "order: try --sort\n",
                 (unsigned long long)st.late_articles, st.late_articles == 1 ? "" : "s",
                 (unsigned long long)st.late);
-    if (rp.report) {
-        struct nr_report_run run = {.input = rp.name,
-                                    .config = cfg_path,
-                                    .articles = rp.articles,
-                                    .skipped = rp.skipped,
-                                    .stats = st,
-                                    .sorted = sort,
-                                    .stopped = (int)g_stop};
-        memcpy(run.by_reason, rp.by_reason, sizeof(run.by_reason));
-        int wr = nr_report_write(rp.report, &run, report_f);
-        if (fclose(report_f) != 0)
-            wr = -1;
-        report_f = NULL;
-        if (wr != 0) {
-            fprintf(stderr, "newsradar replay: --report %s: writing failed: %s\n", report_path,
-                    strerror(errno));
-            goto out;
-        }
-    }
-    if (rp.calib) {
-        if (nr_calib_write_text(rp.calib, stderr) != 0)
-            goto out;
-        if (calib_json) {
-            FILE *jf = fopen(calib_json, "w");
-            int wr = jf ? nr_calib_write_json(rp.calib, jf) : -1;
-            if (jf && fclose(jf) != 0)
-                wr = -1;
-            if (wr != 0) {
-                fprintf(stderr, "newsradar replay: --calibrate-json %s: %s\n", calib_json,
-                        strerror(errno));
-                goto out;
-            }
-        }
-    }
-    if (want_json)
-        summary_json(&rp, &st);
+    if (rp->report && write_report(r, &st) != 0)
+        return NR_EXIT_FAILURE;
+    if (rp->calib && write_calibration(r) != 0)
+        return NR_EXIT_FAILURE;
+    if (r->a->want_json)
+        summary_json(rp, &st);
     else
-        summary_text(&rp, &st);
-    rc = g_stop ? 128 + (int)g_stop : rp.skipped ? NR_EXIT_REJECTED : NR_EXIT_OK;
-out:
-    if (report_f) { /* not written: no empty page left behind */
-        fclose(report_f);
-        unlink(report_path);
+        summary_text(rp, &st);
+    return g_stop ? 128 + (int)g_stop : rp->skipped ? NR_EXIT_REJECTED : NR_EXIT_OK;
+}
+
+static void replay_close(struct replay_run *r)
+{
+    if (r->report_f) { /* not written: no empty page left behind */
+        fclose(r->report_f);
+        unlink(r->a->report_path);
     }
-    nr_report_free(rp.report);
-    nr_calib_free(rp.calib);
-    if (fd > STDIN_FILENO)
-        close(fd);
-    input_free(&in);
-    nr_engine_free(engine);
-    nr_config_free(cfg);
-    nr_diags_free(&diags);
+    nr_report_free(r->rp.report);
+    nr_calib_free(r->rp.calib);
+    if (r->fd > STDIN_FILENO)
+        close(r->fd);
+    input_free(&r->in);
+    nr_engine_free(r->engine);
+    nr_config_free(r->cfg);
+    nr_diags_free(&r->diags);
+}
+
+int nr_cmd_replay(int argc, char **argv)
+{
+    struct replay_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    struct replay_run r = {
+        .a = &a, .in = {.fd = -1}, .fd = -1, .rp = {.name = a.input, .quiet = a.quiet}};
+    rc = replay_open(&r);
+    if (rc == 0) {
+        replay_terminal(&r);
+        rc = replay_feed(&r) == 0 ? replay_finish(&r) : NR_EXIT_FAILURE;
+    }
+    replay_close(&r);
     return rc;
 }

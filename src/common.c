@@ -193,52 +193,75 @@ static int digits(const char *s, size_t n, int *out)
     return 0;
 }
 
-int nr_time_parse_rfc3339(const char *s, size_t len, int64_t *out_ms)
-{
+/* The civil fields of "YYYY-MM-DDTHH:MM:SS" (T, t or a space) at s[0..19),
+ * a valid date (leap years) and time (a leap second allowed). */
+struct civil {
     int Y, M, D, h, m, sec;
-    /* YYYY-MM-DDTHH:MM:SS */
-    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+};
+
+static int parse_civil(const char *s, struct civil *c)
+{
+    if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
         s[13] != ':' || s[16] != ':')
         return -1;
-    if (digits(s, 4, &Y) || digits(s + 5, 2, &M) || digits(s + 8, 2, &D) || digits(s + 11, 2, &h) ||
-        digits(s + 14, 2, &m) || digits(s + 17, 2, &sec))
+    if (digits(s, 4, &c->Y) || digits(s + 5, 2, &c->M) || digits(s + 8, 2, &c->D) ||
+        digits(s + 11, 2, &c->h) || digits(s + 14, 2, &c->m) || digits(s + 17, 2, &c->sec))
         return -1;
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || m > 59 || sec > 60)
+    if (c->M < 1 || c->M > 12 || c->D < 1 || c->D > mdays[c->M - 1] || c->h > 23 || c->m > 59 ||
+        c->sec > 60)
         return -1;
-    bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
-    if (M == 2 && D == 29 && !leap)
+    bool leap = (c->Y % 4 == 0 && c->Y % 100 != 0) || c->Y % 400 == 0;
+    if (c->M == 2 && c->D == 29 && !leap)
         return -1;
+    return 0;
+}
+
+/* An optional ".ddd..." at s[*i] (at least one digit; milliseconds kept). */
+static int parse_fraction(const char *s, size_t len, size_t *i, int64_t *frac_ms)
+{
+    *frac_ms = 0;
+    if (*i >= len || s[*i] != '.')
+        return 0;
+    size_t k = *i + 1, start = k;
+    int64_t scale = 100;
+    while (k < len && s[k] >= '0' && s[k] <= '9') {
+        *frac_ms += (s[k] - '0') * scale;
+        scale /= 10;
+        k++;
+    }
+    if (k == start)
+        return -1;
+    *i = k;
+    return 0;
+}
+
+/* The zone at s[i..len): "Z" or "z", or "+HH:MM" / "-HH:MM" ending the
+ * string; its offset from UTC in seconds. */
+static int parse_zone(const char *s, size_t len, size_t i, int64_t *offset_s)
+{
+    *offset_s = 0;
+    if (i < len && (s[i] == 'Z' || s[i] == 'z'))
+        return i + 1 == len ? 0 : -1;
+    if (i + 6 != len || (s[i] != '+' && s[i] != '-') || s[i + 3] != ':')
+        return -1;
+    int oh, om;
+    if (digits(s + i + 1, 2, &oh) || digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
+        return -1;
+    *offset_s = (int64_t)(oh * 3600 + om * 60) * (s[i] == '+' ? 1 : -1);
+    return 0;
+}
+
+int nr_time_parse_rfc3339(const char *s, size_t len, int64_t *out_ms)
+{
+    struct civil c;
     size_t i = 19;
-    int64_t frac_ms = 0;
-    if (i < len && s[i] == '.') {
-        i++;
-        size_t start = i;
-        int64_t scale = 100;
-        while (i < len && s[i] >= '0' && s[i] <= '9') {
-            frac_ms += (s[i] - '0') * scale;
-            scale /= 10;
-            i++;
-        }
-        if (i == start)
-            return -1;
-    }
-    int64_t offset_s = 0;
-    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
-        i++;
-    } else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-        int oh, om;
-        if (digits(s + i + 1, 2, &oh) || digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
-            return -1;
-        offset_s = (int64_t)(oh * 3600 + om * 60) * (s[i] == '+' ? 1 : -1);
-        i += 6;
-    } else {
+    int64_t frac_ms, offset_s;
+    if (len < 20 || parse_civil(s, &c) || parse_fraction(s, len, &i, &frac_ms) ||
+        parse_zone(s, len, i, &offset_s))
         return -1;
-    }
-    if (i != len)
-        return -1;
-    int64_t days = nr_days_from_civil(Y, (unsigned)M, (unsigned)D);
-    int64_t secs = days * 86400 + h * 3600 + m * 60 + (sec == 60 ? 59 : sec) - offset_s;
+    int64_t days = nr_days_from_civil(c.Y, (unsigned)c.M, (unsigned)c.D);
+    int64_t secs = days * 86400 + c.h * 3600 + c.m * 60 + (c.sec == 60 ? 59 : c.sec) - offset_s;
     *out_ms = secs * 1000 + frac_ms;
     return 0;
 }

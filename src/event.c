@@ -669,191 +669,265 @@ static bool key_add(char *key, size_t *kl, bool comma, const char *by, const cha
     return true;
 }
 
-static int decode_bin(const struct nr_config *cfg, const uint8_t *buf, size_t len,
-                      struct nr_event_buf *b, struct nr_error *err)
+/* One decode_bin call. Its steps return 0, -1 with err set, or
+ * DEC_TRUNCATED when the message ends inside a field. */
+#define DEC_TRUNCATED (-2)
+struct dec {
+    const struct nr_config *cfg;
+    struct nr_event_buf *b;
+    struct nr_error *err;
+    struct nr_rbuf c;
+    uint32_t n_dims, n_co, present;
+    const struct nr_alert_rule *rule;
+    size_t kl; /* bytes of ev->key */
+    /* the article strings (id, title, url, source), validated in place */
+    const uint8_t *sp[4];
+    size_t sl[4], total;
+    char txt[72]; /* show() */
+};
+
+/* Magic (checked by the caller), version, counts and flags, times. */
+static int dec_header(struct dec *d)
 {
-    struct nr_count_event *ev = &b->ev;
-    struct nr_rbuf c = {buf, len, 0, false};
-    char txt[72];
-    if (len < HDR_LEN) {
-        nr_error_set(err, "event: truncated (%zu bytes, header is %u)", len, HDR_LEN);
+    struct nr_count_event *ev = &d->b->ev;
+    const uint8_t *buf = d->c.p;
+    if (d->c.n < HDR_LEN) {
+        nr_error_set(d->err, "event: truncated (%zu bytes, header is %u)", d->c.n, HDR_LEN);
         return -1;
     }
     if (buf[1] != NR_EVENT_WIRE_VERSION && buf[1] != NR_EVENT_WIRE_VERSION_1) {
-        nr_error_set(err, "event: count event format version %u, this build reads %u and %u",
+        nr_error_set(d->err, "event: count event format version %u, this build reads %u and %u",
                      buf[1], NR_EVENT_WIRE_VERSION_1, NR_EVENT_WIRE_VERSION);
         return -1;
     }
     uint32_t known = buf[1] == NR_EVENT_WIRE_VERSION_1 ? P_ALL_1 : P_ALL;
-    c.off = 2;
-    uint32_t n_dims = nr_rbuf_u8(&c), n_co = nr_rbuf_u8(&c), present = nr_rbuf_u8(&c),
-             rsv = nr_rbuf_u8(&c);
-    if (n_dims > NR_EVENT_MAX_DIMS || n_co > NR_EVENT_MAX_CO || (present & ~known) || rsv) {
-        nr_error_set(err, "event: bad header (%u dims, %u co-mentions, flags 0x%02x%02x)", n_dims,
-                     n_co, present, rsv);
+    d->c.off = 2;
+    d->n_dims = nr_rbuf_u8(&d->c);
+    d->n_co = nr_rbuf_u8(&d->c);
+    d->present = nr_rbuf_u8(&d->c);
+    uint32_t rsv = nr_rbuf_u8(&d->c);
+    if (d->n_dims > NR_EVENT_MAX_DIMS || d->n_co > NR_EVENT_MAX_CO || (d->present & ~known) ||
+        rsv) {
+        nr_error_set(d->err, "event: bad header (%u dims, %u co-mentions, flags 0x%02x%02x)",
+                     d->n_dims, d->n_co, d->present, rsv);
         return -1;
     }
-    if (!(present & P_ID)) {
-        nr_error_set(err, "event: article without id");
+    if (!(d->present & P_ID)) {
+        nr_error_set(d->err, "event: article without id");
         return -1;
     }
-    ev->event_ms = (int64_t)nr_rbuf_u64(&c);
-    int64_t pub = (int64_t)nr_rbuf_u64(&c);
-    ev->article.simhash = nr_rbuf_u64(&c);
-    ev->id_hash = nr_rbuf_u64(&c);
+    ev->event_ms = (int64_t)nr_rbuf_u64(&d->c);
+    int64_t pub = (int64_t)nr_rbuf_u64(&d->c);
+    ev->article.simhash = nr_rbuf_u64(&d->c);
+    ev->id_hash = nr_rbuf_u64(&d->c);
     if (!sane_time(ev->event_ms)) {
-        nr_error_set(err, "event: bad time");
+        nr_error_set(d->err, "event: bad time");
         return -1;
     }
-    if (!(present & P_PUB))
+    if (!(d->present & P_PUB)) {
         ev->article.published_ms = NR_TIME_NONE;
-    else if (sane_time(pub))
+    } else if (sane_time(pub)) {
         ev->article.published_ms = pub;
-    else {
-        nr_error_set(err, "event: bad published time");
+    } else {
+        nr_error_set(d->err, "event: bad published time");
         return -1;
     }
+    return 0;
+}
 
+/* The rule id, resolved in the config (the index rebuilt when the config
+ * is another one), and its dimension count. */
+static int dec_rule(struct dec *d)
+{
+    const struct nr_config *cfg = d->cfg;
+    struct nr_event_buf *b = d->b;
     if (b->idx_cfg != cfg || b->idx_ents != cfg->entities || b->idx_rules != cfg->rules ||
         b->idx_n_ents != cfg->n_entities || b->idx_n_rules != cfg->n_rules)
         index_build(b, cfg);
-
-    size_t n = nr_rbuf_u16(&c);
-    const uint8_t *id = nr_rbuf_bytes(&c, n);
+    size_t n = nr_rbuf_u16(&d->c);
+    const uint8_t *id = nr_rbuf_bytes(&d->c, n);
     if (!id)
-        goto truncated;
+        return DEC_TRUNCATED;
     int ri = lookup(b, cfg, true, id, n);
     if (ri < 0) {
-        nr_error_set(err, "event: unknown rule \"%s\"", show(id, n, txt));
+        nr_error_set(d->err, "event: unknown rule \"%s\"", show(id, n, d->txt));
         return -1;
     }
-    const struct nr_alert_rule *r = &cfg->rules[ri];
-    ev->rule = (uint32_t)ri;
-    if (n_dims != r->by.n) {
-        nr_error_set(err, "event: rule %s has %zu dimensions, the event %u", r->id, r->by.n,
-                     n_dims);
+    d->rule = &cfg->rules[ri];
+    b->ev.rule = (uint32_t)ri;
+    if (d->n_dims != d->rule->by.n) {
+        nr_error_set(d->err, "event: rule %s has %zu dimensions, the event %u", d->rule->id,
+                     d->rule->by.n, d->n_dims);
         return -1;
     }
-    size_t kl = 0;
-    ev->key[0] = '\0';
-    for (uint32_t i = 0; i < n_dims; i++) {
-        uint32_t by = nr_rbuf_u8(&c);
-        n = nr_rbuf_u16(&c);
-        id = nr_rbuf_bytes(&c, n);
-        if (!id)
-            goto truncated;
-        bool dyn = (by & DYN_BY) != 0;
-        by &= ~(uint32_t)DYN_BY;
-        if (by >= r->by.n) {
-            nr_error_set(err, "event: rule %s: bad dimension %u", r->id, i);
+    return 0;
+}
+
+/* Dimension i: a role-derived official (the name is the id) or an entity
+ * of the kind the rule counts; appended to the key. */
+static int dec_dim(struct dec *d, uint32_t i)
+{
+    const struct nr_alert_rule *r = d->rule;
+    struct nr_count_event *ev = &d->b->ev;
+    uint32_t by = nr_rbuf_u8(&d->c);
+    size_t n = nr_rbuf_u16(&d->c);
+    const uint8_t *id = nr_rbuf_bytes(&d->c, n);
+    if (!id)
+        return DEC_TRUNCATED;
+    bool dyn = (by & DYN_BY) != 0;
+    by &= ~(uint32_t)DYN_BY;
+    if (by >= r->by.n) {
+        nr_error_set(d->err, "event: rule %s: bad dimension %u", r->id, i);
+        return -1;
+    }
+    const char *name;
+    char nm[NR_EVENT_DYN_MAX + 1];
+    int ei = -1;
+    if (dyn) {
+        if (!nr_event_dyn_ok(r, by, id, n)) {
+            nr_error_set(d->err, "event: rule %s: bad official \"%s\"", r->id, show(id, n, d->txt));
             return -1;
         }
-        if (dyn) { /* a role-derived official: the name is the id */
-            if (!nr_event_dyn_ok(r, by, id, n)) {
-                nr_error_set(err, "event: rule %s: bad official \"%s\"", r->id, show(id, n, txt));
-                return -1;
-            }
-            char nm[NR_EVENT_DYN_MAX + 1];
-            memcpy(nm, id, n);
-            nm[n] = '\0';
-            size_t at = kl + (i > 0) + strlen(r->by.v[by]) + 1;
-            if (!key_add(ev->key, &kl, i > 0, r->by.v[by], nm)) {
-                nr_error_set(err, "event: rule %s: key longer than %d bytes", r->id,
-                             NR_EVENT_KEY_MAX - 1);
-                return -1;
-            }
-            ev->dims[i] = (struct nr_event_dim){by, NR_NO_ENTITY, (uint16_t)at, (uint16_t)n};
-            continue;
-        }
-        int ei = lookup(b, cfg, false, id, n);
+        memcpy(nm, id, n);
+        nm[n] = '\0';
+        name = nm;
+    } else {
+        ei = lookup(d->b, d->cfg, false, id, n);
         if (ei < 0) {
-            nr_error_set(err, "event: rule %s: unknown entity \"%s\"", r->id, show(id, n, txt));
+            nr_error_set(d->err, "event: rule %s: unknown entity \"%s\"", r->id,
+                         show(id, n, d->txt));
             return -1;
         }
-        const struct nr_entity *e = &cfg->entities[ei];
+        const struct nr_entity *e = &d->cfg->entities[ei];
         if (!kind_ok(r->by.v[by], e)) {
-            nr_error_set(err, "event: rule %s: entity %s is no longer a %s", r->id, e->id,
+            nr_error_set(d->err, "event: rule %s: entity %s is no longer a %s", r->id, e->id,
                          r->by.v[by]);
             return -1;
         }
-        if (!key_add(ev->key, &kl, i > 0, r->by.v[by], e->id)) {
-            nr_error_set(err, "event: rule %s: key longer than %d bytes", r->id,
-                         NR_EVENT_KEY_MAX - 1);
-            return -1;
-        }
-        ev->dims[i] = (struct nr_event_dim){.by = by, .entity = (uint32_t)ei};
+        name = e->id;
     }
-    ev->n_dims = n_dims;
+    size_t at = d->kl + (i > 0) + strlen(r->by.v[by]) + 1;
+    if (!key_add(ev->key, &d->kl, i > 0, r->by.v[by], name)) {
+        nr_error_set(d->err, "event: rule %s: key longer than %d bytes", r->id,
+                     NR_EVENT_KEY_MAX - 1);
+        return -1;
+    }
+    if (dyn)
+        ev->dims[i] = (struct nr_event_dim){by, NR_NO_ENTITY, (uint16_t)at, (uint16_t)n};
+    else
+        ev->dims[i] = (struct nr_event_dim){.by = by, .entity = (uint32_t)ei};
+    return 0;
+}
+
+/* The co-mentioned entities (evidence only: one gone in a reload is
+ * dropped). */
+static int dec_co(struct dec *d)
+{
+    struct nr_count_event *ev = &d->b->ev;
     ev->n_co = 0;
-    for (uint32_t i = 0; i < n_co; i++) {
-        uint32_t m = nr_rbuf_u32(&c);
-        n = nr_rbuf_u16(&c);
-        id = nr_rbuf_bytes(&c, n);
+    for (uint32_t i = 0; i < d->n_co; i++) {
+        uint32_t m = nr_rbuf_u32(&d->c);
+        size_t n = nr_rbuf_u16(&d->c);
+        const uint8_t *id = nr_rbuf_bytes(&d->c, n);
         if (!id)
-            goto truncated;
-        int ei = lookup(b, cfg, false, id, n);
+            return DEC_TRUNCATED;
+        int ei = lookup(d->b, d->cfg, false, id, n);
         if (ei < 0)
-            continue; /* evidence only: an entity gone in a reload is dropped */
+            continue;
         ev->co[ev->n_co].entity = (uint32_t)ei;
         ev->co[ev->n_co].mentions = m;
         ev->n_co++;
     }
+    return 0;
+}
 
-    /* article strings: validate in place, then one copy into b->mem */
+/* The article strings present (valid UTF-8, kept in place for now) and the
+ * language (2 or more lower-case letters). */
+static int dec_article(struct dec *d)
+{
     static const char *const names[4] = {"id", "title", "url", "source"};
-    const uint8_t *sp[4] = {NULL, NULL, NULL, NULL};
-    size_t sl[4] = {0, 0, 0, 0}, total = 0;
+    struct nr_count_event *ev = &d->b->ev;
     for (unsigned i = 0; i < 4; i++) {
-        if (!(present & (1u << i)))
+        if (!(d->present & (1u << i)))
             continue;
-        sl[i] = nr_rbuf_u32(&c);
-        sp[i] = nr_rbuf_bytes(&c, sl[i]);
-        if (!sp[i])
-            goto truncated;
-        if (!nr_utf8_valid((const char *)sp[i], sl[i])) {
-            nr_error_set(err, "event: article %s: invalid UTF-8", names[i]);
+        d->sl[i] = nr_rbuf_u32(&d->c);
+        d->sp[i] = nr_rbuf_bytes(&d->c, d->sl[i]);
+        if (!d->sp[i])
+            return DEC_TRUNCATED;
+        if (!nr_utf8_valid((const char *)d->sp[i], d->sl[i])) {
+            nr_error_set(d->err, "event: article %s: invalid UTF-8", names[i]);
             return -1;
         }
-        total += sl[i] + 1;
+        d->total += d->sl[i] + 1;
     }
     ev->article.lang[0] = '\0';
-    if (present & P_LANG) {
-        size_t ll = nr_rbuf_u8(&c);
-        const uint8_t *lp = nr_rbuf_bytes(&c, ll);
-        if (!lp)
-            goto truncated;
-        bool ok = ll >= 2 && ll < NR_LANG_TAG_MAX;
-        for (size_t i = 0; ok && i < ll; i++)
-            ok = lp[i] >= 'a' && lp[i] <= 'z';
-        if (!ok) {
-            nr_error_set(err, "event: bad language \"%s\"", show(lp, ll, txt));
-            return -1;
-        }
-        memcpy(ev->article.lang, lp, ll);
-        ev->article.lang[ll] = '\0';
-    }
-    if (c.off != c.n) {
-        nr_error_set(err, "event: %zu trailing bytes", c.n - c.off);
+    if (!(d->present & P_LANG))
+        return 0;
+    size_t ll = nr_rbuf_u8(&d->c);
+    const uint8_t *lp = nr_rbuf_bytes(&d->c, ll);
+    if (!lp)
+        return DEC_TRUNCATED;
+    bool ok = ll >= 2 && ll < NR_LANG_TAG_MAX;
+    for (size_t i = 0; ok && i < ll; i++)
+        ok = lp[i] >= 'a' && lp[i] <= 'z';
+    if (!ok) {
+        nr_error_set(d->err, "event: bad language \"%s\"", show(lp, ll, d->txt));
         return -1;
     }
-    nr_grow((void **)&b->mem, &b->cap, total ? total : 1, 1);
+    memcpy(ev->article.lang, lp, ll);
+    ev->article.lang[ll] = '\0';
+    return 0;
+}
+
+/* The article strings, one copy into b->mem. */
+static void dec_copy_strings(struct dec *d)
+{
+    struct nr_event_buf *b = d->b;
+    struct nr_count_event *ev = &b->ev;
+    nr_grow((void **)&b->mem, &b->cap, d->total ? d->total : 1, 1);
     struct nr_str *dst[4] = {&ev->article.id, &ev->article.title, &ev->article.url,
                              &ev->article.source};
     char *m = b->mem;
     for (unsigned i = 0; i < 4; i++) {
-        if (!sp[i]) {
+        if (!d->sp[i]) {
             *dst[i] = (struct nr_str){NULL, 0};
             continue;
         }
-        memcpy(m, sp[i], sl[i]);
-        m[sl[i]] = '\0';
-        *dst[i] = (struct nr_str){m, sl[i]};
-        m += sl[i] + 1;
+        memcpy(m, d->sp[i], d->sl[i]);
+        m[d->sl[i]] = '\0';
+        *dst[i] = (struct nr_str){m, d->sl[i]};
+        m += d->sl[i] + 1;
     }
+}
+
+static int decode_bin(const struct nr_config *cfg, const uint8_t *buf, size_t len,
+                      struct nr_event_buf *b, struct nr_error *err)
+{
+    struct dec d = {.cfg = cfg, .b = b, .err = err, .c = {buf, len, 0, false}};
+    int r = dec_header(&d);
+    if (r == 0)
+        r = dec_rule(&d);
+    b->ev.key[0] = '\0';
+    for (uint32_t i = 0; r == 0 && i < d.n_dims; i++)
+        r = dec_dim(&d, i);
+    if (r == 0) {
+        b->ev.n_dims = d.n_dims;
+        r = dec_co(&d);
+    }
+    if (r == 0)
+        r = dec_article(&d);
+    if (r == DEC_TRUNCATED) {
+        nr_error_set(err, "event: truncated at byte %zu of %zu", d.c.off, len);
+        return -1;
+    }
+    if (r != 0)
+        return -1;
+    if (d.c.off != d.c.n) {
+        nr_error_set(err, "event: %zu trailing bytes", d.c.n - d.c.off);
+        return -1;
+    }
+    dec_copy_strings(&d);
     return 0;
-truncated:
-    nr_error_set(err, "event: truncated at byte %zu of %zu", c.off, len);
-    return -1;
 }
 
 int nr_event_decode(const struct nr_config *cfg, const char *buf, size_t len,

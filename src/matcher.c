@@ -302,25 +302,38 @@ static void ac_free(void *impl)
     free(a);
 }
 
-static void *ac_compile(const struct nr_pattern_set *ps, struct nr_error *err)
+/* The scratch of one ac_compile. */
+struct ac_build {
+    const struct nr_pattern_set *ps;
+    struct ac *a;
+    bool ws;            /* NR_MATCHER_WORD_START */
+    bool cls_word[258]; /* class -> holds ASCII word bytes */
+    size_t total;       /* pattern bytes in the DFA: bounds the states */
+    uint32_t *own_head; /* state -> its first own pattern, AC_NONE */
+    uint32_t *own_next; /* pattern -> the state's next own pattern */
+    uint32_t *fail;     /* state -> fail state */
+    uint32_t *queue;    /* the states in BFS order */
+    uint32_t *out_n;    /* state -> outputs */
+};
+
+/* Byte classes. Class 0: non-word bytes in no pattern; class 1 (word-start
+ * mode): ASCII letters and digits in no pattern; then one class per byte
+ * some pattern uses in its DFA part. */
+static void ac_classes(struct ac_build *bd)
 {
-    struct ac *a = nr_xcalloc(1, sizeof(*a));
-    uint32_t *fail = NULL, *queue = NULL, *own_head = NULL, *own_next = NULL;
-    size_t total = 0;
+    const struct nr_pattern_set *ps = bd->ps;
+    struct ac *a = bd->a;
     bool used[256] = {false};
     for (size_t p = 0; p < ps->n; p++) {
         uint32_t tl = ps->len[p] < AC_DEPTH ? ps->len[p] : AC_DEPTH;
-        total += tl;
+        bd->total += tl;
         if (tl > a->maxlen)
             a->maxlen = tl;
         const unsigned char *b = (const unsigned char *)ps->bytes + ps->off[p];
         for (uint32_t k = 0; k < tl; k++)
             used[b[k]] = true;
     }
-    /* class 0: non-word bytes in no pattern; class 1 (word-start mode):
-     * ASCII letters and digits in no pattern */
-    bool ws = (ps->flags & NR_MATCHER_WORD_START) != 0;
-    bool cls_word[258] = {false};
+    bool ws = bd->ws;
     size_t n_used = 0;
     for (int c = 0; c < 256; c++)
         n_used += used[c];
@@ -329,77 +342,107 @@ static void *ac_compile(const struct nr_pattern_set *ps, struct nr_error *err)
         a->nc = 256;
         for (int c = 0; c < 256; c++) {
             a->cls[c] = (uint8_t)c;
-            cls_word[c] = ws && c < 0x80 && ascii_word(c);
+            bd->cls_word[c] = ws && c < 0x80 && ascii_word(c);
         }
     } else {
         a->nc = ws ? 2 : 1;
-        cls_word[1] = ws;
+        bd->cls_word[1] = ws;
         for (int c = 0; c < 256; c++) {
             bool w = ws && c < 0x80 && ascii_word(c);
             if (used[c]) {
-                cls_word[a->nc] = w;
+                bd->cls_word[a->nc] = w;
                 a->cls[c] = (uint8_t)a->nc++;
             } else {
                 a->cls[c] = w ? 1 : 0;
             }
         }
     }
-    uint32_t nc = a->nc;
-    a->nc_recip = (((uint64_t)1 << 32) + nc - 1) / nc;
-    size_t max_states = total + 2;
-    if (max_states * nc >= AC_MASK) {
-        nr_error_set(err, "automaton too large (%zu states x %u classes)", max_states, nc);
-        goto fail;
-    }
-    a->delta = nr_xmalloc(max_states * nc * sizeof(uint32_t));
-    own_head = nr_xmalloc(max_states * sizeof(uint32_t));
-    own_next = nr_xmalloc((ps->n + 1) * sizeof(uint32_t));
-    memset(a->delta, 0xff, 2 * nc * sizeof(uint32_t));
-    own_head[0] = own_head[1] = AC_NONE;
-    a->n_states = ws ? 2 : 1; /* state 1: ROOT_WORD, no trie edges */
+    a->nc_recip = (((uint64_t)1 << 32) + a->nc - 1) / a->nc;
+}
+
+/* The patterns' lengths and bytes, for verifying the part beyond the DFA. */
+static void ac_copy_patterns(struct ac_build *bd)
+{
+    const struct nr_pattern_set *ps = bd->ps;
+    struct ac *a = bd->a;
     a->pat_len = nr_xmalloc((ps->n + 1) * sizeof(uint32_t));
     a->pat_off = nr_xmalloc((ps->n + 1) * sizeof(uint32_t));
-    {
-        size_t nb = 0;
-        for (size_t p = 0; p < ps->n; p++)
-            nb += ps->len[p];
-        a->pat_bytes = nr_xmalloc(nb + 1);
-        nb = 0;
-        for (size_t p = 0; p < ps->n; p++) {
-            memcpy(a->pat_bytes + nb, ps->bytes + ps->off[p], ps->len[p]);
-            a->pat_off[p] = (uint32_t)nb;
-            nb += ps->len[p];
-        }
+    size_t nb = 0;
+    for (size_t p = 0; p < ps->n; p++)
+        nb += ps->len[p];
+    a->pat_bytes = nr_xmalloc(nb + 1);
+    nb = 0;
+    for (size_t p = 0; p < ps->n; p++) {
+        memcpy(a->pat_bytes + nb, ps->bytes + ps->off[p], ps->len[p]);
+        a->pat_off[p] = (uint32_t)nb;
+        a->pat_len[p] = ps->len[p];
+        nb += ps->len[p];
     }
+}
 
-    /* trie; delta holds plain state numbers (AC_NONE = no edge) for now */
+/* The trie of the patterns' first AC_DEPTH bytes; delta holds plain state
+ * numbers (AC_NONE = no edge) for now, each state its own patterns. */
+static void ac_trie(struct ac_build *bd)
+{
+    const struct nr_pattern_set *ps = bd->ps;
+    struct ac *a = bd->a;
+    uint32_t nc = a->nc;
+    size_t max_states = bd->total + 2;
+    a->delta = nr_xmalloc(max_states * nc * sizeof(uint32_t));
+    bd->own_head = nr_xmalloc(max_states * sizeof(uint32_t));
+    bd->own_next = nr_xmalloc((ps->n + 1) * sizeof(uint32_t));
+    memset(a->delta, 0xff, 2 * nc * sizeof(uint32_t));
+    bd->own_head[0] = bd->own_head[1] = AC_NONE;
+    a->n_states = bd->ws ? 2 : 1; /* state 1: ROOT_WORD, no trie edges */
     for (size_t p = 0; p < ps->n; p++) {
         const unsigned char *b = (const unsigned char *)ps->bytes + ps->off[p];
-        a->pat_len[p] = ps->len[p];
         uint32_t s = 0, tl = ps->len[p] < AC_DEPTH ? ps->len[p] : AC_DEPTH;
         for (uint32_t k = 0; k < tl; k++) {
             uint32_t *e = &a->delta[(size_t)s * nc + a->cls[b[k]]];
             if (*e == AC_NONE) {
                 uint32_t ns = a->n_states++;
                 memset(&a->delta[(size_t)ns * nc], 0xff, nc * sizeof(uint32_t));
-                own_head[ns] = AC_NONE;
+                bd->own_head[ns] = AC_NONE;
                 *e = ns;
             }
             s = *e;
         }
-        own_next[p] = own_head[s];
-        own_head[s] = (uint32_t)p;
+        bd->own_next[p] = bd->own_head[s];
+        bd->own_head[s] = (uint32_t)p;
     }
-    uint32_t ns = a->n_states;
-    fail = nr_xmalloc(ns * sizeof(uint32_t));
-    queue = nr_xmalloc(ns * sizeof(uint32_t));
-    a->out_off = nr_xmalloc((ns + 1) * sizeof(uint32_t));
-    uint32_t *out_n = nr_xcalloc(ns, sizeof(uint32_t));
-    size_t out_cap = 0;
+}
 
-    /* BFS: complete the DFA and compute outputs (fail state's list is final
-     * before its children are visited). */
-    size_t qh = 0, qt = 0;
+/* State s's outputs: its own patterns, then its fail state's (final before
+ * s is visited). */
+static void ac_outputs(struct ac_build *bd, uint32_t s, size_t *out_cap)
+{
+    struct ac *a = bd->a;
+    a->out_off[s] = (uint32_t)a->n_out;
+    for (uint32_t p = bd->own_head[s]; p != AC_NONE; p = bd->own_next[p]) {
+        nr_grow((void **)&a->out_ids, out_cap, a->n_out + 1, sizeof(uint32_t));
+        a->out_ids[a->n_out++] = p;
+    }
+    if (s != 0) {
+        uint32_t f = bd->fail[s], fo = a->out_off[f];
+        nr_grow((void **)&a->out_ids, out_cap, a->n_out + bd->out_n[f], sizeof(uint32_t));
+        for (uint32_t k = 0; k < bd->out_n[f]; k++)
+            a->out_ids[a->n_out++] = a->out_ids[fo + k];
+    }
+    bd->out_n[s] = (uint32_t)(a->n_out - a->out_off[s]);
+}
+
+/* BFS: complete the DFA and compute the outputs; bd->queue ends up holding
+ * every state in BFS order. */
+static void ac_bfs(struct ac_build *bd)
+{
+    struct ac *a = bd->a;
+    uint32_t nc = a->nc, ns = a->n_states;
+    bool ws = bd->ws;
+    uint32_t *fail = bd->fail = nr_xmalloc(ns * sizeof(uint32_t));
+    uint32_t *queue = bd->queue = nr_xmalloc(ns * sizeof(uint32_t));
+    a->out_off = nr_xmalloc((ns + 1) * sizeof(uint32_t));
+    bd->out_n = nr_xcalloc(ns, sizeof(uint32_t));
+    size_t out_cap = 0, qh = 0, qt = 0;
     fail[0] = 0;
     queue[qt++] = 0;
     if (ws) {
@@ -408,19 +451,7 @@ static void *ac_compile(const struct nr_pattern_set *ps, struct nr_error *err)
     }
     while (qh < qt) {
         uint32_t s = queue[qh++];
-        /* outputs: own patterns, then the fail state's outputs */
-        a->out_off[s] = (uint32_t)a->n_out;
-        for (uint32_t p = own_head[s]; p != AC_NONE; p = own_next[p]) {
-            nr_grow((void **)&a->out_ids, &out_cap, a->n_out + 1, sizeof(uint32_t));
-            a->out_ids[a->n_out++] = p;
-        }
-        if (s != 0) {
-            uint32_t f = fail[s], fo = a->out_off[f];
-            nr_grow((void **)&a->out_ids, &out_cap, a->n_out + out_n[f], sizeof(uint32_t));
-            for (uint32_t k = 0; k < out_n[f]; k++)
-                a->out_ids[a->n_out++] = a->out_ids[fo + k];
-        }
-        out_n[s] = (uint32_t)(a->n_out - a->out_off[s]);
+        ac_outputs(bd, s, &out_cap);
         for (uint32_t c = 0; c < nc; c++) {
             uint32_t *e = &a->delta[(size_t)s * nc + c];
             /* where a failed prefix falls to: the longest allowed proper
@@ -428,9 +459,9 @@ static void *ac_compile(const struct nr_pattern_set *ps, struct nr_error *err)
              * from the roots: stay in-word (ROOT_WORD) after a word byte */
             uint32_t fb;
             if (s == 0)
-                fb = cls_word[c] ? AC_ROOT_WORD : 0;
+                fb = bd->cls_word[c] ? AC_ROOT_WORD : 0;
             else if (ws && s == AC_ROOT_WORD)
-                fb = cls_word[c] ? AC_ROOT_WORD : a->delta[c];
+                fb = bd->cls_word[c] ? AC_ROOT_WORD : a->delta[c];
             else
                 fb = a->delta[(size_t)fail[s] * nc + c];
             if (*e == AC_NONE) {
@@ -441,58 +472,75 @@ static void *ac_compile(const struct nr_pattern_set *ps, struct nr_error *err)
             }
         }
     }
-    /* Renumber states in BFS order (root, depth 1, depth 2, ...): the text
-     * keeps the automaton in shallow states most of the time, so their rows
-     * end up packed in few cache lines and pages. Outputs are rebuilt in the
-     * new order so that out_off[s + 1] - out_off[s] is the count. */
-    {
-        uint32_t *nid = nr_xmalloc(ns * sizeof(uint32_t));
-        for (uint32_t q = 0; q < ns; q++)
-            nid[queue[q]] = q;
-        uint32_t *ids = nr_xmalloc((a->n_out + 1) * sizeof(uint32_t));
-        uint32_t *offs = nr_xmalloc((ns + 1) * sizeof(uint32_t));
-        size_t k = 0;
-        for (uint32_t q = 0; q < ns; q++) {
-            uint32_t s = queue[q];
-            offs[q] = (uint32_t)k;
-            if (out_n[s])
-                memcpy(ids + k, a->out_ids + a->out_off[s], out_n[s] * sizeof(uint32_t));
-            k += out_n[s];
-        }
-        offs[ns] = (uint32_t)k;
-        free(a->out_ids);
-        free(a->out_off);
-        a->out_ids = ids;
-        a->out_off = offs;
-        /* premultiply and flag, into a table on huge pages when large */
-        size_t bytes = (size_t)ns * nc * sizeof(uint32_t);
-        uint32_t *nd = ac_table_alloc(bytes);
-        for (uint32_t q = 0; q < ns; q++) {
-            const uint32_t *row = &a->delta[(size_t)queue[q] * nc];
-            uint32_t *nrow = &nd[(size_t)q * nc];
-            for (uint32_t c = 0; c < nc; c++) {
-                uint32_t t = row[c];
-                nrow[c] = nid[t] * nc | (out_n[t] ? AC_FLAG : 0);
-            }
-        }
-        free(a->delta);
-        a->delta = nd;
-        a->delta_bytes = bytes;
-        free(nid);
+}
+
+/* Renumber states in BFS order (root, depth 1, depth 2, ...): the text
+ * keeps the automaton in shallow states most of the time, so their rows
+ * end up packed in few cache lines and pages. Outputs are rebuilt in the
+ * new order so that out_off[s + 1] - out_off[s] is the count; delta is
+ * premultiplied and flagged, into a table on huge pages when large. */
+static void ac_renumber(struct ac_build *bd)
+{
+    struct ac *a = bd->a;
+    const uint32_t *queue = bd->queue, *out_n = bd->out_n;
+    uint32_t nc = a->nc, ns = a->n_states;
+    uint32_t *nid = nr_xmalloc(ns * sizeof(uint32_t));
+    for (uint32_t q = 0; q < ns; q++)
+        nid[queue[q]] = q;
+    uint32_t *ids = nr_xmalloc((a->n_out + 1) * sizeof(uint32_t));
+    uint32_t *offs = nr_xmalloc((ns + 1) * sizeof(uint32_t));
+    size_t k = 0;
+    for (uint32_t q = 0; q < ns; q++) {
+        uint32_t s = queue[q];
+        offs[q] = (uint32_t)k;
+        if (out_n[s])
+            memcpy(ids + k, a->out_ids + a->out_off[s], out_n[s] * sizeof(uint32_t));
+        k += out_n[s];
     }
-    free(out_n);
-    free(fail);
-    free(queue);
-    free(own_head);
-    free(own_next);
+    offs[ns] = (uint32_t)k;
+    free(a->out_ids);
+    free(a->out_off);
+    a->out_ids = ids;
+    a->out_off = offs;
+    size_t bytes = (size_t)ns * nc * sizeof(uint32_t);
+    uint32_t *nd = ac_table_alloc(bytes);
+    for (uint32_t q = 0; q < ns; q++) {
+        const uint32_t *row = &a->delta[(size_t)queue[q] * nc];
+        uint32_t *nrow = &nd[(size_t)q * nc];
+        for (uint32_t c = 0; c < nc; c++) {
+            uint32_t t = row[c];
+            nrow[c] = nid[t] * nc | (out_n[t] ? AC_FLAG : 0);
+        }
+    }
+    free(a->delta);
+    a->delta = nd;
+    a->delta_bytes = bytes;
+    free(nid);
+}
+
+static void *ac_compile(const struct nr_pattern_set *ps, struct nr_error *err)
+{
+    struct ac_build bd = {.ps = ps,
+                          .a = nr_xcalloc(1, sizeof(struct ac)),
+                          .ws = (ps->flags & NR_MATCHER_WORD_START) != 0};
+    struct ac *a = bd.a;
+    ac_classes(&bd);
+    size_t max_states = bd.total + 2;
+    if (max_states * a->nc >= AC_MASK) {
+        nr_error_set(err, "automaton too large (%zu states x %u classes)", max_states, a->nc);
+        ac_free(a);
+        return NULL;
+    }
+    ac_copy_patterns(&bd);
+    ac_trie(&bd);
+    ac_bfs(&bd);
+    ac_renumber(&bd);
+    free(bd.out_n);
+    free(bd.fail);
+    free(bd.queue);
+    free(bd.own_head);
+    free(bd.own_next);
     return a;
-fail:
-    free(fail);
-    free(queue);
-    free(own_head);
-    free(own_next);
-    ac_free(a);
-    return NULL;
 }
 
 static size_t ac_memory(const void *impl)
