@@ -443,81 +443,97 @@ static int store(struct cm_ctx *c, const struct opt *o, const struct cy_node *n,
     return rc;
 }
 
+/* An enum's value is one of o->choices ("a|b|c"). */
+static bool enum_ok(const struct opt *o, const char *s)
+{
+    size_t l = strlen(s);
+    for (const char *ch = o->choices; *ch;) {
+        size_t cl = strcspn(ch, "|");
+        if (cl == l && strncmp(ch, s, l) == 0)
+            return true;
+        ch += cl + (ch[cl] == '|');
+    }
+    return false;
+}
+
+/* OT_STR and OT_ENUM: a string, one of the choices for an enum, a JSON
+ * pointer or a zone when the flags say so; it replaces the old value. */
+static int store_string(struct cm_ctx *c, const struct opt *o, const struct cy_node *n, void *obj)
+{
+    char *s = cm_get_string(c, n, o->key, o->flags & OF_NONEMPTY);
+    if (!s)
+        return -1;
+    if (o->type == OT_ENUM && !enum_ok(o, s)) {
+        ERR(c, n, "%s: invalid value \"%s\" (expected %s)", o->key, s, o->choices);
+        goto fail;
+    }
+    if ((o->flags & OF_JSONPTR) && !json_pointer_ok(s)) {
+        ERR(c, n,
+            "%s: \"%s\" is not a JSON pointer (RFC 6901: \"/a/b\", \"~0\" for ~, \"~1\" for /)",
+            o->key, s);
+        goto fail;
+    }
+    if ((o->flags & OF_TZ) && nr_article_tz_parse(s, (int32_t *)((char *)obj + o->off2)) < 0) {
+        ERR(c, n,
+            "%s: \"%s\" is not a zone this build reads (UTC, +05:00, -0330; IANA names "
+            "such as Asia/Karachi are not supported: their offset changes with DST)",
+            o->key, s);
+        goto fail;
+    }
+    char **p = (char **)((char *)obj + o->off);
+    free(*p);
+    *p = s;
+    return 0;
+fail:
+    free(s);
+    return -1;
+}
+
+/* OT_U32 and OT_SIZE: a plain decimal integer within the type and the
+ * option's range. */
+static int store_integer(struct cm_ctx *c, const struct opt *o, const struct cy_node *n, void *obj)
+{
+    const char *s = n->str;
+    bool ok = n->type == CY_SCALAR && n->plain && *s;
+    const char *q = s && (*s == '-' || *s == '+') ? s + 1 : s;
+    if (ok && !*q)
+        ok = false;
+    for (; ok && *q; q++)
+        if (*q < '0' || *q > '9')
+            ok = false;
+    if (!ok) {
+        cm_type_error(c, n, o->key, "integer");
+        return -1;
+    }
+    errno = 0;
+    double dv = strtod(s, NULL);
+    double lim = o->type == OT_U32 ? 4294967295.0 : 9007199254740992.0;
+    if (dv < 0 || dv > lim) {
+        char r[100];
+        range_msg(o, r, sizeof(r));
+        ERR(c, n, "%s: %s %s", o->key, s, r);
+        return -1;
+    }
+    if (range_check(c, n, o, dv) < 0)
+        return -1;
+    char *p = (char *)obj + o->off;
+    if (o->type == OT_U32)
+        *(uint32_t *)p = (uint32_t)strtoul(s, NULL, 10);
+    else
+        *(size_t *)p = (size_t)strtoull(s, NULL, 10);
+    return 0;
+}
+
 static int store_value(struct cm_ctx *c, const struct opt *o, const struct cy_node *n, void *obj)
 {
     char *p = (char *)obj + o->off;
     switch (o->type) {
     case OT_STR:
-    case OT_ENUM: {
-        char *s = cm_get_string(c, n, o->key, o->flags & OF_NONEMPTY);
-        if (!s)
-            return -1;
-        if (o->type == OT_ENUM) {
-            size_t l = strlen(s);
-            const char *ch = o->choices;
-            bool ok = false;
-            while (*ch) {
-                size_t cl = strcspn(ch, "|");
-                if (cl == l && strncmp(ch, s, l) == 0)
-                    ok = true;
-                ch += cl + (ch[cl] == '|');
-            }
-            if (!ok) {
-                ERR(c, n, "%s: invalid value \"%s\" (expected %s)", o->key, s, o->choices);
-                free(s);
-                return -1;
-            }
-        }
-        if ((o->flags & OF_JSONPTR) && !json_pointer_ok(s)) {
-            ERR(c, n,
-                "%s: \"%s\" is not a JSON pointer (RFC 6901: \"/a/b\", \"~0\" for ~, \"~1\" for /)",
-                o->key, s);
-            free(s);
-            return -1;
-        }
-        if ((o->flags & OF_TZ) && nr_article_tz_parse(s, (int32_t *)((char *)obj + o->off2)) < 0) {
-            ERR(c, n,
-                "%s: \"%s\" is not a zone this build reads (UTC, +05:00, -0330; IANA names "
-                "such as Asia/Karachi are not supported: their offset changes with DST)",
-                o->key, s);
-            free(s);
-            return -1;
-        }
-        free(*(char **)p);
-        *(char **)p = s;
-        return 0;
-    }
+    case OT_ENUM:
+        return store_string(c, o, n, obj);
     case OT_U32:
-    case OT_SIZE: {
-        const char *s = n->str;
-        bool ok = n->type == CY_SCALAR && n->plain && *s;
-        const char *q = s && (*s == '-' || *s == '+') ? s + 1 : s;
-        if (ok && !*q)
-            ok = false;
-        for (; ok && *q; q++)
-            if (*q < '0' || *q > '9')
-                ok = false;
-        if (!ok) {
-            cm_type_error(c, n, o->key, "integer");
-            return -1;
-        }
-        errno = 0;
-        double dv = strtod(s, NULL);
-        double lim = o->type == OT_U32 ? 4294967295.0 : 9007199254740992.0;
-        if (dv < 0 || dv > lim) {
-            char r[100];
-            range_msg(o, r, sizeof(r));
-            ERR(c, n, "%s: %s %s", o->key, s, r);
-            return -1;
-        }
-        if (range_check(c, n, o, dv) < 0)
-            return -1;
-        if (o->type == OT_U32)
-            *(uint32_t *)p = (uint32_t)strtoul(s, NULL, 10);
-        else
-            *(size_t *)p = (size_t)strtoull(s, NULL, 10);
-        return 0;
-    }
+    case OT_SIZE:
+        return store_integer(c, o, n, obj);
     case OT_DOUBLE: {
         double v;
         if (n->type != CY_SCALAR || !n->plain || parse_number(n->str, &v) < 0) {
