@@ -21,6 +21,7 @@
 #include "newsradar/calibrate.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,19 +192,14 @@ void nr_calib_alert(void *ud, const struct nr_alert *a)
     }
 }
 
-/* A rule id as a JSON string (ids are config text; escape what JSON needs). */
+/* A rule id as a JSON string, escaped by jansson (ids are config text,
+ * UTF-8 as the YAML loader checks; anything else would be null). */
 static void json_str(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
+    json_t *j = json_string(s);
+    if (!j || json_dumpf(j, f, JSON_ENCODE_ANY) != 0)
+        fputs("null", f);
+    json_decref(j);
 }
 
 static void finish(struct nr_calib *c)

@@ -28,4 +28,13 @@ int nr_cmd_run(int argc, char **argv);
 /* "256M", "1G", "4096": bytes; 0 or -1 (cmd_sort.c). */
 int nr_cli_parse_size(const char *s, size_t *out);
 
+struct nr_config;
+struct nr_tagger;
+/* Load the configuration at path and build its tagger into *cfg and
+ * *tagger (each NULL on failure; the caller frees what is set). Returns 0,
+ * or NR_EXIT_CONFIG with the diagnostics or "newsradar CMD: path: why" on
+ * stderr (cmd_check.c). */
+int nr_cli_load_tagger(const char *cmd, const char *path, struct nr_config **cfg,
+                       struct nr_tagger **tagger);
+
 #endif

@@ -3,11 +3,14 @@
  * watchlist and rule file, print a one-line summary (exit 0) or every
  * diagnostic as "file:line:col: message" on stderr (exit 2).
  * `newsradar check --print-options` writes the option tables as Markdown
- * (the generated part of docs/configuration.md).
+ * (the generated part of docs/configuration.md). Also the load of a
+ * configuration and its tagger that `tag` and `eval` share
+ * (nr_cli_load_tagger), so the three report a bad config alike.
  */
 #include "cmd.h"
 #include "svc.h"
 #include "newsradar/config.h"
+#include "newsradar/tagger.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -84,4 +87,25 @@ int nr_cmd_check(int argc, char **argv)
     nr_config_free(cfg);
     nr_diags_free(&diags);
     return NR_EXIT_OK;
+}
+
+int nr_cli_load_tagger(const char *cmd, const char *path, struct nr_config **cfg,
+                       struct nr_tagger **tagger)
+{
+    struct nr_diags diags = {0};
+    struct nr_error err = {{0}};
+    *tagger = NULL;
+    *cfg = nr_config_load(path, &diags);
+    if (!*cfg) {
+        nr_diags_print(&diags, stderr);
+        nr_diags_free(&diags);
+        return NR_EXIT_CONFIG;
+    }
+    nr_diags_free(&diags);
+    *tagger = nr_tagger_new(*cfg, &err);
+    if (!*tagger) {
+        fprintf(stderr, "newsradar %s: %s: %s\n", cmd, path, err.msg);
+        return NR_EXIT_CONFIG;
+    }
+    return 0;
 }

@@ -387,23 +387,12 @@ int nr_cmd_eval(int argc, char **argv)
         return prc > 0 ? NR_EXIT_OK : NR_EXIT_USAGE;
     }
     int rc = NR_EXIT_FAILURE;
-    struct nr_diags diags = {0};
-    struct nr_error err = {{0}};
     struct nr_eval_floors fl = {0};
     struct run r = {0};
     struct nr_tagger *tagger = NULL;
-    struct nr_config *cfg = nr_config_load(o.config, &diags);
-    if (!cfg) {
-        nr_diags_print(&diags, stderr);
-        rc = NR_EXIT_CONFIG;
+    struct nr_config *cfg = NULL;
+    if ((rc = nr_cli_load_tagger("eval", o.config, &cfg, &tagger)) != 0)
         goto out;
-    }
-    tagger = nr_tagger_new(cfg, &err);
-    if (!tagger) {
-        fprintf(stderr, "newsradar eval: %s: %s\n", o.config, err.msg);
-        rc = NR_EXIT_CONFIG;
-        goto out;
-    }
     r.cfg = cfg;
     r.dec = nr_decoder_new(cfg);
     r.tagger = tagger;
@@ -441,7 +430,6 @@ out:
     nr_decoder_free(r.dec);
     nr_tagger_free(tagger);
     nr_config_free(cfg);
-    nr_diags_free(&diags);
     free(o.files);
     return rc;
 }

@@ -146,27 +146,15 @@ int nr_cmd_tag(int argc, char **argv)
         return NR_EXIT_USAGE;
     }
 
-    int rc = NR_EXIT_FAILURE;
-    struct nr_diags diags = {0};
+    int rc;
     struct nr_config *cfg = NULL;
     struct nr_tagger *tagger = NULL;
     struct run r = {0};
     struct input in = {.fd = -1};
     int fd = -1;
-    struct nr_error err = {{0}};
-
-    cfg = nr_config_load(path, &diags);
-    if (!cfg) {
-        nr_diags_print(&diags, stderr);
-        rc = NR_EXIT_CONFIG;
+    if ((rc = nr_cli_load_tagger("tag", path, &cfg, &tagger)) != 0)
         goto out;
-    }
-    tagger = nr_tagger_new(cfg, &err);
-    if (!tagger) {
-        fprintf(stderr, "newsradar tag: %s: %s\n", path, err.msg);
-        rc = NR_EXIT_CONFIG;
-        goto out;
-    }
+    rc = NR_EXIT_FAILURE;
     bool use_stdin = !input || strcmp(input, "-") == 0;
     fd = use_stdin ? STDIN_FILENO : open(input, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -224,6 +212,5 @@ out:
     nr_decoder_free(r.dec);
     nr_tagger_free(tagger);
     nr_config_free(cfg);
-    nr_diags_free(&diags);
     return rc;
 }

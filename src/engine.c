@@ -146,15 +146,21 @@ static void on_reject(void *ud, long index, enum nr_reject r, const char *msg, s
         p->rfn(p->ud, index, r, msg, record);
 }
 
+/* Stage 1's outputs wired to stage 2 and the caller's callbacks in p. */
+static struct nr_stage1_out inproc_out(struct inproc *p)
+{
+    return (struct nr_stage1_out){.ud = p,
+                                  .event = to_stage2,
+                                  .time = advance_stage2,
+                                  .tagged = on_tagged,
+                                  .reject = on_reject};
+}
+
 size_t nr_engine_feed(struct nr_engine *e, const char *msg, size_t len, int64_t fallback_ms,
                       int64_t arrival_ms, nr_alert_fn fn, nr_reject_fn rfn, void *ud)
 {
     struct inproc p = {e, fn, rfn, ud};
-    const struct nr_stage1_out out = {.ud = &p,
-                                      .event = to_stage2,
-                                      .time = advance_stage2,
-                                      .tagged = on_tagged,
-                                      .reject = on_reject};
+    const struct nr_stage1_out out = inproc_out(&p);
     return nr_stage1_feed(e->s1, msg, len, fallback_ms, arrival_ms, &out);
 }
 
@@ -166,11 +172,7 @@ void nr_engine_hold(struct nr_engine *e, bool on)
 void nr_engine_flush(struct nr_engine *e, nr_alert_fn fn, nr_reject_fn rfn, void *ud)
 {
     struct inproc p = {e, fn, rfn, ud};
-    const struct nr_stage1_out out = {.ud = &p,
-                                      .event = to_stage2,
-                                      .time = advance_stage2,
-                                      .tagged = on_tagged,
-                                      .reject = on_reject};
+    const struct nr_stage1_out out = inproc_out(&p);
     nr_stage1_flush(e->s1, &out);
 }
 

@@ -67,18 +67,6 @@ double nr_eval_f1(const struct nr_eval_counts *c)
     return d ? 2.0 * (double)c->tp / (double)d : NAN;
 }
 
-/* Normalize s into a fresh string without leading/trailing spaces. */
-static char *norm_dup(struct nr_eval_priv *p, const char *s, size_t len)
-{
-    nr_text_normalize(&p->norm, s, len, 0);
-    const char *b = p->norm.buf, *e = p->norm.buf + p->norm.len;
-    while (b < e && *b == ' ')
-        b++;
-    while (e > b && e[-1] == ' ')
-        e--;
-    return nr_xstrndup(b, (size_t)(e - b));
-}
-
 static int key_str_cmp(const void *a, const void *b)
 {
     return strcmp(((const struct key *)a)->s, ((const struct key *)b)->s);
@@ -96,7 +84,7 @@ static void add_key(struct nr_eval_priv *p, size_t *cap, const char *s, uint32_t
     if (!s || !*s)
         return;
     nr_grow((void **)&p->keys, cap, p->n_keys + 1, sizeof(*p->keys));
-    p->keys[p->n_keys].s = norm_dup(p, s, strlen(s));
+    p->keys[p->n_keys].s = nr_text_dup(&p->norm, s, strlen(s));
     p->keys[p->n_keys].entity = entity;
     p->n_keys++;
 }
@@ -320,7 +308,7 @@ static size_t gather_gold(struct nr_eval_priv *p, const json_t *arr, const char 
     json_array_foreach(arr, i, v)
     {
         const char *s = json_string_value(v);
-        char *g = norm_dup(p, s, json_string_length(v));
+        char *g = nr_text_dup(&p->norm, s, json_string_length(v));
         bool dup = false;
         for (size_t k = 0; k < p->n_gold && !dup; k++)
             dup = strcmp(p->gold[k], g) == 0;

@@ -401,15 +401,12 @@ void nr_wordset_add(struct nr_wordset *ws, const char *s)
 {
     struct nr_text t;
     nr_text_init(&t);
-    nr_text_normalize(&t, s, strlen(s), 0);
-    size_t a = 0, e = t.len;
-    while (a < e && t.buf[a] == ' ')
-        a++;
-    while (e > a && t.buf[e - 1] == ' ')
-        e--;
-    if (e > a)
-        ws_put(ws, nr_xstrndup(t.buf + a, e - a));
+    char *w = nr_text_dup(&t, s, strlen(s));
     nr_text_fini(&t);
+    if (*w)
+        ws_put(ws, w);
+    else
+        free(w);
 }
 
 bool nr_wordset_has(const struct nr_wordset *ws, const char *p, size_t len)

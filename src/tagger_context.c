@@ -65,13 +65,7 @@ static char *norm_dup(const char *s)
 {
     struct nr_text t;
     nr_text_init(&t);
-    nr_text_normalize(&t, s, strlen(s), 0);
-    size_t a = 0, e = t.len;
-    while (a < e && t.buf[a] == ' ')
-        a++;
-    while (e > a && t.buf[e - 1] == ' ')
-        e--;
-    char *o = nr_xstrndup(t.buf + a, e - a);
+    char *o = nr_text_dup(&t, s, strlen(s));
     nr_text_fini(&t);
     return o;
 }

@@ -670,6 +670,17 @@ void nr_text_normalize(struct nr_text *t, const char *src, size_t len, unsigned 
     t->len = st.j;
 }
 
+char *nr_text_dup(struct nr_text *t, const char *s, size_t len)
+{
+    nr_text_normalize(t, s, len, 0);
+    const char *b = t->buf, *e = t->buf + t->len;
+    while (b < e && *b == ' ')
+        b++;
+    while (e > b && e[-1] == ' ')
+        e--;
+    return nr_xstrndup(b, (size_t)(e - b));
+}
+
 bool nr_text_word_at(const char *buf, size_t len, size_t pos)
 {
     if (pos >= len)

@@ -78,6 +78,10 @@ void nr_text_init(struct nr_text *t);
  * rejection instead of an abort. */
 int nr_text_reserve(struct nr_text *t, size_t need);
 void nr_text_fini(struct nr_text *t); /* frees the buffers; t may be reused after init */
+/* s[0..len) normalized (no flags) with t's buffers, as a fresh string
+ * without leading or trailing spaces (nr_xstrndup: "" when nothing is
+ * left). For config words and labels compared with normalized text. */
+char *nr_text_dup(struct nr_text *t, const char *s, size_t len);
 
 /* Normalize s[0..len) into t (replacing its previous content). Invalid UTF-8
  * bytes become spaces; never fails. */
