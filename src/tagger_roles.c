@@ -151,10 +151,12 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
     }
     for (size_t i = 0; i < lx->governing.n; i++)
         nr_wordset_add(&r->governing, lx->governing.v[i]);
-    /* grammar, not vocabulary: words between a country and its role */
-    static const char *const mods[] = {
-        "acting", "interim",   "caretaker", "former", "then", "outgoing", "incoming", "new",
-        "newly",  "appointed", "top",       "the",    "its",  "their",    "chief",    "senior"};
+    /* grammar, not vocabulary: words between a country and its role; the
+     * articles also let "Jane Doe, a spokeswoman for the ministry" read */
+    static const char *const mods[] = {"acting",   "interim",  "caretaker", "former", "then",
+                                       "outgoing", "incoming", "new",       "newly",  "appointed",
+                                       "top",      "the",      "its",       "their",  "chief",
+                                       "senior",   "a",        "an"};
     for (size_t i = 0; i < NR_ARRAY_LEN(mods); i++)
         nr_wordset_add(&r->modifiers, mods[i]);
     static const char *const hon[] = {"mr",      "mrs",  "ms",        "dr",

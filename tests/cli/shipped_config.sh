@@ -143,6 +143,23 @@ else
     fail "newsradar tag failed on the officials article: $(cat "$tmp/officials.err")"
 fi
 
+# "America" alone is the US, the regions and "Bank of America" are not;
+# Gaza and the West Bank are places of Palestine, not mentions of the
+# country (text written for this test)
+printf '%s\n' '{"id":"am-1","title":"","body":"There is no place in America for this, the president said."}' \
+    '{"id":"am-2","title":"","body":"Latin America and Central America traded more; Bank of America shares rose; the Copa America final is in Miami."}' \
+    '{"id":"ps-1","title":"","body":"An air strike hit a school in Gaza and troops raided a town in the West Bank."}' \
+    '{"id":"ps-2","title":"","body":"The Palestinian health ministry in Gaza said five people were killed."}' >"$tmp/am.jsonl"
+"$nr" tag -c "$src/config/newsradar.yaml" "$tmp/am.jsonl" >"$tmp/am.out" 2>"$tmp/am.err" ||
+    fail "tag of the America/Gaza articles: $(cat "$tmp/am.err")"
+for want in "am-1 US" "am-2 " "ps-1 " "ps-2 PS"; do
+    id=${want%% *}
+    got=$(jq -r --arg id "$id" 'select(.id == $id) | [.entities[] | select(.kind == "country") | .id] | sort | join(" ")' "$tmp/am.out")
+    [ "$id $got" = "$want" ] || fail "countries of $id: '$got', want '${want#* }'"
+done
+places=$(jq -r 'select(.id == "ps-1") | [.entities[] | select(.kind == "place") | .country] | unique | join(" ")' "$tmp/am.out")
+[ "$places" = PS ] || fail "Gaza and the West Bank: place countries '$places', want 'PS'"
+
 # 6. groups and places (groups.yaml, places_*.yaml): press forms are found,
 #    ambiguous acronyms and common words are not (text written for this test)
 cat >"$tmp/places.jsonl" <<'JSON'
