@@ -47,6 +47,9 @@
 
 #include <limits.h>
 #include <stdio.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +156,20 @@ static size_t check_string(const char *s, size_t a, size_t b, const char **why)
 {
     size_t i = a;
     while (i < b) {
+#ifdef __SSE2__
+        /* 16 bytes at a time: no byte below 0x20 (signed: 0x80.. are
+         * negative, so the range test is 0 <= c < 0x20) and no backslash */
+        const __m128i ctl = _mm_set1_epi8(0x20), neg = _mm_set1_epi8(-1),
+                      bsl16 = _mm_set1_epi8('\\');
+        while (b - i >= 16) {
+            __m128i w = _mm_loadu_si128((const __m128i *)(s + i));
+            __m128i bad = _mm_and_si128(_mm_cmpgt_epi8(w, neg), _mm_cmplt_epi8(w, ctl));
+            bad = _mm_or_si128(bad, _mm_cmpeq_epi8(w, bsl16));
+            if (_mm_movemask_epi8(bad))
+                break;
+            i += 16;
+        }
+#endif
         /* 8 bytes at a time: no control character and no backslash */
         while (b - i >= 8) {
             uint64_t w;

@@ -222,7 +222,8 @@ static const char *const en_words[] = {
  * rest of tagging an article. Of the first 48 words, at least 12 % (and 4)
  * must be English-only function words; English news copy has ~20-25 %,
  * other languages in Latin script ~0-2 % (English names, quotes).
- * Anything else goes to CLD2. Cost: ~0.3 us (the body's lead, in place). */
+ * Anything else goes to CLD2. Cost: ~0.3 us (the body's lead, in place),
+ * less for English: the walk ends at the 6th hit, which decides it. */
 static uint64_t en_slots[128]; /* packed words (<= 7 bytes), 0 = empty */
 static pthread_once_t en_once = PTHREAD_ONCE_INIT;
 
@@ -272,6 +273,9 @@ static bool looks_english(const char *s, size_t n)
                 hits++;
                 break;
             }
+        /* 6 hits pass whatever the rest: 6 * 100 >= 48 * 12 */
+        if (hits >= 6)
+            return true;
     }
     return hits >= 4 && hits * 100 >= words * 12;
 }

@@ -37,18 +37,17 @@ static uint32_t count_spaces(const char *p, size_t n)
     uint32_t c = 0;
     size_t i = 0;
 #ifdef __SSE2__
-    /* 16 bytes per step: the compare mask's bits counted with a 16-bit
-     * table-free popcount (the normalized text is mostly spaces and
-     * letters, ~1 in 6 a space, so every block has some) */
-    const __m128i sp = _mm_set1_epi8(' ');
-    for (; i + 16 <= n; i += 16) {
-        unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), sp));
-        m = m - ((m >> 1) & 0x5555u);
-        m = (m & 0x3333u) + ((m >> 2) & 0x3333u);
-        m = (m + (m >> 4)) & 0x0F0Fu;
-        c += (m + (m >> 8)) & 0x1Fu;
+    /* 16 bytes per step: a compare gives -1 per space, subtracted into byte
+     * counters that are summed (SAD against zero) before they can wrap */
+    const __m128i sp = _mm_set1_epi8(' '), zero = _mm_setzero_si128();
+    __m128i total = zero;
+    while (i + 16 <= n) {
+        __m128i acc = zero;
+        for (int k = 0; k < 255 && i + 16 <= n; k++, i += 16)
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), sp));
+        total = _mm_add_epi64(total, _mm_sad_epu8(acc, zero));
     }
+    c += (uint32_t)_mm_cvtsi128_si32(total) + (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(total, 8));
 #endif
     while (i + 8 <= n) {
         /* per-byte 0/1 flags summed in byte lanes, folded every 255 words */

@@ -324,6 +324,42 @@ static void test_grammar_offsets(void **state)
     assert_field(a, NR_FIELD_ID, "ok");
 }
 
+/* A control character or a bad escape anywhere in a long string (checked
+ * 16 and 8 bytes at a time, then byte by byte) is found at its own byte;
+ * DEL, spaces, UTF-8 and good escapes pass. */
+static void test_long_string_bytes(void **state)
+{
+    static const char head[] = "{\"id\":\"1\",\"title\":\"";
+    char doc[256], want[96];
+    const size_t h = sizeof(head) - 1;
+    for (size_t at = 0; at < 120; at++) {
+        static const char *const put[] = {"\x01",     "\x1f", "\x7f",    " ",
+                                          "\xc3\xa9", "\\n",  "\\u00e9", "\\q"};
+        for (size_t k = 0; k < sizeof(put) / sizeof(put[0]); k++) {
+            memcpy(doc, head, h);
+            memset(doc + h, 'a', 120);
+            memcpy(doc + h + at, put[k], strlen(put[k]));
+            size_t end = h + (at + strlen(put[k]) > 120 ? at + strlen(put[k]) : 120);
+            memcpy(doc + end, "\"}", 3);
+            struct nr_article a;
+            struct nr_error err;
+            enum nr_reject r = decode(state, doc, &a, &err);
+            if (k < 2) {
+                snprintf(want, sizeof(want), "invalid JSON at byte %zu: control character", h + at);
+                if (r != NR_REJECT_BAD_JSON || strncmp(err.msg, want, strlen(want)) != 0)
+                    fail_msg("byte 0x%02x at %zu: got %s \"%s\"", (unsigned char)put[k][0], at,
+                             nr_reject_name(r), err.msg);
+            } else if (k == 7) {
+                snprintf(want, sizeof(want), "invalid JSON at byte %zu: bad escape", h + at);
+                if (r != NR_REJECT_BAD_JSON || strcmp(err.msg, want) != 0)
+                    fail_msg("\\q at %zu: got %s \"%s\"", at, nr_reject_name(r), err.msg);
+            } else if (r != NR_REJECT_NONE) {
+                fail_msg("%s at %zu rejected: %s", put[k], at, err.msg);
+            }
+        }
+    }
+}
+
 static void test_rejections(void **state)
 {
     for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
@@ -484,6 +520,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_escaped_key, setup, teardown),
         cmocka_unit_test(test_pointers),
         cmocka_unit_test_setup_teardown(test_grammar_offsets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_string_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejections, setup, teardown),
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_reject_names),

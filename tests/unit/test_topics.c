@@ -178,6 +178,26 @@ static void test_near(void **state)
     assert_true(BODY("near", "the attack. Elsewhere a man was killed") == 0);
     assert_true(score("near", "Attack on town", "Four killed") == 0); /* same field only */
     assert_true(BODY("near", "attack") == 0);
+    /* words counted over long texts: a lead of 6,000 bytes before the pair,
+     * long words between (gaps of thousands of bytes, few words) */
+    char *buf = malloc(40000);
+    assert_non_null(buf);
+    for (int between = 2; between <= 3; between++)
+        for (int wlen = 1; wlen <= 3000; wlen = wlen * 7 + 3) {
+            size_t o = 0;
+            for (int k = 0; k < 1000; k++)
+                o += (size_t)sprintf(buf + o, "%s ", k % 3 ? "lead" : "w");
+            o += (size_t)sprintf(buf + o, "attack");
+            for (int k = 0; k < between; k++) {
+                buf[o++] = ' ';
+                memset(buf + o, 'x', (size_t)wlen);
+                o += (size_t)wlen;
+            }
+            sprintf(buf + o, " killed");
+            if (BODY("near", buf) != (between <= 2 ? 1 : 0))
+                fail_msg("NEAR/3 over %d words of %d bytes after a long lead", between, wlen);
+        }
+    free(buf);
 }
 
 static void test_not(void **state)
