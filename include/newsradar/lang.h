@@ -38,8 +38,10 @@ const char *nr_lang_source_name(enum nr_lang_source s);
 int nr_lang_normalize(const char *s, size_t len, char tag[NR_LANG_TAG_MAX]);
 
 /* Bytes of the body read by detection (after the title): detection cost is
- * linear in its input and a lead this long is already conclusive. */
-#define NR_LANG_DETECT_BODY 768
+ * linear in its input and a lead this long is already conclusive (768 ->
+ * 384: the same language on every own item, 118 of 179 longer than 256
+ * bytes; docs/performance.md). */
+#define NR_LANG_DETECT_BODY 384
 
 /* Detect the language of UTF-8 text (invalid UTF-8 -> -1). Returns 0 and
  * writes tag, or -1 when the text is too short or mixed to tell (tag = "").
