@@ -9,26 +9,33 @@
  * (period / baseline_bucket) (bucket 0 starts at the epoch, a Thursday
  * 00:00 UTC, so phases are UTC hours of the day / of the week).
  *
- * From the observed baseline buckets (those before the window and not
- * before the first counted event; the same buckets the flat mean uses):
+ * From the observed baseline, the time the flat mean (nr_window_expected)
+ * observes: from max(baseline start, first counted event) to the window
+ * start, each bucket weighted by its observed part w(b) (1, except the
+ * bucket of a first event counted mid-bucket, which was not watched before
+ * it; its empty start is not a zero):
  *
- *     flat      = total count / observed buckets              (per bucket)
+ *     flat      = total count / sum of w(b)                   (per bucket)
  *     rate(ph)  = (sum(ph) + K * flat) / (n(ph) + K),   K = NR_SEASON_PRIOR
+ *                 n(ph) = sum of w(b) over the phase's buckets
  *     expected  = sum over the window's buckets b of
  *                 rate(phase(b)) * (part of b inside the window)
  *
- * so a phase seen on n days is trusted n / (n + 2): after one day a third
- * flat, after a week 2/9. No state beyond the baseline ring: the phase sums
- * are recomputed from it, and the cost is the flat mean's (one pass over
- * the baseline buckets) plus a phase table.
+ * so a phase seen in n periods is trusted n / (n + 2): after one day two
+ * thirds flat, after a week 2/9 flat. No state beyond the baseline ring
+ * and its episode bits: the phase sums are recomputed from them at each
+ * evaluation. Cost: one pass over the baseline buckets into a phase table
+ * (24 phases of 1 h for daily, 168 for weekly; cleared and read twice per
+ * evaluation), and for `score: negbin` two more passes for the dispersion
+ * (the flat mean's too).
  *
  * With the rule's exclude_alerts, buckets of the key's alert episodes
  * (nr_window_in_episode) are left out of every sum, count and residual
  * above (flat, sum(ph), n(ph), the dispersion), as if never observed, in
- * each phase where at most half of the observed buckets are an episode's.
- * A phase in episodes more often than not is the key's normal, not a story:
- * a daily peak that fired while it was not learned yet would otherwise
- * never be learned and fire every day.
+ * each phase where the episodes' observed time is less than the rest's
+ * (fewer than half of its buckets). A phase in episodes at least half the
+ * time is the key's normal, not a story: a daily peak that fired while it
+ * was not learned yet would otherwise never be learned and fire every day.
  */
 #include "newsradar/detect_season.h"
 
@@ -44,57 +51,71 @@ static uint32_t ring_at(const struct nr_ring *r, int64_t b)
     return r->count[m < 0 ? m + (int64_t)r->n : m];
 }
 
-/* Index of dispersion of the observed baseline buckets [lo, c_end) around
- * their fit (the flat mean, or the phase rates): residual variance / mean;
- * 1 when it cannot be told (fewer than 2 buckets, no articles) or is below
- * 1 (never under-dispersed). Buckets of an episode are left out in the
- * phases with skip[phase] set (the flat mean: one phase). */
-static double dispersion(const struct nr_wkey *k, int64_t lo, int64_t c_end, const double *rate,
+/* The observed baseline: buckets [lo, c_end), the first observed from
+ * from_ms (its weight w0 = its observed part, in (0, 1]). */
+struct span {
+    int64_t lo, c_end, from_ms;
+    double w0;
+};
+
+/* Index of dispersion of the observed baseline buckets around their fit
+ * (the flat mean, or the phase rates), each bucket's fit scaled by its
+ * weight: residual variance / mean over the observed time in buckets; 1
+ * when it cannot be told (under 2 buckets of observed time, no articles)
+ * or is below 1 (never under-dispersed). Buckets of an episode are left out
+ * in the phases with skip[phase] set (the flat mean: one phase). */
+static double dispersion(const struct nr_wkey *k, const struct span *sp, const double *rate,
                          int64_t nph, int64_t ph_lo, const uint8_t *skip)
 {
-    int64_t n = 0, ph = ph_lo;
-    double total = 0;
-    for (int64_t b = lo; b < c_end; b++) {
+    int64_t ph = ph_lo;
+    double total = 0, n = 0;
+    for (int64_t b = sp->lo; b < sp->c_end; b++) {
         if (!skip[ph] || !nr_window_in_episode(k, b)) {
             total += ring_at(&k->coarse, b);
-            n++;
+            n += b == sp->lo ? sp->w0 : 1.0;
         }
         if (++ph == nph)
             ph = 0;
     }
     if (n < 2)
         return 1.0;
-    double m = total / (double)n;
+    double m = total / n;
     if (m <= 0)
         return 1.0;
     double ss = 0;
     ph = ph_lo;
-    for (int64_t b = lo; b < c_end; b++) {
+    for (int64_t b = sp->lo; b < sp->c_end; b++) {
         if (!skip[ph] || !nr_window_in_episode(k, b)) {
-            double fit = rate ? rate[ph] : m;
+            double fit = (rate ? rate[ph] : m) * (b == sp->lo ? sp->w0 : 1.0);
             double d = ring_at(&k->coarse, b) - fit;
             ss += d * d;
         }
         if (++ph == nph)
             ph = 0;
     }
-    double phi = ss / (double)(n - 1) / m;
+    double phi = ss / (n - 1) / m;
     return phi > 1.0 ? phi : 1.0;
 }
 
-/* The observed baseline buckets: [*lo, c_end); false when there are none. */
+/* The observed baseline, as nr_window_expected observes it: from
+ * max(baseline start, first_seen_ms) to the window start; false when
+ * nothing of it was observed. */
 static bool observed(const struct nr_wkey *k, const struct nr_alert_rule *r,
-                     int64_t window_start_ms, int64_t first_seen_ms, int64_t *lo, int64_t *c_end)
+                     int64_t window_start_ms, int64_t first_seen_ms, struct span *sp)
 {
     int64_t cw = k->coarse.width;
-    *c_end = nr_floordiv(window_start_ms, cw);
+    sp->c_end = nr_floordiv(window_start_ms, cw);
     int64_t n_base = r->baseline_ms / cw;
     if (n_base < 1)
         n_base = 1;
-    *lo = *c_end - n_base;
-    if (first_seen_ms != NR_TIME_NONE && nr_floordiv(first_seen_ms, cw) > *lo)
-        *lo = nr_floordiv(first_seen_ms, cw);
-    return *lo < *c_end;
+    sp->lo = sp->c_end - n_base;
+    sp->from_ms = sp->lo * cw;
+    if (first_seen_ms != NR_TIME_NONE && first_seen_ms > sp->from_ms) {
+        sp->from_ms = first_seen_ms;
+        sp->lo = nr_floordiv(first_seen_ms, cw);
+    }
+    sp->w0 = (double)((sp->lo + 1) * cw - sp->from_ms) / (double)cw;
+    return sp->lo < sp->c_end;
 }
 
 double nr_season_expected(const struct nr_wkey *k, const struct nr_alert_rule *r,
@@ -108,52 +129,53 @@ double nr_baseline_expected(const struct nr_wkey *k, const struct nr_alert_rule 
 {
     if (phi)
         *phi = 1.0;
-    int64_t cw = k->coarse.width, lo, c_end, excl_ms;
+    int64_t cw = k->coarse.width, excl_ms;
     int64_t period = r->season == NR_SEASON_WEEKLY ? 7 * INT64_C(86400000) : INT64_C(86400000);
     int64_t nph = period / cw;
-    if (r->season == NR_SEASON_NONE || period % cw != 0 || nph < 1 || nph > MAX_PHASES ||
-        !observed(k, r, window_start_ms, first_seen_ms, &lo, &c_end)) {
-        if (phi && observed(k, r, window_start_ms, first_seen_ms, &lo, &c_end)) {
-            uint8_t skip = nr_window_excluding(k, r, lo, c_end, lo * cw, &excl_ms);
-            *phi = dispersion(k, lo, c_end, NULL, 1, 0, &skip);
+    struct span sp;
+    bool seen = observed(k, r, window_start_ms, first_seen_ms, &sp);
+    if (r->season == NR_SEASON_NONE || period % cw != 0 || nph < 1 || nph > MAX_PHASES || !seen) {
+        if (phi && seen) {
+            uint8_t skip = nr_window_excluding(k, r, sp.lo, sp.c_end, sp.from_ms, &excl_ms);
+            *phi = dispersion(k, &sp, NULL, 1, 0, &skip);
         }
         return nr_window_expected(k, r, window_start_ms, first_seen_ms);
     }
     const bool excl = nr_window_has_episode(k, r);
 
-    /* per phase: the sum and number of its clean buckets, and of its
-     * episode buckets (all buckets are clean when nothing is excluded) */
+    /* per phase: the sum and observed weight of its clean buckets, and of
+     * its episode buckets (all buckets are clean when nothing is excluded) */
     static _Thread_local double sum[MAX_PHASES], cnt[MAX_PHASES], xsum[MAX_PHASES],
         xcnt[MAX_PHASES], rate[MAX_PHASES];
     static _Thread_local uint8_t skip[MAX_PHASES];
     memset(sum, 0, (size_t)nph * sizeof(double));
     memset(cnt, 0, (size_t)nph * sizeof(double));
-    int64_t ph = lo % nph;
+    int64_t ph = sp.lo % nph;
     if (ph < 0)
         ph += nph;
     const int64_t ph_lo = ph;
     if (excl) {
         memset(xsum, 0, (size_t)nph * sizeof(double));
         memset(xcnt, 0, (size_t)nph * sizeof(double));
-        for (int64_t b = lo; b < c_end; b++) {
+        for (int64_t b = sp.lo; b < sp.c_end; b++) {
             uint32_t c = ring_at(&k->coarse, b);
             bool ep = nr_window_in_episode(k, b);
             (ep ? xsum : sum)[ph] += c;
-            (ep ? xcnt : cnt)[ph] += 1;
+            (ep ? xcnt : cnt)[ph] += b == sp.lo ? sp.w0 : 1.0;
             if (++ph == nph)
                 ph = 0;
         }
     } else {
-        for (int64_t b = lo; b < c_end; b++) {
+        for (int64_t b = sp.lo; b < sp.c_end; b++) {
             sum[ph] += ring_at(&k->coarse, b);
-            cnt[ph] += 1;
+            cnt[ph] += b == sp.lo ? sp.w0 : 1.0;
             if (++ph == nph)
                 ph = 0;
         }
     }
-    /* a phase that was in an episode more often than not is the key's
-     * normal (a daily peak that fired while it was not learned yet): its
-     * episode buckets count, or it would never be learned */
+    /* a phase that was in an episode at least half its observed time is
+     * the key's normal (a daily peak that fired while it was not learned
+     * yet): its episode buckets count, or it would never be learned */
     double total = 0, len = 0;
     for (int64_t p = 0; p < nph; p++) {
         skip[p] = excl && xcnt[p] > 0 && xcnt[p] < cnt[p];
@@ -168,7 +190,7 @@ double nr_baseline_expected(const struct nr_wkey *k, const struct nr_alert_rule 
     for (int64_t p = 0; p < nph; p++)
         rate[p] = (sum[p] + NR_SEASON_PRIOR * flat) / (cnt[p] + NR_SEASON_PRIOR);
     if (phi)
-        *phi = dispersion(k, lo, c_end, rate, nph, ph_lo, skip);
+        *phi = dispersion(k, &sp, rate, nph, ph_lo, skip);
 
     double expected = 0;
     int64_t we = window_start_ms + r->window_ms;
