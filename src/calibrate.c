@@ -216,9 +216,12 @@ static double days_of(const struct nr_calib *c)
     return (double)(c->t_max - c->t_min) / 86400000.0;
 }
 
-/* The suggested min_ratio and the candidates at or above it. */
-static double suggest(const struct nr_calib *c, const struct crule *cr, double days,
-                      uint64_t *above)
+/* The suggested min_ratio and the candidates at or above it; false when
+ * there is no candidate threshold: no candidate episode at all (no
+ * evaluation reached min_count), or more than rate x days of them even at
+ * the top ratio (10^4). */
+static bool suggest(const struct nr_calib *c, const struct crule *cr, double days, double *s,
+                    uint64_t *above)
 {
     double allowed = c->rate * days;
     uint64_t n = 0;
@@ -228,7 +231,8 @@ static double suggest(const struct nr_calib *c, const struct crule *cr, double d
         b--;
     }
     *above = n;
-    return b >= N_BINS ? bin_edge(N_BINS - 1) : bin_edge(b);
+    *s = bin_edge(b);
+    return cr->candidates > 0 && b < N_BINS;
 }
 
 int nr_calib_write_text(struct nr_calib *c, FILE *f)
@@ -244,18 +248,24 @@ int nr_calib_write_text(struct nr_calib *c, FILE *f)
     for (size_t i = 0; i < c->cfg->n_rules; i++) {
         const struct crule *cr = &c->rules[i];
         uint64_t above;
-        double s = suggest(c, cr, days, &above);
-        fprintf(f, "%-32s %9" PRIu64 " %9.3f %7" PRIu64 " %9.2f %9.3g %11.3g %9" PRIu64 "\n",
+        double s;
+        char sug[32] = "-", would[32] = "-";
+        if (suggest(c, cr, days, &s, &above)) {
+            snprintf(sug, sizeof(sug), "%.3g", s);
+            snprintf(would, sizeof(would), "%" PRIu64, above);
+        }
+        fprintf(f, "%-32s %9" PRIu64 " %9.3f %7" PRIu64 " %9.2f %9.3g %11s %9s\n",
                 c->cfg->rules[i].id, cr->firing, days > 0 ? (double)cr->firing / days : 0.0,
                 cr->keys_alerted,
                 cr->keys_alerted ? (double)cr->firing / (double)cr->keys_alerted : 0.0,
-                c->cfg->rules[i].min_ratio, s, above);
+                c->cfg->rules[i].min_ratio, sug, would);
     }
     if (c->keys_unfollowed)
         fprintf(f, "(%" PRIu64 " evaluations of keys beyond the %u followed were not used)\n",
                 c->keys_unfollowed, MAX_KEYS);
     fprintf(f, "suggested: the min_ratio at which about the target rate of candidate episodes "
-               "remain (would: how many in this back-test); max_p is not calibrated\n");
+               "remain (would: how many in this back-test; -: no such threshold, no candidate "
+               "or too many even at ratio 10^4); max_p is not calibrated\n");
     return ferror(f) ? -1 : 0;
 }
 
@@ -267,18 +277,22 @@ int nr_calib_write_json(struct nr_calib *c, FILE *f)
     for (size_t i = 0; i < c->cfg->n_rules; i++) {
         const struct crule *cr = &c->rules[i];
         uint64_t above;
-        double s = suggest(c, cr, days, &above);
+        double s;
+        char sug[32] = "null", would[32] = "null";
+        if (suggest(c, cr, days, &s, &above)) {
+            snprintf(sug, sizeof(sug), "%.6g", s);
+            snprintf(would, sizeof(would), "%" PRIu64, above);
+        }
         fprintf(f, "%s{\"rule\":", i ? "," : "");
         json_str(f, c->cfg->rules[i].id);
         fprintf(f,
                 ",\"episodes\":%" PRIu64 ",\"alerts\":%" PRIu64
                 ",\"per_day\":%.6g,\"keys\":%" PRIu64 ",\"per_key\":%.6g,\"min_ratio\":%.6g,"
-                "\"suggested_min_ratio\":%.6g,\"candidates_above\":%" PRIu64
-                ",\"candidates\":%" PRIu64 "}",
+                "\"suggested_min_ratio\":%s,\"candidates_above\":%s,\"candidates\":%" PRIu64 "}",
                 cr->firing, cr->all_alerts, days > 0 ? (double)cr->firing / days : 0.0,
                 cr->keys_alerted,
                 cr->keys_alerted ? (double)cr->firing / (double)cr->keys_alerted : 0.0,
-                c->cfg->rules[i].min_ratio, s, above, cr->candidates);
+                c->cfg->rules[i].min_ratio, sug, would, cr->candidates);
     }
     fprintf(f, "],\"keys_unfollowed\":%" PRIu64 "}\n", c->keys_unfollowed);
     return ferror(f) ? -1 : 0;

@@ -133,7 +133,8 @@ struct nr_wkey *nr_wstore_fire_first(const struct nr_wstore *s);
 
 /* Serialise one key's full state (rings, history, detector state) into a
  * versioned little-endian byte buffer (caller frees *out). Rules and
- * entities are named by id, not by index (format 4, src/window.c). */
+ * entities are named by id, not by index (format 5, src/window_snapshot.c,
+ * which also reads formats 2 to 4). */
 int nr_window_key_snapshot(const struct nr_wstore *s, const struct nr_wkey *k, uint8_t **out,
                            size_t *out_len);
 /* Rebuild a key from a snapshot, possibly written under another config,

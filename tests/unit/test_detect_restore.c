@@ -168,6 +168,7 @@ static void test_same_alerts(void **state)
 struct bytes {
     uint8_t p[4096];
     size_t n;
+    size_t rings_end, lang_at; /* where format 4 and 5 insert their parts */
 };
 
 static void b_u8(struct bytes *b, uint8_t v)
@@ -229,6 +230,7 @@ static void v3_snapshot(struct bytes *b, int64_t now, int64_t ep_start)
     b_u64(b, (uint64_t)ch);
     for (int64_t s = 0; s < 27; s++)
         b_u32(b, (uint32_t)(s % 3) + (s == ((ch % 27) + 27) % 27 ? 4 : 0));
+    b->rings_end = b->n;
     b_u8(b, 1); /* firing */
     b_u8(b, 1); /* medium */
     b_u64(b, (uint64_t)ep_start);
@@ -242,6 +244,7 @@ static void v3_snapshot(struct bytes *b, int64_t now, int64_t ep_start)
     b_u64(b, (uint64_t)now);
     b_u8(b, 3); /* id and title */
     b_u8(b, 0);
+    b->lang_at = b->n;
     const uint32_t lens[5] = {2, 5, 0, 0, 0};
     for (int i = 0; i < 5; i++)
         b_u32(b, lens[i]);
@@ -280,13 +283,25 @@ static void test_format3(void **state)
         assert_int_equal(nr_window_in_episode(k, bk), (bk + 1) * FX_HOUR > ep_start);
         assert_false((k->coarse.excl[sl >> 6] >> (sl & 63)) & 1u);
     }
-    /* written again it is the current format (4 or later: with the episode
-     * bits), and that reads back to the same key */
+    /* written again it is the current format, 5, and that reads back to
+     * the same key: format 3 and one u64 of episode bits for the 27 coarse
+     * buckets (format 4) and a language length byte (0: unknown) for the
+     * one history entry (format 5) */
     uint8_t *buf;
     size_t len;
     assert_int_equal(nr_window_key_snapshot(s, k, &buf, &len), 0);
-    assert_true(buf[4] >= 4 && buf[5] == 0);
-    assert_true(len >= b.n + 8); /* one word of episode bits for 27 buckets */
+    assert_int_equal(buf[4], 5);
+    assert_true(buf[5] == 0 && buf[6] == 0 && buf[7] == 0);
+    assert_int_equal(len, b.n + 8 + 1);
+    /* byte for byte: format 3's bytes, the bits (none set) after the rings,
+     * the language byte after the entry's flags */
+    const size_t r_end = b.rings_end, l_at = b.lang_at;
+    assert_memory_equal(buf + 8, b.p + 8, r_end - 8);
+    for (size_t i = r_end; i < r_end + 8; i++)
+        assert_int_equal(buf[i], 0);
+    assert_memory_equal(buf + r_end + 8, b.p + r_end, l_at - r_end);
+    assert_int_equal(buf[l_at + 8], 0);
+    assert_memory_equal(buf + l_at + 9, b.p + l_at, b.n - l_at);
     struct nr_wkey *k2 = NULL;
     struct nr_wstore *s2 = nr_wstore_new(&f.cfg);
     assert_int_equal(nr_window_key_restore(s2, buf, len, &k2, &err), 0);
