@@ -11,18 +11,14 @@
 # reports how many repeated pairs a plain reader saw (a number, not a
 # failure).
 #
-#   bash test_eos.sh NEWSRADAR SOURCE_ROOT        (not in ctest yet: see CMakeLists.txt)
+#   bash test_eos.sh NEWSRADAR SOURCE_ROOT        (ctest kafka_eos, label kafka-real)
 #   NR_BUILD_DIR=build bash test_eos.sh           (the binaries of NR_BUILD_DIR)
 #
 # Size: NR_EOS_DAYS (default 4) days of NR_EOS_RATE (default 18) background
 # articles an hour and NR_EOS_BURSTS (default 24) bursts: ~2,100 articles,
-# about 3 minutes for both modes on a shared 2-core machine.
+# about 5 minutes for both modes on a shared 2-core machine.
 # NR_EOS_DAYS=8 NR_EOS_RATE=260 NR_EOS_BURSTS=40 gives the issue's ~50,000
-# articles; at that size the alerts differ from replay's even without any
-# kill and in one read (two instances sharing a backlog: some episodes
-# fire under other ids, some escalate twice), a limit of the event-time
-# synchronisation at that scale, not of the transactions: see
-# docs/operations.md.
+# articles (docs/operations.md says what was measured at that size).
 # NR_EOS_SEED seeds the kill moments (printed, to repeat a run).
 # Real Apache Kafka 4.x (broker.sh); exit 77 (skipped) without the jars.
 set -euo pipefail
@@ -190,7 +186,22 @@ scenario() {
     # the last run: two instances finish the feed and stop cleanly
     svc_start a "$ca" "$pa"
     svc_start b "$cb" "$pb"
-    svc_wait 300 "$x: no event held, no lag, $x.alerts settled" settled "$x.alerts" a b
+    if [ "$mode" = exactly_once ]; then
+        svc_wait 300 "$x: no event held, no lag, $x.alerts settled" settled "$x.alerts" a b
+    else # reported, not a failure (as its repeats): what it had then is compared
+        local deadline=$((SECONDS + 300))
+        GOT_UNSETTLED=0
+        until settled "$x.alerts" a b; do
+            if [ "$SECONDS" -ge "$deadline" ]; then
+                GOT_UNSETTLED=1
+                svc_log "$x ($mode): not settled after 300 s:" \
+                    "$(curl -fsS "http://127.0.0.1:$pa/metrics" "http://127.0.0.1:$pb/metrics" |
+                        grep -E '^newsradar_(held_events|consumer_lag|restoring_partitions)' | tr '\n' ' ')"
+                break
+            fi
+            sleep 0.2
+        done
+    fi
     svc_stop a
     svc_stop b
     read_alerts "$x.alerts" | jq -r '[.alert_id, .state] | @tsv' | sort >"$SVC_WORK/got-$x.txt"
@@ -209,6 +220,8 @@ if [ "$GOT_MISSING" -ne 0 ] || [ "$GOT_EXTRA" -ne 0 ] || [ "$GOT_DUPS" -ne 0 ]; 
 fi
 eos_n="$GOT_N"
 scenario l at_least_once
+unsettled=""
+[ "$GOT_UNSETTLED" = 0 ] || unsettled=" (it had not settled after 300 s)"
 echo "PASS: exactly_once after $kills SIGKILLs: $eos_n alerts = replay's $n_want, 0 repeated," \
     "0 missing; at_least_once, same scenario: $GOT_DUPS repeated, $GOT_MISSING missing," \
-    "$GOT_EXTRA not in replay ($n_in articles)"
+    "$GOT_EXTRA not in replay$unsettled ($n_in articles)"
