@@ -55,6 +55,16 @@ DICTS = {"ar": "ar", "de": "de_DE", "en": "en_US", "es": "es_ES", "fa": "fa_IR",
          "it": "it_IT", "nl": "nl_NL", "pt": "pt_PT", "ru": "ru_RU", "tr": "tr_TR"}
 
 
+def english_words(die):
+    """Every entry of the English dictionary, proper nouns too, as keys."""
+    path = os.path.join(HUNSPELL, DICTS["en"] + ".dic")
+    if not os.path.exists(path):
+        die("%s not found (install Debian's hunspell dictionaries: tests/install-deps.sh)" % path)
+    with open(path, encoding="utf-8", errors="replace") as f:
+        next(f, None)  # the word count
+        return {key(line.split("/", 1)[0].strip()) for line in f}
+
+
 def common_words(die):
     """{key: set(langs)} of the lower-case entries of the dictionaries."""
     out = {}
@@ -267,10 +277,12 @@ def catalogue_script(texts):
 
 
 def translations(iso, die):
-    """{code: {key: (text, set(langs), field, bare)}} from every catalogue.
+    """{code: {key: (text, set(langs), field, bare, head)}} from every
+    catalogue. head: the text only ever came as the head of an index form.
     bare: the text only ever came split out of a parenthesis, a qualifier
     ("Palestyna (państwo)") more often than a name."""
     out = {}
+    heads = {}
     junk = []
     mos = sorted(glob.glob(os.path.join(LOCALEDIR, "*", "LC_MESSAGES", "iso_3166-1.mo")))
     for mo in mos:
@@ -302,19 +314,34 @@ def translations(iso, die):
                             % (code, t, lang, script))
                 continue
             m = re.fullmatch(r"(.*?)\s*[(（](.*)[)）]", t)
-            parts = [(m.group(1), False), (m.group(2), True)] if m else [(t, False)]
-            for part, bare in parts:
+            parts = [(m.group(1), False, False), (m.group(2), True, False)] if m else [(t, False, False)]
+            # the head of an index form is the name the press uses (fr
+            # "Russie, Fédération de": "Russie"; tr "Rusya Federasyonu" is
+            # no index form): kept only if no other country has it
+            # (i18n_aliases), so "Corée, République de" gives nothing
+            m = re.fullmatch(r"([^,;()（）]+?)\s*[,;].*", t)
+            if m:
+                parts.append((m.group(1), False, True))
+            for part, bare, head in parts:
                 part = part.strip()
                 if not part:
                     continue
-                d = out.setdefault(code, {})
+                d = (heads if head else out).setdefault(code, {})
                 k = key(part)
                 if k in d:
                     d[k][1].add(lang)
                     if not bare:
                         d[k][3] = False
                 else:
-                    d[k] = [part, {lang}, field, bare]
+                    d[k] = [part, {lang}, field, bare, head]
+    # a head only adds a name no catalogue gives in full: it never lends
+    # its languages to a full name (cy "Korea" for KP stays a common word
+    # in de although de's index form "Korea, Demokratische ..." heads so)
+    for code, hd in heads.items():
+        d = out.setdefault(code, {})
+        for k, v in hd.items():
+            if k not in d:
+                d[k] = v
     return out, len(mos), junk
 
 
@@ -339,10 +366,12 @@ def i18n_aliases(iso, base_keys, die, report):
     for msg in junk:
         report(msg)
     words = common_words(die)
+    en_words = english_words(die)
     others = other_watchlist_names("countries.yaml")
 
     cand = {}  # code -> {key: [text, langs, field, hand, opts]}
     bare = set()  # (code, key) only ever split out of a parenthesis
+    heads = set()  # (code, key) only ever the head of an index form
     from_catalogue = {(code, k) for code, d in trans.items() for k in d}
 
     def qualifier(k, text):
@@ -352,10 +381,12 @@ def i18n_aliases(iso, base_keys, die, report):
                 and (k in words or text[0] != text[0].upper()))
 
     for code, d in trans.items():
-        for k, (text, langs, field, is_bare) in d.items():
+        for k, (text, langs, field, is_bare, is_head) in d.items():
             cand.setdefault(code, {})[k] = [text, set(langs), "alias", False, ()]
             if is_bare:
                 bare.add((code, k))
+            if is_head:
+                heads.add((code, k))
     # hand-kept rows
     for code, lang, f, v, ln, opts in rows:
         if f not in ("alias", "demonym"):
@@ -366,6 +397,7 @@ def i18n_aliases(iso, base_keys, die, report):
             d[k][1].add(lang)
             d[k][3] = True
             d[k][4] = opts or d[k][4]
+            heads.discard((code, k))
             if f == "demonym":
                 d[k][2] = "demonym"
         else:
@@ -389,13 +421,26 @@ def i18n_aliases(iso, base_keys, die, report):
                 fk = key(f)
                 if fk not in d:
                     d[fk] = [f, {lang}, "alias", False, ()]
+                    if (code, k) in heads:
+                        heads.add((code, fk))
                 else:
                     d[fk][1].add(lang)
-    owners = {}  # a dropped catalogue error takes no name from another country
+                    if (code, k) not in heads:
+                        heads.discard((code, fk))
+    # a dropped catalogue error takes no name from another country, nor
+    # does the head of an index form: a name two countries claim goes to
+    # neither, unless only one claims it as more than an index head
+    owners = {}
+    full = {}
     for code, d in cand.items():
         for k in d:
             if (code, k) not in drop:
                 owners.setdefault(k, set()).add(code)
+                if (code, k) not in heads:
+                    full.setdefault(k, set()).add(code)
+    for k, codes in owners.items():
+        if len(full.get(k, ())) == 1:
+            owners[k] = full[k]
 
     result = {}
     for code in sorted(cand):
@@ -411,7 +456,7 @@ def i18n_aliases(iso, base_keys, die, report):
                 why = "is in %s" % others[k]
             elif (code, k) in drop:
                 why = "dropped in countries_i18n.tsv"
-            elif len(owners[k]) > 1:
+            elif len(owners[k]) > 1 or code not in owners[k]:
                 why = "shared by %s" % " ".join(sorted(owners[k]))
             elif k in common:
                 why = "a common word"
@@ -426,6 +471,9 @@ def i18n_aliases(iso, base_keys, die, report):
                 why = "dropped in countries_i18n.tsv"
             elif not hand and too_short(k):
                 why = "too short"
+            elif (code, k) in heads and k in en_words:
+                # fr "Christmas, Île", "Norfolk, Île": an English word
+                why = "the head of an index form and an English word"
             elif "," in text or ";" in text:
                 why = "an index form"
             if why:
