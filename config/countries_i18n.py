@@ -34,7 +34,12 @@ A translation is skipped, and reported on stderr with the reason, when:
   * it has no letter of its catalogue's main script (si "cqDw" for Chad,
     Devanagari in the Telugu catalogue), unless it is the English name;
   * it is an index form ("Korea, Republic of") or names a part
-    ("(French part)").
+    ("(French part)"); the head of an index form (fr "Russie, Fédération
+    de": "Russie") is a candidate of its own, dropped if another country
+    claims it too (fr "Corée"), if it is an English word (fr "Christmas,
+    Île": the English dictionary, proper nouns included) or if another
+    country has it as a full name (el "Κονγκό" stays the Republic of the
+    Congo's); it never adds its languages to a full name.
 """
 import gettext
 import glob
@@ -410,6 +415,8 @@ def i18n_aliases(iso, base_keys, die, report):
         for k, text, langs, field in [(k, v[0], set(v[1]), v[2]) for k, v in d.items()]:
             if field != "alias" or ((code, k) in bare and qualifier(k, text)):
                 continue
+            if (code, k) in heads:
+                continue  # de "Korea, Republik": no "Koreas" for one Korea
             forms = []
             # Russian hand rows list their cases already (and "-ей" of one
             # is not a nominative): only catalogue names get the rule
@@ -421,12 +428,9 @@ def i18n_aliases(iso, base_keys, die, report):
                 fk = key(f)
                 if fk not in d:
                     d[fk] = [f, {lang}, "alias", False, ()]
-                    if (code, k) in heads:
-                        heads.add((code, fk))
                 else:
                     d[fk][1].add(lang)
-                    if (code, k) not in heads:
-                        heads.discard((code, fk))
+                    heads.discard((code, fk))
     # a dropped catalogue error takes no name from another country, nor
     # does the head of an index form: a name two countries claim goes to
     # neither, unless only one claims it as more than an index head
@@ -442,6 +446,16 @@ def i18n_aliases(iso, base_keys, die, report):
         if len(full.get(k, ())) == 1:
             owners[k] = full[k]
 
+    # the heads that begin another country's name ("Îles Vierges")
+    starts = {}
+    head_keys = {k for _, k in heads}
+    for code, d in cand.items():
+        for k in d:
+            words_k = k.split(" ")
+            for n in range(1, len(words_k)):
+                h = " ".join(words_k[:n])
+                if h in head_keys:
+                    starts.setdefault(h, set()).add(code)
     result = {}
     for code in sorted(cand):
         for k in sorted(cand[code], key=lambda x: (cand[code][x][0].casefold(), x)):
@@ -474,6 +488,10 @@ def i18n_aliases(iso, base_keys, die, report):
             elif (code, k) in heads and k in en_words:
                 # fr "Christmas, Île", "Norfolk, Île": an English word
                 why = "the head of an index form and an English word"
+            elif (code, k) in heads and starts.get(k, set()) - {code}:
+                # fr "Îles Vierges, États-Unis" beside "Îles Vierges britanniques"
+                why = "the head of an index form and the start of a name of %s" % (
+                    " ".join(sorted(starts[k] - {code})))
             elif "," in text or ";" in text:
                 why = "an index form"
             if why:
