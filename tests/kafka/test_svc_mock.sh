@@ -94,7 +94,7 @@ n_dl="${#dl_want[@]}"
 # The extra malformed lines are the last ones: replay must agree on why.
 for i in "${!extra_reasons[@]}"; do
     want="$((n_in - ${#extra_reasons[@]} + i + 1)):${extra_reasons[$i]}"
-    printf '%s\n' "${dl_want[@]}" | grep -qx "$want" || svc_fail "replay does not reject line $want"
+    printf '%s\n' "${dl_want[@]}" | grep -x "$want" >/dev/null || svc_fail "replay does not reject line $want"
 done
 svc_log "input: $n_in messages, $n_dl malformed; replay: $n_ids alert ids"
 
@@ -161,8 +161,8 @@ svc_log "ok: $n_ok enriched articles"
 # (und: none), each counting what the enriched topic holds in it.
 mapfile -t lang_want < <(jq -r '.tags.language // "und"' "$SVC_WORK/enriched.jsonl" | sort | uniq -c |
     awk '{print $2 ":" $1}')
-printf '%s\n' "${lang_want[@]}" | grep -qx 'fr:1' || svc_fail "no fr article in the tags: ${lang_want[*]}"
-printf '%s\n' "${lang_want[@]}" | grep -qx 'ru:1' || svc_fail "no ru article in the tags: ${lang_want[*]}"
+printf '%s\n' "${lang_want[@]}" | grep -x 'fr:1' >/dev/null || svc_fail "no fr article in the tags: ${lang_want[*]}"
+printf '%s\n' "${lang_want[@]}" | grep -x 'ru:1' >/dev/null || svc_fail "no ru article in the tags: ${lang_want[*]}"
 for lw in "${lang_want[@]}"; do
     got="$(svc_metric m1 newsradar_articles_total "language=\"${lw%%:*}\"")"
     [ "$got" -eq "${lw##*:}" ] ||
