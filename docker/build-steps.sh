@@ -16,7 +16,7 @@
 #
 # Image layout: /usr/local/bin/newsradar, /usr/local/bin/newsradar-healthcheck,
 # /etc/newsradar/{newsradar.yaml,watchlists/,rules/}. The installed
-# newsradar.yaml is the shipped one with two values taken from the
+# newsradar.yaml is the shipped one with three values taken from the
 # environment (the config loader's ${NAME} substitution):
 #   kafka.brokers <- NEWSRADAR_KAFKA_BROKERS, http.listen <- NEWSRADAR_HTTP_LISTEN,
 #   http.port <- NEWSRADAR_HTTP_PORT (which the health probe reads too).

@@ -186,7 +186,10 @@ double nr_baseline_expected(const struct nr_wkey *k, const struct nr_alert_rule 
         total += sum[p];
         len += cnt[p];
     }
-    double flat = len > 0 ? total / len : 0;
+    /* at least one window observed, as nr_window_expected: a first event
+     * late in its bucket (a tiny w0) must not make the mean count/w0 */
+    double min_len = (double)r->window_ms / (double)cw;
+    double flat = total / (len > min_len ? len : min_len);
     for (int64_t p = 0; p < nph; p++)
         rate[p] = (sum[p] + NR_SEASON_PRIOR * flat) / (cnt[p] + NR_SEASON_PRIOR);
     if (phi)

@@ -81,7 +81,7 @@ def model(season, shift, counts, excluded, window, w):
             t_cl = sum(w[i] for i in idx if not excluded[i])
             keep += [i for i in idx if not excluded[i]] if 0 < t_ex < t_cl else idx
         keep.sort()
-        flat = sum(counts[i] for i in keep) / sum(w[i] for i in keep)
+        flat = sum(counts[i] for i in keep) / max(window, sum(w[i] for i in keep))
         rate = {}
         for ph in set(ph_of):
             kk = [i for i in keep if ph_of[i] == ph]
@@ -164,6 +164,11 @@ daily_story1 = [daily_story[0] + 1] + daily_story[1:]
 case("flat_mid_bucket_story", "none", 6, story1, [(30, 39)], first_min=30)
 case("daily_mid_bucket", "daily", 7, daily_story1, [], first_min=40)
 case("daily_6h_mid_bucket_story", "daily", 14, daily_story1, [(26, 29)], window=6, first_min=20)
+# the first event in the last minute of its bucket, with less than a window
+# of history: the mean is over at least one window, as the flat mean's, not
+# count / (1/60)
+case("daily_first_minute_59", "daily", 3, [1], [], first_min=59)
+case("daily_6h_first_minute_59", "daily", 4, [1, 2], [], window=6, first_min=59)
 # weekly: three weeks from Monday 08:00 (shift 5 d 8 h), window Monday 08:00;
 # weekdays busy 08:00-17:59, nights and weekends quiet, a Monday-morning
 # peak 08:00-09:59 every week, a story on the Wednesday of week 2
