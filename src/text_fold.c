@@ -14,30 +14,6 @@
  */
 #include "text_int.h"
 
-static size_t utf8_encode(int32_t cp, char *o)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Marks we strip: generic combining diacritics and Arabic harakat (optional
  * vowel signs). Marks that are part of the spelling (Indic vowel signs,
  * viramas) are kept. */
@@ -190,7 +166,7 @@ size_t nr_text_fold_cp(int32_t cp, utf8proc_option_t opts, const unsigned char *
         if (d < 0x80)
             out[m++] = tbl[d];
         else
-            m += utf8_encode(d, (char *)out + m);
+            m += (size_t)utf8proc_encode_char(d, (utf8proc_uint8_t *)out + m);
     }
     return m;
 }
