@@ -213,7 +213,7 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     }
     json_decref(root);
     if (rk == st->c)
-        nr_gauge_set(st->id == 1 ? st->s->mt.lag_articles : st->s->mt.lag_counts, (double)lag);
+        nr_gauge_set(st->lag, (double)lag);
     return 0;
 }
 

@@ -16,6 +16,11 @@
  * thread after start-up (callbacks included: they are served when that
  * thread polls its own queues); struct svc holds what the main thread and
  * the stages share, as atomics.
+ *
+ * struct stage is a common base, the part of its own kind (art: stage 1,
+ * cnt: stage 2) and its ops (struct stage_ops, defined in svc_stage1.c and
+ * svc_stage2.c): the stage thread, the rebalance callback, the reload and
+ * the transactions call the ops and never ask which stage they run for.
  */
 #ifndef NEWSRADAR_SVC_INT_H
 #define NEWSRADAR_SVC_INT_H
@@ -213,23 +218,44 @@ struct s1_src {
     struct nr_wm_src wm;
 };
 
-/* One stage and everything only its thread touches (after start-up). */
-struct stage {
-    struct svc *s;
-    int id;                /* 1: articles, 2: counts */
-    struct nr_config *cfg; /* this stage's view: swapped on reload */
+/* What differs between the two stages. The stage thread, the rebalance
+ * callback and the reload call these instead of asking which stage they
+ * run for; NULL entries do nothing. */
+struct stage;
+struct stage_ops {
+    int num;            /* 1, 2: transactional.id suffix, logs */
+    const char *name;   /* "articles", "counts": logs */
+    const char *thread; /* thread name, visible in top -H */
+    int rounds;         /* poll batches drained per loop round, at most */
+    /* on the stage thread, before its loop */
+    void (*begin)(struct stage *st);
+    /* one poll's messages (consume errors included), in order */
+    void (*batch)(struct stage *st, rd_kafka_message_t **msgs, size_t n);
+    /* housekeeping once per loop round; true: work is left (poll again at once) */
+    bool (*tick)(struct stage *st);
+    /* at shutdown, before the drain */
+    void (*end)(struct stage *st);
+    /* partitions assigned (offset entries reset), before librdkafka's assign */
+    void (*assign)(struct stage *st, rd_kafka_topic_partition_list_t *parts);
+    /* after librdkafka's assign succeeded */
+    void (*assigned)(struct stage *st, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts);
+    /* partitions revoked: before the drain and commit (at least once;
+     * exactly_once commits its transaction instead), and after them */
+    void (*revoking)(struct stage *st, rd_kafka_topic_partition_list_t *parts);
+    void (*revoked)(struct stage *st, rd_kafka_topic_partition_list_t *parts);
+    /* take the posted configuration (svc_reload_take); false: not yet */
+    bool (*reload)(struct stage *st);
+    /* exactly_once: the input offsets its transaction commits (svc_txn_commit) */
+    void (*txn_offsets)(struct stage *st, rd_kafka_topic_partition_list_t *l);
+};
+extern const struct stage_ops svc_stage1_ops, svc_stage2_ops;
 
-    rd_kafka_t *prod, *c, *restore; /* restore: stage 2 only */
-    rd_kafka_queue_t *q, *qp;
-    int wake[2]; /* pipe librdkafka writes to when q or qp gets an element */
-    struct nr_otrack track;
-    pthread_t th;
-    bool started;
-    _Atomic int exited; /* stage_main returned: safe to join */
-
-    /* stage 1: the tagger and duplicate set the workers share; worker 0 is
-     * the stage thread, the others are the pool's helpers */
+/* Stage 1's own part: articles -> count events. */
+struct stage_art {
+    /* the tagger and duplicate set the workers share; worker 0 is the stage
+     * thread, the others are the pool's helpers */
     struct nr_stage1_shared *sh;
+    struct nr_stage1_shared *rl_sh; /* a reload's new one, until taken */
     struct s1_worker *w;
     unsigned n_w;
     struct nr_pool *pool;
@@ -245,42 +271,65 @@ struct stage {
     uint64_t last_mark_sum; /* of the header last sent by s1_marks */
     uint8_t *wmbuf;
     size_t wmcap, wmlen;
-
-    /* stage 2 */
-    struct p2 *p2;
-    size_t n_p2;
-    size_t n_restoring;   /* active partitions still restoring */
-    rd_kafka_queue_t *qr; /* the restore consumer's queue (wakes the thread too) */
-    char **in_topic;      /* the input topics and their partition counts: the sources */
-    int *in_parts;
-    size_t n_in;
-
-    /* reload hand-off: the main thread fills rl_* and sets rl_posted; the
-     * stage takes them at a safe point and clears rl_posted (release). */
-    _Atomic int rl_posted;
-    struct nr_config *rl_cfg;
-    struct nr_stage1_shared *rl_sh; /* stage 1 */
-    size_t rl_kept, rl_dropped;     /* stage 2's report */
-
-    /* stage 1: newsradar_articles_total{language} series met so far (a
-     * language past SVC_LANG_SERIES counts as "other") */
+    /* newsradar_articles_total{language} series met so far (a language
+     * past SVC_LANG_SERIES counts as "other") */
     struct {
         char tag[NR_LANG_TAG_MAX];
         _Atomic uint64_t *c;
     } lang_series[SVC_LANG_SERIES];
     size_t n_lang_series;
     _Atomic uint64_t *lang_other;
+};
+
+/* Stage 2's own part: count events -> alerts, window state. */
+struct stage_cnt {
+    rd_kafka_t *restore;  /* the changelog consumer */
+    rd_kafka_queue_t *qr; /* its queue (wakes the thread too) */
+    struct p2 *p2;
+    size_t n_p2;
+    size_t n_restoring; /* active partitions still restoring */
+    char **in_topic;    /* the input topics and their partition counts: the sources */
+    int *in_parts;
+    size_t n_in;
+    double last_ckpt, last_metrics, last_release; /* housekeeping (s2_tick) */
+    size_t rl_kept, rl_dropped;                   /* the last reload's report */
+    struct nr_oentry rs_dummy; /* the entry of held events read back from the changelog */
+    struct p2 *cur_p2;         /* callback context */
+    const rd_kafka_message_t *cur_msg;
+};
+
+/* One stage and everything only its thread touches (after start-up): a
+ * common base, the part of its own kind (art for stage 1, cnt for stage
+ * 2: the other stays zero) and its ops. */
+struct stage {
+    struct svc *s;
+    const struct stage_ops *ops;
+    struct nr_config *cfg; /* this stage's view: swapped on reload */
+    _Atomic uint64_t *lag; /* its consumer lag gauge */
+    _Atomic int joined;    /* a rebalance handed this consumer its share */
+
+    rd_kafka_t *prod, *c;
+    rd_kafka_queue_t *q, *qp;
+    int wake[2]; /* pipe librdkafka writes to when q or qp gets an element */
+    struct nr_otrack track;
+    pthread_t th;
+    bool started;
+    _Atomic int exited; /* stage_main returned: safe to join */
+
+    /* reload hand-off: the main thread fills rl_* and sets rl_posted; the
+     * stage takes them at a safe point and clears rl_posted (release). */
+    _Atomic int rl_posted;
+    struct nr_config *rl_cfg;
 
     /* exactly_once (svc_txn.c) */
     bool c_abandoned; /* consumer left undestroyed at exit (svc_kafka.c) */
     bool txn_open;
     double txn_t0;
-    struct nr_oentry rs_dummy; /* the entry of held events read back from the changelog */
 
-    /* the input message being processed (callback context) */
-    struct nr_oentry *cur_entry;
-    struct p2 *cur_p2;
-    const rd_kafka_message_t *cur_msg; /* stage 2 */
+    struct nr_oentry *cur_entry; /* the input message being processed (callbacks) */
+
+    struct stage_art art;
+    struct stage_cnt cnt;
 };
 
 struct svc {
@@ -291,7 +340,6 @@ struct svc {
     struct metrics mt;
     _Atomic int fatal, stop;
     _Atomic int n_assigned1;
-    _Atomic int joined1, joined2; /* a rebalance handed this consumer its share */
     /* Start-up waits, live and not ready, until the topics can be checked:
      * kafka_err is the last error of that check (0 once it passed). */
     _Atomic int topics_ok, kafka_err;
@@ -340,6 +388,7 @@ void svc_s1_pace(struct stage *st);
 void svc_s1_src_drop(struct stage *st, const char *topic, int32_t part);
 struct s1_src *svc_s1_src_find(struct stage *st, const char *topic, int32_t part, bool create);
 void svc_stage1_batch(struct stage *st, rd_kafka_message_t **msgs, size_t n);
+bool svc_s1_reload(struct stage *st);
 
 /* svc_stage2.c */
 void svc_checkpoint(struct stage *st, int32_t part);
@@ -349,6 +398,8 @@ void svc_dirty_free(struct dirty *d);
 struct p2 *svc_p2_get(struct stage *st, int32_t partition, bool create);
 void svc_p2_release(struct stage *st, struct p2 *p, bool force);
 void svc_stage2(struct stage *st, const rd_kafka_message_t *m);
+void svc_checkpoint_all(struct stage *st);
+bool svc_s2_reload(struct stage *st);
 
 /* svc_restore.c */
 void svc_restore_assign(struct stage *st);

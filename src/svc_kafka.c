@@ -73,29 +73,11 @@ static size_t poll_batch(struct stage *st)
     ssize_t n = rd_kafka_consume_batch_queue(st->q, 0, msgs, BATCH);
     if (n <= 0)
         return 0;
-    if (st->id == 1)
-        svc_stage1_batch(st, msgs, (size_t)n);
-    for (ssize_t i = 0; i < n; i++) {
-        rd_kafka_message_t *m = msgs[i];
-        if (st->id == 2) {
-            if (m->err) {
-                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                    NR_WARN(MOD, "consume: %s", rd_kafka_message_errstr(m));
-            } else {
-                svc_stage2(st, m);
-            }
-        }
-        rd_kafka_message_destroy(m);
-    }
+    st->ops->batch(st, msgs, (size_t)n);
+    for (ssize_t i = 0; i < n; i++)
+        rd_kafka_message_destroy(msgs[i]);
     rd_kafka_poll(st->prod, 0);
     return (size_t)n;
-}
-
-static void checkpoint_all(struct stage *st)
-{
-    for (size_t i = 0; i < st->n_p2; i++)
-        if (st->p2[i].active)
-            svc_checkpoint(st, (int32_t)i);
 }
 
 bool svc_stopping(const struct svc *s)
@@ -117,12 +99,11 @@ bool svc_stopping(const struct svc *s)
 #define FIRST_ASSIGN_WAIT_S 15.0
 static bool first_assignment_wait(struct stage *st)
 {
-    struct svc *s = st->s;
-    _Atomic int *joined = st->id == 1 ? &s->joined1 : &s->joined2;
+    _Atomic int *joined = &st->joined;
     if (*joined)
         return true;
     NR_INFO(MOD, "%s: stopping before the first assignment; waiting up to %.0f s for it",
-            st->id == 1 ? "articles" : "counts", FIRST_ASSIGN_WAIT_S);
+            st->ops->name, FIRST_ASSIGN_WAIT_S);
     for (double until = nr_clock_mono_s() + FIRST_ASSIGN_WAIT_S;
          !*joined && nr_clock_mono_s() < until;) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(st->c, 100);
@@ -135,7 +116,7 @@ static bool first_assignment_wait(struct stage *st)
     NR_WARN(MOD,
             "%s: no assignment came; leaving the group without closing its consumer "
             "(librdkafka 2.0.2 would abort, upstream issue 4312)",
-            st->id == 1 ? "articles" : "counts");
+            st->ops->name);
     return false;
 }
 
@@ -144,38 +125,23 @@ static void *stage_main(void *arg)
     struct stage *st = arg;
     struct svc *s = st->s;
     /* visible in top -H / ps -L */
-    prctl(PR_SET_NAME, st->id == 1 ? "nr-articles" : "nr-counts", 0, 0, 0);
-    if (st->id == 1 && st->n_w > 1) {
-        st->pool = nr_pool_new(st->n_w - 1, "nr-tag");
-        if (!st->pool) {
-            NR_ERROR(MOD, "cannot start %u tagging threads", st->n_w - 1);
-            s->fatal = 1;
-        } else {
-            NR_INFO(MOD, "stage 1 decodes and tags on %u threads", st->n_w);
-        }
-    }
-    double last_ckpt = nr_clock_mono_s(), last_metrics = 0, last_release = 0;
-    double ckpt_every = (double)st->cfg->kafka.commit_interval_ms / 1000.0;
-    bool rs_more = false; /* the last restore slice left records waiting */
+    prctl(PR_SET_NAME, st->ops->thread, 0, 0, 0);
+    if (st->ops->begin)
+        st->ops->begin(st);
+    double last_commit = nr_clock_mono_s();
+    bool more = false; /* the last tick left work waiting (a restore slice) */
     bool eos = svc_eos(st->cfg);
     while (!svc_stopping(s)) {
-        if (svc_reload_take(st))
-            ckpt_every = (double)st->cfg->kafka.commit_interval_ms / 1000.0;
+        (void)svc_reload_take(st);
         size_t n = 0;
-        if (st->id == 1) {
-            n = poll_batch(st);
-        } else {
-            /* Each article makes a few count events: drain more of them
-             * per round, as stage 1 batches are cheaper per message. */
-            for (int k = 0; k < 8; k++) {
-                size_t got = poll_batch(st);
-                n += got;
-                if (got < BATCH)
-                    break;
-            }
+        for (int k = 0; k < st->ops->rounds; k++) {
+            size_t got = poll_batch(st);
+            n += got;
+            if (got < BATCH)
+                break;
         }
         rd_kafka_poll(st->prod, 0);
-        if (n == 0 && !rs_more) {
+        if (n == 0 && !more) {
             /* Queues empty: sleep until a message, a changelog record or a
              * delivery report arrives; 20 ms bounds the housekeeping and
              * the stop check. */
@@ -185,41 +151,25 @@ static void *stage_main(void *arg)
             while (read(st->wake[0], junk, sizeof(junk)) > 0)
                 ;
         }
-        rs_more = st->id == 2 && st->n_restoring && svc_restore_step(st);
+        more = st->ops->tick(st);
         double now = nr_clock_mono_s();
-        if (st->id == 1) { /* watermarks keep flowing when no article comes */
-            svc_s1_marks(st);
-            svc_s1_pace(st);
-        } else if (now - last_release >= WM_MARK_S) {
-            /* a source that fell silent stops holding events back */
-            for (size_t i = 0; i < st->n_p2; i++)
-                if (st->p2[i].active && !st->p2[i].restoring && st->p2[i].wmt.n)
-                    svc_p2_release(st, &st->p2[i], false);
-            last_release = now;
-        }
-        if (eos && now - last_ckpt >= ckpt_every) {
+        if (eos && now - last_commit >= (double)st->cfg->kafka.commit_interval_ms / 1000.0) {
             (void)svc_txn_commit(st); /* stage 2: checkpoints every partition first */
-            last_ckpt = now;
-        } else if (!eos && st->id == 2 && now - last_ckpt >= ckpt_every) {
-            checkpoint_all(st);
-            last_ckpt = now;
+            last_commit = now;
         }
         svc_store_offsets(st);
         /* rings retired by a revocation past the flush deadline: freed once
          * every delivery report that could point into them was served */
         if (nr_otrack_has_retired(&st->track) && rd_kafka_outq_len(st->prod) == 0)
             nr_otrack_free_retired(&st->track);
-        if (st->id == 2 && now - last_metrics >= 1.0) {
-            svc_metrics_update2(st);
-            last_metrics = now;
-        }
     }
-    /* Stop fetching, svc_checkpoint, flush with a deadline, store, then close:
-     * close commits what is stored (and runs the revocation on this thread). */
+    /* Stop fetching, commit the transaction (exactly_once) or checkpoint
+     * (stage 2), flush with a deadline, store, then close: close commits
+     * what is stored (and runs the revocation on this thread). */
     if (eos)
         svc_txn_close(st);
-    else if (st->id == 2)
-        checkpoint_all(st);
+    else if (st->ops->end)
+        st->ops->end(st);
     svc_drain(st);
     svc_store_offsets(st);
     if (st->q) { /* no queue reference may outlive its client */
@@ -235,8 +185,8 @@ static void *stage_main(void *arg)
         rd_kafka_destroy(st->c);
         st->c = NULL;
     }
-    nr_pool_free(st->pool);
-    st->pool = NULL;
+    nr_pool_free(st->art.pool);
+    st->art.pool = NULL;
     st->exited = 1;
     return NULL;
 }
@@ -261,7 +211,7 @@ static rd_kafka_t *make_producer(struct stage *st, const char *client, struct nr
         {"partitioner", "murmur2_random"},
     };
     char txn_id[512];
-    svc_txn_id(st->cfg, st->id, txn_id, sizeof(txn_id));
+    svc_txn_id(st->cfg, st->ops->num, txn_id, sizeof(txn_id));
     const struct prop pforced[] = {{"enable.idempotence", "true"}, {"transactional.id", txn_id}};
     bool eos = svc_eos(st->cfg);
     rd_kafka_conf_t *pc = svc_make_conf(st, client, eos ? pdefs_eos : pdefs,
@@ -278,12 +228,12 @@ static rd_kafka_t *make_producer(struct stage *st, const char *client, struct nr
         return NULL;
     }
     if (eos) {
-        NR_INFO(MOD, "stage %d: exactly_once, transactional.id %s", st->id, txn_id);
+        NR_INFO(MOD, "stage %d: exactly_once, transactional.id %s", st->ops->num, txn_id);
         st->prod = rk; /* svc_txn_init fences our previous incarnation */
         if (svc_txn_init(st) != 0) {
             st->prod = NULL;
             rd_kafka_destroy(rk);
-            nr_error_set(err, "stage %d: init_transactions failed", st->id);
+            nr_error_set(err, "stage %d: init_transactions failed", st->ops->num);
             return NULL;
         }
     }
@@ -304,9 +254,9 @@ static int wake_setup(struct stage *st, struct nr_error *err)
         fcntl(st->wake[i], F_SETFL, fcntl(st->wake[i], F_GETFL) | O_NONBLOCK);
     rd_kafka_queue_io_event_enable(st->q, st->wake[1], "c", 1);
     rd_kafka_queue_io_event_enable(st->qp, st->wake[1], "p", 1);
-    if (st->restore) {
-        st->qr = rd_kafka_queue_get_consumer(st->restore);
-        rd_kafka_queue_io_event_enable(st->qr, st->wake[1], "r", 1);
+    if (st->cnt.restore) {
+        st->cnt.qr = rd_kafka_queue_get_consumer(st->cnt.restore);
+        rd_kafka_queue_io_event_enable(st->cnt.qr, st->wake[1], "r", 1);
     }
     return 0;
 }
@@ -364,22 +314,22 @@ static int wait_for_topics(struct svc *s, struct nr_error *err)
 static int setup(struct svc *s, struct nr_error *err)
 {
     struct stage *a = &s->st1, *b = &s->st2;
-    a->sh = nr_stage1_shared_new(a->cfg, err);
-    if (!a->sh)
+    a->art.sh = nr_stage1_shared_new(a->cfg, err);
+    if (!a->art.sh)
         return -1;
     unsigned nw = s->cfg->kafka.tag_threads;
     if (nw == 0) {
         nw = nr_cpus_usable();
         nw = nw > 64 ? 64 : nw;
     }
-    a->n_w = nw;
-    a->w = nr_xcalloc(nw, sizeof(*a->w));
+    a->art.n_w = nw;
+    a->art.w = nr_xcalloc(nw, sizeof(*a->art.w));
     for (unsigned k = 0; k < nw; k++) {
-        a->w[k].s1 = nr_stage1_new(a->sh, err);
-        if (!a->w[k].s1)
+        a->art.w[k].s1 = nr_stage1_new(a->art.sh, err);
+        if (!a->art.w[k].s1)
             return -1;
     }
-    a->items = nr_xcalloc(BATCH, sizeof(*a->items));
+    a->art.items = nr_xcalloc(BATCH, sizeof(*a->art.items));
 
     a->prod = make_producer(a, "newsradar-producer", err);
     if (!a->prod)
@@ -394,15 +344,17 @@ static int setup(struct svc *s, struct nr_error *err)
                          s->cfg->kafka.repartition_topic);
         return -1;
     }
-    a->n_evb = n_rp;
-    a->evb = nr_xcalloc((size_t)n_rp, sizeof(*a->evb));
-    a->evb_tk = nr_xcalloc((size_t)n_rp, sizeof(*a->evb_tk));
-    a->evb_sum = nr_xcalloc((size_t)n_rp, sizeof(*a->evb_sum));
+    a->art.n_evb = n_rp;
+    a->art.evb = nr_xcalloc((size_t)n_rp, sizeof(*a->art.evb));
+    a->art.evb_tk = nr_xcalloc((size_t)n_rp, sizeof(*a->art.evb_tk));
+    a->art.evb_sum = nr_xcalloc((size_t)n_rp, sizeof(*a->art.evb_sum));
     /* Stage 2 waits for the watermark of every input partition; one whose
      * topic cannot be described now is waited for once heard of. */
     const struct nr_kafka_opts *ko = &s->cfg->kafka;
-    b->in_topic = nr_xcalloc(ko->input_topics.n ? ko->input_topics.n : 1, sizeof(*b->in_topic));
-    b->in_parts = nr_xcalloc(ko->input_topics.n ? ko->input_topics.n : 1, sizeof(*b->in_parts));
+    b->cnt.in_topic =
+        nr_xcalloc(ko->input_topics.n ? ko->input_topics.n : 1, sizeof(*b->cnt.in_topic));
+    b->cnt.in_parts =
+        nr_xcalloc(ko->input_topics.n ? ko->input_topics.n : 1, sizeof(*b->cnt.in_parts));
     for (size_t i = 0; i < ko->input_topics.n; i++) {
         struct nr_error terr = {{0}};
         rd_kafka_resp_err_t code;
@@ -411,8 +363,9 @@ static int setup(struct svc *s, struct nr_error *err)
             NR_WARN(MOD, "%s; its partitions are waited for once stage 1 reports them", terr.msg);
             continue;
         }
-        b->in_topic[b->n_in] = nr_xstrndup(ko->input_topics.v[i], strlen(ko->input_topics.v[i]));
-        b->in_parts[b->n_in++] = np;
+        b->cnt.in_topic[b->cnt.n_in] =
+            nr_xstrndup(ko->input_topics.v[i], strlen(ko->input_topics.v[i]));
+        b->cnt.in_parts[b->cnt.n_in++] = np;
     }
 
     /* The restore consumer reads the changelog by assignment (no group). */
@@ -426,13 +379,13 @@ static int setup(struct svc *s, struct nr_error *err)
     if (!rc)
         return -1;
     char errstr[512];
-    b->restore = rd_kafka_new(RD_KAFKA_CONSUMER, rc, errstr, sizeof(errstr));
-    if (!b->restore) {
+    b->cnt.restore = rd_kafka_new(RD_KAFKA_CONSUMER, rc, errstr, sizeof(errstr));
+    if (!b->cnt.restore) {
         rd_kafka_conf_destroy(rc);
         nr_error_set(err, "restore consumer: %s", errstr);
         return -1;
     }
-    rd_kafka_poll_set_consumer(b->restore);
+    rd_kafka_poll_set_consumer(b->cnt.restore);
 
     char group2[512];
     snprintf(group2, sizeof(group2), "%s.counts", s->cfg->kafka.group_id);
@@ -453,8 +406,8 @@ static int setup(struct svc *s, struct nr_error *err)
 /* After the stage's thread ended (or never started). */
 static void stage_teardown(struct stage *st)
 {
-    if (st->qr)
-        rd_kafka_queue_destroy(st->qr);
+    if (st->cnt.qr)
+        rd_kafka_queue_destroy(st->cnt.qr);
     if (st->qp)
         rd_kafka_queue_destroy(st->qp);
     if (st->q)
@@ -463,9 +416,9 @@ static void stage_teardown(struct stage *st)
         rd_kafka_consumer_close(st->c);
         rd_kafka_destroy(st->c);
     }
-    if (st->restore) {
-        rd_kafka_consumer_close(st->restore);
-        rd_kafka_destroy(st->restore);
+    if (st->cnt.restore) {
+        rd_kafka_consumer_close(st->cnt.restore);
+        rd_kafka_destroy(st->cnt.restore);
     }
     if (st->prod) {
         svc_drain(st);
@@ -482,59 +435,59 @@ static void stage_teardown(struct stage *st)
         }
         rd_kafka_destroy(st->prod);
     }
-    for (size_t i = 0; i < st->n_p2; i++) {
-        if (st->p2[i].active)
-            nr_stage2_free(st->p2[i].s2);
-        svc_dirty_free(&st->p2[i].dirty);
-        nr_evq_free(&st->p2[i].held);
-        for (size_t k = 0; k < st->p2[i].rs_held_cap; k++)
-            free(st->p2[i].rs_held[k]);
-        free(st->p2[i].rs_held);
-        free(st->p2[i].rs_held_len);
-        nr_wm_table_free(&st->p2[i].wmt);
+    for (size_t i = 0; i < st->cnt.n_p2; i++) {
+        if (st->cnt.p2[i].active)
+            nr_stage2_free(st->cnt.p2[i].s2);
+        svc_dirty_free(&st->cnt.p2[i].dirty);
+        nr_evq_free(&st->cnt.p2[i].held);
+        for (size_t k = 0; k < st->cnt.p2[i].rs_held_cap; k++)
+            free(st->cnt.p2[i].rs_held[k]);
+        free(st->cnt.p2[i].rs_held);
+        free(st->cnt.p2[i].rs_held_len);
+        nr_wm_table_free(&st->cnt.p2[i].wmt);
     }
-    free(st->p2);
-    for (size_t i = 0; i < st->n_in; i++)
-        free(st->in_topic[i]);
-    free(st->in_topic);
-    free(st->in_parts);
-    for (size_t i = 0; i < st->n_src; i++)
-        free(st->src[i].topic);
-    free(st->src);
-    free(st->wm_want);
-    free(st->evb_sum);
-    free(st->wmbuf);
-    for (int32_t i = 0; i < st->n_evb; i++) {
-        nr_event_batch_free(&st->evb[i]);
-        if (st->evb_tk[i]) { /* never sent (not reached: every poll sends its batches) */
-            free(st->evb_tk[i]->e);
-            free(st->evb_tk[i]);
+    free(st->cnt.p2);
+    for (size_t i = 0; i < st->cnt.n_in; i++)
+        free(st->cnt.in_topic[i]);
+    free(st->cnt.in_topic);
+    free(st->cnt.in_parts);
+    for (size_t i = 0; i < st->art.n_src; i++)
+        free(st->art.src[i].topic);
+    free(st->art.src);
+    free(st->art.wm_want);
+    free(st->art.evb_sum);
+    free(st->art.wmbuf);
+    for (int32_t i = 0; i < st->art.n_evb; i++) {
+        nr_event_batch_free(&st->art.evb[i]);
+        if (st->art.evb_tk[i]) { /* never sent (not reached: every poll sends its batches) */
+            free(st->art.evb_tk[i]->e);
+            free(st->art.evb_tk[i]);
         }
     }
-    free(st->evb);
-    free(st->evb_tk);
+    free(st->art.evb);
+    free(st->art.evb_tk);
     nr_otrack_destroy(&st->track);
-    for (unsigned k = 0; k < st->n_w; k++) {
-        nr_stage1_free(st->w[k].s1);
-        nr_event_batch_free(&st->w[k].rec);
-        free(st->w[k].ev);
-        free(st->w[k].rj);
-        free(st->w[k].rj_text);
+    for (unsigned k = 0; k < st->art.n_w; k++) {
+        nr_stage1_free(st->art.w[k].s1);
+        nr_event_batch_free(&st->art.w[k].rec);
+        free(st->art.w[k].ev);
+        free(st->art.w[k].rj);
+        free(st->art.w[k].rj_text);
     }
-    free(st->w);
-    free(st->items);
-    nr_stage1_shared_free(st->sh);
+    free(st->art.w);
+    free(st->art.items);
+    nr_stage1_shared_free(st->art.sh);
     /* a reload posted but never taken (stopped first) */
-    nr_stage1_shared_free(st->rl_sh);
+    nr_stage1_shared_free(st->art.rl_sh);
     for (int i = 0; i < 2; i++)
         if (st->wake[i] >= 0)
             close(st->wake[i]);
 }
 
-static void stage_init(struct stage *st, struct svc *s, int id)
+static void stage_init(struct stage *st, struct svc *s, const struct stage_ops *ops)
 {
     st->s = s;
-    st->id = id;
+    st->ops = ops;
     st->cfg = s->cfg;
     st->wake[0] = st->wake[1] = -1;
     nr_otrack_init(&st->track, TRACK_CAP);
@@ -562,9 +515,11 @@ int nr_svc_run(const char *config_path, struct nr_config *cfg)
     memset(&s, 0, sizeof(s));
     s.path = config_path;
     s.cfg = cfg;
-    stage_init(&s.st1, &s, 1);
-    stage_init(&s.st2, &s, 2);
+    stage_init(&s.st1, &s, &svc_stage1_ops);
+    stage_init(&s.st2, &s, &svc_stage2_ops);
     svc_metrics_init(&s);
+    s.st1.lag = s.mt.lag_articles;
+    s.st2.lag = s.mt.lag_counts;
     struct nr_error err = {{0}};
     struct nr_http *http = NULL;
     int rc = 1;

@@ -69,8 +69,8 @@ void svc_metrics_update2(struct stage *st)
     struct metrics *mt = &st->s->mt;
     uint64_t keys = 0, held = 0;
     size_t n2 = 0;
-    for (size_t i = 0; i < st->n_p2; i++) {
-        struct p2 *p = &st->p2[i];
+    for (size_t i = 0; i < st->cnt.n_p2; i++) {
+        struct p2 *p = &st->cnt.p2[i];
         if (!p->active)
             continue;
         n2++;
@@ -86,7 +86,7 @@ void svc_metrics_update2(struct stage *st)
     nr_gauge_set(mt->keys, (double)keys);
     nr_gauge_set(mt->held, (double)held);
     nr_gauge_set(mt->assigned_counts, (double)n2);
-    nr_gauge_set(mt->restoring, (double)st->n_restoring);
+    nr_gauge_set(mt->restoring, (double)st->cnt.n_restoring);
 }
 
 /* The process-wide part, on the main thread. */
@@ -119,9 +119,9 @@ bool svc_ready_cb(void *ud, char *why, size_t len)
                  e ? rd_kafka_err2str((rd_kafka_resp_err_t)e) : "checking the topics");
         return false;
     }
-    if (!s->joined1 || !s->joined2) {
+    if (!s->st1.joined || !s->st2.joined) {
         snprintf(why, len, "waiting for partition assignment (articles: %s, counts: %s)",
-                 s->joined1 ? "done" : "pending", s->joined2 ? "done" : "pending");
+                 s->st1.joined ? "done" : "pending", s->st2.joined ? "done" : "pending");
         return false;
     }
     snprintf(why, len, "%d article partition(s) assigned", (int)s->n_assigned1);

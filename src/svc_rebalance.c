@@ -65,21 +65,6 @@ void svc_drain(struct stage *st)
                 rd_kafka_outq_len(st->prod), st->cfg->kafka.flush_timeout_ms);
 }
 
-static void p2_drop(struct p2 *p)
-{
-    bool assigned = p->rs_assigned; /* until restore_assign removes it */
-    for (size_t i = 0; i < p->rs_held_cap; i++)
-        free(p->rs_held[i]);
-    free(p->rs_held);
-    free(p->rs_held_len);
-    nr_stage2_free(p->s2);
-    svc_dirty_free(&p->dirty);
-    nr_evq_free(&p->held); /* their messages are read again by the next owner */
-    nr_wm_table_free(&p->wmt);
-    memset(p, 0, sizeof(*p));
-    p->rs_assigned = assigned;
-}
-
 static void on_revoke(struct stage *st, rd_kafka_topic_partition_list_t *parts)
 {
     if (svc_eos(st->cfg)) {
@@ -87,9 +72,8 @@ static void on_revoke(struct stage *st, rd_kafka_topic_partition_list_t *parts)
          * transaction) commits before the next owner reads them */
         (void)svc_txn_commit(st);
     } else {
-        if (st->id == 2)
-            for (int i = 0; i < parts->cnt; i++)
-                svc_checkpoint(st, parts->elems[i].partition);
+        if (st->ops->revoking)
+            st->ops->revoking(st, parts);
         svc_drain(st);
         svc_store_offsets(st);
         rd_kafka_resp_err_t err = rd_kafka_commit(st->c, NULL, 0);
@@ -103,60 +87,20 @@ static void on_revoke(struct stage *st, rd_kafka_topic_partition_list_t *parts)
             nr_otrack_part(&st->track, parts->elems[i].topic, parts->elems[i].partition, false);
         if (op)
             nr_opart_reset(op);
-        if (st->id == 2) {
-            struct p2 *p = svc_p2_get(st, parts->elems[i].partition, false);
-            if (p && p->active) {
-                if (p->restoring)
-                    st->n_restoring--;
-                p2_drop(p);
-            }
-        }
     }
-    if (st->id == 2)
-        svc_restore_assign(st); /* stop reading changelogs of revoked partitions */
-    if (st->id == 1) {
-        st->s->n_assigned1 -= parts->cnt;
-        for (int i = 0; i < parts->cnt; i++)
-            svc_s1_src_drop(st, parts->elems[i].topic, parts->elems[i].partition);
-    }
+    if (st->ops->revoked)
+        st->ops->revoked(st, parts);
 }
 
 static void on_assign(struct stage *st, rd_kafka_topic_partition_list_t *parts)
 {
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
-        struct nr_opart *op = nr_otrack_part(&st->track, tp->topic, tp->partition, true);
-        nr_opart_reset(op);
-        if (st->id != 2) {
-            (void)svc_s1_src_find(st, tp->topic, tp->partition, true);
-            continue;
-        }
-        struct p2 *p = svc_p2_get(st, tp->partition, true);
-        /* every input partition is a source it waits for */
-        double now = nr_clock_mono_s();
-        for (size_t t = 0; t < st->n_in; t++)
-            for (int k = 0; k < st->in_parts[t]; k++)
-                nr_wm_table_expect(&p->wmt, st->in_topic[t], k, now);
-        struct nr_error err = {{0}};
-        p->s2 = nr_stage2_new(st->cfg, &err);
-        if (!p->s2) { /* the config was validated: not expected */
-            NR_ERROR(MOD, "detector: %s", err.msg);
-            st->s->fatal = 1;
-            continue;
-        }
-        p->op = op;
-        op->hold = true;
-        p->last_offset = -1;
-        p->active = true;
-        memset(&p->last_stats, 0, sizeof(p->last_stats));
-        /* paused by rebalance_cb once assigned; restore_step resumes it */
-        p->restoring = true;
-        p->rs_t0 = p->rs_progress_at = nr_clock_mono_s();
-        st->n_restoring++;
+        nr_opart_reset(nr_otrack_part(&st->track, tp->topic, tp->partition, true));
     }
-    if (st->id == 1)
-        st->s->n_assigned1 += parts->cnt;
-    NR_INFO(MOD, "%s: assigned %d partition(s)", st->id == 1 ? "articles" : "counts", parts->cnt);
+    if (st->ops->assign)
+        st->ops->assign(st, parts);
+    NR_INFO(MOD, "%s: assigned %d partition(s)", st->ops->name, parts->cnt);
 }
 
 void svc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -167,24 +111,13 @@ void svc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_error_t *e = NULL;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         on_assign(st, parts);
-        if (st->id == 1)
-            st->s->joined1 = 1;
-        else
-            st->s->joined2 = 1;
+        st->joined = 1;
         if (coop)
             e = rd_kafka_incremental_assign(rk, parts);
         else
             rd_kafka_assign(rk, parts);
-        /* stage 2: nothing is counted before the window state is back */
-        if (st->id == 2 && !e) {
-            rd_kafka_resp_err_t pe = rd_kafka_pause_partitions(rk, parts);
-            for (int i = 0; !pe && i < parts->cnt; i++)
-                pe = parts->elems[i].err;
-            if (pe) { /* counting before the restore would be wrong: restart */
-                NR_ERROR(MOD, "pause for restore: %s", rd_kafka_err2str(pe));
-                st->s->fatal = 1;
-            }
-        }
+        if (!e && st->ops->assigned)
+            st->ops->assigned(st, rk, parts);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         on_revoke(st, parts);
         if (coop)

@@ -77,9 +77,9 @@ void svc_reload_begin(struct svc *s)
     nr_stage2_free(trial);
     struct stage *a = &s->st1, *b = &s->st2;
     a->rl_cfg = cfg;
-    a->rl_sh = sh;
+    a->art.rl_sh = sh;
     b->rl_cfg = cfg;
-    b->rl_kept = b->rl_dropped = 0;
+    b->cnt.rl_kept = b->cnt.rl_dropped = 0;
     s->cfg_old = s->cfg;
     s->cfg = cfg;
     /* Stage 2 first: stage 1 may send events of a rule the reload adds
@@ -93,12 +93,12 @@ void svc_reload_begin(struct svc *s)
 
 /* Stage 1, between batches: swap in the tagger built by the main thread;
  * the duplicate set and stream time carry over. */
-static bool reload_apply1(struct stage *st)
+bool svc_s1_reload(struct stage *st)
 {
     struct nr_error err = {{0}};
-    struct nr_stage1 **nw = nr_xcalloc(st->n_w, sizeof(*nw));
-    for (unsigned k = 0; k < st->n_w; k++) {
-        nw[k] = nr_stage1_new(st->rl_sh, &err);
+    struct nr_stage1 **nw = nr_xcalloc(st->art.n_w, sizeof(*nw));
+    for (unsigned k = 0; k < st->art.n_w; k++) {
+        nw[k] = nr_stage1_new(st->art.rl_sh, &err);
         if (!nw[k]) { /* out of memory only */
             NR_ERROR("config", "reload: stage 1: %s", err.msg);
             for (unsigned j = 0; j < k; j++)
@@ -108,30 +108,30 @@ static bool reload_apply1(struct stage *st)
             return false;
         }
     }
-    for (unsigned k = 0; k < st->n_w; k++) { /* the pool is idle between polls */
-        nr_stage1_free(st->w[k].s1);
-        st->w[k].s1 = nw[k];
+    for (unsigned k = 0; k < st->art.n_w; k++) { /* the pool is idle between polls */
+        nr_stage1_free(st->art.w[k].s1);
+        st->art.w[k].s1 = nw[k];
     }
     free(nw);
-    nr_stage1_shared_take(st->rl_sh, st->sh);
-    nr_stage1_shared_free(st->sh);
+    nr_stage1_shared_take(st->art.rl_sh, st->art.sh);
+    nr_stage1_shared_free(st->art.sh);
     st->cfg = st->rl_cfg;
-    st->sh = st->rl_sh;
+    st->art.sh = st->art.rl_sh;
     st->rl_cfg = NULL;
-    st->rl_sh = NULL;
+    st->art.rl_sh = NULL;
     return true;
 }
 
 /* Stage 2, between batches: move every key whose rule still exists into a
  * new detector. Snapshots name rules and entities by id, so indices may
  * change. All new detectors are built before any is swapped in. */
-static bool reload_apply2(struct stage *st)
+bool svc_s2_reload(struct stage *st)
 {
     struct nr_config *cfg = st->rl_cfg;
     struct nr_error err = {{0}};
-    struct nr_stage2 **nd = nr_xcalloc(st->n_p2 ? st->n_p2 : 1, sizeof(*nd));
-    for (size_t i = 0; i < st->n_p2; i++) {
-        if (!st->p2[i].active)
+    struct nr_stage2 **nd = nr_xcalloc(st->cnt.n_p2 ? st->cnt.n_p2 : 1, sizeof(*nd));
+    for (size_t i = 0; i < st->cnt.n_p2; i++) {
+        if (!st->cnt.p2[i].active)
             continue;
         nd[i] = nr_stage2_new(cfg, &err);
         if (!nd[i]) {
@@ -145,8 +145,8 @@ static bool reload_apply2(struct stage *st)
         }
     }
     size_t kept = 0, dropped = 0;
-    for (size_t i = 0; i < st->n_p2; i++) {
-        struct p2 *p = &st->p2[i];
+    for (size_t i = 0; i < st->cnt.n_p2; i++) {
+        struct p2 *p = &st->cnt.p2[i];
         if (!p->active)
             continue;
         struct nr_detector *od = nr_stage2_detector(p->s2), *ndet = nr_stage2_detector(nd[i]);
@@ -180,8 +180,8 @@ static bool reload_apply2(struct stage *st)
     free(nd);
     st->cfg = cfg;
     st->rl_cfg = NULL;
-    st->rl_kept = kept;
-    st->rl_dropped = dropped;
+    st->cnt.rl_kept = kept;
+    st->cnt.rl_dropped = dropped;
     return true;
 }
 
@@ -190,7 +190,7 @@ bool svc_reload_take(struct stage *st)
 {
     if (!atomic_load_explicit(&st->rl_posted, memory_order_acquire))
         return false;
-    if (st->id == 1 ? !reload_apply1(st) : !reload_apply2(st))
+    if (!st->ops->reload(st))
         return false; /* rl_posted stays set: the old config is never freed under us */
     atomic_store_explicit(&st->rl_posted, 0, memory_order_release);
     return true;
@@ -213,6 +213,6 @@ void svc_reload_finish(struct svc *s)
     nr_counter_add(s->mt.reloads, 1);
     NR_INFO("config",
             "reloaded %s: %zu entities, %zu topics, %zu rules; %zu keys kept, %zu dropped", s->path,
-            s->cfg->n_entities, s->cfg->n_topics, s->cfg->n_rules, s->st2.rl_kept,
-            s->st2.rl_dropped);
+            s->cfg->n_entities, s->cfg->n_topics, s->cfg->n_rules, s->st2.cnt.rl_kept,
+            s->st2.cnt.rl_dropped);
 }

@@ -27,8 +27,8 @@ void svc_restore_assign(struct stage *st)
     const char *topic = st->cfg->kafka.changelog_topic;
     rd_kafka_topic_partition_list_t *add = rd_kafka_topic_partition_list_new(4);
     rd_kafka_topic_partition_list_t *del = rd_kafka_topic_partition_list_new(4);
-    for (size_t i = 0; i < st->n_p2; i++) {
-        struct p2 *p = &st->p2[i];
+    for (size_t i = 0; i < st->cnt.n_p2; i++) {
+        struct p2 *p = &st->cnt.p2[i];
         bool want = p->active && p->restoring && p->rs_started;
         if (want && !p->rs_assigned)
             rd_kafka_topic_partition_list_add(add, topic, (int32_t)i)->offset = p->rs_last + 1;
@@ -39,11 +39,11 @@ void svc_restore_assign(struct stage *st)
         p->rs_assigned = want;
     }
     rd_kafka_error_t *e;
-    if (del->cnt && (e = rd_kafka_incremental_unassign(st->restore, del))) {
+    if (del->cnt && (e = rd_kafka_incremental_unassign(st->cnt.restore, del))) {
         NR_ERROR(MOD, "restore: unassign: %s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
     }
-    if (add->cnt && (e = rd_kafka_incremental_assign(st->restore, add))) {
+    if (add->cnt && (e = rd_kafka_incremental_assign(st->cnt.restore, add))) {
         NR_ERROR(MOD, "restore: assign: %s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
     }
@@ -74,7 +74,7 @@ static void held_restore(struct stage *st, struct p2 *p)
                 break;
             }
             nr_evq_push(&p->held, (int64_t)get64(b + off), (int64_t)get64(b + off + 8),
-                        &st->rs_dummy, b + off + 20, l);
+                        &st->cnt.rs_dummy, b + off + 20, l);
             off += 20 + l;
             n_ev++;
         }
@@ -95,7 +95,7 @@ static void restore_done(struct stage *st, int32_t part, struct p2 *p)
 {
     held_restore(st, p);
     p->restoring = p->rs_started = p->rs_seek = false;
-    st->n_restoring--;
+    st->cnt.n_restoring--;
     nr_counter_add(st->s->mt.restored, p->rs_n);
     NR_INFO(MOD, "restored %zu keys of %s [%" PRId32 "] (%zu unusable) in %.1f s", p->rs_n,
             st->cfg->kafka.changelog_topic, part, p->rs_bad, nr_clock_mono_s() - p->rs_t0);
@@ -176,8 +176,8 @@ bool svc_restore_step(struct stage *st)
     const char *topic = st->cfg->kafka.changelog_topic;
     bool reassign = false, queried = false;
     double now = nr_clock_mono_s();
-    for (size_t i = 0; i < st->n_p2; i++) {
-        struct p2 *p = &st->p2[i];
+    for (size_t i = 0; i < st->cnt.n_p2; i++) {
+        struct p2 *p = &st->cnt.p2[i];
         if (!p->active || !p->restoring)
             continue;
         if (now - p->rs_progress_at > RESTORE_STALL_S) {
@@ -194,7 +194,7 @@ bool svc_restore_step(struct stage *st)
         queried = true;
         int64_t lo = 0, hi = 0;
         rd_kafka_resp_err_t err =
-            rd_kafka_query_watermark_offsets(st->restore, topic, (int32_t)i, &lo, &hi, 1000);
+            rd_kafka_query_watermark_offsets(st->cnt.restore, topic, (int32_t)i, &lo, &hi, 1000);
         /* The error first: on failure librdkafka leaves lo and hi untouched,
          * and taking 0..0 for "nothing checkpointed" would start empty. */
         if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || (!err && hi <= lo)) {
@@ -218,7 +218,7 @@ bool svc_restore_step(struct stage *st)
     double until = nr_clock_mono_s() + 0.02;
     bool finished = false, more = false;
     rd_kafka_message_t *m;
-    while (st->n_restoring && (m = rd_kafka_consumer_poll(st->restore, 0))) {
+    while (st->cnt.n_restoring && (m = rd_kafka_consumer_poll(st->cnt.restore, 0))) {
         struct p2 *p = svc_p2_get(st, m->partition, false);
         if (m->err) {
             if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -241,13 +241,13 @@ bool svc_restore_step(struct stage *st)
     /* Transactions end with a control record that is never delivered (and
      * aborted records are skipped): a partition whose read position has
      * reached the end offset is done too. */
-    for (size_t i = 0; i < st->n_p2 && st->n_restoring; i++) {
-        struct p2 *p = &st->p2[i];
+    for (size_t i = 0; i < st->cnt.n_p2 && st->cnt.n_restoring; i++) {
+        struct p2 *p = &st->cnt.p2[i];
         if (!p->active || !p->restoring || !p->rs_started || !p->rs_assigned)
             continue;
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(l, topic, (int32_t)i);
-        if (!rd_kafka_position(st->restore, l) && l->elems[0].offset >= p->rs_hi) {
+        if (!rd_kafka_position(st->cnt.restore, l) && l->elems[0].offset >= p->rs_hi) {
             restore_done(st, (int32_t)i, p);
             finished = true;
         }
@@ -255,5 +255,5 @@ bool svc_restore_step(struct stage *st)
     }
     if (finished)
         svc_restore_assign(st);
-    return more && st->n_restoring;
+    return more && st->cnt.n_restoring;
 }

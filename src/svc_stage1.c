@@ -11,17 +11,17 @@
 
 struct s1_src *svc_s1_src_find(struct stage *st, const char *topic, int32_t part, bool create)
 {
-    for (size_t i = 0; i < st->n_src; i++)
-        if (st->src[i].partition == part && strcmp(st->src[i].topic, topic) == 0)
-            return &st->src[i];
+    for (size_t i = 0; i < st->art.n_src; i++)
+        if (st->art.src[i].partition == part && strcmp(st->art.src[i].topic, topic) == 0)
+            return &st->art.src[i];
     if (!create)
         return NULL;
-    if (st->n_src == st->cap_src) {
-        st->cap_src = st->cap_src ? 2 * st->cap_src : 16;
-        st->src = nr_xrealloc(st->src, st->cap_src * sizeof(*st->src));
-        st->wm_want = nr_xrealloc(st->wm_want, st->cap_src * sizeof(*st->wm_want));
+    if (st->art.n_src == st->art.cap_src) {
+        st->art.cap_src = st->art.cap_src ? 2 * st->art.cap_src : 16;
+        st->art.src = nr_xrealloc(st->art.src, st->art.cap_src * sizeof(*st->art.src));
+        st->art.wm_want = nr_xrealloc(st->art.wm_want, st->art.cap_src * sizeof(*st->art.wm_want));
     }
-    struct s1_src *s = &st->src[st->n_src++];
+    struct s1_src *s = &st->art.src[st->art.n_src++];
     s->topic = nr_xstrndup(topic, strlen(topic));
     s->partition = part;
     s->next = -1;
@@ -36,7 +36,7 @@ void svc_s1_src_drop(struct stage *st, const char *topic, int32_t part)
     if (!s)
         return;
     free(s->topic);
-    *s = st->src[--st->n_src];
+    *s = st->art.src[--st->art.n_src];
 }
 
 /* The watermarks of every source this stage owns, as a message header:
@@ -45,22 +45,22 @@ void svc_s1_src_drop(struct stage *st, const char *topic, int32_t part)
 static rd_kafka_headers_t *wm_headers(struct stage *st, uint64_t *sum)
 {
     *sum = 0;
-    if (!st->n_src)
+    if (!st->art.n_src)
         return NULL;
     double now = nr_clock_mono_s();
     struct nr_wm_mark marks[64];
     size_t n = 0;
     rd_kafka_headers_t *h = rd_kafka_headers_new(1);
     /* at most 64 sources per header: an instance owning more sends several */
-    for (size_t i = 0; i < st->n_src; i++) {
-        const struct s1_src *s = &st->src[i];
+    for (size_t i = 0; i < st->art.n_src; i++) {
+        const struct s1_src *s = &st->art.src[i];
         marks[n++] = (struct nr_wm_mark){
             s->topic, strlen(s->topic), s->partition,
             s->wm.wm, s->wm.first_ms,   nr_wm_src_idle(&s->wm, now, WM_IDLE_S) ? NR_WM_IDLE : 0};
-        if (n == NR_ARRAY_LEN(marks) || i + 1 == st->n_src) {
-            nr_wm_encode(marks, n, &st->wmbuf, &st->wmcap, &st->wmlen);
-            rd_kafka_header_add(h, WM_HEADER, -1, st->wmbuf, (ssize_t)st->wmlen);
-            *sum = nr_hash64(st->wmbuf, st->wmlen, *sum + 1);
+        if (n == NR_ARRAY_LEN(marks) || i + 1 == st->art.n_src) {
+            nr_wm_encode(marks, n, &st->art.wmbuf, &st->art.wmcap, &st->art.wmlen);
+            rd_kafka_header_add(h, WM_HEADER, -1, st->art.wmbuf, (ssize_t)st->art.wmlen);
+            *sum = nr_hash64(st->art.wmbuf, st->art.wmlen, *sum + 1);
             n = 0;
         }
     }
@@ -74,21 +74,21 @@ static rd_kafka_headers_t *wm_headers(struct stage *st, uint64_t *sum)
 void svc_s1_marks(struct stage *st)
 {
     double now = nr_clock_mono_s();
-    if (!st->n_src || now - st->last_mark < WM_MARK_S)
+    if (!st->art.n_src || now - st->art.last_mark < WM_MARK_S)
         return;
     uint64_t sum;
     rd_kafka_headers_destroy(wm_headers(st, &sum));
-    bool beat = now - st->last_mark >= WM_BEAT_S;
-    if (sum == st->last_mark_sum && !beat)
+    bool beat = now - st->art.last_mark >= WM_BEAT_S;
+    if (sum == st->art.last_mark_sum && !beat)
         return;
-    st->last_mark_sum = sum;
-    st->last_mark = now;
+    st->art.last_mark_sum = sum;
+    st->art.last_mark = now;
     /* a partition whose last batch carried these very marks needs no more */
-    for (int32_t p = 0; p < st->n_evb; p++) {
-        if (st->evb_sum[p] == sum && !beat)
+    for (int32_t p = 0; p < st->art.n_evb; p++) {
+        if (st->art.evb_sum[p] == sum && !beat)
             continue;
         (void)svc_produce(st, st->cfg->kafka.repartition_topic, p, NULL, 0, NULL, 0,
-                          wm_headers(st, &st->evb_sum[p]), NULL);
+                          wm_headers(st, &st->art.evb_sum[p]), NULL);
     }
 }
 
@@ -109,34 +109,34 @@ static void pause_resume(struct stage *st, const struct s1_src *s, bool pause)
  * a paused partition and fetches again from the position on resume). */
 void svc_s1_pace(struct stage *st)
 {
-    if (!st->n_src)
+    if (!st->art.n_src)
         return;
     double now = nr_clock_mono_s();
-    for (size_t i = 0; i < st->n_src; i++) {
-        struct s1_src *s = &st->src[i];
+    for (size_t i = 0; i < st->art.n_src; i++) {
+        struct s1_src *s = &st->art.src[i];
         int64_t lo = -1, hi = -1;
         s->wm.behind = s->next >= 0 &&
                        rd_kafka_get_watermark_offsets(st->c, s->topic, s->partition, &lo, &hi) ==
                            RD_KAFKA_RESP_ERR_NO_ERROR &&
                        hi >= 0 && s->next < hi;
     }
-    struct nr_wm_src *v = nr_xmalloc(st->n_src * sizeof(*v));
-    for (size_t i = 0; i < st->n_src; i++)
-        v[i] = st->src[i].wm;
-    if (nr_wm_pace(v, st->n_src, now, WM_IDLE_S, WM_LEAD_MS, st->wm_want)) {
-        for (size_t i = 0; i < st->n_src; i++) {
-            struct s1_src *s = &st->src[i];
-            if (st->wm_want[i] == s->wm.paused)
+    struct nr_wm_src *v = nr_xmalloc(st->art.n_src * sizeof(*v));
+    for (size_t i = 0; i < st->art.n_src; i++)
+        v[i] = st->art.src[i].wm;
+    if (nr_wm_pace(v, st->art.n_src, now, WM_IDLE_S, WM_LEAD_MS, st->art.wm_want)) {
+        for (size_t i = 0; i < st->art.n_src; i++) {
+            struct s1_src *s = &st->art.src[i];
+            if (st->art.wm_want[i] == s->wm.paused)
                 continue;
-            pause_resume(st, s, st->wm_want[i]);
-            s->wm.paused = st->wm_want[i];
+            pause_resume(st, s, st->art.wm_want[i]);
+            s->wm.paused = st->art.wm_want[i];
             s->wm.active_at = now; /* a resumed partition needs a fetch before it is idle */
         }
     }
     free(v);
     size_t paused = 0;
-    for (size_t i = 0; i < st->n_src; i++)
-        paused += st->src[i].wm.paused;
+    for (size_t i = 0; i < st->art.n_src; i++)
+        paused += st->art.src[i].wm.paused;
     nr_gauge_set(st->s->mt.wm_paused, (double)paused);
 }
 
@@ -144,13 +144,13 @@ void svc_s1_pace(struct stage *st)
  * report releases its ticket. */
 static void evb_send(struct stage *st, int32_t p)
 {
-    struct nr_event_batch *b = &st->evb[p];
-    struct ticket *t = st->evb_tk[p];
+    struct nr_event_batch *b = &st->art.evb[p];
+    struct ticket *t = st->art.evb_tk[p];
     if (!b->n || !t)
         return;
-    st->evb_tk[p] = NULL;
+    st->art.evb_tk[p] = NULL;
     if (svc_produce(st, st->cfg->kafka.repartition_topic, p, NULL, 0, b->buf, b->len,
-                    wm_headers(st, &st->evb_sum[p]), OPAQUE_TICKET(t)) != 0)
+                    wm_headers(st, &st->art.evb_sum[p]), OPAQUE_TICKET(t)) != 0)
         svc_ticket_release(t, false);
     nr_event_batch_clear(b);
 }
@@ -158,7 +158,7 @@ static void evb_send(struct stage *st, int32_t p)
 /* End of a poll of stage 1: send every open batch. */
 static void evb_flush(struct stage *st)
 {
-    for (int32_t p = 0; p < st->n_evb; p++)
+    for (int32_t p = 0; p < st->art.n_evb; p++)
         evb_send(st, p);
 }
 
@@ -192,7 +192,7 @@ static void s1_event(void *ud, const struct nr_count_event *ev)
     key[rl] = '|';
     memcpy(key + rl + 1, ev->key, kl);
     int32_t part =
-        rd_kafka_msg_partitioner_murmur2(NULL, key, rl + 1 + kl, c->st->n_evb, NULL, NULL);
+        rd_kafka_msg_partitioner_murmur2(NULL, key, rl + 1 + kl, c->st->art.n_evb, NULL, NULL);
     struct nr_event_batch *b = &c->w->rec;
     if (nr_event_batch_add(cfg, b, ev) != 0) { /* the event fits its config: not reached */
         c->it->ev_failed++;
@@ -231,22 +231,23 @@ static _Atomic uint64_t *s1_lang_series(struct stage *st, const char *tag)
         "New articles tagged, by language (declared or detected; und: unknown).";
     if (!*tag)
         tag = "und";
-    for (size_t k = 0; k < st->n_lang_series; k++)
-        if (strcmp(st->lang_series[k].tag, tag) == 0)
-            return st->lang_series[k].c;
+    for (size_t k = 0; k < st->art.n_lang_series; k++)
+        if (strcmp(st->art.lang_series[k].tag, tag) == 0)
+            return st->art.lang_series[k].c;
     char lb[32];
-    if (st->n_lang_series == SVC_LANG_SERIES) {
-        if (!st->lang_other)
-            st->lang_other = nr_metrics_counter(st->s->mt.reg, "newsradar_articles_total", help,
-                                                "language=\"other\"");
-        return st->lang_other;
+    if (st->art.n_lang_series == SVC_LANG_SERIES) {
+        if (!st->art.lang_other)
+            st->art.lang_other = nr_metrics_counter(st->s->mt.reg, "newsradar_articles_total", help,
+                                                    "language=\"other\"");
+        return st->art.lang_other;
     }
     /* tags are lang.h's: 2-3 lowercase letters, nothing to escape */
     snprintf(lb, sizeof(lb), "language=\"%s\"", tag);
-    size_t k = st->n_lang_series++;
-    snprintf(st->lang_series[k].tag, sizeof(st->lang_series[k].tag), "%s", tag);
-    st->lang_series[k].c = nr_metrics_counter(st->s->mt.reg, "newsradar_articles_total", help, lb);
-    return st->lang_series[k].c;
+    size_t k = st->art.n_lang_series++;
+    snprintf(st->art.lang_series[k].tag, sizeof(st->art.lang_series[k].tag), "%s", tag);
+    st->art.lang_series[k].c =
+        nr_metrics_counter(st->s->mt.reg, "newsradar_articles_total", help, lb);
+    return st->art.lang_series[k].c;
 }
 
 /* The enriched article: {"article": <the input, byte for byte>, "tags":
@@ -321,11 +322,11 @@ static void s1_reject(void *ud, long index, enum nr_reject r, const char *msg, s
 static void s1_work(void *ctx, unsigned wi, size_t i)
 {
     struct stage *st = ctx;
-    struct s1_item *it = &st->items[i];
+    struct s1_item *it = &st->art.items[i];
     if (!it->e)
         return;
     double t0 = nr_clock_mono_s();
-    struct s1_worker *w = &st->w[wi];
+    struct s1_worker *w = &st->art.w[wi];
     const rd_kafka_message_t *m = it->m;
     it->worker = wi;
     it->ev_first = w->n_ev;
@@ -365,13 +366,13 @@ static void s1_work(void *ctx, unsigned wi, size_t i)
  * partition's batch; the message then waits for that batch's delivery. */
 static void s1_emit(struct stage *st, const struct s1_ev *ev, const uint8_t *rec)
 {
-    struct nr_event_batch *b = &st->evb[ev->part];
+    struct nr_event_batch *b = &st->art.evb[ev->part];
     if (b->n && b->len + 4 + ev->len > EVB_MAX_BYTES)
         evb_send(st, ev->part);
     nr_event_batch_add_raw(b, rec, ev->len);
-    struct ticket *t = st->evb_tk[ev->part];
+    struct ticket *t = st->art.evb_tk[ev->part];
     if (!t)
-        t = st->evb_tk[ev->part] = nr_xcalloc(1, sizeof(*t));
+        t = st->art.evb_tk[ev->part] = nr_xcalloc(1, sizeof(*t));
     /* an input's events are emitted together: it joins a ticket once */
     if (t->n == 0 || t->e[t->n - 1] != st->cur_entry) {
         if (t->n == t->cap) {
@@ -387,7 +388,7 @@ static void s1_finish(struct stage *st, struct s1_item *it)
 {
     struct metrics *mt = &st->s->mt;
     const rd_kafka_message_t *m = it->m;
-    const struct s1_worker *w = &st->w[it->worker];
+    const struct s1_worker *w = &st->art.w[it->worker];
     st->cur_entry = it->e;
     nr_counter_add(mt->future, it->stats.future);
     nr_counter_add(mt->utf8_repairs, it->stats.utf8_repairs);
@@ -447,7 +448,7 @@ static int64_t s1_fallback(struct stage *st, const struct s1_src *src, const rd_
 {
     if (src->time_ms != NR_TIME_NONE)
         return src->time_ms;
-    int64_t t = nr_stage1_stream_ms(st->sh);
+    int64_t t = nr_stage1_stream_ms(st->art.sh);
     if (t != NR_TIME_NONE)
         return t;
     rd_kafka_timestamp_type_t tt;
@@ -464,7 +465,7 @@ void svc_stage1_batch(struct stage *st, rd_kafka_message_t **msgs, size_t n)
 {
     struct metrics *mt = &st->s->mt;
     for (size_t i = 0; i < n; i++) {
-        struct s1_item *it = &st->items[i];
+        struct s1_item *it = &st->art.items[i];
         memset(it, 0, sizeof(*it));
         it->m = msgs[i];
         if (msgs[i]->err) {
@@ -478,15 +479,15 @@ void svc_stage1_batch(struct stage *st, rd_kafka_message_t **msgs, size_t n)
             nr_counter_add(mt->bytes, msgs[i]->len);
         }
     }
-    for (unsigned k = 0; k < st->n_w; k++) {
-        nr_event_batch_clear(&st->w[k].rec);
-        st->w[k].n_ev = 0;
-        st->w[k].n_rj = 0;
-        st->w[k].rj_len = 0;
+    for (unsigned k = 0; k < st->art.n_w; k++) {
+        nr_event_batch_clear(&st->art.w[k].rec);
+        st->art.w[k].n_ev = 0;
+        st->art.w[k].n_rj = 0;
+        st->art.w[k].rj_len = 0;
     }
-    nr_pool_run(st->pool, s1_work, st, n, S1_MIN_PARALLEL);
+    nr_pool_run(st->art.pool, s1_work, st, n, S1_MIN_PARALLEL);
     for (size_t i = 0; i < n; i++) {
-        struct s1_item *it = &st->items[i];
+        struct s1_item *it = &st->art.items[i];
         if (!it->e)
             continue;
         struct s1_src *src =
@@ -503,7 +504,7 @@ void svc_stage1_batch(struct stage *st, rd_kafka_message_t **msgs, size_t n)
      * covers only events already sent */
     double now = nr_clock_mono_s();
     for (size_t i = 0; i < n; i++) {
-        const struct s1_item *it = &st->items[i];
+        const struct s1_item *it = &st->art.items[i];
         if (!it->e)
             continue;
         struct s1_src *src =
@@ -515,3 +516,64 @@ void svc_stage1_batch(struct stage *st, rd_kafka_message_t **msgs, size_t n)
     svc_s1_marks(st);
     svc_s1_pace(st);
 }
+
+/* ---- the stage's part in the thread loop and the rebalances (stage_ops) --------------- */
+
+static void s1_begin(struct stage *st)
+{
+    if (st->art.n_w <= 1)
+        return;
+    st->art.pool = nr_pool_new(st->art.n_w - 1, "nr-tag");
+    if (!st->art.pool) {
+        NR_ERROR(MOD, "cannot start %u tagging threads", st->art.n_w - 1);
+        st->s->fatal = 1;
+    } else {
+        NR_INFO(MOD, "stage 1 decodes and tags on %u threads", st->art.n_w);
+    }
+}
+
+/* Watermarks keep flowing when no article comes. */
+static bool s1_tick(struct stage *st)
+{
+    svc_s1_marks(st);
+    svc_s1_pace(st);
+    return false;
+}
+
+static void s1_assign(struct stage *st, rd_kafka_topic_partition_list_t *parts)
+{
+    for (int i = 0; i < parts->cnt; i++)
+        (void)svc_s1_src_find(st, parts->elems[i].topic, parts->elems[i].partition, true);
+    st->s->n_assigned1 += parts->cnt;
+}
+
+static void s1_revoked(struct stage *st, rd_kafka_topic_partition_list_t *parts)
+{
+    st->s->n_assigned1 -= parts->cnt;
+    for (int i = 0; i < parts->cnt; i++)
+        svc_s1_src_drop(st, parts->elems[i].topic, parts->elems[i].partition);
+}
+
+/* exactly_once: the articles' offsets (src->next moves only past
+ * processed messages). */
+static void s1_txn_offsets(struct stage *st, rd_kafka_topic_partition_list_t *l)
+{
+    for (size_t i = 0; i < st->art.n_src; i++)
+        if (st->art.src[i].next >= 0)
+            rd_kafka_topic_partition_list_add(l, st->art.src[i].topic, st->art.src[i].partition)
+                ->offset = st->art.src[i].next;
+}
+
+const struct stage_ops svc_stage1_ops = {
+    .num = 1,
+    .name = "articles",
+    .thread = "nr-articles",
+    .rounds = 1,
+    .begin = s1_begin,
+    .batch = svc_stage1_batch,
+    .tick = s1_tick,
+    .assign = s1_assign,
+    .revoked = s1_revoked,
+    .reload = svc_s1_reload,
+    .txn_offsets = s1_txn_offsets,
+};

@@ -73,23 +73,23 @@ static void emit_alert(void *ud, const struct nr_alert *al)
     nr_counter_add(nr_metrics_counter(st->s->mt.reg, "newsradar_alerts_total",
                                       "Alerts produced, by rule and state.", labels),
                    1);
-    if (st->cur_p2)
-        svc_dirty_add(&st->cur_p2->dirty, al->rule, al->key);
+    if (st->cnt.cur_p2)
+        svc_dirty_add(&st->cnt.cur_p2->dirty, al->rule, al->key);
 }
 
 struct p2 *svc_p2_get(struct stage *st, int32_t partition, bool create)
 {
     if (partition < 0)
         return NULL;
-    if ((size_t)partition >= st->n_p2) {
+    if ((size_t)partition >= st->cnt.n_p2) {
         if (!create)
             return NULL;
         size_t n = (size_t)partition + 1;
-        st->p2 = nr_xrealloc(st->p2, n * sizeof(*st->p2));
-        memset(st->p2 + st->n_p2, 0, (n - st->n_p2) * sizeof(*st->p2));
-        st->n_p2 = n;
+        st->cnt.p2 = nr_xrealloc(st->cnt.p2, n * sizeof(*st->cnt.p2));
+        memset(st->cnt.p2 + st->cnt.n_p2, 0, (n - st->cnt.n_p2) * sizeof(*st->cnt.p2));
+        st->cnt.n_p2 = n;
     }
-    return &st->p2[partition];
+    return &st->cnt.p2[partition];
 }
 
 struct wm_ctx {
@@ -121,8 +121,8 @@ void svc_p2_release(struct stage *st, struct p2 *p, bool force)
             nr_detector_set_meta(nr_stage2_detector(p->s2), sm, w.first_ms);
     }
     struct nr_oentry *cur = st->cur_entry;
-    struct p2 *curp = st->cur_p2;
-    st->cur_p2 = p;
+    struct p2 *curp = st->cnt.cur_p2;
+    st->cnt.cur_p2 = p;
     const struct nr_evq_item *top;
     while ((top = nr_evq_top(&p->held)) &&
            (top->t <= w.release || force || p->held.bytes > WM_HOLD_MAX)) {
@@ -146,7 +146,7 @@ void svc_p2_release(struct stage *st, struct p2 *p, bool force)
     st->cur_entry = cur;
     if (w.advance != NR_TIME_NONE)
         nr_stage2_advance(p->s2, w.advance, emit_alert, st);
-    st->cur_p2 = curp;
+    st->cnt.cur_p2 = curp;
 }
 
 /* A valid count event is held until no source can still send an earlier
@@ -155,13 +155,14 @@ static void s2_hold(void *ud, const struct nr_count_event *ev, const char *rec, 
 {
     struct stage *st = ud;
     nr_oentry_expect(st->cur_entry);
-    nr_evq_push(&st->cur_p2->held, ev->event_ms, st->cur_msg->offset, st->cur_entry, rec, len);
+    nr_evq_push(&st->cnt.cur_p2->held, ev->event_ms, st->cnt.cur_msg->offset, st->cur_entry, rec,
+                len);
 }
 
 static void s2_reject(void *ud, long index, const char *msg, struct nr_str record)
 {
     struct stage *st = ud;
-    const rd_kafka_message_t *m = st->cur_msg;
+    const rd_kafka_message_t *m = st->cnt.cur_msg;
     if (record.p)
         svc_dead_letter_part(st, m, record.p, record.len, index, "invalid_event", msg);
     else
@@ -203,7 +204,7 @@ void svc_stage2(struct stage *st, const rd_kafka_message_t *m)
     if (!e)
         return;
     st->cur_entry = e;
-    st->cur_p2 = p;
+    st->cnt.cur_p2 = p;
     /* The sources' watermarks (stage 1 of some instance) */
     rd_kafka_headers_t *hd = NULL;
     const void *hv = NULL;
@@ -224,21 +225,21 @@ void svc_stage2(struct stage *st, const rd_kafka_message_t *m)
         svc_p2_release(st, p, false);
         nr_oentry_done(e, true);
         st->cur_entry = NULL;
-        st->cur_p2 = NULL;
+        st->cnt.cur_p2 = NULL;
         return;
     }
     /* Our own topic, but a reload (here or in another instance) may have
      * removed or added a rule: whatever cannot be counted is kept as a dead
      * letter (nr_stage2_feed says which). */
-    st->cur_msg = m;
+    st->cnt.cur_msg = m;
     const struct nr_stage2_out out = {.ud = st, .hold = s2_hold, .reject = s2_reject};
     nr_stage2_feed(p->s2, m->payload, m->len, &out);
-    st->cur_msg = NULL;
+    st->cnt.cur_msg = NULL;
     p->last_offset = m->offset;
     svc_p2_release(st, p, false);
     nr_oentry_done(e, true);
     st->cur_entry = NULL;
-    st->cur_p2 = NULL;
+    st->cnt.cur_p2 = NULL;
 }
 
 static int held_cmp(const void *a, const void *b)
@@ -384,4 +385,160 @@ void svc_checkpoint(struct stage *st, int32_t part)
     }
 }
 
-/* Rebuild partition `part`'s detector from the changelog. */
+/* ---- the stage's part in the thread loop and the rebalances (stage_ops) --------------- */
+
+void svc_checkpoint_all(struct stage *st)
+{
+    for (size_t i = 0; i < st->cnt.n_p2; i++)
+        if (st->cnt.p2[i].active)
+            svc_checkpoint(st, (int32_t)i);
+}
+
+static void p2_drop(struct p2 *p)
+{
+    bool assigned = p->rs_assigned; /* until restore_assign removes it */
+    for (size_t i = 0; i < p->rs_held_cap; i++)
+        free(p->rs_held[i]);
+    free(p->rs_held);
+    free(p->rs_held_len);
+    nr_stage2_free(p->s2);
+    svc_dirty_free(&p->dirty);
+    nr_evq_free(&p->held); /* their messages are read again by the next owner */
+    nr_wm_table_free(&p->wmt);
+    memset(p, 0, sizeof(*p));
+    p->rs_assigned = assigned;
+}
+
+static void s2_batch(struct stage *st, rd_kafka_message_t **msgs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const rd_kafka_message_t *m = msgs[i];
+        if (!m->err)
+            svc_stage2(st, m);
+        else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            NR_WARN(MOD, "consume: %s", rd_kafka_message_errstr(m));
+    }
+}
+
+/* A restore slice; a source that fell silent stops holding events back;
+ * checkpoints every commit interval (exactly_once: svc_txn_commit does,
+ * from the stage thread's loop); metrics every second. */
+static bool s2_tick(struct stage *st)
+{
+    bool more = st->cnt.n_restoring && svc_restore_step(st);
+    double now = nr_clock_mono_s();
+    if (now - st->cnt.last_release >= WM_MARK_S) {
+        for (size_t i = 0; i < st->cnt.n_p2; i++)
+            if (st->cnt.p2[i].active && !st->cnt.p2[i].restoring && st->cnt.p2[i].wmt.n)
+                svc_p2_release(st, &st->cnt.p2[i], false);
+        st->cnt.last_release = now;
+    }
+    if (!svc_eos(st->cfg) &&
+        now - st->cnt.last_ckpt >= (double)st->cfg->kafka.commit_interval_ms / 1000.0) {
+        svc_checkpoint_all(st);
+        st->cnt.last_ckpt = now;
+    }
+    if (now - st->cnt.last_metrics >= 1.0) {
+        svc_metrics_update2(st);
+        st->cnt.last_metrics = now;
+    }
+    return more;
+}
+
+static void s2_begin(struct stage *st)
+{
+    st->cnt.last_ckpt = nr_clock_mono_s();
+}
+
+static void s2_assign(struct stage *st, rd_kafka_topic_partition_list_t *parts)
+{
+    for (int i = 0; i < parts->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &parts->elems[i];
+        struct p2 *p = svc_p2_get(st, tp->partition, true);
+        /* every input partition is a source it waits for */
+        double now = nr_clock_mono_s();
+        for (size_t t = 0; t < st->cnt.n_in; t++)
+            for (int k = 0; k < st->cnt.in_parts[t]; k++)
+                nr_wm_table_expect(&p->wmt, st->cnt.in_topic[t], k, now);
+        struct nr_error err = {{0}};
+        p->s2 = nr_stage2_new(st->cfg, &err);
+        if (!p->s2) { /* the config was validated: not expected */
+            NR_ERROR(MOD, "detector: %s", err.msg);
+            st->s->fatal = 1;
+            continue;
+        }
+        p->op = nr_otrack_part(&st->track, tp->topic, tp->partition, true);
+        p->op->hold = true;
+        p->last_offset = -1;
+        p->active = true;
+        memset(&p->last_stats, 0, sizeof(p->last_stats));
+        /* paused by s2_assigned; restore_step resumes it */
+        p->restoring = true;
+        p->rs_t0 = p->rs_progress_at = nr_clock_mono_s();
+        st->cnt.n_restoring++;
+    }
+}
+
+/* Nothing is counted before the window state is back. */
+static void s2_assigned(struct stage *st, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_resp_err_t pe = rd_kafka_pause_partitions(rk, parts);
+    for (int i = 0; !pe && i < parts->cnt; i++)
+        pe = parts->elems[i].err;
+    if (pe) { /* counting before the restore would be wrong: restart */
+        NR_ERROR(MOD, "pause for restore: %s", rd_kafka_err2str(pe));
+        st->s->fatal = 1;
+    }
+}
+
+static void s2_revoking(struct stage *st, rd_kafka_topic_partition_list_t *parts)
+{
+    for (int i = 0; i < parts->cnt; i++)
+        svc_checkpoint(st, parts->elems[i].partition);
+}
+
+static void s2_revoked(struct stage *st, rd_kafka_topic_partition_list_t *parts)
+{
+    for (int i = 0; i < parts->cnt; i++) {
+        struct p2 *p = svc_p2_get(st, parts->elems[i].partition, false);
+        if (p && p->active) {
+            if (p->restoring)
+                st->cnt.n_restoring--;
+            p2_drop(p);
+        }
+    }
+    svc_restore_assign(st); /* stop reading changelogs of revoked partitions */
+}
+
+/* exactly_once: the repartition offsets, each with the state they continue
+ * from (checkpointed into the same transaction). */
+static void s2_txn_offsets(struct stage *st, rd_kafka_topic_partition_list_t *l)
+{
+    for (size_t i = 0; i < st->cnt.n_p2; i++) {
+        struct p2 *p = &st->cnt.p2[i];
+        if (!p->active || p->restoring || p->last_offset < 0)
+            continue;
+        svc_checkpoint(st, (int32_t)i); /* the state these offsets continue from */
+        rd_kafka_topic_partition_list_add(l, st->cfg->kafka.repartition_topic, (int32_t)i)->offset =
+            p->last_offset + 1;
+    }
+}
+
+const struct stage_ops svc_stage2_ops = {
+    .num = 2,
+    .name = "counts",
+    .thread = "nr-counts",
+    /* each article makes a few count events: drain more of them per
+     * round, as stage 1 batches are cheaper per message */
+    .rounds = 8,
+    .begin = s2_begin,
+    .batch = s2_batch,
+    .tick = s2_tick,
+    .end = svc_checkpoint_all,
+    .assign = s2_assign,
+    .assigned = s2_assigned,
+    .revoking = s2_revoking,
+    .revoked = s2_revoked,
+    .reload = svc_s2_reload,
+    .txn_offsets = s2_txn_offsets,
+};

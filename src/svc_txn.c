@@ -49,22 +49,22 @@ static bool txn_error(struct stage *st, const char *what, rd_kafka_error_t *e)
         NR_ERROR(MOD,
                  "stage %d: %s: %s (fatal: another instance has this transactional.id, "
                  "or the broker fenced it; exiting so that it is restarted)",
-                 st->id, what, rd_kafka_error_string(e));
+                 st->ops->num, what, rd_kafka_error_string(e));
         st->s->fatal = 1;
     } else if (rd_kafka_error_txn_requires_abort(e)) {
         NR_ERROR(MOD,
                  "stage %d: %s: %s; aborting the transaction and restarting from the last "
                  "committed offsets",
-                 st->id, what, rd_kafka_error_string(e));
+                 st->ops->num, what, rd_kafka_error_string(e));
         rd_kafka_error_t *a = rd_kafka_abort_transaction(st->prod, 60000);
         if (a) {
-            NR_ERROR(MOD, "stage %d: abort: %s", st->id, rd_kafka_error_string(a));
+            NR_ERROR(MOD, "stage %d: abort: %s", st->ops->num, rd_kafka_error_string(a));
             rd_kafka_error_destroy(a);
         }
         st->txn_open = false;
         st->s->fatal = 1;
     } else {
-        NR_WARN(MOD, "stage %d: %s: %s; retrying", st->id, what, rd_kafka_error_string(e));
+        NR_WARN(MOD, "stage %d: %s: %s; retrying", st->ops->num, what, rd_kafka_error_string(e));
         retry = rd_kafka_error_is_retriable(e) && !st->s->fatal;
         if (!retry)
             st->s->fatal = 1;
@@ -101,21 +101,7 @@ void svc_txn_begin(struct stage *st)
 static rd_kafka_topic_partition_list_t *txn_offsets(struct stage *st)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
-    if (st->id == 1) {
-        for (size_t i = 0; i < st->n_src; i++)
-            if (st->src[i].next >= 0)
-                rd_kafka_topic_partition_list_add(l, st->src[i].topic, st->src[i].partition)
-                    ->offset = st->src[i].next;
-        return l;
-    }
-    for (size_t i = 0; i < st->n_p2; i++) {
-        struct p2 *p = &st->p2[i];
-        if (!p->active || p->restoring || p->last_offset < 0)
-            continue;
-        svc_checkpoint(st, (int32_t)i); /* the state these offsets continue from */
-        rd_kafka_topic_partition_list_add(l, st->cfg->kafka.repartition_topic, (int32_t)i)->offset =
-            p->last_offset + 1;
-    }
+    st->ops->txn_offsets(st, l);
     return l;
 }
 
