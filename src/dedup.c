@@ -57,6 +57,12 @@ void nr_idset_free(struct nr_idset *s)
     free(s);
 }
 
+void nr_idset_clear(struct nr_idset *s)
+{
+    memset(s->table, 0, (s->mask + 1) * sizeof(uint64_t));
+    s->head = s->n = 0;
+}
+
 size_t nr_idset_count(const struct nr_idset *s)
 {
     return s->n;

@@ -118,6 +118,14 @@ int64_t nr_stage1_stream_ms(const struct nr_stage1_shared *sh)
     return atomic_load_explicit(&sh->stream_ms, memory_order_relaxed);
 }
 
+void nr_stage1_shared_reset(struct nr_stage1_shared *sh)
+{
+    pthread_mutex_lock(&sh->mu);
+    nr_idset_clear(sh->ids);
+    pthread_mutex_unlock(&sh->mu);
+    atomic_store_explicit(&sh->stream_ms, NR_TIME_NONE, memory_order_relaxed);
+}
+
 void nr_stage1_shared_take(struct nr_stage1_shared *to, struct nr_stage1_shared *from)
 {
     pthread_mutex_lock(&from->mu);

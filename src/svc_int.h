@@ -146,7 +146,7 @@ struct metrics {
     struct nr_metrics *reg;
     _Atomic uint64_t *in, *bytes, *tagged, *dlq, *events, *late, *late_dropped, *dups, *deliv_fail,
         *reloads, *reload_fail, *ckpt_records, *restored, *future, *utf8_repairs, *boilerplate,
-        *wm_forced, *wm_paused;
+        *wm_forced, *wm_paused, *rewinds;
     _Atomic uint64_t *field_errors[NR_FIELD_COUNT];
     _Atomic uint64_t *lag_articles, *lag_counts, *keys, *rss, *assigned_articles, *assigned_counts,
         *restoring, *held, *wm_waiting;
@@ -247,6 +247,10 @@ struct stage_ops {
     bool (*reload)(struct stage *st);
     /* exactly_once: the input offsets its transaction commits (svc_txn_commit) */
     void (*txn_offsets)(struct stage *st, rd_kafka_topic_partition_list_t *l);
+    /* exactly_once rewind (svc_rewind), before its partitions are dropped
+     * and taken again: forget what the stage holds beyond them, undo what
+     * a fresh assignment would not expect (a pause) */
+    void (*rewind)(struct stage *st);
 };
 extern const struct stage_ops svc_stage1_ops, svc_stage2_ops;
 
@@ -324,6 +328,8 @@ struct stage {
     /* exactly_once (svc_txn.c) */
     bool c_abandoned; /* consumer left undestroyed at exit (svc_kafka.c) */
     bool txn_open;
+    rd_kafka_topic_partition_list_t *txn_last; /* the offsets last committed */
+    bool rewind; /* a transaction was aborted: svc_rewind before going on */
     double txn_t0;
 
     struct nr_oentry *cur_entry; /* the input message being processed (callbacks) */
@@ -407,6 +413,7 @@ bool svc_restore_step(struct stage *st);
 
 /* svc_rebalance.c */
 void svc_drain(struct stage *st);
+void svc_rewind(struct stage *st);
 void svc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                       rd_kafka_topic_partition_list_t *parts, void *opaque);
 void svc_store_offsets(struct stage *st);

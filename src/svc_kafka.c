@@ -73,7 +73,8 @@ static size_t poll_batch(struct stage *st)
     ssize_t n = rd_kafka_consume_batch_queue(st->q, 0, msgs, BATCH);
     if (n <= 0)
         return 0;
-    st->ops->batch(st, msgs, (size_t)n);
+    if (!st->rewind) /* else read again after svc_rewind's seek */
+        st->ops->batch(st, msgs, (size_t)n);
     for (ssize_t i = 0; i < n; i++)
         rd_kafka_message_destroy(msgs[i]);
     rd_kafka_poll(st->prod, 0);
@@ -132,14 +133,18 @@ static void *stage_main(void *arg)
     bool more = false; /* the last tick left work waiting (a restore slice) */
     bool eos = svc_eos(st->cfg);
     while (!svc_stopping(s)) {
+        if (st->rewind)
+            svc_rewind(st);
         (void)svc_reload_take(st);
         size_t n = 0;
         for (int k = 0; k < st->ops->rounds; k++) {
             size_t got = poll_batch(st);
             n += got;
-            if (got < BATCH)
+            if (got < BATCH || st->rewind)
                 break;
         }
+        if (st->rewind)
+            continue; /* at once, before anything else is produced */
         rd_kafka_poll(st->prod, 0);
         if (n == 0 && !more) {
             /* Queues empty: sleep until a message, a changelog record or a
@@ -467,6 +472,8 @@ static void stage_teardown(struct stage *st)
     free(st->art.evb);
     free(st->art.evb_tk);
     nr_otrack_destroy(&st->track);
+    if (st->txn_last)
+        rd_kafka_topic_partition_list_destroy(st->txn_last);
     for (unsigned k = 0; k < st->art.n_w; k++) {
         nr_stage1_free(st->art.w[k].s1);
         nr_event_batch_free(&st->art.w[k].rec);

@@ -26,6 +26,9 @@ void svc_metrics_init(struct svc *s)
     C(restored, "newsradar_restored_keys_total", "Window keys restored from the changelog.");
     C(wm_forced, "newsradar_watermark_forced_total",
       "Count events counted before the minimum watermark passed them (too many held).");
+    C(rewinds, "newsradar_transaction_rewinds_total",
+      "exactly_once: aborted transactions after which a stage read again from the committed "
+      "offsets.");
     G(wm_paused, "newsradar_paused_partitions",
       "Input partitions paused because they ran ahead in event time.", NULL);
     G(held, "newsradar_held_events",

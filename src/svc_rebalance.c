@@ -65,6 +65,21 @@ void svc_drain(struct stage *st)
                 rd_kafka_outq_len(st->prod), st->cfg->kafka.flush_timeout_ms);
 }
 
+/* The partitions are no longer this stage's: offset entries and state go. */
+static void drop_parts(struct stage *st, rd_kafka_topic_partition_list_t *parts)
+{
+    if (rd_kafka_outq_len(st->prod) == 0) /* every report served: retired rings are unused */
+        nr_otrack_free_retired(&st->track);
+    for (int i = 0; i < parts->cnt; i++) {
+        struct nr_opart *op =
+            nr_otrack_part(&st->track, parts->elems[i].topic, parts->elems[i].partition, false);
+        if (op)
+            nr_opart_reset(op);
+    }
+    if (st->ops->revoked)
+        st->ops->revoked(st, parts);
+}
+
 static void on_revoke(struct stage *st, rd_kafka_topic_partition_list_t *parts)
 {
     if (svc_eos(st->cfg)) {
@@ -80,16 +95,7 @@ static void on_revoke(struct stage *st, rd_kafka_topic_partition_list_t *parts)
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
             NR_WARN(MOD, "commit on revoke: %s", rd_kafka_err2str(err));
     }
-    if (rd_kafka_outq_len(st->prod) == 0) /* every report served: retired rings are unused */
-        nr_otrack_free_retired(&st->track);
-    for (int i = 0; i < parts->cnt; i++) {
-        struct nr_opart *op =
-            nr_otrack_part(&st->track, parts->elems[i].topic, parts->elems[i].partition, false);
-        if (op)
-            nr_opart_reset(op);
-    }
-    if (st->ops->revoked)
-        st->ops->revoked(st, parts);
+    drop_parts(st, parts);
 }
 
 static void on_assign(struct stage *st, rd_kafka_topic_partition_list_t *parts)
@@ -101,6 +107,73 @@ static void on_assign(struct stage *st, rd_kafka_topic_partition_list_t *parts)
     if (st->ops->assign)
         st->ops->assign(st, parts);
     NR_INFO(MOD, "%s: assigned %d partition(s)", st->ops->name, parts->cnt);
+}
+
+/* exactly_once, after an aborted transaction (svc_txn.c): back to the last
+ * committed position, in process, on the stage thread between two polls.
+ * As librdkafka's examples/transactions.c (rewind_consumer) and Kafka's
+ * consume-transform-produce loop do, the consumer seeks its assignment to
+ * the committed offsets (the beginning where none is committed yet, as
+ * auto.offset.reset=earliest). What the stage computed from the aborted
+ * input must go too, as in a restart: the partitions are dropped as if
+ * revoked and taken again as if assigned (stage 2 restores their windows
+ * from the changelog, read read_committed: the state the committed offsets
+ * continue from), and ops->rewind forgets the rest first (stage 1: its
+ * duplicate set and stream time, and it resumes what it paused). Messages
+ * fetched before the seek are discarded by librdkafka (an outdated fetch
+ * version). Any failure here stops the instance: the restart is then the
+ * rewind. */
+void svc_rewind(struct stage *st)
+{
+    st->rewind = false;
+    if (st->txn_last) { /* the next commit goes whatever it holds */
+        rd_kafka_topic_partition_list_destroy(st->txn_last);
+        st->txn_last = NULL;
+    }
+    /* the aborted transaction's messages were purged: serve their reports */
+    for (int i = 0; i < 500 && rd_kafka_outq_len(st->prod) > 0; i++)
+        rd_kafka_poll(st->prod, 10);
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_assignment(st->c, &parts);
+    if (err) {
+        NR_ERROR(MOD, "%s: rewind: assignment: %s; exiting so that it is restarted", st->ops->name,
+                 rd_kafka_err2str(err));
+        st->s->fatal = 1;
+        return;
+    }
+    if (st->ops->rewind)
+        st->ops->rewind(st);
+    drop_parts(st, parts);
+    if (parts->cnt) {
+        err = rd_kafka_committed(st->c, parts, 30000);
+        for (int i = 0; !err && i < parts->cnt; i++) {
+            err = parts->elems[i].err;
+            if (parts->elems[i].offset < 0)
+                parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+        }
+        if (!err) {
+            on_assign(st, parts);
+            if (st->ops->assigned)
+                st->ops->assigned(st, st->c, parts);
+            rd_kafka_error_t *e = rd_kafka_seek_partitions(st->c, parts, 30000);
+            if (e) {
+                err = rd_kafka_error_code(e);
+                rd_kafka_error_destroy(e);
+            }
+            for (int i = 0; !err && i < parts->cnt; i++)
+                err = parts->elems[i].err;
+        }
+    }
+    if (err) {
+        NR_ERROR(MOD, "%s: rewind: %s; exiting so that it is restarted", st->ops->name,
+                 rd_kafka_err2str(err));
+        st->s->fatal = 1;
+    } else {
+        NR_INFO(MOD, "%s: rewound %d partition(s) to the last committed offsets", st->ops->name,
+                parts->cnt);
+        nr_counter_add(st->s->mt.rewinds, 1);
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
 }
 
 void svc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,

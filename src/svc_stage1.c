@@ -556,6 +556,14 @@ static void s1_revoked(struct stage *st, rd_kafka_topic_partition_list_t *parts)
 
 /* exactly_once: the articles' offsets (src->next moves only past
  * processed messages). */
+static void s1_rewind(struct stage *st)
+{
+    for (size_t i = 0; i < st->art.n_src; i++)
+        if (st->art.src[i].wm.paused) /* a new source is not paused */
+            pause_resume(st, &st->art.src[i], false);
+    nr_stage1_shared_reset(st->art.sh);
+}
+
 static void s1_txn_offsets(struct stage *st, rd_kafka_topic_partition_list_t *l)
 {
     for (size_t i = 0; i < st->art.n_src; i++)
@@ -576,4 +584,5 @@ const struct stage_ops svc_stage1_ops = {
     .revoked = s1_revoked,
     .reload = svc_s1_reload,
     .txn_offsets = s1_txn_offsets,
+    .rewind = s1_rewind,
 };

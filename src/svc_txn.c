@@ -16,10 +16,13 @@
  *            state the committed offsets continue from.
  *
  * Internal topics are read read_committed. An error that requires an abort
- * aborts and then stops the instance (exit 1): the restart reads from the
- * last committed offsets and changelog, which is the rewind (in memory,
- * stage 1's duplicate set and stage 2's windows are ahead of them). A fatal
- * error (fenced: another process has our transactional.id) stops too.
+ * (most often ILLEGAL_GENERATION: the group rebalanced while a transaction
+ * was open, so its offsets belong to an older generation) aborts and marks
+ * the stage for a rewind, which the stage thread runs before it reads on
+ * (svc_rewind, svc_rebalance.c): back to the last committed offsets and
+ * changelog, in process, as a restart would be. A fatal error (fenced:
+ * another process has our transactional.id) stops the instance (exit 1) so
+ * that the orchestrator restarts it.
  */
 #include "svc_int.h"
 
@@ -40,8 +43,9 @@ void svc_txn_id(const struct nr_config *cfg, int stage, char *buf, size_t len)
     snprintf(buf, len, "%s.%s.s%d", cfg->kafka.group_id, inst, stage);
 }
 
-/* Log e; fatal or abortable: abort what is open and stop (the restart is
- * the rewind). Returns true when the caller may retry. */
+/* Log e. Fatal: stop. Abortable: abort what is open and mark the stage for
+ * a rewind (stop if even the abort fails). Returns true when the caller may
+ * retry. */
 static bool txn_error(struct stage *st, const char *what, rd_kafka_error_t *e)
 {
     bool retry = false;
@@ -52,17 +56,19 @@ static bool txn_error(struct stage *st, const char *what, rd_kafka_error_t *e)
                  st->ops->num, what, rd_kafka_error_string(e));
         st->s->fatal = 1;
     } else if (rd_kafka_error_txn_requires_abort(e)) {
-        NR_ERROR(MOD,
-                 "stage %d: %s: %s; aborting the transaction and restarting from the last "
-                 "committed offsets",
-                 st->ops->num, what, rd_kafka_error_string(e));
+        NR_WARN(MOD,
+                "stage %d: %s: %s; aborting the transaction and reading again from the last "
+                "committed offsets",
+                st->ops->num, what, rd_kafka_error_string(e));
         rd_kafka_error_t *a = rd_kafka_abort_transaction(st->prod, 60000);
         if (a) {
-            NR_ERROR(MOD, "stage %d: abort: %s", st->ops->num, rd_kafka_error_string(a));
+            NR_ERROR(MOD, "stage %d: abort: %s; exiting so that it is restarted", st->ops->num,
+                     rd_kafka_error_string(a));
             rd_kafka_error_destroy(a);
+            st->s->fatal = 1;
         }
         st->txn_open = false;
-        st->s->fatal = 1;
+        st->rewind = true;
     } else {
         NR_WARN(MOD, "stage %d: %s: %s; retrying", st->ops->num, what, rd_kafka_error_string(e));
         retry = rd_kafka_error_is_retriable(e) && !st->s->fatal;
@@ -86,8 +92,8 @@ int svc_txn_init(struct stage *st)
 
 void svc_txn_begin(struct stage *st)
 {
-    if (st->txn_open || st->s->fatal)
-        return;
+    if (st->txn_open || st->s->fatal || st->rewind)
+        return; /* rewinding: what is produced now is read again anyway */
     rd_kafka_error_t *e = rd_kafka_begin_transaction(st->prod);
     if (e) {
         (void)txn_error(st, "begin_transaction", e);
@@ -105,12 +111,27 @@ static rd_kafka_topic_partition_list_t *txn_offsets(struct stage *st)
     return l;
 }
 
+static bool same_offsets(const rd_kafka_topic_partition_list_t *a,
+                         const rd_kafka_topic_partition_list_t *b)
+{
+    if (!a || !b || a->cnt != b->cnt)
+        return false;
+    for (int i = 0; i < a->cnt; i++)
+        if (a->elems[i].partition != b->elems[i].partition ||
+            a->elems[i].offset != b->elems[i].offset ||
+            strcmp(a->elems[i].topic, b->elems[i].topic) != 0)
+            return false;
+    return true;
+}
+
 int svc_txn_commit(struct stage *st)
 {
-    if (st->s->fatal)
+    if (st->s->fatal || st->rewind)
         return -1;
     rd_kafka_topic_partition_list_t *l = txn_offsets(st);
-    if (!st->txn_open && l->cnt == 0) {
+    /* nothing produced, no offset moved since the last commit (an idle
+     * stage): no transaction */
+    if (!st->txn_open && (l->cnt == 0 || same_offsets(l, st->txn_last))) {
         rd_kafka_topic_partition_list_destroy(l);
         return 0;
     }
@@ -140,8 +161,13 @@ int svc_txn_commit(struct stage *st)
     }
     st->txn_open = false;
     rc = 0;
+    if (st->txn_last)
+        rd_kafka_topic_partition_list_destroy(st->txn_last);
+    st->txn_last = l;
+    l = NULL;
 out:
-    rd_kafka_topic_partition_list_destroy(l);
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
     return rc;
 }
 
@@ -150,7 +176,7 @@ out:
  * since src->next moves only past processed ones). */
 void svc_txn_close(struct stage *st)
 {
-    if (!svc_eos(st->cfg) || !st->prod || st->s->fatal)
-        return;
+    if (!svc_eos(st->cfg) || !st->prod || st->s->fatal || st->rewind)
+        return; /* rewind pending: nothing since the abort may commit */
     (void)svc_txn_commit(st);
 }

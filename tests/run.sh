@@ -72,10 +72,13 @@ vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=de
     [ $? -eq 3 ]
 echo "valgrind: clean"
 
-step "valgrind: the Kafka service on the mock cluster (all fault cases)"
+step "valgrind: the Kafka service on the mock cluster (all fault cases, transaction rewinds)"
 NR_REAL="$PWD/build/newsradar" bash tests/kafka/test_svc_mock.sh \
     "$PWD/tests/kafka/valgrind-run.sh" build/tests/kafka/mock_cluster "$PWD" >build/svc-valgrind.log 2>&1 ||
     { tail -n 60 build/svc-valgrind.log; echo "newsradar run under valgrind: FAILED"; exit 1; }
+NR_REAL="$PWD/build/newsradar" bash tests/kafka/test_svc_rewind.sh \
+    "$PWD/tests/kafka/valgrind-run.sh" build/tests/kafka/mock_cluster "$PWD" >build/svc-rewind-valgrind.log 2>&1 ||
+    { tail -n 60 build/svc-rewind-valgrind.log; echo "newsradar run (rewinds) under valgrind: FAILED"; exit 1; }
 echo "valgrind (newsradar run): clean"
 
 if [ "${NR_FRESH_MACHINE:-}" = 1 ]; then

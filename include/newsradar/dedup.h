@@ -31,6 +31,8 @@ void nr_idset_free(struct nr_idset *s);
 /* true if h was already present (then nothing changes); else remembers it. */
 bool nr_idset_seen(struct nr_idset *s, uint64_t h, int64_t now_ms);
 size_t nr_idset_count(const struct nr_idset *s);
+/* Forget every id (the state of a new set of the same size). */
+void nr_idset_clear(struct nr_idset *s);
 
 /* ---- per-key history -------------------------------------------------------- */
 

@@ -75,6 +75,9 @@ int64_t nr_stage1_stream_ms(const struct nr_stage1_shared *sh); /* NR_TIME_NONE:
 /* Hand the duplicate set and stream time of `from` (e.g. the configuration
  * before a reload) to `to`; `from` is left empty. */
 void nr_stage1_shared_take(struct nr_stage1_shared *to, struct nr_stage1_shared *from);
+/* Back to the state of a new one (no id seen, no stream time): the service's
+ * exactly_once rewind, which reads again from the committed offsets. */
+void nr_stage1_shared_reset(struct nr_stage1_shared *sh);
 
 /* What stage 1 tells its driver about one message. Every member but `event`
  * may be NULL. */

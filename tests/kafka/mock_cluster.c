@@ -17,6 +17,10 @@
  *   perr ID COUNT CODE       the next COUNT Produce requests to broker ID fail
  *                            with Kafka error code CODE (e.g. 29: topic
  *                            authorization failed, not retried)
+ *   rerr API COUNT CODE      the next COUNT requests of Kafka API key API, to
+ *                            any broker, fail with CODE (e.g. rerr 28 1 22:
+ *                            a TxnOffsetCommit gets ILLEGAL_GENERATION, as
+ *                            after a rebalance during a transaction)
  *   quit                     exit
  *
  * It exits 0 on quit, on SIGTERM/SIGINT, and on end of input unless -k
@@ -56,7 +60,7 @@ static void usage(void)
             "usage: mock_cluster [-k] BROKERS [TOPIC[:PARTITIONS[:REPLICAS]]...]\n"
             "  BROKERS: 1..%d; PARTITIONS default 1; REPLICAS default min(BROKERS,3)\n"
             "  stdin commands: down ID | up ID | rtt ID MS | leader TOPIC PART ID |\n"
-            "                  perr ID COUNT CODE |\n"
+            "                  perr ID COUNT CODE | rerr API COUNT CODE |\n"
             "                  topic NAME PARTS [REPL] | quit\n",
             MC_MAX_BROKERS);
 }
@@ -165,6 +169,15 @@ static int run_command(rd_kafka_mock_cluster_t *mc, int brokers, char *line, cha
         for (int i = 0; i < n && !err; i++) /* one at a time: the call is variadic */
             err = rd_kafka_mock_broker_push_request_error_rtts(mc, id, 0 /* Produce */, 1,
                                                                (rd_kafka_resp_err_t)code, 0);
+    } else if (strcmp(argv[0], "rerr") == 0 && argc == 4) {
+        int api, code;
+        if (parse_int(argv[1], 0, 1000, &api) != 0 || parse_int(argv[2], 1, 1000, &n) != 0 ||
+            parse_int(argv[3], 1, 32767, &code) != 0)
+            goto bad_args;
+        rd_kafka_resp_err_t errs[1000];
+        for (int i = 0; i < n; i++)
+            errs[i] = (rd_kafka_resp_err_t)code;
+        rd_kafka_mock_push_request_errors_array(mc, (int16_t)api, (size_t)n, errs);
     } else if (strcmp(argv[0], "topic") == 0 && (argc == 3 || argc == 4)) {
         n = default_replicas(brokers);
         if (parse_int(argv[2], 1, 100000, &part) != 0 ||

@@ -21,6 +21,22 @@ static void test_idset_basic(void **state)
     nr_idset_free(NULL);
 }
 
+/* The service's exactly_once rewind: a cleared set is a new one. */
+static void test_idset_clear(void **state)
+{
+    (void)state;
+    struct nr_idset *s = nr_idset_new(100, 0);
+    for (uint64_t i = 1; i <= 150; i++)
+        assert_false(nr_idset_seen(s, i, 0));
+    nr_idset_clear(s);
+    assert_int_equal(nr_idset_count(s), 0);
+    for (uint64_t i = 1; i <= 150; i++) /* each once more, as read again */
+        assert_false(nr_idset_seen(s, i, 0));
+    assert_true(nr_idset_seen(s, 150, 0));
+    assert_int_equal(nr_idset_count(s), 100);
+    nr_idset_free(s);
+}
+
 static void test_idset_capacity(void **state)
 {
     (void)state;
@@ -153,9 +169,9 @@ static void test_history_reuse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_idset_basic),   cmocka_unit_test(test_idset_capacity),
-        cmocka_unit_test(test_idset_expiry),  cmocka_unit_test(test_history),
-        cmocka_unit_test(test_history_reuse),
+        cmocka_unit_test(test_idset_basic),    cmocka_unit_test(test_idset_clear),
+        cmocka_unit_test(test_idset_capacity), cmocka_unit_test(test_idset_expiry),
+        cmocka_unit_test(test_history),        cmocka_unit_test(test_history_reuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
