@@ -24,6 +24,9 @@
 # 6. groups and places are found in press forms, while ambiguous acronyms
 #    (RSF, NPA, PDF, AA) and common words (tank, SWAT, cork) are not;
 # 7. a credit line does not tag the agency's home country (media.yaml).
+# 8. the Pakistan/Afghanistan places are found by their names in every shipped
+#    language (exonyms, Arabic-script clitics, Russian cases) and carry their
+#    country; a crossing named alone is the border of border_closure.
 set -u
 nr=$1
 src=$2
@@ -222,6 +225,42 @@ if "$nr" tag -c "$src/config/newsradar.yaml" "$tmp/i18n.jsonl" >"$tmp/i18n.out" 
     done
 else
     fail "newsradar tag failed on the multilingual articles: $(cat "$tmp/i18n.err")"
+fi
+
+# 8 (text written for this test): place ids with their country, and the topics
+cat >"$tmp/places.jsonl" <<'JSON'
+{"id": "pl-ru", "language": "ru", "title": "Торхам закрыт", "body": "Из Пешавара в Кабуле, в Джелалабаде и Кветте; Спин-Болдаке."}
+{"id": "pl-ar", "language": "ar", "title": "طورخم مغلق", "body": "وصل الوفد إلى بيشاور ثم لكابل وبقندهار."}
+{"id": "pl-ur", "language": "ur", "title": "طورخم بند", "body": "کوئٹہ، قندھار اور گوادر سے پشاور تک۔"}
+{"id": "pl-fa", "language": "fa", "title": "تورخم بسته شد", "body": "مسافران از هرات و کندز به مزارشریف رفتند."}
+{"id": "pl-ps", "language": "ps", "title": "تورخم بند شو", "body": "له پېښور نه ننګرهار او کونړ ته."}
+{"id": "pl-zh", "language": "zh", "title": "托尔哈姆关闭", "body": "白沙瓦、喀布尔和瓜达尔。"}
+{"id": "pl-de", "language": "de", "title": "Torkham geschlossen", "body": "Von Peschawar über Dschalalabad nach Karatschi."}
+{"id": "pl-fr", "language": "fr", "title": "Torkham fermé", "body": "De Caboul à Djalalabad et Koundouz."}
+{"id": "pl-pt", "language": "pt", "title": "Torkham fechado", "body": "De Pexauar a Cabul e Candaar."}
+{"id": "pl-tr", "language": "tr", "title": "Torkham kapatıldı", "body": "Peşaver'den Celalabad'a ve Ketta'ya."}
+{"id": "pl-es", "language": "es", "title": "Torkham cerrado", "body": "De Kabul a Jalalabad por Jaiber Pajtunjuá."}
+JSON
+if "$nr" tag -c "$src/config/newsradar.yaml" "$tmp/places.jsonl" >"$tmp/places.out" 2>"$tmp/places.err"; then
+    for pair in "pl-ru:af_jalalabad:AF af_kabul:AF af_spin_boldak:AF pk_peshawar:PK pk_quetta:PK pk_torkham:PK" \
+        "pl-ar:af_kabul:AF af_kandahar:AF pk_peshawar:PK pk_torkham:PK" \
+        "pl-ur:af_kandahar:AF pk_gwadar:PK pk_peshawar:PK pk_quetta:PK pk_torkham:PK" \
+        "pl-fa:af_herat:AF af_kunduz:AF af_mazar_i_sharif:AF pk_torkham:PK" \
+        "pl-ps:af_kunar:AF af_nangarhar:AF pk_peshawar:PK pk_torkham:PK" \
+        "pl-zh:af_kabul:AF pk_gwadar:PK pk_peshawar:PK pk_torkham:PK" \
+        "pl-de:af_jalalabad:AF pk_karachi:PK pk_peshawar:PK pk_torkham:PK" \
+        "pl-fr:af_jalalabad:AF af_kabul:AF af_kunduz:AF pk_torkham:PK" \
+        "pl-pt:af_kabul:AF af_kandahar:AF pk_peshawar:PK pk_torkham:PK" \
+        "pl-tr:af_jalalabad:AF pk_peshawar:PK pk_quetta:PK pk_torkham:PK" \
+        "pl-es:af_jalalabad:AF af_kabul:AF pk_khyber_pakhtunkhwa:PK pk_torkham:PK"; do
+        id=${pair%%:*}
+        want="${pair#*:} / border_closure"
+        got=$(jq -r --arg id "$id" 'select(.id == $id) | ([.entities[] | "\(.id):\(.country)"] | sort | join(" "))
+            + " / " + ([.topics[].id] | join(" "))' "$tmp/places.out")
+        [ "$got" = "$want" ] || fail "places of $id: '$got', want '$want'"
+    done
+else
+    fail "newsradar tag failed on the place names: $(cat "$tmp/places.err")"
 fi
 
 if [ "$fails" -ne 0 ]; then
