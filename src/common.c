@@ -345,6 +345,17 @@ bool nr_utf8_valid(const char *p, size_t len)
         if (!n)
             return false;
         s += n;
+        /* a run of 3-byte sequences (CJK text and its punctuation) is
+         * checked here, as nr_utf8_seq would, instead of failing the tests
+         * above once per character */
+        while (e - s >= 3 && (s[0] & 0xF0) == 0xE0) {
+            unsigned c1 = s[1], c2 = s[2];
+            uint32_t cp = (s[0] & 0x0Fu) << 12 | (c1 & 0x3Fu) << 6 | (c2 & 0x3Fu);
+            if ((c1 & 0xC0) != 0x80 || (c2 & 0xC0) != 0x80 || cp < 0x800 ||
+                (cp >= 0xD800 && cp <= 0xDFFF))
+                return false;
+            s += 3;
+        }
     }
     return true;
 }

@@ -206,6 +206,23 @@ static void test_utf8(void **state)
             assert_false(nr_utf8_valid(buf, pos + 1));
         }
     }
+    /* the run of 3-byte sequences (CJK): each bad or cut form after two
+     * good ones, and good runs ending in other sequences */
+    static const char *const run_bad[] = {"\xe0\x80\xaf", "\xed\xa0\x80", "\xe2\x28\xa1",
+                                          "\xe2\x82\x28", "\xe2\x82",     "\xe2"};
+    for (size_t i = 0; i < sizeof(run_bad) / sizeof(run_bad[0]); i++) {
+        char r[16];
+        int k = snprintf(r, sizeof(r), "\xe4\xb8\xad\xe6\x96\x87%s", run_bad[i]);
+        if (nr_utf8_valid(r, (size_t)k))
+            fail_msg("3-byte run with bad case %zu accepted", i);
+    }
+    static const char *const run_ok[] = {"\xe4\xb8\xad\xe6\x96\x87\xe3\x80\x82"
+                                         "a",
+                                         "\xe4\xb8\xad\xf0\x9f\x98\x80\xe4\xb8\xad\xc3\xa9",
+                                         "\xe4\xb8\xad\xed\x9f\xbf\xee\x80\x80"};
+    for (size_t i = 0; i < sizeof(run_ok) / sizeof(run_ok[0]); i++)
+        if (!nr_utf8_valid(run_ok[i], strlen(run_ok[i])))
+            fail_msg("3-byte run ok case %zu rejected", i);
     /* embedded NUL is valid UTF-8 (U+0000); the length rules, not strlen */
     assert_true(nr_utf8_valid("a\0b", 3));
 }

@@ -1,7 +1,9 @@
 /* test_text_scripts.c - normalization and matching per script: Arabic-script
  * letter variants, digits, invisible marks and clitics (Arabic, Persian,
  * Urdu, Pashto), Cyrillic, and the unspaced CJK scripts, through the real
- * tagger where matching is what counts. */
+ * tagger where matching is what counts; the normalizer's run loops against
+ * a reference made one character at a time. */
+#include <utf8proc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -160,6 +162,84 @@ static void test_cjk(void **state)
     assert_true(bok("据TTP称", "ttp"));
 }
 
+/* Runs of words in one script with single ASCII bytes between them, and
+ * ASCII text with an accent or a hyphen every few bytes (the normalizer's
+ * run loops), against a reference made one character at a time: each
+ * character normalized alone in a fresh text (so without the fold cache and
+ * the run loops), space runs collapsed across characters, every output byte
+ * mapped to its character. Texts up to ~12 KB cross several map windows. */
+static void test_runs_reference(void **state)
+{
+    (void)state;
+    static const uint32_t word_cp[] = {
+        0x0430, 0x0439, 0x0451,  0x0416, 0x044F, 0x0401,         /* Cyrillic, й ё Ж Ё */
+        0x0628, 0x064A, 0x0643,  0x0629, 0x0623, 0x064E, 0x0640, /* Arabic, haraka, tatweel */
+        0x06CC, 0x06A9, 0x067E,  0x00E9, 0x00DF, 0x00C4, 0x0131, /* Persian, Latin-1, ı */
+        0x4E2D, 0x6587, 0xAC00,  0x200C, 0x00A0, 0x2014, 0x201C, /* CJK, Hangul, ZWNJ, spaces */
+        0xFB01, 0x00BD, 0x1F600, 0x0301, 0x2003, 0x0660, 0x06F5, /* ligature, ½, emoji, marks */
+    };
+    static const char ascii[] = " ,.-'`\t\nAbz09";
+    uint64_t r = 0x9E3779B97F4A7C15ULL;
+    size_t cap = 13000;
+    char *s = malloc(cap), *want = malloc(4 * cap);
+    uint32_t *wmap = malloc(4 * cap * sizeof(*wmap));
+    size_t *start = malloc(cap * sizeof(*start));
+    assert_true(s && want && wmap && start);
+    struct nr_text warm;
+    nr_text_init(&warm);
+    for (int it = 0; it < 300; it++) {
+        unsigned fl = it % 3 == 2 ? NR_TEXT_KEEP_CASE : 0;
+        size_t n = 0, pieces = 0, len = it % 10 == 9 ? 12000 : 20 + (size_t)it * 7;
+        int latin = it % 2; /* ASCII words with an odd character, or words in a script */
+        while (n + 8 < len) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            size_t wl = 1 + (size_t)(r % 9);
+            for (size_t q = 0; q < wl && n + 8 < len; q++) {
+                r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+                start[pieces++] = n;
+                if (latin && r % 11)
+                    s[n++] = (char)('a' + r % 26 - ((r >> 9) % 5 ? 0 : 32));
+                else
+                    n += (size_t)utf8proc_encode_char(
+                        (utf8proc_int32_t)word_cp[(r >> 8) % NR_ARRAY_LEN(word_cp)],
+                        (utf8proc_uint8_t *)s + n);
+            }
+            size_t gap = (r >> 20) % 8 ? 1 : 2 + (r >> 24) % 3; /* mostly one ASCII byte */
+            for (size_t q = 0; q < gap && n + 8 < len; q++) {
+                start[pieces++] = n;
+                s[n++] = ascii[(r >> (28 + q)) % (sizeof(ascii) - 1)];
+            }
+        }
+        start[pieces] = n;
+        size_t m = 0;
+        bool last = false;
+        for (size_t k = 0; k < pieces; k++) {
+            struct nr_text one;
+            nr_text_init(&one);
+            nr_text_normalize(&one, s + start[k], start[k + 1] - start[k], fl);
+            for (size_t q = 0; q < one.len; q++) {
+                if (one.buf[q] == ' ' && last)
+                    continue;
+                last = one.buf[q] == ' ';
+                want[m] = one.buf[q];
+                wmap[m++] = (uint32_t)start[k];
+            }
+            nr_text_fini(&one);
+        }
+        nr_text_normalize(&warm, s, n, fl);
+        assert_int_equal(warm.len, m);
+        assert_memory_equal(warm.buf, want, m);
+        for (size_t k = 0; k < m; k++)
+            assert_int_equal(nr_text_orig(&warm, k), wmap[k]);
+        assert_int_equal(nr_text_orig(&warm, m), n);
+    }
+    nr_text_fini(&warm);
+    free(s);
+    free(want);
+    free(wmap);
+    free(start);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_arabic_clitics),
         cmocka_unit_test(test_cyrillic),
         cmocka_unit_test(test_cjk),
+        cmocka_unit_test(test_runs_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
