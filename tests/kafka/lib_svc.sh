@@ -96,6 +96,27 @@ svc_need() {
     done
 }
 
+# svc_mock MOCK_CLUSTER BROKERS TOPIC[:PARTITIONS]...: librdkafka's mock
+# cluster (mock_cluster.c) as a coprocess, stopped at exit; sets SVC_BS to
+# its bootstrap list once it is ready. svc_mc CMD...: one command to it
+# (down, up, perr, rerr, topic, ...), failing the test unless it answers ok.
+svc_mock() {
+    local bin="$1" ready
+    shift
+    coproc MC { exec "$bin" "$@"; }
+    # shellcheck disable=SC2153 # MC_PID is set by coproc
+    SVC_HOOKS+=("kill -TERM $MC_PID 2>/dev/null; wait $MC_PID 2>/dev/null")
+    read -r -t 10 SVC_BS <&"${MC[0]}" || svc_fail "mock_cluster: no bootstrap line"
+    read -r -t 10 ready <&"${MC[0]}" || svc_fail "mock_cluster: no ready line"
+    [ "$ready" = ready ] || svc_fail "mock_cluster: expected 'ready', got '$ready'"
+}
+svc_mc() {
+    local reply
+    echo "$*" >&"${MC[1]}"
+    read -r -t 10 reply <&"${MC[0]}" || svc_fail "mock_cluster: no reply to '$*'"
+    [ "$reply" = ok ] || svc_fail "mock_cluster: '$*' -> $reply"
+}
+
 # A free TCP port on 127.0.0.1 (the kernel may reuse it before we bind, but
 # on loopback within a test that window is tiny).
 svc_free_port() {

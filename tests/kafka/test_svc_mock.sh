@@ -28,17 +28,10 @@ svc_init svc-mock "$1" "$3"
 mc_bin="$2"
 
 # ---- the mock cluster, driven over a coprocess ---------------------------------
-coproc MC { exec "$mc_bin" 3 articles:1 newsradar.counts:4 newsradar.windows:4 alerts:2 \
-    articles.dlq:1 articles.enriched:2; }
-# shellcheck disable=SC2153 # MC_PID is set by coproc
-mc_pid=$MC_PID
-SVC_HOOKS+=("kill -TERM $mc_pid 2>/dev/null; wait $mc_pid 2>/dev/null")
-mc() {
-    local reply
-    echo "$*" >&"${MC[1]}"
-    read -r -t 10 reply <&"${MC[0]}" || svc_fail "mock_cluster: no reply to '$*'"
-    [ "$reply" = ok ] || svc_fail "mock_cluster: '$*' -> $reply"
-}
+svc_mock "$mc_bin" 3 articles:1 newsradar.counts:4 newsradar.windows:4 alerts:2 \
+    articles.dlq:1 articles.enriched:2
+bs="$SVC_BS"
+mc() { svc_mc "$@"; }
 # case_topics P N: a fault case's own topics: P.articles, P.alerts, P.dlq
 # (1 partition), P.counts and P.windows (N).
 case_topics() {
@@ -62,9 +55,6 @@ case_conf() {
         partitions="$n" input="$p.articles" alerts="$p.alerts" dlq="$p.dlq" counts="$p.counts" \
         windows="$p.windows" "${props[@]}" "$@"
 }
-read -r -t 10 bs <&"${MC[0]}" || svc_fail "mock_cluster: no bootstrap line"
-read -r -t 10 ready <&"${MC[0]}" || svc_fail "mock_cluster: no ready line"
-[ "$ready" = ready ] || svc_fail "mock_cluster: expected 'ready', got '$ready'"
 svc_log "mock cluster at $bs"
 
 # ---- input and what it must give -----------------------------------------------------

@@ -17,13 +17,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 svc_need kcat jq curl python3
 svc_init svc-reload "$1" "$3"
 
-coproc MC { exec "$2" 1 h.articles:1 h.counts:2 h.windows:2 h.alerts:1 h.dlq:1; }
-# shellcheck disable=SC2153 # MC_PID is set by coproc
-mc_pid=$MC_PID
-SVC_HOOKS+=("kill -TERM $mc_pid 2>/dev/null; wait $mc_pid 2>/dev/null")
-read -r -t 10 bs <&"${MC[0]}" || svc_fail "mock_cluster: no bootstrap line"
-read -r -t 10 ready <&"${MC[0]}" || svc_fail "mock_cluster: no ready line"
-[ "$ready" = ready ] || svc_fail "mock_cluster: expected 'ready', got '$ready'"
+svc_mock "$2" 1 h.articles:1 h.counts:2 h.windows:2 h.alerts:1 h.dlq:1
+bs="$SVC_BS"
 
 input="$SVC_SRC/config/demo/articles.jsonl"
 n_in="$(wc -l <"$input")"

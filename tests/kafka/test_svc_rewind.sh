@@ -19,19 +19,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 svc_need kcat jq curl python3
 svc_init svc-rewind "$1" "$3"
 
-coproc MC { exec "$2" 1 r.articles:2 r.counts:2 r.windows:2 r.alerts:1 r.dlq:1; }
-# shellcheck disable=SC2153 # MC_PID is set by coproc
-mc_pid=$MC_PID
-SVC_HOOKS+=("kill -TERM $mc_pid 2>/dev/null; wait $mc_pid 2>/dev/null")
-mc() {
-    local reply
-    echo "$*" >&"${MC[1]}"
-    read -r -t 10 reply <&"${MC[0]}" || svc_fail "mock_cluster: no reply to '$*'"
-    [ "$reply" = ok ] || svc_fail "mock_cluster: '$*' -> $reply"
-}
-read -r -t 10 bs <&"${MC[0]}" || svc_fail "mock_cluster: no bootstrap line"
-read -r -t 10 ready <&"${MC[0]}" || svc_fail "mock_cluster: no ready line"
-[ "$ready" = ready ] || svc_fail "mock_cluster: expected 'ready', got '$ready'"
+svc_mock "$2" 1 r.articles:2 r.counts:2 r.windows:2 r.alerts:1 r.dlq:1
+bs="$SVC_BS"
 
 input="$SVC_WORK/input.jsonl"
 cp "$SVC_SRC/config/demo/articles.jsonl" "$input"
@@ -55,7 +44,7 @@ want=0
 for s in 0 1 2 3; do
     awk -v a=$((n_in * s / 4)) -v b=$((n_in * (s + 1) / 4)) 'NR > a && NR <= b' "$input" \
         >"$SVC_WORK/slice$s.jsonl"
-    mc rerr 28 $((s < 2 ? 1 : 2)) 22
+    svc_mc rerr 28 $((s < 2 ? 1 : 2)) 22
     svc_produce "$bs" r.articles "$SVC_WORK/slice$s.jsonl"
     want=$((want + (s < 2 ? 1 : 2)))
     svc_wait_metric 60 r1 newsradar_transaction_rewinds_total -ge "$want"

@@ -21,14 +21,9 @@ svc_need kcat jq curl python3
 svc_init svc-same "$1" "$3"
 mc_bin="$2"
 
-coproc MC { exec "$mc_bin" 1 a.articles:1 a.counts:4 a.windows:4 a.alerts:2 a.dlq:1 \
-    b.articles:3 b.counts:4 b.windows:4 b.alerts:2 b.dlq:1; }
-# shellcheck disable=SC2153 # MC_PID is set by coproc
-mc_pid=$MC_PID
-SVC_HOOKS+=("kill -TERM $mc_pid 2>/dev/null; wait $mc_pid 2>/dev/null")
-read -r -t 10 bs <&"${MC[0]}" || svc_fail "mock_cluster: no bootstrap line"
-read -r -t 10 ready <&"${MC[0]}" || svc_fail "mock_cluster: no ready line"
-[ "$ready" = ready ] || svc_fail "mock_cluster: expected 'ready', got '$ready'"
+svc_mock "$mc_bin" 1 a.articles:1 a.counts:4 a.windows:4 a.alerts:2 a.dlq:1 \
+    b.articles:3 b.counts:4 b.windows:4 b.alerts:2 b.dlq:1
+bs="$SVC_BS"
 svc_log "mock cluster at $bs"
 
 # ---- input and replay's answer ---------------------------------------------------------
