@@ -38,9 +38,11 @@
 #include "newsradar/text.h"
 #include "tagger_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum ref_kind { REF_ALIAS, REF_TOPIC, REF_ROLE };
 
@@ -401,11 +403,136 @@ static bool case_ok(struct nr_tag_scratch *s, const struct ref *r, const char *o
     return e - a == r->cs_len && memcmp(s->tmp.buf + a, r->cs, r->cs_len) == 0;
 }
 
+/* ---- link lines ----------------------------------------------------------- */
+
+/* A line of links to other stories ("Related: ...", "Read more: ...", "See
+ * also: ...") names their events, not this story's: its topic matches are
+ * dropped (entities still count). A link line starts at the start of the
+ * body, of a line or of a sentence (after . ! ? ... or a closing quote and
+ * white space) with one of these labels and a colon, and runs to the end of
+ * its line, or to the first sentence end when the body was flattened to one
+ * line and text follows. Labels, not sites: the words feeds and CMSs put
+ * before such links. */
+static const char *const link_labels[] = {
+    "related",      "read more",       "read also", "also read",   "see also",
+    "also see",     "further reading", "read next", "recommended", "you may also like",
+    "more on this", "more stories",    "more news", "also on",     "watch",
+};
+
+#define MAX_LINKS 8
+
+struct span32 {
+    uint32_t a, e;
+};
+
+static bool sentence_start(const char *p, size_t i)
+{
+    size_t j = i;
+    while (j > 0 && (p[j - 1] == ' ' || p[j - 1] == '\t'))
+        j--;
+    if (j == 0 || p[j - 1] == '\n' || p[j - 1] == '\r')
+        return true;
+    if (j == i)
+        return false; /* no white space before the label */
+    unsigned char c = (unsigned char)p[j - 1];
+    if (c == '.' || c == '!' || c == '?' || c == '"' || c == '|' || c == ')')
+        return true;
+    /* U+2026 ... and U+201D closing quote */
+    return j >= 3 && (unsigned char)p[j - 3] == 0xE2 && (unsigned char)p[j - 2] == 0x80 &&
+           (c == 0xA6 || c == 0x9D);
+}
+
+static bool is_alpha(unsigned char c)
+{
+    return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
+/* Length of the label and colon at p[i] ("Related stories:" too: "related"
+ * and up to two more words), or 0. */
+static size_t link_label(const char *p, size_t n, size_t i)
+{
+    for (size_t k = 0; k < sizeof(link_labels) / sizeof(*link_labels); k++) {
+        size_t l = strlen(link_labels[k]);
+        if (i + l > n || strncasecmp(p + i, link_labels[k], l) != 0)
+            continue;
+        size_t j = i + l;
+        if (j < n && is_alpha((unsigned char)p[j]))
+            continue; /* a longer word */
+        if (k == 0)   /* related stories, related coverage, related news ... */
+            for (int w = 0; w < 2 && j + 1 < n && p[j] == ' ' && is_alpha((unsigned char)p[j + 1]);
+                 w++) {
+                size_t e = j + 1;
+                while (e < n && is_alpha((unsigned char)p[e]))
+                    e++;
+                if (e - j > 16)
+                    break;
+                j = e;
+            }
+        while (j < n && p[j] == ' ')
+            j++;
+        if (j < n && p[j] == ':')
+            return j + 1 - i;
+    }
+    return 0;
+}
+
+/* Found from the colons (rare in copy; memchr), so a body without one costs
+ * one scan. */
+static size_t link_lines(const char *p, size_t n, struct span32 *out)
+{
+    size_t k = 0;
+    const char *c = p;
+    while (k < MAX_LINKS && (c = memchr(c, ':', n - (size_t)(c - p))) != NULL) {
+        size_t ci = (size_t)(c - p), start = SIZE_MAX, j = ci;
+        /* the label: up to four words before the colon */
+        for (int w = 0; w < 4 && start == SIZE_MAX; w++) {
+            while (j > 0 && p[j - 1] == ' ')
+                j--;
+            size_t e = j;
+            while (j > 0 && is_alpha((unsigned char)p[j - 1]))
+                j--;
+            if (j == e || ci - j > 40)
+                break;
+            if (sentence_start(p, j) && link_label(p, n, j) == ci + 1 - j)
+                start = j;
+        }
+        c++;
+        if (start == SIZE_MAX)
+            continue;
+        size_t e = ci + 1;
+        while (e < n && p[e] != '\n' && p[e] != '\r')
+            e++;
+        /* a flattened body: the links end at the first sentence end */
+        if (e == n)
+            for (size_t q = ci + 1; q + 1 < n; q++)
+                if ((p[q] == '.' || p[q] == '!' || p[q] == '?') &&
+                    (p[q + 1] == ' ' || p[q + 1] == '\t')) {
+                    e = q + 1;
+                    break;
+                }
+        out[k++] = (struct span32){(uint32_t)start, (uint32_t)e};
+        c = p + e;
+        if (e >= n)
+            break;
+    }
+    return k;
+}
+
+static bool in_links(const struct span32 *l, size_t n, uint32_t o)
+{
+    for (size_t i = 0; i < n; i++)
+        if (o >= l[i].a && o < l[i].e)
+            return true;
+    return false;
+}
+
 static void scan_field(const struct nr_tagger *t, struct nr_tag_scratch *s, int f,
                        const struct nr_str *orig)
 {
     struct nr_text *tx = &s->text[f];
     nr_text_normalize(tx, orig->p ? orig->p : "", orig->p ? orig->len : 0, 0);
+    struct span32 links[MAX_LINKS];
+    size_t n_links = f == 1 && orig->p ? link_lines(orig->p, orig->len, links) : 0;
     const struct nr_match *m;
     size_t n = nr_matcher_scan(t->m, s->ms, tx->buf, tx->len, &m);
     for (size_t i = 0; i < n; i++) {
@@ -424,6 +551,8 @@ static void scan_field(const struct nr_tagger *t, struct nr_tag_scratch *s, int 
         }
         if (!p->topic)
             continue;
+        if (n_links && in_links(links, n_links, nr_text_orig(tx, m[i].start)))
+            continue; /* a link to another story */
         for (uint32_t k = p->ref_off; k < p->ref_off + p->ref_n; k++)
             if (t->refs[k].kind == REF_TOPIC)
                 nr_topics_hit(t->topics, s->ts, t->refs[k].sub, f, m[i].start, m[i].end, full);

@@ -242,6 +242,26 @@ static void test_masking(void **state)
     assert_true(score("mask", "Budget attacked", "Rebels attacked a convoy") == 1);
 }
 
+/* A line of links to other stories ("Related: ...") does not count for
+ * topics (tagger.c, link lines). */
+static void test_link_lines(void **state)
+{
+    (void)state;
+    assert_true(BODY("weights", "The minister opened a school. Related: A bomb killed two") == 0);
+    assert_true(BODY("weights", "Read more: a bomb killed two") == 0);
+    assert_true(BODY("weights", "Quiet day.\nRELATED STORIES: a bomb killed two\nMarkets rose.") ==
+                0);
+    assert_true(BODY("weights", "a bomb killed two. Related: markets rose") == 2);
+    assert_true(BODY("weights", "See also: markets rose\na bomb killed two") == 2);
+    /* flattened: the links end at the first sentence end */
+    assert_true(BODY("weights", "Read more: markets rose. A bomb killed two.") == 2);
+    /* no colon, or not at a sentence start: text */
+    assert_true(BODY("weights", "Read more about it as a bomb killed two") == 2);
+    assert_true(BODY("weights", "He said related: a bomb killed two") == 2);
+    /* the title is not a link line */
+    assert_true(score("weights", "Related: a bomb killed two", NULL) == 3);
+}
+
 static void test_legacy(void **state)
 {
     (void)state;
@@ -417,9 +437,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_stem_module), cmocka_unit_test(test_stems),
         cmocka_unit_test(test_phrases),     cmocka_unit_test(test_near),
         cmocka_unit_test(test_not),         cmocka_unit_test(test_weights_title),
-        cmocka_unit_test(test_masking),     cmocka_unit_test(test_legacy),
-        cmocka_unit_test(test_evidence),    cmocka_unit_test(test_explain),
-        cmocka_unit_test(test_languages),
+        cmocka_unit_test(test_masking),     cmocka_unit_test(test_link_lines),
+        cmocka_unit_test(test_legacy),      cmocka_unit_test(test_evidence),
+        cmocka_unit_test(test_explain),     cmocka_unit_test(test_languages),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     for (int e = 0; e < n_engines; e++) {
