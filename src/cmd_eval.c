@@ -132,6 +132,13 @@ static void eval_line(struct run *r, const char *name, unsigned long line, const
     }
     json_t *o = json_loadb(s, n, 0, NULL); /* valid: the decoder accepted it */
     const struct nr_tags *t = nr_tagger_tag(r->tagger, r->scratch, &a);
+    if (nr_tag_scratch_failed(r->scratch)) {
+        if (show_reject(r))
+            fprintf(stderr, "newsradar eval: %s:%lu: too_large: out of memory for the matches\n",
+                    name, line);
+        json_decref(o);
+        return;
+    }
     if (nr_eval_add(r->ev, &a, t, o ? json_object_get(o, "labels") : NULL, &err) < 0 &&
         show_reject(r))
         fprintf(stderr, "newsradar eval: %s:%lu: %s\n", name, line, err.msg);

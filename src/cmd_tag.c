@@ -99,6 +99,10 @@ static void tag_text(struct run *r, const char *msg, size_t len, unsigned long l
             continue;
         }
         const struct nr_tags *t = nr_tagger_tag(r->tagger, r->scratch, &a);
+        if (nr_tag_scratch_failed(r->scratch)) {
+            rejected(r, line, i, NR_REJECT_TOO_LARGE, "out of memory for the matches");
+            continue;
+        }
         char *s = r->explain ? nr_tagger_explain_json(r->cfg, r->tagger, r->scratch, &a, t)
                              : nr_tags_to_json(r->cfg, &a, t);
         if (!s || fputs(s, stdout) == EOF || putchar('\n') == EOF ||

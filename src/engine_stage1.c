@@ -279,6 +279,11 @@ static enum nr_reject process(struct nr_stage1 *s, long i, const struct nr_artic
         return NR_REJECT_TOO_LARGE;
     }
     const struct nr_tags *tags = nr_tagger_tag(sh->tagger, s->scratch, a);
+    if (nr_tag_scratch_failed(s->scratch)) {
+        nr_error_set(err, "out of memory for the matches of a %zu-byte body",
+                     a->field[NR_FIELD_BODY].len);
+        return NR_REJECT_TOO_LARGE;
+    }
     s->stats.articles++;
     if (!tags)
         return NR_REJECT_NONE;

@@ -211,12 +211,18 @@ size_t nr_matcher_scan(const struct nr_matcher *m, struct nr_match_scratch *s, c
                        size_t len, const struct nr_match **out)
 {
     s->buf.n = 0;
+    s->buf.oom = false;
     if (len > UINT32_MAX - 1)
         len = UINT32_MAX - 1;
     if (m->frozen && m->n > 0 && len > 0)
         m->ops->scan(m->impl, s->impl, text, len, &s->buf);
     *out = s->buf.v;
     return s->buf.n;
+}
+
+bool nr_match_scratch_failed(const struct nr_match_scratch *s)
+{
+    return s->buf.oom;
 }
 
 /* ---- Aho-Corasick engine -------------------------------------------------- */

@@ -19,13 +19,16 @@ struct nr_pattern_set {
 struct nr_match_buf {
     struct nr_match *v;
     size_t n, cap;
+    bool oom; /* a match was dropped: memory ran out */
 };
 
 static inline void nr_match_buf_push(struct nr_match_buf *b, uint32_t id, uint32_t start,
                                      uint32_t end)
 {
-    if (b->n == b->cap)
-        nr_grow((void **)&b->v, &b->cap, b->n + 1, sizeof(*b->v));
+    if (b->n == b->cap && nr_try_grow((void **)&b->v, &b->cap, b->n + 1, sizeof(*b->v)) < 0) {
+        b->oom = true;
+        return;
+    }
     b->v[b->n].id = id;
     b->v[b->n].start = start;
     b->v[b->n].end = end;

@@ -74,6 +74,7 @@ struct nr_tagger {
     struct nr_topics *topics;
     struct nr_roles *roles; /* officials by role (tagger_roles.c) */
     struct nr_tagctx *tctx; /* context rules (tagger_context.c) */
+    uint32_t max_pat;       /* longest pattern: the overlap of scan chunks */
 };
 
 /* ---- build ---------------------------------------------------------------- */
@@ -295,6 +296,9 @@ struct nr_tagger *nr_tagger_new_engine(const struct nr_config *cfg, enum nr_matc
     if (!t->m)
         goto fail;
     for (size_t i = 0; i < b.n; i++)
+        if (b.len[i] > t->max_pat)
+            t->max_pat = b.len[i];
+    for (size_t i = 0; i < b.n; i++)
         if (nr_matcher_add(t->m, b.bytes + b.off[i], b.len[i], (uint32_t)i) < 0) {
             nr_error_set(err, "pattern of %u bytes rejected by the matcher", b.len[i]);
             goto fail;
@@ -332,7 +336,14 @@ struct cand {
     uint8_t field;            /* 0 title, 1 body */
 };
 
-#define GROW(s, arr, need) nr_grow((void **)&(s)->arr, &(s)->cap_##arr, (need), sizeof(*(s)->arr))
+/* Mentions of one entity beyond NR_TAG_MAX_MENTIONS (tagger.h): counted,
+ * not stored. */
+struct ovf {
+    uint32_t count;
+    uint32_t start, end; /* the last one (two aliases on one span count once) */
+    uint8_t field;
+    bool unamb, in_title;
+};
 
 struct nr_tag_scratch {
     struct nr_match_scratch *ms;
@@ -341,6 +352,13 @@ struct nr_tag_scratch {
     size_t n_cand, cap_cand;
     struct nr_tag_mention *ment;
     size_t n_ment, cap_ment;
+    /* leftmost-longest across scan chunks: the last alias chosen */
+    uint32_t last_end;
+    int last_field;
+    struct ovf *ovf; /* per entity, when the article has too many mentions */
+    size_t n_ovf;
+    bool overflow; /* this article: ovf in use */
+    bool oom;      /* this article: memory ran out (nr_tag_scratch_failed) */
     struct nr_roles_scratch *roles;
     struct nr_tag_view view;
     struct nr_topics_scratch *ts;
@@ -378,6 +396,7 @@ void nr_tag_scratch_free(struct nr_tag_scratch *s)
     nr_text_fini(&s->tmp);
     free(s->cand);
     free(s->ment);
+    free(s->ovf);
     nr_roles_scratch_free(s->roles);
     nr_topics_scratch_free(s->ts);
     free(s->tags.entities);
@@ -526,37 +545,80 @@ static bool in_links(const struct span32 *l, size_t n, uint32_t o)
     return false;
 }
 
-static void scan_field(const struct nr_tagger *t, struct nr_tag_scratch *s, int f,
-                       const struct nr_str *orig)
+static void resolve_chunk(const struct nr_tagger *t, struct nr_tag_scratch *s,
+                          const struct nr_article *a);
+
+/* Matches of [from, to) of field f whose start is before `upto`; topic
+ * matches inside links[] (original offsets) are dropped. */
+static void scan_chunk(const struct nr_tagger *t, struct nr_tag_scratch *s, int f, uint32_t from,
+                       uint32_t to, uint32_t upto, const struct span32 *links, size_t n_links)
 {
     struct nr_text *tx = &s->text[f];
-    nr_text_normalize(tx, orig->p ? orig->p : "", orig->p ? orig->len : 0, 0);
-    struct span32 links[MAX_LINKS];
-    size_t n_links = f == 1 && orig->p ? link_lines(orig->p, orig->len, links) : 0;
     const struct nr_match *m;
-    size_t n = nr_matcher_scan(t->m, s->ms, tx->buf, tx->len, &m);
+    size_t n = nr_matcher_scan(t->m, s->ms, tx->buf + from, to - from, &m);
+    if (nr_match_scratch_failed(s->ms))
+        s->oom = true;
     for (size_t i = 0; i < n; i++) {
-        const struct pinfo *p = &t->pat[m[i].id];
-        bool full = nr_text_boundary_ok(tx->buf, tx->len, m[i].start, m[i].end);
-        if (!full && !(p->prefix && (!nr_text_word_before(tx->buf, m[i].start) ||
-                                     nr_text_arabic_prefix_ok(tx->buf, tx->len, m[i].start))))
+        struct nr_match mi = {m[i].id, m[i].start + from, m[i].end + from};
+        if (mi.start >= upto)
+            continue; /* the next chunk's */
+        const struct nr_match *mp = &mi;
+        const struct pinfo *p = &t->pat[mp->id];
+        bool full = nr_text_boundary_ok(tx->buf, tx->len, mp->start, mp->end);
+        if (!full && !(p->prefix && (!nr_text_word_before(tx->buf, mp->start) ||
+                                     nr_text_arabic_prefix_ok(tx->buf, tx->len, mp->start))))
             continue; /* a prefix pattern needs a word start (or an Arabic-script clitic) */
         if (p->role && full)
             for (uint32_t k = p->ref_off; k < p->ref_off + p->ref_n; k++)
                 if (t->refs[k].kind == REF_ROLE)
-                    nr_roles_note(s->roles, f, m[i].start, m[i].end, t->refs[k].owner);
+                    nr_roles_note(s->roles, f, mp->start, mp->end, t->refs[k].owner);
         if (p->alias && full) {
-            GROW(s, cand, s->n_cand + 1);
-            s->cand[s->n_cand++] = (struct cand){m[i].start, m[i].end, m[i].id, (uint8_t)f};
+            if (nr_try_grow((void **)&s->cand, &s->cap_cand, s->n_cand + 1, sizeof(*s->cand)) < 0) {
+                s->oom = true;
+                continue;
+            }
+            s->cand[s->n_cand++] = (struct cand){mp->start, mp->end, mp->id, (uint8_t)f};
         }
         if (!p->topic)
             continue;
-        if (n_links && in_links(links, n_links, nr_text_orig(tx, m[i].start)))
+        if (n_links && in_links(links, n_links, nr_text_orig(tx, mp->start)))
             continue; /* a link to another story */
         for (uint32_t k = p->ref_off; k < p->ref_off + p->ref_n; k++)
             if (t->refs[k].kind == REF_TOPIC)
-                nr_topics_hit(t->topics, s->ts, t->refs[k].sub, f, m[i].start, m[i].end, full);
+                nr_topics_hit(t->topics, s->ts, t->refs[k].sub, f, mp->start, mp->end, full);
     }
+}
+
+/* Scan field f in chunks of SCAN_CHUNK bytes, so that the matches and alias
+ * candidates held at once stay bounded however large the article: a chunk
+ * is scanned with max_pat - 1 bytes of the next one and keeps the matches
+ * that start inside it; its candidates are resolved (leftmost-longest, in
+ * order) before the next chunk. An article below SCAN_CHUNK is one chunk. */
+#define SCAN_CHUNK (256u << 10)
+
+static void scan_field(const struct nr_tagger *t, struct nr_tag_scratch *s, int f,
+                       const struct nr_article *a)
+{
+    const struct nr_text *tx = &s->text[f];
+    /* link lines: once per field, on the original text (in_links compares
+     * original offsets) */
+    const struct nr_str *orig = &a->field[field_id[f]];
+    struct span32 links[MAX_LINKS];
+    size_t n_links = f == 1 && orig->p ? link_lines(orig->p, orig->len, links) : 0;
+    uint32_t len = tx->len > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)tx->len;
+    uint32_t from = 0;
+    do {
+        uint32_t upto = len;
+        if (len - from > SCAN_CHUNK) {
+            upto = from + SCAN_CHUNK;
+            while (upto < len && ((unsigned char)tx->buf[upto] & 0xC0) == 0x80)
+                upto++; /* not inside a UTF-8 sequence */
+        }
+        uint32_t to = len - upto > t->max_pat ? upto + t->max_pat : len;
+        scan_chunk(t, s, f, from, to, upto, links, n_links);
+        resolve_chunk(t, s, a);
+        from = upto;
+    } while (from < len);
 }
 
 static int cmp_cand(const void *x, const void *y)
@@ -585,21 +647,55 @@ static int cmp_ment(const void *x, const void *y)
     return (int)a->ambiguous - (int)b->ambiguous; /* unambiguous first */
 }
 
-static void resolve_aliases(const struct nr_tagger *t, struct nr_tag_scratch *s,
-                            const struct nr_article *a)
+/* A mention of an article that already holds NR_TAG_MAX_MENTIONS: counted
+ * in s->ovf, not stored. */
+static void add_overflow(const struct nr_tagger *t, struct nr_tag_scratch *s, uint32_t e,
+                         uint8_t field, uint32_t os, uint32_t oe, bool amb)
+{
+    if (!s->overflow) {
+        size_t n = t->cfg->n_entities;
+        if (s->n_ovf < n) {
+            struct ovf *v = nr_try_realloc(s->ovf, n * sizeof(*v));
+            if (!v) {
+                s->oom = true;
+                return;
+            }
+            s->ovf = v;
+            s->n_ovf = n;
+        }
+        memset(s->ovf, 0, n * sizeof(*s->ovf));
+        s->overflow = true;
+        s->view.overflow = true;
+        s->view.ovf_field = field;
+        s->view.ovf_start = os;
+    }
+    struct ovf *v = &s->ovf[e];
+    v->unamb |= !amb;
+    if (v->count > 0 && v->field == field && v->start == os && v->end == oe)
+        return; /* two aliases of one entity on one span */
+    v->count++;
+    v->in_title |= field == 0;
+    v->field = field;
+    v->start = os;
+    v->end = oe;
+}
+
+/* The alias candidates of one scan chunk, in order: leftmost-longest, case
+ * and context tests, into mentions. */
+static void resolve_chunk(const struct nr_tagger *t, struct nr_tag_scratch *s,
+                          const struct nr_article *a)
 {
     SMALL_SORT(s->cand, s->n_cand, cmp_cand);
-    uint32_t last_end = 0;
-    int last_field = -1;
     for (size_t i = 0; i < s->n_cand; i++) {
         const struct cand *c = &s->cand[i];
-        if (c->field == last_field && c->start < last_end)
+        if (c->field == s->last_field && c->start < s->last_end)
             continue; /* overlaps a longer or earlier chosen alias */
         const struct nr_text *tx = &s->text[c->field];
         uint32_t os = nr_text_orig(tx, c->start), oe = nr_text_orig(tx, c->end);
         const struct pinfo *p = &t->pat[c->pat];
         const char *orig = a->field[field_id[c->field]].p;
         size_t before = s->n_ment;
+        bool counted = false, full = s->n_ment >= NR_TAG_MAX_MENTIONS;
         for (uint32_t k = p->ref_off; k < p->ref_off + p->ref_n; k++) {
             const struct ref *r = &t->refs[k];
             if (r->kind != REF_ALIAS)
@@ -614,29 +710,70 @@ static void resolve_aliases(const struct nr_tagger *t, struct nr_tag_scratch *s,
             }
             if (r->ctx && nr_tagctx_reject(t->tctx, r->ctx, &s->view, c->field, c->start, c->end))
                 continue;
-            GROW(s, ment, s->n_ment + 1);
+            if (full) {
+                add_overflow(t, s, r->owner, c->field, os, oe, amb);
+                counted = true;
+                continue;
+            }
+            if (nr_try_grow((void **)&s->ment, &s->cap_ment, s->n_ment + 1, sizeof(*s->ment)) < 0) {
+                s->oom = true;
+                continue;
+            }
             s->ment[s->n_ment++] = (struct nr_tag_mention){r->owner, os, oe, c->field, amb};
         }
-        if (s->n_ment == before)
+        if (s->n_ment == before && !counted)
             continue; /* every ref failed its case test: not an alias here */
-        last_end = c->end;
-        last_field = c->field;
+        s->last_end = c->end;
+        s->last_field = c->field;
     }
+    s->n_cand = 0;
+}
+
+/* The next entity from e on with overflow mentions, or UINT32_MAX. */
+static uint32_t next_overflow(const struct nr_tag_scratch *s, uint32_t e)
+{
+    if (!s->overflow)
+        return UINT32_MAX;
+    for (; e < s->n_ovf; e++)
+        if (s->ovf[e].count > 0)
+            return e;
+    return UINT32_MAX;
+}
+
+static void push_span(struct nr_tag_scratch *s, struct nr_span sp)
+{
+    struct nr_tags *tg = &s->tags;
+    if (nr_try_grow((void **)&tg->spans, &s->cap_spans, tg->n_spans + 1, sizeof(*tg->spans)) < 0) {
+        s->oom = true;
+        return;
+    }
+    tg->spans[tg->n_spans++] = sp;
+}
+
+/* Mentions -> entity tags: every mention counted, the first
+ * NR_TAG_MAX_SPANS of an entity with their spans. */
+static void resolve_aliases(const struct nr_tagger *t, struct nr_tag_scratch *s)
+{
     nr_roles_resolve(t->roles, s->roles, &s->view);
     SMALL_SORT(s->ment, s->n_ment, cmp_ment);
 
     struct nr_tags *tg = &s->tags;
-    for (size_t i = 0; i < s->n_ment;) {
+    uint32_t eo = next_overflow(s, 0);
+    for (size_t i = 0; i < s->n_ment || eo != UINT32_MAX;) {
+        uint32_t e = i < s->n_ment && s->ment[i].entity < eo ? s->ment[i].entity : eo;
         size_t j = i;
         bool any_unamb = false;
-        while (j < s->n_ment && s->ment[j].entity == s->ment[i].entity) {
+        while (j < s->n_ment && s->ment[j].entity == e) {
             any_unamb |= !s->ment[j].ambiguous;
             j++;
         }
+        const struct ovf *ov = e == eo ? &s->ovf[e] : NULL;
+        if (ov)
+            any_unamb |= ov->unamb;
         if (any_unamb) {
             nr_grow((void **)&tg->entities, &s->cap_ent, tg->n_entities + 1, sizeof(*tg->entities));
             struct nr_entity_tag *et = &tg->entities[tg->n_entities++];
-            et->entity = s->ment[i].entity;
+            et->entity = e;
             et->mentions = 0;
             et->in_title = false;
             et->first_span = (uint32_t)tg->n_spans;
@@ -645,16 +782,21 @@ static void resolve_aliases(const struct nr_tagger *t, struct nr_tag_scratch *s,
                 if (k > i && mm->field == s->ment[k - 1].field &&
                     mm->start == s->ment[k - 1].start && mm->end == s->ment[k - 1].end)
                     continue; /* two aliases of one entity on one span */
-                nr_grow((void **)&tg->spans, &s->cap_spans, tg->n_spans + 1, sizeof(*tg->spans));
-                tg->spans[tg->n_spans++] =
-                    (struct nr_span){field_id[mm->field], mm->start, mm->end};
+                if (et->mentions < NR_TAG_MAX_SPANS)
+                    push_span(s, (struct nr_span){field_id[mm->field], mm->start, mm->end});
                 et->mentions++;
                 if (mm->field == 0)
                     et->in_title = true;
             }
+            if (ov) {
+                et->mentions += ov->count;
+                et->in_title |= ov->in_title;
+            }
             et->n_spans = (uint32_t)tg->n_spans - et->first_span;
         }
         i = j;
+        if (ov)
+            eo = next_overflow(s, e + 1);
     }
     nr_roles_emit(t->roles, s->roles, tg, &s->cap_spans);
 }
@@ -663,6 +805,8 @@ static void resolve_aliases(const struct nr_tagger *t, struct nr_tag_scratch *s,
 void nr_tag_view_add(struct nr_tag_view *v, uint32_t entity, uint8_t field, uint32_t start,
                      uint32_t end, bool ambiguous)
 {
+    if (v->overflow && (field > v->ovf_field || (field == v->ovf_field && start >= v->ovf_start)))
+        return;
     nr_grow((void **)v->ment, v->cap_ment, *v->n_ment + 1, sizeof(**v->ment));
     (*v->ment)[(*v->n_ment)++] = (struct nr_tag_mention){entity, start, end, field, ambiguous};
 }
@@ -708,6 +852,9 @@ const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scr
                                     const struct nr_article *a)
 {
     s->n_cand = s->n_ment = 0;
+    s->last_end = 0;
+    s->last_field = -1;
+    s->overflow = s->oom = s->view.overflow = false;
     struct nr_tags *tg = &s->tags;
     tg->n_entities = tg->n_topics = tg->n_spans = tg->n_evidence = tg->n_officials = 0;
     tg->lang_source = (uint8_t)nr_lang_of_article(a, tg->lang);
@@ -719,12 +866,22 @@ const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scr
     }
     nr_topics_begin(t->topics, s->ts, s->text, tg->lang);
 
-    scan_field(t, s, 0, &a->field[NR_FIELD_TITLE]);
-    scan_field(t, s, 1, &a->field[NR_FIELD_BODY]);
-    resolve_aliases(t, s, a);
+    /* both fields first: the context rules of a title mention read the body */
+    for (int f = 0; f < 2; f++) {
+        const struct nr_str *o = &a->field[field_id[f]];
+        nr_text_normalize(&s->text[f], o->p ? o->p : "", o->p ? o->len : 0, 0);
+    }
+    scan_field(t, s, 0, a);
+    scan_field(t, s, 1, a);
+    resolve_aliases(t, s);
     nr_topics_resolve(t->topics, s->ts, tg);
     tg->simhash = lead_simhash(s);
     return tg;
+}
+
+bool nr_tag_scratch_failed(const struct nr_tag_scratch *s)
+{
+    return s->oom || nr_topics_scratch_failed(s->ts);
 }
 
 const struct nr_topics *nr_tagger_topics(const struct nr_tagger *t)

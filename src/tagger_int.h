@@ -49,6 +49,8 @@ void nr_topics_begin(const struct nr_topics *tp, struct nr_topics_scratch *s,
  * 1 body); full: word boundaries at both ends. */
 void nr_topics_hit(const struct nr_topics *tp, struct nr_topics_scratch *s, uint32_t term, int f,
                    uint32_t start, uint32_t end, bool full);
+/* Did memory run out while recording the last article's term matches? */
+bool nr_topics_scratch_failed(const struct nr_topics_scratch *s);
 /* Score the touched topics; fills tags->topics and tags->evidence (arrays
  * owned by the scratch). */
 void nr_topics_resolve(const struct nr_topics *tp, struct nr_topics_scratch *s,
@@ -98,6 +100,13 @@ struct nr_tag_view {
     enum nr_field_shape shape[2];
     struct nr_tag_mention **ment; /* the mentions so far (may be appended to) */
     size_t *n_ment, *cap_ment;
+    /* past NR_TAG_MAX_MENTIONS (tagger.h) from original offset ovf_start of
+     * field ovf_field on: alias mentions there are only counted, and
+     * nr_tag_view_add() drops mentions there (they could not be told apart
+     * from an alias mention on the same span) */
+    bool overflow;
+    uint8_t ovf_field;
+    uint32_t ovf_start;
     /* context rule sets found to be a person's name in this article
      * ("Michael Jordan"): their later bare mentions are that person too */
     uint32_t person_rules[8];

@@ -492,6 +492,7 @@ void nr_topics_scratch_free(struct nr_topics_scratch *s)
         return;
     nr_stem_free(s->stem);
     free(s->occ);
+    free(s->kept);
     free(s->topic_stamp);
     free(s->touched);
     free(s->term_bits);
@@ -521,6 +522,36 @@ void nr_topics_begin(const struct nr_topics *tp, struct nr_topics_scratch *s,
     s->text = text;
     s->n_occ = s->n_touched = s->n_evidence = 0;
     s->c_field = -1;
+    s->over = s->oom = false;
+}
+
+bool nr_topics_scratch_failed(const struct nr_topics_scratch *s)
+{
+    return s->oom;
+}
+
+/* Past NR_TAG_MAX_TERM_HITS matches, may one more of term in field f be
+ * stored? Yes while the term has fewer than NR_TAG_TERM_HITS_KEPT there. */
+static bool keep_hit(struct nr_topics_scratch *s, uint32_t term, int f)
+{
+    if (!s->over) {
+        if (!s->kept) {
+            s->kept = nr_try_realloc(NULL, (s->n_terms + 1) * 2 * sizeof(uint32_t));
+            if (!s->kept) {
+                s->oom = true;
+                return false;
+            }
+        }
+        memset(s->kept, 0, (s->n_terms + 1) * 2 * sizeof(uint32_t));
+        for (size_t i = 0; i < s->n_occ; i++)
+            s->kept[s->occ[i].term * 2 + s->occ[i].field]++;
+        s->over = true;
+    }
+    uint32_t *k = &s->kept[term * 2 + (uint32_t)f];
+    if (*k >= NR_TAG_TERM_HITS_KEPT)
+        return false;
+    (*k)++;
+    return true;
 }
 
 /* ---- matching ------------------------------------------------------------- */
@@ -667,8 +698,13 @@ void nr_topics_hit(const struct nr_topics *tp, struct nr_topics_scratch *s, uint
         if (!e)
             return;
     }
+    if (s->n_occ >= NR_TAG_MAX_TERM_HITS && !keep_hit(s, term, f))
+        return;
+    if (nr_try_grow((void **)&s->occ, &s->cap_occ, s->n_occ + 1, sizeof(*s->occ)) < 0) {
+        s->oom = true;
+        return;
+    }
     touch(s, tm->topic);
-    nr_grow((void **)&s->occ, &s->cap_occ, s->n_occ + 1, sizeof(*s->occ));
     s->occ[s->n_occ++] = (struct tocc){.term = term,
                                        .topic = tm->topic,
                                        .start = a,

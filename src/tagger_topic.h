@@ -111,6 +111,10 @@ struct nr_topics_scratch {
     struct nr_stem *stem;
     struct tocc *occ;
     size_t n_occ, cap_occ;
+    /* over NR_TAG_MAX_TERM_HITS (tagger.h): matches kept per term and field */
+    uint32_t *kept;
+    bool over;
+    bool oom; /* a match was dropped: memory ran out */
     uint32_t *topic_stamp, *touched;
     size_t n_touched;
     uint8_t *term_bits; /* bit f: the term has an unmasked match in field f */

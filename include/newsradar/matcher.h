@@ -69,5 +69,7 @@ void nr_match_scratch_free(struct nr_match_scratch *s);
  * Returns the number of matches and sets *out. */
 size_t nr_matcher_scan(const struct nr_matcher *m, struct nr_match_scratch *s, const char *text,
                        size_t len, const struct nr_match **out);
+/* Did the last scan drop matches because memory ran out? */
+bool nr_match_scratch_failed(const struct nr_match_scratch *s);
 
 #endif

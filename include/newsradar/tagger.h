@@ -22,11 +22,27 @@ struct nr_span {
     uint32_t start, end; /* byte offsets into the original (decoded) field */
 };
 
+/* Bounds on what one article keeps, so that its memory stays within 4 x
+ * its size plus a constant however dense its matches (docs/performance.md,
+ * "Memory per article"). No press article comes near them:
+ *   - an entity keeps the spans of its first NR_TAG_MAX_SPANS mentions;
+ *     `mentions` counts them all;
+ *   - an article stores its first NR_TAG_MAX_MENTIONS alias mentions; later
+ *     ones are counted per entity (and not seen by the role and context
+ *     rules);
+ *   - the topics store NR_TAG_MAX_TERM_HITS term matches; beyond that, a
+ *     term that already has NR_TAG_TERM_HITS_KEPT matches in a field keeps
+ *     no more there. */
+#define NR_TAG_MAX_SPANS      256
+#define NR_TAG_MAX_MENTIONS   65536
+#define NR_TAG_MAX_TERM_HITS  65536
+#define NR_TAG_TERM_HITS_KEPT 64
+
 struct nr_entity_tag {
     uint32_t entity; /* index into cfg->entities */
     uint32_t mentions;
     bool in_title;
-    uint32_t first_span, n_spans; /* into nr_tags.spans */
+    uint32_t first_span, n_spans; /* into nr_tags.spans; n_spans <= NR_TAG_MAX_SPANS */
 };
 
 /* An official found by a role pattern ("Foreign Minister Amir Khan
@@ -94,6 +110,10 @@ int nr_tag_scratch_reserve(struct nr_tag_scratch *s, const struct nr_article *a)
  * same scratch. */
 const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scratch *s,
                                     const struct nr_article *a);
+/* Did memory run out while tagging the last article (its match, mention or
+ * span buffers)? Its tags are then incomplete: the caller rejects it as
+ * too_large, and the scratch is fine for the next article. */
+bool nr_tag_scratch_failed(const struct nr_tag_scratch *s);
 
 /* The tags as one compact JSON object (the output of `newsradar tag`,
  * docs/article.md); malloc'ed, the caller frees. */

@@ -217,6 +217,20 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$nr" tag -c "$tm
     per=$(((big_kb - small_kb) * 1024 * 100 / size))
     echo "memory per article: $((per / 100)).$((per % 100)) x its size ($small_kb KB -> $big_kb KB for $size bytes)"
     [ "$per" -le 400 ] || fail "a 20 MB article costs $((per / 100)).$((per % 100)) x its size, want <= 4"
+    # The same with a dense body: nearly every word an alias, a demonym or a
+    # topic term of the test config (mentions, topic matches, NEAR pairs,
+    # exclusions), so what grows with the matches is bounded too.
+    dense='Pakistan closed the border with Afghanistan; Afghan Taliban gunmen and a suicide attack killed Iranian and Indian officials near Torkham, Peshawar. America, Oman, Iran: heart attack, border closure, TTP, ISIS-K, al-Qaeda. '
+    {
+        printf '{"id":"dense","title":"Pakistan","body":"'
+        yes "$dense" | tr -d '\n' | head -c 20000000
+        printf '"}\n'
+    } >"$tmp/mem-big.jsonl"
+    big_kb=$(rss "$tmp/mem-big.jsonl") || fail "memory: the dense 20 MB run failed"
+    size=$(stat -c %s "$tmp/mem-big.jsonl")
+    per=$(((big_kb - small_kb) * 1024 * 100 / size))
+    echo "memory per dense article: $((per / 100)).$((per % 100)) x its size ($small_kb KB -> $big_kb KB for $size bytes)"
+    [ "$per" -le 400 ] || fail "a dense 20 MB article costs $((per / 100)).$((per % 100)) x its size, want <= 4"
     rm -f "$tmp/mem.jsonl" "$tmp/mem-small.jsonl" "$tmp/mem-big.jsonl"
 fi
 

@@ -409,6 +409,114 @@ static void test_reuse_and_simhash(void **state)
     }
 }
 
+/* A body of `reps` copies of unit, then tail; caller frees. */
+static char *repeat(const char *unit, size_t reps, const char *tail)
+{
+    size_t u = strlen(unit), t = strlen(tail);
+    char *b = malloc(u * reps + t + 1);
+    assert_non_null(b);
+    for (size_t i = 0; i < reps; i++)
+        memcpy(b + i * u, unit, u);
+    memcpy(b + u * reps, tail, t + 1);
+    return b;
+}
+
+/* Bodies scanned in chunks (tagger.c, SCAN_CHUNK 256 KiB): an alias across
+ * the cut is found whole, leftmost-longest across it ("Pakistani Taliban"
+ * is the TTP, not Pakistan + Taliban), a NEAR pair across it still counts. */
+static void test_chunk_boundary(void **state)
+{
+    struct fixture *f = *state;
+    const uint32_t cut = 256u << 10;
+    for (uint32_t d = 1; d <= 24; d++) {
+        size_t p = cut - d; /* "Pakistani Taliban" starts here */
+        const char *tail = "Pakistani Taliban closed the border.";
+        char *b = malloc(p + strlen(tail) + 1);
+        assert_non_null(b);
+        for (size_t i = 0; i < p; i++)
+            b[i] = i % 5 == 4 ? ' ' : 'x';
+        b[p - 1] = ' ';
+        if (p >= 2)
+            b[p - 2] = 'x';
+        strcpy(b + p, tail);
+        EACH_ENGINE(f, t, NULL, b)
+        {
+            const struct nr_entity_tag *ttp = find_ent(t, TTP);
+            assert_non_null(ttp);
+            assert_int_equal(ttp->mentions, 1);
+            assert_int_equal(t->spans[ttp->first_span].start, p);
+            assert_null(find_ent(t, PK));
+            assert_null(find_ent(t, TAL));
+            assert_non_null(find_topic(t, "border_closure", f->cfg));
+        }
+        free(b);
+    }
+}
+
+/* A body of nothing but aliases and topic terms (issue 9, memory): every
+ * mention counted, the spans of the first NR_TAG_MAX_SPANS kept, mentions
+ * past NR_TAG_MAX_MENTIONS counted per entity (an ambiguous alias still
+ * counts once an unambiguous one comes, even there). */
+static void test_dense_bounds(void **state)
+{
+    struct fixture *f = *state;
+    const size_t reps = 40000; /* 120,000 mentions, 2 MB */
+    char *b = repeat("Pakistan Iran Asif closed the border attack ", reps, "Khawaja Asif.");
+    EACH_ENGINE(f, t, "Pakistan", b)
+    {
+        assert_false(nr_tag_scratch_failed(f->s[ei_]));
+        const struct nr_entity_tag *pk = find_ent(t, PK), *ir = find_ent(t, IR);
+        const struct nr_entity_tag *asif = find_ent(t, ASIF);
+        assert_non_null(pk);
+        assert_non_null(ir);
+        assert_non_null(asif);
+        assert_int_equal(pk->mentions, reps + 1);
+        assert_true(pk->in_title);
+        assert_int_equal(pk->n_spans, NR_TAG_MAX_SPANS);
+        assert_int_equal(t->spans[pk->first_span].field, NR_FIELD_TITLE);
+        assert_int_equal(ir->mentions, reps);
+        assert_int_equal(ir->n_spans, NR_TAG_MAX_SPANS);
+        assert_int_equal(asif->mentions, reps + 1);
+        assert_non_null(find_topic(t, "border_closure", f->cfg));
+    }
+    /* without the unambiguous name at the end, Asif is not tagged */
+    b[strlen(b) - strlen("Khawaja Asif.")] = '\0';
+    EACH_ENGINE(f, t, NULL, b)
+    {
+        assert_null(find_ent(t, ASIF));
+        assert_int_equal(find_ent(t, PK)->mentions, reps);
+    }
+    free(b);
+}
+
+static bool fail_big(size_t n, void *ud)
+{
+    (void)ud;
+    return n >= 64 * 1024;
+}
+
+/* Memory running out for the matches of an article is reported (the
+ * caller rejects it as too_large); the scratch tags the next one. */
+static void test_dense_oom(void **state)
+{
+    struct fixture *f = *state;
+    char *b = repeat("Pakistan Iran closed the border attack ", 20000, "");
+    for (int e = 0; e < f->n; e++) {
+        struct nr_tag_scratch *s = nr_tag_scratch_new(f->t[e]);
+        struct nr_article a = art(NULL, b);
+        assert_int_equal(nr_tag_scratch_reserve(s, &a), 0);
+        nr_alloc_set_fault(fail_big, NULL);
+        nr_tagger_tag(f->t[e], s, &a);
+        nr_alloc_set_fault(NULL, NULL);
+        assert_true(nr_tag_scratch_failed(s));
+        const struct nr_tags *t = nr_tagger_tag(f->t[e], s, &a);
+        assert_false(nr_tag_scratch_failed(s));
+        assert_int_equal(find_ent(t, PK)->mentions, 20000);
+        nr_tag_scratch_free(s);
+    }
+    free(b);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -425,10 +533,17 @@ static void test_bad_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_spans_and_possessive), cmocka_unit_test(test_longest_and_demonym),
-        cmocka_unit_test(test_case_sensitive),       cmocka_unit_test(test_ambiguous),
-        cmocka_unit_test(test_boundaries_scripts),   cmocka_unit_test(test_topics),
-        cmocka_unit_test(test_reuse_and_simhash),    cmocka_unit_test(test_bad_config),
+        cmocka_unit_test(test_spans_and_possessive),
+        cmocka_unit_test(test_longest_and_demonym),
+        cmocka_unit_test(test_case_sensitive),
+        cmocka_unit_test(test_ambiguous),
+        cmocka_unit_test(test_boundaries_scripts),
+        cmocka_unit_test(test_topics),
+        cmocka_unit_test(test_reuse_and_simhash),
+        cmocka_unit_test(test_bad_config),
+        cmocka_unit_test(test_chunk_boundary),
+        cmocka_unit_test(test_dense_bounds),
+        cmocka_unit_test(test_dense_oom),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
