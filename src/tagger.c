@@ -805,7 +805,8 @@ static void resolve_aliases(const struct nr_tagger *t, struct nr_tag_scratch *s)
 void nr_tag_view_add(struct nr_tag_view *v, uint32_t entity, uint8_t field, uint32_t start,
                      uint32_t end, bool ambiguous)
 {
-    if (v->overflow && (field > v->ovf_field || (field == v->ovf_field && start >= v->ovf_start)))
+    if (*v->n_ment >= NR_TAG_MAX_MENTIONS ||
+        (v->overflow && (field > v->ovf_field || (field == v->ovf_field && start >= v->ovf_start))))
         return;
     nr_grow((void **)v->ment, v->cap_ment, *v->n_ment + 1, sizeof(**v->ment));
     (*v->ment)[(*v->n_ment)++] = (struct nr_tag_mention){entity, start, end, field, ambiguous};

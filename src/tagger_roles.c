@@ -236,6 +236,8 @@ void nr_roles_begin(struct nr_roles_scratch *rs)
 
 void nr_roles_note(struct nr_roles_scratch *rs, int f, uint32_t start, uint32_t end, uint32_t role)
 {
+    if (rs->n_rc >= NR_TAG_MAX_ROLE_HITS)
+        return; /* a body of role phrases (tagger.h) */
     nr_grow((void **)&rs->rc, &rs->cap_rc, rs->n_rc + 1, sizeof(*rs->rc));
     rs->rc[rs->n_rc++] = (struct rcand){start, end, role, (uint8_t)f};
 }
@@ -534,6 +536,8 @@ static uint32_t arena_put(struct nr_roles_scratch *rs, const char *p, size_t n)
 
 static void add_pspan(struct nr_roles_scratch *rs, uint32_t person, int f, uint32_t a, uint32_t b)
 {
+    if (rs->n_ps >= NR_TAG_MAX_ROLE_HITS)
+        return; /* tagger.h */
     for (size_t i = 0; i < rs->n_ps; i++)
         if (rs->ps[i].field == f && rs->ps[i].start < b && a < rs->ps[i].end)
             return; /* already counted */
@@ -959,10 +963,12 @@ void nr_roles_emit(const struct nr_roles *r, struct nr_roles_scratch *rs, struct
         o->in_title = false;
         o->first_span = (uint32_t)tg->n_spans;
         for (; k < rs->n_ps && rs->ps[k].person == p; k++) {
-            nr_grow((void **)&tg->spans, cap_spans, tg->n_spans + 1, sizeof(*tg->spans));
-            tg->spans[tg->n_spans++] =
-                (struct nr_span){rs->ps[k].field == 0 ? NR_FIELD_TITLE : NR_FIELD_BODY,
-                                 rs->ps[k].start, rs->ps[k].end};
+            if (o->mentions < NR_TAG_MAX_SPANS) {
+                nr_grow((void **)&tg->spans, cap_spans, tg->n_spans + 1, sizeof(*tg->spans));
+                tg->spans[tg->n_spans++] =
+                    (struct nr_span){rs->ps[k].field == 0 ? NR_FIELD_TITLE : NR_FIELD_BODY,
+                                     rs->ps[k].start, rs->ps[k].end};
+            }
             o->mentions++;
             o->in_title |= rs->ps[k].field == 0;
         }

@@ -32,11 +32,14 @@ struct nr_span {
  *     rules);
  *   - the topics store NR_TAG_MAX_TERM_HITS term matches; beyond that, a
  *     term that already has NR_TAG_TERM_HITS_KEPT matches in a field keeps
- *     no more there. */
+ *     no more there;
+ *   - the role detector reads the first NR_TAG_MAX_ROLE_HITS role phrases
+ *     and counts at most as many mentions of role-derived officials. */
 #define NR_TAG_MAX_SPANS      256
 #define NR_TAG_MAX_MENTIONS   65536
 #define NR_TAG_MAX_TERM_HITS  65536
 #define NR_TAG_TERM_HITS_KEPT 64
+#define NR_TAG_MAX_ROLE_HITS  16384
 
 struct nr_entity_tag {
     uint32_t entity; /* index into cfg->entities */
