@@ -106,7 +106,8 @@ void nr_tag_scratch_free(struct nr_tag_scratch *s);
 /* Make room in s for the text of a (title and body, normalized), fallibly:
  * 0, or -1 when memory runs out; the caller then rejects the article as
  * too_large rather than let nr_tagger_tag() abort on it. What tagging
- * allocates beyond that grows with the matches, not with the text. */
+ * allocates beyond that grows with the matches, within the bounds above,
+ * and fallibly (nr_tag_scratch_failed). */
 int nr_tag_scratch_reserve(struct nr_tag_scratch *s, const struct nr_article *a);
 
 /* Tag one decoded article. The result is valid until the next call with the
