@@ -95,6 +95,17 @@ struct nr_decoder *nr_decoder_new(const struct nr_config *cfg)
     return d;
 }
 
+void nr_decoder_share_boiler(struct nr_decoder *d, struct nr_boiler *b, nr_boiler_gate_fn gate,
+                             void *ud)
+{
+    if (!d->boiler_shared)
+        nr_boiler_free(d->boiler);
+    d->boiler = b;
+    d->boiler_shared = true;
+    d->gate = gate;
+    d->gate_ud = ud;
+}
+
 void nr_decoder_free(struct nr_decoder *d)
 {
     if (!d)
@@ -103,7 +114,8 @@ void nr_decoder_free(struct nr_decoder *d)
         for (size_t k = 0; k < d->n_ptr[f]; k++)
             nr__ptr_free(&d->ptr[f][k]);
     nr__ptr_free(&d->records);
-    nr_boiler_free(d->boiler);
+    if (!d->boiler_shared)
+        nr_boiler_free(d->boiler);
     free(d->tok);
     free(d->next);
     free(d->stk);

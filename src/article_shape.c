@@ -434,8 +434,12 @@ enum nr_reject nr_article_record(struct nr_decoder *d, size_t i, struct nr_artic
     if (d->boiler && !d->peek && body->len > 0) {
         struct nr_str story =
             out->field[NR_FIELD_TITLE].len ? out->field[NR_FIELD_TITLE] : out->field[NR_FIELD_ID];
+        if (d->gate)
+            d->gate(d->gate_ud, true);
         out->boilerplate = nr_boiler_apply(d->boiler, out->field[NR_FIELD_SOURCE], story,
                                            d->buf + (body->p - d->buf), body->len);
+        if (d->gate)
+            d->gate(d->gate_ud, false);
     }
     return NR_REJECT_NONE;
 }

@@ -80,7 +80,8 @@ static const struct opt opts_article[] = {
      "a line or sentence of the body seen in this many articles of one source (distinct titles) "
      "is boilerplate: blanked before tagging and near-duplicate detection (0 = off)"},
     {"boilerplate_entries", OT_U32, CFG(boilerplate_entries), 0, "65536", OF_MIN | OF_MAX, 64,
-     16777216, 0, 0, 0, "segments the boilerplate model remembers (48 bytes each, per decoder)"},
+     16777216, 0, 0, 0,
+     "segments the boilerplate model remembers (48 bytes each; one model per process)"},
     {"fields", OT_SECTION, NO_OFF, 0, 0, 0, 0, 0, 0, &sec_fields, 0,
      "where each field is found in the article JSON"},
 };
@@ -142,6 +143,10 @@ static const struct opt opts_kafka[] = {
      3600000, 0, 0, 0, "how often delivered offsets are committed"},
     {"flush_timeout", OT_DUR, CFG(kafka.flush_timeout_ms), 0, "10s", OF_MIN | OF_MAX, 0, 3600000, 0,
      0, 0, "deadline for flushing the producer at shutdown"},
+    {"partition_idle", OT_DUR, CFG(kafka.partition_idle_ms), 0, "2s", OF_MIN | OF_MAX, 100, 3600000,
+     0, 0, 0,
+     "an input partition read to its end that got nothing for this long is idle: it no longer "
+     "holds back the others' events (as Kafka Streams' max.task.idle.ms)"},
     {"tag_threads", OT_U32, CFG(kafka.tag_threads), 0, "0", OF_MIN | OF_MAX, 0, 64, 0, 0, 0,
      "threads that decode and tag articles (0 = one per usable CPU)"},
     {"guarantee", OT_ENUM, CFG(kafka.guarantee), 0, "at_least_once", 0, 0, 0,

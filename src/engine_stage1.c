@@ -38,6 +38,7 @@
  * message's offset could be committed before the article is processed, and
  * its arrival time is a real clock, which the future-date check uses.
  */
+#include "newsradar/boiler.h"
 #include "newsradar/dedup.h"
 #include "newsradar/engine.h"
 
@@ -54,6 +55,13 @@ struct nr_stage1_shared {
     pthread_mutex_t mu;
     struct nr_idset *ids; /* under mu */
     _Atomic int64_t stream_ms;
+    /* the workers' boilerplate model, used under bmu; while `ordered`, in
+     * item order: item bnext is the next to use it */
+    struct nr_boiler *boiler;
+    pthread_mutex_t bmu;
+    pthread_cond_t bcv;
+    size_t bnext;
+    bool ordered;
 };
 
 /* A held article: its fields, warnings and record text copied into mem. */
@@ -75,6 +83,8 @@ struct nr_stage1 {
     struct held *pend; /* undated, before any stream time */
     size_t n_pend, cap_pend, pend_bytes;
     struct held ahead; /* the lookahead article (ahead.mem != NULL) */
+    size_t seq;        /* nr_stage1_order_item */
+    bool passed;       /* item seq has had its turn */
 };
 
 struct nr_stage1_shared *nr_stage1_shared_new(const struct nr_config *cfg, struct nr_error *err)
@@ -82,6 +92,9 @@ struct nr_stage1_shared *nr_stage1_shared_new(const struct nr_config *cfg, struc
     struct nr_stage1_shared *sh = nr_xcalloc(1, sizeof(*sh));
     sh->cfg = cfg;
     pthread_mutex_init(&sh->mu, NULL);
+    pthread_mutex_init(&sh->bmu, NULL);
+    pthread_cond_init(&sh->bcv, NULL);
+    sh->boiler = nr_boiler_new(cfg->boilerplate_min_articles, cfg->boilerplate_entries);
     atomic_init(&sh->stream_ms, NR_TIME_NONE);
     int64_t retention = 0;
     for (size_t i = 0; i < cfg->n_rules; i++) {
@@ -104,7 +117,10 @@ void nr_stage1_shared_free(struct nr_stage1_shared *sh)
         return;
     nr_tagger_free(sh->tagger);
     nr_idset_free(sh->ids);
+    nr_boiler_free(sh->boiler);
     pthread_mutex_destroy(&sh->mu);
+    pthread_mutex_destroy(&sh->bmu);
+    pthread_cond_destroy(&sh->bcv);
     free(sh);
 }
 
@@ -162,10 +178,69 @@ static bool seen_before(struct nr_stage1_shared *sh, const struct nr_article *a,
     return seen;
 }
 
+/* nr_boiler_gate_fn of a worker's decoder: the shared model under bmu, in
+ * item order while ordered. An item's first use is its turn; a message of
+ * several articles uses it again without waiting. */
+static void boiler_gate(void *ud, bool enter)
+{
+    struct nr_stage1 *s = ud;
+    struct nr_stage1_shared *sh = s->sh;
+    if (enter) {
+        pthread_mutex_lock(&sh->bmu);
+        while (sh->ordered && !s->passed && sh->bnext != s->seq)
+            pthread_cond_wait(&sh->bcv, &sh->bmu);
+        return;
+    }
+    if (sh->ordered && !s->passed) {
+        s->passed = true;
+        sh->bnext = s->seq + 1;
+        pthread_cond_broadcast(&sh->bcv);
+    }
+    pthread_mutex_unlock(&sh->bmu);
+}
+
+void nr_stage1_order_begin(struct nr_stage1_shared *sh)
+{
+    pthread_mutex_lock(&sh->bmu);
+    sh->bnext = 0;
+    sh->ordered = true;
+    pthread_mutex_unlock(&sh->bmu);
+}
+
+void nr_stage1_order_end(struct nr_stage1_shared *sh)
+{
+    pthread_mutex_lock(&sh->bmu);
+    sh->ordered = false;
+    pthread_mutex_unlock(&sh->bmu);
+}
+
+void nr_stage1_order_item(struct nr_stage1 *s, size_t seq)
+{
+    s->seq = seq;
+    s->passed = false;
+}
+
+/* An item that did not use the model (rejected, a duplicate, no body) still
+ * takes its turn, or the next ones would wait for it. */
+void nr_stage1_order_done(struct nr_stage1 *s)
+{
+    struct nr_stage1_shared *sh = s->sh;
+    pthread_mutex_lock(&sh->bmu);
+    if (sh->ordered && !s->passed) {
+        while (sh->bnext != s->seq)
+            pthread_cond_wait(&sh->bcv, &sh->bmu);
+        s->passed = true;
+        sh->bnext = s->seq + 1;
+        pthread_cond_broadcast(&sh->bcv);
+    }
+    pthread_mutex_unlock(&sh->bmu);
+}
+
 struct nr_stage1 *nr_stage1_new(struct nr_stage1_shared *sh, struct nr_error *err)
 {
     struct nr_stage1 *s = nr_xcalloc(1, sizeof(*s));
     s->sh = sh;
+    s->passed = true;
     s->decoder = nr_decoder_new(sh->cfg);
     s->scratch = nr_tag_scratch_new(sh->tagger);
     if (!s->decoder || !s->scratch) {
@@ -173,6 +248,7 @@ struct nr_stage1 *nr_stage1_new(struct nr_stage1_shared *sh, struct nr_error *er
         nr_stage1_free(s);
         return NULL;
     }
+    nr_decoder_share_boiler(s->decoder, sh->boiler, sh->boiler ? boiler_gate : NULL, s);
     return s;
 }
 

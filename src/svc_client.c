@@ -301,7 +301,9 @@ rd_kafka_t *svc_make_consumer(struct stage *st, const char *group, const char *c
         {"enable.auto.offset.store", "false"}, /* stored only after delivery */
         /* exactly_once: offsets are committed by the transactions */
         {"enable.auto.commit", eos ? "false" : "true"},
-        {"enable.partition.eof", "false"},
+        /* stage 1: an input partition turns idle only once it is known
+         * to be read to its end (svc_s1_pace) */
+        {"enable.partition.eof", st->ops->num == 1 ? "true" : "false"},
         /* a reader of our own topics sees only committed transactions */
         {"isolation.level", eos ? "read_committed" : "read_uncommitted"},
     };

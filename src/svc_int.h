@@ -59,7 +59,6 @@
  * watermarks of the sources (input partitions) stage 1 owns. */
 #define WM_HEADER   "newsradar.wm"
 #define WM_LEAD_MS  (15 * 60 * 1000)   /* a source may run this far ahead of the slowest */
-#define WM_IDLE_S   2.0                /* a source without data this long is idle */
 #define WM_MARK_S   0.1                /* watermark-only messages at most this often */
 #define WM_BEAT_S   5.0                /* and this often when nothing changed */
 #define WM_SILENT_S 30.0               /* stage 2 ignores a source not heard of this long */
@@ -79,8 +78,12 @@ struct p2 {
     struct nr_stage2 *s2; /* this partition's windows and detector */
     struct nr_opart *op;
     struct dirty dirty;
-    int64_t last_offset;               /* last processed, -1 none */
-    bool redo_all;                     /* a checkpoint record failed: write every key next time */
+    int64_t last_offset; /* last processed, -1 none */
+    bool redo_all;       /* a checkpoint record failed: write every key next time */
+    /* what the last checkpoint covered: an unchanged partition writes none */
+    bool ck_valid;
+    int64_t ck_offset, ck_stream_ms, ck_first_ms;
+    size_t ck_held;
     struct nr_detect_stats last_stats; /* for metric deltas */
     /* restore from the changelog (restore_step): the partition stays paused
      * in the counts consumer until its changelog is read up to rs_hi */
@@ -214,6 +217,7 @@ struct s1_src {
     char *topic;
     int32_t partition;
     int64_t next;    /* offset after the last message read, -1 unknown */
+    int64_t eof;     /* offset of its last end-of-partition event, -1 none */
     int64_t time_ms; /* its stream time: the latest event time read, in order */
     struct nr_wm_src wm;
 };

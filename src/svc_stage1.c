@@ -25,6 +25,7 @@ struct s1_src *svc_s1_src_find(struct stage *st, const char *topic, int32_t part
     s->topic = nr_xstrndup(topic, strlen(topic));
     s->partition = part;
     s->next = -1;
+    s->eof = -1;
     s->time_ms = NR_TIME_NONE;
     nr_wm_src_init(&s->wm, nr_clock_mono_s());
     return s;
@@ -42,12 +43,18 @@ void svc_s1_src_drop(struct stage *st, const char *topic, int32_t part)
 /* The watermarks of every source this stage owns, as a message header:
  * sent after the events they cover, by the same producer into the same
  * partition, so stage 2 always reads a source's events before its mark. */
+/* kafka.partition_idle in seconds */
+static double idle_s(const struct stage *st)
+{
+    return (double)st->cfg->kafka.partition_idle_ms / 1000.0;
+}
+
 static rd_kafka_headers_t *wm_headers(struct stage *st, uint64_t *sum)
 {
     *sum = 0;
     if (!st->art.n_src)
         return NULL;
-    double now = nr_clock_mono_s();
+    double now = nr_clock_mono_s(), idle = idle_s(st);
     struct nr_wm_mark marks[64];
     size_t n = 0;
     rd_kafka_headers_t *h = rd_kafka_headers_new(1);
@@ -56,7 +63,7 @@ static rd_kafka_headers_t *wm_headers(struct stage *st, uint64_t *sum)
         const struct s1_src *s = &st->art.src[i];
         marks[n++] = (struct nr_wm_mark){
             s->topic, strlen(s->topic), s->partition,
-            s->wm.wm, s->wm.first_ms,   nr_wm_src_idle(&s->wm, now, WM_IDLE_S) ? NR_WM_IDLE : 0};
+            s->wm.wm, s->wm.first_ms,   nr_wm_src_idle(&s->wm, now, idle) ? NR_WM_IDLE : 0};
         if (n == NR_ARRAY_LEN(marks) || i + 1 == st->art.n_src) {
             nr_wm_encode(marks, n, &st->art.wmbuf, &st->art.wmcap, &st->art.wmlen);
             rd_kafka_header_add(h, WM_HEADER, -1, st->art.wmbuf, (ssize_t)st->art.wmlen);
@@ -114,16 +121,25 @@ void svc_s1_pace(struct stage *st)
     double now = nr_clock_mono_s();
     for (size_t i = 0; i < st->art.n_src; i++) {
         struct s1_src *s = &st->art.src[i];
-        int64_t lo = -1, hi = -1;
-        s->wm.behind = s->next >= 0 &&
-                       rd_kafka_get_watermark_offsets(st->c, s->topic, s->partition, &lo, &hi) ==
-                           RD_KAFKA_RESP_ERR_NO_ERROR &&
-                       hi >= 0 && s->next < hi;
+        /* At its end only when that is known: past the end offset of the
+         * last fetch, or at an end-of-partition event after its last
+         * message. A source not read yet is behind until its first fetch
+         * answers (the end event says where it starts): the fetch may wait
+         * seconds (an open transaction of a crashed instance holds its
+         * committed offset unstable), and an idle mark then would let
+         * stage 2 count the other sources' later events before its
+         * backlog, at a later stream time than replay. */
+        int64_t lo = -1, hi = -1, pos = s->next >= 0 ? s->next : s->eof;
+        bool hi_ok = rd_kafka_get_watermark_offsets(st->c, s->topic, s->partition, &lo, &hi) ==
+                         RD_KAFKA_RESP_ERR_NO_ERROR &&
+                     hi >= 0;
+        bool at_end = pos >= 0 && ((s->eof >= 0 && s->eof >= pos) || (hi_ok && pos >= hi));
+        s->wm.behind = !at_end;
     }
     struct nr_wm_src *v = nr_xmalloc(st->art.n_src * sizeof(*v));
     for (size_t i = 0; i < st->art.n_src; i++)
         v[i] = st->art.src[i].wm;
-    if (nr_wm_pace(v, st->art.n_src, now, WM_IDLE_S, WM_LEAD_MS, st->art.wm_want)) {
+    if (nr_wm_pace(v, st->art.n_src, now, idle_s(st), WM_LEAD_MS, st->art.wm_want)) {
         for (size_t i = 0; i < st->art.n_src; i++) {
             struct s1_src *s = &st->art.src[i];
             if (st->art.wm_want[i] == s->wm.paused)
@@ -460,6 +476,17 @@ static int64_t s1_fallback(struct stage *st, const struct s1_src *src, const rd_
  * workers, then, in input order, dead-letter or batch their events, and
  * send the batches. Fewer than S1_MIN_PARALLEL articles stay on this
  * thread: waking the helpers would cost more. */
+/* s1_work with its turn at the shared boilerplate model (items are taken
+ * in increasing order, so each waits at most for those before it). */
+static void s1_work_ordered(void *ctx, unsigned wi, size_t i)
+{
+    struct stage *st = ctx;
+    struct nr_stage1 *s1 = st->art.w[wi].s1;
+    nr_stage1_order_item(s1, i);
+    s1_work(ctx, wi, i);
+    nr_stage1_order_done(s1);
+}
+
 #define S1_MIN_PARALLEL 8
 void svc_stage1_batch(struct stage *st, rd_kafka_message_t **msgs, size_t n)
 {
@@ -468,9 +495,15 @@ void svc_stage1_batch(struct stage *st, rd_kafka_message_t **msgs, size_t n)
         struct s1_item *it = &st->art.items[i];
         memset(it, 0, sizeof(*it));
         it->m = msgs[i];
+        if (msgs[i]->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            struct s1_src *src =
+                svc_s1_src_find(st, rd_kafka_topic_name(msgs[i]->rkt), msgs[i]->partition, false);
+            if (src)
+                src->eof = msgs[i]->offset; /* read up to here: it may turn idle */
+            continue;
+        }
         if (msgs[i]->err) {
-            if (msgs[i]->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                NR_WARN(MOD, "consume: %s", rd_kafka_message_errstr(msgs[i]));
+            NR_WARN(MOD, "consume: %s", rd_kafka_message_errstr(msgs[i]));
             continue;
         }
         it->e = svc_track_begin(st, msgs[i], false);
@@ -485,7 +518,10 @@ void svc_stage1_batch(struct stage *st, rd_kafka_message_t **msgs, size_t n)
         st->art.w[k].n_rj = 0;
         st->art.w[k].rj_len = 0;
     }
-    nr_pool_run(st->art.pool, s1_work, st, n, S1_MIN_PARALLEL);
+    /* the shared boilerplate model sees the articles in input order */
+    nr_stage1_order_begin(st->art.sh);
+    nr_pool_run(st->art.pool, s1_work_ordered, st, n, S1_MIN_PARALLEL);
+    nr_stage1_order_end(st->art.sh);
     for (size_t i = 0; i < n; i++) {
         struct s1_item *it = &st->art.items[i];
         if (!it->e)

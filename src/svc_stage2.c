@@ -321,6 +321,19 @@ void svc_checkpoint(struct stage *st, int32_t part)
     if (!p || !p->active || p->last_offset < 0)
         return;
     const struct nr_config *cfg = st->cfg;
+    int64_t st_ms = 0, fs_ms = 0;
+    nr_detector_meta(nr_stage2_detector(p->s2), &st_ms, &fs_ms);
+    /* Nothing read, counted or moved since the last one: no records (an
+     * idle stage writes nothing and, in exactly_once, commits no
+     * transaction: svc_txn_commit). The offsets it covered are the same. */
+    if (p->ck_valid && !p->redo_all && p->dirty.n == 0 && p->ck_offset == p->last_offset &&
+        p->ck_stream_ms == st_ms && p->ck_first_ms == fs_ms && p->ck_held == p->held.n)
+        return;
+    p->ck_valid = true;
+    p->ck_offset = p->last_offset;
+    p->ck_stream_ms = st_ms;
+    p->ck_first_ms = fs_ms;
+    p->ck_held = p->held.n;
     struct nr_wstore *ws = nr_detector_store(nr_stage2_detector(p->s2));
     struct ckpt *c = nr_xcalloc(1, sizeof(*c));
     c->op = p->op;
@@ -368,8 +381,6 @@ void svc_checkpoint(struct stage *st, int32_t part)
     if (svc_eos(cfg))
         held_checkpoint(st, p, part, c);
     char meta[64];
-    int64_t st_ms = 0, fs_ms = 0;
-    nr_detector_meta(nr_stage2_detector(p->s2), &st_ms, &fs_ms);
     int ml = snprintf(meta, sizeof(meta), "%" PRId64 " %" PRId64, st_ms, fs_ms);
     c->pending++;
     if (svc_produce(st, topic, part, META_KEY, strlen(META_KEY), meta, (size_t)ml, NULL,

@@ -294,10 +294,11 @@ struct nr_kafka_opts {
     bool create_topics;
     uint32_t topic_partitions, replication;
     int64_t commit_interval_ms, flush_timeout_ms;
-    uint32_t tag_threads;     /* stage-1 decode/tag threads; 0 = one per CPU */
-    char *guarantee;          /* at_least_once|exactly_once */
-    char *instance_id;        /* exactly_once: part of the transactional.id ("" = host name) */
-    struct nr_kv *properties; /* pass-through librdkafka properties */
+    int64_t partition_idle_ms; /* an input partition read to its end, quiet this long, is idle */
+    uint32_t tag_threads;      /* stage-1 decode/tag threads; 0 = one per CPU */
+    char *guarantee;           /* at_least_once|exactly_once */
+    char *instance_id;         /* exactly_once: part of the transactional.id ("" = host name) */
+    struct nr_kv *properties;  /* pass-through librdkafka properties */
     size_t n_properties;
     struct nr_srcpos pos;
 };

@@ -78,6 +78,15 @@ void nr_stage1_shared_take(struct nr_stage1_shared *to, struct nr_stage1_shared 
 /* Back to the state of a new one (no id seen, no stream time): the service's
  * exactly_once rewind, which reads again from the committed offsets. */
 void nr_stage1_shared_reset(struct nr_stage1_shared *sh);
+/* The workers of one stage 1 share its boilerplate model (boiler.h), so
+ * that it learns from every article as replay's single decoder does, not
+ * from each worker's share. Between nr_stage1_order_begin and
+ * nr_stage1_order_end (a driver's parallel run over items 0..n-1, taken in
+ * increasing order), each worker announces its item (nr_stage1_order_item)
+ * and ends it with nr_stage1_order_done, and the model is used in item
+ * order: the same model as one decoder reading the items in turn. */
+void nr_stage1_order_begin(struct nr_stage1_shared *sh);
+void nr_stage1_order_end(struct nr_stage1_shared *sh);
 
 /* What stage 1 tells its driver about one message. Every member but `event`
  * may be NULL. */
@@ -108,6 +117,8 @@ struct nr_stage1_out {
 struct nr_stage1;
 struct nr_stage1 *nr_stage1_new(struct nr_stage1_shared *sh, struct nr_error *err);
 void nr_stage1_free(struct nr_stage1 *s);
+void nr_stage1_order_item(struct nr_stage1 *s, size_t seq);
+void nr_stage1_order_done(struct nr_stage1 *s);
 
 /* Decode every article of one message (one object, an array or an
  * envelope), drop exact duplicates (an id seen within the retention), tag

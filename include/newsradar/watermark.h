@@ -35,14 +35,14 @@ struct nr_wm_src {
     int64_t first_ms; /* earliest event time of a count event made, or NR_TIME_NONE */
     double active_at; /* last time a message arrived or the partition was resumed */
     bool paused;      /* by nr_wm_pace's advice (the caller applies it) */
-    bool behind;      /* the consumer knows there is more to read (lag > 0) */
+    bool behind;      /* not known to be read to its end (lag > 0, or position unknown) */
 };
 
 void nr_wm_src_init(struct nr_wm_src *s, double now);
 /* One article of the source read, at event time t; with_events: it made
  * count events. */
 void nr_wm_src_article(struct nr_wm_src *s, int64_t t, bool with_events, double now);
-/* Idle: not paused, not known to be behind, nothing arrived for idle_s. */
+/* Idle: not paused, known to be read to its end, nothing arrived for idle_s. */
 bool nr_wm_src_idle(const struct nr_wm_src *s, double now, double idle_s);
 
 /* Which of n sources should be paused now: those whose watermark is more

@@ -175,6 +175,7 @@ svc_config() {
         partitions) pat='^  repartition_partitions: ' val="  repartition_partitions: $v" ;;
         commit) pat='^  commit_interval: ' val="  commit_interval: $v" ;;
         flush) pat='^  flush_timeout: ' val="  flush_timeout: $v" ;;
+        idle) pat='^  partition_idle: ' val="  partition_idle: $v" ;;
         port) pat='^  port: ' val="  port: $v" ;;
         level) pat='^  level: ' val="  level: $v" ;;
         guarantee) pat='^  guarantee: ' val="  guarantee: $v" ;;

@@ -4,7 +4,10 @@
  * the locked duplicate set, the atomic stream time), on threads at once.
  * Every worker feeds the same articles: each id is tagged by exactly one of
  * them and is a duplicate for the others, the count events add up to one
- * serial pass's, and stream time is the latest article's. Run under
+ * serial pass's, and stream time is the latest article's. And the workers
+ * share one boilerplate model, used in item order (nr_stage1_order_*): each
+ * article's body is blanked exactly as by one decoder reading them in turn.
+ * Run under
  * ThreadSanitizer by tests/run.sh (label threads) for the data races this
  * cannot see.
  */
@@ -17,6 +20,7 @@
 #include "newsradar/engine.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,10 +135,115 @@ static void test_shared_workers(void **state)
     nr_config_free(cfg);
 }
 
+/* ---- the shared boilerplate model, in item order ------------------------------ */
+
+#define N_BP 120
+static _Atomic int bp_next;
+static uint32_t bp_blanked[N_BP]; /* per article, from the tagged hook */
+
+struct bp_worker {
+    struct nr_stage1 *s1;
+    struct nr_stage1_shared *sh;
+};
+
+static void on_tagged(void *ud, long index, const struct nr_article *a, const struct nr_tags *t,
+                      struct nr_str record, int64_t event_ms)
+{
+    (void)ud, (void)index, (void)t, (void)record, (void)event_ms;
+    int i = atoi(a->field[NR_FIELD_ID].p + 1);
+    if (i >= 0 && i < N_BP)
+        bp_blanked[i] = a->boilerplate;
+}
+
+static int bp_article(int i, char *buf, size_t len)
+{
+    /* one source; every body ends with the same two sentences */
+    return snprintf(buf, len,
+                    "{\"id\":\"b%d\",\"title\":\"Report %d on the %s\",\"source\":\"Example "
+                    "Wire\",\"body\":\"Item %d: %s said the road was open. Sign up for our "
+                    "newsletter. Follow us for more.\",\"published_at\":%lld}",
+                    i, i, PLACES[i % 4], i, PLACES[(i / 4) % 4],
+                    (long long)(T0 + (int64_t)i * 60000));
+}
+
+static void bp_feed(struct nr_stage1 *s1, int i)
+{
+    const struct nr_stage1_out out = {.event = on_event, .tagged = on_tagged};
+    struct worker dummy = {0};
+    struct nr_stage1_out o = out;
+    o.ud = &dummy;
+    char line[512];
+    int n = bp_article(i, line, sizeof(line));
+    (void)nr_stage1_feed(s1, line, (size_t)n, NR_TIME_NONE, NR_TIME_NONE, &o);
+}
+
+/* as nr_pool_run's helpers: items taken in increasing order */
+static void *bp_thread(void *arg)
+{
+    struct bp_worker *w = arg;
+    for (int i; (i = atomic_fetch_add(&bp_next, 1)) < N_BP;) {
+        nr_stage1_order_item(w->s1, (size_t)i);
+        bp_feed(w->s1, i);
+        nr_stage1_order_done(w->s1);
+    }
+    return NULL;
+}
+
+static void test_shared_boilerplate(void **state)
+{
+    (void)state;
+    struct nr_config *cfg = load_cfg();
+    assert_non_null(cfg);
+    assert_true(cfg->boilerplate_min_articles > 0);
+    struct nr_error err;
+
+    /* one decoder reading them in turn: the reference */
+    struct nr_stage1_shared *sh1 = nr_stage1_shared_new(cfg, &err);
+    struct nr_stage1 *one = nr_stage1_new(sh1, &err);
+    assert_non_null(one);
+    for (int i = 0; i < N_BP; i++)
+        bp_feed(one, i);
+    uint32_t ref[N_BP], total = 0;
+    memcpy(ref, bp_blanked, sizeof(ref));
+    for (int i = 0; i < N_BP; i++)
+        total += ref[i];
+    /* learnt after a few articles, then blanked in every later one */
+    assert_true(total > 0);
+    assert_int_equal(ref[0], 0);
+    assert_true(ref[N_BP - 1] > 0);
+
+    struct nr_stage1_shared *sh = nr_stage1_shared_new(cfg, &err);
+    assert_non_null(sh);
+    struct bp_worker w[N_THREAD];
+    pthread_t th[N_THREAD];
+    for (int k = 0; k < N_THREAD; k++) {
+        w[k] = (struct bp_worker){nr_stage1_new(sh, &err), sh};
+        assert_non_null(w[k].s1);
+    }
+    memset(bp_blanked, 0xff, sizeof(bp_blanked));
+    atomic_store(&bp_next, 0);
+    nr_stage1_order_begin(sh);
+    for (int k = 0; k < N_THREAD; k++)
+        assert_int_equal(pthread_create(&th[k], NULL, bp_thread, &w[k]), 0);
+    for (int k = 0; k < N_THREAD; k++)
+        assert_int_equal(pthread_join(th[k], NULL), 0);
+    nr_stage1_order_end(sh);
+    for (int i = 0; i < N_BP; i++)
+        assert_int_equal(bp_blanked[i], ref[i]);
+
+    for (int k = 0; k < N_THREAD; k++)
+        nr_stage1_free(w[k].s1);
+    nr_stage1_shared_free(sh);
+    nr_stage1_free(one);
+    nr_stage1_shared_free(sh1);
+    nr_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shared_workers),
+        cmocka_unit_test(test_shared_boilerplate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
