@@ -43,6 +43,11 @@ int nr_lang_normalize(const char *s, size_t len, char tag[NR_LANG_TAG_MAX]);
  * bytes; docs/performance.md). */
 #define NR_LANG_DETECT_BODY 384
 
+/* Bytes of the body read by detection's first pass: CLD2 reads the title
+ * and this much of the body first, and the whole lead (NR_LANG_DETECT_BODY)
+ * only when it is not sure of that (docs/performance.md). */
+#define NR_LANG_DETECT_FIRST 64
+
 /* Detect the language of UTF-8 text (invalid UTF-8 -> -1). Returns 0 and
  * writes tag, or -1 when the text is too short or mixed to tell (tag = "").
  * *reliable (may be NULL) is CLD2's own verdict. */
@@ -56,8 +61,10 @@ int nr_lang_script_guess(const char *s, size_t n, char tag[NR_LANG_TAG_MAX]);
 
 /* The language of a decoded article: the declared field if it normalizes,
  * else detected from the title and the first NR_LANG_DETECT_BODY bytes of
- * the body; when detection is unsure (or says English of a text not in
- * Latin script), the script's language (NR_LANG_SCRIPT). */
+ * the body (Russian or Chinese by their script alone when it holds the
+ * lead; CLD2 on the first NR_LANG_DETECT_FIRST bytes when it is sure of
+ * them); when detection is unsure (or says English of a text not in Latin
+ * script), the script's language (NR_LANG_SCRIPT). */
 enum nr_lang_source nr_lang_of_article(const struct nr_article *a, char tag[NR_LANG_TAG_MAX]);
 
 #endif

@@ -261,6 +261,49 @@ static void test_script_fallback(void **state)
     }
 }
 
+/* The script shortcut in front of CLD2 (Russian, Chinese) takes neither
+ * other languages written in Cyrillic nor Japanese or Korean: those still
+ * go to CLD2. */
+static void test_script_shortcut(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *title, *body, *want;
+    } cases[] = {
+        {"Пакистан закрыл границу",
+         "Власти Пакистана в понедельник закрыли пограничный переход Торхам после перестрелки "
+         "между пограничниками двух стран, сообщили местные чиновники.",
+         "ru"},
+        {"Україна закрила кордон",
+         "Влада України в понеділок закрила пункт пропуску на кордоні після обстрілу, "
+         "повідомили місцеві чиновники та прикордонна служба.",
+         "uk"},
+        {"България затвори границата",
+         "Властите в България затвориха граничния пункт в понеделник след престрелка между "
+         "граничните служители на двете страни, съобщиха местни служители.",
+         "bg"},
+        {"Србија затворила границу",
+         "Власти Србије су у понедељак затвориле гранични прелаз након пуцњаве између "
+         "граничара две земље, саопштили су локални званичници.",
+         "sr"},
+        {"巴基斯坦关闭边境口岸",
+         "巴基斯坦当局周一关闭了托尔汉姆边境口岸，此前两国边防部队发生交火，当地官员表示，"
+         "口岸何时重新开放尚不清楚。",
+         "zh"},
+        {"パキスタンが国境を閉鎖",
+         "パキスタン当局は月曜日、両国の国境警備隊の間で銃撃戦があった後、トルハム国境検問所を"
+         "閉鎖したと地元当局者が明らかにした。",
+         "ja"},
+    };
+    char tag[NR_LANG_TAG_MAX];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        enum nr_lang_source src = of_text(cases[i].title, cases[i].body, tag);
+        if (src != NR_LANG_DETECTED || strcmp(tag, cases[i].want) != 0)
+            fail_msg("%s: \"%s\" (%s), want %s", cases[i].title, tag, nr_lang_source_name(src),
+                     cases[i].want);
+    }
+}
+
 int main(int argc, char **argv)
 {
     data_dir = argc > 1 ? argv[1] : "tests/data";
@@ -268,6 +311,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_normalize_codes),          cmocka_unit_test(test_normalize_names),
         cmocka_unit_test(test_normalize_lists_and_junk), cmocka_unit_test(test_detect_corpus),
         cmocka_unit_test(test_article_language),         cmocka_unit_test(test_script_fallback),
+        cmocka_unit_test(test_script_shortcut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
