@@ -389,6 +389,8 @@ void svc_checkpoint(struct stage *st, int32_t part)
         c->failed = true;
     }
     svc_dirty_clear(&p->dirty);
+    if (c->failed) /* not taken: the next one is written even if nothing changes */
+        p->ck_valid = false;
     /* release our hold */
     if (--c->pending == 0) {
         nr_opart_ckpt_end(c->op, c->t, c->upto, !c->failed);
