@@ -40,15 +40,15 @@ void svc_s1_src_drop(struct stage *st, const char *topic, int32_t part)
     *s = st->art.src[--st->art.n_src];
 }
 
-/* The watermarks of every source this stage owns, as a message header:
- * sent after the events they cover, by the same producer into the same
- * partition, so stage 2 always reads a source's events before its mark. */
 /* kafka.partition_idle in seconds */
 static double idle_s(const struct stage *st)
 {
     return (double)st->cfg->kafka.partition_idle_ms / 1000.0;
 }
 
+/* The watermarks of every source this stage owns, as a message header:
+ * sent after the events they cover, by the same producer into the same
+ * partition, so stage 2 always reads a source's events before its mark. */
 static rd_kafka_headers_t *wm_headers(struct stage *st, uint64_t *sum)
 {
     *sum = 0;
@@ -472,10 +472,6 @@ static int64_t s1_fallback(struct stage *st, const struct s1_src *src, const rd_
     return ts >= 0 ? ts : NR_TIME_NONE;
 }
 
-/* One poll of articles: track them in order, decode and tag them on the
- * workers, then, in input order, dead-letter or batch their events, and
- * send the batches. Fewer than S1_MIN_PARALLEL articles stay on this
- * thread: waking the helpers would cost more. */
 /* s1_work with its turn at the shared boilerplate model (items are taken
  * in increasing order, so each waits at most for those before it). */
 static void s1_work_ordered(void *ctx, unsigned wi, size_t i)
@@ -487,6 +483,10 @@ static void s1_work_ordered(void *ctx, unsigned wi, size_t i)
     nr_stage1_order_done(s1);
 }
 
+/* One poll of articles: track them in order, decode and tag them on the
+ * workers, then, in input order, dead-letter or batch their events, and
+ * send the batches. Fewer than S1_MIN_PARALLEL articles stay on this
+ * thread: waking the helpers would cost more. */
 #define S1_MIN_PARALLEL 8
 void svc_stage1_batch(struct stage *st, rd_kafka_message_t **msgs, size_t n)
 {

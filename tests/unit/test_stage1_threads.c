@@ -168,13 +168,11 @@ static int bp_article(int i, char *buf, size_t len)
 
 static void bp_feed(struct nr_stage1 *s1, int i)
 {
-    const struct nr_stage1_out out = {.event = on_event, .tagged = on_tagged};
-    struct worker dummy = {0};
-    struct nr_stage1_out o = out;
-    o.ud = &dummy;
+    struct worker counted = {0};
+    const struct nr_stage1_out out = {.ud = &counted, .event = on_event, .tagged = on_tagged};
     char line[512];
     int n = bp_article(i, line, sizeof(line));
-    (void)nr_stage1_feed(s1, line, (size_t)n, NR_TIME_NONE, NR_TIME_NONE, &o);
+    (void)nr_stage1_feed(s1, line, (size_t)n, NR_TIME_NONE, NR_TIME_NONE, &out);
 }
 
 /* as nr_pool_run's helpers: items taken in increasing order */
