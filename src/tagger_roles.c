@@ -16,6 +16,16 @@
  *   C  <Name>, [the] [<country>] <role> [of <country>]
  *                                    Ishaq Dar, Pakistan's foreign minister
  *
+ * Other languages put the country after the role, with or without a
+ * preposition ("el presidente de Brasil", "o ministro da Defesa do
+ * Paquistão", "министр иностранных дел России Сергей Лавров", "le
+ * président ukrainien"), or between the two halves of a title ("le
+ * ministre pakistanais des Affaires étrangères"): the country, with the
+ * "of" words below before it, is read after a role, and a role phrase
+ * that starts with an "of" word ("des affaires étrangères") is a
+ * complement that continues the role before it, across such a country,
+ * and is no role alone.
+ *
  * A name is 1..5 capitalised words separated by spaces only (particles such
  * as bin, al, de, van inside; initials and Jr/III dropped), stopping at a
  * lower-case word, punctuation, an all-caps word, a word of `not_names`
@@ -52,6 +62,8 @@ struct nr_roles {
     const struct nr_config *cfg;
     size_t n_strong; /* roles [0, n_strong) are `roles`, the rest `weak_roles` */
     struct nr_wordset particles, not_names, org_words, governing, modifiers, honorifics;
+    struct nr_wordset of_words, articles;
+    bool *complement; /* per role: starts with an "of" word, only continues a role */
     /* folded official name or alias -> entity index + 1 (open addressing) */
     char **fkeys;
     uint32_t *fent;
@@ -153,12 +165,30 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
         nr_wordset_add(&r->governing, lx->governing.v[i]);
     /* grammar, not vocabulary: words between a country and its role; the
      * articles also let "Jane Doe, a spokeswoman for the ministry" read */
-    static const char *const mods[] = {"acting",   "interim",  "caretaker", "former", "then",
-                                       "outgoing", "incoming", "new",       "newly",  "appointed",
-                                       "top",      "the",      "its",       "their",  "chief",
-                                       "senior",   "a",        "an"};
+    static const char *const mods[] = {
+        "acting", "interim", "caretaker", "former", "then",  "outgoing", "incoming",
+        "new",    "newly",   "appointed", "top",    "the",   "its",      "their",
+        "chief",  "senior",  "a",         "an",     "le",    "la",       "el",
+        "o",      "un",      "une",       "una",    "um",    "uma",      "der",
+        "die",    "ancien",  "ancienne",  "nuevo",  "nueva", "novo",     "nova"};
     for (size_t i = 0; i < NR_ARRAY_LEN(mods); i++)
         nr_wordset_add(&r->modifiers, mods[i]);
+    /* "of" between a role and its country, in the languages of the
+     * shipped lexicon (d' elides), and the articles after it */
+    static const char *const ofs[] = {"of", "de", "du",  "des", "d",   "del",
+                                      "da", "do", "dos", "das", "von", "der"};
+    for (size_t i = 0; i < NR_ARRAY_LEN(ofs); i++)
+        nr_wordset_add(&r->of_words, ofs[i]);
+    static const char *const arts[] = {"the", "la", "l", "le", "les", "el", "los",
+                                       "las", "a",  "o", "os", "as",  "die"};
+    for (size_t i = 0; i < NR_ARRAY_LEN(arts); i++)
+        nr_wordset_add(&r->articles, arts[i]);
+    size_t n_roles = nr_roles_count(cfg);
+    r->complement = nr_xcalloc(n_roles + 1, sizeof(bool));
+    for (size_t i = 0; i < n_roles; i++) {
+        const char *ph = nr_roles_phrase(cfg, i), *sp = strchr(ph, ' ');
+        r->complement[i] = sp && nr_wordset_has_orig(&r->of_words, ph, (size_t)(sp - ph));
+    }
     static const char *const hon[] = {"mr",      "mrs",  "ms",        "dr",
                                       "sir",     "dame", "president", "minister",
                                       "general", "gen",  "secretary", "ambassador"};
@@ -201,6 +231,9 @@ void nr_roles_free(struct nr_roles *r)
     nr_wordset_fini(&r->governing);
     nr_wordset_fini(&r->modifiers);
     nr_wordset_fini(&r->honorifics);
+    nr_wordset_fini(&r->of_words);
+    nr_wordset_fini(&r->articles);
+    free(r->complement);
     for (size_t i = 0; i < r->fcap; i++)
         free(r->fkeys[i]);
     free(r->fkeys);
@@ -503,17 +536,42 @@ static struct left role_left(const struct nr_roles *r, const struct nr_tag_view 
     return l;
 }
 
-/* After a role: " of [the] <country>" -> the offset after it, and *country. */
-static uint32_t role_of_country(const struct nr_tag_view *v, int f, uint32_t p, uint32_t *country)
+/* After original offset p, a word of set ws and the spaces after it
+ * ("of ", "de "), or an elided one ("d'Iran", "l’Inde": one word for
+ * nr_word_next): the offset after it, else p. */
+static uint32_t skip_word_of(const struct nr_wordset *ws, const char *s, size_t len, uint32_t p)
+{
+    struct nr_word w;
+    uint32_t q = skip_spaces(s, len, p);
+    if (!nr_word_next(s, len, q, &w) || w.start != q)
+        return p;
+    if (q + 2 < w.end && nr_wordset_has_orig(ws, s + q, 1)) {
+        if (s[q + 1] == '\'')
+            return q + 2;
+        if (q + 4 < w.end && memcmp(s + q + 1, "\xE2\x80\x99", 3) == 0)
+            return q + 4;
+    }
+    if (!nr_wordset_has_orig(ws, s + w.start, w.end - w.start) || w.end >= len ||
+        (s[w.end] != ' ' && s[w.end] != '\t'))
+        return p;
+    return skip_spaces(s, len, w.end);
+}
+
+/* After a role: "[of [the]] <country>" ("of the United States", "de
+ * Brasil", "do Paquistão", "d'Iran", Russian "России", "ukrainien") -> the
+ * offset after it, and *country; else p. With need_of the "of" word must
+ * be there ("Ambassador Li Wei of China", not "... Pakistani officials"). */
+static uint32_t role_of_country(const struct nr_roles *r, const struct nr_tag_view *v, int f,
+                                uint32_t p, uint32_t *country, bool need_of)
 {
     const char *s = v->orig[f].p;
     size_t len = v->orig[f].len;
-    uint32_t q = skip_spaces(s, len, p);
-    if (!(q + 3 <= len && s[q] == 'o' && s[q + 1] == 'f' && s[q + 2] == ' '))
+    uint32_t q = skip_word_of(&r->of_words, s, len, p);
+    if (q == p && need_of)
         return p;
-    q = skip_spaces(s, len, q + 3);
-    if (q + 4 <= len && memcmp(s + q, "the ", 4) == 0)
-        q = skip_spaces(s, len, q + 4);
+    if (q != p)
+        q = skip_word_of(&r->articles, s, len, q);
+    q = skip_spaces(s, len, q);
     const struct nr_tag_mention *m = mention_at(v, f, q);
     if (!m || m->start != q || !kind_is(v->cfg, m->entity, "country"))
         return p;
@@ -674,22 +732,23 @@ static bool org_follows(const struct nr_roles *r, const struct nr_tag_view *v, i
 
 /* One chain of roles at original [os, oe): try each pattern. */
 static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v,
-                     int f, uint32_t role, bool weak, uint32_t os, uint32_t oe)
+                     int f, uint32_t role, bool weak, uint32_t os, uint32_t oe,
+                     uint32_t gap_country)
 {
     const char *s = v->orig[f].p;
     size_t len = v->orig[f].len;
     struct left l = role_left(r, v, f, os, false);
     if (l.group || possessive_at(s, len, oe))
         return; /* "TTP spokesman ..."; "President's Cup" */
-    uint32_t country = l.country;
-    uint32_t after = role_of_country(v, f, oe, &country);
+    uint32_t country = l.country != NR_NO_ENTITY ? l.country : gap_country;
+    uint32_t after = role_of_country(r, v, f, oe, &country, false);
     /* "Lt. Gen." ends in a dot; after "of <country>" a dot ends the sentence */
     uint32_t p = after == oe && after < len && s[after] == '.' ? after + 1 : after;
     struct name nm;
     /* A: <role> <Name> */
     if (p < len && (s[p] == ' ' || (unsigned char)s[p] == 0xC2) && name_fwd(r, v, f, p, &nm)) {
         if (nm.words >= (weak ? 2u : 1u) && !org_follows(r, v, f, nm.end)) {
-            role_of_country(v, f, nm.end, &country); /* "Ambassador Li Wei of China" */
+            role_of_country(r, v, f, nm.end, &country, true); /* "Ambassador Li Wei of China" */
             found(r, rs, v, f, &nm, role, country);
         }
         return;
@@ -729,16 +788,27 @@ static void detect(const struct nr_roles *r, struct nr_roles_scratch *rs, struct
         int f = rs->rc[i].field;
         const struct nr_text *tx = v->text[f];
         size_t j = i;
-        /* chain adjacent roles: "Chief of Army Staff General Asim Munir" */
-        while (j + 1 < rs->n_rc && rs->rc[j + 1].field == f &&
-               chain_gap(v->orig[f].p, nr_text_orig(tx, rs->rc[j].end),
-                         nr_text_orig(tx, rs->rc[j + 1].start)))
+        uint32_t gap_country = NR_NO_ENTITY;
+        /* chain adjacent roles: "Chief of Army Staff General Asim Munir";
+         * a complement continues a role across a country ("ministre
+         * pakistanais des Affaires étrangères") */
+        while (j + 1 < rs->n_rc && rs->rc[j + 1].field == f) {
+            uint32_t a = nr_text_orig(tx, rs->rc[j].end), b = nr_text_orig(tx, rs->rc[j + 1].start);
+            if (!chain_gap(v->orig[f].p, a, b)) {
+                uint32_t c = NR_NO_ENTITY, e = role_of_country(r, v, f, a, &c, false);
+                if (!r->complement[rs->rc[j + 1].role] || e == a ||
+                    !is_space_run(v->orig[f].p, e, b))
+                    break;
+                if (gap_country == NR_NO_ENTITY)
+                    gap_country = c;
+            }
             j++;
-        if (v->shape[f] == NR_SHAPE_PROSE && v->orig[f].p) {
+        }
+        if (v->shape[f] == NR_SHAPE_PROSE && v->orig[f].p && !r->complement[rs->rc[i].role]) {
             uint32_t role = rs->rc[i].role;
             bool weak = rs->rc[j].role >= r->n_strong && rs->rc[i].role >= r->n_strong;
             try_role(r, rs, v, f, role, weak, nr_text_orig(tx, rs->rc[i].start),
-                     nr_text_orig(tx, rs->rc[j].end));
+                     nr_text_orig(tx, rs->rc[j].end), gap_country);
         }
         i = j + 1;
     }
