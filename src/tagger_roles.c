@@ -69,7 +69,13 @@ struct nr_roles {
     uint32_t *fent;
     size_t fcap;
     char **surname; /* per entity: folded surname of officials, else NULL */
+    /* folded surname -> the one official with it + 1, or SHARED */
+    char **skeys;
+    uint32_t *sent;
+    size_t scap;
 };
+
+#define SHARED UINT32_MAX
 
 struct rcand {
     uint32_t start, end, role; /* normalized offsets */
@@ -115,12 +121,17 @@ const char *nr_roles_phrase(const struct nr_config *cfg, size_t i)
     return i < cfg->lex.roles.n ? cfg->lex.roles.v[i] : cfg->lex.weak_roles.v[i - cfg->lex.roles.n];
 }
 
-static size_t fslot(const struct nr_roles *r, const char *k)
+static size_t slot(char *const *keys, size_t cap, const char *k)
 {
-    size_t mask = r->fcap - 1, i = (size_t)nr_hash64(k, strlen(k), 0) & mask;
-    while (r->fkeys[i] && strcmp(r->fkeys[i], k) != 0)
+    size_t mask = cap - 1, i = (size_t)nr_hash64(k, strlen(k), 0) & mask;
+    while (keys[i] && strcmp(keys[i], k) != 0)
         i = (i + 1) & mask;
     return i;
+}
+
+static size_t fslot(const struct nr_roles *r, const char *k)
+{
+    return slot(r->fkeys, r->fcap, k);
 }
 
 static void fput(struct nr_roles *r, char *k, uint32_t ent)
@@ -140,6 +151,13 @@ static uint32_t flookup(const struct nr_roles *r, const char *k)
         return NR_NO_ENTITY;
     size_t i = fslot(r, k);
     return r->fkeys[i] ? r->fent[i] - 1 : NR_NO_ENTITY;
+}
+
+/* The one watchlist official whose surname is k, else NR_NO_ENTITY. */
+static uint32_t slookup(const struct nr_roles *r, const char *k)
+{
+    size_t i = slot(r->skeys, r->scap, k);
+    return r->skeys[i] && r->sent[i] != SHARED ? r->sent[i] - 1 : NR_NO_ENTITY;
 }
 
 static bool is_official(const struct nr_entity *e)
@@ -205,6 +223,11 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
     r->fkeys = nr_xcalloc(r->fcap, sizeof(char *));
     r->fent = nr_xcalloc(r->fcap, sizeof(uint32_t));
     r->surname = nr_xcalloc(cfg->n_entities + 1, sizeof(char *));
+    r->scap = 16;
+    while (r->scap < cfg->n_entities * 2 + 2)
+        r->scap *= 2;
+    r->skeys = nr_xcalloc(r->scap, sizeof(char *));
+    r->sent = nr_xcalloc(r->scap, sizeof(uint32_t));
     for (size_t i = 0; i < cfg->n_entities; i++) {
         const struct nr_entity *e = &cfg->entities[i];
         if (!is_official(e))
@@ -214,8 +237,27 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
                 fput(r, nr_name_fold_dup(e->aliases[a].text), (uint32_t)i);
         char *f = nr_name_fold_dup(e->name);
         char *sp = strrchr(f, ' ');
-        if (sp) /* a one-word name has no separate surname */
+        if (sp) { /* a one-word name has no separate surname */
             r->surname[i] = nr_xstrdup(sp + 1);
+            /* a surname the watchlist marks ambiguous names others too */
+            bool amb = false;
+            for (size_t a = 0; a < e->n_aliases && !amb; a++) {
+                if (!(e->aliases[a].flags & NR_ALIAS_AMBIGUOUS))
+                    continue;
+                char *af = nr_name_fold_dup(e->aliases[a].text);
+                amb = strcmp(af, sp + 1) == 0;
+                free(af);
+            }
+            size_t k = slot(r->skeys, r->scap, sp + 1);
+            if (r->skeys[k] || amb) {
+                if (!r->skeys[k])
+                    r->skeys[k] = nr_xstrdup(sp + 1);
+                r->sent[k] = SHARED;
+            } else {
+                r->skeys[k] = nr_xstrdup(sp + 1);
+                r->sent[k] = (uint32_t)i + 1;
+            }
+        }
         free(f);
     }
     return r;
@@ -241,6 +283,10 @@ void nr_roles_free(struct nr_roles *r)
     for (size_t i = 0; i < r->cfg->n_entities; i++)
         free(r->surname[i]);
     free(r->surname);
+    for (size_t i = 0; i < r->scap; i++)
+        free(r->skeys[i]);
+    free(r->skeys);
+    free(r->sent);
     free(r);
 }
 
@@ -626,8 +672,10 @@ static uint32_t display_name(struct nr_roles_scratch *rs, const char *s, const s
 }
 
 /* "Minister Iwaya", "President Putin": a one-word name after a role is the
- * surname of a person the article names in full, when exactly one has it.
- * Returns the watchlist official (with an unambiguous mention), else
+ * surname of a person the article names in full, when exactly one has it;
+ * when nobody in the article has it, of the one watchlist official with
+ * that surname ("el presidente Milei", "Kanzler Merz": other languages'
+ * titles are no aliases). Returns the watchlist official, else
  * NR_NO_ENTITY and *person the role-derived person or NR_NO_ENTITY. */
 static uint32_t surname_owner(const struct nr_roles *r, const struct nr_roles_scratch *rs,
                               const struct nr_tag_view *v, const char *key, uint32_t *person)
@@ -651,6 +699,8 @@ static uint32_t surname_owner(const struct nr_roles *r, const struct nr_roles_sc
             n++;
         }
     }
+    if (n == 0)
+        return slookup(r, key);
     if (n != 1) {
         *person = NR_NO_ENTITY;
         return NR_NO_ENTITY;
