@@ -30,9 +30,10 @@
  * as bin, al, de, van inside; initials and Jr/III dropped), stopping at a
  * lower-case word, punctuation, an all-caps word, a word of `not_names`
  * (Assembly, Motors, Cup, Said) or another entity's alias (a country is
- * not part of a name). "President's Cup" is possessive, not a name; weak
- * roles (general, commander) need two name words ("General Motors" has
- * one). Pattern C and the comma form of A need two words, since a single
+ * not part of a name), and after a lower-case suffix glued by an apostrophe
+ * (Turkish "Keçeli'den" is Keçeli). "President's Cup" is possessive, not a
+ * name; weak roles (general, commander) need two name words ("General
+ * Motors" has one). Pattern C and the comma form of A need two words, since a single
  * capitalised word before a comma is often a sentence adverb. Title Case
  * and ALL CAPS headlines capitalise verbs ("Minister Says"), so no new
  * person is read there; people found in the body are still counted there.
@@ -40,8 +41,11 @@
  * A detected name folds (names.h) to a key. If the key is a watchlist
  * official's (name or unambiguous alias, folded), the mention is that
  * entity's; if the span overlaps a watchlist official's mention, it is
- * already counted. Otherwise it is a role-derived official of the article.
- * Then every person of the article (role-derived, or a watchlist official
+ * already counted. A one-word name ("Minister Iwaya") is the surname of
+ * the one person of the article with it (the body is read before the
+ * title, so a headline's surname finds the body's full name), else of the
+ * one watchlist official with it. Otherwise it is a role-derived official
+ * of the article. Then every person of the article (role-derived, or a watchlist official
  * with an unambiguous mention) also gets its surname-only mentions
  * ("Blinken said"): the last word of the folded name, capitalised, not
  * preceded by another capitalised name word ("Nawaz Sharif" is not
@@ -411,6 +415,21 @@ static enum wclass classify(const struct nr_roles *r, const struct nr_tag_view *
     return W_NAME;
 }
 
+/* Where a name word ends before a lower-case suffix glued by an
+ * apostrophe (Turkish cases: "Keçeli'den", "Fidan’ın"), else w->end;
+ * "O'Brien", "d'Arc" keep theirs. */
+static uint32_t suffix_start(const char *s, size_t len, const struct nr_word *w)
+{
+    for (uint32_t i = w->start + 1; i < w->end; i++) {
+        uint32_t k = s[i] == '\''                                                 ? i + 1
+                     : (i + 3 <= w->end && memcmp(s + i, "\xE2\x80\x99", 3) == 0) ? i + 3
+                                                                                  : 0;
+        if (k && k < w->end && !nr_name_upper_at(s, len, k, NULL))
+            return i;
+    }
+    return w->end;
+}
+
 /* Read a name forward from original offset pos (space-separated words). */
 static bool name_fwd(const struct nr_roles *r, const struct nr_tag_view *v, int f, uint32_t pos,
                      struct name *out)
@@ -441,6 +460,10 @@ static bool name_fwd(const struct nr_roles *r, const struct nr_tag_view *v, int 
         if (c == W_NAME)
             words++;
         end = c == W_DROP && w.dot ? w.end + 1 : w.end;
+        if (c == W_NAME && suffix_start(s, len, &w) < w.end) {
+            end = suffix_start(s, len, &w); /* the suffix ends the name */
+            break;
+        }
     }
     (void)pend_particle; /* a trailing particle is left out: end stops before it */
     if (words == 0)
@@ -760,11 +783,13 @@ static void found(const struct nr_roles *r, struct nr_roles_scratch *rs, struct 
     add_pspan(rs, (uint32_t)p, f, nm->start, nm->end);
 }
 
+/* The body before the title: a headline's "Minister Iwaya" is the person
+ * the body names in full, which must be known first. */
 static int cmp_rcand(const void *x, const void *y)
 {
     const struct rcand *a = x, *b = y;
     if (a->field != b->field)
-        return a->field < b->field ? -1 : 1;
+        return a->field > b->field ? -1 : 1;
     if (a->start != b->start)
         return a->start < b->start ? -1 : 1;
     return a->end > b->end ? -1 : a->end < b->end;
