@@ -17,4 +17,14 @@ rc=$?
     tests/data/eval/fresh_en.jsonl >/dev/null
 rc=$?
 [ $rc -eq 0 ] || { echo "FAIL: newsradar eval of fresh_en.jsonl exited $rc" >&2; exit 1; }
+# officials in other languages: the blind items (written before that work)
+# and the role-phrase items of tests/data/eval/roles/ (written after it)
+"$bin" eval -c config/newsradar.yaml --no-misses --floors tests/data/eval/floors_blind_officials.txt \
+    tests/data/eval/blind_officials.jsonl >/dev/null
+rc=$?
+[ $rc -eq 0 ] || { echo "FAIL: newsradar eval of blind_officials.jsonl exited $rc" >&2; exit 1; }
+"$bin" eval -c config/newsradar.yaml --no-misses --floors tests/data/eval/floors_roles_i18n.txt \
+    tests/data/eval/roles/roles_i18n.jsonl >/dev/null
+rc=$?
+[ $rc -eq 0 ] || { echo "FAIL: newsradar eval of roles/roles_i18n.jsonl exited $rc" >&2; exit 1; }
 echo "eval.sh: ok"
