@@ -55,63 +55,10 @@
  * Cost: nothing per byte; per role match a few word reads and set lookups;
  * per person one memmem over each normalized field for the surname.
  */
-#include "tagger_int.h"
-
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_NAME_WORDS 5
-
-struct nr_roles {
-    const struct nr_config *cfg;
-    size_t n_strong; /* roles [0, n_strong) are `roles`, the rest `weak_roles` */
-    struct nr_wordset particles, not_names, org_words, governing, modifiers, honorifics;
-    struct nr_wordset of_words, articles;
-    bool *complement; /* per role: starts with an "of" word, only continues a role */
-    /* folded official name or alias -> entity index + 1 (open addressing) */
-    char **fkeys;
-    uint32_t *fent;
-    size_t fcap;
-    char **surname; /* per entity: folded surname of officials, else NULL */
-    /* folded surname -> the one official with it + 1, or SHARED */
-    char **skeys;
-    uint32_t *sent;
-    size_t scap;
-};
-
-#define SHARED UINT32_MAX
-
-struct rcand {
-    uint32_t start, end, role; /* normalized offsets */
-    uint8_t field;
-};
-
-struct person {
-    uint32_t key_off, name_off; /* into arena */
-    uint32_t role, country, entity;
-    uint32_t first_field, first_start;
-};
-
-struct pspan {
-    uint32_t person, start, end;
-    uint8_t field;
-};
-
-struct nr_roles_scratch {
-    struct rcand *rc;
-    size_t n_rc, cap_rc;
-    struct person *pers;
-    size_t n_pers, cap_pers;
-    struct pspan *ps;
-    size_t n_ps, cap_ps;
-    char *arena;
-    size_t n_arena, cap_arena;
-    struct nr_official_tag *out;
-    size_t cap_out;
-    /* surname targets: person index, or entity | 1u << 31 */
-    uint32_t *tg;
-    size_t n_tg, cap_tg;
-};
+#include "tagger_roles_int.h"
 
 /* ---- build ---------------------------------------------------------- */
 
@@ -332,26 +279,6 @@ struct name {
     uint32_t words;      /* counted words (not particles, initials, suffixes) */
 };
 
-static bool gap_run(const char *s, uint32_t a, uint32_t b, bool dots)
-{
-    for (uint32_t i = a; i < b; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == ' ' || c == '\t' || (dots && c == '.'))
-            continue;
-        if (c == 0xC2 && i + 1 < b && (unsigned char)s[i + 1] == 0xA0) { /* NBSP */
-            i++;
-            continue;
-        }
-        return false;
-    }
-    return true;
-}
-
-static bool is_space_run(const char *s, uint32_t a, uint32_t b)
-{
-    return gap_run(s, a, b, false);
-}
-
 /* Between two roles of one chain: spaces, periods, at most one comma
  * ("army chief, General Asim Munir"; "Lt. Gen."). */
 static bool chain_gap(const char *s, uint32_t a, uint32_t b)
@@ -361,22 +288,6 @@ static bool chain_gap(const char *s, uint32_t a, uint32_t b)
         return gap_run(s, a, b, true);
     uint32_t k = (uint32_t)(c - s);
     return gap_run(s, a, k, true) && gap_run(s, k + 1, b, true);
-}
-
-/* The mention (any entity) of field f covering original offset p. */
-static const struct nr_tag_mention *mention_at(const struct nr_tag_view *v, int f, uint32_t p)
-{
-    for (size_t i = 0; i < *v->n_ment; i++) {
-        const struct nr_tag_mention *m = &(*v->ment)[i];
-        if (m->field == f && m->start <= p && p < m->end)
-            return m;
-    }
-    return NULL;
-}
-
-static bool kind_is(const struct nr_config *cfg, uint32_t e, const char *kind)
-{
-    return cfg->entities[e].kind && strcmp(cfg->entities[e].kind, kind) == 0;
 }
 
 /* "al-Sudani", "bin-Zayed": a lower-case particle glued to a capitalised word */
@@ -661,17 +572,6 @@ static uint32_t arena_put(struct nr_roles_scratch *rs, const char *p, size_t n)
     return off;
 }
 
-static void add_pspan(struct nr_roles_scratch *rs, uint32_t person, int f, uint32_t a, uint32_t b)
-{
-    if (rs->n_ps >= NR_TAG_MAX_ROLE_HITS)
-        return; /* tagger.h */
-    for (size_t i = 0; i < rs->n_ps; i++)
-        if (rs->ps[i].field == f && rs->ps[i].start < b && a < rs->ps[i].end)
-            return; /* already counted */
-    nr_grow((void **)&rs->ps, &rs->cap_ps, rs->n_ps + 1, sizeof(*rs->ps));
-    rs->ps[rs->n_ps++] = (struct pspan){person, a, b, (uint8_t)f};
-}
-
 /* The display form: the name's words without initials and suffixes. */
 static uint32_t display_name(struct nr_roles_scratch *rs, const char *s, const struct name *nm)
 {
@@ -774,6 +674,12 @@ static void found(const struct nr_roles *r, struct nr_roles_scratch *rs, struct 
         struct person *pp = &rs->pers[rs->n_pers++];
         pp->key_off = arena_put(rs, key, kl);
         pp->name_off = display_name(rs, s, nm);
+        /* the key spells Cyrillic in Latin letters (names.h); the surname
+         * is searched in the text, so in its own script */
+        char sk[256];
+        size_t sl = nr_name_fold_script(s + nm->start, nm->end - nm->start, sk, sizeof(sk));
+        const char *sp = strrchr(sk, ' ');
+        pp->sur_off = sp ? arena_put(rs, sp + 1, sl - (size_t)(sp + 1 - sk)) : NO_SUR;
         pp->role = role;
         pp->country = country;
         pp->entity = NR_NO_ENTITY;
@@ -889,191 +795,13 @@ static void detect(const struct nr_roles *r, struct nr_roles_scratch *rs, struct
     }
 }
 
-/* ---- surnames ------------------------------------------------------------ */
-
-static const char *find(const char *h, size_t hl, const char *n, size_t nl)
-{
-    while (hl >= nl) {
-        const char *p = memchr(h, n[0], hl - nl + 1);
-        if (!p)
-            return NULL;
-        if (memcmp(p, n, nl) == 0)
-            return p;
-        hl -= (size_t)(p - h) + 1;
-        h = p + 1;
-    }
-    return NULL;
-}
-
-static const char *target_surname(const struct nr_roles *r, const struct nr_roles_scratch *rs,
-                                  uint32_t t)
-{
-    if (t & 1u << 31)
-        return r->surname[t & ~(1u << 31)];
-    const char *k = rs->arena + rs->pers[t].key_off, *sp = strrchr(k, ' ');
-    return sp ? sp + 1 : NULL;
-}
-
-static const char *target_key(const struct nr_roles *r, const struct nr_roles_scratch *rs,
-                              uint32_t t, char *buf, size_t cap)
-{
-    if (t & 1u << 31) {
-        const struct nr_entity *e = &r->cfg->entities[t & ~(1u << 31)];
-        nr_name_fold(e->name, strlen(e->name), buf, cap);
-        return buf;
-    }
-    return rs->arena + rs->pers[t].key_off;
-}
-
-/* Is the original word w one of the words of the folded key? */
-static bool word_in_key(const char *s, const struct nr_word *w, const char *key)
-{
-    char f[128];
-    size_t n = nr_name_fold(s + w->start, w->end - w->start, f, sizeof(f));
-    if (n == 0)
-        return nr_name_droppable(s, w); /* an initial inside the full name */
-    for (const char *p = key; (p = strstr(p, f)) != NULL; p++)
-        if ((p == key || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
-            return true;
-    return false;
-}
-
-/* May a period after w stay inside a name: an initial ("J.") or an
- * honorific ("Gen.", "Dr.")? Any other word's period ends a sentence. */
-static bool abbrev_dot(const struct nr_roles *r, const char *s, const struct nr_word *w)
-{
-    return (w->end - w->start == 1 && w->upper) ||
-           nr_wordset_has_orig(&r->honorifics, s + w->start, w->end - w->start);
-}
-
-/* An ambiguous surname alias of a watchlist official ("Naqvi") right after
- * a capitalised given name that is not one of the official's names is
- * another person ("Nawaz Naqvi" is not Mohsin Naqvi), even when that given
- * name is itself some entity's alias. Such mentions are dropped. */
-static void drop_other_given(const struct nr_roles *r, struct nr_tag_view *v)
-{
-    size_t n = *v->n_ment, k = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct nr_tag_mention *m = &(*v->ment)[i];
-        bool drop = false;
-        const char *s = v->orig[m->field].p;
-        struct nr_word w;
-        if (m->ambiguous && s && kind_is(v->cfg, m->entity, "official") &&
-            nr_word_prev(s, m->start, &w) && is_space_run(s, w.end, m->start) && w.upper &&
-            !w.caps && !w.dot &&
-            !nr_wordset_has_orig(&r->honorifics, s + w.start, w.end - w.start) &&
-            !nr_wordset_has_orig(&r->not_names, s + w.start, w.end - w.start)) {
-            char key[256];
-            nr_name_fold(v->cfg->entities[m->entity].name, strlen(v->cfg->entities[m->entity].name),
-                         key, sizeof(key));
-            const struct nr_tag_mention *o = mention_at(v, m->field, w.start);
-            /* sentence starters ("Later Naqvi said") are in not_names */
-            drop = !word_in_key(s, &w, key) && (!o || kind_is(v->cfg, o->entity, "official"));
-        }
-        if (!drop)
-            (*v->ment)[k++] = *m;
-    }
-    *v->n_ment = k;
-}
-
-/* Surname-only (or full-name) mentions of target t in field f. */
-static void surname_field(const struct nr_roles *r, struct nr_roles_scratch *rs,
-                          struct nr_tag_view *v, uint32_t t, int f, const char *sur,
-                          const char *key)
-{
-    const struct nr_text *tx = v->text[f];
-    const char *s = v->orig[f].p;
-    size_t len = v->orig[f].len, sl = strlen(sur);
-    if (!s || tx->len < sl)
-        return;
-    for (const char *p = tx->buf; (p = find(p, tx->len - (size_t)(p - tx->buf), sur, sl)); p++) {
-        size_t a = (size_t)(p - tx->buf), b = a + sl;
-        if (!nr_text_boundary_ok(tx->buf, tx->len, a, b) ||
-            (a > 0 && nr_text_word_before(tx->buf, a)) ||
-            (b < tx->len && nr_text_word_at(tx->buf, tx->len, b)))
-            continue;
-        uint32_t os = nr_text_orig(tx, a), oe = nr_text_orig(tx, b);
-        if (!nr_name_upper_at(s, len, os, NULL))
-            continue;
-        const struct nr_tag_mention *m = mention_at(v, f, os);
-        if (m && ((t & 1u << 31) || !kind_is(v->cfg, m->entity, "official")))
-            continue; /* counted already, or another entity's alias */
-        /* extend back over the person's other words ("Antony J. Blinken") */
-        struct nr_word w;
-        uint32_t start = os;
-        bool other = false;
-        while (nr_word_prev(s, start, &w) && gap_run(s, w.end, start, true) && w.upper) {
-            if (memchr(s + w.end, '.', start - w.end) && !abbrev_dot(r, s, &w))
-                break; /* "at the Pentagon. Blinken said": a sentence ends */
-            if (word_in_key(s, &w, key)) {
-                start = w.start;
-                continue;
-            }
-            if (!nr_wordset_has_orig(&r->honorifics, s + w.start, w.end - w.start) &&
-                !nr_wordset_has_orig(&r->not_names, s + w.start, w.end - w.start) &&
-                !mention_at(v, f, w.start))
-                other = true; /* "Nawaz Sharif" is not "Shehbaz Sharif" */
-            break;
-        }
-        if (other)
-            continue;
-        if (v->shape[f] == NR_SHAPE_PROSE && nr_word_next(s, len, oe, &w) &&
-            is_space_run(s, oe, w.start) && w.upper && !w.caps &&
-            !nr_wordset_has_orig(&r->not_names, s + w.start, w.end - w.start))
-            continue; /* "Blinken Street": another name goes on */
-        if (t & 1u << 31)
-            nr_tag_view_add(v, t & ~(1u << 31), (uint8_t)f, start, oe, false);
-        else
-            add_pspan(rs, t, f, start, oe);
-    }
-}
-
-static void surnames(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v)
-{
-    rs->n_tg = 0;
-    for (size_t p = 0; p < rs->n_pers; p++) {
-        nr_grow((void **)&rs->tg, &rs->cap_tg, rs->n_tg + 1, sizeof(*rs->tg));
-        rs->tg[rs->n_tg++] = (uint32_t)p;
-    }
-    size_t n_ment = *v->n_ment;
-    for (size_t i = 0; i < n_ment; i++) {
-        const struct nr_tag_mention *m = &(*v->ment)[i];
-        if (m->ambiguous || !r->surname[m->entity])
-            continue;
-        uint32_t t = m->entity | 1u << 31;
-        bool dup = false;
-        for (size_t k = 0; k < rs->n_tg && !dup; k++)
-            dup = rs->tg[k] == t;
-        if (dup)
-            continue;
-        nr_grow((void **)&rs->tg, &rs->cap_tg, rs->n_tg + 1, sizeof(*rs->tg));
-        rs->tg[rs->n_tg++] = t;
-    }
-    for (size_t i = 0; i < rs->n_tg; i++) {
-        const char *sur = target_surname(r, rs, rs->tg[i]);
-        if (!sur)
-            continue;
-        bool shared = false;
-        for (size_t k = 0; k < rs->n_tg && !shared; k++) {
-            const char *o = k == i ? NULL : target_surname(r, rs, rs->tg[k]);
-            shared = o && strcmp(o, sur) == 0;
-        }
-        if (shared)
-            continue;
-        char kb[256];
-        const char *key = target_key(r, rs, rs->tg[i], kb, sizeof(kb));
-        for (int f = 0; f < 2; f++)
-            surname_field(r, rs, v, rs->tg[i], f, sur, key);
-    }
-}
-
 void nr_roles_resolve(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v)
 {
     if (rs->n_rc == 0 && *v->n_ment == 0)
         return;
-    drop_other_given(r, v);
+    nr_roles_drop_other_given(r, v);
     detect(r, rs, v);
-    surnames(r, rs, v);
+    nr_roles_surnames(r, rs, v);
 }
 
 static int cmp_pspan(const void *x, const void *y)
