@@ -17,4 +17,9 @@ rc=$?
     tests/data/eval/fresh_en.jsonl >/dev/null
 rc=$?
 [ $rc -eq 0 ] || { echo "FAIL: newsradar eval of fresh_en.jsonl exited $rc" >&2; exit 1; }
+# the same for blind_en.jsonl (written before its writer read the rules)
+"$bin" eval -c config/newsradar.yaml --no-misses --floors tests/data/eval/floors_blind_en.txt \
+    tests/data/eval/blind_en.jsonl >/dev/null
+rc=$?
+[ $rc -eq 0 ] || { echo "FAIL: newsradar eval of blind_en.jsonl exited $rc" >&2; exit 1; }
 echo "eval.sh: ok"
