@@ -22,4 +22,11 @@ rc=$?
     tests/data/eval/blind_en.jsonl >/dev/null
 rc=$?
 [ $rc -eq 0 ] || { echo "FAIL: newsradar eval of blind_en.jsonl exited $rc" >&2; exit 1; }
+# the December 2026 Arabic, Persian, Urdu, Pashto and Chinese items written
+# before their writer read the i18n rules (issue #8), on their own
+"$bin" eval -c config/newsradar.yaml --no-misses --floors tests/data/eval/floors_blind_nonlatin.txt \
+    tests/data/eval/blind_ar.jsonl tests/data/eval/blind_fa.jsonl tests/data/eval/blind_ur.jsonl \
+    tests/data/eval/blind_ps.jsonl tests/data/eval/blind_zh.jsonl >/dev/null
+rc=$?
+[ $rc -eq 0 ] || { echo "FAIL: newsradar eval of blind_{ar,fa,ur,ps,zh}.jsonl exited $rc" >&2; exit 1; }
 echo "eval.sh: ok"
