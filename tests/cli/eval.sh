@@ -17,6 +17,18 @@ rc=$?
     tests/data/eval/fresh_en.jsonl >/dev/null
 rc=$?
 [ $rc -eq 0 ] || { echo "FAIL: newsradar eval of fresh_en.jsonl exited $rc" >&2; exit 1; }
+# the same for blind_en.jsonl (written before its writer read the rules)
+"$bin" eval -c config/newsradar.yaml --no-misses --floors tests/data/eval/floors_blind_en.txt \
+    tests/data/eval/blind_en.jsonl >/dev/null
+rc=$?
+[ $rc -eq 0 ] || { echo "FAIL: newsradar eval of blind_en.jsonl exited $rc" >&2; exit 1; }
+# the December 2026 Arabic, Persian, Urdu, Pashto and Chinese items written
+# before their writer read the i18n rules (issue #8), on their own
+"$bin" eval -c config/newsradar.yaml --no-misses --floors tests/data/eval/floors_blind_nonlatin.txt \
+    tests/data/eval/blind_ar.jsonl tests/data/eval/blind_fa.jsonl tests/data/eval/blind_ur.jsonl \
+    tests/data/eval/blind_ps.jsonl tests/data/eval/blind_zh.jsonl >/dev/null
+rc=$?
+[ $rc -eq 0 ] || { echo "FAIL: newsradar eval of blind_{ar,fa,ur,ps,zh}.jsonl exited $rc" >&2; exit 1; }
 # officials in other languages: the blind items (written before that work)
 # and the role-phrase items of tests/data/eval/roles/ (written after it)
 "$bin" eval -c config/newsradar.yaml --no-misses --floors tests/data/eval/floors_blind_officials.txt \
