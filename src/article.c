@@ -77,7 +77,7 @@ const char *nr_reject_name(enum nr_reject r)
     return reject_names[r];
 }
 
-struct nr_decoder *nr_decoder_new(const struct nr_config *cfg)
+static struct nr_decoder *decoder_new(const struct nr_config *cfg)
 {
     struct nr_decoder *d = nr_xcalloc(1, sizeof(*d));
     d->max_bytes = cfg->max_article_bytes;
@@ -91,19 +91,27 @@ struct nr_decoder *nr_decoder_new(const struct nr_config *cfg)
             nr__ptr_parse(&d->ptr[f][d->n_ptr[f]++], cfg->field_more[f].v[k]);
     }
     nr__ptr_parse(&d->records, cfg->records_ptr);
+    return d;
+}
+
+struct nr_decoder *nr_decoder_new(const struct nr_config *cfg)
+{
+    struct nr_decoder *d = decoder_new(cfg);
     d->boiler = nr_boiler_new(cfg->boilerplate_min_articles, cfg->boilerplate_entries);
     return d;
 }
 
-void nr_decoder_share_boiler(struct nr_decoder *d, struct nr_boiler *b, nr_boiler_gate_fn gate,
-                             void *ud)
+/* Not nr_decoder_new and then a swap: each tagging worker would allocate
+ * a model of boilerplate_entries (3 MiB by default) only to free it. */
+struct nr_decoder *nr_decoder_new_shared(const struct nr_config *cfg, struct nr_boiler *b,
+                                         nr_boiler_gate_fn gate, void *ud)
 {
-    if (!d->boiler_shared)
-        nr_boiler_free(d->boiler);
+    struct nr_decoder *d = decoder_new(cfg);
     d->boiler = b;
     d->boiler_shared = true;
     d->gate = gate;
     d->gate_ud = ud;
+    return d;
 }
 
 void nr_decoder_free(struct nr_decoder *d)

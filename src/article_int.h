@@ -55,7 +55,7 @@ struct nr_decoder {
     size_t n_ptr[NR_FIELD_COUNT];
     struct json_ptr records;  /* article.records; unset: the document */
     struct nr_boiler *boiler; /* per-source boilerplate, NULL = off */
-    bool boiler_shared;       /* nr_decoder_share_boiler: not ours to free */
+    bool boiler_shared;       /* nr_decoder_new_shared: not ours to free */
     nr_boiler_gate_fn gate;   /* around each use of a shared one, or NULL */
     void *gate_ud;
     bool peek; /* nr_article_peek: the boilerplate model is not run */

@@ -151,6 +151,15 @@ void nr_stage1_shared_take(struct nr_stage1_shared *to, struct nr_stage1_shared 
     from->ids = t;
     pthread_mutex_unlock(&to->mu);
     pthread_mutex_unlock(&from->mu);
+    /* the boilerplate learnt so far, if the new config keeps the model as
+     * it was (else the new one starts empty) */
+    if (to->boiler && from->boiler &&
+        to->cfg->boilerplate_min_articles == from->cfg->boilerplate_min_articles &&
+        to->cfg->boilerplate_entries == from->cfg->boilerplate_entries) {
+        struct nr_boiler *b = to->boiler;
+        to->boiler = from->boiler;
+        from->boiler = b;
+    }
     int64_t s = nr_stage1_stream_ms(from);
     if (s != NR_TIME_NONE &&
         (nr_stage1_stream_ms(to) == NR_TIME_NONE || s > nr_stage1_stream_ms(to)))
@@ -241,14 +250,13 @@ struct nr_stage1 *nr_stage1_new(struct nr_stage1_shared *sh, struct nr_error *er
     struct nr_stage1 *s = nr_xcalloc(1, sizeof(*s));
     s->sh = sh;
     s->passed = true;
-    s->decoder = nr_decoder_new(sh->cfg);
+    s->decoder = nr_decoder_new_shared(sh->cfg, sh->boiler, sh->boiler ? boiler_gate : NULL, s);
     s->scratch = nr_tag_scratch_new(sh->tagger);
     if (!s->decoder || !s->scratch) {
         nr_error_set(err, "stage 1: cannot create the decoder or tagger scratch");
         nr_stage1_free(s);
         return NULL;
     }
-    nr_decoder_share_boiler(s->decoder, sh->boiler, sh->boiler ? boiler_gate : NULL, s);
     return s;
 }
 

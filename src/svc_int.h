@@ -45,6 +45,7 @@
 #include "newsradar/log.h"
 #include "newsradar/offsets.h"
 #include "newsradar/pool.h"
+#include "newsradar/srcpos.h"
 #include "newsradar/watermark.h"
 #include "newsradar/window.h"
 
@@ -54,6 +55,7 @@
 #define META_KEY        "\x1fmeta"
 #define HELD_KEY        "\x1fheld."
 #define HELDN_KEY       "\x1fheldn"
+#define SEEN_KEY        "\x1fseen"
 #define DLQ_MAX_PAYLOAD (512 * 1024) /* bytes of a dead letter's payload kept */
 /* Event-time synchronisation (watermark.h). WM_HEADER carries the
  * watermarks of the sources (input partitions) stage 1 owns. */
@@ -102,6 +104,9 @@ struct p2 {
      * events held until the minimum passes them */
     struct nr_wm_table wmt;
     struct nr_evq held;
+    /* the highest input offset per source whose events reached this
+     * partition (srcpos.h): a record at or below it is a repeat */
+    struct nr_srcpos_table seen;
 };
 
 /* A changelog checkpoint in flight: when all its records are delivered the
@@ -149,7 +154,7 @@ struct metrics {
     struct nr_metrics *reg;
     _Atomic uint64_t *in, *bytes, *tagged, *dlq, *events, *late, *late_dropped, *dups, *deliv_fail,
         *reloads, *reload_fail, *ckpt_records, *restored, *future, *utf8_repairs, *boilerplate,
-        *wm_forced, *wm_paused, *rewinds;
+        *wm_forced, *wm_silent, *repeats, *wm_paused, *rewinds;
     _Atomic uint64_t *field_errors[NR_FIELD_COUNT];
     _Atomic uint64_t *lag_articles, *lag_counts, *keys, *rss, *assigned_articles, *assigned_counts,
         *restoring, *held, *wm_waiting;
@@ -270,8 +275,9 @@ struct stage_art {
     struct s1_item *items;      /* one poll's articles, BATCH of them */
     struct nr_event_batch *evb; /* one open batch per repartition partition */
     int32_t n_evb;
-    struct ticket **evb_tk; /* the inputs of each open batch, NULL while empty */
-    struct s1_src *src;     /* the input partitions owned */
+    struct ticket **evb_tk;         /* the inputs of each open batch, NULL while empty */
+    struct nr_srcpos_runs *evb_pos; /* per open batch: its records' articles (srcpos.h) */
+    struct s1_src *src;             /* the input partitions owned */
     size_t n_src, cap_src;
     bool *wm_want;     /* nr_wm_pace's advice, one per source */
     uint64_t *evb_sum; /* per partition: checksum of the marks it was sent last */
@@ -304,6 +310,10 @@ struct stage_cnt {
     struct nr_oentry rs_dummy; /* the entry of held events read back from the changelog */
     struct p2 *cur_p2;         /* callback context */
     const rd_kafka_message_t *cur_msg;
+    struct nr_srcpos_runs cur_pos; /* cur_msg's source positions, if it has them */
+    bool cur_has_pos;
+    size_t cur_run; /* the run of cur_pos the next record is in, and its place there */
+    uint32_t cur_in_run;
 };
 
 /* One stage and everything only its thread touches (after start-up): a

@@ -352,6 +352,7 @@ static int setup(struct svc *s, struct nr_error *err)
     a->art.n_evb = n_rp;
     a->art.evb = nr_xcalloc((size_t)n_rp, sizeof(*a->art.evb));
     a->art.evb_tk = nr_xcalloc((size_t)n_rp, sizeof(*a->art.evb_tk));
+    a->art.evb_pos = nr_xcalloc((size_t)n_rp, sizeof(*a->art.evb_pos));
     a->art.evb_sum = nr_xcalloc((size_t)n_rp, sizeof(*a->art.evb_sum));
     /* Stage 2 waits for the watermark of every input partition; one whose
      * topic cannot be described now is waited for once heard of. */
@@ -450,8 +451,10 @@ static void stage_teardown(struct stage *st)
         free(st->cnt.p2[i].rs_held);
         free(st->cnt.p2[i].rs_held_len);
         nr_wm_table_free(&st->cnt.p2[i].wmt);
+        nr_srcpos_table_free(&st->cnt.p2[i].seen);
     }
     free(st->cnt.p2);
+    nr_srcpos_free(&st->cnt.cur_pos);
     for (size_t i = 0; i < st->cnt.n_in; i++)
         free(st->cnt.in_topic[i]);
     free(st->cnt.in_topic);
@@ -464,6 +467,7 @@ static void stage_teardown(struct stage *st)
     free(st->art.wmbuf);
     for (int32_t i = 0; i < st->art.n_evb; i++) {
         nr_event_batch_free(&st->art.evb[i]);
+        nr_srcpos_free(&st->art.evb_pos[i]);
         if (st->art.evb_tk[i]) { /* never sent (not reached: every poll sends its batches) */
             free(st->art.evb_tk[i]->e);
             free(st->art.evb_tk[i]);
@@ -471,6 +475,7 @@ static void stage_teardown(struct stage *st)
     }
     free(st->art.evb);
     free(st->art.evb_tk);
+    free(st->art.evb_pos);
     nr_otrack_destroy(&st->track);
     if (st->txn_last)
         rd_kafka_topic_partition_list_destroy(st->txn_last);

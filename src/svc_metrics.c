@@ -26,6 +26,12 @@ void svc_metrics_init(struct svc *s)
     C(restored, "newsradar_restored_keys_total", "Window keys restored from the changelog.");
     C(wm_forced, "newsradar_watermark_forced_total",
       "Count events counted before the minimum watermark passed them (too many held).");
+    C(wm_silent, "newsradar_watermark_silent_total",
+      "Count events counted while an input partition they may follow was silent (not heard of for "
+      "30 s).");
+    C(repeats, "newsradar_repeated_events_total",
+      "Count events not counted again: their article's events had reached the partition before "
+      "(stage 1 read its input again after a restart or a rebalance).");
     C(rewinds, "newsradar_transaction_rewinds_total",
       "exactly_once: aborted transactions after which a stage read again from the committed "
       "offsets.");

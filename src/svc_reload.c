@@ -92,10 +92,12 @@ void svc_reload_begin(struct svc *s)
 }
 
 /* Stage 1, between batches: swap in the tagger built by the main thread;
- * the duplicate set and stream time carry over. */
+ * the duplicate set, stream time and boilerplate model carry over (taken
+ * first: the new workers' decoders use the model they find). */
 bool svc_s1_reload(struct stage *st)
 {
     struct nr_error err = {{0}};
+    nr_stage1_shared_take(st->art.rl_sh, st->art.sh);
     struct nr_stage1 **nw = nr_xcalloc(st->art.n_w, sizeof(*nw));
     for (unsigned k = 0; k < st->art.n_w; k++) {
         nw[k] = nr_stage1_new(st->art.rl_sh, &err);
@@ -113,7 +115,6 @@ bool svc_s1_reload(struct stage *st)
         st->art.w[k].s1 = nw[k];
     }
     free(nw);
-    nr_stage1_shared_take(st->art.rl_sh, st->art.sh);
     nr_stage1_shared_free(st->art.sh);
     st->cfg = st->rl_cfg;
     st->art.sh = st->art.rl_sh;

@@ -165,10 +165,17 @@ static void evb_send(struct stage *st, int32_t p)
     if (!b->n || !t)
         return;
     st->art.evb_tk[p] = NULL;
-    if (svc_produce(st, st->cfg->kafka.repartition_topic, p, NULL, 0, b->buf, b->len,
-                    wm_headers(st, &st->art.evb_sum[p]), OPAQUE_TICKET(t)) != 0)
+    rd_kafka_headers_t *h = wm_headers(st, &st->art.evb_sum[p]);
+    uint8_t *pos;
+    size_t pl;
+    nr_srcpos_encode(&st->art.evb_pos[p], &pos, &pl);
+    rd_kafka_header_add(h, NR_SRCPOS_HEADER, -1, pos, (ssize_t)pl);
+    free(pos);
+    if (svc_produce(st, st->cfg->kafka.repartition_topic, p, NULL, 0, b->buf, b->len, h,
+                    OPAQUE_TICKET(t)) != 0)
         svc_ticket_release(t, false);
     nr_event_batch_clear(b);
+    nr_srcpos_clear(&st->art.evb_pos[p]);
 }
 
 /* End of a poll of stage 1: send every open batch. */
@@ -378,14 +385,17 @@ static void s1_work(void *ctx, unsigned wi, size_t i)
 
 /* ---- stage 1, on the stage thread: in input order ------------------------------------ */
 
-/* Copy one encoded count event of the current input message into its
- * partition's batch; the message then waits for that batch's delivery. */
-static void s1_emit(struct stage *st, const struct s1_ev *ev, const uint8_t *rec)
+/* Copy one encoded count event of input message m into its partition's
+ * batch, with m's position; m then waits for that batch's delivery. */
+static void s1_emit(struct stage *st, const rd_kafka_message_t *m, const struct s1_ev *ev,
+                    const uint8_t *rec)
 {
     struct nr_event_batch *b = &st->art.evb[ev->part];
     if (b->n && b->len + 4 + ev->len > EVB_MAX_BYTES)
         evb_send(st, ev->part);
     nr_event_batch_add_raw(b, rec, ev->len);
+    nr_srcpos_add(&st->art.evb_pos[ev->part],
+                  nr_srcpos_id(rd_kafka_topic_name(m->rkt), m->partition), m->offset);
     struct ticket *t = st->art.evb_tk[ev->part];
     if (!t)
         t = st->art.evb_tk[ev->part] = nr_xcalloc(1, sizeof(*t));
@@ -428,7 +438,7 @@ static void s1_finish(struct stage *st, struct s1_item *it)
     }
     for (size_t k = 0; k < it->ev_n; k++) {
         const struct s1_ev *ev = &w->ev[it->ev_first + k];
-        s1_emit(st, ev, w->rec.buf + ev->off);
+        s1_emit(st, m, ev, w->rec.buf + ev->off);
     }
     nr_counter_add(mt->events, it->ev_n);
     for (uint32_t k = 0; k < it->ev_failed; k++) {

@@ -129,6 +129,8 @@ void svc_p2_release(struct stage *st, struct p2 *p, bool force)
         struct nr_evq_item it;
         if (top->t > w.release)
             nr_counter_add(st->s->mt.wm_forced, 1);
+        else if (top->t > w.strict)
+            nr_counter_add(st->s->mt.wm_silent, 1);
         nr_evq_pop(&p->held, &it);
         struct nr_error err = {{0}};
         st->cur_entry = it.opaque;
@@ -151,18 +153,40 @@ void svc_p2_release(struct stage *st, struct p2 *p, bool force)
 
 /* A valid count event is held until no source can still send an earlier
  * one (p2_release counts it). */
+/* The source position of the next record of the current message (NULL:
+ * unknown), records taken in order. */
+static const struct nr_srcpos_run *pos_next(struct stage_cnt *c)
+{
+    if (!c->cur_has_pos || c->cur_run >= c->cur_pos.n)
+        return NULL;
+    const struct nr_srcpos_run *r = &c->cur_pos.v[c->cur_run];
+    if (++c->cur_in_run == r->n) {
+        c->cur_run++;
+        c->cur_in_run = 0;
+    }
+    return r;
+}
+
 static void s2_hold(void *ud, const struct nr_count_event *ev, const char *rec, size_t len)
 {
     struct stage *st = ud;
+    struct p2 *p = st->cnt.cur_p2;
+    const struct nr_srcpos_run *pos = pos_next(&st->cnt);
+    if (pos && nr_srcpos_seen(&p->seen, pos->src, pos->offset)) {
+        nr_counter_add(st->s->mt.repeats, 1); /* counted or held already */
+        return;
+    }
     nr_oentry_expect(st->cur_entry);
-    nr_evq_push(&st->cnt.cur_p2->held, ev->event_ms, st->cnt.cur_msg->offset, st->cur_entry, rec,
-                len);
+    nr_evq_push_src(&p->held, ev->event_ms, st->cnt.cur_msg->offset, st->cur_entry, rec, len,
+                    pos ? pos->src : 0, pos ? pos->offset : -1);
 }
 
 static void s2_reject(void *ud, long index, const char *msg, struct nr_str record)
 {
     struct stage *st = ud;
     const rd_kafka_message_t *m = st->cnt.cur_msg;
+    if (record.p)
+        (void)pos_next(&st->cnt);
     if (record.p)
         svc_dead_letter_part(st, m, record.p, record.len, index, "invalid_event", msg);
     else
@@ -232,8 +256,21 @@ void svc_stage2(struct stage *st, const rd_kafka_message_t *m)
      * removed or added a rule: whatever cannot be counted is kept as a dead
      * letter (nr_stage2_feed says which). */
     st->cnt.cur_msg = m;
+    st->cnt.cur_run = 0;
+    st->cnt.cur_in_run = 0;
+    st->cnt.cur_has_pos = false;
+    if (hd && rd_kafka_header_get_last(hd, NR_SRCPOS_HEADER, &hv, &hl) == 0) {
+        struct nr_error perr = {{0}};
+        if (nr_srcpos_decode(&st->cnt.cur_pos, hv, hl, &perr) == 0)
+            st->cnt.cur_has_pos = true;
+        else /* counted without: a repeat of its articles may be counted twice */
+            NR_WARN(MOD, "%s [%" PRId32 "] @%" PRId64 ": %s", rd_kafka_topic_name(m->rkt),
+                    m->partition, m->offset, perr.msg);
+    }
     const struct nr_stage2_out out = {.ud = st, .hold = s2_hold, .reject = s2_reject};
     nr_stage2_feed(p->s2, m->payload, m->len, &out);
+    if (st->cnt.cur_has_pos) /* after the message: its records repeat none of its own */
+        nr_srcpos_note(&p->seen, &st->cnt.cur_pos);
     st->cnt.cur_msg = NULL;
     p->last_offset = m->offset;
     svc_p2_release(st, p, false);
@@ -313,6 +350,33 @@ static void held_checkpoint(struct stage *st, struct p2 *p, int32_t part, struct
     }
 }
 
+/* The sources' positions as of what the checkpoint covers. In
+ * at_least_once the held events are not in it: their messages are read
+ * again, so each source's entry goes below its earliest held event. */
+static void seen_checkpoint(struct stage *st, struct p2 *p, int32_t part, struct ckpt *c)
+{
+    struct nr_srcpos_table t = {0};
+    nr_grow((void **)&t.v, &t.cap, p->seen.n ? p->seen.n : 1, sizeof(*t.v));
+    if (p->seen.n)
+        memcpy(t.v, p->seen.v, p->seen.n * sizeof(*t.v));
+    t.n = p->seen.n;
+    if (!svc_eos(st->cfg))
+        for (size_t i = 0; i < p->held.n; i++)
+            if (p->held.h[i].src)
+                nr_srcpos_lower(&t, p->held.h[i].src, p->held.h[i].src_off);
+    uint8_t *buf;
+    size_t len;
+    nr_srcpos_table_encode(&t, &buf, &len);
+    nr_srcpos_table_free(&t);
+    c->pending++;
+    if (svc_produce(st, st->cfg->kafka.changelog_topic, part, SEEN_KEY, strlen(SEEN_KEY), buf, len,
+                    NULL, OPAQUE_CKPT(c)) != 0) {
+        c->pending--;
+        c->failed = true;
+    }
+    free(buf);
+}
+
 /* Write every dirty key of partition `part` to the changelog; the offsets
  * processed so far become committable when all records are delivered. */
 void svc_checkpoint(struct stage *st, int32_t part)
@@ -380,6 +444,7 @@ void svc_checkpoint(struct stage *st, int32_t part)
     }
     if (svc_eos(cfg))
         held_checkpoint(st, p, part, c);
+    seen_checkpoint(st, p, part, c);
     char meta[64];
     int ml = snprintf(meta, sizeof(meta), "%" PRId64 " %" PRId64, st_ms, fs_ms);
     c->pending++;
@@ -418,6 +483,7 @@ static void p2_drop(struct p2 *p)
     svc_dirty_free(&p->dirty);
     nr_evq_free(&p->held); /* their messages are read again by the next owner */
     nr_wm_table_free(&p->wmt);
+    nr_srcpos_table_free(&p->seen);
     memset(p, 0, sizeof(*p));
     p->rs_assigned = assigned;
 }

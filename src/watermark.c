@@ -218,8 +218,8 @@ void nr_wm_table_update(struct nr_wm_table *t, const struct nr_wm_mark *m, doubl
 void nr_wm_table_min(const struct nr_wm_table *t, double now, double silent_s,
                      struct nr_wm_now *out)
 {
-    bool any = false, blocked = false;
-    int64_t low = 0, high = NR_TIME_NONE;
+    bool any = false, blocked = false, any_strict = false, strict_blocked = false;
+    int64_t low = 0, high = NR_TIME_NONE, low_strict = 0;
     out->first_ms = NR_TIME_NONE;
     out->waiting = 0;
     for (size_t i = 0; i < t->n; i++) {
@@ -229,8 +229,15 @@ void nr_wm_table_min(const struct nr_wm_table *t, double now, double silent_s,
             out->first_ms = e->first_ms;
         if (e->wm != NR_TIME_NONE && (high == NR_TIME_NONE || e->wm > high))
             high = e->wm;
-        if (e->idle || now - e->heard_at >= silent_s)
+        if (e->idle)
             continue;
+        if (now - e->heard_at >= silent_s) {
+            if (e->wm == NR_TIME_NONE)
+                strict_blocked = true;
+            else if (!any_strict || e->wm < low_strict)
+                low_strict = e->wm, any_strict = true;
+            continue;
+        }
         out->waiting++;
         if (e->wm == NR_TIME_NONE) {
             blocked = true;
@@ -251,6 +258,13 @@ void nr_wm_table_min(const struct nr_wm_table *t, double now, double silent_s,
         out->advance = high;
         out->waiting = 0;
     }
+    /* what the silent sources would allow: a release past it counts events
+     * that a silent source may still precede (newsradar_watermark_silent_total) */
+    out->strict = out->release;
+    if (strict_blocked)
+        out->strict = INT64_MIN;
+    else if (any_strict && low_strict < out->strict)
+        out->strict = low_strict;
 }
 
 /* ---- stage 2: the queue ------------------------------------------------------------ */
@@ -263,8 +277,15 @@ static bool before(const struct nr_evq_item *a, const struct nr_evq_item *b)
 void nr_evq_push(struct nr_evq *q, int64_t t, int64_t offset, void *opaque, const void *rec,
                  size_t len)
 {
+    nr_evq_push_src(q, t, offset, opaque, rec, len, 0, -1);
+}
+
+void nr_evq_push_src(struct nr_evq *q, int64_t t, int64_t offset, void *opaque, const void *rec,
+                     size_t len, uint64_t src, int64_t src_off)
+{
     nr_grow((void **)&q->h, &q->cap, q->n + 1, sizeof(*q->h));
-    struct nr_evq_item it = {t, q->seq++, offset, opaque, nr_xmalloc(len ? len : 1), (uint32_t)len};
+    struct nr_evq_item it = {
+        t, q->seq++, offset, opaque, nr_xmalloc(len ? len : 1), (uint32_t)len, src, src_off};
     if (len)
         memcpy(it.rec, rec, len);
     q->bytes += len;

@@ -57,16 +57,17 @@ struct nr_article {
 
 struct nr_decoder;
 
+/* A decoder with a boilerplate model of its own (cfg->boilerplate_*). */
 struct nr_decoder *nr_decoder_new(const struct nr_config *cfg);
-void nr_decoder_free(struct nr_decoder *d);
-/* From now on d learns and blanks boilerplate with b, a model shared with
- * other decoders (d does not free it; NULL: off), calling gate(ud, true)
+/* A decoder that learns and blanks boilerplate with b, a model shared with
+ * other decoders (it does not free it; NULL: off), calling gate(ud, true)
  * before and gate(ud, false) after each use so that its users can take
  * turns (engine_stage1.c). */
 struct nr_boiler;
 typedef void (*nr_boiler_gate_fn)(void *ud, bool enter);
-void nr_decoder_share_boiler(struct nr_decoder *d, struct nr_boiler *b, nr_boiler_gate_fn gate,
-                             void *ud);
+struct nr_decoder *nr_decoder_new_shared(const struct nr_config *cfg, struct nr_boiler *b,
+                                         nr_boiler_gate_fn gate, void *ud);
+void nr_decoder_free(struct nr_decoder *d);
 
 /* Check msg (size, UTF-8, JSON) and find its records. Returns the number of
  * articles it holds (0 for an empty array) and sets *why to NR_REJECT_NONE,

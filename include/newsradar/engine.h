@@ -72,8 +72,10 @@ struct nr_stage1_shared *nr_stage1_shared_new(const struct nr_config *cfg, struc
 void nr_stage1_shared_free(struct nr_stage1_shared *sh);
 const struct nr_tagger *nr_stage1_shared_tagger(const struct nr_stage1_shared *sh);
 int64_t nr_stage1_stream_ms(const struct nr_stage1_shared *sh); /* NR_TIME_NONE: none yet */
-/* Hand the duplicate set and stream time of `from` (e.g. the configuration
- * before a reload) to `to`; `from` is left empty. */
+/* Hand the duplicate set, stream time and boilerplate model of `from`
+ * (e.g. the configuration before a reload) to `to`, before any nr_stage1
+ * of `to` is made; `from` is left empty. The model moves only if both
+ * configurations set it up alike (article.boilerplate_*). */
 void nr_stage1_shared_take(struct nr_stage1_shared *to, struct nr_stage1_shared *from);
 /* Back to the state of a new one (no id seen, no stream time): the service's
  * exactly_once rewind, which reads again from the committed offsets. */

@@ -99,6 +99,7 @@ struct nr_wm_now {
     int64_t advance;  /* stream time may move to this (NR_TIME_NONE: not yet) */
     int64_t first_ms; /* earliest count event of any source, NR_TIME_NONE */
     size_t waiting;   /* sources holding the others back */
+    int64_t strict;   /* release if silent sources were waited for too */
 };
 /* The minimum watermark over the sources that are heard of within silent_s
  * and not idle; a source expected or heard without a watermark blocks
@@ -116,6 +117,8 @@ struct nr_evq_item {
     void *opaque;   /* the caller's (its offset-tracker entry) */
     uint8_t *rec;   /* a copy of the encoded event */
     uint32_t len;
+    uint64_t src;    /* its article's input partition (srcpos.h), 0 unknown */
+    int64_t src_off; /* and offset there */
 };
 
 struct nr_evq {
@@ -127,6 +130,9 @@ struct nr_evq {
 
 void nr_evq_push(struct nr_evq *q, int64_t t, int64_t offset, void *opaque, const void *rec,
                  size_t len);
+/* The same with the position of the event's article (srcpos.h). */
+void nr_evq_push_src(struct nr_evq *q, int64_t t, int64_t offset, void *opaque, const void *rec,
+                     size_t len, uint64_t src, int64_t src_off);
 /* The earliest item, or NULL when empty. */
 const struct nr_evq_item *nr_evq_top(const struct nr_evq *q);
 /* Remove the earliest into *out (the caller frees out->rec); false if empty. */

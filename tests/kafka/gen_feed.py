@@ -10,9 +10,16 @@ rules take as their baseline). Bursts: `bursts` episodes, each one
 (country, topic) pair never used by another burst, of 9 to 14 reports within
 two to three hours, spread over the days so that they do not overlap.
 
-Every sentence is put together from parts (actors, numbers, places, word
-order), so no two articles are near duplicates of each other: a burst counts
-as many articles as it has. The texts are written for this generator; the
+Every sentence is put together from parts (actors, numbers, places, times,
+word order), so no two articles are near duplicates of each other (a burst
+counts as many articles as it has), and no story sentence is repeated word
+for word in four articles of one source (the background security news
+comes from 30 outlets): the per-source boilerplate model (docs/article.md)
+has nothing to learn, so the articles' tags and near-duplicate fingerprints
+do not depend on which articles an instance saw before them, and a service
+spread over partitions and instances must give replay's alerts exactly.
+(Repeated text would be blanked from the articles after its fourth
+sighting in whatever order each instance reads them; docs/operations.md.) The texts are written for this generator; the
 country names are facts (they are what the shipped watchlist knows).
 
 Used by tests/kafka/test_backlog.sh: the same file goes to `newsradar replay`
@@ -34,6 +41,22 @@ PLACES = ["the capital", "a northern district", "a border town", "the eastern pr
           "a southern city", "a market town", "the provincial capital", "a mountain valley"]
 
 NUMS = ["two", "three", "four", "five", "six", "seven", "eight", "nine", "eleven", "twelve"]
+
+# When a sentence says it happened: with the outlets below, a story
+# sentence is rarely repeated word for word by one source, as in real copy
+# (the boilerplate model, docs/article.md, learns what a source repeats).
+WHEN = [f"{p}{d}" for d in ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+                            "Sunday"] for p in ["on ", "early on ", "late on "]] + [
+    "overnight", "this week", "at the weekend", "earlier in the day"]
+
+# The low, steady security news comes from many outlets, not one.
+BG_SOURCES = [f"{a} {b}" for a in ["North", "South", "East", "West", "Coast", "Valley"]
+              for b in ["Herald", "Courier", "Post", "Observer", "Tribune"]]
+
+
+def when(s, r):
+    """s with a time phrase before its final full stop."""
+    return s[:-1] + " " + r.choice(WHEN) + "." if s.endswith(".") else s
 
 # Per topic: sentence builders for a burst report. Each takes (country, rng)
 # and returns one sentence; a report uses three or four of them.
@@ -109,13 +132,13 @@ TITLES = {
 
 FILLER = [
     "The {w} index rose by {n} percent in early trading.",
-    "Weather services forecast {w} conditions for the coming week.",
-    "The central bank kept its {w} rate unchanged.",
-    "A new {w} festival opened to large crowds.",
-    "The ministry published figures on {w} exports.",
-    "Engineers finished work on a {w} bridge ahead of schedule.",
-    "The football league announced a {w} schedule for the season.",
-    "Researchers presented a study on {w} farming methods.",
+    "Weather services forecast {w} conditions for the coming {n} days.",
+    "The central bank kept its {w} rate at {n} basis points above the floor.",
+    "A new {w} festival opened to {n} thousand visitors.",
+    "The ministry published figures on {w} exports for {n} sectors.",
+    "Engineers finished work on a {w} bridge {n} days ahead of schedule.",
+    "The football league announced a {w} schedule of {n} rounds for the season.",
+    "Researchers presented a study of {n} farms using {w} methods.",
 ]
 WORDS = ["regional", "national", "coastal", "urban", "solar", "digital", "rural", "annual",
          "technology", "textile", "grain", "tourism", "mild", "cold", "dry", "wet"]
@@ -133,11 +156,11 @@ def report(rng, topic, country, k):
         if s not in sents:
             sents.append(s)
     title = rng.choice(TITLES[topic]).format(c=country, n=rng.choice(NUMS))
-    return title, " ".join(sents)
+    return title, " ".join(when(s, rng) for s in sents)
 
 
 def filler(rng):
-    return " ".join(rng.choice(FILLER).format(w=rng.choice(WORDS), n=rng.randint(1, 9))
+    return " ".join(when(rng.choice(FILLER).format(w=rng.choice(WORDS), n=rng.randint(1, 99)), rng)
                     for _ in range(rng.randint(2, 4)))
 
 
@@ -172,7 +195,8 @@ def main():
             topic = rng.choice(sorted(TOPICS))
             c = rng.choice(COUNTRIES)
             title, body = report(rng, topic, c, 0)
-            add(t, title, body + " " + filler(rng), "Background Wire")
+            src = rng.choice(BG_SOURCES)
+            add(t, title, body + " " + filler(rng), src)
         else:
             add(t, rng.choice(WORDS).capitalize() + " news roundup", filler(rng), "Daily Example")
 
@@ -190,7 +214,8 @@ def main():
         for k in range(n):
             t = start + dur * (k / n) + rng.uniform(0, dur / n * 0.8)
             title, body = report(rng, tp, c, k)
-            add(t, title, body, rng.choice(["Example Wire", "Sample Times", "Demo Press"]))
+            src = rng.choice(["Example Wire", "Sample Times", "Demo Press"])
+            add(t, title, body, src)
 
     arts.sort(key=lambda x: (x[0], x[1]))
     out = sys.stdout

@@ -237,11 +237,48 @@ static void test_shared_boilerplate(void **state)
     nr_config_free(cfg);
 }
 
+/* A reload hands the learnt boilerplate on: the articles after it are
+ * blanked as if nothing had happened. */
+static void test_take_boilerplate(void **state)
+{
+    (void)state;
+    struct nr_config *cfg = load_cfg();
+    assert_non_null(cfg);
+    struct nr_error err;
+    struct nr_stage1_shared *sh1 = nr_stage1_shared_new(cfg, &err);
+    struct nr_stage1 *one = nr_stage1_new(sh1, &err);
+    for (int i = 0; i < N_BP; i++)
+        bp_feed(one, i);
+    uint32_t ref[N_BP];
+    memcpy(ref, bp_blanked, sizeof(ref));
+    nr_stage1_free(one);
+    nr_stage1_shared_free(sh1);
+
+    struct nr_stage1_shared *a = nr_stage1_shared_new(cfg, &err);
+    struct nr_stage1 *s = nr_stage1_new(a, &err);
+    for (int i = 0; i < N_BP / 2; i++)
+        bp_feed(s, i);
+    struct nr_stage1_shared *b = nr_stage1_shared_new(cfg, &err);
+    nr_stage1_shared_take(b, a);
+    nr_stage1_free(s);
+    nr_stage1_shared_free(a);
+    s = nr_stage1_new(b, &err);
+    memset(bp_blanked, 0xff, sizeof(bp_blanked));
+    for (int i = N_BP / 2; i < N_BP; i++) {
+        bp_feed(s, i);
+        assert_int_equal(bp_blanked[i], ref[i]);
+    }
+    nr_stage1_free(s);
+    nr_stage1_shared_free(b);
+    nr_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shared_workers),
         cmocka_unit_test(test_shared_boilerplate),
+        cmocka_unit_test(test_take_boilerplate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,6 +122,7 @@ static void test_table_minimum(void **state)
     assert_int_equal(w.advance, 3 * H);
     assert_int_equal(w.first_ms, 2 * H);
     assert_int_equal(w.waiting, 2);
+    assert_int_equal(w.strict, 3 * H); /* nobody silent */
     /* watermarks never go back (a re-read after a rebalance) */
     struct nr_wm_mark back = {"a", 1, 1, 1 * H, 3 * H, 0};
     nr_wm_table_update(&t, &back, 3);
@@ -145,6 +146,15 @@ static void test_table_minimum(void **state)
     assert_true(w.release == INT64_MIN);
     nr_wm_table_min(&t, 40, 30, &w);
     assert_true(w.release == INT64_MAX);
+    assert_true(w.strict == INT64_MIN); /* b was never heard: all it skips is counted */
+    /* b heard at 2h and then silent: what passes 2h passes it by */
+    struct nr_wm_mark mb = {"b", 1, 0, 2 * H, 2 * H, 0};
+    nr_wm_table_update(&t, &mb, 41);
+    nr_wm_table_min(&t, 42, 30, &w);
+    assert_true(w.release == 2 * H && w.strict == 2 * H);
+    nr_wm_table_min(&t, 80, 30, &w);
+    assert_true(w.release == INT64_MAX);
+    assert_int_equal(w.strict, 2 * H);
     nr_wm_table_free(&t);
 }
 
