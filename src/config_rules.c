@@ -205,6 +205,13 @@ static void parse_extend(struct cm_ctx *c, const struct cy_node *item, const cha
     c->ext[c->n_ext++] = t;
 }
 
+/* ms as a duration for a message ("90s"), in buf. */
+static const char *dur(int64_t ms, char buf[32])
+{
+    nr_duration_format(ms, buf, 32);
+    return buf;
+}
+
 static void parse_alert(struct cm_ctx *c, const struct cy_node *item)
 {
     struct nr_config *cfg = c->cfg;
@@ -241,28 +248,23 @@ static void parse_alert(struct cm_ctx *c, const struct cy_node *item)
         return; /* the checks below would only repeat a bad value */
     char a[32], b[32];
     if (r->window_ms % r->bucket_ms != 0) {
-        nr_duration_format(r->window_ms, a, sizeof(a));
-        nr_duration_format(r->bucket_ms, b, sizeof(b));
-        ERR(c, RS("window"), "window (%s) is not a multiple of bucket (%s)", a, b);
+        ERR(c, RS("window"), "window (%s) is not a multiple of bucket (%s)", dur(r->window_ms, a),
+            dur(r->bucket_ms, b));
     } else if (r->window_ms / r->bucket_ms > NR_RULE_MAX_BUCKETS) {
-        nr_duration_format(r->window_ms, a, sizeof(a));
-        nr_duration_format(r->bucket_ms, b, sizeof(b));
-        ERR(c, RS("bucket"), "window (%s) / bucket (%s) is %lld buckets, at most %d per key", a, b,
-            (long long)(r->window_ms / r->bucket_ms), NR_RULE_MAX_BUCKETS);
+        ERR(c, RS("bucket"), "window (%s) / bucket (%s) is %lld buckets, at most %d per key",
+            dur(r->window_ms, a), dur(r->bucket_ms, b), (long long)(r->window_ms / r->bucket_ms),
+            NR_RULE_MAX_BUCKETS);
     }
     if (r->baseline_ms <= r->window_ms) {
-        nr_duration_format(r->baseline_ms, a, sizeof(a));
-        nr_duration_format(r->window_ms, b, sizeof(b));
-        ERR(c, RS("baseline"), "baseline (%s) must be longer than window (%s)", a, b);
+        ERR(c, RS("baseline"), "baseline (%s) must be longer than window (%s)",
+            dur(r->baseline_ms, a), dur(r->window_ms, b));
     } else if (r->baseline_ms % r->baseline_bucket_ms != 0) {
-        nr_duration_format(r->baseline_ms, a, sizeof(a));
-        nr_duration_format(r->baseline_bucket_ms, b, sizeof(b));
-        ERR(c, RS("baseline"), "baseline (%s) is not a multiple of baseline_bucket (%s)", a, b);
+        ERR(c, RS("baseline"), "baseline (%s) is not a multiple of baseline_bucket (%s)",
+            dur(r->baseline_ms, a), dur(r->baseline_bucket_ms, b));
     } else if (r->baseline_ms / r->baseline_bucket_ms > NR_RULE_MAX_BUCKETS) {
-        nr_duration_format(r->baseline_ms, a, sizeof(a));
-        nr_duration_format(r->baseline_bucket_ms, b, sizeof(b));
         ERR(c, RS("baseline_bucket"),
-            "baseline (%s) / baseline_bucket (%s) is %lld buckets, at most %d per key", a, b,
+            "baseline (%s) / baseline_bucket (%s) is %lld buckets, at most %d per key",
+            dur(r->baseline_ms, a), dur(r->baseline_bucket_ms, b),
             (long long)(r->baseline_ms / r->baseline_bucket_ms), NR_RULE_MAX_BUCKETS);
     }
     r->season = NR_SEASON_NONE;
@@ -271,11 +273,11 @@ static void parse_alert(struct cm_ctx *c, const struct cy_node *item)
     if (r->seasonality && strcmp(r->seasonality, "none") != 0) {
         r->season = strcmp(r->seasonality, "weekly") == 0 ? NR_SEASON_WEEKLY : NR_SEASON_DAILY;
         int64_t period = r->season == NR_SEASON_WEEKLY ? 7 * 86400000LL : 86400000LL;
-        nr_duration_format(r->baseline_bucket_ms, b, sizeof(b));
         if (period % r->baseline_bucket_ms != 0)
             ERR(c, RS("seasonality"),
                 "seasonality: %s needs a baseline_bucket that divides the %s (not %s)",
-                r->seasonality, r->season == NR_SEASON_WEEKLY ? "week" : "day", b);
+                r->seasonality, r->season == NR_SEASON_WEEKLY ? "week" : "day",
+                dur(r->baseline_bucket_ms, b));
         else if (r->baseline_ms < period)
             ERR(c, RS("seasonality"), "seasonality: %s needs a baseline of at least %s",
                 r->seasonality, r->season == NR_SEASON_WEEKLY ? "7d" : "1d");
