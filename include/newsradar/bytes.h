@@ -1,6 +1,8 @@
 /*
- * bytes.h - the one little-endian byte codec of the binary formats (count
- * events, window snapshots, watermarks).
+ * bytes.h - the one byte codec of the binary formats: little-endian for
+ * count events, window snapshots and watermarks; big-endian only for the
+ * held-event chunks of the changelog (svc_stage2.c), which were written so
+ * first and stay readable.
  *
  * Two levels: fixed-position loads and stores (nr_le32_put/nr_le32_get ...)
  * for formats that size their record first, and a growing write buffer and
@@ -34,6 +36,22 @@ static inline uint64_t nr_le_get(const uint8_t *p, int bytes)
     uint64_t v = 0;
     for (int i = 0; i < bytes; i++)
         v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* The same, most significant byte first. */
+static inline uint8_t *nr_be_put(uint8_t *p, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        p[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+    return p + bytes;
+}
+
+static inline uint64_t nr_be_get(const uint8_t *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v = v << 8 | p[i];
     return v;
 }
 
