@@ -80,6 +80,23 @@ static bool num(struct cur *c, int k, int *out)
     return true;
 }
 
+/* A whole run of digits, min to max of them, into *out and its length
+ * into *len; false (past the run) when it is shorter or longer. */
+static bool run_num(struct cur *c, size_t min, size_t max, int *out, size_t *len)
+{
+    size_t d0 = c->i;
+    while (is_digit(peek(c)))
+        c->i++;
+    *len = c->i - d0;
+    if (*len < min || *len > max)
+        return false;
+    int v = 0;
+    for (size_t k = d0; k < c->i; k++)
+        v = v * 10 + (c->s[k] - '0');
+    *out = v;
+    return true;
+}
+
 static bool eat(struct cur *c, char ch)
 {
     if (peek(c) != ch)
@@ -352,40 +369,22 @@ static bool rfc2822(struct cur *c, struct civil *t)
         eat(c, ',');
         skip_spaces(c);
     }
-    size_t d0 = c->i;
-    while (is_digit(peek(c)))
-        c->i++;
-    if (c->i - d0 < 1 || c->i - d0 > 2)
+    size_t len;
+    if (!run_num(c, 1, 2, &t->D, &len))
         return false;
-    t->D = c->s[d0] - '0';
-    if (c->i - d0 == 2)
-        t->D = t->D * 10 + (c->s[d0 + 1] - '0');
     skip_spaces(c);
     if (!(t->M = month_name(c)))
         return false;
     skip_spaces(c);
-    size_t y0 = c->i;
-    while (is_digit(peek(c)))
-        c->i++;
-    size_t yl = c->i - y0;
-    if (yl != 2 && yl != 4)
+    if (!run_num(c, 2, 4, &t->Y, &len) || len == 3)
         return false;
-    t->Y = 0;
-    for (size_t k = y0; k < c->i; k++)
-        t->Y = t->Y * 10 + (c->s[k] - '0');
-    if (yl == 2)
+    if (len == 2)
         t->Y += t->Y < 50 ? 2000 : 1900;
     skip_spaces(c);
     if (at_end(c))
         return true; /* a date alone */
-    size_t h0 = c->i;
-    while (is_digit(peek(c)))
-        c->i++;
-    if (c->i - h0 < 1 || c->i - h0 > 2)
+    if (!run_num(c, 1, 2, &t->h, &len))
         return false;
-    t->h = c->s[h0] - '0';
-    if (c->i - h0 == 2)
-        t->h = t->h * 10 + (c->s[h0 + 1] - '0');
     if (!eat(c, ':') || !num(c, 2, &t->m))
         return false;
     if (eat(c, ':') && !num(c, 2, &t->sec))

@@ -235,6 +235,32 @@ static bool suggest(const struct nr_calib *c, const struct crule *cr, double day
     return cr->candidates > 0 && b < N_BINS;
 }
 
+/* suggest() for the writers: the ratio to `prec` significant digits and
+ * the candidates above it, or `none` in both. */
+static void suggest_str(const struct nr_calib *c, const struct crule *cr, double days, int prec,
+                        const char *none, char sug[32], char would[32])
+{
+    uint64_t above;
+    double s;
+    if (suggest(c, cr, days, &s, &above)) {
+        snprintf(sug, 32, "%.*g", prec, s);
+        snprintf(would, 32, "%" PRIu64, above);
+    } else {
+        snprintf(sug, 32, "%s", none);
+        snprintf(would, 32, "%s", none);
+    }
+}
+
+static double per_day(const struct crule *cr, double days)
+{
+    return days > 0 ? (double)cr->firing / days : 0.0;
+}
+
+static double per_key(const struct crule *cr)
+{
+    return cr->keys_alerted ? (double)cr->firing / (double)cr->keys_alerted : 0.0;
+}
+
 int nr_calib_write_text(struct nr_calib *c, FILE *f)
 {
     finish(c);
@@ -247,17 +273,10 @@ int nr_calib_write_text(struct nr_calib *c, FILE *f)
             "per key", "min_ratio", "suggested", "would");
     for (size_t i = 0; i < c->cfg->n_rules; i++) {
         const struct crule *cr = &c->rules[i];
-        uint64_t above;
-        double s;
-        char sug[32] = "-", would[32] = "-";
-        if (suggest(c, cr, days, &s, &above)) {
-            snprintf(sug, sizeof(sug), "%.3g", s);
-            snprintf(would, sizeof(would), "%" PRIu64, above);
-        }
+        char sug[32], would[32];
+        suggest_str(c, cr, days, 3, "-", sug, would);
         fprintf(f, "%-32s %9" PRIu64 " %9.3f %7" PRIu64 " %9.2f %9.3g %11s %9s\n",
-                c->cfg->rules[i].id, cr->firing, days > 0 ? (double)cr->firing / days : 0.0,
-                cr->keys_alerted,
-                cr->keys_alerted ? (double)cr->firing / (double)cr->keys_alerted : 0.0,
+                c->cfg->rules[i].id, cr->firing, per_day(cr, days), cr->keys_alerted, per_key(cr),
                 c->cfg->rules[i].min_ratio, sug, would);
     }
     if (c->keys_unfollowed)
@@ -276,22 +295,15 @@ int nr_calib_write_json(struct nr_calib *c, FILE *f)
     fprintf(f, "{\"days\":%.6g,\"target_per_day\":%.6g,\"rules\":[", days, c->rate);
     for (size_t i = 0; i < c->cfg->n_rules; i++) {
         const struct crule *cr = &c->rules[i];
-        uint64_t above;
-        double s;
-        char sug[32] = "null", would[32] = "null";
-        if (suggest(c, cr, days, &s, &above)) {
-            snprintf(sug, sizeof(sug), "%.6g", s);
-            snprintf(would, sizeof(would), "%" PRIu64, above);
-        }
+        char sug[32], would[32];
+        suggest_str(c, cr, days, 6, "null", sug, would);
         fprintf(f, "%s{\"rule\":", i ? "," : "");
         json_str(f, c->cfg->rules[i].id);
         fprintf(f,
                 ",\"episodes\":%" PRIu64 ",\"alerts\":%" PRIu64
                 ",\"per_day\":%.6g,\"keys\":%" PRIu64 ",\"per_key\":%.6g,\"min_ratio\":%.6g,"
                 "\"suggested_min_ratio\":%s,\"candidates_above\":%s,\"candidates\":%" PRIu64 "}",
-                cr->firing, cr->all_alerts, days > 0 ? (double)cr->firing / days : 0.0,
-                cr->keys_alerted,
-                cr->keys_alerted ? (double)cr->firing / (double)cr->keys_alerted : 0.0,
+                cr->firing, cr->all_alerts, per_day(cr, days), cr->keys_alerted, per_key(cr),
                 c->cfg->rules[i].min_ratio, sug, would, cr->candidates);
     }
     fprintf(f, "],\"keys_unfollowed\":%" PRIu64 "}\n", c->keys_unfollowed);

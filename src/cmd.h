@@ -28,6 +28,13 @@ int nr_cmd_run(int argc, char **argv);
 /* "256M", "1G", "4096": bytes; 0 or -1 (cmd_sort.c). */
 int nr_cli_parse_size(const char *s, size_t *out);
 
+/* argv[*i] as `SHORT FILE`, `LONG FILE` or `LONG=FILE` (short may be
+ * NULL): 1 with *file set and *i on the last word read, 0 when argv[*i] is
+ * another argument, -1 after "newsradar CMD: OPTION needs a FILE" on
+ * stderr (cmd_check.c). */
+int nr_cli_file_arg(const char *cmd, int argc, char **argv, int *i, const char *shrt,
+                    const char *lng, const char **file);
+
 struct nr_config;
 struct nr_tagger;
 /* Load the configuration at path and build its tagger into *cfg and

@@ -5,7 +5,8 @@
  * `newsradar check --print-options` writes the option tables as Markdown
  * (the generated part of docs/configuration.md). Also the load of a
  * configuration and its tagger that `tag` and `eval` share
- * (nr_cli_load_tagger), so the three report a bad config alike.
+ * (nr_cli_load_tagger), so the three report a bad config alike, and
+ * their reading of `-c FILE` (nr_cli_file_arg).
  */
 #include "cmd.h"
 #include "svc.h"
@@ -32,16 +33,14 @@ int nr_cmd_check(int argc, char **argv)
     bool print_options = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "newsradar check: %s needs a FILE\n", a);
-                usage(stderr);
-                return NR_EXIT_USAGE;
-            }
-            path = argv[++i];
-        } else if (strncmp(a, "--config=", 9) == 0) {
-            path = a + 9;
-        } else if (strcmp(a, "--print-options") == 0) {
+        int got = nr_cli_file_arg("check", argc, argv, &i, "-c", "--config", &path);
+        if (got < 0) {
+            usage(stderr);
+            return NR_EXIT_USAGE;
+        }
+        if (got > 0)
+            continue;
+        if (strcmp(a, "--print-options") == 0) {
             print_options = true;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
@@ -87,6 +86,25 @@ int nr_cmd_check(int argc, char **argv)
     nr_config_free(cfg);
     nr_diags_free(&diags);
     return NR_EXIT_OK;
+}
+
+int nr_cli_file_arg(const char *cmd, int argc, char **argv, int *i, const char *shrt,
+                    const char *lng, const char **file)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(lng);
+    if (strncmp(a, lng, n) == 0 && a[n] == '=') {
+        *file = a + n + 1;
+        return 1;
+    }
+    if (strcmp(a, lng) != 0 && !(shrt && strcmp(a, shrt) == 0))
+        return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "newsradar %s: %s needs a FILE\n", cmd, a);
+        return -1;
+    }
+    *file = argv[++*i];
+    return 1;
 }
 
 int nr_cli_load_tagger(const char *cmd, const char *path, struct nr_config **cfg,

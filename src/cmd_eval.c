@@ -62,17 +62,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
     o->files = nr_xcalloc((size_t)argc + 1, sizeof(char *));
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 || strcmp(a, "--floors") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "newsradar eval: %s needs a FILE\n", a);
-                return -1;
-            }
-            *(strcmp(a, "--floors") == 0 ? &o->floors : &o->config) = argv[++i];
-        } else if (strncmp(a, "--config=", 9) == 0) {
-            o->config = a + 9;
-        } else if (strncmp(a, "--floors=", 9) == 0) {
-            o->floors = a + 9;
-        } else if (strcmp(a, "--json") == 0) {
+        int got = nr_cli_file_arg("eval", argc, argv, &i, "-c", "--config", &o->config);
+        if (got == 0)
+            got = nr_cli_file_arg("eval", argc, argv, &i, NULL, "--floors", &o->floors);
+        if (got < 0)
+            return -1;
+        if (got > 0)
+            continue;
+        if (strcmp(a, "--json") == 0) {
             o->json = true;
         } else if (strcmp(a, "--no-misses") == 0) {
             o->no_misses = true;

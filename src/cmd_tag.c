@@ -118,16 +118,14 @@ int nr_cmd_tag(int argc, char **argv)
     bool explain = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "newsradar tag: %s needs a FILE\n", a);
-                usage(stderr);
-                return NR_EXIT_USAGE;
-            }
-            path = argv[++i];
-        } else if (strncmp(a, "--config=", 9) == 0) {
-            path = a + 9;
-        } else if (strcmp(a, "--explain") == 0) {
+        int got = nr_cli_file_arg("tag", argc, argv, &i, "-c", "--config", &path);
+        if (got < 0) {
+            usage(stderr);
+            return NR_EXIT_USAGE;
+        }
+        if (got > 0)
+            continue;
+        if (strcmp(a, "--explain") == 0) {
             explain = true;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);

@@ -823,6 +823,38 @@ void cm_pos_set(struct cm_pos_ref **arr, size_t *cap, size_t i, struct nr_srcpos
     (*arr)[i].set = true;
 }
 
+void *cm_list_add(struct cm_ctx *c, const struct cy_node *item, const char *what, void **arr,
+                  size_t *n, size_t *cap, size_t size)
+{
+    if (item->type != CY_MAP) {
+        cm_type_error(c, item, what, "mapping");
+        return NULL;
+    }
+    nr_grow(arr, cap, *n + 1, size);
+    void *el = (char *)*arr + *n * size;
+    memset(el, 0, size);
+    (*n)++;
+    return el;
+}
+
+size_t cm_claim_id(struct cm_strmap *ids, const char *id, size_t idx)
+{
+    if (!id)
+        return (size_t)-1;
+    size_t *slot = cm_strmap_slot(ids, id, true);
+    if (*slot != (size_t)-1)
+        return *slot;
+    *slot = idx;
+    return (size_t)-1;
+}
+
+void cm_dup_id(struct cm_ctx *c, const struct cy_node *n, const char *what, const char *id,
+               const struct nr_srcpos *first)
+{
+    ERR(c, n, "duplicate %s id \"%s\" (first defined at %s:%u:%u)", what, id, first->file,
+        first->line, first->col);
+}
+
 static const char *type_name(const struct opt *o)
 {
     if (o->tname)

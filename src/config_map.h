@@ -117,6 +117,17 @@ void cm_type_error(struct cm_ctx *c, const struct cy_node *n, const char *key,
 char *cm_get_string(struct cm_ctx *c, const struct cy_node *n, const char *key, bool nonempty);
 void cm_strlist_free(struct nr_strlist *l);
 void cm_pos_set(struct cm_pos_ref **arr, size_t *cap, size_t i, struct nr_srcpos p);
+/* A new zeroed element at the end of a list of sections (*arr, *n, *cap)
+ * for `item`; NULL, reported, when item is not a mapping. `what` names the
+ * item in the message ("topics item"). */
+void *cm_list_add(struct cm_ctx *c, const struct cy_node *item, const char *what, void **arr,
+                  size_t *n, size_t *cap, size_t size);
+/* Claim `id` (NULL: none) for item idx of a list whose ids are in `ids`:
+ * (size_t)-1, or the index of the earlier item that holds it. */
+size_t cm_claim_id(struct cm_strmap *ids, const char *id, size_t idx);
+/* Report `duplicate <what> id "<id>" (first defined at file:line:col)` at n. */
+void cm_dup_id(struct cm_ctx *c, const struct cy_node *n, const char *what, const char *id,
+               const struct nr_srcpos *first);
 
 /* Read mapping `map` (NULL: absent) against section `s` into obj. Simple
  * values and nested sections are stored; OT_LIST values are left in seen[]

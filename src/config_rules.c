@@ -114,14 +114,11 @@ static void parse_topic_query(struct cm_ctx *c, struct nr_topic *t, const struct
 static void parse_topic(struct cm_ctx *c, const struct cy_node *item)
 {
     struct nr_config *cfg = c->cfg;
-    if (item->type != CY_MAP) {
-        cm_type_error(c, item, "topics item", "mapping");
+    struct nr_topic *t = cm_list_add(c, item, "topics item", (void **)&cfg->topics, &cfg->n_topics,
+                                     &c->cap_topics, sizeof(*cfg->topics));
+    if (!t)
         return;
-    }
-    nr_grow((void **)&cfg->topics, &c->cap_topics, cfg->n_topics + 1, sizeof(*cfg->topics));
-    size_t idx = cfg->n_topics++;
-    struct nr_topic *t = &cfg->topics[idx];
-    memset(t, 0, sizeof(*t));
+    size_t idx = cfg->n_topics - 1;
     t->min_score = 1; /* threshold and min_score share it: no table default */
     const struct cy_node *ts[MAX_OPTS];
     cm_parse_section(c, item, &sec_topic, t, ts, item);
@@ -150,16 +147,9 @@ static void parse_topic(struct cm_ctx *c, const struct cy_node *item)
         !(near && near->type == CY_SEQ && near->n > 0) && !ts[cm_opt_idx(&sec_topic, "query")])
         ERR(c, item, "topic \"%s\" has no phrases (give `query:`, `any:` or `near:`)",
             t->id ? t->id : "?");
-    if (t->id) {
-        size_t *slot = cm_strmap_slot(&c->topic_ids, t->id, true);
-        if (*slot != (size_t)-1) {
-            const struct nr_srcpos *p = &cfg->topics[*slot].pos;
-            ERR(c, id_n, "duplicate topic id \"%s\" (first defined at %s:%u:%u)", t->id, p->file,
-                p->line, p->col);
-        } else {
-            *slot = idx;
-        }
-    }
+    size_t first = cm_claim_id(&c->topic_ids, t->id, idx);
+    if (first != (size_t)-1)
+        cm_dup_id(c, id_n, "topic", t->id, &cfg->topics[first].pos);
 }
 
 static const struct cy_node *at_or(const struct cy_node *n, const struct cy_node *dflt)
@@ -215,17 +205,21 @@ static void parse_extend(struct cm_ctx *c, const struct cy_node *item, const cha
     c->ext[c->n_ext++] = t;
 }
 
+/* ms as a duration for a message ("90s"), in buf. */
+static const char *dur(int64_t ms, char buf[32])
+{
+    nr_duration_format(ms, buf, 32);
+    return buf;
+}
+
 static void parse_alert(struct cm_ctx *c, const struct cy_node *item)
 {
     struct nr_config *cfg = c->cfg;
-    if (item->type != CY_MAP) {
-        cm_type_error(c, item, "alerts item", "mapping");
+    struct nr_alert_rule *r = cm_list_add(c, item, "alerts item", (void **)&cfg->rules,
+                                          &cfg->n_rules, &c->cap_rules, sizeof(*cfg->rules));
+    if (!r)
         return;
-    }
-    nr_grow((void **)&cfg->rules, &c->cap_rules, cfg->n_rules + 1, sizeof(*cfg->rules));
-    size_t idx = cfg->n_rules++;
-    struct nr_alert_rule *r = &cfg->rules[idx];
-    memset(r, 0, sizeof(*r));
+    size_t idx = cfg->n_rules - 1;
     r->topic_index = -1;
     const struct cy_node *rs[MAX_OPTS];
     int errs = cm_parse_section(c, item, &sec_alert, r, rs, item);
@@ -236,16 +230,9 @@ static void parse_alert(struct cm_ctx *c, const struct cy_node *item)
         cm_pos_set(&c->topic_pos, &c->cap_topic, idx, cm_srcpos(c, RS("topic")));
     if (r->by.n)
         cm_pos_set(&c->by_pos, &c->cap_by, idx, cm_srcpos(c, RS("by")));
-    if (r->id) {
-        size_t *slot = cm_strmap_slot(&c->rule_ids, r->id, true);
-        if (*slot != (size_t)-1) {
-            const struct nr_srcpos *p = &cfg->rules[*slot].pos;
-            ERR(c, id_n, "duplicate alert rule id \"%s\" (first defined at %s:%u:%u)", r->id,
-                p->file, p->line, p->col);
-        } else {
-            *slot = idx;
-        }
-    }
+    size_t first = cm_claim_id(&c->rule_ids, r->id, idx);
+    if (first != (size_t)-1)
+        cm_dup_id(c, id_n, "alert rule", r->id, &cfg->rules[first].pos);
     const struct cy_node *lsn = rs[cm_opt_idx(&sec_alert, "languages")];
     for (size_t k = 0; k < r->languages.n; k++) {
         const struct cy_node *at = lsn && lsn->type == CY_SEQ && lsn->n == r->languages.n
@@ -261,28 +248,23 @@ static void parse_alert(struct cm_ctx *c, const struct cy_node *item)
         return; /* the checks below would only repeat a bad value */
     char a[32], b[32];
     if (r->window_ms % r->bucket_ms != 0) {
-        nr_duration_format(r->window_ms, a, sizeof(a));
-        nr_duration_format(r->bucket_ms, b, sizeof(b));
-        ERR(c, RS("window"), "window (%s) is not a multiple of bucket (%s)", a, b);
+        ERR(c, RS("window"), "window (%s) is not a multiple of bucket (%s)", dur(r->window_ms, a),
+            dur(r->bucket_ms, b));
     } else if (r->window_ms / r->bucket_ms > NR_RULE_MAX_BUCKETS) {
-        nr_duration_format(r->window_ms, a, sizeof(a));
-        nr_duration_format(r->bucket_ms, b, sizeof(b));
-        ERR(c, RS("bucket"), "window (%s) / bucket (%s) is %lld buckets, at most %d per key", a, b,
-            (long long)(r->window_ms / r->bucket_ms), NR_RULE_MAX_BUCKETS);
+        ERR(c, RS("bucket"), "window (%s) / bucket (%s) is %lld buckets, at most %d per key",
+            dur(r->window_ms, a), dur(r->bucket_ms, b), (long long)(r->window_ms / r->bucket_ms),
+            NR_RULE_MAX_BUCKETS);
     }
     if (r->baseline_ms <= r->window_ms) {
-        nr_duration_format(r->baseline_ms, a, sizeof(a));
-        nr_duration_format(r->window_ms, b, sizeof(b));
-        ERR(c, RS("baseline"), "baseline (%s) must be longer than window (%s)", a, b);
+        ERR(c, RS("baseline"), "baseline (%s) must be longer than window (%s)",
+            dur(r->baseline_ms, a), dur(r->window_ms, b));
     } else if (r->baseline_ms % r->baseline_bucket_ms != 0) {
-        nr_duration_format(r->baseline_ms, a, sizeof(a));
-        nr_duration_format(r->baseline_bucket_ms, b, sizeof(b));
-        ERR(c, RS("baseline"), "baseline (%s) is not a multiple of baseline_bucket (%s)", a, b);
+        ERR(c, RS("baseline"), "baseline (%s) is not a multiple of baseline_bucket (%s)",
+            dur(r->baseline_ms, a), dur(r->baseline_bucket_ms, b));
     } else if (r->baseline_ms / r->baseline_bucket_ms > NR_RULE_MAX_BUCKETS) {
-        nr_duration_format(r->baseline_ms, a, sizeof(a));
-        nr_duration_format(r->baseline_bucket_ms, b, sizeof(b));
         ERR(c, RS("baseline_bucket"),
-            "baseline (%s) / baseline_bucket (%s) is %lld buckets, at most %d per key", a, b,
+            "baseline (%s) / baseline_bucket (%s) is %lld buckets, at most %d per key",
+            dur(r->baseline_ms, a), dur(r->baseline_bucket_ms, b),
             (long long)(r->baseline_ms / r->baseline_bucket_ms), NR_RULE_MAX_BUCKETS);
     }
     r->season = NR_SEASON_NONE;
@@ -291,11 +273,11 @@ static void parse_alert(struct cm_ctx *c, const struct cy_node *item)
     if (r->seasonality && strcmp(r->seasonality, "none") != 0) {
         r->season = strcmp(r->seasonality, "weekly") == 0 ? NR_SEASON_WEEKLY : NR_SEASON_DAILY;
         int64_t period = r->season == NR_SEASON_WEEKLY ? 7 * 86400000LL : 86400000LL;
-        nr_duration_format(r->baseline_bucket_ms, b, sizeof(b));
         if (period % r->baseline_bucket_ms != 0)
             ERR(c, RS("seasonality"),
                 "seasonality: %s needs a baseline_bucket that divides the %s (not %s)",
-                r->seasonality, r->season == NR_SEASON_WEEKLY ? "week" : "day", b);
+                r->seasonality, r->season == NR_SEASON_WEEKLY ? "week" : "day",
+                dur(r->baseline_bucket_ms, b));
         else if (r->baseline_ms < period)
             ERR(c, RS("seasonality"), "seasonality: %s needs a baseline of at least %s",
                 r->seasonality, r->season == NR_SEASON_WEEKLY ? "7d" : "1d");

@@ -116,14 +116,11 @@ static bool is_word(const char *s)
 static void parse_entity(struct cm_ctx *c, const struct cy_node *item)
 {
     struct nr_config *cfg = c->cfg;
-    if (item->type != CY_MAP) {
-        cm_type_error(c, item, "entities item", "mapping");
+    struct nr_entity *e = cm_list_add(c, item, "entities item", (void **)&cfg->entities,
+                                      &cfg->n_entities, &c->cap_entities, sizeof(*cfg->entities));
+    if (!e)
         return;
-    }
-    nr_grow((void **)&cfg->entities, &c->cap_entities, cfg->n_entities + 1, sizeof(*cfg->entities));
-    size_t idx = cfg->n_entities++;
-    struct nr_entity *e = &cfg->entities[idx];
-    memset(e, 0, sizeof(*e));
+    size_t idx = cfg->n_entities - 1;
     const struct cy_node *es[MAX_OPTS];
     cm_parse_section(c, item, &sec_entity, e, es, item);
     const struct cy_node *id_n = es[cm_opt_idx(&sec_entity, "id")];
@@ -139,16 +136,9 @@ static void parse_entity(struct cm_ctx *c, const struct cy_node *item)
     if (e->country)
         cm_pos_set(&c->country_pos, &c->cap_country, idx,
                    cm_srcpos(c, es[cm_opt_idx(&sec_entity, "country")]));
-    if (e->id) {
-        size_t *slot = cm_strmap_slot(&c->entity_ids, e->id, true);
-        if (*slot != (size_t)-1) {
-            const struct nr_srcpos *p = &cfg->entities[*slot].pos;
-            ERR(c, id_n, "duplicate entity id \"%s\" (first defined at %s:%u:%u)", e->id, p->file,
-                p->line, p->col);
-        } else {
-            *slot = idx;
-        }
-    }
+    size_t first = cm_claim_id(&c->entity_ids, e->id, idx);
+    if (first != (size_t)-1)
+        cm_dup_id(c, id_n, "entity", e->id, &cfg->entities[first].pos);
     struct cm_strmap keys = {0};
     if (e->name)
         alias_add(c, e, &keys, nr_xstrdup(e->name), NR_ALIAS_NAME,

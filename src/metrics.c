@@ -99,22 +99,25 @@ static struct series *get_series(struct nr_metrics *m, const char *name, const c
     return s;
 }
 
+static _Atomic uint64_t *series_value(struct nr_metrics *m, const char *name, const char *help,
+                                      enum nr_metric_type type, const char *labels)
+{
+    pthread_mutex_lock(&m->lock);
+    struct series *s = get_series(m, name, help, type, labels);
+    pthread_mutex_unlock(&m->lock);
+    return &s->value;
+}
+
 _Atomic uint64_t *nr_metrics_counter(struct nr_metrics *m, const char *name, const char *help,
                                      const char *labels)
 {
-    pthread_mutex_lock(&m->lock);
-    struct series *s = get_series(m, name, help, NR_METRIC_COUNTER, labels);
-    pthread_mutex_unlock(&m->lock);
-    return &s->value;
+    return series_value(m, name, help, NR_METRIC_COUNTER, labels);
 }
 
 _Atomic uint64_t *nr_metrics_gauge(struct nr_metrics *m, const char *name, const char *help,
                                    const char *labels)
 {
-    pthread_mutex_lock(&m->lock);
-    struct series *s = get_series(m, name, help, NR_METRIC_GAUGE, labels);
-    pthread_mutex_unlock(&m->lock);
-    return &s->value;
+    return series_value(m, name, help, NR_METRIC_GAUGE, labels);
 }
 
 struct nr_histogram *nr_metrics_histogram(struct nr_metrics *m, const char *name, const char *help,

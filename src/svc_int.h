@@ -424,6 +424,8 @@ bool svc_s2_reload(struct stage *st);
 /* svc_restore.c */
 void svc_restore_assign(struct stage *st);
 bool svc_restore_step(struct stage *st);
+/* Free the held-event chunks read back (rs_held) and forget them. */
+void svc_held_chunks_free(struct p2 *p);
 
 /* svc_rebalance.c */
 void svc_drain(struct stage *st);

@@ -446,10 +446,7 @@ static void stage_teardown(struct stage *st)
             nr_stage2_free(st->cnt.p2[i].s2);
         svc_dirty_free(&st->cnt.p2[i].dirty);
         nr_evq_free(&st->cnt.p2[i].held);
-        for (size_t k = 0; k < st->cnt.p2[i].rs_held_cap; k++)
-            free(st->cnt.p2[i].rs_held[k]);
-        free(st->cnt.p2[i].rs_held);
-        free(st->cnt.p2[i].rs_held_len);
+        svc_held_chunks_free(&st->cnt.p2[i]);
         nr_wm_table_free(&st->cnt.p2[i].wmt);
         nr_srcpos_table_free(&st->cnt.p2[i].seen);
     }

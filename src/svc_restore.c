@@ -5,6 +5,7 @@
  * changes incrementally (only the partitions that start or stop).
  */
 #include "svc_int.h"
+#include "newsradar/bytes.h"
 
 /* ---- restore: window state from the changelog, between batches ------------------- */
 
@@ -51,12 +52,16 @@ void svc_restore_assign(struct stage *st)
     rd_kafka_topic_partition_list_destroy(del);
 }
 
-static uint64_t get64(const uint8_t *p)
+void svc_held_chunks_free(struct p2 *p)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
+    for (size_t i = 0; i < p->rs_held_cap; i++)
+        free(p->rs_held[i]);
+    free(p->rs_held);
+    free(p->rs_held_len);
+    p->rs_held = NULL;
+    p->rs_held_len = NULL;
+    p->rs_held_cap = 0;
+    p->rs_held_n = 0;
 }
 
 /* exactly_once: the held events of the current chunks go back to the queue. */
@@ -67,26 +72,18 @@ static void held_restore(struct stage *st, struct p2 *p)
         const uint8_t *b = p->rs_held[i];
         size_t len = p->rs_held_len[i], off = 0;
         while (b && off + 20 <= len) {
-            uint32_t l = (uint32_t)b[off + 16] << 24 | (uint32_t)b[off + 17] << 16 |
-                         (uint32_t)b[off + 18] << 8 | b[off + 19];
+            uint32_t l = (uint32_t)nr_be_get(b + off + 16, 4);
             if (l > len - off - 20) {
                 NR_WARN(MOD, "changelog: held chunk %ld is cut short", i);
                 break;
             }
-            nr_evq_push(&p->held, (int64_t)get64(b + off), (int64_t)get64(b + off + 8),
-                        &st->cnt.rs_dummy, b + off + 20, l);
+            nr_evq_push(&p->held, (int64_t)nr_be_get(b + off, 8),
+                        (int64_t)nr_be_get(b + off + 8, 8), &st->cnt.rs_dummy, b + off + 20, l);
             off += 20 + l;
             n_ev++;
         }
     }
-    for (size_t i = 0; i < p->rs_held_cap; i++)
-        free(p->rs_held[i]);
-    free(p->rs_held);
-    free(p->rs_held_len);
-    p->rs_held = NULL;
-    p->rs_held_len = NULL;
-    p->rs_held_cap = 0;
-    p->rs_held_n = 0;
+    svc_held_chunks_free(p);
     if (n_ev)
         NR_INFO(MOD, "restored %zu held count events", n_ev);
 }

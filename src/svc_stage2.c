@@ -5,6 +5,7 @@
  * checkpointed to the compacted changelog topic.
  */
 #include "svc_int.h"
+#include "newsradar/bytes.h"
 
 void svc_dirty_clear(struct dirty *d)
 {
@@ -288,12 +289,6 @@ static int held_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
 static void held_put(struct stage *st, int32_t part, struct ckpt *c, size_t i, const uint8_t *buf,
                      size_t len)
 {
@@ -328,11 +323,9 @@ static void held_checkpoint(struct stage *st, struct p2 *p, int32_t part, struct
             held_put(st, part, c, chunks++, buf, len);
             len = 0;
         }
-        put64(buf + len, (uint64_t)v[i]->t);
-        put64(buf + len + 8, (uint64_t)v[i]->offset);
-        uint32_t l = v[i]->len;
-        for (int k = 0; k < 4; k++)
-            buf[len + 16 + (size_t)k] = (uint8_t)(l >> (24 - 8 * k));
+        nr_be_put(buf + len, (uint64_t)v[i]->t, 8);
+        nr_be_put(buf + len + 8, (uint64_t)v[i]->offset, 8);
+        nr_be_put(buf + len + 16, v[i]->len, 4);
         memcpy(buf + len + 20, v[i]->rec, v[i]->len);
         len += need;
     }
@@ -475,10 +468,7 @@ void svc_checkpoint_all(struct stage *st)
 static void p2_drop(struct p2 *p)
 {
     bool assigned = p->rs_assigned; /* until restore_assign removes it */
-    for (size_t i = 0; i < p->rs_held_cap; i++)
-        free(p->rs_held[i]);
-    free(p->rs_held);
-    free(p->rs_held_len);
+    svc_held_chunks_free(p);
     nr_stage2_free(p->s2);
     svc_dirty_free(&p->dirty);
     nr_evq_free(&p->held); /* their messages are read again by the next owner */

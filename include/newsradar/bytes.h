@@ -1,6 +1,8 @@
 /*
- * bytes.h - the one little-endian byte codec of the binary formats (count
- * events, window snapshots, watermarks).
+ * bytes.h - the one byte codec of the binary formats: little-endian for
+ * count events, window snapshots and watermarks; big-endian only for the
+ * held-event chunks of the changelog (svc_stage2.c), which were written so
+ * first and stay readable.
  *
  * Two levels: fixed-position loads and stores (nr_le32_put/nr_le32_get ...)
  * for formats that size their record first, and a growing write buffer and
@@ -34,6 +36,22 @@ static inline uint64_t nr_le_get(const uint8_t *p, int bytes)
     uint64_t v = 0;
     for (int i = 0; i < bytes; i++)
         v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* The same, most significant byte first. */
+static inline uint8_t *nr_be_put(uint8_t *p, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        p[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+    return p + bytes;
+}
+
+static inline uint64_t nr_be_get(const uint8_t *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v = v << 8 | p[i];
     return v;
 }
 
@@ -125,40 +143,6 @@ static inline size_t nr_rbuf_left(const struct nr_rbuf *r)
     return r->bad ? 0 : r->n - r->off;
 }
 
-static inline uint8_t nr_rbuf_u8(struct nr_rbuf *r)
-{
-    if (!nr_rbuf_need(r, 1))
-        return 0;
-    return r->p[r->off++];
-}
-
-static inline uint32_t nr_rbuf_u16(struct nr_rbuf *r)
-{
-    if (!nr_rbuf_need(r, 2))
-        return 0;
-    uint32_t v = nr_le16_get(r->p + r->off);
-    r->off += 2;
-    return v;
-}
-
-static inline uint32_t nr_rbuf_u32(struct nr_rbuf *r)
-{
-    if (!nr_rbuf_need(r, 4))
-        return 0;
-    uint32_t v = nr_le32_get(r->p + r->off);
-    r->off += 4;
-    return v;
-}
-
-static inline uint64_t nr_rbuf_u64(struct nr_rbuf *r)
-{
-    if (!nr_rbuf_need(r, 8))
-        return 0;
-    uint64_t v = nr_le64_get(r->p + r->off);
-    r->off += 8;
-    return v;
-}
-
 /* n bytes in place (NULL if truncated). */
 static inline const uint8_t *nr_rbuf_bytes(struct nr_rbuf *r, size_t n)
 {
@@ -169,18 +153,38 @@ static inline const uint8_t *nr_rbuf_bytes(struct nr_rbuf *r, size_t n)
     return p;
 }
 
+/* The next `bytes` bytes as a little-endian number (0 if truncated). */
+static inline uint64_t nr_rbuf_le(struct nr_rbuf *r, int bytes)
+{
+    const uint8_t *p = nr_rbuf_bytes(r, (size_t)bytes);
+    return p ? nr_le_get(p, bytes) : 0;
+}
+
+static inline uint8_t nr_rbuf_u8(struct nr_rbuf *r)
+{
+    return (uint8_t)nr_rbuf_le(r, 1);
+}
+static inline uint32_t nr_rbuf_u16(struct nr_rbuf *r)
+{
+    return (uint32_t)nr_rbuf_le(r, 2);
+}
+static inline uint32_t nr_rbuf_u32(struct nr_rbuf *r)
+{
+    return (uint32_t)nr_rbuf_le(r, 4);
+}
+static inline uint64_t nr_rbuf_u64(struct nr_rbuf *r)
+{
+    return nr_rbuf_le(r, 8);
+}
+
 /* Borrowed view of a u32-length-prefixed string of at most max bytes. */
 static inline const uint8_t *nr_rbuf_str(struct nr_rbuf *r, size_t max, size_t *len)
 {
     uint32_t n = nr_rbuf_u32(r);
-    *len = 0;
-    if (r->bad || n > max || !nr_rbuf_need(r, n)) {
+    if (n > max)
         r->bad = true;
-        return NULL;
-    }
-    const uint8_t *p = r->p + r->off;
-    r->off += n;
-    *len = n;
+    const uint8_t *p = nr_rbuf_bytes(r, n);
+    *len = p ? n : 0;
     return p;
 }
 
