@@ -24,6 +24,12 @@ within one person is dropped silently. Pakistan/Afghanistan officials live
 in watchlists/afpak.yaml; a row whose name that file already has is an
 error (the loader would reject the clash anyway, this says why earlier).
 
+officials_i18n.tsv adds the names other languages' press writes (scripts,
+transliterations, Russian case forms), one line per official and group of
+languages; they follow the official's aliases under a comment naming the
+languages and pass the same checks. A line naming no official of
+officials.tsv is an error.
+
 Usage: gen_officials.py [-o OUT]   (stdlib only, Python 3)
 """
 import argparse
@@ -35,6 +41,7 @@ import unicodedata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TSV = os.path.join(HERE, "officials.tsv")
+I18N = os.path.join(HERE, "officials_i18n.tsv")
 COUNTRIES = os.path.join(HERE, "watchlists", "countries.yaml")
 AFPAK = os.path.join(HERE, "watchlists", "afpak.yaml")
 AS_OF = "late 2025"
@@ -185,6 +192,33 @@ def read_tsv(path, codes):
     return rows
 
 
+def read_i18n(path, names):
+    """NAME -> [(languages, [(alias, opts)], where)] from officials_i18n.tsv."""
+    extra = {}
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            where = "%s:%d" % (os.path.basename(path), lineno)
+            cols = [c.strip() for c in line.split("\t")]
+            if len(cols) != 3:
+                die("%s: expected NAME<TAB>LANGUAGES<TAB>ALIASES, got %d columns"
+                    % (where, len(cols)))
+            name, langs, aliases = cols
+            if name not in names:
+                die("%s: %r is no NAME of officials.tsv" % (where, name))
+            if not re.fullmatch(r"[a-z]{2}( [a-z]{2})*", langs):
+                die("%s: languages %r are not ISO 639-1 codes separated by "
+                    "spaces" % (where, langs))
+            al = [parse_alias(a.strip(), where)
+                  for a in aliases.split("|") if a.strip()]
+            if not al:
+                die("%s: no alias" % where)
+            extra.setdefault(name, []).append((langs, al, where))
+    return extra
+
+
 def scalar(s):
     if (re.fullmatch(r"[^\W\d_][\w .'()-]*[\w.)]", s) and
             s.lower() not in YAML_WORDS and ": " not in s):
@@ -211,6 +245,7 @@ def main():
     if codes & set(ORGS):
         die("organisation codes %s are also country ids" % sorted(codes & set(ORGS)))
     rows = read_tsv(TSV, codes)
+    extra = read_i18n(I18N, {r[2] for r in rows})
 
     owner = {}  # alias key -> (id, where), to reject collisions
     ids = {}
@@ -223,17 +258,23 @@ def main():
         seen = {key(name)}
         kept = []
         in_name = country_in(key(name), cwords)
-        for text, opts in aliases:
-            k = key(text)
-            if k in seen:
-                continue
-            hidden = country_in(k, cwords) - in_name
-            if hidden:
-                die("%s: alias %r contains the country word %r: as the longer "
-                    "match it would hide that country mention" %
-                    (where, text, sorted(hidden)[0]))
-            seen.add(k)
-            kept.append((text, opts))
+        groups = [(None, aliases, where)] + extra.get(name, [])
+        for langs, group, gwhere in groups:
+            comment = langs is not None
+            for text, opts in group:
+                k = key(text)
+                if k in seen:
+                    continue
+                hidden = country_in(k, cwords) - in_name
+                if hidden:
+                    die("%s: alias %r contains the country word %r: as the "
+                        "longer match it would hide that country mention" %
+                        (gwhere, text, sorted(hidden)[0]))
+                seen.add(k)
+                if comment:  # the languages, once above their first alias
+                    kept.append(("# " + langs, None))
+                    comment = False
+                kept.append((text, opts))
         for k in seen:
             if k in afpak:
                 die("%s: %r is already an official of afpak.yaml" % (where, k))
@@ -252,7 +293,8 @@ def main():
         out.append("    role: %s" % scalar(role))
         if kept:
             out.append("    aliases:")
-            out += ["      - " + item(t, o) for t, o in kept]
+            out += ["      " + t if o is None else "      - " + item(t, o)
+                    for t, o in kept]
 
     if len(UN_MEMBERS) != 193 or not UN_MEMBERS <= codes:
         die("UN_MEMBERS is not 193 country ids of countries.yaml")

@@ -301,7 +301,69 @@ static bool honorific(const char *p, size_t n)
            ieq(p, n, "sir") || ieq(p, n, "dame");
 }
 
-size_t nr_name_fold(const char *name, size_t len, char *out, size_t cap)
+/* Latin letters of the lower-case Cyrillic U+0430..U+044F (a .. ya), the
+ * common English press spelling (BGN/PCGN without marks): Сергей Лавров
+ * is "sergey lavrov". */
+static const char *const cyr_latin[32] = {
+    "a", "b", "v", "g", "d", "e",  "zh", "z",  "i",  "y",    "k", "l", "m", "n", "o",  "p",
+    "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "",  "y", "",  "e", "yu", "ya"};
+
+static bool cyr_vowel(uint32_t c)
+{
+    return c == 0x430 || c == 0x435 || c == 0x438 || c == 0x43E || c == 0x443 || c == 0x44B ||
+           c == 0x44D || c == 0x44E || c == 0x44F || c == 0x454 || c == 0x456 || c == 0x457;
+}
+
+/* Append the normalized word [a, e) of t to out, Cyrillic letters in Latin
+ * ones. The normalizer folds й to и: an и after a vowel was most likely a
+ * й and is "y" (Сергей, Андрей), and a word-final "iy" is "y" (Дмитрий,
+ * Зеленский: Dmitry, Zelensky). Returns the new length. */
+static size_t put_latin(const char *w, size_t n, char *out, size_t o, size_t cap)
+{
+    uint32_t prev = 0;
+    size_t start = o;
+    for (size_t i = 0; i < n;) {
+        size_t k;
+        uint32_t c = cp_at(w, n, i, &k);
+        const char *lat = NULL;
+        if (c >= 0x430 && c <= 0x44F)
+            lat = c == 0x438 && cyr_vowel(prev) ? "y" : cyr_latin[c - 0x430];
+        else if (c == 0x451) /* ё */
+            lat = "e";
+        else if (c == 0x456) /* і */
+            lat = "i";
+        else if (c == 0x457) /* ї */
+            lat = "yi";
+        else if (c == 0x454) /* є */
+            lat = "ye";
+        else if (c == 0x491) /* ґ */
+            lat = "g";
+        if (lat) {
+            for (const char *q = lat; *q && o + 1 < cap; q++)
+                out[o++] = *q;
+        } else {
+            for (size_t j = 0; j < k && o + 1 < cap; j++)
+                out[o++] = w[i + j];
+        }
+        prev = c;
+        i += k;
+    }
+    if (o - start >= 3 && out[o - 2] == 'i' && out[o - 1] == 'y')
+        out[--o - 1] = 'y';
+    return o;
+}
+
+static bool has_cyrillic(const char *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (((unsigned char)w[i] == 0xD0 || (unsigned char)w[i] == 0xD1 ||
+             (unsigned char)w[i] == 0xD2) &&
+            i + 1 < n)
+            return true;
+    return false;
+}
+
+static size_t fold(const char *name, size_t len, char *out, size_t cap, bool latin)
 {
     struct nr_text t;
     nr_text_init(&t);
@@ -325,12 +387,26 @@ size_t nr_name_fold(const char *name, size_t len, char *out, size_t cap)
             continue;
         if (o > 0 && o + 1 < cap)
             out[o++] = ' ';
+        if (latin && has_cyrillic(t.buf + a, e - a)) {
+            o = put_latin(t.buf + a, e - a, out, o, cap);
+            continue;
+        }
         for (size_t i = a; i < e && o + 1 < cap; i++)
             out[o++] = t.buf[i];
     }
     out[o] = '\0';
     nr_text_fini(&t);
     return o;
+}
+
+size_t nr_name_fold(const char *name, size_t len, char *out, size_t cap)
+{
+    return fold(name, len, out, cap, true);
+}
+
+size_t nr_name_fold_script(const char *name, size_t len, char *out, size_t cap)
+{
+    return fold(name, len, out, cap, false);
 }
 
 char *nr_name_fold_dup(const char *name)

@@ -16,13 +16,24 @@
  *   C  <Name>, [the] [<country>] <role> [of <country>]
  *                                    Ishaq Dar, Pakistan's foreign minister
  *
+ * Other languages put the country after the role, with or without a
+ * preposition ("el presidente de Brasil", "o ministro da Defesa do
+ * Paquistão", "министр иностранных дел России Сергей Лавров", "le
+ * président ukrainien"), or between the two halves of a title ("le
+ * ministre pakistanais des Affaires étrangères"): the country, with the
+ * "of" words below before it, is read after a role, and a role phrase
+ * that starts with an "of" word ("des affaires étrangères") is a
+ * complement that continues the role before it, across such a country,
+ * and is no role alone.
+ *
  * A name is 1..5 capitalised words separated by spaces only (particles such
  * as bin, al, de, van inside; initials and Jr/III dropped), stopping at a
  * lower-case word, punctuation, an all-caps word, a word of `not_names`
  * (Assembly, Motors, Cup, Said) or another entity's alias (a country is
- * not part of a name). "President's Cup" is possessive, not a name; weak
- * roles (general, commander) need two name words ("General Motors" has
- * one). Pattern C and the comma form of A need two words, since a single
+ * not part of a name), and after a lower-case suffix glued by an apostrophe
+ * (Turkish "Keçeli'den" is Keçeli). "President's Cup" is possessive, not a
+ * name; weak roles (general, commander) need two name words ("General
+ * Motors" has one). Pattern C and the comma form of A need two words, since a single
  * capitalised word before a comma is often a sentence adverb. Title Case
  * and ALL CAPS headlines capitalise verbs ("Minister Says"), so no new
  * person is read there; people found in the body are still counted there.
@@ -30,8 +41,11 @@
  * A detected name folds (names.h) to a key. If the key is a watchlist
  * official's (name or unambiguous alias, folded), the mention is that
  * entity's; if the span overlaps a watchlist official's mention, it is
- * already counted. Otherwise it is a role-derived official of the article.
- * Then every person of the article (role-derived, or a watchlist official
+ * already counted. A one-word name ("Minister Iwaya") is the surname of
+ * the one person of the article with it (the body is read before the
+ * title, so a headline's surname finds the body's full name), else of the
+ * one watchlist official with it. Otherwise it is a role-derived official
+ * of the article. Then every person of the article (role-derived, or a watchlist official
  * with an unambiguous mention) also gets its surname-only mentions
  * ("Blinken said"): the last word of the folded name, capitalised, not
  * preceded by another capitalised name word ("Nawaz Sharif" is not
@@ -41,55 +55,10 @@
  * Cost: nothing per byte; per role match a few word reads and set lookups;
  * per person one memmem over each normalized field for the surname.
  */
-#include "tagger_int.h"
-
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_NAME_WORDS 5
-
-struct nr_roles {
-    const struct nr_config *cfg;
-    size_t n_strong; /* roles [0, n_strong) are `roles`, the rest `weak_roles` */
-    struct nr_wordset particles, not_names, org_words, governing, modifiers, honorifics;
-    /* folded official name or alias -> entity index + 1 (open addressing) */
-    char **fkeys;
-    uint32_t *fent;
-    size_t fcap;
-    char **surname; /* per entity: folded surname of officials, else NULL */
-};
-
-struct rcand {
-    uint32_t start, end, role; /* normalized offsets */
-    uint8_t field;
-};
-
-struct person {
-    uint32_t key_off, name_off; /* into arena */
-    uint32_t role, country, entity;
-    uint32_t first_field, first_start;
-};
-
-struct pspan {
-    uint32_t person, start, end;
-    uint8_t field;
-};
-
-struct nr_roles_scratch {
-    struct rcand *rc;
-    size_t n_rc, cap_rc;
-    struct person *pers;
-    size_t n_pers, cap_pers;
-    struct pspan *ps;
-    size_t n_ps, cap_ps;
-    char *arena;
-    size_t n_arena, cap_arena;
-    struct nr_official_tag *out;
-    size_t cap_out;
-    /* surname targets: person index, or entity | 1u << 31 */
-    uint32_t *tg;
-    size_t n_tg, cap_tg;
-};
+#include "tagger_roles_int.h"
 
 /* ---- build ---------------------------------------------------------- */
 
@@ -103,12 +72,17 @@ const char *nr_roles_phrase(const struct nr_config *cfg, size_t i)
     return i < cfg->lex.roles.n ? cfg->lex.roles.v[i] : cfg->lex.weak_roles.v[i - cfg->lex.roles.n];
 }
 
-static size_t fslot(const struct nr_roles *r, const char *k)
+static size_t slot(char *const *keys, size_t cap, const char *k)
 {
-    size_t mask = r->fcap - 1, i = (size_t)nr_hash64(k, strlen(k), 0) & mask;
-    while (r->fkeys[i] && strcmp(r->fkeys[i], k) != 0)
+    size_t mask = cap - 1, i = (size_t)nr_hash64(k, strlen(k), 0) & mask;
+    while (keys[i] && strcmp(keys[i], k) != 0)
         i = (i + 1) & mask;
     return i;
+}
+
+static size_t fslot(const struct nr_roles *r, const char *k)
+{
+    return slot(r->fkeys, r->fcap, k);
 }
 
 static void fput(struct nr_roles *r, char *k, uint32_t ent)
@@ -128,6 +102,13 @@ static uint32_t flookup(const struct nr_roles *r, const char *k)
         return NR_NO_ENTITY;
     size_t i = fslot(r, k);
     return r->fkeys[i] ? r->fent[i] - 1 : NR_NO_ENTITY;
+}
+
+/* The one watchlist official whose surname is k, else NR_NO_ENTITY. */
+static uint32_t slookup(const struct nr_roles *r, const char *k)
+{
+    size_t i = slot(r->skeys, r->scap, k);
+    return r->skeys[i] && r->sent[i] != SHARED ? r->sent[i] - 1 : NR_NO_ENTITY;
 }
 
 static bool is_official(const struct nr_entity *e)
@@ -153,12 +134,30 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
         nr_wordset_add(&r->governing, lx->governing.v[i]);
     /* grammar, not vocabulary: words between a country and its role; the
      * articles also let "Jane Doe, a spokeswoman for the ministry" read */
-    static const char *const mods[] = {"acting",   "interim",  "caretaker", "former", "then",
-                                       "outgoing", "incoming", "new",       "newly",  "appointed",
-                                       "top",      "the",      "its",       "their",  "chief",
-                                       "senior",   "a",        "an"};
+    static const char *const mods[] = {
+        "acting", "interim", "caretaker", "former", "then",  "outgoing", "incoming",
+        "new",    "newly",   "appointed", "top",    "the",   "its",      "their",
+        "chief",  "senior",  "a",         "an",     "le",    "la",       "el",
+        "o",      "un",      "une",       "una",    "um",    "uma",      "der",
+        "die",    "ancien",  "ancienne",  "nuevo",  "nueva", "novo",     "nova"};
     for (size_t i = 0; i < NR_ARRAY_LEN(mods); i++)
         nr_wordset_add(&r->modifiers, mods[i]);
+    /* "of" between a role and its country, in the languages of the
+     * shipped lexicon (d' elides), and the articles after it */
+    static const char *const ofs[] = {"of", "de", "du",  "des", "d",   "del",
+                                      "da", "do", "dos", "das", "von", "der"};
+    for (size_t i = 0; i < NR_ARRAY_LEN(ofs); i++)
+        nr_wordset_add(&r->of_words, ofs[i]);
+    static const char *const arts[] = {"the", "la", "l", "le", "les", "el", "los",
+                                       "las", "a",  "o", "os", "as",  "die"};
+    for (size_t i = 0; i < NR_ARRAY_LEN(arts); i++)
+        nr_wordset_add(&r->articles, arts[i]);
+    size_t n_roles = nr_roles_count(cfg);
+    r->complement = nr_xcalloc(n_roles + 1, sizeof(bool));
+    for (size_t i = 0; i < n_roles; i++) {
+        const char *ph = nr_roles_phrase(cfg, i), *sp = strchr(ph, ' ');
+        r->complement[i] = sp && nr_wordset_has_orig(&r->of_words, ph, (size_t)(sp - ph));
+    }
     static const char *const hon[] = {"mr",      "mrs",  "ms",        "dr",
                                       "sir",     "dame", "president", "minister",
                                       "general", "gen",  "secretary", "ambassador"};
@@ -175,6 +174,11 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
     r->fkeys = nr_xcalloc(r->fcap, sizeof(char *));
     r->fent = nr_xcalloc(r->fcap, sizeof(uint32_t));
     r->surname = nr_xcalloc(cfg->n_entities + 1, sizeof(char *));
+    r->scap = 16;
+    while (r->scap < cfg->n_entities * 2 + 2)
+        r->scap *= 2;
+    r->skeys = nr_xcalloc(r->scap, sizeof(char *));
+    r->sent = nr_xcalloc(r->scap, sizeof(uint32_t));
     for (size_t i = 0; i < cfg->n_entities; i++) {
         const struct nr_entity *e = &cfg->entities[i];
         if (!is_official(e))
@@ -184,8 +188,27 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
                 fput(r, nr_name_fold_dup(e->aliases[a].text), (uint32_t)i);
         char *f = nr_name_fold_dup(e->name);
         char *sp = strrchr(f, ' ');
-        if (sp) /* a one-word name has no separate surname */
+        if (sp) { /* a one-word name has no separate surname */
             r->surname[i] = nr_xstrdup(sp + 1);
+            /* a surname the watchlist marks ambiguous names others too */
+            bool amb = false;
+            for (size_t a = 0; a < e->n_aliases && !amb; a++) {
+                if (!(e->aliases[a].flags & NR_ALIAS_AMBIGUOUS))
+                    continue;
+                char *af = nr_name_fold_dup(e->aliases[a].text);
+                amb = strcmp(af, sp + 1) == 0;
+                free(af);
+            }
+            size_t k = slot(r->skeys, r->scap, sp + 1);
+            if (r->skeys[k] || amb) {
+                if (!r->skeys[k])
+                    r->skeys[k] = nr_xstrdup(sp + 1);
+                r->sent[k] = SHARED;
+            } else {
+                r->skeys[k] = nr_xstrdup(sp + 1);
+                r->sent[k] = (uint32_t)i + 1;
+            }
+        }
         free(f);
     }
     return r;
@@ -201,6 +224,9 @@ void nr_roles_free(struct nr_roles *r)
     nr_wordset_fini(&r->governing);
     nr_wordset_fini(&r->modifiers);
     nr_wordset_fini(&r->honorifics);
+    nr_wordset_fini(&r->of_words);
+    nr_wordset_fini(&r->articles);
+    free(r->complement);
     for (size_t i = 0; i < r->fcap; i++)
         free(r->fkeys[i]);
     free(r->fkeys);
@@ -208,6 +234,10 @@ void nr_roles_free(struct nr_roles *r)
     for (size_t i = 0; i < r->cfg->n_entities; i++)
         free(r->surname[i]);
     free(r->surname);
+    for (size_t i = 0; i < r->scap; i++)
+        free(r->skeys[i]);
+    free(r->skeys);
+    free(r->sent);
     free(r);
 }
 
@@ -249,26 +279,6 @@ struct name {
     uint32_t words;      /* counted words (not particles, initials, suffixes) */
 };
 
-static bool gap_run(const char *s, uint32_t a, uint32_t b, bool dots)
-{
-    for (uint32_t i = a; i < b; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == ' ' || c == '\t' || (dots && c == '.'))
-            continue;
-        if (c == 0xC2 && i + 1 < b && (unsigned char)s[i + 1] == 0xA0) { /* NBSP */
-            i++;
-            continue;
-        }
-        return false;
-    }
-    return true;
-}
-
-static bool is_space_run(const char *s, uint32_t a, uint32_t b)
-{
-    return gap_run(s, a, b, false);
-}
-
 /* Between two roles of one chain: spaces, periods, at most one comma
  * ("army chief, General Asim Munir"; "Lt. Gen."). */
 static bool chain_gap(const char *s, uint32_t a, uint32_t b)
@@ -278,22 +288,6 @@ static bool chain_gap(const char *s, uint32_t a, uint32_t b)
         return gap_run(s, a, b, true);
     uint32_t k = (uint32_t)(c - s);
     return gap_run(s, a, k, true) && gap_run(s, k + 1, b, true);
-}
-
-/* The mention (any entity) of field f covering original offset p. */
-static const struct nr_tag_mention *mention_at(const struct nr_tag_view *v, int f, uint32_t p)
-{
-    for (size_t i = 0; i < *v->n_ment; i++) {
-        const struct nr_tag_mention *m = &(*v->ment)[i];
-        if (m->field == f && m->start <= p && p < m->end)
-            return m;
-    }
-    return NULL;
-}
-
-static bool kind_is(const struct nr_config *cfg, uint32_t e, const char *kind)
-{
-    return cfg->entities[e].kind && strcmp(cfg->entities[e].kind, kind) == 0;
 }
 
 /* "al-Sudani", "bin-Zayed": a lower-case particle glued to a capitalised word */
@@ -332,6 +326,21 @@ static enum wclass classify(const struct nr_roles *r, const struct nr_tag_view *
     return W_NAME;
 }
 
+/* Where a name word ends before a lower-case suffix glued by an
+ * apostrophe (Turkish cases: "Keçeli'den", "Fidan’ın"), else w->end;
+ * "O'Brien", "d'Arc" keep theirs. */
+static uint32_t suffix_start(const char *s, size_t len, const struct nr_word *w)
+{
+    for (uint32_t i = w->start + 1; i < w->end; i++) {
+        uint32_t k = s[i] == '\''                                                 ? i + 1
+                     : (i + 3 <= w->end && memcmp(s + i, "\xE2\x80\x99", 3) == 0) ? i + 3
+                                                                                  : 0;
+        if (k && k < w->end && !nr_name_upper_at(s, len, k, NULL))
+            return i;
+    }
+    return w->end;
+}
+
 /* Read a name forward from original offset pos (space-separated words). */
 static bool name_fwd(const struct nr_roles *r, const struct nr_tag_view *v, int f, uint32_t pos,
                      struct name *out)
@@ -362,6 +371,10 @@ static bool name_fwd(const struct nr_roles *r, const struct nr_tag_view *v, int 
         if (c == W_NAME)
             words++;
         end = c == W_DROP && w.dot ? w.end + 1 : w.end;
+        if (c == W_NAME && suffix_start(s, len, &w) < w.end) {
+            end = suffix_start(s, len, &w); /* the suffix ends the name */
+            break;
+        }
     }
     (void)pend_particle; /* a trailing particle is left out: end stops before it */
     if (words == 0)
@@ -503,17 +516,42 @@ static struct left role_left(const struct nr_roles *r, const struct nr_tag_view 
     return l;
 }
 
-/* After a role: " of [the] <country>" -> the offset after it, and *country. */
-static uint32_t role_of_country(const struct nr_tag_view *v, int f, uint32_t p, uint32_t *country)
+/* After original offset p, a word of set ws and the spaces after it
+ * ("of ", "de "), or an elided one ("d'Iran", "l’Inde": one word for
+ * nr_word_next): the offset after it, else p. */
+static uint32_t skip_word_of(const struct nr_wordset *ws, const char *s, size_t len, uint32_t p)
+{
+    struct nr_word w;
+    uint32_t q = skip_spaces(s, len, p);
+    if (!nr_word_next(s, len, q, &w) || w.start != q)
+        return p;
+    if (q + 2 < w.end && nr_wordset_has_orig(ws, s + q, 1)) {
+        if (s[q + 1] == '\'')
+            return q + 2;
+        if (q + 4 < w.end && memcmp(s + q + 1, "\xE2\x80\x99", 3) == 0)
+            return q + 4;
+    }
+    if (!nr_wordset_has_orig(ws, s + w.start, w.end - w.start) || w.end >= len ||
+        (s[w.end] != ' ' && s[w.end] != '\t'))
+        return p;
+    return skip_spaces(s, len, w.end);
+}
+
+/* After a role: "[of [the]] <country>" ("of the United States", "de
+ * Brasil", "do Paquistão", "d'Iran", Russian "России", "ukrainien") -> the
+ * offset after it, and *country; else p. With need_of the "of" word must
+ * be there ("Ambassador Li Wei of China", not "... Pakistani officials"). */
+static uint32_t role_of_country(const struct nr_roles *r, const struct nr_tag_view *v, int f,
+                                uint32_t p, uint32_t *country, bool need_of)
 {
     const char *s = v->orig[f].p;
     size_t len = v->orig[f].len;
-    uint32_t q = skip_spaces(s, len, p);
-    if (!(q + 3 <= len && s[q] == 'o' && s[q + 1] == 'f' && s[q + 2] == ' '))
+    uint32_t q = skip_word_of(&r->of_words, s, len, p);
+    if (q == p && need_of)
         return p;
-    q = skip_spaces(s, len, q + 3);
-    if (q + 4 <= len && memcmp(s + q, "the ", 4) == 0)
-        q = skip_spaces(s, len, q + 4);
+    if (q != p)
+        q = skip_word_of(&r->articles, s, len, q);
+    q = skip_spaces(s, len, q);
     const struct nr_tag_mention *m = mention_at(v, f, q);
     if (!m || m->start != q || !kind_is(v->cfg, m->entity, "country"))
         return p;
@@ -532,17 +570,6 @@ static uint32_t arena_put(struct nr_roles_scratch *rs, const char *p, size_t n)
     rs->arena[off + n] = '\0';
     rs->n_arena += n + 1;
     return off;
-}
-
-static void add_pspan(struct nr_roles_scratch *rs, uint32_t person, int f, uint32_t a, uint32_t b)
-{
-    if (rs->n_ps >= NR_TAG_MAX_ROLE_HITS)
-        return; /* tagger.h */
-    for (size_t i = 0; i < rs->n_ps; i++)
-        if (rs->ps[i].field == f && rs->ps[i].start < b && a < rs->ps[i].end)
-            return; /* already counted */
-    nr_grow((void **)&rs->ps, &rs->cap_ps, rs->n_ps + 1, sizeof(*rs->ps));
-    rs->ps[rs->n_ps++] = (struct pspan){person, a, b, (uint8_t)f};
 }
 
 /* The display form: the name's words without initials and suffixes. */
@@ -568,8 +595,10 @@ static uint32_t display_name(struct nr_roles_scratch *rs, const char *s, const s
 }
 
 /* "Minister Iwaya", "President Putin": a one-word name after a role is the
- * surname of a person the article names in full, when exactly one has it.
- * Returns the watchlist official (with an unambiguous mention), else
+ * surname of a person the article names in full, when exactly one has it;
+ * when nobody in the article has it, of the one watchlist official with
+ * that surname ("el presidente Milei", "Kanzler Merz": other languages'
+ * titles are no aliases). Returns the watchlist official, else
  * NR_NO_ENTITY and *person the role-derived person or NR_NO_ENTITY. */
 static uint32_t surname_owner(const struct nr_roles *r, const struct nr_roles_scratch *rs,
                               const struct nr_tag_view *v, const char *key, uint32_t *person)
@@ -593,6 +622,8 @@ static uint32_t surname_owner(const struct nr_roles *r, const struct nr_roles_sc
             n++;
         }
     }
+    if (n == 0)
+        return slookup(r, key);
     if (n != 1) {
         *person = NR_NO_ENTITY;
         return NR_NO_ENTITY;
@@ -643,6 +674,12 @@ static void found(const struct nr_roles *r, struct nr_roles_scratch *rs, struct 
         struct person *pp = &rs->pers[rs->n_pers++];
         pp->key_off = arena_put(rs, key, kl);
         pp->name_off = display_name(rs, s, nm);
+        /* the key spells Cyrillic in Latin letters (names.h); the surname
+         * is searched in the text, so in its own script */
+        char sk[256];
+        size_t sl = nr_name_fold_script(s + nm->start, nm->end - nm->start, sk, sizeof(sk));
+        const char *sp = strrchr(sk, ' ');
+        pp->sur_off = sp ? arena_put(rs, sp + 1, sl - (size_t)(sp + 1 - sk)) : NO_SUR;
         pp->role = role;
         pp->country = country;
         pp->entity = NR_NO_ENTITY;
@@ -652,11 +689,13 @@ static void found(const struct nr_roles *r, struct nr_roles_scratch *rs, struct 
     add_pspan(rs, (uint32_t)p, f, nm->start, nm->end);
 }
 
+/* The body before the title: a headline's "Minister Iwaya" is the person
+ * the body names in full, which must be known first. */
 static int cmp_rcand(const void *x, const void *y)
 {
     const struct rcand *a = x, *b = y;
     if (a->field != b->field)
-        return a->field < b->field ? -1 : 1;
+        return a->field > b->field ? -1 : 1;
     if (a->start != b->start)
         return a->start < b->start ? -1 : 1;
     return a->end > b->end ? -1 : a->end < b->end;
@@ -674,22 +713,23 @@ static bool org_follows(const struct nr_roles *r, const struct nr_tag_view *v, i
 
 /* One chain of roles at original [os, oe): try each pattern. */
 static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v,
-                     int f, uint32_t role, bool weak, uint32_t os, uint32_t oe)
+                     int f, uint32_t role, bool weak, uint32_t os, uint32_t oe,
+                     uint32_t gap_country)
 {
     const char *s = v->orig[f].p;
     size_t len = v->orig[f].len;
     struct left l = role_left(r, v, f, os, false);
     if (l.group || possessive_at(s, len, oe))
         return; /* "TTP spokesman ..."; "President's Cup" */
-    uint32_t country = l.country;
-    uint32_t after = role_of_country(v, f, oe, &country);
+    uint32_t country = l.country != NR_NO_ENTITY ? l.country : gap_country;
+    uint32_t after = role_of_country(r, v, f, oe, &country, false);
     /* "Lt. Gen." ends in a dot; after "of <country>" a dot ends the sentence */
     uint32_t p = after == oe && after < len && s[after] == '.' ? after + 1 : after;
     struct name nm;
     /* A: <role> <Name> */
     if (p < len && (s[p] == ' ' || (unsigned char)s[p] == 0xC2) && name_fwd(r, v, f, p, &nm)) {
         if (nm.words >= (weak ? 2u : 1u) && !org_follows(r, v, f, nm.end)) {
-            role_of_country(v, f, nm.end, &country); /* "Ambassador Li Wei of China" */
+            role_of_country(r, v, f, nm.end, &country, true); /* "Ambassador Li Wei of China" */
             found(r, rs, v, f, &nm, role, country);
         }
         return;
@@ -729,196 +769,29 @@ static void detect(const struct nr_roles *r, struct nr_roles_scratch *rs, struct
         int f = rs->rc[i].field;
         const struct nr_text *tx = v->text[f];
         size_t j = i;
-        /* chain adjacent roles: "Chief of Army Staff General Asim Munir" */
-        while (j + 1 < rs->n_rc && rs->rc[j + 1].field == f &&
-               chain_gap(v->orig[f].p, nr_text_orig(tx, rs->rc[j].end),
-                         nr_text_orig(tx, rs->rc[j + 1].start)))
+        uint32_t gap_country = NR_NO_ENTITY;
+        /* chain adjacent roles: "Chief of Army Staff General Asim Munir";
+         * a complement continues a role across a country ("ministre
+         * pakistanais des Affaires étrangères") */
+        while (j + 1 < rs->n_rc && rs->rc[j + 1].field == f) {
+            uint32_t a = nr_text_orig(tx, rs->rc[j].end), b = nr_text_orig(tx, rs->rc[j + 1].start);
+            if (!chain_gap(v->orig[f].p, a, b)) {
+                uint32_t c = NR_NO_ENTITY, e = role_of_country(r, v, f, a, &c, false);
+                if (!r->complement[rs->rc[j + 1].role] || e == a ||
+                    !is_space_run(v->orig[f].p, e, b))
+                    break;
+                if (gap_country == NR_NO_ENTITY)
+                    gap_country = c;
+            }
             j++;
-        if (v->shape[f] == NR_SHAPE_PROSE && v->orig[f].p) {
+        }
+        if (v->shape[f] == NR_SHAPE_PROSE && v->orig[f].p && !r->complement[rs->rc[i].role]) {
             uint32_t role = rs->rc[i].role;
             bool weak = rs->rc[j].role >= r->n_strong && rs->rc[i].role >= r->n_strong;
             try_role(r, rs, v, f, role, weak, nr_text_orig(tx, rs->rc[i].start),
-                     nr_text_orig(tx, rs->rc[j].end));
+                     nr_text_orig(tx, rs->rc[j].end), gap_country);
         }
         i = j + 1;
-    }
-}
-
-/* ---- surnames ------------------------------------------------------------ */
-
-static const char *find(const char *h, size_t hl, const char *n, size_t nl)
-{
-    while (hl >= nl) {
-        const char *p = memchr(h, n[0], hl - nl + 1);
-        if (!p)
-            return NULL;
-        if (memcmp(p, n, nl) == 0)
-            return p;
-        hl -= (size_t)(p - h) + 1;
-        h = p + 1;
-    }
-    return NULL;
-}
-
-static const char *target_surname(const struct nr_roles *r, const struct nr_roles_scratch *rs,
-                                  uint32_t t)
-{
-    if (t & 1u << 31)
-        return r->surname[t & ~(1u << 31)];
-    const char *k = rs->arena + rs->pers[t].key_off, *sp = strrchr(k, ' ');
-    return sp ? sp + 1 : NULL;
-}
-
-static const char *target_key(const struct nr_roles *r, const struct nr_roles_scratch *rs,
-                              uint32_t t, char *buf, size_t cap)
-{
-    if (t & 1u << 31) {
-        const struct nr_entity *e = &r->cfg->entities[t & ~(1u << 31)];
-        nr_name_fold(e->name, strlen(e->name), buf, cap);
-        return buf;
-    }
-    return rs->arena + rs->pers[t].key_off;
-}
-
-/* Is the original word w one of the words of the folded key? */
-static bool word_in_key(const char *s, const struct nr_word *w, const char *key)
-{
-    char f[128];
-    size_t n = nr_name_fold(s + w->start, w->end - w->start, f, sizeof(f));
-    if (n == 0)
-        return nr_name_droppable(s, w); /* an initial inside the full name */
-    for (const char *p = key; (p = strstr(p, f)) != NULL; p++)
-        if ((p == key || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
-            return true;
-    return false;
-}
-
-/* May a period after w stay inside a name: an initial ("J.") or an
- * honorific ("Gen.", "Dr.")? Any other word's period ends a sentence. */
-static bool abbrev_dot(const struct nr_roles *r, const char *s, const struct nr_word *w)
-{
-    return (w->end - w->start == 1 && w->upper) ||
-           nr_wordset_has_orig(&r->honorifics, s + w->start, w->end - w->start);
-}
-
-/* An ambiguous surname alias of a watchlist official ("Naqvi") right after
- * a capitalised given name that is not one of the official's names is
- * another person ("Nawaz Naqvi" is not Mohsin Naqvi), even when that given
- * name is itself some entity's alias. Such mentions are dropped. */
-static void drop_other_given(const struct nr_roles *r, struct nr_tag_view *v)
-{
-    size_t n = *v->n_ment, k = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct nr_tag_mention *m = &(*v->ment)[i];
-        bool drop = false;
-        const char *s = v->orig[m->field].p;
-        struct nr_word w;
-        if (m->ambiguous && s && kind_is(v->cfg, m->entity, "official") &&
-            nr_word_prev(s, m->start, &w) && is_space_run(s, w.end, m->start) && w.upper &&
-            !w.caps && !w.dot &&
-            !nr_wordset_has_orig(&r->honorifics, s + w.start, w.end - w.start) &&
-            !nr_wordset_has_orig(&r->not_names, s + w.start, w.end - w.start)) {
-            char key[256];
-            nr_name_fold(v->cfg->entities[m->entity].name, strlen(v->cfg->entities[m->entity].name),
-                         key, sizeof(key));
-            const struct nr_tag_mention *o = mention_at(v, m->field, w.start);
-            /* sentence starters ("Later Naqvi said") are in not_names */
-            drop = !word_in_key(s, &w, key) && (!o || kind_is(v->cfg, o->entity, "official"));
-        }
-        if (!drop)
-            (*v->ment)[k++] = *m;
-    }
-    *v->n_ment = k;
-}
-
-/* Surname-only (or full-name) mentions of target t in field f. */
-static void surname_field(const struct nr_roles *r, struct nr_roles_scratch *rs,
-                          struct nr_tag_view *v, uint32_t t, int f, const char *sur,
-                          const char *key)
-{
-    const struct nr_text *tx = v->text[f];
-    const char *s = v->orig[f].p;
-    size_t len = v->orig[f].len, sl = strlen(sur);
-    if (!s || tx->len < sl)
-        return;
-    for (const char *p = tx->buf; (p = find(p, tx->len - (size_t)(p - tx->buf), sur, sl)); p++) {
-        size_t a = (size_t)(p - tx->buf), b = a + sl;
-        if (!nr_text_boundary_ok(tx->buf, tx->len, a, b) ||
-            (a > 0 && nr_text_word_before(tx->buf, a)) ||
-            (b < tx->len && nr_text_word_at(tx->buf, tx->len, b)))
-            continue;
-        uint32_t os = nr_text_orig(tx, a), oe = nr_text_orig(tx, b);
-        if (!nr_name_upper_at(s, len, os, NULL))
-            continue;
-        const struct nr_tag_mention *m = mention_at(v, f, os);
-        if (m && ((t & 1u << 31) || !kind_is(v->cfg, m->entity, "official")))
-            continue; /* counted already, or another entity's alias */
-        /* extend back over the person's other words ("Antony J. Blinken") */
-        struct nr_word w;
-        uint32_t start = os;
-        bool other = false;
-        while (nr_word_prev(s, start, &w) && gap_run(s, w.end, start, true) && w.upper) {
-            if (memchr(s + w.end, '.', start - w.end) && !abbrev_dot(r, s, &w))
-                break; /* "at the Pentagon. Blinken said": a sentence ends */
-            if (word_in_key(s, &w, key)) {
-                start = w.start;
-                continue;
-            }
-            if (!nr_wordset_has_orig(&r->honorifics, s + w.start, w.end - w.start) &&
-                !nr_wordset_has_orig(&r->not_names, s + w.start, w.end - w.start) &&
-                !mention_at(v, f, w.start))
-                other = true; /* "Nawaz Sharif" is not "Shehbaz Sharif" */
-            break;
-        }
-        if (other)
-            continue;
-        if (v->shape[f] == NR_SHAPE_PROSE && nr_word_next(s, len, oe, &w) &&
-            is_space_run(s, oe, w.start) && w.upper && !w.caps &&
-            !nr_wordset_has_orig(&r->not_names, s + w.start, w.end - w.start))
-            continue; /* "Blinken Street": another name goes on */
-        if (t & 1u << 31)
-            nr_tag_view_add(v, t & ~(1u << 31), (uint8_t)f, start, oe, false);
-        else
-            add_pspan(rs, t, f, start, oe);
-    }
-}
-
-static void surnames(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v)
-{
-    rs->n_tg = 0;
-    for (size_t p = 0; p < rs->n_pers; p++) {
-        nr_grow((void **)&rs->tg, &rs->cap_tg, rs->n_tg + 1, sizeof(*rs->tg));
-        rs->tg[rs->n_tg++] = (uint32_t)p;
-    }
-    size_t n_ment = *v->n_ment;
-    for (size_t i = 0; i < n_ment; i++) {
-        const struct nr_tag_mention *m = &(*v->ment)[i];
-        if (m->ambiguous || !r->surname[m->entity])
-            continue;
-        uint32_t t = m->entity | 1u << 31;
-        bool dup = false;
-        for (size_t k = 0; k < rs->n_tg && !dup; k++)
-            dup = rs->tg[k] == t;
-        if (dup)
-            continue;
-        nr_grow((void **)&rs->tg, &rs->cap_tg, rs->n_tg + 1, sizeof(*rs->tg));
-        rs->tg[rs->n_tg++] = t;
-    }
-    for (size_t i = 0; i < rs->n_tg; i++) {
-        const char *sur = target_surname(r, rs, rs->tg[i]);
-        if (!sur)
-            continue;
-        bool shared = false;
-        for (size_t k = 0; k < rs->n_tg && !shared; k++) {
-            const char *o = k == i ? NULL : target_surname(r, rs, rs->tg[k]);
-            shared = o && strcmp(o, sur) == 0;
-        }
-        if (shared)
-            continue;
-        char kb[256];
-        const char *key = target_key(r, rs, rs->tg[i], kb, sizeof(kb));
-        for (int f = 0; f < 2; f++)
-            surname_field(r, rs, v, rs->tg[i], f, sur, key);
     }
 }
 
@@ -926,9 +799,9 @@ void nr_roles_resolve(const struct nr_roles *r, struct nr_roles_scratch *rs, str
 {
     if (rs->n_rc == 0 && *v->n_ment == 0)
         return;
-    drop_other_given(r, v);
+    nr_roles_drop_other_given(r, v);
     detect(r, rs, v);
-    surnames(r, rs, v);
+    nr_roles_surnames(r, rs, v);
 }
 
 static int cmp_pspan(const void *x, const void *y)

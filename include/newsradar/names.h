@@ -15,8 +15,11 @@
  * generational suffixes (Jr, Sr, II, III, IV) and leading honorifics (Mr,
  * Mrs, Ms, Dr, Sir), join the rest with single spaces. So "Antony J.
  * Blinken" and "Antony Blinken" fold to "antony blinken", "Lloyd J. Austin
- * III" to "lloyd austin". The eval command matches official labels with the
- * same function.
+ * III" to "lloyd austin". Cyrillic is written in Latin letters, as the
+ * English-language press spells Russian names ("Сергей Лавров" is "sergey
+ * lavrov"), so a name read from Russian copy meets the same person's Latin
+ * label or watchlist name where the spellings agree. The eval command
+ * matches official labels with the same function.
  */
 #ifndef NEWSRADAR_NAMES_H
 #define NEWSRADAR_NAMES_H
@@ -49,6 +52,9 @@ bool nr_name_droppable(const char *s, const struct nr_word *w);
 /* Fold a name (see above) into out (NUL-terminated, cut at cap - 1
  * bytes); returns the folded length (0 when nothing is left). */
 size_t nr_name_fold(const char *name, size_t len, char *out, size_t cap);
+/* The same without writing Cyrillic in Latin letters: the form of the
+ * text's own script, to search normalized text for a surname. */
+size_t nr_name_fold_script(const char *name, size_t len, char *out, size_t cap);
 /* The same, malloc'ed; the caller frees. */
 char *nr_name_fold_dup(const char *name);
 

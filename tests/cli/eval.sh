@@ -24,4 +24,26 @@ rc=$?
     tests/data/eval/blind_pt.jsonl tests/data/eval/blind_ru.jsonl tests/data/eval/blind_tr.jsonl >/dev/null
 rc=$?
 [ $rc -eq 0 ] || { echo "FAIL: newsradar eval of blind_{fr,es,de,pt,ru,tr}.jsonl exited $rc" >&2; exit 1; }
+# the same for blind_en.jsonl (written before its writer read the rules)
+"$bin" eval -c config/newsradar.yaml --no-misses --floors tests/data/eval/floors_blind_en.txt \
+    tests/data/eval/blind_en.jsonl >/dev/null
+rc=$?
+[ $rc -eq 0 ] || { echo "FAIL: newsradar eval of blind_en.jsonl exited $rc" >&2; exit 1; }
+# the December 2026 Arabic, Persian, Urdu, Pashto and Chinese items written
+# before their writer read the i18n rules (issue #8), on their own
+"$bin" eval -c config/newsradar.yaml --no-misses --floors tests/data/eval/floors_blind_nonlatin.txt \
+    tests/data/eval/blind_ar.jsonl tests/data/eval/blind_fa.jsonl tests/data/eval/blind_ur.jsonl \
+    tests/data/eval/blind_ps.jsonl tests/data/eval/blind_zh.jsonl >/dev/null
+rc=$?
+[ $rc -eq 0 ] || { echo "FAIL: newsradar eval of blind_{ar,fa,ur,ps,zh}.jsonl exited $rc" >&2; exit 1; }
+# officials in other languages: the blind items (written before that work)
+# and the role-phrase items of tests/data/eval/roles/ (written after it)
+"$bin" eval -c config/newsradar.yaml --no-misses --floors tests/data/eval/floors_blind_officials.txt \
+    tests/data/eval/blind_officials.jsonl >/dev/null
+rc=$?
+[ $rc -eq 0 ] || { echo "FAIL: newsradar eval of blind_officials.jsonl exited $rc" >&2; exit 1; }
+"$bin" eval -c config/newsradar.yaml --no-misses --floors tests/data/eval/floors_roles_i18n.txt \
+    tests/data/eval/roles/roles_i18n.jsonl >/dev/null
+rc=$?
+[ $rc -eq 0 ] || { echo "FAIL: newsradar eval of roles/roles_i18n.jsonl exited $rc" >&2; exit 1; }
 echo "eval.sh: ok"
