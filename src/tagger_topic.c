@@ -301,7 +301,9 @@ static int add_exclusions(struct nr_topics *tp, struct nr_stem *st, uint32_t i,
                 nr_error_set(err, "topic %s: exclusion \"%s\" is not a phrase", t->id, l->v[k]);
                 return -1;
             }
-            add_query_term(tp, st, i, x ? R_EXCL_NEAR : R_EXCL, t->stem_lang, q, 0, sink);
+            uint32_t id =
+                add_query_term(tp, st, i, x ? R_EXCL_NEAR : R_EXCL, t->stem_lang, q, 0, sink);
+            tp->terms[id].within = t->exclude_near.within;
         }
     }
     return 0;
@@ -391,6 +393,9 @@ static int add_topic(struct nr_topics *tp, struct nr_stem *st, struct nr_text *n
     for (size_t k = 0; k < t->n_langs; k++)
         tt->has_excl |= t->langs[k].exclude.n > 0 || t->langs[k].exclude_near.terms.n > 0;
     tt->xnear = t->exclude_near.within;
+    for (size_t k = 0; k < t->n_langs; k++)
+        if (t->langs[k].exclude_near.terms.n > 0 && t->langs[k].exclude_near.within > tt->xnear)
+            tt->xnear = t->langs[k].exclude_near.within;
     return 0;
 }
 

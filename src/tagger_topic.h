@@ -46,6 +46,7 @@ struct tterm {
     uint8_t role;     /* enum trole */
     uint8_t set;      /* language set (above) */
     int lang;         /* stem.h language of W_STEM words */
+    uint32_t within;  /* R_EXCL_NEAR: the exclude_near.within of its topic or extension */
     const char *text; /* as written (evidence), owned by the config */
 };
 
@@ -67,7 +68,7 @@ struct tsig {
 struct ttopic {
     uint32_t sig0, nsig;
     uint32_t maxw;  /* most words in one term */
-    uint32_t xnear; /* exclude_near.within */
+    uint32_t xnear; /* the largest exclude_near.within of the topic and its extensions */
     bool has_excl;
     uint8_t *set_of; /* per language code (nr_topics.codes): its set, SET_NONE = set 0 */
     char (*seen)[NR_LANG_TAG_MAX]; /* while building: the code of each set */

@@ -150,7 +150,8 @@ static void mask(const struct nr_topics *tp, struct nr_topics_scratch *s, uint32
             const struct tocc *x = &s->occ[s->tmp_a[j]];
             if (x->field != o->field || x->w0 > o->w1 + tt->xnear + 1)
                 break;
-            bool hit = x->role == R_EXCL ? bytes_overlap(o, x) : gap(o, x) <= (int64_t)tt->xnear;
+            bool hit = x->role == R_EXCL ? bytes_overlap(o, x)
+                                         : gap(o, x) <= (int64_t)tp->terms[x->term].within;
             if (hit) {
                 o->masked_by = s->tmp_a[j] + 1;
                 break;

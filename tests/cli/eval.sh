@@ -17,6 +17,13 @@ rc=$?
     tests/data/eval/fresh_en.jsonl >/dev/null
 rc=$?
 [ $rc -eq 0 ] || { echo "FAIL: newsradar eval of fresh_en.jsonl exited $rc" >&2; exit 1; }
+# the issue #8 items in fr, es, de, pt, ru and tr on their own (written before the i18n
+# rules were read), scored per language
+"$bin" eval -c config/newsradar.yaml --no-misses --floors tests/data/eval/floors_blind_latin.txt \
+    tests/data/eval/blind_fr.jsonl tests/data/eval/blind_es.jsonl tests/data/eval/blind_de.jsonl \
+    tests/data/eval/blind_pt.jsonl tests/data/eval/blind_ru.jsonl tests/data/eval/blind_tr.jsonl >/dev/null
+rc=$?
+[ $rc -eq 0 ] || { echo "FAIL: newsradar eval of blind_{fr,es,de,pt,ru,tr}.jsonl exited $rc" >&2; exit 1; }
 # the same for blind_en.jsonl (written before its writer read the rules)
 "$bin" eval -c config/newsradar.yaml --no-misses --floors tests/data/eval/floors_blind_en.txt \
     tests/data/eval/blind_en.jsonl >/dev/null

@@ -400,6 +400,11 @@ static void test_languages(void **state)
     assert_true(lang_score("multi", "ru", "Два взрыва прогремели в городе") == 1);
     assert_true(lang_score("multi", "ru", "произошел теракт") == 1);
     assert_true(lang_score("multi", "ru", "The attack on the convoy") == 0);
+    /* an extension's exclude_near masks within its own `within` (6), not the topic's */
+    assert_true(lang_score("multi", "ru", "на учениях прогремел один мощный взрыв") == 0);
+    assert_true(lang_score("multi", "ru",
+                           "учения прошли спокойно, но через неделю в другом районе "
+                           "города прогремел взрыв") == 1);
     /* Arabic: a stemmed word behind clitics */
     assert_true(lang_score("multi", "ar", "والهجوم على الشرطة") == 1);
     assert_true(lang_score("multi", "ar", "بعد الهجوم") == 1);
