@@ -11,12 +11,16 @@
  * string lengths tiling its strings (a \u0000 inside one must not shift
  * the others: alert evidence is read from there).
  *
+ * A first byte with bit 1 set and bit 0 clear picks the source positions
+ * (srcpos.h: a message's header and a checkpoint's table).
+ *
  * The configuration is the replay test configuration (tests/data/replay/
  * config/newsradar.yaml), found through NR_SOURCE_DIR or the working
  * directory.
  */
 #include "newsradar/dedup.h"
 #include "newsradar/event.h"
+#include "newsradar/srcpos.h"
 #include "newsradar/window.h"
 
 #include <stdio.h>
@@ -99,6 +103,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         nr_event_batch_free(&out);
         nr_event_buf_free(&b);
         nr_event_buf_free(&b2);
+    } else if (data[0] & 2) {
+        /* The source positions of a repartition message (its
+         * newsradar.src header) and of a checkpoint (the `seen` record):
+         * what decodes encodes back to the same bytes. */
+        struct nr_srcpos_runs r = {0};
+        struct nr_srcpos_table t = {0};
+        uint8_t *out = NULL;
+        size_t len = 0;
+        if (nr_srcpos_decode(&r, data + 1, size - 1, &err) == 0) {
+            nr_srcpos_encode(&r, &out, &len);
+            if (len != size - 1 || memcmp(out, data + 1, len) != 0)
+                abort();
+            free(out);
+        } else if (!err.msg[0]) {
+            abort();
+        }
+        err.msg[0] = '\0';
+        if (nr_srcpos_table_decode(&t, data + 1, size - 1, &err) == 0) {
+            nr_srcpos_table_encode(&t, &out, &len);
+            if (len != size - 1 || memcmp(out, data + 1, len) != 0)
+                abort();
+            free(out);
+        } else if (!err.msg[0]) {
+            abort();
+        }
+        nr_srcpos_free(&r);
+        nr_srcpos_table_free(&t);
     } else {
         struct nr_wstore *st = nr_wstore_new(cfg);
         struct nr_wkey *k;
