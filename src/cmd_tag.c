@@ -9,6 +9,13 @@
  *     "spans":[[0,8,"title"],[120,128,"body"]]}],
  *    "topics":[{"id":"border_closure","score":2,"evidence":["closed the border"]}]}
  *
+ * --text reads the input as one plain-text article (a saved web page, a
+ * wire story pasted into a file): its first non-blank line is the title
+ * when more lines follow and it is at most TEXT_TITLE_MAX bytes, the rest
+ * the body, the file's name the id. It goes through the same decoder as a
+ * JSON article (made here with every byte kept: the decoder repairs or
+ * rejects invalid UTF-8 as `article.invalid_utf8` says).
+ *
  * --explain adds an "explain" member: the text of every entity span, and
  * for every topic with a term match its signals, term matches (field, byte
  * span, text, masking), points, score and threshold.
@@ -40,11 +47,13 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: newsradar tag -c FILE [--explain] [ARTICLE|-]\n"
+    fprintf(f, "usage: newsradar tag -c FILE [--explain] [--text] [ARTICLE|-]\n"
                "\n"
                "  -c, --config FILE   the main configuration file\n"
                "  --explain           also say why: span texts, and per topic the signals,\n"
                "                      term matches, weights, points, score and threshold\n"
+               "  --text              ARTICLE is one plain-text article: its first line the\n"
+               "                      title, the rest the body, the file name the id\n"
                "  ARTICLE             one JSON article or a JSONL file (default: stdin)\n"
                "\n"
                "Prints one JSON object per article: its id, the entities found (with\n"
@@ -112,10 +121,106 @@ static void tag_text(struct run *r, const char *msg, size_t len, unsigned long l
     }
 }
 
+#define TEXT_TITLE_MAX 300
+
+/* s[0..n) as the contents of a JSON string: quote, backslash and control
+ * bytes escaped, every other byte as it is. */
+static void json_put(char **out, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    nr_grow((void **)out, cap, *len + 6 * n + 1, 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            (*out)[(*len)++] = '\\';
+            (*out)[(*len)++] = (char)c;
+        } else if (c < 0x20) {
+            *len += (size_t)snprintf(*out + *len, 7, "\\u%04x", c);
+        } else {
+            (*out)[(*len)++] = (char)c;
+        }
+    }
+}
+
+/* The plain text t[0..n) (its name: the id) as one JSON article. */
+static char *text_article(const char *name, const char *t, size_t n, size_t *out_len)
+{
+    if (n >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0) { /* a byte order mark */
+        t += 3;
+        n -= 3;
+    }
+    size_t a = 0;
+    while (a < n && (t[a] == ' ' || t[a] == '\t' || t[a] == '\r' || t[a] == '\n'))
+        a++;
+    const char *nl = memchr(t + a, '\n', n - a);
+    size_t e = nl ? (size_t)(nl - t) : n, te = e;
+    while (te > a && (t[te - 1] == ' ' || t[te - 1] == '\t' || t[te - 1] == '\r'))
+        te--;
+    bool more = false;
+    for (size_t i = e; i < n && !more; i++)
+        more = t[i] != ' ' && t[i] != '\t' && t[i] != '\r' && t[i] != '\n';
+    bool title = more && te - a <= TEXT_TITLE_MAX;
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    char *out = NULL;
+    size_t len = 0, cap = 0;
+    nr_grow((void **)&out, &cap, 16, 1);
+    len = (size_t)snprintf(out, cap, "{\"id\":\"");
+    json_put(&out, &len, &cap, base, strlen(base));
+    if (title) {
+        nr_grow((void **)&out, &cap, len + 12, 1);
+        memcpy(out + len, "\",\"title\":\"", 11);
+        len += 11;
+        json_put(&out, &len, &cap, t + a, te - a);
+        a = e;
+    }
+    nr_grow((void **)&out, &cap, len + 12, 1);
+    memcpy(out + len, "\",\"body\":\"", 10);
+    len += 10;
+    json_put(&out, &len, &cap, t + a, n - a);
+    nr_grow((void **)&out, &cap, len + 3, 1);
+    memcpy(out + len, "\"}", 3);
+    *out_len = len + 2;
+    return out;
+}
+
+/* --text: read all of fd (at most limit bytes) and tag it as one article. */
+static int tag_plain(struct run *r, int fd, size_t limit)
+{
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        nr_grow((void **)&buf, &cap, n + 65536, 1);
+        ssize_t k = read(fd, buf + n, cap - n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            fprintf(stderr, "newsradar tag: %s: read error: %s\n", r->name, strerror(errno));
+            free(buf);
+            return -1;
+        }
+        if (k == 0)
+            break;
+        n += (size_t)k;
+        if (n > limit) {
+            char m[96];
+            snprintf(m, sizeof(m), "more than %zu bytes (article.max_bytes)", limit);
+            rejected(r, 1, 0, NR_REJECT_TOO_LARGE, m);
+            free(buf);
+            return 0;
+        }
+    }
+    size_t jl;
+    char *json = text_article(r->name, buf, n, &jl);
+    tag_text(r, json, jl, 1);
+    free(json);
+    free(buf);
+    return 0;
+}
+
 int nr_cmd_tag(int argc, char **argv)
 {
     const char *path = NULL, *input = NULL;
-    bool explain = false;
+    bool explain = false, text = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int got = nr_cli_file_arg("tag", argc, argv, &i, "-c", "--config", &path);
@@ -127,6 +232,8 @@ int nr_cmd_tag(int argc, char **argv)
             continue;
         if (strcmp(a, "--explain") == 0) {
             explain = true;
+        } else if (strcmp(a, "--text") == 0) {
+            text = true;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return NR_EXIT_OK;
@@ -173,6 +280,11 @@ int nr_cmd_tag(int argc, char **argv)
     struct stat sb;
     r.line_flush =
         isatty(STDOUT_FILENO) || (fstat(STDOUT_FILENO, &sb) == 0 && S_ISFIFO(sb.st_mode));
+    if (text) {
+        if (tag_plain(&r, fd, cfg->max_article_bytes) != 0)
+            goto out;
+        goto done;
+    }
     input_init(&in, fd, cfg->max_article_bytes);
     for (;;) {
         char *p;
@@ -198,6 +310,7 @@ int nr_cmd_tag(int argc, char **argv)
         if (r.write_failed)
             break;
     }
+done:
     if (fflush(stdout) != 0 || r.write_failed) {
         fprintf(stderr, "newsradar tag: write error: %s\n", strerror(errno));
         goto out;

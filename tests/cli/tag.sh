@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tag.sh - `newsradar tag` as a user drives it: one object, a pretty-printed
 # object, JSONL with bad lines (exit 3, FILE:LINE: reason on stderr), stdin,
-# a bad config (exit 2), a missing input (exit 1), usage (exit 64).
+# a plain-text article (--text), a bad config (exit 2), a missing input
+# (exit 1), usage (exit 64).
 # usage: bash tag.sh NEWSRADAR_BINARY SOURCE_ROOT
 set -u
 bin=$1
@@ -56,6 +57,24 @@ out2=$("$bin" tag -c "$cfg" - <"$tmp/pretty.json"); rc=$?
 [ "$(jq -r .id "$tmp/out" | tr '\n' ' ')" = "b1 b3 " ] || fail "jsonl: ids $(cat "$tmp/out")"
 grep -q "many.jsonl:2: invalid_json" "$tmp/err" || fail "jsonl: stderr $(cat "$tmp/err")"
 [ "$(jq -c '[.entities[] | [.id, .mentions]]' "$tmp/out" | tail -1)" = '[["US",1]]' ] || fail "jsonl: US case"
+
+# --text: a plain-text article (a byte order mark, CRLF lines, a quote and
+# a control byte that JSON must escape); first line the title, the file
+# name the id, spans into the title and the body as made
+printf '\xef\xbb\xbfPakistan shuts "Torkham"\r\n\r\nThe crossing was shut.\x01\r\n' >"$tmp/story.txt"
+out=$("$bin" tag -c "$cfg" --text "$tmp/story.txt"); rc=$?
+[ $rc -eq 0 ] || fail "text: exit $rc"
+[ "$(printf '%s\n' "$out" | jq -r '.id')" = story.txt ] || fail "text: id ($out)"
+[ "$(printf '%s\n' "$out" | jq -c '[.entities[] | [.id, .spans]]')" = '[["PK",[[0,8,"title"]]],["PK-TORKHAM",[[16,23,"title"]]]]' ] ||
+    fail "text: entities ($out)"
+[ "$(printf '%s\n' "$out" | jq -r '.topics[0].id')" = border_closure ] || fail "text: topic ($out)"
+# one line only: all of it is the body; nothing at all is rejected (exit 3)
+out=$(printf 'Pakistan shuts Torkham' | "$bin" tag -c "$cfg" --text -); rc=$?
+[ $rc -eq 0 ] || fail "text, one line: exit $rc"
+[ "$(printf '%s\n' "$out" | jq -c '.entities[0].spans')" = '[[0,8,"body"]]' ] || fail "text, one line: spans ($out)"
+printf '\n \n' | "$bin" tag -c "$cfg" --text - >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -eq 3 ] || fail "text, empty: exit $rc, want 3"
+grep -q "missing_text" "$tmp/err" || fail "text, empty: stderr $(cat "$tmp/err")"
 
 # configuration error, missing input, usage
 printf 'watchlists: [nope.yaml]\n' >"$tmp/bad.yaml"
