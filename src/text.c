@@ -276,11 +276,16 @@ static bool cp_is_word(int32_t cp)
  * non-ASCII) is folded and stored in a few instructions, its map written as
  * four vectors; in any other block the lanes before the first that needs
  * more are stored the same way and that byte takes the scalar step (text
- * with an accent or a hyphen every few words stays vectorized). A separate
+ * with an accent or a hyphen every few words stays vectorized). With f2
+ * (nr_text_fold2, once the text has shown a non-ASCII byte), a 2-byte code
+ * point the table has, between ASCII bytes, is that step too, as in
+ * fold2_run: the accents of French, Spanish, German or Turkish text no
+ * longer leave the loop (~100 instructions each through the driver and the
+ * cached run). A separate
  * function with restrict pointers keeps everything in registers. */
 static size_t ascii_run(const unsigned char *restrict s, size_t i, size_t n, char *restrict buf,
                         uint32_t *restrict map, size_t *jp, unsigned *lsp,
-                        const unsigned char *restrict tbl, bool fold)
+                        const unsigned char *restrict tbl, bool fold, const uint32_t *restrict f2)
 {
     size_t j = *jp;
     unsigned last = *lsp;
@@ -328,8 +333,26 @@ static size_t ascii_run(const unsigned char *restrict s, size_t i, size_t n, cha
                 i += k;
                 j += k;
             }
-            if (s[i] >= 0x80)
-                goto out;
+            if (s[i] >= 0x80) {
+                /* i + 1 < n: the block had 16 bytes */
+                unsigned c = s[i], c1 = s[i + 1];
+                uint32_t e;
+                if (!f2 || c - 0xC0u >= 0x20u || (c1 & 0xC0) != 0x80 ||
+                    ((e = f2[(c << 6) + c1 - 0x3080u]) & NR_FOLD2_SLOW))
+                    goto out;
+                /* 2 bytes and 2 origins whatever the count (1 or 2) */
+                uint16_t o = (uint16_t)e;
+                memcpy(buf + j, &o, 2);
+                map[j] = map[j + 1] = (uint32_t)i;
+                j += e >> 16;
+                last = 0;
+                i += 2;
+                /* a word of another script is fold2_run's (a block step
+                 * per code point would cost more) */
+                if (s[i] >= 0x80)
+                    goto out;
+                continue;
+            }
             NR_ASCII_STEP(0);
             i++;
             continue;
@@ -531,7 +554,7 @@ static inline void norm_ascii(struct norm *st)
     size_t room = MAP_WINDOW - (j - j0);
     size_t n = st->len - i < room ? st->len : i + room;
     size_t jw = j - j0;
-    st->i = ascii_run(s, i, n, st->buf + j0, win, &jw, &last_space, st->tbl, !st->keep);
+    st->i = ascii_run(s, i, n, st->buf + j0, win, &jw, &last_space, st->tbl, !st->keep, st->fold2);
     st->j = j0 + jw;
     st->last_space = last_space;
 }

@@ -243,13 +243,14 @@ static void test_runs_reference(void **state)
     free(start);
 }
 
-/* The fast steps of the normalizer's run loop (text.c fold2_run: the
- * 2-byte table nr_text_fold2 and the CJK ideographs of nr_text_cjk_same)
- * against the reference, nr_text_fold_cp of the code point alone (utf8proc's
- * NFKD and our folds), on every code point of U+0080..U+07FF, U+3400..U+4DBF
- * and U+4E00..U+9FFF, in both case modes: the table entries themselves, and
- * each code point between two Cyrillic letters in one long text (so the
- * run loop takes it, across the map windows), bytes and offsets. */
+/* The fast steps of the normalizer (text.c fold2_run: the 2-byte table
+ * nr_text_fold2 and the CJK ideographs of nr_text_cjk_same; ascii_run's
+ * 2-byte step) against the reference, nr_text_fold_cp of the code point
+ * alone (utf8proc's NFKD and our folds), on every code point of
+ * U+0080..U+07FF, U+3400..U+4DBF and U+4E00..U+9FFF, in both case modes:
+ * the table entries themselves, and each code point between two Cyrillic
+ * letters or inside a run of ASCII letters in one long text (so the run
+ * loops take it, across the map windows), bytes and offsets. */
 static void test_fast_steps_reference(void **state)
 {
     (void)state;
@@ -279,7 +280,7 @@ static void test_fast_steps_reference(void **state)
         }
         for (size_t r = 0; r < NR_ARRAY_LEN(ranges); r++) {
             size_t n_cp = ranges[r][1] - ranges[r][0] + 1;
-            char *s = malloc(n_cp * 8), *want = malloc(n_cp * 200);
+            char *s = malloc(n_cp * 32), *want = malloc(n_cp * 200);
             uint32_t *wmap = malloc(n_cp * 200 * sizeof(*wmap));
             assert_true(s && want && wmap);
             size_t n = 0, m = 0;
@@ -287,8 +288,15 @@ static void test_fast_steps_reference(void **state)
             for (uint32_t cp = ranges[r][0]; cp <= ranges[r][1]; cp++) {
                 if (r > 0)
                     assert_true(nr_text_cjk_same(cp));
-                const uint32_t piece[4] = {0x0436, cp, 0x0436, ' '}; /* ж cp ж space */
-                for (size_t q = 0; q < 4; q++) {
+                /* ж cp ж space, or cp inside ASCII letters (ascii_run's
+                 * block loop), by turns */
+                const uint32_t cyr[] = {0x0436, cp, 0x0436, ' '};
+                const uint32_t lat[] = {'a', 'b', 'c', 'D', 'e', 'f', 'g', 'h', cp,
+                                        'i', 'j', 'k', 'l', 'M', 'n', 'o', 'p', 'q',
+                                        'r', 's', 't', 'u', 'v', 'w', ' '};
+                const uint32_t *piece = cp % 2 ? lat : cyr;
+                size_t n_piece = cp % 2 ? NR_ARRAY_LEN(lat) : NR_ARRAY_LEN(cyr);
+                for (size_t q = 0; q < n_piece; q++) {
                     size_t start = n;
                     n += (size_t)utf8proc_encode_char((utf8proc_int32_t)piece[q],
                                                       (utf8proc_uint8_t *)s + n);
