@@ -292,29 +292,66 @@ bool nr_utf8_valid(const char *p, size_t len)
     const unsigned char *s = (const unsigned char *)p, *e = s + len;
     while (s < e) {
 #ifdef __SSE2__
-        /* 16 bytes of ASCII and 2-byte sequences (Latin, Greek, Cyrillic,
-         * Hebrew, Arabic-script text with its spaces and digits) in one
-         * test: every byte >= 0x80 is a lead C2..DF or a continuation, and
-         * the continuations are exactly the bytes after the leads. A lead
-         * in the last lane is left for the next block. s is always at the
-         * start of a character here. */
+        /* 16 bytes at a time, any mix of ASCII and 2-, 3- and 4-byte
+         * sequences, with bit masks of the byte classes (one bit a lane):
+         * the continuations must be exactly the lanes each lead promises
+         * (1 after a 2-byte lead, 2 after a 3-byte one, 3 after a 4-byte
+         * one), every byte >= 0x80 is a lead or a continuation, and the
+         * overlong, surrogate and > U+10FFFF forms are ruled out by their
+         * first two bytes (C0 C1; E0 < A0, ED >= A0; F0 < 90, F4 >= 90,
+         * F5..FF). A sequence that crosses the block is left for the next
+         * one (s stays at the start of a character). Anything the test
+         * refuses goes to nr_utf8_seq below, which decides. Why: Cyrillic,
+         * Arabic-script and CJK text ran the 8-byte tests or a scalar loop
+         * once per character (~40 instructions a CJK character); this is
+         * ~25 instructions per 16 bytes of 2-byte text, ~50 of any other. */
         while (e - s >= 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)s);
-            unsigned hi = (unsigned)_mm_movemask_epi8(v);
+            const __m128i v = _mm_loadu_si128((const __m128i *)s);
+            const unsigned hi = (unsigned)_mm_movemask_epi8(v);
             if (!hi) {
                 s += 16;
                 continue;
             }
-            unsigned cont = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-                _mm_and_si128(v, _mm_set1_epi8((char)0xC0)), _mm_set1_epi8((char)0x80)));
-            unsigned lead = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-                _mm_and_si128(v, _mm_set1_epi8((char)0xE0)), _mm_set1_epi8((char)0xC0)));
-            unsigned c0c1 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-                _mm_and_si128(v, _mm_set1_epi8((char)0xFE)), _mm_set1_epi8((char)0xC0)));
-            lead &= ~c0c1;
-            if ((cont | lead) != hi || cont != ((lead << 1) & 0xFFFFu))
+#define NR_CLASS(mask, val)                                                                        \
+    ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)(mask))),     \
+                                                _mm_set1_epi8((char)(val)))))
+#define NR_AT_LEAST(val)                                                                           \
+    ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)(val))), v)))
+            const unsigned cont = NR_CLASS(0xC0, 0x80);
+            unsigned l2 = NR_CLASS(0xE0, 0xC0);
+            if (!(hi & ~(cont | l2))) {
+                /* ASCII and 2-byte sequences only (Latin, Cyrillic,
+                 * Greek, Hebrew, Arabic script): the test is shorter */
+                const unsigned lead = l2 & ~NR_CLASS(0xFE, 0xC0);
+                if ((cont | lead) != hi || cont != ((lead << 1) & 0xFFFFu))
+                    break;
+                s += (lead & 0x8000u) ? 15 : 16;
+                continue;
+            }
+            unsigned l3 = NR_CLASS(0xF0, 0xE0), l4 = NR_CLASS(0xF8, 0xF0);
+            /* lanes before the first sequence that crosses the block */
+            const unsigned cross = (l2 & 0x8000u) | (l3 & 0xC000u) | (l4 & 0xE000u);
+            const unsigned take = cross ? (unsigned)__builtin_ctz(cross) : 16;
+            const unsigned m = (1u << take) - 1;
+            l2 &= m, l3 &= m, l4 &= m;
+            const unsigned want = l2 << 1 | l3 << 1 | l3 << 2 | l4 << 1 | l4 << 2 | l4 << 3;
+            if (want != (cont & m) || ((l2 | l3 | l4 | cont) & m) != (hi & m) ||
+                (NR_CLASS(0xFE, 0xC0) & m))
                 break;
-            s += (lead & 0x8000u) ? 15 : 16;
+            if (l3) {
+                const unsigned a0 = NR_AT_LEAST(0xA0) >> 1; /* the next byte is >= A0 */
+                if ((NR_CLASS(0xFF, 0xE0) & l3 & ~a0) | (NR_CLASS(0xFF, 0xED) & l3 & a0))
+                    break;
+            }
+            if (l4) {
+                const unsigned b90 = NR_AT_LEAST(0x90) >> 1;
+                if ((NR_CLASS(0xFF, 0xF0) & l4 & ~b90) | (NR_CLASS(0xFF, 0xF4) & l4 & b90) |
+                    (NR_AT_LEAST(0xF5) & l4))
+                    break;
+            }
+#undef NR_CLASS
+#undef NR_AT_LEAST
+            s += take;
         }
 #endif
         /* ASCII fast path, 8 bytes at a time; and 8 bytes of four 2-byte

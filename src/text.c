@@ -8,7 +8,10 @@
  * NFKD of that one code point, then mark stripping and our own
  * punctuation/Arabic folds), and each distinct one only once per nr_text:
  * the result is cached (struct nr_fold_slot), so Cyrillic, Arabic or CJK
- * text costs a table lookup and a copy per code point.
+ * text costs a table lookup and a copy per code point. The commonest ones
+ * skip the cache too (fold2_run): a 2-byte code point whose form is 1 or 2
+ * bytes is one entry of a per-process table (nr_text_fold2), a CJK
+ * ideograph is its own form.
  * Output buffers live in struct nr_text and grow geometrically, so in steady
  * state a call allocates nothing. Cost: ~1-2 ns per ASCII byte, a few tens
  * of ns per non-ASCII code point the first time, a few after.
@@ -65,6 +68,12 @@ void nr_text_tables_init(void)
     }
     /* Idempotent: racing initializers write identical values. */
     __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+}
+
+const unsigned char *nr_text_ascii_fold_table(unsigned keep)
+{
+    nr_text_tables_init();
+    return ascii_fold[keep ? 1 : 0];
 }
 
 void nr_text_init(struct nr_text *t)
@@ -267,11 +276,16 @@ static bool cp_is_word(int32_t cp)
  * non-ASCII) is folded and stored in a few instructions, its map written as
  * four vectors; in any other block the lanes before the first that needs
  * more are stored the same way and that byte takes the scalar step (text
- * with an accent or a hyphen every few words stays vectorized). A separate
+ * with an accent or a hyphen every few words stays vectorized). With f2
+ * (nr_text_fold2, once the text has shown a non-ASCII byte), a 2-byte code
+ * point the table has, between ASCII bytes, is that step too, as in
+ * fold2_run: the accents of French, Spanish, German or Turkish text no
+ * longer leave the loop (~100 instructions each through the driver and the
+ * cached run). A separate
  * function with restrict pointers keeps everything in registers. */
 static size_t ascii_run(const unsigned char *restrict s, size_t i, size_t n, char *restrict buf,
                         uint32_t *restrict map, size_t *jp, unsigned *lsp,
-                        const unsigned char *restrict tbl, bool fold)
+                        const unsigned char *restrict tbl, bool fold, const uint32_t *restrict f2)
 {
     size_t j = *jp;
     unsigned last = *lsp;
@@ -319,8 +333,26 @@ static size_t ascii_run(const unsigned char *restrict s, size_t i, size_t n, cha
                 i += k;
                 j += k;
             }
-            if (s[i] >= 0x80)
-                goto out;
+            if (s[i] >= 0x80) {
+                /* i + 1 < n: the block had 16 bytes */
+                unsigned c = s[i], c1 = s[i + 1];
+                uint32_t e;
+                if (!f2 || c - 0xC0u >= 0x20u || (c1 & 0xC0) != 0x80 ||
+                    ((e = f2[(c << 6) + c1 - 0x3080u]) & NR_FOLD2_SLOW))
+                    goto out;
+                /* 2 bytes and 2 origins whatever the count (1 or 2) */
+                uint16_t o = (uint16_t)e;
+                memcpy(buf + j, &o, 2);
+                map[j] = map[j + 1] = (uint32_t)i;
+                j += e >> 16;
+                last = 0;
+                i += 2;
+                /* a word of another script is fold2_run's (a block step
+                 * per code point would cost more) */
+                if (s[i] >= 0x80)
+                    goto out;
+                continue;
+            }
             NR_ASCII_STEP(0);
             i++;
             continue;
@@ -476,6 +508,7 @@ struct norm {
     const unsigned char *s; /* input */
     size_t len;
     const unsigned char *tbl; /* ascii_fold[keep] */
+    const uint32_t *fold2;    /* nr_text_fold2(keep), from the first non-ASCII byte */
     unsigned keep;            /* NR_TEXT_KEEP_CASE */
     utf8proc_option_t opts;   /* utf8proc's NFKD (+ case fold unless keep) */
     char *buf;                /* t->buf (moves when it grows) */
@@ -521,7 +554,7 @@ static inline void norm_ascii(struct norm *st)
     size_t room = MAP_WINDOW - (j - j0);
     size_t n = st->len - i < room ? st->len : i + room;
     size_t jw = j - j0;
-    st->i = ascii_run(s, i, n, st->buf + j0, win, &jw, &last_space, st->tbl, !st->keep);
+    st->i = ascii_run(s, i, n, st->buf + j0, win, &jw, &last_space, st->tbl, !st->keep, st->fold2);
     st->j = j0 + jw;
     st->last_space = last_space;
 }
@@ -562,20 +595,96 @@ static inline struct nr_fold_slot *fold_slot(struct nr_fold_slot *folds, uint32_
     return &folds[(cp ^ (cp >> 12) * 0x9E5u) & (FOLD_SLOTS - 1)];
 }
 
-/* The common case in one tight loop: a run of valid 2- and 3-byte sequences
- * (Latin-1 to Arabic, Indic, CJK) whose folds are cached without a space,
- * copied as 16 bytes and 8 offsets at a time, and the single ASCII bytes
- * (spaces, commas) between their words; the first other byte, ASCII pair or
- * cache miss leaves for norm_ascii or norm_code_point. A 2-byte code point
- * is its own slot index (fold_slot of cp < 4096). The bounds of room are
- * computed once, not per step. Cost: ~45 instructions a code point (was ~75
- * with a return to the driver at every space; callgrind, bench_replay's
- * mixed corpus). Needs t->folds. */
+/* The fast steps of norm_cached_run, from s[i] while i < end: a 2-byte code
+ * point in the 2-byte table (nr_text_fold2: Cyrillic, Arabic, Greek and
+ * Hebrew letters, the accents of Latin text), a CJK ideograph (its own
+ * form), and the single ASCII bytes between words, as norm_ascii folds
+ * them. A step reads 3 bytes at most (s[end + 1] must be readable),
+ * advances i by 1 to 3 and j by at most as much. Cost: ~25 instructions a
+ * code point (the cache's step: ~40). */
+static inline size_t fold2_run(const unsigned char *restrict s, size_t i, size_t end,
+                               char *restrict buf, uint32_t *restrict win, size_t *jp,
+                               unsigned *lsp, const uint32_t *restrict f2,
+                               const unsigned char *restrict tbl)
+{
+    size_t j = *jp;
+    unsigned ls = *lsp;
+    /* the origin i in both halves, for the two map entries of a code
+     * point in one store */
+    uint64_t oo = (uint64_t)(uint32_t)i * 0x100000001ULL;
+    while (i < end) {
+        unsigned c = s[i], c1 = s[i + 1];
+        if (c < 0x80) {
+            if (c1 < 0x80)
+                break;
+            unsigned char o = tbl[c];
+            unsigned sp = (o == ' ');
+            buf[j] = (char)o;
+            win[j] = (uint32_t)oo;
+            j += !(sp & ls);
+            ls = sp;
+            i++;
+            oo += 0x100000001ULL;
+            continue;
+        }
+        if (c - 0xC0u < 0x20u) {
+            if ((c1 & 0xC0) != 0x80)
+                break;
+            /* a lead C0 or C1 (overlong) indexes below 0x80: NR_FOLD2_SLOW */
+            uint32_t e = f2[(c << 6) + c1 - 0x3080u];
+            if (e & NR_FOLD2_SLOW)
+                break;
+            /* 2 bytes and 2 origins stored whatever the count (1 or 2):
+             * what is past j is rewritten or past the end */
+            uint16_t o = (uint16_t)e;
+            memcpy(buf + j, &o, 2);
+            memcpy(win + j, &oo, 8);
+            j += e >> 16;
+            ls = 0;
+            i += 2;
+            oo += 0x200000002ULL;
+            continue;
+        }
+        if (c - 0xE3u < 7u) {
+            /* E3..E9: a CJK ideograph is its own form (nr_text_cjk_same) */
+            unsigned c2 = s[i + 2];
+            uint32_t u = (c & 0x0Fu) << 12 | (c1 & 0x3Fu) << 6 | (c2 & 0x3Fu);
+            if ((c1 & 0xC0) != 0x80 || (c2 & 0xC0) != 0x80 || !nr_text_cjk_same(u))
+                break;
+            buf[j] = (char)c;
+            buf[j + 1] = (char)c1;
+            buf[j + 2] = (char)c2;
+            memcpy(win + j, &oo, 8);
+            win[j + 2] = (uint32_t)oo;
+            j += 3;
+            ls = 0;
+            i += 3;
+            oo += 0x300000003ULL;
+            continue;
+        }
+        break;
+    }
+    *jp = j;
+    *lsp = ls;
+    return i;
+}
+
+/* The common case in one tight loop: fold2_run's steps (the 2-byte table,
+ * CJK ideographs, single ASCII bytes), then a run of valid 2- and 3-byte
+ * sequences (Latin-1 to Arabic, Indic, CJK) whose folds are cached without
+ * a space, copied as 16 bytes and 8 offsets at a time, and the single ASCII
+ * bytes (spaces, commas) between their words; the first other byte, ASCII
+ * pair or cache miss leaves for norm_ascii or norm_code_point. A 2-byte
+ * code point is its own slot index (fold_slot of cp < 4096). The bounds of
+ * room are computed once, not per step. Cost: ~25 instructions a code point
+ * in fold2_run, ~45 through the cache (callgrind, bench_replay's mixed
+ * corpus). Needs t->folds and st->fold2. */
 static inline void norm_cached_run(struct norm *st)
 {
     const unsigned char *restrict s = st->s;
     const struct nr_fold_slot *restrict folds = st->t->folds;
     const unsigned char *restrict tbl = st->tbl;
+    const uint32_t *restrict f2 = st->fold2;
     char *restrict buf = st->buf;
     const size_t j0 = st->j0;
     uint32_t *restrict win = st->wbuf + 1;
@@ -590,6 +699,16 @@ static inline void norm_cached_run(struct norm *st)
     const size_t jend =
         st->t->cap - 96 < j0 + MAP_WINDOW - 96 ? st->t->cap - 96 : j0 + MAP_WINDOW - 96;
     while (i < iend && j <= jend) {
+        {
+            /* fold2_run advances j by at most what it advances i, so i
+             * below min(iend, i + jend - j) keeps both in their room */
+            size_t jw = j - j0;
+            i = fold2_run(s, i, iend - i < jend - j ? iend : i + (jend - j), buf + j0, win, &jw,
+                          &last_space, f2, tbl);
+            j = j0 + jw;
+            if (i >= iend || j > jend)
+                break;
+        }
         unsigned c = s[i], c1 = s[i + 1];
         uint32_t u;
         size_t l;
@@ -720,6 +839,8 @@ void nr_text_normalize(struct nr_text *t, const char *src, size_t len, unsigned 
             continue;
         }
         norm_room(&st);
+        if (!st.fold2)
+            st.fold2 = nr_text_fold2(keep);
         if (!t->folds)
             t->folds = calloc(FOLD_SLOTS, sizeof(*t->folds));
         if (t->folds) {

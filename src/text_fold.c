@@ -11,8 +11,22 @@
  *
  * Why NFKD and not NFKC: we strip the marks anyway and only compare our own
  * outputs with each other, so recomposition would be work for nothing.
+ *
+ * The 2-byte table (nr_text_fold2): the same result, precomputed for every
+ * code point of U+0080..U+07FF (Latin-1 to Arabic, Cyrillic, Greek, Hebrew:
+ * the 2-byte UTF-8 sequences) whose form is 1 or 2 bytes without a space,
+ * as one uint32 (the bytes, their count), per case flag. Why: the
+ * per-text cache in text.c costs a key compare, a 10-byte copy and a slot
+ * of 16 bytes per code point; the table entry is one load and one 2-byte
+ * store, and it is filled from nr_text_fold_cp itself, so its answers are
+ * the reference's by construction (tests/unit/test_text_scripts.c checks
+ * all 1,920 code points of both tables). Cost: 16 KB, filled once per
+ * process at the first non-ASCII text (2 x 1,920 calls of nr_text_fold_cp,
+ * ~1 M instructions).
  */
 #include "text_int.h"
+
+#include <pthread.h>
 
 /* Marks we strip: generic combining diacritics and Arabic harakat (optional
  * vowel signs). Marks that are part of the spelling (Indic vowel signs,
@@ -169,4 +183,34 @@ size_t nr_text_fold_cp(int32_t cp, utf8proc_option_t opts, const unsigned char *
             m += (size_t)utf8proc_encode_char(d, (utf8proc_uint8_t *)out + m);
     }
     return m;
+}
+
+static uint32_t fold2[2][NR_FOLD2_N];
+static pthread_once_t fold2_once = PTHREAD_ONCE_INIT;
+
+static void fold2_init(void)
+{
+    nr_text_tables_init();
+    for (unsigned keep = 0; keep < 2; keep++) {
+        utf8proc_option_t opts = UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE;
+        if (!keep)
+            opts |= UTF8PROC_CASEFOLD;
+        const unsigned char *tbl = nr_text_ascii_fold_table(keep);
+        for (uint32_t cp = 0; cp < NR_FOLD2_N; cp++) {
+            unsigned char out[96];
+            size_t m = cp < 0x80 ? 3 : nr_text_fold_cp((int32_t)cp, opts, tbl, out);
+            uint32_t e = NR_FOLD2_SLOW;
+            if (m == 1 && out[0] != ' ')
+                e = 1u << 16 | out[0];
+            else if (m == 2 && out[0] != ' ' && out[1] != ' ')
+                e = 2u << 16 | (uint32_t)out[1] << 8 | out[0];
+            fold2[keep][cp] = e;
+        }
+    }
+}
+
+const uint32_t *nr_text_fold2(unsigned keep)
+{
+    pthread_once(&fold2_once, fold2_init);
+    return fold2[keep ? 1 : 0];
 }

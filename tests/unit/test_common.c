@@ -227,6 +227,77 @@ static void test_utf8(void **state)
     assert_true(nr_utf8_valid("a\0b", 3));
 }
 
+/* nr_utf8_valid's 16-byte blocks against the one-sequence-at-a-time
+ * reference (nr_utf8_seq): random texts of ASCII, 2-, 3- and 4-byte
+ * sequences and the edge forms around each rule, mutated at random, every
+ * prefix length (so sequences cross blocks at every lane). */
+static bool utf8_ref(const char *p, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    while (n) {
+        size_t l = nr_utf8_seq(s, n);
+        if (!l)
+            return false;
+        s += l, n -= l;
+    }
+    return true;
+}
+
+static void test_utf8_blocks(void **state)
+{
+    (void)state;
+    static const char *const piece[] = {
+        "a",
+        " ",
+        "Z",
+        "\xc3\xa9",
+        "\xd0\xb6",
+        "\xd9\x8a",
+        "\xc2\x80",
+        "\xdf\xbf",
+        "\xe4\xb8\xad",
+        "\xe0\xa0\x80",
+        "\xed\x9f\xbf",
+        "\xee\x80\x80",
+        "\xef\xbf\xbf",
+        "\xf0\x90\x80\x80",
+        "\xf0\x9f\x98\x80",
+        "\xf4\x8f\xbf\xbf",
+        "\xe2\x80\x8c",
+        "\xc0\xaf",
+        "\xe0\x9f\xbf",
+        "\xed\xa0\x80",
+        "\xf0\x8f\xbf\xbf",
+        "\xf4\x90\x80\x80",
+        "\xf5\x80\x80\x80",
+        "\xff",
+        "\x80",
+        "\xc3",
+        "\xe4\xb8",
+        "\xf0\x9f\x98",
+    };
+    uint64_t r = 0x2545F4914F6CDD1DULL;
+    char buf[96];
+    for (int it = 0; it < 20000; it++) {
+        size_t n = 0;
+        while (n < 80) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            /* mostly valid pieces; an invalid one in about a third of texts */
+            size_t k = (size_t)(r % (it % 3 ? 17 : NR_ARRAY_LEN(piece)));
+            size_t l = strlen(piece[k]);
+            memcpy(buf + n, piece[k], l);
+            n += l;
+        }
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        if (it % 4 == 3)
+            buf[r % n] = (char)(r >> 32); /* one random byte */
+        for (size_t len = 0; len <= n; len++)
+            if (nr_utf8_valid(buf, len) != utf8_ref(buf, len))
+                fail_msg("text %d, length %zu: nr_utf8_valid says %d", it, len,
+                         (int)nr_utf8_valid(buf, len));
+    }
+}
+
 static void test_hash(void **state)
 {
     (void)state;
@@ -286,8 +357,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_duration_parse), cmocka_unit_test(test_duration_format),
         cmocka_unit_test(test_rfc3339_parse),  cmocka_unit_test(test_rfc3339_format),
-        cmocka_unit_test(test_utf8),           cmocka_unit_test(test_hash),
-        cmocka_unit_test(test_helpers),
+        cmocka_unit_test(test_utf8),           cmocka_unit_test(test_utf8_blocks),
+        cmocka_unit_test(test_hash),           cmocka_unit_test(test_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

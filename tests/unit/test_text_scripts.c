@@ -2,7 +2,9 @@
  * letter variants, digits, invisible marks and clitics (Arabic, Persian,
  * Urdu, Pashto), Cyrillic, and the unspaced CJK scripts, through the real
  * tagger where matching is what counts; the normalizer's run loops against
- * a reference made one character at a time. */
+ * a reference made one character at a time; its fast steps (the 2-byte
+ * table, CJK ideographs) against nr_text_fold_cp on every code point they
+ * cover. */
 #include <utf8proc.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "newsradar/text.h"
+#include "../../src/text_int.h"
 
 static char *norm(const char *s)
 {
@@ -240,6 +243,91 @@ static void test_runs_reference(void **state)
     free(start);
 }
 
+/* The fast steps of the normalizer (text.c fold2_run: the 2-byte table
+ * nr_text_fold2 and the CJK ideographs of nr_text_cjk_same; ascii_run's
+ * 2-byte step) against the reference, nr_text_fold_cp of the code point
+ * alone (utf8proc's NFKD and our folds), on every code point of
+ * U+0080..U+07FF, U+3400..U+4DBF and U+4E00..U+9FFF, in both case modes:
+ * the table entries themselves, and each code point between two Cyrillic
+ * letters or inside a run of ASCII letters in one long text (so the run
+ * loops take it, across the map windows), bytes and offsets. */
+static void test_fast_steps_reference(void **state)
+{
+    (void)state;
+    static const uint32_t ranges[][2] = {{0x80, 0x7FF}, {0x3400, 0x4DBF}, {0x4E00, 0x9FFF}};
+    for (unsigned keep = 0; keep < 2; keep++) {
+        const utf8proc_option_t opts =
+            UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | (keep ? 0 : UTF8PROC_CASEFOLD);
+        const unsigned char *tbl = nr_text_ascii_fold_table(keep);
+        const uint32_t *f2 = nr_text_fold2(keep);
+        unsigned char out[96];
+        for (uint32_t cp = 0; cp < NR_FOLD2_N; cp++) {
+            uint32_t e = f2[cp];
+            if (cp < 0x80) {
+                assert_int_equal(e, NR_FOLD2_SLOW);
+                continue;
+            }
+            size_t m = nr_text_fold_cp((int32_t)cp, opts, tbl, out);
+            bool fits = (m == 1 || m == 2) && !memchr(out, ' ', m);
+            if (!fits) {
+                assert_int_equal(e, NR_FOLD2_SLOW);
+                continue;
+            }
+            assert_int_equal(e >> 16, m);
+            assert_int_equal(e & 0xFF, out[0]);
+            if (m == 2)
+                assert_int_equal((e >> 8) & 0xFF, out[1]);
+        }
+        for (size_t r = 0; r < NR_ARRAY_LEN(ranges); r++) {
+            size_t n_cp = ranges[r][1] - ranges[r][0] + 1;
+            char *s = malloc(n_cp * 32), *want = malloc(n_cp * 200);
+            uint32_t *wmap = malloc(n_cp * 200 * sizeof(*wmap));
+            assert_true(s && want && wmap);
+            size_t n = 0, m = 0;
+            bool last = false;
+            for (uint32_t cp = ranges[r][0]; cp <= ranges[r][1]; cp++) {
+                if (r > 0)
+                    assert_true(nr_text_cjk_same(cp));
+                /* ж cp ж space, or cp inside ASCII letters (ascii_run's
+                 * block loop), by turns */
+                const uint32_t cyr[] = {0x0436, cp, 0x0436, ' '};
+                const uint32_t lat[] = {'a', 'b', 'c', 'D', 'e', 'f', 'g', 'h', cp,
+                                        'i', 'j', 'k', 'l', 'M', 'n', 'o', 'p', 'q',
+                                        'r', 's', 't', 'u', 'v', 'w', ' '};
+                const uint32_t *piece = cp % 2 ? lat : cyr;
+                size_t n_piece = cp % 2 ? NR_ARRAY_LEN(lat) : NR_ARRAY_LEN(cyr);
+                for (size_t q = 0; q < n_piece; q++) {
+                    size_t start = n;
+                    n += (size_t)utf8proc_encode_char((utf8proc_int32_t)piece[q],
+                                                      (utf8proc_uint8_t *)s + n);
+                    size_t k = piece[q] < 0x80 ? (out[0] = tbl[piece[q]], 1)
+                                               : nr_text_fold_cp((int32_t)piece[q], opts, tbl, out);
+                    for (size_t b = 0; b < k; b++) {
+                        if (out[b] == ' ' && last)
+                            continue;
+                        last = out[b] == ' ';
+                        want[m] = (char)out[b];
+                        wmap[m++] = (uint32_t)start;
+                    }
+                }
+            }
+            struct nr_text t;
+            nr_text_init(&t);
+            nr_text_normalize(&t, s, n, keep ? NR_TEXT_KEEP_CASE : 0);
+            assert_int_equal(t.len, m);
+            assert_memory_equal(t.buf, want, m);
+            for (size_t k = 0; k < m; k++)
+                if (nr_text_orig(&t, k) != wmap[k])
+                    fail_msg("range %zu, keep %u: byte %zu maps to %u, want %u", r, keep, k,
+                             (unsigned)nr_text_orig(&t, k), (unsigned)wmap[k]);
+            nr_text_fini(&t);
+            free(s);
+            free(want);
+            free(wmap);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_cyrillic),
         cmocka_unit_test(test_cjk),
         cmocka_unit_test(test_runs_reference),
+        cmocka_unit_test(test_fast_steps_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
