@@ -8,9 +8,10 @@
  * of a line or of a sentence, then a colon (':' or the full-width '：'; white
  * space may come before it, as French and Arabic-script copy put it), and
  * runs to the end of its line, or to the first sentence end when the body was
- * flattened to one line and text follows. A label alone on its line (a
- * heading: "Noticias relacionadas", "相关阅读") makes the next line, if it is
- * short enough to be a headline, a link line.
+ * flattened to one line and text follows. A label alone on its line, with
+ * or without its colon (a heading: "Noticias relacionadas", "相关阅读",
+ * "Related:"), makes the next non-blank line a link line, if it is short
+ * enough to be a headline (MAX_HEADLINE bytes).
  *
  * Labels are the words a CMS or feed puts before such links, not sites. They
  * are compared with the normalized body (text.h: case folded, diacritics,
@@ -307,6 +308,18 @@ static size_t label_before(const struct nr_links *l, const struct nr_text *tx, c
     return SIZE_MAX;
 }
 
+/* The line after the one ending at original offset i, skipping blank
+ * lines, if it is short enough to be a headline: its end, or 0. */
+static size_t next_line(const char *p, size_t n, size_t i, size_t *a)
+{
+    while (i < n && (p[i] == '\n' || p[i] == '\r' || p[i] == ' ' || p[i] == '\t'))
+        i++;
+    const char *nl = memchr(p + i, '\n', n - i);
+    size_t e = nl ? (size_t)(nl - p) : n;
+    *a = i;
+    return e > i && e - i <= MAX_HEADLINE ? e : 0; /* a headline, not a paragraph */
+}
+
 static size_t colon_lines(const struct nr_links *l, const struct nr_text *tx, const char *orig,
                           size_t n, struct nr_span32 *out, size_t max)
 {
@@ -322,7 +335,12 @@ static size_t colon_lines(const struct nr_links *l, const struct nr_text *tx, co
         size_t a = label_before(l, tx, orig, e);
         if (a == SIZE_MAX)
             continue;
-        size_t oa = nr_text_orig(tx, a), oe = line_end(orig, n, nr_text_orig(tx, ci + 1));
+        size_t oa = nr_text_orig(tx, a), oc = nr_text_orig(tx, ci + 1);
+        size_t oe = line_end(orig, n, oc), q = oc, h;
+        while (q < oe && (orig[q] == ' ' || orig[q] == '\t'))
+            q++;
+        if (q == oe && oe < n && (h = next_line(orig, n, oe, &q)) != 0)
+            oe = h; /* "Related:" alone on its line: the links are on the next */
         if (k && oa < out[k - 1].e)
             continue; /* a colon inside the previous link line */
         out[k++] = (struct nr_span32){(uint32_t)oa, (uint32_t)oe};
@@ -358,14 +376,9 @@ static size_t heading_lines(const struct nr_links *l, struct nr_text *tmp, const
         if (!nl)
             break; /* the last line has no line after it */
         size_t e = (size_t)(nl - p), next = e + 1;
-        if (heading(l, tmp, p, a, e)) {
-            while (next < n && (p[next] == '\n' || p[next] == '\r' || p[next] == ' '))
-                next++;
-            const char *nl2 = memchr(p + next, '\n', n - next);
-            size_t end = nl2 ? (size_t)(nl2 - p) : n;
-            if (end > next && end - next <= MAX_HEADLINE) /* a headline, not a paragraph */
-                out[k++] = (struct nr_span32){(uint32_t)next, (uint32_t)end};
-        }
+        size_t h;
+        if (heading(l, tmp, p, a, e) && (h = next_line(p, n, next, &next)) != 0)
+            out[k++] = (struct nr_span32){(uint32_t)next, (uint32_t)h};
         a = next;
     }
     return k;

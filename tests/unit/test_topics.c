@@ -267,6 +267,8 @@ static void test_link_lines(void **state)
     /* a label alone on its line heads the next line; not a long paragraph */
     assert_true(BODY("weights", "Quiet day.\nRead more\na bomb killed two\nMarkets rose.") == 0);
     assert_true(BODY("weights", "Quiet day.\nWatch\nMarkets rose.\na bomb killed two") == 2);
+    assert_true(BODY("weights", "Quiet day.\nRelated:\n\na bomb killed two\nMarkets rose.") == 0);
+    assert_true(BODY("weights", "Quiet day.\nRelated:\nMarkets rose.\na bomb killed two") == 2);
 }
 
 static void test_legacy(void **state)
