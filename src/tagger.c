@@ -21,7 +21,8 @@
  *      entity occurs in the article;
  *   4. topic matches go to the topic engine (tagger_topic.c), resolved
  *      separately (a phrase may overlap an alias): signals, weights, title
- *      boost, scoped exclusions (tagger_topic_eval.c);
+ *      boost, scoped exclusions (tagger_topic_eval.c); those inside a link
+ *      line of the body ("Related: ...", tagger_links.c) are dropped;
  *   5. simhash of the normalized title and body lead together (near
  *      duplicates: lead_simhash(), nr_text_simhash()).
  *
