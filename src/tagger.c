@@ -21,7 +21,8 @@
  *      entity occurs in the article;
  *   4. topic matches go to the topic engine (tagger_topic.c), resolved
  *      separately (a phrase may overlap an alias): signals, weights, title
- *      boost, scoped exclusions (tagger_topic_eval.c);
+ *      boost, scoped exclusions (tagger_topic_eval.c); those inside a link
+ *      line of the body ("Related: ...", tagger_links.c) are dropped;
  *   5. simhash of the normalized title and body lead together (near
  *      duplicates: lead_simhash(), nr_text_simhash()).
  *
@@ -42,7 +43,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 enum ref_kind { REF_ALIAS, REF_TOPIC, REF_ROLE };
 
@@ -74,6 +74,7 @@ struct nr_tagger {
     struct nr_topics *topics;
     struct nr_roles *roles; /* officials by role (tagger_roles.c) */
     struct nr_tagctx *tctx; /* context rules (tagger_context.c) */
+    struct nr_links *links; /* link line labels (tagger_links.c) */
     uint32_t max_pat;       /* longest pattern: the overlap of scan chunks */
 };
 
@@ -217,6 +218,7 @@ void nr_tagger_free(struct nr_tagger *t)
     nr_topics_free(t->topics);
     nr_roles_free(t->roles);
     nr_tagctx_free(t->tctx);
+    nr_links_free(t->links);
     free(t);
 }
 
@@ -241,6 +243,7 @@ struct nr_tagger *nr_tagger_new_engine(const struct nr_config *cfg, enum nr_matc
     t->cfg = cfg;
     t->roles = nr_roles_new(cfg);
     t->tctx = nr_tagctx_new(cfg);
+    t->links = nr_links_new();
     b.tctx = t->tctx;
 
     for (size_t i = 0; i < cfg->n_entities; i++) {
@@ -422,122 +425,11 @@ static bool case_ok(struct nr_tag_scratch *s, const struct ref *r, const char *o
     return e - a == r->cs_len && memcmp(s->tmp.buf + a, r->cs, r->cs_len) == 0;
 }
 
-/* ---- link lines ----------------------------------------------------------- */
-
-/* A line of links to other stories ("Related: ...", "Read more: ...", "See
- * also: ...") names their events, not this story's: its topic matches are
- * dropped (entities still count). A link line starts at the start of the
- * body, of a line or of a sentence (after . ! ? ... or a closing quote and
- * white space) with one of these labels and a colon, and runs to the end of
- * its line, or to the first sentence end when the body was flattened to one
- * line and text follows. Labels, not sites: the words feeds and CMSs put
- * before such links. */
-static const char *const link_labels[] = {
-    "related",      "read more",       "read also", "also read",   "see also",
-    "also see",     "further reading", "read next", "recommended", "you may also like",
-    "more on this", "more stories",    "more news", "also on",     "watch",
-};
+/* ---- link lines (tagger_links.c) ------------------------------------------ */
 
 #define MAX_LINKS 8
 
-struct span32 {
-    uint32_t a, e;
-};
-
-static bool sentence_start(const char *p, size_t i)
-{
-    size_t j = i;
-    while (j > 0 && (p[j - 1] == ' ' || p[j - 1] == '\t'))
-        j--;
-    if (j == 0 || p[j - 1] == '\n' || p[j - 1] == '\r')
-        return true;
-    if (j == i)
-        return false; /* no white space before the label */
-    unsigned char c = (unsigned char)p[j - 1];
-    if (c == '.' || c == '!' || c == '?' || c == '"' || c == '|' || c == ')')
-        return true;
-    /* U+2026 ... and U+201D closing quote */
-    return j >= 3 && (unsigned char)p[j - 3] == 0xE2 && (unsigned char)p[j - 2] == 0x80 &&
-           (c == 0xA6 || c == 0x9D);
-}
-
-static bool is_alpha(unsigned char c)
-{
-    return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-}
-
-/* Length of the label and colon at p[i] ("Related stories:" too: "related"
- * and up to two more words), or 0. */
-static size_t link_label(const char *p, size_t n, size_t i)
-{
-    for (size_t k = 0; k < sizeof(link_labels) / sizeof(*link_labels); k++) {
-        size_t l = strlen(link_labels[k]);
-        if (i + l > n || strncasecmp(p + i, link_labels[k], l) != 0)
-            continue;
-        size_t j = i + l;
-        if (j < n && is_alpha((unsigned char)p[j]))
-            continue; /* a longer word */
-        if (k == 0)   /* related stories, related coverage, related news ... */
-            for (int w = 0; w < 2 && j + 1 < n && p[j] == ' ' && is_alpha((unsigned char)p[j + 1]);
-                 w++) {
-                size_t e = j + 1;
-                while (e < n && is_alpha((unsigned char)p[e]))
-                    e++;
-                if (e - j > 16)
-                    break;
-                j = e;
-            }
-        while (j < n && p[j] == ' ')
-            j++;
-        if (j < n && p[j] == ':')
-            return j + 1 - i;
-    }
-    return 0;
-}
-
-/* Found from the colons (rare in copy; memchr), so a body without one costs
- * one scan. */
-static size_t link_lines(const char *p, size_t n, struct span32 *out)
-{
-    size_t k = 0;
-    const char *c = p;
-    while (k < MAX_LINKS && (c = memchr(c, ':', n - (size_t)(c - p))) != NULL) {
-        size_t ci = (size_t)(c - p), start = SIZE_MAX, j = ci;
-        /* the label: up to four words before the colon */
-        for (int w = 0; w < 4 && start == SIZE_MAX; w++) {
-            while (j > 0 && p[j - 1] == ' ')
-                j--;
-            size_t e = j;
-            while (j > 0 && is_alpha((unsigned char)p[j - 1]))
-                j--;
-            if (j == e || ci - j > 40)
-                break;
-            if (sentence_start(p, j) && link_label(p, n, j) == ci + 1 - j)
-                start = j;
-        }
-        c++;
-        if (start == SIZE_MAX)
-            continue;
-        size_t e = ci + 1;
-        while (e < n && p[e] != '\n' && p[e] != '\r')
-            e++;
-        /* a flattened body: the links end at the first sentence end */
-        if (e == n)
-            for (size_t q = ci + 1; q + 1 < n; q++)
-                if ((p[q] == '.' || p[q] == '!' || p[q] == '?') &&
-                    (p[q + 1] == ' ' || p[q + 1] == '\t')) {
-                    e = q + 1;
-                    break;
-                }
-        out[k++] = (struct span32){(uint32_t)start, (uint32_t)e};
-        c = p + e;
-        if (e >= n)
-            break;
-    }
-    return k;
-}
-
-static bool in_links(const struct span32 *l, size_t n, uint32_t o)
+static bool in_links(const struct nr_span32 *l, size_t n, uint32_t o)
 {
     for (size_t i = 0; i < n; i++)
         if (o >= l[i].a && o < l[i].e)
@@ -551,7 +443,7 @@ static void resolve_chunk(const struct nr_tagger *t, struct nr_tag_scratch *s,
 /* Matches of [from, to) of field f whose start is before `upto`; topic
  * matches inside links[] (original offsets) are dropped. */
 static void scan_chunk(const struct nr_tagger *t, struct nr_tag_scratch *s, int f, uint32_t from,
-                       uint32_t to, uint32_t upto, const struct span32 *links, size_t n_links)
+                       uint32_t to, uint32_t upto, const struct nr_span32 *links, size_t n_links)
 {
     struct nr_text *tx = &s->text[f];
     const struct nr_match *m;
@@ -603,8 +495,10 @@ static void scan_field(const struct nr_tagger *t, struct nr_tag_scratch *s, int 
     /* link lines: once per field, on the original text (in_links compares
      * original offsets) */
     const struct nr_str *orig = &a->field[field_id[f]];
-    struct span32 links[MAX_LINKS];
-    size_t n_links = f == 1 && orig->p ? link_lines(orig->p, orig->len, links) : 0;
+    struct nr_span32 links[MAX_LINKS];
+    size_t n_links = f == 1 && orig->p ? nr_links_find(t->links, tx, &s->tmp, orig->p, orig->len,
+                                                       links, MAX_LINKS)
+                                       : 0;
     uint32_t len = tx->len > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)tx->len;
     uint32_t from = 0;
     do {

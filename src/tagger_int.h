@@ -159,4 +159,18 @@ void nr_roles_resolve(const struct nr_roles *r, struct nr_roles_scratch *rs, str
 void nr_roles_emit(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tags *tg,
                    size_t *cap_spans);
 
+/* ---- link lines (tagger_links.c) ---- */
+
+struct nr_span32 {
+    uint32_t a, e;
+};
+
+struct nr_links;
+struct nr_links *nr_links_new(void);
+void nr_links_free(struct nr_links *l);
+/* The link lines of a body, as original byte spans, at most max: tx is the
+ * body normalized, orig[0..n) the original; tmp is a scratch text. */
+size_t nr_links_find(const struct nr_links *l, const struct nr_text *tx, struct nr_text *tmp,
+                     const char *orig, size_t n, struct nr_span32 *out, size_t max);
+
 #endif

@@ -260,6 +260,15 @@ static void test_link_lines(void **state)
     assert_true(BODY("weights", "He said related: a bomb killed two") == 2);
     /* the title is not a link line */
     assert_true(score("weights", "Related: a bomb killed two", NULL) == 3);
+    /* any case, "related" with up to two more words, the full-width colon */
+    assert_true(BODY("weights", "Quiet day. Related Coverage: a bomb killed two") == 0);
+    assert_true(BODY("weights", "Quiet day.\nSEE ALSO\uFF1A a bomb killed two") == 0);
+    assert_true(BODY("weights", "Related to this, he said: a bomb killed two") == 2);
+    /* a label alone on its line heads the next line; not a long paragraph */
+    assert_true(BODY("weights", "Quiet day.\nRead more\na bomb killed two\nMarkets rose.") == 0);
+    assert_true(BODY("weights", "Quiet day.\nWatch\nMarkets rose.\na bomb killed two") == 2);
+    assert_true(BODY("weights", "Quiet day.\nRelated:\n\na bomb killed two\nMarkets rose.") == 0);
+    assert_true(BODY("weights", "Quiet day.\nRelated:\nMarkets rose.\na bomb killed two") == 2);
 }
 
 static void test_legacy(void **state)
