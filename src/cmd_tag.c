@@ -124,15 +124,17 @@ static void tag_text(struct run *r, const char *msg, size_t len, unsigned long l
 #define TEXT_TITLE_MAX 300
 
 /* s[0..n) as the contents of a JSON string: quote, backslash and control
- * bytes escaped, every other byte as it is. */
+ * bytes escaped, every other byte as it is. Not jansson (which refuses
+ * invalid UTF-8): the decoder is what repairs or rejects it, as for any
+ * article. */
 static void json_put(char **out, size_t *len, size_t *cap, const char *s, size_t n)
 {
     nr_grow((void **)out, cap, *len + 6 * n + 1, 1);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
+        if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t') {
             (*out)[(*len)++] = '\\';
-            (*out)[(*len)++] = (char)c;
+            (*out)[(*len)++] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : (char)c;
         } else if (c < 0x20) {
             *len += (size_t)snprintf(*out + *len, 7, "\\u%04x", c);
         } else {
@@ -171,7 +173,7 @@ static char *text_article(const char *name, const char *t, size_t n, size_t *out
         memcpy(out + len, "\",\"title\":\"", 11);
         len += 11;
         json_put(&out, &len, &cap, t + a, te - a);
-        a = e;
+        a = e < n ? e + 1 : e; /* the body from the next line */
     }
     nr_grow((void **)&out, &cap, len + 12, 1);
     memcpy(out + len, "\",\"body\":\"", 10);
@@ -183,7 +185,9 @@ static char *text_article(const char *name, const char *t, size_t n, size_t *out
     return out;
 }
 
-/* --text: read all of fd (at most limit bytes) and tag it as one article. */
+/* --text: read all of fd (at most limit bytes) and tag it as one article.
+ * Not cmd_input.c's reader: that one cuts JSON texts, this takes the whole
+ * input as it is. */
 static int tag_plain(struct run *r, int fd, size_t limit)
 {
     char *buf = NULL;
@@ -211,7 +215,14 @@ static int tag_plain(struct run *r, int fd, size_t limit)
     }
     size_t jl;
     char *json = text_article(r->name, buf, n, &jl);
-    tag_text(r, json, jl, 1);
+    if (jl > limit) { /* the escapes (quotes, control bytes) made it longer */
+        char m[128];
+        snprintf(m, sizeof(m), "%zu bytes, %zu once escaped as JSON, limit %zu (article.max_bytes)",
+                 n, jl, limit);
+        rejected(r, 1, 0, NR_REJECT_TOO_LARGE, m);
+    } else {
+        tag_text(r, json, jl, 1);
+    }
     free(json);
     free(buf);
     return 0;

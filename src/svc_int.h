@@ -107,6 +107,10 @@ struct p2 {
     /* the highest input offset per source whose events reached this
      * partition (srcpos.h): a record at or below it is a repeat */
     struct nr_srcpos_table seen;
+    /* at_least_once: the `seen` record of the last checkpoint whose records
+     * were all delivered (written again after one that failed) */
+    uint8_t *seen_ok;
+    size_t seen_ok_len;
 };
 
 /* A changelog checkpoint in flight: when all its records are delivered the
@@ -118,6 +122,8 @@ struct ckpt {
     int64_t upto;
     uint32_t pending;
     bool failed;
+    uint8_t *seen; /* at_least_once: its `seen` record, p2.seen_ok once all are delivered */
+    size_t seen_len;
 };
 
 /* The input messages whose count events are in one event batch (event.h),
@@ -218,6 +224,13 @@ struct s1_item {
 };
 
 /* Stage 1: one input partition it owns, as a source of watermarks. */
+/* The position stage 1 gave a repartition partition's last record. */
+struct s1_at {
+    uint64_t src;
+    int64_t offset;
+    uint32_t n; /* records of that input message sent to the partition so far */
+};
+
 struct s1_src {
     char *topic;
     int32_t partition;
@@ -276,7 +289,8 @@ struct stage_art {
     struct nr_event_batch *evb; /* one open batch per repartition partition */
     int32_t n_evb;
     struct ticket **evb_tk;         /* the inputs of each open batch, NULL while empty */
-    struct nr_srcpos_runs *evb_pos; /* per open batch: its records' articles (srcpos.h) */
+    struct nr_srcpos_runs *evb_pos; /* per open batch: its records' positions (srcpos.h) */
+    struct s1_at *evb_at;           /* per partition: the input message it got records of last */
     struct s1_src *src;             /* the input partitions owned */
     size_t n_src, cap_src;
     bool *wm_want;     /* nr_wm_pace's advice, one per source */
@@ -412,6 +426,8 @@ bool svc_s1_reload(struct stage *st);
 
 /* svc_stage2.c */
 void svc_checkpoint(struct stage *st, int32_t part);
+/* all of a checkpoint's records delivered or failed */
+void svc_ckpt_done(struct stage *st, struct ckpt *c);
 void svc_dirty_add(struct dirty *d, const char *rule_id, const char *key);
 void svc_dirty_clear(struct dirty *d);
 void svc_dirty_free(struct dirty *d);

@@ -353,6 +353,7 @@ static int setup(struct svc *s, struct nr_error *err)
     a->art.evb = nr_xcalloc((size_t)n_rp, sizeof(*a->art.evb));
     a->art.evb_tk = nr_xcalloc((size_t)n_rp, sizeof(*a->art.evb_tk));
     a->art.evb_pos = nr_xcalloc((size_t)n_rp, sizeof(*a->art.evb_pos));
+    a->art.evb_at = nr_xcalloc((size_t)n_rp, sizeof(*a->art.evb_at));
     a->art.evb_sum = nr_xcalloc((size_t)n_rp, sizeof(*a->art.evb_sum));
     /* Stage 2 waits for the watermark of every input partition; one whose
      * topic cannot be described now is waited for once heard of. */
@@ -449,6 +450,7 @@ static void stage_teardown(struct stage *st)
         svc_held_chunks_free(&st->cnt.p2[i]);
         nr_wm_table_free(&st->cnt.p2[i].wmt);
         nr_srcpos_table_free(&st->cnt.p2[i].seen);
+        free(st->cnt.p2[i].seen_ok);
     }
     free(st->cnt.p2);
     nr_srcpos_free(&st->cnt.cur_pos);
@@ -473,6 +475,7 @@ static void stage_teardown(struct stage *st)
     free(st->art.evb);
     free(st->art.evb_tk);
     free(st->art.evb_pos);
+    free(st->art.evb_at);
     nr_otrack_destroy(&st->track);
     if (st->txn_last)
         rd_kafka_topic_partition_list_destroy(st->txn_last);

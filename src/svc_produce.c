@@ -39,6 +39,15 @@ void svc_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     if (!op)
         return;
     if (op & 2u) {
+        /* A batch of count events lost for good: a later batch of the same
+         * sources may be delivered, and stage 2 would take the failed
+         * articles for repeats when they are read again (srcpos.h); stop,
+         * so that the restart reads them before anything later. */
+        if (!ok && !purged && !svc_eos(st->cfg)) {
+            NR_ERROR(MOD, "count events lost for good: stopping (restarted, the instance reads "
+                          "their input again)");
+            st->s->fatal = 1;
+        }
         svc_ticket_release((struct ticket *)(op & ~(uintptr_t)3u), ok);
     } else if (op & 1u) {
         struct ckpt *c = (struct ckpt *)(op & ~(uintptr_t)1u);
@@ -48,11 +57,8 @@ void svc_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
             if (p && p->active)
                 p->redo_all = true;
         }
-        if (--c->pending == 0) {
-            if (c->op)
-                nr_opart_ckpt_end(c->op, c->t, c->upto, !c->failed);
-            free(c);
-        }
+        if (--c->pending == 0)
+            svc_ckpt_done(st, c);
     } else {
         nr_oentry_done((struct nr_oentry *)op, ok); /* maybe in a retired ring: harmless */
     }

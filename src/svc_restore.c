@@ -121,9 +121,15 @@ static void restore_record(struct stage *st, struct p2 *p, const rd_kafka_messag
             nr_detector_set_meta(nr_stage2_detector(p->s2), a, b);
     } else if (m->key_len == strlen(SEEN_KEY) && memcmp(m->key, SEEN_KEY, m->key_len) == 0) {
         struct nr_error e = {{0}};
-        if (m->payload && nr_srcpos_table_decode(&p->seen, m->payload, m->len, &e) != 0)
+        if (m->payload && nr_srcpos_table_decode(&p->seen, m->payload, m->len, &e) != 0) {
             NR_WARN(MOD, "changelog %s [%" PRId32 "] @%" PRId64 ": %s",
                     st->cfg->kafka.changelog_topic, m->partition, m->offset, e.msg);
+        } else if (m->payload) { /* a whole checkpoint's: written again after a failed one */
+            free(p->seen_ok);
+            p->seen_ok = nr_xmalloc(m->len);
+            memcpy(p->seen_ok, m->payload, m->len);
+            p->seen_ok_len = m->len;
+        }
     } else if (m->key_len == strlen(HELDN_KEY) && memcmp(m->key, HELDN_KEY, m->key_len) == 0) {
         char num[32];
         size_t nl = m->len < sizeof(num) - 1 ? m->len : sizeof(num) - 1;

@@ -166,14 +166,19 @@ static void evb_send(struct stage *st, int32_t p)
         return;
     st->art.evb_tk[p] = NULL;
     rd_kafka_headers_t *h = wm_headers(st, &st->art.evb_sum[p]);
+    if (!h) /* no source (not reached: a batch has events of some input) */
+        h = rd_kafka_headers_new(1);
     uint8_t *pos;
     size_t pl;
     nr_srcpos_encode(&st->art.evb_pos[p], &pos, &pl);
     rd_kafka_header_add(h, NR_SRCPOS_HEADER, -1, pos, (ssize_t)pl);
     free(pos);
     if (svc_produce(st, st->cfg->kafka.repartition_topic, p, NULL, 0, b->buf, b->len, h,
-                    OPAQUE_TICKET(t)) != 0)
+                    OPAQUE_TICKET(t)) != 0) {
+        if (!svc_stopping(st->s) && !svc_eos(st->cfg)) /* as a failed delivery (svc_dr_cb) */
+            st->s->fatal = 1;
         svc_ticket_release(t, false);
+    }
     nr_event_batch_clear(b);
     nr_srcpos_clear(&st->art.evb_pos[p]);
 }
@@ -394,8 +399,12 @@ static void s1_emit(struct stage *st, const rd_kafka_message_t *m, const struct 
     if (b->n && b->len + 4 + ev->len > EVB_MAX_BYTES)
         evb_send(st, ev->part);
     nr_event_batch_add_raw(b, rec, ev->len);
-    nr_srcpos_add(&st->art.evb_pos[ev->part],
-                  nr_srcpos_id(rd_kafka_topic_name(m->rkt), m->partition), m->offset);
+    /* its index among m's records for this partition, across batches */
+    struct s1_at *at = &st->art.evb_at[ev->part];
+    uint64_t src = nr_srcpos_id(rd_kafka_topic_name(m->rkt), m->partition);
+    if (at->src != src || at->offset != m->offset)
+        *at = (struct s1_at){src, m->offset, 0};
+    nr_srcpos_add(&st->art.evb_pos[ev->part], src, m->offset, at->n++);
     struct ticket *t = st->art.evb_tk[ev->part];
     if (!t)
         t = st->art.evb_tk[ev->part] = nr_xcalloc(1, sizeof(*t));
@@ -586,8 +595,16 @@ static bool s1_tick(struct stage *st)
     return false;
 }
 
+/* A partition assigned again, or read again after a rewind, starts at a
+ * message it may have sent records of: their indices start at 0 again. */
+static void s1_at_reset(struct stage *st)
+{
+    memset(st->art.evb_at, 0, (size_t)st->art.n_evb * sizeof(*st->art.evb_at));
+}
+
 static void s1_assign(struct stage *st, rd_kafka_topic_partition_list_t *parts)
 {
+    s1_at_reset(st);
     for (int i = 0; i < parts->cnt; i++)
         (void)svc_s1_src_find(st, parts->elems[i].topic, parts->elems[i].partition, true);
     st->s->n_assigned1 += parts->cnt;
@@ -604,6 +621,7 @@ static void s1_revoked(struct stage *st, rd_kafka_topic_partition_list_t *parts)
  * processed messages). */
 static void s1_rewind(struct stage *st)
 {
+    s1_at_reset(st);
     for (size_t i = 0; i < st->art.n_src; i++)
         if (st->art.src[i].wm.paused) /* a new source is not paused */
             pause_resume(st, &st->art.src[i], false);

@@ -152,46 +152,55 @@ void svc_p2_release(struct stage *st, struct p2 *p, bool force)
     st->cnt.cur_p2 = curp;
 }
 
-/* A valid count event is held until no source can still send an earlier
- * one (p2_release counts it). */
-/* The source position of the next record of the current message (NULL:
+/* The position of the next record of the current message (false:
  * unknown), records taken in order. */
-static const struct nr_srcpos_run *pos_next(struct stage_cnt *c)
+static bool pos_next(struct stage_cnt *c, uint64_t *src, int64_t *offset, uint32_t *index)
 {
     if (!c->cur_has_pos || c->cur_run >= c->cur_pos.n)
-        return NULL;
+        return false;
     const struct nr_srcpos_run *r = &c->cur_pos.v[c->cur_run];
+    *src = r->src;
+    *offset = r->offset;
+    *index = r->first + c->cur_in_run;
     if (++c->cur_in_run == r->n) {
         c->cur_run++;
         c->cur_in_run = 0;
     }
-    return r;
+    return true;
 }
 
+/* A valid count event is held until no source can still send an earlier
+ * one (p2_release counts it), unless its position says it reached this
+ * partition before (srcpos.h). */
 static void s2_hold(void *ud, const struct nr_count_event *ev, const char *rec, size_t len)
 {
     struct stage *st = ud;
     struct p2 *p = st->cnt.cur_p2;
-    const struct nr_srcpos_run *pos = pos_next(&st->cnt);
-    if (pos && nr_srcpos_seen(&p->seen, pos->src, pos->offset)) {
+    uint64_t src = 0;
+    int64_t off = -1;
+    uint32_t idx = 0;
+    if (pos_next(&st->cnt, &src, &off, &idx) && nr_srcpos_seen(&p->seen, src, off, idx)) {
         nr_counter_add(st->s->mt.repeats, 1); /* counted or held already */
         return;
     }
     nr_oentry_expect(st->cur_entry);
-    nr_evq_push_src(&p->held, ev->event_ms, st->cnt.cur_msg->offset, st->cur_entry, rec, len,
-                    pos ? pos->src : 0, pos ? pos->offset : -1);
+    nr_evq_push_src(&p->held, ev->event_ms, st->cnt.cur_msg->offset, st->cur_entry, rec, len, src,
+                    off, idx);
 }
 
 static void s2_reject(void *ud, long index, const char *msg, struct nr_str record)
 {
     struct stage *st = ud;
     const rd_kafka_message_t *m = st->cnt.cur_msg;
-    if (record.p)
-        (void)pos_next(&st->cnt);
-    if (record.p)
+    if (record.p) {
+        uint64_t src;
+        int64_t off;
+        uint32_t idx;
+        (void)pos_next(&st->cnt, &src, &off, &idx); /* keep the positions in step */
         svc_dead_letter_part(st, m, record.p, record.len, index, "invalid_event", msg);
-    else
+    } else {
         svc_dead_letter(st, m, "invalid_event", msg);
+    }
 }
 
 void svc_stage2(struct stage *st, const rd_kafka_message_t *m)
@@ -262,9 +271,15 @@ void svc_stage2(struct stage *st, const rd_kafka_message_t *m)
     st->cnt.cur_has_pos = false;
     if (hd && rd_kafka_header_get_last(hd, NR_SRCPOS_HEADER, &hv, &hl) == 0) {
         struct nr_error perr = {{0}};
-        if (nr_srcpos_decode(&st->cnt.cur_pos, hv, hl, &perr) == 0)
+        struct nr_event_reader rd;
+        int n_rec = nr_event_reader_open(&rd, m->payload, m->len, &perr);
+        if (n_rec > 0 && nr_srcpos_decode(&st->cnt.cur_pos, hv, hl, &perr) == 0 &&
+            st->cnt.cur_pos.records != (uint32_t)n_rec)
+            snprintf(perr.msg, sizeof(perr.msg), "%s header: %" PRIu32 " positions for %d records",
+                     NR_SRCPOS_HEADER, st->cnt.cur_pos.records, n_rec);
+        if (n_rec > 0 && !perr.msg[0])
             st->cnt.cur_has_pos = true;
-        else /* counted without: a repeat of its articles may be counted twice */
+        else if (n_rec > 0) /* counted without: a repeat may be counted twice */
             NR_WARN(MOD, "%s [%" PRId32 "] @%" PRId64 ": %s", rd_kafka_topic_name(m->rkt),
                     m->partition, m->offset, perr.msg);
     }
@@ -343,6 +358,33 @@ static void held_checkpoint(struct stage *st, struct p2 *p, int32_t part, struct
     }
 }
 
+/* at_least_once, after a checkpoint that failed in part: the `seen`
+ * record of the last whole one (none yet: an empty table, nothing taken
+ * for a repeat) goes to the changelog again, so that a restore pairs it
+ * with keys at least as new. Produced without waiting (this may run in a
+ * delivery report); if it cannot be, the next checkpoint writes every key
+ * (redo_all) and a new one. */
+static void seen_rewrite(struct stage *st, struct p2 *p, int32_t part)
+{
+    uint8_t *empty = NULL;
+    size_t len = p->seen_ok_len;
+    const uint8_t *v = p->seen_ok;
+    if (!v) {
+        struct nr_srcpos_table none = {0};
+        nr_srcpos_table_encode(&none, &empty, &len);
+        v = empty;
+    }
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        st->prod, RD_KAFKA_V_TOPIC(st->cfg->kafka.changelog_topic), RD_KAFKA_V_PARTITION(part),
+        RD_KAFKA_V_KEY((void *)SEEN_KEY, strlen(SEEN_KEY)), RD_KAFKA_V_VALUE((void *)v, len),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    if (err)
+        NR_WARN(MOD, "%s [%" PRId32 "]: source positions not written again: %s",
+                st->cfg->kafka.changelog_topic, part, rd_kafka_err2str(err));
+    p->redo_all = true;
+    free(empty);
+}
+
 /* The sources' positions as of what the checkpoint covers. In
  * at_least_once the held events are not in it: their messages are read
  * again, so each source's entry goes below its earliest held event. */
@@ -356,18 +398,50 @@ static void seen_checkpoint(struct stage *st, struct p2 *p, int32_t part, struct
     if (!svc_eos(st->cfg))
         for (size_t i = 0; i < p->held.n; i++)
             if (p->held.h[i].src)
-                nr_srcpos_lower(&t, p->held.h[i].src, p->held.h[i].src_off);
+                nr_srcpos_lower(&t, p->held.h[i].src, p->held.h[i].src_off, p->held.h[i].src_idx);
     uint8_t *buf;
     size_t len;
     nr_srcpos_table_encode(&t, &buf, &len);
     nr_srcpos_table_free(&t);
+    if (c->failed && !svc_eos(st->cfg)) {
+        /* a key of this checkpoint is not written: the positions must not
+         * run ahead of the keys in the changelog (its events would be
+         * taken for repeats after a restore) */
+        free(buf);
+        seen_rewrite(st, p, part);
+        return;
+    }
     c->pending++;
     if (svc_produce(st, st->cfg->kafka.changelog_topic, part, SEEN_KEY, strlen(SEEN_KEY), buf, len,
                     NULL, OPAQUE_CKPT(c)) != 0) {
         c->pending--;
         c->failed = true;
     }
-    free(buf);
+    if (svc_eos(st->cfg)) { /* the transaction keeps it whole or aborts it */
+        free(buf);
+    } else {
+        c->seen = buf;
+        c->seen_len = len;
+    }
+}
+
+void svc_ckpt_done(struct stage *st, struct ckpt *c)
+{
+    if (c->op)
+        nr_opart_ckpt_end(c->op, c->t, c->upto, !c->failed);
+    struct p2 *p = svc_p2_get(st, c->part, false);
+    if (p && p->active && !svc_eos(st->cfg)) {
+        if (!c->failed && c->seen) {
+            free(p->seen_ok);
+            p->seen_ok = c->seen;
+            p->seen_ok_len = c->seen_len;
+            c->seen = NULL;
+        } else if (c->failed && c->seen) { /* its seen may be delivered, a key not */
+            seen_rewrite(st, p, c->part);
+        }
+    }
+    free(c->seen);
+    free(c);
 }
 
 /* Write every dirty key of partition `part` to the changelog; the offsets
@@ -450,10 +524,8 @@ void svc_checkpoint(struct stage *st, int32_t part)
     if (c->failed) /* not taken: the next one is written even if nothing changes */
         p->ck_valid = false;
     /* release our hold */
-    if (--c->pending == 0) {
-        nr_opart_ckpt_end(c->op, c->t, c->upto, !c->failed);
-        free(c);
-    }
+    if (--c->pending == 0)
+        svc_ckpt_done(st, c);
 }
 
 /* ---- the stage's part in the thread loop and the rebalances (stage_ops) --------------- */
@@ -474,6 +546,7 @@ static void p2_drop(struct p2 *p)
     nr_evq_free(&p->held); /* their messages are read again by the next owner */
     nr_wm_table_free(&p->wmt);
     nr_srcpos_table_free(&p->seen);
+    free(p->seen_ok);
     memset(p, 0, sizeof(*p));
     p->rs_assigned = assigned;
 }

@@ -277,15 +277,16 @@ static bool before(const struct nr_evq_item *a, const struct nr_evq_item *b)
 void nr_evq_push(struct nr_evq *q, int64_t t, int64_t offset, void *opaque, const void *rec,
                  size_t len)
 {
-    nr_evq_push_src(q, t, offset, opaque, rec, len, 0, -1);
+    nr_evq_push_src(q, t, offset, opaque, rec, len, 0, -1, 0);
 }
 
 void nr_evq_push_src(struct nr_evq *q, int64_t t, int64_t offset, void *opaque, const void *rec,
-                     size_t len, uint64_t src, int64_t src_off)
+                     size_t len, uint64_t src, int64_t src_off, uint32_t src_idx)
 {
     nr_grow((void **)&q->h, &q->cap, q->n + 1, sizeof(*q->h));
     struct nr_evq_item it = {
-        t, q->seq++, offset, opaque, nr_xmalloc(len ? len : 1), (uint32_t)len, src, src_off};
+        t,   q->seq++, offset, opaque, nr_xmalloc(len ? len : 1), (uint32_t)len,
+        src, src_off,  src_idx};
     if (len)
         memcpy(it.rec, rec, len);
     q->bytes += len;

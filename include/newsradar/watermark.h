@@ -117,8 +117,9 @@ struct nr_evq_item {
     void *opaque;   /* the caller's (its offset-tracker entry) */
     uint8_t *rec;   /* a copy of the encoded event */
     uint32_t len;
-    uint64_t src;    /* its article's input partition (srcpos.h), 0 unknown */
-    int64_t src_off; /* and offset there */
+    uint64_t src;     /* its position (srcpos.h): input partition, 0 unknown, */
+    int64_t src_off;  /* offset there */
+    uint32_t src_idx; /* and index among that message's records */
 };
 
 struct nr_evq {
@@ -132,7 +133,7 @@ void nr_evq_push(struct nr_evq *q, int64_t t, int64_t offset, void *opaque, cons
                  size_t len);
 /* The same with the position of the event's article (srcpos.h). */
 void nr_evq_push_src(struct nr_evq *q, int64_t t, int64_t offset, void *opaque, const void *rec,
-                     size_t len, uint64_t src, int64_t src_off);
+                     size_t len, uint64_t src, int64_t src_off, uint32_t src_idx);
 /* The earliest item, or NULL when empty. */
 const struct nr_evq_item *nr_evq_top(const struct nr_evq *q);
 /* Remove the earliest into *out (the caller frees out->rec); false if empty. */

@@ -8,8 +8,8 @@
 # read_committed reader of the alert topic must then see exactly the
 # (alert_id, state) pairs of `newsradar replay` on the same input: none
 # twice, none missing, none extra. The same scenario in at_least_once mode
-# must give every pair of replay and none other, and reports how many
-# repeated pairs a plain reader saw (a number, not a failure).
+# must give every pair of replay, and reports how many pairs a plain reader
+# saw repeated and how many replay does not give (numbers, not failures).
 #
 #   bash test_eos.sh NEWSRADAR SOURCE_ROOT        (ctest kafka_eos, label kafka-real)
 #   NR_BUILD_DIR=build bash test_eos.sh           (the binaries of NR_BUILD_DIR)
@@ -270,13 +270,15 @@ if [[ " $modes " == *" at_least_once "* ]]; then
     scenario l at_least_once
     unsettled=""
     [ "$GOT_UNSETTLED" = 0 ] || unsettled=" (it had not settled after 300 s)"
-    # at least once: every pair of replay, none other; repeats are reported
-    if [ "$GOT_MISSING" -ne 0 ] || [ "$GOT_EXTRA" -ne 0 ]; then
+    # at least once: every pair of replay; repeats and pairs replay does not
+    # give (an event counted twice after a restore) are reported
+    [ "$GOT_EXTRA" -eq 0 ] || explain_diff l
+    if [ "$GOT_MISSING" -ne 0 ]; then
         explain_diff l
-        svc_fail "at_least_once: $GOT_MISSING of replay's pairs missing, $GOT_EXTRA not in replay$unsettled"
+        svc_fail "at_least_once: $GOT_MISSING of replay's pairs missing$unsettled"
     fi
     summary+="${summary:+; }at_least_once, same scenario: $GOT_DUPS repeated, 0 missing,"
-    summary+=" 0 not in replay$unsettled"
+    summary+=" $GOT_EXTRA not in replay$unsettled"
 fi
 [ -n "$summary" ] || svc_fail "NR_EOS_MODES: none of exactly_once, at_least_once in '$modes'"
 echo "PASS: $summary ($n_in articles)"
