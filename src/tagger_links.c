@@ -364,13 +364,17 @@ static size_t colon_lines(const struct nr_links *l, const struct nr_text *tx, co
         if (a == SIZE_MAX)
             continue;
         size_t oa = nr_text_orig(tx, a), oc = nr_text_orig(tx, ci + 1);
+        /* a colon inside the previous link line: skipped before its end is
+         * looked for, so that each byte is walked by one line_end (a body
+         * of labels after marks line_end does not end at, "Related: x) "
+         * repeated, was quadratic) */
+        if (k && oa < out[k - 1].e)
+            continue;
         size_t oe = line_end(orig, n, oc), q = oc, h;
         while (q < oe && (orig[q] == ' ' || orig[q] == '\t'))
             q++;
         if (q == oe && oe < n && (h = next_line(orig, n, oe, &q)) != 0)
             oe = h; /* "Related:" alone on its line: the links are on the next */
-        if (k && oa < out[k - 1].e)
-            continue; /* a colon inside the previous link line */
         out[k++] = (struct nr_span32){(uint32_t)oa, (uint32_t)oe};
     }
     return k;

@@ -309,8 +309,8 @@ static enum wclass classify(const struct nr_roles *r, const struct nr_tag_view *
 {
     const char *s = v->orig[f].p;
     size_t len = v->orig[f].len, n = w->end - w->start;
-    if (!w->alpha)
-        return W_STOP;
+    if (!w->alpha || n > MAX_NAME_WORD_BYTES)
+        return W_STOP; /* not a name's word (and its display form must fit) */
     const struct nr_tag_mention *m = mention_at(v, f, w->start);
     if (m && !kind_is(v->cfg, m->entity, "official"))
         return W_STOP; /* a country, group or place is not part of a name */

@@ -10,7 +10,8 @@
 
 #include <string.h>
 
-#define MAX_NAME_WORDS 5
+#define MAX_NAME_WORDS      5
+#define MAX_NAME_WORD_BYTES 48 /* longer is no person's name word (4 words fit display_name) */
 
 struct nr_roles {
     const struct nr_config *cfg;

@@ -32,6 +32,7 @@
 #include "text_int.h"
 
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
@@ -45,11 +46,8 @@ static unsigned char ascii_fold[2][128];
 static unsigned char ascii_word[128];
 unsigned char nr_text_ascii_sep[256];
 
-void nr_text_tables_init(void)
+static void tables_fill(void)
 {
-    static int done;
-    if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
-        return;
     for (int k = 0; k < 2; k++) {
         for (int c = 0; c < 128; c++) {
             unsigned char o = (unsigned char)c;
@@ -66,8 +64,14 @@ void nr_text_tables_init(void)
         ascii_word[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
         nr_text_ascii_sep[c] = !ascii_word[c] && c != '\'' && c != '_';
     }
-    /* Idempotent: racing initializers write identical values. */
-    __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+}
+
+/* Once per process, before any thread reads them (pthread_once: threads
+ * that start tagging together wait for the one filling them). */
+void nr_text_tables_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    (void)pthread_once(&once, tables_fill);
 }
 
 const unsigned char *nr_text_ascii_fold_table(unsigned keep)
@@ -334,7 +338,10 @@ static size_t ascii_run(const unsigned char *restrict s, size_t i, size_t n, cha
                 j += k;
             }
             if (s[i] >= 0x80) {
-                /* i + 1 < n: the block had 16 bytes */
+                /* the lead may be the block's last byte: its second one
+                 * only if it is inside s[0..n) */
+                if (i + 1 >= n)
+                    goto out;
                 unsigned c = s[i], c1 = s[i + 1];
                 uint32_t e;
                 if (!f2 || c - 0xC0u >= 0x20u || (c1 & 0xC0) != 0x80 ||
@@ -349,7 +356,7 @@ static size_t ascii_run(const unsigned char *restrict s, size_t i, size_t n, cha
                 i += 2;
                 /* a word of another script is fold2_run's (a block step
                  * per code point would cost more) */
-                if (s[i] >= 0x80)
+                if (i >= n || s[i] >= 0x80)
                     goto out;
                 continue;
             }

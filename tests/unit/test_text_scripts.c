@@ -328,6 +328,30 @@ static void test_fast_steps_reference(void **state)
     }
 }
 
+/* A 2-byte character or a lead byte in the last lanes of the last 16-byte
+ * block: nothing past s[0..len) is read (the text is copied into a buffer
+ * of exactly its length, so ASan sees a read past it). */
+static void test_fast_step_block_end(void **state)
+{
+    (void)state;
+    const char *cases[] = {"\xc3\xa9 abcdefghijklm\xc3\xa9", "abcdefghijklmno\xc3\xa9",
+                           "abcdefghijklmnopqrstuvwxyz01234\xc3", "abcdefghijklmn\xc3\xa9"};
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        size_t n = strlen(cases[k]);
+        char *exact = malloc(n);
+        assert_non_null(exact);
+        memcpy(exact, cases[k], n);
+        struct nr_text t;
+        nr_text_init(&t);
+        nr_text_normalize(&t, exact, n, 0);
+        char *ref = norm(cases[k]); /* the same bytes, NUL after them */
+        assert_string_equal(t.buf, ref);
+        free(ref);
+        nr_text_fini(&t);
+        free(exact);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_cjk),
         cmocka_unit_test(test_runs_reference),
         cmocka_unit_test(test_fast_steps_reference),
+        cmocka_unit_test(test_fast_step_block_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
