@@ -91,6 +91,14 @@ static const char *const suffixes[] = {
     "یو",
 };
 
+/* Words that are an alias and a clitic but a common word of their own,
+ * not the name (normalized form): "drop(s)" in Urdu, Persian and Arabic is
+ * Qatar's name plus a suffix (پولیو کے قطرے, polio drops; قطرات المطر,
+ * raindrops). */
+static const char *const common_words[] = {
+    "قطرے", "قطره", "قطرات", "قطروں", "قطرو",
+};
+
 static bool in_list(const char *const *list, size_t n, const char *p, size_t len)
 {
     for (size_t i = 0; i < n; i++)
@@ -120,5 +128,10 @@ bool nr_text_arabic_suffix_ok(const char *buf, size_t len, size_t end)
         we += 2;
     if (we == end || (we < len && nr_text_word_at(buf, len, we)))
         return false; /* the word goes on past the suffix */
-    return in_list(suffixes, NR_ARRAY_LEN(suffixes), buf + end, we - end);
+    if (!in_list(suffixes, NR_ARRAY_LEN(suffixes), buf + end, we - end))
+        return false;
+    size_t ws = end - 2; /* the whole word, for the common words */
+    for (int k = 0; k < 8 && ws >= 2 && arabic_letter_at(buf, len, ws - 2); k++)
+        ws -= 2;
+    return !in_list(common_words, NR_ARRAY_LEN(common_words), buf + ws, we - ws);
 }
