@@ -392,8 +392,8 @@ static void s1_work(void *ctx, unsigned wi, size_t i)
 
 /* Copy one encoded count event of input message m into its partition's
  * batch, with m's position; m then waits for that batch's delivery. */
-static void s1_emit(struct stage *st, const rd_kafka_message_t *m, const struct s1_ev *ev,
-                    const uint8_t *rec)
+static void s1_emit(struct stage *st, const rd_kafka_message_t *m, uint64_t src,
+                    const struct s1_ev *ev, const uint8_t *rec)
 {
     struct nr_event_batch *b = &st->art.evb[ev->part];
     if (b->n && b->len + 4 + ev->len > EVB_MAX_BYTES)
@@ -401,7 +401,6 @@ static void s1_emit(struct stage *st, const rd_kafka_message_t *m, const struct 
     nr_event_batch_add_raw(b, rec, ev->len);
     /* its index among m's records for this partition, across batches */
     struct s1_at *at = &st->art.evb_at[ev->part];
-    uint64_t src = nr_srcpos_id(rd_kafka_topic_name(m->rkt), m->partition);
     if (at->src != src || at->offset != m->offset)
         *at = (struct s1_at){src, m->offset, 0};
     nr_srcpos_add(&st->art.evb_pos[ev->part], src, m->offset, at->n++);
@@ -445,9 +444,11 @@ static void s1_finish(struct stage *st, struct s1_item *it)
             svc_dead_letter_part(st, m, w->rj_text + j->off, j->len, j->index,
                                  nr_reject_name(j->reason), j->msg);
     }
+    /* m's source id, once for all its events (srcpos.h) */
+    uint64_t src = it->ev_n ? nr_srcpos_id(rd_kafka_topic_name(m->rkt), m->partition) : 0;
     for (size_t k = 0; k < it->ev_n; k++) {
         const struct s1_ev *ev = &w->ev[it->ev_first + k];
-        s1_emit(st, m, ev, w->rec.buf + ev->off);
+        s1_emit(st, m, src, ev, w->rec.buf + ev->off);
     }
     nr_counter_add(mt->events, it->ev_n);
     for (uint32_t k = 0; k < it->ev_failed; k++) {
