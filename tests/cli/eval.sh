@@ -29,6 +29,10 @@ floors floors_blind_latin.txt $e/blind_fr.jsonl $e/blind_es.jsonl $e/blind_de.js
     $e/blind_pt.jsonl $e/blind_ru.jsonl $e/blind_tr.jsonl
 # the same for blind_en.jsonl (written before its writer read the rules)
 floors floors_blind_en.txt $e/blind_en.jsonl
+# blind2_en.jsonl (90 items, December 2026): wire, statements, readouts,
+# briefings, South Asian/African/Latin American local press, liveblogs and
+# hard negatives, also written before its writer read the rules
+floors floors_blind2_en.txt $e/blind2_en.jsonl
 # the December 2026 Arabic, Persian, Urdu, Pashto and Chinese items written
 # before their writer read the i18n rules (issue #8), on their own
 floors floors_blind_nonlatin.txt $e/blind_ar.jsonl $e/blind_fa.jsonl $e/blind_ur.jsonl \
