@@ -37,7 +37,9 @@
  * Memory: states x classes x 4 bytes, states <= distinct prefixes + 2.
  * 10,000 word-like aliases give ~35k states x ~30 classes = 4.1 MB (a
  * full-depth DFA: 18.7 MB, 3-4x slower here as its rows miss the cache);
- * plus the pattern bytes for verification. Build time is linear in the table
+ * plus the pattern bytes and one 32-byte record per output for verification
+ * (the rows of the gap below out_min are address space only, never
+ * touched). Build time is linear in the table
  * (~20 ms for 10,000 aliases).
  */
 #include "matcher_int.h"

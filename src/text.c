@@ -22,11 +22,12 @@
  * point), 1 (ASCII) or a few (a multi-byte character folded to fewer
  * bytes, a dropped mark); only a collapsed white-space run or a run of
  * dropped invisible characters steps further. So the map keeps a 4-bit step
- * per byte, a full origin every 32 bytes (random access: at most 31
- * additions), and each step of 15 or more as an (index, origin) pair,
- * binary searched. That is 0.625 bytes per byte, plus 8 bytes per 15 or
- * more original bytes consumed by long steps (reserved for the worst case,
- * touched only when used). The normalizer writes uint32 origins into a
+ * per byte, a full origin every 32 bytes (random access: at most 31 steps,
+ * added as SWAR nibble sums of the block's 16 bytes), and each step of 15
+ * or more as an (index, origin) pair, binary searched. That is 0.625 bytes
+ * per byte, plus 8 bytes per 15 or more original bytes consumed by long
+ * steps (reserved for the worst case, touched only when used). The
+ * normalizer writes uint32 origins into a
  * 4096-entry window on the stack, packed after every window.
  */
 #include "text_int.h"
