@@ -17,8 +17,9 @@
  *     distinct pattern bytes (~30-60 for Latin watchlists).
  *   - Transitions are uint32: the target state number premultiplied by the
  *     class count (so the next lookup is table[v + class], no multiply),
- *     with bit 31 set when the target state has output. The inner loop is one
- *     class load, one table load and one test per byte.
+ *     and the states with output numbered last, from a power of two
+ *     (out_min) on, so "has output" is v >= out_min. The inner loop is one
+ *     class load, one add, one table load and one test per byte.
  *   - Outputs (own prefix-patterns plus every dictionary-suffix pattern,
  *     resolved at build time) are flattened into one id array per state.
  *   - Word-start mode (NR_MATCHER_WORD_START): the fallback of a failed
@@ -36,7 +37,9 @@
  * Memory: states x classes x 4 bytes, states <= distinct prefixes + 2.
  * 10,000 word-like aliases give ~35k states x ~30 classes = 4.1 MB (a
  * full-depth DFA: 18.7 MB, 3-4x slower here as its rows miss the cache);
- * plus the pattern bytes for verification. Build time is linear in the table
+ * plus the pattern bytes and one 32-byte record per output for verification
+ * (the rows of the gap below out_min are address space only, never
+ * touched). Build time is linear in the table
  * (~20 ms for 10,000 aliases).
  */
 #include "matcher_int.h"
@@ -227,7 +230,6 @@ bool nr_match_scratch_failed(const struct nr_match_scratch *s)
 
 /* ---- Aho-Corasick engine -------------------------------------------------- */
 
-#define AC_FLAG      0x80000000u
 #define AC_MASK      0x7fffffffu
 #define AC_NONE      0xffffffffu
 #define AC_LANES     4
@@ -243,18 +245,33 @@ static bool ascii_word(int c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+/* One output of a state, with what verifying it needs: ac_emit reads this
+ * record only, not three arrays indexed by pattern (each a cache miss at
+ * 10,000 patterns, the table having pushed them out), and rejects most
+ * longer patterns on `tail` without reading pat_bytes. */
+struct ac_out {
+    uint32_t id, len;
+    uint32_t off; /* the pattern in pat_bytes */
+    uint32_t pad;
+    uint64_t tail; /* pattern bytes [AC_DEPTH, AC_DEPTH + 8), zero-padded */
+    uint64_t mask; /* the bytes of tail that are pattern bytes (any byte order) */
+};
+
 struct ac {
     uint8_t cls[256];
     uint32_t nc;       /* classes */
     uint64_t nc_recip; /* ceil(2^32 / nc) */
     uint32_t n_states;
-    uint32_t *delta;   /* n_states * nc, premultiplied targets | AC_FLAG */
-    uint32_t *out_off; /* state -> first output (n_states + 1 entries) */
-    uint32_t *out_ids; /* flattened outputs */
-    uint32_t *pat_len; /* pattern id -> length */
-    uint32_t *pat_off; /* pattern id -> offset in pat_bytes */
-    char *pat_bytes;   /* patterns, for verifying the part beyond the DFA */
-    uint32_t maxlen;   /* longest prefix in the DFA (<= AC_DEPTH) */
+    uint32_t n_rows;     /* frozen table rows: n_states plus the gap before out_min */
+    uint64_t out_min;    /* frozen: a premultiplied state >= this has outputs */
+    uint32_t *delta;     /* n_rows * nc, premultiplied targets (state numbers while building) */
+    uint32_t *out_off;   /* state -> first output (n_rows + 1 entries) */
+    uint32_t *out_ids;   /* flattened outputs */
+    struct ac_out *outs; /* out_ids[k] and its pattern, for ac_emit */
+    uint32_t *pat_len;   /* pattern id -> length */
+    uint32_t *pat_off;   /* pattern id -> offset in pat_bytes */
+    char *pat_bytes;     /* patterns, for verifying the part beyond the DFA */
+    uint32_t maxlen;     /* longest prefix in the DFA (<= AC_DEPTH) */
     size_t n_out;
     size_t delta_bytes; /* 0 while delta is a malloc'ed build table */
 };
@@ -302,6 +319,7 @@ static void ac_free(void *impl)
         free(a->delta);
     free(a->out_off);
     free(a->out_ids);
+    free(a->outs);
     free(a->pat_len);
     free(a->pat_off);
     free(a->pat_bytes);
@@ -482,46 +500,81 @@ static void ac_bfs(struct ac_build *bd)
 
 /* Renumber states in BFS order (root, depth 1, depth 2, ...): the text
  * keeps the automaton in shallow states most of the time, so their rows
- * end up packed in few cache lines and pages. Outputs are rebuilt in the
- * new order so that out_off[s + 1] - out_off[s] is the count; delta is
- * premultiplied and flagged, into a table on huge pages when large. */
+ * end up packed in few cache lines and pages. States without outputs come
+ * first, those with outputs after them from out_min on, a power of two of
+ * premultiplied value: "has outputs" is then v >= out_min, and for four
+ * lanes at once (v0 | v1 | v2 | v3) >= out_min, so the scan loop needs no
+ * flag bit to mask off before each lookup (one operation fewer on the
+ * per-byte dependency chain). The rows of the gap below out_min are never
+ * read or written (mmap'ed, so untouched). Outputs are rebuilt in the new
+ * order so that out_off[s + 1] - out_off[s] is the count; delta is
+ * premultiplied, into a table on huge pages when large. */
 static void ac_renumber(struct ac_build *bd)
 {
     struct ac *a = bd->a;
     const uint32_t *queue = bd->queue, *out_n = bd->out_n;
     uint32_t nc = a->nc, ns = a->n_states;
-    uint32_t *nid = nr_xmalloc(ns * sizeof(uint32_t));
+    uint32_t n_plain = 0;
     for (uint32_t q = 0; q < ns; q++)
-        nid[queue[q]] = q;
+        n_plain += out_n[queue[q]] == 0;
+    uint64_t out_min = 1;
+    while (out_min < (uint64_t)n_plain * nc)
+        out_min *= 2;
+    uint32_t q_out = (uint32_t)((out_min + nc - 1) / nc); /* first row with outputs */
+    uint32_t rows = q_out + (ns - n_plain);
+    uint32_t *nid = nr_xmalloc(ns * sizeof(uint32_t));
+    for (uint32_t q = 0, qp = 0, qo = q_out; q < ns; q++)
+        nid[queue[q]] = out_n[queue[q]] ? qo++ : qp++;
     uint32_t *ids = nr_xmalloc((a->n_out + 1) * sizeof(uint32_t));
-    uint32_t *offs = nr_xmalloc((ns + 1) * sizeof(uint32_t));
+    uint32_t *offs = nr_xcalloc((size_t)rows + 1, sizeof(uint32_t));
     size_t k = 0;
-    for (uint32_t q = 0; q < ns; q++) {
-        uint32_t s = queue[q];
-        offs[q] = (uint32_t)k;
-        if (out_n[s])
-            memcpy(ids + k, a->out_ids + a->out_off[s], out_n[s] * sizeof(uint32_t));
-        k += out_n[s];
-    }
-    offs[ns] = (uint32_t)k;
+    for (uint32_t pass = 0; pass < 2; pass++) /* plain states have none */
+        for (uint32_t q = 0; q < ns; q++) {
+            uint32_t s = queue[q];
+            if ((out_n[s] != 0) != (pass == 1))
+                continue;
+            offs[nid[s]] = (uint32_t)k;
+            if (out_n[s])
+                memcpy(ids + k, a->out_ids + a->out_off[s], out_n[s] * sizeof(uint32_t));
+            k += out_n[s];
+            offs[nid[s] + 1] = (uint32_t)k;
+        }
+    offs[rows] = (uint32_t)k;
     free(a->out_ids);
     free(a->out_off);
     a->out_ids = ids;
     a->out_off = offs;
-    size_t bytes = (size_t)ns * nc * sizeof(uint32_t);
+    size_t bytes = (size_t)rows * nc * sizeof(uint32_t);
     uint32_t *nd = ac_table_alloc(bytes);
     for (uint32_t q = 0; q < ns; q++) {
         const uint32_t *row = &a->delta[(size_t)queue[q] * nc];
-        uint32_t *nrow = &nd[(size_t)q * nc];
-        for (uint32_t c = 0; c < nc; c++) {
-            uint32_t t = row[c];
-            nrow[c] = nid[t] * nc | (out_n[t] ? AC_FLAG : 0);
-        }
+        uint32_t *nrow = &nd[(size_t)nid[queue[q]] * nc];
+        for (uint32_t c = 0; c < nc; c++)
+            nrow[c] = nid[row[c]] * nc;
     }
     free(a->delta);
     a->delta = nd;
     a->delta_bytes = bytes;
+    a->n_rows = rows;
+    a->out_min = out_min;
     free(nid);
+}
+
+/* The output records (struct ac_out) from out_ids. */
+static void ac_out_records(struct ac *a)
+{
+    a->outs = nr_xcalloc(a->n_out + 1, sizeof(*a->outs));
+    for (size_t k = 0; k < a->n_out; k++) {
+        struct ac_out *o = &a->outs[k];
+        o->id = a->out_ids[k];
+        o->len = a->pat_len[o->id];
+        o->off = a->pat_off[o->id];
+        if (o->len > AC_DEPTH) {
+            uint32_t r = o->len - AC_DEPTH < 8 ? o->len - AC_DEPTH : 8;
+            memcpy(&o->tail, a->pat_bytes + o->off + AC_DEPTH, r);
+            memset(&o->mask, 0xff, r);
+        }
+    }
 }
 
 static void *ac_compile(const struct nr_pattern_set *ps, struct nr_error *err)
@@ -541,6 +594,7 @@ static void *ac_compile(const struct nr_pattern_set *ps, struct nr_error *err)
     ac_trie(&bd);
     ac_bfs(&bd);
     ac_renumber(&bd);
+    ac_out_records(a);
     free(bd.out_n);
     free(bd.fail);
     free(bd.queue);
@@ -552,8 +606,8 @@ static void *ac_compile(const struct nr_pattern_set *ps, struct nr_error *err)
 static size_t ac_memory(const void *impl)
 {
     const struct ac *a = impl;
-    return sizeof(*a) + (size_t)a->n_states * a->nc * 4 + ((size_t)a->n_states + 1) * 4 +
-           a->n_out * 4;
+    return sizeof(*a) + (size_t)a->n_states * a->nc * 4 + ((size_t)a->n_rows + 1) * 4 +
+           a->n_out * (4 + sizeof(struct ac_out));
 }
 
 static void *ac_scratch_new(const void *impl)
@@ -598,36 +652,50 @@ static void ac_emit(const struct ac *a, uint32_t v, const unsigned char *t, uint
         return;
     /* state = premultiplied / nc without a divide: the value is an exact
      * multiple of nc below 2^31, so a 32.32 reciprocal is exact */
-    uint32_t s = (uint32_t)(((uint64_t)(v & AC_MASK) * a->nc_recip) >> 32);
+    uint32_t s = (uint32_t)(((uint64_t)v * a->nc_recip) >> 32);
     for (uint32_t k = a->out_off[s]; k < a->out_off[s + 1]; k++) {
-        uint32_t id = a->out_ids[k], len = a->pat_len[id];
+        const struct ac_out *o = &a->outs[k];
+        uint32_t len = o->len;
         if (len <= AC_DEPTH) {
-            nr_match_buf_push(out, id, end - len, end);
+            nr_match_buf_push(out, o->id, end - len, end);
             continue;
         }
-        uint32_t start = end - AC_DEPTH;
-        if (len <= n - start &&
-            tail_equal(t + end, a->pat_bytes + a->pat_off[id] + AC_DEPTH, len - AC_DEPTH))
-            nr_match_buf_push(out, id, start, start + len);
+        uint32_t start = end - AC_DEPTH, rest = len - AC_DEPTH;
+        if (len > n - start)
+            continue;
+        if (end + 8 <= n) {
+            /* the first 8 tail bytes against the record: most candidates
+             * fail here, and a tail of at most 8 bytes is decided here */
+            uint64_t x;
+            memcpy(&x, t + end, 8);
+            if ((x & o->mask) != o->tail)
+                continue;
+            if (rest <= 8) {
+                nr_match_buf_push(out, o->id, start, start + len);
+                continue;
+            }
+        }
+        if (tail_equal(t + end, a->pat_bytes + o->off + AC_DEPTH, rest))
+            nr_match_buf_push(out, o->id, start, start + len);
     }
 }
 
-/* One DFA step. v is the previous transition as stored (target premultiplied,
- * AC_FLAG maybe set); since every target + class stays below AC_FLAG,
- * (v + class) & AC_MASK == (v & AC_MASK) + class, so the flag needs no
- * separate mask and v can be kept whole for the output test. 64-bit
- * arithmetic spares the zero-extensions a uint32 index costs. */
-#define AC_STEP(v, c) ((uint64_t)delta[((v) + cls[(c)]) & AC_MASK])
+/* One DFA step. v is the previous transition as stored (the target
+ * premultiplied, >= out_min when it has outputs: ac_renumber), so it is the
+ * next row's index as it is. 64-bit arithmetic spares the zero-extensions a
+ * uint32 index costs. */
+#define AC_STEP(v, c) ((uint64_t)delta[(v) + cls[(c)]])
 
 static void ac_scan_one(const struct ac *a, const unsigned char *t, uint32_t to_n, uint32_t from,
                         uint32_t to, uint32_t min_end, struct nr_match_buf *out)
 {
     const uint32_t *delta = a->delta;
     const uint8_t *cls = a->cls;
+    const uint64_t omin = a->out_min;
     uint64_t v = 0;
     for (uint32_t i = from; i < to; i++) {
         v = AC_STEP(v, t[i]);
-        if (__builtin_expect(v >> 31, 0))
+        if (__builtin_expect(v >= omin, 0))
             ac_emit(a, (uint32_t)v, t, to_n, i + 1, min_end, out);
     }
 }
@@ -641,13 +709,13 @@ __attribute__((noinline)) static void ac_emit_lanes(const struct ac *a, const un
                                                     uint64_t v1, uint64_t v2, uint64_t v3,
                                                     struct nr_match_buf *out)
 {
-    if (v0 >> 31)
+    if (v0 >= a->out_min)
         ac_emit(a, (uint32_t)v0, t, n, pos[0] + done, cut[0], out);
-    if (v1 >> 31)
+    if (v1 >= a->out_min)
         ac_emit(a, (uint32_t)v1, t, n, pos[1] + done, cut[1], out);
-    if (v2 >> 31)
+    if (v2 >= a->out_min)
         ac_emit(a, (uint32_t)v2, t, n, pos[2] + done, cut[2], out);
-    if (v3 >> 31)
+    if (v3 >= a->out_min)
         ac_emit(a, (uint32_t)v3, t, n, pos[3] + done, cut[3], out);
 }
 
@@ -676,6 +744,7 @@ static void ac_scan(const void *impl, void *scratch, const char *text, size_t le
             steps = cut[k + 1] - pos[k];
     const uint32_t *delta = a->delta;
     const uint8_t *cls = a->cls;
+    const uint64_t omin = a->out_min;
     /* Lanes in locals (not arrays) so the loop keeps them in registers;
      * the pointers are at the lanes' lockstep ends and the index runs from
      * -steps up to 0, so no bound needs a register of its own. */
@@ -687,7 +756,7 @@ static void ac_scan(const void *impl, void *scratch, const char *text, size_t le
         v1 = AC_STEP(v1, e1[i]);
         v2 = AC_STEP(v2, e2[i]);
         v3 = AC_STEP(v3, e3[i]);
-        if (__builtin_expect((v0 | v1 | v2 | v3) >> 31, 0))
+        if (__builtin_expect((v0 | v1 | v2 | v3) >= omin, 0))
             ac_emit_lanes(a, t, n, pos, cut, (uint32_t)(steps + i) + 1, v0, v1, v2, v3, out);
     }
     st[0] = v0, st[1] = v1, st[2] = v2, st[3] = v3;
@@ -696,7 +765,7 @@ static void ac_scan(const void *impl, void *scratch, const char *text, size_t le
         uint64_t v = st[k];
         for (uint32_t i = pos[k] + steps; i < cut[k + 1]; i++) {
             v = AC_STEP(v, t[i]);
-            if (__builtin_expect(v >> 31, 0))
+            if (__builtin_expect(v >= omin, 0))
                 ac_emit(a, (uint32_t)v, t, n, i + 1, k == 0 ? 0 : cut[k], out);
         }
     }

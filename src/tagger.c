@@ -450,6 +450,13 @@ static void scan_chunk(const struct nr_tagger *t, struct nr_tag_scratch *s, int 
     size_t n = nr_matcher_scan(t->m, s->ms, tx->buf + from, to - from, &m);
     if (nr_match_scratch_failed(s->ms))
         s->oom = true;
+    /* The pattern and ref tables are large and read at random (one miss
+     * each per match, ~45% of this function's time at 10,000 aliases): ask
+     * for all the matches' pattern entries at once, so their misses overlap
+     * instead of queueing one after another in the loop below, and for each
+     * candidate's refs when it is kept (resolve_chunk reads them later). */
+    for (size_t i = 0; i < n; i++)
+        __builtin_prefetch(&t->pat[m[i].id]);
     for (size_t i = 0; i < n; i++) {
         struct nr_match mi = {m[i].id, m[i].start + from, m[i].end + from};
         if (mi.start >= upto)
@@ -470,6 +477,7 @@ static void scan_chunk(const struct nr_tagger *t, struct nr_tag_scratch *s, int 
                 continue;
             }
             s->cand[s->n_cand++] = (struct cand){mp->start, mp->end, mp->id, (uint8_t)f};
+            __builtin_prefetch(&t->refs[p->ref_off]);
         }
         if (!p->topic)
             continue;

@@ -22,11 +22,12 @@
  * point), 1 (ASCII) or a few (a multi-byte character folded to fewer
  * bytes, a dropped mark); only a collapsed white-space run or a run of
  * dropped invisible characters steps further. So the map keeps a 4-bit step
- * per byte, a full origin every 32 bytes (random access: at most 31
- * additions), and each step of 15 or more as an (index, origin) pair,
- * binary searched. That is 0.625 bytes per byte, plus 8 bytes per 15 or
- * more original bytes consumed by long steps (reserved for the worst case,
- * touched only when used). The normalizer writes uint32 origins into a
+ * per byte, a full origin every 32 bytes (random access: at most 31 steps,
+ * added as SWAR nibble sums of the block's 16 bytes), and each step of 15
+ * or more as an (index, origin) pair, binary searched. That is 0.625 bytes
+ * per byte, plus 8 bytes per 15 or more original bytes consumed by long
+ * steps (reserved for the worst case, touched only when used). The
+ * normalizer writes uint32 origins into a
  * 4096-entry window on the stack, packed after every window.
  */
 #include "text_int.h"
@@ -128,7 +129,8 @@ int nr_text_reserve(struct nr_text *t, size_t need)
     if (!base)
         return -1;
     t->base = base;
-    uint8_t *nib = nr_try_realloc(t->nib, c / 2 + 2);
+    /* + MAP_BLOCK / 2: nr_text_orig reads the last block's 16 bytes whole */
+    uint8_t *nib = nr_try_realloc(t->nib, c / 2 + 2 + MAP_BLOCK / 2);
     if (!nib)
         return -1;
     t->nib = nib;
@@ -187,6 +189,32 @@ uint32_t nr_text_orig(const struct nr_text *t, size_t i)
         i = t->n_map - 1;
     size_t k = i / MAP_BLOCK * MAP_BLOCK;
     uint32_t o = t->base[i / MAP_BLOCK];
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && MAP_BLOCK == 32
+    /* The block's 32 steps are 16 bytes (nr_text_reserve keeps them
+     * readable for the last block): add steps 1..i - k as SWAR nibble sums
+     * instead of up to 31 dependent additions (the tagger asks for the
+     * origin of every mention's ends). An escaped step goes the slow way. */
+    uint64_t w0, w1;
+    memcpy(&w0, t->nib + k / 2, 8);
+    memcpy(&w1, t->nib + k / 2 + 8, 8);
+    unsigned nb = (unsigned)(i - k) + 1; /* nibbles 0..i-k; nibble 0 is no step */
+    w0 &= ~(uint64_t)0xF;
+    if (nb < 16) {
+        w0 &= ((uint64_t)1 << (4 * nb)) - 1;
+        w1 = 0;
+    } else if (nb < 32) {
+        w1 &= ((uint64_t)1 << (4 * (nb - 16))) - 1;
+    }
+    const uint64_t n1 = 0x1111111111111111ULL, n0f = 0x0F0F0F0F0F0F0F0FULL;
+    uint64_t esc =
+        (w0 & (w0 >> 1) & (w0 >> 2) & (w0 >> 3)) | (w1 & (w1 >> 1) & (w1 >> 2) & (w1 >> 3));
+    if (!(esc & n1)) {
+        /* bytes <= 60, then 16-bit lanes <= 120, summed by one multiply */
+        uint64_t b = (w0 & n0f) + ((w0 >> 4) & n0f) + (w1 & n0f) + ((w1 >> 4) & n0f);
+        b = (b & 0x00FF00FF00FF00FFULL) + ((b >> 8) & 0x00FF00FF00FF00FFULL);
+        return o + (uint32_t)((b * 0x0001000100010001ULL) >> 48);
+    }
+#endif
     for (size_t q = k + 1; q <= i; q++) {
         unsigned v = (t->nib[q / 2] >> ((q & 1) * 4)) & 0xF;
         o = v == MAP_ESC ? exc_find(t, q) : o + v;

@@ -144,9 +144,9 @@ uint64_t nr_text_simhash(const char *buf, size_t len)
     const unsigned char *s = (const unsigned char *)buf;
     /* Words are separated by single spaces in at most NR_SIMHASH_LEAD
      * bytes, so at most NR_SIMHASH_LEAD / 2 + 1 of them. */
-    uint64_t sh[NR_SIMHASH_LEAD / 2 + 2];
+    uint64_t sh[NR_SIMHASH_LEAD / 2 + 4];
     uint64_t w0 = 0, w1 = 0, w2 = 0;
-    size_t nw = 0, ns = 0, ws = 0;
+    size_t nw = 0, ns, ws = 0;
     /* Only the lead counts: copies of a story keep the lead and cut or pad
      * the end, and the cost per article stays bounded. */
     if (len > NR_SIMHASH_LEAD) {
@@ -193,11 +193,11 @@ uint64_t nr_text_simhash(const char *buf, size_t len)
         w0 = w1;                                                                                   \
         w1 = w2;                                                                                   \
         w2 = h_;                                                                                   \
-        /* stored unconditionally (ns stays 0 for the first two words) */                          \
+        /* stored at the word's index: the first two (not yet shingles) are                        \
+         * overwritten by nothing and skipped, no count to keep per word */                        \
         uint64_t x_ =                                                                              \
             (w0 ^ ((w1 << 21) | (w1 >> 43)) ^ ((w2 << 42) | (w2 >> 22))) * 0xc4ceb9fe1a85ec53ULL;  \
-        sh[ns] = x_ ^ (x_ >> 31);                                                                  \
-        ns += (++nw >= 3);                                                                         \
+        sh[nw++] = x_ ^ (x_ >> 31);                                                                \
     } while (0)
     /* Unchecked loads in the block loop: it stops 8 bytes early, so a word
      * ends before b + 64 and its 8 (or, when longer than 8 bytes, 16) bytes
@@ -223,8 +223,10 @@ uint64_t nr_text_simhash(const char *buf, size_t len)
     if (nw == 0)
         return 0;
     if (nw < 3) { /* too short: the words themselves are the one shingle */
-        sh[0] = nr_mix64(nw == 1 ? w2 : w1 + ((w2 << 42) | (w2 >> 22)));
+        sh[2] = nr_mix64(nw == 1 ? w2 : w1 + ((w2 << 42) | (w2 >> 22)));
         ns = 1;
+    } else {
+        ns = nw - 2;
     }
-    return vote(sh, ns);
+    return vote(sh + 2, ns);
 }
