@@ -378,6 +378,11 @@ static const struct opt opts_lexctx[] = {
      "phrases right before the alias (a comma between allowed) that make it not the entity"},
     {"not_before", OT_STRLIST, offsetof(struct nr_lex_context, not_before), 0, "[]", 0, 0, 0, 0, 0,
      0, "phrases right after the alias that make it not the entity"},
+    {"only_after", OT_STRLIST, offsetof(struct nr_lex_context, only_after), 0, "[]", 0, 0, 0, 0, 0,
+     0,
+     "with only_before: phrases right before the alias; it is the entity only after or before one"},
+    {"only_before", OT_STRLIST, offsetof(struct nr_lex_context, only_before), 0, "[]", 0, 0, 0, 0,
+     0, 0, "phrases right after the alias; it is the entity only after or before one (only_after)"},
 };
 SECTION(sec_lexctx, "context rule", "an item of `contexts:` in a lexicon file", opts_lexctx);
 

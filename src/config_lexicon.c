@@ -75,10 +75,15 @@ void cfg_load_lexicon(struct cm_ctx *c, const struct cy_doc *doc)
         x->pos = cm_srcpos(c, it);
         const struct cy_node *xs[MAX_OPTS];
         if (cm_parse_section(c, it, &sec_lexctx, x, xs, it) == 0 && x->not_after.n == 0 &&
-            x->not_before.n == 0)
-            ERR(c, it, "context rule for \"%s\" has neither not_after nor not_before", x->alias);
+            x->not_before.n == 0 && x->only_after.n == 0 && x->only_before.n == 0)
+            ERR(c, it,
+                "context rule for \"%s\" has none of not_after, not_before, only_after, "
+                "only_before",
+                x->alias);
         lex_check_list(c, xs[cm_opt_idx(&sec_lexctx, "not_after")], "not_after");
         lex_check_list(c, xs[cm_opt_idx(&sec_lexctx, "not_before")], "not_before");
+        lex_check_list(c, xs[cm_opt_idx(&sec_lexctx, "only_after")], "only_after");
+        lex_check_list(c, xs[cm_opt_idx(&sec_lexctx, "only_before")], "only_before");
     }
 }
 
@@ -122,6 +127,8 @@ void cfg_lexicon_free(struct nr_lexicon *lx)
         free(lx->contexts[i].alias);
         cm_strlist_free(&lx->contexts[i].not_after);
         cm_strlist_free(&lx->contexts[i].not_before);
+        cm_strlist_free(&lx->contexts[i].only_after);
+        cm_strlist_free(&lx->contexts[i].only_before);
     }
     free(lx->contexts);
 }

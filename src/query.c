@@ -204,6 +204,10 @@ static uint32_t add_words(struct parser *p, size_t off, size_t len)
         struct nr_qword *qw = &q->words[q->n_words++];
         qw->norm = nr_xstrndup(w, (size_t)(b - w));
         qw->len = (uint32_t)(b - w);
+        uint32_t r0 = nr_text_orig(&p->norm, (size_t)(w - p->norm.buf));
+        uint32_t r1 = nr_text_orig(&p->norm, (size_t)(b - p->norm.buf));
+        qw->raw = nr_xstrndup(s + r0, r1 - r0);
+        qw->raw_len = r1 - r0;
         qw->wildcard = false;
         qw->exact = exact;
         added++;
@@ -479,8 +483,10 @@ void nr_query_free(struct nr_query *q)
 {
     if (!q)
         return;
-    for (size_t i = 0; i < q->n_words; i++)
+    for (size_t i = 0; i < q->n_words; i++) {
         free(q->words[i].norm);
+        free(q->words[i].raw);
+    }
     for (size_t i = 0; i < q->n_terms; i++)
         free(q->terms[i].text);
     free(q->words);

@@ -767,7 +767,7 @@ const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scr
         s->view.orig[f] = a->field[field_id[f]];
         s->view.shape[f] = nr_tagctx_shape(s->view.orig[f].p, s->view.orig[f].len);
     }
-    nr_topics_begin(t->topics, s->ts, s->text, tg->lang);
+    nr_topics_begin(t->topics, s->ts, s->text, s->view.orig, tg->lang);
 
     /* both fields first: the context rules of a title mention read the body */
     for (int f = 0; f < 2; f++) {

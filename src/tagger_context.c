@@ -14,7 +14,9 @@
  *     a person's surname, its later bare mentions there are the person too
  *     ("Michael Jordan ... Jordan said");
  *   - `contexts` rules veto an alias right after (a comma between allowed)
- *     or right before a phrase: "Atlanta, Georgia", "Georgia Tech".
+ *     or right before a phrase: "Atlanta, Georgia", "Georgia Tech"; or,
+ *     with only_after / only_before, admit it only there: "Pak" is
+ *     Pakistan in "Pak-Afghan" and "Indo-Pak", not alone.
  * The tests compare normalized text, the form the scan already made, so a
  * rule costs a few byte compares, and only for the few aliases that have
  * one (marked on the alias's refs when the tagger is built).
@@ -57,8 +59,9 @@ struct nr_tagctx {
     struct actx *a;
     size_t n_a;
     struct nr_wordset first_names, not_names;
-    /* normalized not_after / not_before phrases per lexicon context rule */
-    struct phrase **after, **before;
+    /* normalized phrases per lexicon context rule: not_after, not_before,
+     * only_after, only_before */
+    struct phrase *(*lists)[4];
 };
 
 static char *norm_dup(const char *s)
@@ -109,12 +112,13 @@ struct nr_tagctx *nr_tagctx_new(const struct nr_config *cfg)
         x->person_like = true;
         x->first_name = nr_wordset_has(&c->first_names, x->alias, strlen(x->alias));
     }
-    c->after = nr_xcalloc(lx->n_contexts + 1, sizeof(*c->after));
-    c->before = nr_xcalloc(lx->n_contexts + 1, sizeof(*c->before));
+    c->lists = nr_xcalloc(lx->n_contexts + 1, sizeof(*c->lists));
     for (size_t i = 0; i < lx->n_contexts; i++) {
         const struct nr_lex_context *r = &lx->contexts[i];
-        c->after[i] = phrases(&r->not_after);
-        c->before[i] = phrases(&r->not_before);
+        const struct nr_strlist *l[4] = {&r->not_after, &r->not_before, &r->only_after,
+                                         &r->only_before};
+        for (int k = 0; k < 4; k++)
+            c->lists[i][k] = phrases(l[k]);
         struct actx *x = actx_get(c, r->alias);
         x->rules = nr_xrealloc(x->rules, (x->n_rules + 1) * sizeof(uint32_t));
         x->rules[x->n_rules++] = (uint32_t)i;
@@ -131,16 +135,13 @@ void nr_tagctx_free(struct nr_tagctx *c)
         free(c->a[i].rules);
     }
     free(c->a);
-    for (size_t i = 0; i < c->cfg->lex.n_contexts; i++) {
-        for (size_t k = 0; k < c->cfg->lex.contexts[i].not_after.n; k++)
-            free(c->after[i][k].p);
-        for (size_t k = 0; k < c->cfg->lex.contexts[i].not_before.n; k++)
-            free(c->before[i][k].p);
-        free(c->after[i]);
-        free(c->before[i]);
-    }
-    free(c->after);
-    free(c->before);
+    for (size_t i = 0; i < c->cfg->lex.n_contexts; i++)
+        for (int k = 0; k < 4; k++) {
+            for (struct phrase *p = c->lists[i][k]; p && p->p; p++)
+                free(p->p);
+            free(c->lists[i][k]);
+        }
+    free(c->lists);
     nr_wordset_fini(&c->first_names);
     nr_wordset_fini(&c->not_names);
     free(c);
@@ -227,13 +228,22 @@ bool nr_tagctx_reject(const struct nr_tagctx *c, uint32_t rule, struct nr_tag_vi
         return true;
     }
     for (size_t i = 0; i < x->n_rules; i++) {
-        const struct nr_lex_context *r = &c->cfg->lex.contexts[x->rules[i]];
-        for (size_t k = 0; k < r->not_after.n; k++)
-            if (ends_with(tx->buf, ns, &c->after[x->rules[i]][k]))
+        struct phrase *const *l = c->lists[x->rules[i]];
+        for (const struct phrase *p = l[0]; p->p; p++)
+            if (ends_with(tx->buf, ns, p))
                 return true;
-        for (size_t k = 0; k < r->not_before.n; k++)
-            if (starts_with(tx->buf, tx->len, ne, &c->before[x->rules[i]][k]))
+        for (const struct phrase *p = l[1]; p->p; p++)
+            if (starts_with(tx->buf, tx->len, ne, p))
                 return true;
+        if (!l[2]->p && !l[3]->p)
+            continue;
+        bool admitted = false; /* an only_ rule: the alias needs its context */
+        for (const struct phrase *p = l[2]; p->p && !admitted; p++)
+            admitted = ends_with(tx->buf, ns, p);
+        for (const struct phrase *p = l[3]; p->p && !admitted; p++)
+            admitted = starts_with(tx->buf, tx->len, ne, p);
+        if (!admitted)
+            return true;
     }
     return false;
 }

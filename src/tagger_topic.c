@@ -12,6 +12,11 @@
  * stemmed, and counts when its stem equals the query word's. So only words
  * that start like a query word are stemmed (a few per article), at the
  * price of a candidate per word sharing the prefix ("closet" for close).
+ * Outside English the stemmers read accents (French fermée -> ferm), so
+ * there both the query word and the candidate are stemmed as written
+ * (the candidate's original bytes, through the offset map) and the stems
+ * compared normalized (stem.h, nr_stem_word_folded); the prefix pattern is
+ * taken from the normalized word and that normalized stem.
  * Prefixes shorter than 3 characters would make every other word a
  * candidate: such words (and English function words: the, of, with...) are
  * matched exactly, as is a word written =word. A wildcard (clos*) is the
@@ -113,7 +118,9 @@ static void add_qword(struct nr_topics *tp, struct nr_stem *st, int lang, const 
         return;
     }
     size_t sl;
-    const char *stem = nr_stem_word(st, lang, qw->norm, qw->len, &sl);
+    const char *stem = nr_stem_reads_marks(lang) && qw->raw
+                           ? nr_stem_word_folded(st, lang, qw->raw, qw->raw_len, &sl)
+                           : nr_stem_word(st, lang, qw->norm, qw->len, &sl);
     size_t p = 0;
     while (p < sl && p < qw->len && stem[p] == qw->norm[p])
         p++;
@@ -513,7 +520,7 @@ void nr_topics_scratch_free(struct nr_topics_scratch *s)
 }
 
 void nr_topics_begin(const struct nr_topics *tp, struct nr_topics_scratch *s,
-                     const struct nr_text *text, const char *lang)
+                     const struct nr_text *text, const struct nr_str *orig, const char *lang)
 {
     s->lang_code = -1;
     for (size_t i = 0; lang && *lang && i < tp->n_codes; i++)
@@ -525,6 +532,7 @@ void nr_topics_begin(const struct nr_topics *tp, struct nr_topics_scratch *s,
         s->stamp = 1;
     }
     s->text = text;
+    s->orig = orig;
     s->n_occ = s->n_touched = s->n_evidence = 0;
     s->c_field = -1;
     s->over = s->oom = false;
@@ -599,7 +607,15 @@ static bool stem_equals(struct nr_topics_scratch *s, const struct tword *w, int 
 {
     if (s->c_field != f || s->c_start != a || s->c_end != b || s->c_lang != lang) {
         size_t n;
-        const char *st = nr_stem_word(s->stem, lang, s->text[f].buf + a, b - a, &n);
+        const struct nr_text *tx = &s->text[f];
+        const char *st = NULL;
+        if (nr_stem_reads_marks(lang) && s->orig && s->orig[f].p) {
+            uint32_t oa = nr_text_orig(tx, a), ob = nr_text_orig(tx, b);
+            if (oa < ob && ob <= s->orig[f].len) /* the word as written */
+                st = nr_stem_word_folded(s->stem, lang, s->orig[f].p + oa, ob - oa, &n);
+        }
+        if (!st)
+            st = nr_stem_word(s->stem, lang, tx->buf + a, b - a, &n);
         if (n > NR_STEM_MAX_WORD)
             n = NR_STEM_MAX_WORD;
         memcpy(s->c_stem, st, n);

@@ -109,6 +109,7 @@ struct tocc {
 
 struct nr_topics_scratch {
     const struct nr_text *text; /* [2]: title, body */
+    const struct nr_str *orig;  /* [2]: their original bytes (stems of accented words) */
     struct nr_stem *stem;
     struct tocc *occ;
     size_t n_occ, cap_occ;

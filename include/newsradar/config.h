@@ -119,6 +119,9 @@
  *     - alias: Georgia
  *       not_after: [Atlanta, Savannah]      # "Atlanta, Georgia" is no GE
  *       not_before: [Tech, Bulldogs]
+ *     - alias: Pak
+ *       only_before: [Afghan, India]        # "Pak-Afghan" is PK, "Pak" alone no
+ *       only_after: [Indo]                  # "Indo-Pak"
  *
  * Durations: "<int><unit>" with unit ms, s, m, h, d ("90s", "15m", "1h", "7d").
  */
@@ -241,10 +244,12 @@ enum nr_score { NR_SCORE_POISSON, NR_SCORE_NEGBIN };
 
 /* A context rule of the lexicon: the alias (as written in the lexicon; it
  * is compared normalized) is not its entity right after / before one of
- * these phrases. */
+ * the not_ phrases; with only_ phrases it is its entity only right after /
+ * before one of those ("Pak" only in "Pak-Afghan", "Indo-Pak"). */
 struct nr_lex_context {
     char *alias;
     struct nr_strlist not_after, not_before;
+    struct nr_strlist only_after, only_before;
     struct nr_srcpos pos;
 };
 

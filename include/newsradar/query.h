@@ -35,6 +35,8 @@
 struct nr_qword {
     char *norm; /* normalized (text.h), without the '*' */
     uint32_t len;
+    char *raw; /* the same word as written (case, accents): what stems read */
+    uint32_t raw_len;
     bool wildcard; /* was written with a trailing '*' */
     bool exact;    /* was written with a leading '=' (hyphenated: every part) */
 };

@@ -423,6 +423,49 @@ static void test_languages(void **state)
     assert_true(lang_score("multi", "zh", "巴基斯坦关闭 托尔哈姆 今天 口岸") == 0);
 }
 
+/* Stems of the accented word: the stemmers of fr, es, pt, tr and ru read
+ * the accents (é, ó, ç, ğ, й), so the rule word and the text word are
+ * stemmed as written and compared folded; the English stems (of the
+ * folded word) stay as they were. */
+static void test_accents(void **state)
+{
+    (void)state;
+    /* French fermer: fermée, fermés, fermées (folded first, "fermee" kept
+     * its e and missed); upper case and a decomposed é (NFD) alike */
+    const char *fr[] = {"la frontière est fermée",
+                        "les postes sont fermés",
+                        "deux routes fermées",
+                        "ils ont fermé la route",
+                        "LA ROUTE FERMÉE",
+                        "la route ferme\xcc\x81"
+                        "e",
+                        "route fer\xc2\xad"
+                        "m\xc3\xa9"
+                        "e"};
+    for (size_t i = 0; i < NR_ARRAY_LEN(fr); i++)
+        if (lang_score("accents", "fr", fr[i]) != 1)
+            fail_msg("fr: \"%s\" should match fermer", fr[i]);
+    assert_true(lang_score("accents", "fr", "le fermier") == 0); /* other stems */
+    assert_true(lang_score("accents", "fr", "une fermeture") == 0);
+    /* Spanish evacuación: the plural (stem evacu, not evacuacion) */
+    assert_true(lang_score("accents", "es", "ordenó evacuaciones masivas") == 1);
+    assert_true(lang_score("accents", "es", "la evacuación de civiles") == 1);
+    assert_true(lang_score("accents", "es", "decidieron evacuar la zona") == 1);
+    /* Portuguese negociação: negociações, negociar */
+    assert_true(lang_score("accents", "pt", "as negociações de paz") == 1);
+    assert_true(lang_score("accents", "pt", "aceitou negociar") == 1);
+    assert_true(lang_score("accents", "pt", "um negócio") == 0);
+    /* Turkish yasak: yasağı (ğ before the suffix), capital I is ı */
+    assert_true(lang_score("accents", "tr", "sokağa çıkma yasağı ilan edildi") == 1);
+    assert_true(lang_score("accents", "tr", "YASAĞI KALDIRDI") == 1);
+    /* Russian закрытый: закрытой, закрытие (й was folded to и) */
+    assert_true(lang_score("accents", "ru", "граница остается закрытой") == 1);
+    assert_true(lang_score("accents", "ru", "после закрытия границы") == 1);
+    /* English unchanged: close = closed, closing (folded, then stemmed) */
+    assert_true(lang_score("accents", "en", "the border was closed") == 1);
+    assert_true(lang_score("accents", "en", "the border is open") == 0);
+}
+
 int main(int argc, char **argv)
 {
     const char *data = argc > 1 ? argv[1] : "tests/data";
@@ -454,6 +497,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_masking),     cmocka_unit_test(test_link_lines),
         cmocka_unit_test(test_legacy),      cmocka_unit_test(test_evidence),
         cmocka_unit_test(test_explain),     cmocka_unit_test(test_languages),
+        cmocka_unit_test(test_accents),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     for (int e = 0; e < n_engines; e++) {
