@@ -53,7 +53,8 @@
  * same surname.
  *
  * Cost: nothing per byte; per role match a few word reads and set lookups;
- * per person one memmem over each normalized field for the surname.
+ * the surnames of all persons in one pass over each normalized field
+ * (tagger_roles_surname.c; linear in text and mentions).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +257,7 @@ void nr_roles_scratch_free(struct nr_roles_scratch *rs)
     free(rs->arena);
     free(rs->out);
     free(rs->tg);
+    nr_roles_sur_free(rs->sur);
     free(rs);
 }
 
