@@ -344,13 +344,16 @@ static const char *const cyr_latin[32] = {
 static bool cyr_vowel(uint32_t c)
 {
     return c == 0x430 || c == 0x435 || c == 0x438 || c == 0x43E || c == 0x443 || c == 0x44B ||
-           c == 0x44D || c == 0x44E || c == 0x44F || c == 0x454 || c == 0x456 || c == 0x457;
+           c == 0x44D || c == 0x44E || c == 0x44F || c == 0x454 || c == 0x456;
 }
 
 /* Append the normalized word [a, e) of t to out, Cyrillic letters in Latin
  * ones. The normalizer folds й to и: an и after a vowel was most likely a
  * й and is "y" (Сергей, Андрей), and a word-final "iy" is "y" (Дмитрий,
- * Зеленский: Dmitry, Zelensky). Returns the new length. */
+ * Зеленский: Dmitry, Zelensky). Its NFKD and mark stripping also make ё
+ * е ("e": Пётр is "petr") and ї і ("i", the press spelling inside a word:
+ * Київ, Kyiv), so neither reaches this table; є and ґ have no
+ * decomposition and are here. Returns the new length. */
 static size_t put_latin(const char *w, size_t n, char *out, size_t o, size_t cap)
 {
     uint32_t prev = 0;
@@ -361,12 +364,8 @@ static size_t put_latin(const char *w, size_t n, char *out, size_t o, size_t cap
         const char *lat = NULL;
         if (c >= 0x430 && c <= 0x44F)
             lat = c == 0x438 && cyr_vowel(prev) ? "y" : cyr_latin[c - 0x430];
-        else if (c == 0x451) /* ё */
-            lat = "e";
         else if (c == 0x456) /* і */
             lat = "i";
-        else if (c == 0x457) /* ї */
-            lat = "yi";
         else if (c == 0x454) /* є */
             lat = "ye";
         else if (c == 0x491) /* ґ */
