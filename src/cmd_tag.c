@@ -10,11 +10,13 @@
  *    "topics":[{"id":"border_closure","score":2,"evidence":["closed the border"]}]}
  *
  * --text reads the input as one plain-text article (a saved web page, a
- * wire story pasted into a file): its first non-blank line is the title
- * when more lines follow and it is at most TEXT_TITLE_MAX bytes, the rest
- * the body, the file's name the id. It goes through the same decoder as a
- * JSON article (made here with every byte kept: the decoder repairs or
- * rejects invalid UTF-8 as `article.invalid_utf8` says).
+ * wire story pasted into a file): one line is the title when more text
+ * follows (cmd_tag_title.c: a repeated headline, else the first
+ * headline-like line after a masthead, else the first line of at most
+ * NR_TEXT_TITLE_MAX bytes), the other lines the body, the file's name the
+ * id. It goes through the same decoder as a JSON article (made here with
+ * every byte kept: the decoder repairs or rejects invalid UTF-8 as
+ * `article.invalid_utf8` says).
  *
  * --explain adds an "explain" member: the text of every entity span, and
  * for every topic with a term match its signals, term matches (field, byte
@@ -32,6 +34,7 @@
  */
 #include "cmd.h"
 #include "cmd_input.h"
+#include "cmd_tag_title.h"
 
 #include "newsradar/article.h"
 #include "newsradar/config.h"
@@ -52,8 +55,9 @@ static void usage(FILE *f)
                "  -c, --config FILE   the main configuration file\n"
                "  --explain           also say why: span texts, and per topic the signals,\n"
                "                      term matches, weights, points, score and threshold\n"
-               "  --text              ARTICLE is one plain-text article: its first line the\n"
-               "                      title, the rest the body, the file name the id\n"
+               "  --text              ARTICLE is one plain-text article: a headline line the\n"
+               "                      title (past a web page's masthead), the rest the\n"
+               "                      body, the file name the id\n"
                "  ARTICLE             one JSON article or a JSONL file (default: stdin)\n"
                "\n"
                "Prints one JSON object per article: its id, the entities found (with\n"
@@ -121,8 +125,6 @@ static void tag_text(struct run *r, const char *msg, size_t len, unsigned long l
     }
 }
 
-#define TEXT_TITLE_MAX 300
-
 /* s[0..n) as the contents of a JSON string: quote, backslash and control
  * bytes escaped, every other byte as it is. Not jansson (which refuses
  * invalid UTF-8): the decoder is what repairs or rejects it, as for any
@@ -153,14 +155,8 @@ static char *text_article(const char *name, const char *t, size_t n, size_t *out
     size_t a = 0;
     while (a < n && (t[a] == ' ' || t[a] == '\t' || t[a] == '\r' || t[a] == '\n'))
         a++;
-    const char *nl = memchr(t + a, '\n', n - a);
-    size_t e = nl ? (size_t)(nl - t) : n, te = e;
-    while (te > a && (t[te - 1] == ' ' || t[te - 1] == '\t' || t[te - 1] == '\r'))
-        te--;
-    bool more = false;
-    for (size_t i = e; i < n && !more; i++)
-        more = t[i] != ' ' && t[i] != '\t' && t[i] != '\r' && t[i] != '\n';
-    bool title = more && te - a <= TEXT_TITLE_MAX;
+    size_t ts = 0, te = 0, next = 0;
+    bool title = nr_text_title(t, n, a, &ts, &te, &next);
     const char *base = strrchr(name, '/');
     base = base ? base + 1 : name;
     char *out = NULL;
@@ -172,12 +168,15 @@ static char *text_article(const char *name, const char *t, size_t n, size_t *out
         nr_grow((void **)&out, &cap, len + 12, 1);
         memcpy(out + len, "\",\"title\":\"", 11);
         len += 11;
-        json_put(&out, &len, &cap, t + a, te - a);
-        a = e < n ? e + 1 : e; /* the body from the next line */
+        json_put(&out, &len, &cap, t + ts, te - ts);
     }
     nr_grow((void **)&out, &cap, len + 12, 1);
     memcpy(out + len, "\",\"body\":\"", 10);
     len += 10;
+    if (title) { /* the lines before the title (a masthead), then the rest */
+        json_put(&out, &len, &cap, t + a, ts - a);
+        a = next;
+    }
     json_put(&out, &len, &cap, t + a, n - a);
     nr_grow((void **)&out, &cap, len + 3, 1);
     memcpy(out + len, "\"}", 3);

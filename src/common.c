@@ -287,6 +287,22 @@ void nr_time_format_rfc3339(int64_t ms, char *buf, size_t len)
              (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), (int)msr);
 }
 
+#ifdef __SSE2__
+/* One bit per lane of v whose bits under mask equal val. */
+static inline unsigned lanes_masked(__m128i v, unsigned char mask, unsigned char val)
+{
+    return (unsigned)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)mask)), _mm_set1_epi8((char)val)));
+}
+
+/* One bit per lane of v that is >= val (unsigned). */
+static inline unsigned lanes_at_least(__m128i v, unsigned char val)
+{
+    return (unsigned)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)val)), v));
+}
+#endif
+
 bool nr_utf8_valid(const char *p, size_t len)
 {
     const unsigned char *s = (const unsigned char *)p, *e = s + len;
@@ -312,23 +328,18 @@ bool nr_utf8_valid(const char *p, size_t len)
                 s += 16;
                 continue;
             }
-#define NR_CLASS(mask, val)                                                                        \
-    ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)(mask))),     \
-                                                _mm_set1_epi8((char)(val)))))
-#define NR_AT_LEAST(val)                                                                           \
-    ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)(val))), v)))
-            const unsigned cont = NR_CLASS(0xC0, 0x80);
-            unsigned l2 = NR_CLASS(0xE0, 0xC0);
+            const unsigned cont = lanes_masked(v, 0xC0, 0x80);
+            unsigned l2 = lanes_masked(v, 0xE0, 0xC0);
             if (!(hi & ~(cont | l2))) {
                 /* ASCII and 2-byte sequences only (Latin, Cyrillic,
                  * Greek, Hebrew, Arabic script): the test is shorter */
-                const unsigned lead = l2 & ~NR_CLASS(0xFE, 0xC0);
+                const unsigned lead = l2 & ~lanes_masked(v, 0xFE, 0xC0);
                 if ((cont | lead) != hi || cont != ((lead << 1) & 0xFFFFu))
                     break;
                 s += (lead & 0x8000u) ? 15 : 16;
                 continue;
             }
-            unsigned l3 = NR_CLASS(0xF0, 0xE0), l4 = NR_CLASS(0xF8, 0xF0);
+            unsigned l3 = lanes_masked(v, 0xF0, 0xE0), l4 = lanes_masked(v, 0xF8, 0xF0);
             /* lanes before the first sequence that crosses the block */
             const unsigned cross = (l2 & 0x8000u) | (l3 & 0xC000u) | (l4 & 0xE000u);
             const unsigned take = cross ? (unsigned)__builtin_ctz(cross) : 16;
@@ -336,21 +347,20 @@ bool nr_utf8_valid(const char *p, size_t len)
             l2 &= m, l3 &= m, l4 &= m;
             const unsigned want = l2 << 1 | l3 << 1 | l3 << 2 | l4 << 1 | l4 << 2 | l4 << 3;
             if (want != (cont & m) || ((l2 | l3 | l4 | cont) & m) != (hi & m) ||
-                (NR_CLASS(0xFE, 0xC0) & m))
+                (lanes_masked(v, 0xFE, 0xC0) & m))
                 break;
             if (l3) {
-                const unsigned a0 = NR_AT_LEAST(0xA0) >> 1; /* the next byte is >= A0 */
-                if ((NR_CLASS(0xFF, 0xE0) & l3 & ~a0) | (NR_CLASS(0xFF, 0xED) & l3 & a0))
+                const unsigned a0 = lanes_at_least(v, 0xA0) >> 1; /* the next byte is >= A0 */
+                if ((lanes_masked(v, 0xFF, 0xE0) & l3 & ~a0) |
+                    (lanes_masked(v, 0xFF, 0xED) & l3 & a0))
                     break;
             }
             if (l4) {
-                const unsigned b90 = NR_AT_LEAST(0x90) >> 1;
-                if ((NR_CLASS(0xFF, 0xF0) & l4 & ~b90) | (NR_CLASS(0xFF, 0xF4) & l4 & b90) |
-                    (NR_AT_LEAST(0xF5) & l4))
+                const unsigned b90 = lanes_at_least(v, 0x90) >> 1;
+                if ((lanes_masked(v, 0xFF, 0xF0) & l4 & ~b90) |
+                    (lanes_masked(v, 0xFF, 0xF4) & l4 & b90) | (lanes_at_least(v, 0xF5) & l4))
                     break;
             }
-#undef NR_CLASS
-#undef NR_AT_LEAST
             s += take;
         }
 #endif

@@ -46,8 +46,20 @@ static uint32_t cp_at(const char *s, size_t len, size_t pos, size_t *n)
     return c;
 }
 
+/* Invisible characters that web text puts inside words: the soft hyphen
+ * (a hyphenation point), ZWSP, ZWNJ, ZWJ, WORD JOINER and a stray BOM.
+ * Between two letters they join (nr_word_next): "Sha\u00ADrif" is one
+ * word, which folds (text.h drops them) to "sharif"; Persian writes ZWNJ
+ * inside words (هیئت‌هایی). */
+static bool cp_invisible(uint32_t c)
+{
+    return c == 0xAD || (c >= 0x200B && c <= 0x200D) || c == 0x2060 || c == 0xFEFF;
+}
+
 static bool cp_letter(uint32_t c)
 {
+    if (c == 0xFEFF)
+        return false;
     if (c < 0x80)
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     if (c < 0xC0 || c == 0xD7 || c == 0xF7 || c == 0xFFFD)
@@ -157,6 +169,33 @@ static bool abbrev(const char *p, size_t n)
     return false;
 }
 
+/* The bytes of the non-letter c at s[pos] when the word goes on after it:
+ * a hyphen or apostrophe before a letter ("O'Brien", "al-Sudani") but not
+ * a possessive ("Modi's") or a lower-case compound suffix ("Sharif-led"),
+ * or a run of invisible characters before a letter ("Sha\u00ADrif").
+ * 0 when the word ends at pos. */
+static size_t joiner_len(const char *s, size_t len, size_t pos, uint32_t c)
+{
+    size_t m, n;
+    if (cp_invisible(c)) {
+        size_t k = 0;
+        while (pos + k < len && cp_invisible(cp_at(s, len, pos + k, &m)))
+            k += m;
+        return pos + k < len && cp_letter(cp_at(s, len, pos + k, &n)) ? k : 0;
+    }
+    bool apos = c != '-' && apostrophe_at(s, len, pos, &m);
+    if (c == '-')
+        m = 1;
+    if (!(c == '-' || apos) || pos + m >= len || !cp_letter(cp_at(s, len, pos + m, &n)))
+        return 0;
+    if (apos && (s[pos + m] | 0x20) == 's' &&
+        (pos + m + 1 >= len || !cp_letter(cp_at(s, len, pos + m + 1, &n))))
+        return 0;
+    if (c == '-' && hyphen_suffix(s, len, pos + 1))
+        return 0;
+    return m;
+}
+
 bool nr_word_next(const char *s, size_t len, size_t pos, struct nr_word *w)
 {
     size_t n;
@@ -204,18 +243,8 @@ bool nr_word_next(const char *s, size_t len, size_t pos, struct nr_word *w)
             pos += n;
             continue;
         }
-        size_t m;
-        bool apos = c != '-' && apostrophe_at(s, len, pos, &m);
-        if (c == '-')
-            m = 1;
-        if (!(c == '-' || apos) || pos + m >= len || !cp_letter(cp_at(s, len, pos + m, &n)))
-            break;
-        /* a possessive ends the word: "Modi's" is "Modi" */
-        if (apos && (s[pos + m] | 0x20) == 's' &&
-            (pos + m + 1 >= len || !cp_letter(cp_at(s, len, pos + m + 1, &n))))
-            break;
-        /* so does a lower-case compound suffix: "Sharif-led", "Kabul-based" */
-        if (c == '-' && hyphen_suffix(s, len, pos + 1))
+        size_t m = joiner_len(s, len, pos, c);
+        if (!m)
             break;
         pos += m;
     }
@@ -253,6 +282,10 @@ bool nr_word_prev(const char *s, size_t pos, struct nr_word *w)
         size_t n;
         uint32_t c = cp_at(s, end, st, &n);
         if (cp_letter(c)) {
+            i = st;
+            continue;
+        }
+        if (cp_invisible(c)) { /* nr_word_next skips a leading one */
             i = st;
             continue;
         }
@@ -311,13 +344,16 @@ static const char *const cyr_latin[32] = {
 static bool cyr_vowel(uint32_t c)
 {
     return c == 0x430 || c == 0x435 || c == 0x438 || c == 0x43E || c == 0x443 || c == 0x44B ||
-           c == 0x44D || c == 0x44E || c == 0x44F || c == 0x454 || c == 0x456 || c == 0x457;
+           c == 0x44D || c == 0x44E || c == 0x44F || c == 0x454 || c == 0x456;
 }
 
 /* Append the normalized word [a, e) of t to out, Cyrillic letters in Latin
  * ones. The normalizer folds й to и: an и after a vowel was most likely a
  * й and is "y" (Сергей, Андрей), and a word-final "iy" is "y" (Дмитрий,
- * Зеленский: Dmitry, Zelensky). Returns the new length. */
+ * Зеленский: Dmitry, Zelensky). Its NFKD and mark stripping also make ё
+ * е ("e": Пётр is "petr") and ї і ("i", the press spelling inside a word:
+ * Київ, Kyiv), so neither reaches this table; є and ґ have no
+ * decomposition and are here. Returns the new length. */
 static size_t put_latin(const char *w, size_t n, char *out, size_t o, size_t cap)
 {
     uint32_t prev = 0;
@@ -328,12 +364,8 @@ static size_t put_latin(const char *w, size_t n, char *out, size_t o, size_t cap
         const char *lat = NULL;
         if (c >= 0x430 && c <= 0x44F)
             lat = c == 0x438 && cyr_vowel(prev) ? "y" : cyr_latin[c - 0x430];
-        else if (c == 0x451) /* ё */
-            lat = "e";
         else if (c == 0x456) /* і */
             lat = "i";
-        else if (c == 0x457) /* ї */
-            lat = "yi";
         else if (c == 0x454) /* є */
             lat = "ye";
         else if (c == 0x491) /* ґ */

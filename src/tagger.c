@@ -463,7 +463,8 @@ static void scan_chunk(const struct nr_tagger *t, struct nr_tag_scratch *s, int 
             continue; /* the next chunk's */
         const struct nr_match *mp = &mi;
         const struct pinfo *p = &t->pat[mp->id];
-        bool full = nr_text_boundary_ok(tx->buf, tx->len, mp->start, mp->end);
+        bool full = nr_text_boundary_ok(tx->buf, tx->len, mp->start, mp->end) ||
+                    nr_text_zwnj_boundary_ok(tx, s->view.orig[f].p, mp->start, mp->end);
         if (!full && !(p->prefix && (!nr_text_word_before(tx->buf, mp->start) ||
                                      nr_text_arabic_prefix_ok(tx->buf, tx->len, mp->start))))
             continue; /* a prefix pattern needs a word start (or an Arabic-script clitic) */

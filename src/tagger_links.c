@@ -157,8 +157,15 @@ static const char *const link_labels[] = {
     "相關報導",
 };
 
-#define N_LABELS     (sizeof(link_labels) / sizeof(*link_labels))
-#define MAX_WORD     16 /* bytes of each extra word after a "+" label */
+#define N_LABELS (sizeof(link_labels) / sizeof(*link_labels))
+#define MAX_WORD 16 /* bytes of each extra word after a "+" label */
+/* A format limit, not a tunable: the line after a heading label ("Related:")
+ * is a link line only if it is short enough to be one headline. Headlines
+ * run 40-120 characters (wire style, CMS title fields, search-result cuts
+ * at ~70), so 400 bytes is 130 CJK characters, 200 Arabic-script or
+ * Cyrillic letters, 400 Latin ones: more than any headline, less than most
+ * paragraphs. A longer line is prose and keeps its topic matches, which is
+ * the safe side; nothing is dropped and no article is rejected for it. */
 #define MAX_HEADLINE 400
 
 struct label {

@@ -53,7 +53,8 @@
  * same surname.
  *
  * Cost: nothing per byte; per role match a few word reads and set lookups;
- * per person one memmem over each normalized field for the surname.
+ * the surnames of all persons in one pass over each normalized field
+ * (tagger_roles_surname.c; linear in text and mentions).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +257,7 @@ void nr_roles_scratch_free(struct nr_roles_scratch *rs)
     free(rs->arena);
     free(rs->out);
     free(rs->tg);
+    nr_roles_sur_free(rs->sur);
     free(rs);
 }
 
@@ -572,7 +574,23 @@ static uint32_t arena_put(struct nr_roles_scratch *rs, const char *p, size_t n)
     return off;
 }
 
-/* The display form: the name's words without initials and suffixes. */
+/* Bytes of an invisible character nr_word_next keeps inside a word (soft
+ * hyphen U+00AD, U+200B..U+200D, U+2060, U+FEFF) at p[0..n), else 0. */
+static size_t invisible_len(const unsigned char *p, size_t n)
+{
+    if (n >= 2 && p[0] == 0xC2 && p[1] == 0xAD)
+        return 2;
+    if (n >= 3 && p[0] == 0xE2 &&
+        ((p[1] == 0x80 && p[2] >= 0x8B && p[2] <= 0x8D) || (p[1] == 0x81 && p[2] == 0xA0)))
+        return 3;
+    if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
+        return 3;
+    return 0;
+}
+
+/* The display form: the name's words without initials and suffixes, and
+ * without the invisible characters inside them ("Sha\u00ADrif" is shown
+ * "Sharif"). */
 static uint32_t display_name(struct nr_roles_scratch *rs, const char *s, const struct name *nm)
 {
     char buf[256];
@@ -588,8 +606,14 @@ static uint32_t display_name(struct nr_roles_scratch *rs, const char *s, const s
             break;
         if (o)
             buf[o++] = ' ';
-        memcpy(buf + o, s + w.start, n);
-        o += n;
+        for (size_t i = w.start; i < w.end;) {
+            size_t k = invisible_len((const unsigned char *)s + i, w.end - i);
+            if (k) {
+                i += k;
+                continue;
+            }
+            buf[o++] = s[i++];
+        }
     }
     return arena_put(rs, buf, o);
 }

@@ -64,6 +64,7 @@ struct nr_roles_scratch {
     /* surname targets: person index, or entity | 1u << 31 */
     uint32_t *tg;
     size_t n_tg, cap_tg;
+    struct sur_scratch *sur; /* tagger_roles_surname.c's buffers, or NULL */
 };
 
 static inline bool gap_run(const char *s, uint32_t a, uint32_t b, bool dots)
@@ -118,6 +119,7 @@ static inline void add_pspan(struct nr_roles_scratch *rs, uint32_t person, int f
 /* Drop ambiguous surname aliases right after another given name. */
 void nr_roles_drop_other_given(const struct nr_roles *r, struct nr_tag_view *v);
 /* Surname-only mentions of every person of the article. */
+void nr_roles_sur_free(struct sur_scratch *ss);
 void nr_roles_surnames(const struct nr_roles *r, struct nr_roles_scratch *rs,
                        struct nr_tag_view *v);
 

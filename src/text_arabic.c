@@ -135,3 +135,35 @@ bool nr_text_arabic_suffix_ok(const char *buf, size_t len, size_t end)
         ws -= 2;
     return !in_list(common_words, NR_ARRAY_LEN(common_words), buf + ws, we - ws);
 }
+
+/* Is there a ZWNJ (U+200C) in orig, the text t normalized, between the
+ * Arabic-script letters that end before and start at normalized byte i?
+ * The normalizer drops it (the word joins: "می‌شود" == "میشود"); the
+ * original still has it. */
+static bool zwnj_at(const struct nr_text *t, const char *orig, size_t i)
+{
+    if (i < 2 || !arabic_letter_at(t->buf, t->len, i - 2) || !arabic_letter_at(t->buf, t->len, i))
+        return false;
+    uint32_t a = nr_text_orig(t, i - 1), b = nr_text_orig(t, i);
+    /* the gap holds dropped marks, tatweel and invisible characters only:
+     * a few bytes, unless the text is adversarial */
+    for (uint32_t p = a + 1; p + 3 <= b && p < a + 64; p++)
+        if (memcmp(orig + p, "\xE2\x80\x8C", 3) == 0)
+            return true;
+    return false;
+}
+
+bool nr_text_zwnj_boundary_ok(const struct nr_text *t, const char *orig, size_t start, size_t end)
+{
+    if (!orig)
+        return false;
+    const char *buf = t->buf;
+    size_t len = t->len;
+    /* only the stem before a ZWNJ: the part after it starts no word of its
+     * own ("زنان", women, in توپ‌زنان, batsmen) */
+    bool s_ok = start == 0 || !nr_text_word_before(buf, start) ||
+                !nr_text_word_at(buf, len, start) || nr_text_arabic_prefix_ok(buf, len, start);
+    bool e_ok = end >= len || !nr_text_word_before(buf, end) || !nr_text_word_at(buf, len, end) ||
+                nr_text_arabic_suffix_ok(buf, len, end) || zwnj_at(t, orig, end);
+    return s_ok && e_ok;
+}

@@ -5,7 +5,9 @@
  * A word of the original text is a run of letters and digits (any UTF-8
  * character from U+00C0 up counts as a letter, except the punctuation,
  * symbol and space blocks), with an apostrophe or hyphen inside it
- * ("O'Brien", "al-Sudani", "Jean-Yves") and a trailing period when the word
+ * ("O'Brien", "al-Sudani", "Jean-Yves") or invisible characters between
+ * its letters (soft hyphen, ZWSP, ZWNJ, ZWJ, WORD JOINER, BOM: "Sha\u00ADrif"
+ * is one word, folded "sharif"), and a trailing period when the word
  * is a single letter or a known abbreviation ("J.", "Jr.", "Gen."). The
  * tagger reads names from the original bytes because capitalisation is
  * what marks a name, and normalization folds it away.

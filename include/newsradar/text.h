@@ -105,6 +105,15 @@ bool nr_text_boundary_ok(const char *buf, size_t len, size_t start, size_t end);
  * Both take normalized text. */
 bool nr_text_arabic_prefix_ok(const char *buf, size_t len, size_t start);
 bool nr_text_arabic_suffix_ok(const char *buf, size_t len, size_t end);
+/* nr_text_boundary_ok() of t's normalized text, where a ZWNJ of orig (the
+ * text t normalized) between two Arabic-script letters right after end
+ * also ends a word: Persian writes it between a stem and its suffixes or
+ * the next part of a compound (هیئت‌هایشان, هیئت‌مدیره), so the stem
+ * before it is a word (the part after it is not: زنان, women, in توپ‌زنان,
+ * batsmen). The normalizer drops the ZWNJ, so a term written without it
+ * still matches the joined word. Ask only when nr_text_boundary_ok() said
+ * no (it decodes offsets). */
+bool nr_text_zwnj_boundary_ok(const struct nr_text *t, const char *orig, size_t start, size_t end);
 
 /* Bytes of normalized text that nr_text_simhash() reads: the lead. */
 #define NR_SIMHASH_LEAD 2048

@@ -76,6 +76,17 @@ printf '\n \n' | "$bin" tag -c "$cfg" --text - >/dev/null 2>"$tmp/err"; rc=$?
 [ $rc -eq 3 ] || fail "text, empty: exit $rc, want 3"
 grep -q "missing_text" "$tmp/err" || fail "text, empty: stderr $(cat "$tmp/err")"
 
+# --text title choice (tests/data/tag/text/NAME.txt, written for these
+# tests): saved pages open with a masthead, menu lines or the headline
+# twice; NAME.expect is the [start, text] of every entity span in the title
+# chosen ([] for no title)
+for t in "$src"/tests/data/tag/text/*.txt; do
+    n=$(basename "$t" .txt)
+    got=$("$bin" tag -c "$cfg" --text --explain "$t" |
+        jq -c '[.explain.entities[].matches[] | select(.field=="title") | [.start, .text]] | sort')
+    [ "$got" = "$(cat "${t%.txt}.expect")" ] || fail "text title $n: $got, want $(cat "${t%.txt}.expect")"
+done
+
 # configuration error, missing input, usage
 printf 'watchlists: [nope.yaml]\n' >"$tmp/bad.yaml"
 "$bin" tag -c "$tmp/bad.yaml" "$tmp/one.json" >/dev/null 2>&1; rc=$?
