@@ -196,17 +196,23 @@ static inline void hs_init(struct hstate *h, uint64_t seed)
     h->sp = _mm_setzero_si128();
 }
 
+/* The lanes of v holding a byte <= 0x1f. */
+static inline __m128i ctl_lanes(__m128i v)
+{
+    return _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+}
+
 /* One 16-byte block of a segment (lanes past its end padded with 0x80):
  * irregular lanes noted, the block folded and hashed. A-Z and 0-9 are each
  * found with one add and one signed compare (the range moved to the bottom
  * of the signed bytes, so bytes >= 0x80 stay out); A-Z get 0x20 added and
  * a digit 0x3N loses its low nibble, becoming '0'. Case and digits are
- * disjoint, so both masks come from the original bytes. */
-static inline void hs_block(struct hstate *h, __m128i v)
+ * disjoint, so both masks come from the original bytes. ctl is
+ * ctl_lanes(v), which the cut has computed already. */
+static inline void hs_block(struct hstate *h, __m128i v, __m128i ctl)
 {
     __m128i sp = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x20));
     __m128i before = _mm_or_si128(_mm_slli_si128(sp, 1), _mm_srli_si128(h->sp, 15));
-    __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
     h->irr = _mm_or_si128(h->irr, _mm_or_si128(ctl, _mm_and_si128(sp, before)));
     h->sp = sp;
     __m128i up = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - 'A'))),
@@ -259,7 +265,7 @@ static uint64_t hs_end(struct hstate h, const unsigned char *s, size_t a, size_t
             memcpy(t, s + p, z - p);
             v = _mm_loadu_si128((const __m128i *)t);
         }
-        hs_block(&h, v);
+        hs_block(&h, v, ctl_lanes(v));
     }
     return hs_fin(&h, s, a, z, seed);
 }
@@ -274,11 +280,14 @@ static uint64_t seg_hash(const unsigned char *s, size_t a, size_t z, size_t len,
     return hs_end(h, s, a, a, z, len, seed);
 }
 
-/* The lanes of v holding a byte that can end a segment (stop[] below). */
-static inline unsigned stop_bits(__m128i v)
+/* The lanes of v holding a byte that can end a segment (stop[] below) or
+ * another control byte (ctl = ctl_lanes(v)): the control lanes the
+ * fingerprint needs anyway stand in for a compare with '\n' (one register
+ * fewer in the loop); seg_end rejects a tab or a CR as it rejects a '.'
+ * inside "U.S.". */
+static inline unsigned stop_bits(__m128i v, __m128i ctl)
 {
-    __m128i m =
-        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')), _mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+    __m128i m = _mm_or_si128(ctl, _mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
     m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('!')),
                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('?'))));
     /* 0xE2 and 0xE3 differ in the low bit only */
@@ -375,21 +384,24 @@ static size_t segment(const unsigned char *s, size_t i, size_t len, uint64_t see
             goto done;
         }
         __m128i v = _mm_loadu_si128((const __m128i *)(s + p));
-        for (unsigned bits = stop_bits(v); bits; bits &= bits - 1) {
+        __m128i ctl = ctl_lanes(v);
+        for (unsigned bits = stop_bits(v, ctl); bits; bits &= bits - 1) {
             if (!seg_end(s, i, p + (size_t)__builtin_ctz(bits), len, &e, &next))
                 continue;
             if (e < p || e > p + 16 || e - i < 2)
                 goto done;
             /* the common end, in this block: hashed from the register */
-            if (e < p + 16)
+            if (e < p + 16) { /* the lanes from e on are no longer ours */
                 v = pad_from(v, e - p);
+                ctl = ctl_lanes(v);
+            }
             if (e > p)
-                hs_block(&st, v);
+                hs_block(&st, v, ctl);
             *z = e;
             *h = hs_fin(&st, s, i, e, seed);
             return next;
         }
-        hs_block(&st, v);
+        hs_block(&st, v, ctl);
     }
 done:
     *z = e;
