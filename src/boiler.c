@@ -31,9 +31,12 @@
 
 /* A set: what every probe reads, in two adjacent cache lines of one
  * 128-byte block (the keys compared on every probe, then the counters the
- * victim choice reads on a miss). The stories of a slot are apart
- * (struct story), read on a hit and written once when a slot is reused,
- * so a probe touches 2 prefetched lines and at most one more. */
+ * victim choice reads on a miss). The stories of a slot are apart (st),
+ * read on a hit and written once when a slot is reused, so a probe touches
+ * 2 prefetched lines and at most one more. A slot keeps min_articles
+ * stories, not NR_BOILER_MAX_ARTICLES: no more are ever read or written,
+ * and at the default 4 the stories take 1 MiB instead of 2 (a third less
+ * memory for the cache to hold next to the tagger's). */
 struct set {
     uint64_t key[WAYS];  /* 0 = empty */
     uint32_t tick[WAYS]; /* article counter when last seen */
@@ -41,14 +44,10 @@ struct set {
     uint8_t pad[128 - WAYS * 13];
 };
 
-struct story {
-    uint32_t v[NR_BOILER_MAX_ARTICLES];
-};
-
 struct nr_boiler {
     void *mem;        /* allocation of sets, aligned up to 128 */
     struct set *sets; /* buckets */
-    struct story *st; /* buckets * WAYS */
+    uint32_t *st;     /* buckets * WAYS slots of min_articles stories */
     size_t mask;      /* buckets - 1 */
     uint32_t min_articles;
     uint32_t tick;
@@ -66,7 +65,7 @@ struct nr_boiler *nr_boiler_new(uint32_t min_articles, uint32_t entries)
     struct nr_boiler *b = nr_xcalloc(1, sizeof(*b));
     b->mem = nr_xcalloc(buckets * sizeof(struct set) + 127, 1);
     b->sets = (struct set *)(((uintptr_t)b->mem + 127) & ~(uintptr_t)127);
-    b->st = nr_xcalloc(buckets * WAYS, sizeof(*b->st));
+    b->st = nr_xcalloc(buckets * WAYS * min_articles, sizeof(*b->st));
     b->mask = buckets - 1;
     b->min_articles = min_articles;
     return b;
@@ -127,8 +126,17 @@ __extension__ typedef unsigned __int128 u128;
  * input bit reaches every output bit, one multiply per 16 bytes. */
 static inline uint64_t step16(uint64_t x, uint64_t lo, uint64_t hi)
 {
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* the same product with one mulq: gcc spills an unsigned __int128 to
+     * the stack in the block loop, which puts a store and a reload into the
+     * hash's dependency chain on every 16 bytes */
+    uint64_t l = lo ^ 0xa0761d6478bd642fULL, h;
+    __asm__("mulq %[b]" : "+a"(l), "=d"(h) : [b] "r"(hi ^ x) : "cc");
+    return l ^ h;
+#else
     u128 m = (u128)(lo ^ 0xa0761d6478bd642fULL) * (hi ^ x);
     return (uint64_t)m ^ (uint64_t)(m >> 64);
+#endif
 }
 
 static inline uint64_t finish(uint64_t x, size_t n)
@@ -178,53 +186,123 @@ static const unsigned char pad_mask[32] = {
     0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-/* Fingerprint of segment [a, z) (no white space at either end; s has len
- * bytes), seeded with the source: the hash of its canonical form, 16 bytes
- * per step. A block is folded with SSE2 compares and checked for what
- * would make it differ from its canonical form: a byte <= 0x1f (tab, CR,
- * FF, VT; any control byte, to be simple) or two spaces side by side (in
- * the block or across blocks); such a segment is hashed by hash_slow, which
- * gives the same value for the same canonical form. */
-static uint64_t seg_hash(const unsigned char *s, size_t a, size_t z, size_t len, uint64_t seed)
+/* A fingerprint being taken, block by block: the hash so far, the lanes
+ * that make the segment differ from its canonical form (a byte <= 0x1f:
+ * tab, CR, FF, VT, any control byte, to be simple; a space after a space,
+ * in the block or across blocks), and the previous block's spaces. The
+ * lanes are OR-ed as vectors and tested once per segment: a movemask and
+ * scalar shifts per block cost more. */
+struct hstate {
+    uint64_t x;
+    __m128i irr, sp;
+};
+
+static inline void hs_init(struct hstate *h, uint64_t seed)
 {
-    const __m128i cA = _mm_set1_epi8('A' - 1), cZ = _mm_set1_epi8('Z' + 1);
-    const __m128i c0 = _mm_set1_epi8('0' - 1), c9 = _mm_set1_epi8('9' + 1);
-    const __m128i c20 = _mm_set1_epi8(0x20), c1f = _mm_set1_epi8(0x1f);
-    const __m128i cz = _mm_set1_epi8('0'), c80 = _mm_set1_epi8((char)0x80);
-    uint64_t x = seed ^ SEED0;
-    unsigned irr = 0, prev = 0;
-    for (size_t p = a; p < z; p += 16) {
+    h->x = seed ^ SEED0;
+    h->irr = _mm_setzero_si128();
+    h->sp = _mm_setzero_si128();
+}
+
+/* The lanes of v holding a byte <= 0x1f. */
+static inline __m128i ctl_lanes(__m128i v)
+{
+    return _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+}
+
+/* One 16-byte block of a segment (lanes past its end padded with 0x80):
+ * irregular lanes noted, the block folded and hashed. A-Z and 0-9 are each
+ * found with one add and one signed compare (the range moved to the bottom
+ * of the signed bytes, so bytes >= 0x80 stay out); A-Z get 0x20 added and
+ * a digit 0x3N loses its low nibble, becoming '0'. Case and digits are
+ * disjoint, so both masks come from the original bytes. ctl is
+ * ctl_lanes(v), which the cut has computed already. */
+static inline void hs_block(struct hstate *h, __m128i v, __m128i ctl)
+{
+    __m128i sp = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x20));
+    __m128i before = _mm_or_si128(_mm_slli_si128(sp, 1), _mm_srli_si128(h->sp, 15));
+    h->irr = _mm_or_si128(h->irr, _mm_or_si128(ctl, _mm_and_si128(sp, before)));
+    h->sp = sp;
+    __m128i up = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - 'A'))),
+                                _mm_set1_epi8((char)(0x80 + 26)));
+    __m128i dg = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - '0'))),
+                                _mm_set1_epi8((char)(0x80 + 10)));
+    v = _mm_or_si128(v, _mm_and_si128(up, _mm_set1_epi8(0x20)));
+    v = _mm_andnot_si128(_mm_and_si128(dg, _mm_set1_epi8(0x0f)), v);
+    uint64_t lo = (uint64_t)_mm_cvtsi128_si64(v);
+    uint64_t hi = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v));
+    h->x = step16(h->x, lo, hi);
+}
+
+/* lanes k.. of v replaced with 0x80 (0 < k < 16): the padding of a last
+ * block */
+static inline __m128i pad_from(__m128i v, size_t k)
+{
+    __m128i m = _mm_loadu_si128((const __m128i *)(pad_mask + 16 - k));
+    return _mm_or_si128(_mm_andnot_si128(m, v), _mm_and_si128(m, _mm_set1_epi8((char)0x80)));
+}
+
+/* The fingerprint of segment [a, z) once all its blocks are in h: a segment
+ * with an irregular lane is hashed again by hash_slow, which gives the same
+ * value for the same canonical form. */
+static inline uint64_t hs_fin(struct hstate *h, const unsigned char *s, size_t a, size_t z,
+                              uint64_t seed)
+{
+    if ((z - a) % 16 == 0) /* the empty padded chunk hash_slow ends with */
+        h->x = step16(h->x, 0x8080808080808080ULL, 0x8080808080808080ULL);
+    if (_mm_movemask_epi8(h->irr))
+        return hash_slow(s, a, z, seed);
+    return finish(h->x, z - a);
+}
+
+/* The blocks of segment [a, z) from p on (p - a a multiple of 16; s has len
+ * bytes), the last one padded from z on with 0x80, then the fingerprint.
+ * h is a copy: the callers' state stays in registers. */
+static uint64_t hs_end(struct hstate h, const unsigned char *s, size_t a, size_t p, size_t z,
+                       size_t len, uint64_t seed)
+{
+    for (; p < z; p += 16) {
         __m128i v;
         if (p + 16 <= len) {
             v = _mm_loadu_si128((const __m128i *)(s + p));
-            if (p + 16 > z) { /* last block: pad lanes from z on with 0x80 */
-                __m128i m = _mm_loadu_si128((const __m128i *)(pad_mask + 16 - (z - p)));
-                v = _mm_or_si128(_mm_andnot_si128(m, v), _mm_and_si128(m, c80));
-            }
+            if (p + 16 > z)
+                v = pad_from(v, z - p);
         } else {
             unsigned char t[16];
             memset(t, 0x80, sizeof(t));
             memcpy(t, s + p, z - p);
             v = _mm_loadu_si128((const __m128i *)t);
         }
-        unsigned sp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, c20));
-        irr |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, c1f), v));
-        irr |= (sp & (sp >> 1)) | (sp & prev);
-        prev = sp >> 15;
-        /* signed compares: bytes >= 0x80 are below 'A' and '0', unchanged */
-        __m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, cA), _mm_cmplt_epi8(v, cZ));
-        v = _mm_add_epi8(v, _mm_and_si128(up, c20));
-        __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, c0), _mm_cmplt_epi8(v, c9));
-        v = _mm_or_si128(_mm_andnot_si128(dg, v), _mm_and_si128(dg, cz));
-        uint64_t lo = (uint64_t)_mm_cvtsi128_si64(v);
-        uint64_t hi = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v));
-        x = step16(x, lo, hi);
+        hs_block(&h, v, ctl_lanes(v));
     }
-    if ((z - a) % 16 == 0) /* the empty padded chunk hash_slow ends with */
-        x = step16(x, 0x8080808080808080ULL, 0x8080808080808080ULL);
-    if (irr)
-        return hash_slow(s, a, z, seed);
-    return finish(x, z - a);
+    return hs_fin(&h, s, a, z, seed);
+}
+
+/* Fingerprint of segment [a, z) (no white space at either end; s has len
+ * bytes), seeded with the source: the hash of its canonical form, 16 bytes
+ * per step. */
+static uint64_t seg_hash(const unsigned char *s, size_t a, size_t z, size_t len, uint64_t seed)
+{
+    struct hstate h;
+    hs_init(&h, seed);
+    return hs_end(h, s, a, a, z, len, seed);
+}
+
+/* The lanes of v holding a byte that can end a segment (stop[] below) or
+ * another control byte (ctl = ctl_lanes(v)): the control lanes the
+ * fingerprint needs anyway stand in for a compare with '\n' (one register
+ * fewer in the loop); seg_end rejects a tab or a CR as it rejects a '.'
+ * inside "U.S.". */
+static inline unsigned stop_bits(__m128i v, __m128i ctl)
+{
+    __m128i m = _mm_or_si128(ctl, _mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+    m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('!')),
+                                     _mm_cmpeq_epi8(v, _mm_set1_epi8('?'))));
+    /* 0xE2 and 0xE3 differ in the low bit only */
+    m = _mm_or_si128(
+        m, _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xFE)), _mm_set1_epi8((char)0xE2)));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF)));
+    return (unsigned)_mm_movemask_epi8(m);
 }
 #else
 static uint64_t seg_hash(const unsigned char *s, size_t a, size_t z, size_t len, uint64_t seed)
@@ -237,32 +315,6 @@ static uint64_t seg_hash(const unsigned char *s, size_t a, size_t z, size_t len,
 static const unsigned char stop[256] = {
     ['\n'] = 1, ['.'] = 1, ['!'] = 1, ['?'] = 1, [0xE2] = 1, [0xE3] = 1, [0xEF] = 1};
 
-/* The first byte at or after p that can end a segment (stop[]), or len. */
-static size_t next_stop(const unsigned char *s, size_t p, size_t len)
-{
-#ifdef __SSE2__
-    const __m128i nl = _mm_set1_epi8('\n'), dot = _mm_set1_epi8('.');
-    const __m128i ex = _mm_set1_epi8('!'), qm = _mm_set1_epi8('?');
-    const __m128i fe = _mm_set1_epi8((char)0xFE), e2 = _mm_set1_epi8((char)0xE2);
-    const __m128i ef = _mm_set1_epi8((char)0xEF);
-    while (p + 16 <= len) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(s + p));
-        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, dot));
-        m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, ex), _mm_cmpeq_epi8(v, qm)));
-        /* 0xE2 and 0xE3 differ in the low bit only */
-        m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_and_si128(v, fe), e2));
-        m = _mm_or_si128(m, _mm_cmpeq_epi8(v, ef));
-        unsigned bits = (unsigned)_mm_movemask_epi8(m);
-        if (bits)
-            return p + (size_t)__builtin_ctz(bits);
-        p += 16;
-    }
-#endif
-    while (p < len && !stop[s[p]])
-        p++;
-    return p;
-}
-
 /* The end of a's segment without its trailing white space. */
 static inline size_t trim(const unsigned char *s, size_t a, size_t e)
 {
@@ -271,50 +323,115 @@ static inline size_t trim(const unsigned char *s, size_t a, size_t e)
     return e;
 }
 
-/* One segment from i: the next line, or sentence within a line (a sentence
- * keeps its final punctuation). Sets [*a, *z) to the segment without the
- * white space around it and returns where the next one starts; *h is its
- * fingerprint (seg_hash) when it has 2 bytes or more (shorter ones are
- * skipped). */
+/* Whether the stop byte at q ends the segment that starts at a: a line
+ * end, . ! ? before white space or the end, … (U+2026) before white space,
+ * 。！？ always (a sentence keeps its final punctuation). If so, sets *z to
+ * the segment's end without white space and *next to where the next one
+ * starts. Always inlined: as a call (gcc declines to inline it, it is used
+ * twice) it costs more than its common case, a '.' before a space. */
+static inline __attribute__((always_inline)) bool
+seg_end(const unsigned char *s, size_t a, size_t q, size_t len, size_t *z, size_t *next)
+{
+    unsigned char c = s[q];
+    if (c == '\n') {
+        *z = trim(s, a, q);
+        *next = q + 1;
+        return true;
+    }
+    if (cls[c] == C_PUNCT) {
+        if (q + 1 == len || is_ws(s[q + 1])) {
+            *z = *next = q + 1;
+            return true;
+        }
+        return false;
+    }
+    if (q + 2 < len) {
+        bool ell =
+            c == 0xE2 && s[q + 1] == 0x80 && s[q + 2] == 0xA6 && (q + 3 == len || is_ws(s[q + 3]));
+        bool cjk = (c == 0xE3 && s[q + 1] == 0x80 && s[q + 2] == 0x82) ||
+                   (c == 0xEF && s[q + 1] == 0xBC && (s[q + 2] == 0x81 || s[q + 2] == 0x9F));
+        if (ell || cjk) {
+            *z = *next = q + 3;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* One segment from i: the next line, or sentence within a line. Sets
+ * [*a, *z) to the segment without the white space around it and returns
+ * where the next one starts; *h is its fingerprint (seg_hash) when it has 2
+ * bytes or more (shorter ones are skipped).
+ *
+ * One pass (SSE2): each 16-byte block from the segment's start is searched
+ * for the bytes that can end a segment (line end, . ! ?, the lead bytes of
+ * … 。！？) and, when none of them ends it, folded into the fingerprint
+ * there and then, while it is in a register; the block where the segment
+ * ends is padded and hashed by hs_end. Reading the text once instead of a
+ * search pass and then a hash pass saves a load and the loop of the second
+ * pass per block. Only when a line's trailing white space reaches back
+ * before the current block (" \n" across a block edge) is the hash taken
+ * again from the start. */
 static size_t segment(const unsigned char *s, size_t i, size_t len, uint64_t seed, size_t *a,
                       size_t *z, uint64_t *h)
 {
     while (i < len && cls[s[i]] == C_WS)
         i++;
     *a = i;
-    size_t p = i, next;
-    for (;;) {
-        p = next_stop(s, p, len);
+    size_t p = i, e, next;
+#ifdef __SSE2__
+    struct hstate st;
+    hs_init(&st, seed);
+    for (;; p += 16) {
+        if (p + 16 > len) { /* the last bytes of the body: byte by byte */
+            for (size_t q = p; q < len; q++)
+                if (stop[s[q]] && seg_end(s, i, q, len, &e, &next))
+                    goto done;
+            e = trim(s, i, len);
+            next = len;
+            goto done;
+        }
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + p));
+        __m128i ctl = ctl_lanes(v);
+        for (unsigned bits = stop_bits(v, ctl); bits; bits &= bits - 1) {
+            if (!seg_end(s, i, p + (size_t)__builtin_ctz(bits), len, &e, &next))
+                continue;
+            if (e < p || e > p + 16 || e - i < 2)
+                goto done;
+            /* the common end, in this block: hashed from the register */
+            if (e < p + 16) { /* the lanes from e on are no longer ours */
+                v = pad_from(v, e - p);
+                ctl = ctl_lanes(v);
+            }
+            if (e > p)
+                hs_block(&st, v, ctl);
+            *z = e;
+            *h = hs_fin(&st, s, i, e, seed);
+            return next;
+        }
+        hs_block(&st, v, ctl);
+    }
+done:
+    *z = e;
+    if (e - i < 2)
+        *h = 0;
+    else
+        *h = e >= p ? hs_end(st, s, i, p, e, len, seed) : seg_hash(s, i, e, len, seed);
+#else
+    for (;; p++) {
+        while (p < len && !stop[s[p]])
+            p++;
         if (p == len) {
-            *z = trim(s, i, len);
+            e = trim(s, i, len);
             next = len;
             break;
         }
-        unsigned char c = s[p];
-        if (c == '\n') {
-            *z = trim(s, i, p);
-            next = p + 1;
+        if (seg_end(s, i, p, len, &e, &next))
             break;
-        }
-        if (cls[c] == C_PUNCT) {
-            if (p + 1 == len || is_ws(s[p + 1])) {
-                *z = next = p + 1;
-                break;
-            }
-        } else if (p + 2 < len) {
-            /* … (U+2026) before white space; 。！？ always */
-            bool ell = c == 0xE2 && s[p + 1] == 0x80 && s[p + 2] == 0xA6 &&
-                       (p + 3 == len || is_ws(s[p + 3]));
-            bool cjk = (c == 0xE3 && s[p + 1] == 0x80 && s[p + 2] == 0x82) ||
-                       (c == 0xEF && s[p + 1] == 0xBC && (s[p + 2] == 0x81 || s[p + 2] == 0x9F));
-            if (ell || cjk) {
-                *z = next = p + 3;
-                break;
-            }
-        }
-        p++;
     }
-    *h = *z - *a >= 2 ? seg_hash(s, *a, *z, len, seed) : 0;
+    *z = e;
+    *h = e - i >= 2 ? seg_hash(s, i, e, len, seed) : 0;
+#endif
     return next;
 }
 
@@ -327,31 +444,35 @@ static inline void prefetch_set(const struct nr_boiler *b, uint64_t key)
 
 /* The way of key in set, or one to reuse for it (key set, count cleared):
  * an empty one, else a segment seen under one story only (the oldest),
- * else the oldest. Reads the keys, and the counters only on a miss. */
+ * else the oldest. Ways are filled in order and never emptied, so the first
+ * empty way ends the search: neither key nor another empty way can come
+ * after it (most sets of a model that is not yet full stop after a few
+ * ways). In a full set the victim is the way with the largest (seen once,
+ * age), the first of equals: one score per way compared branch-free
+ * instead of the two-test comparison of each pair. Reads the keys, and the
+ * counters only on a miss. */
 static int lookup(struct nr_boiler *b, struct set *set, uint64_t key)
 {
-    for (int w = 0; w < WAYS; w++)
+    for (int w = 0; w < WAYS; w++) {
         if (set->key[w] == key)
             return w;
-    int empty = -1, victim = -1;
-    for (int w = 0; w < WAYS; w++) {
         if (set->key[w] == 0) {
-            empty = empty >= 0 ? empty : w;
-            continue;
+            set->key[w] = key;
+            set->n[w] = 0;
+            return w;
         }
-        if (victim < 0) {
-            victim = w;
-            continue;
-        }
-        bool once = set->n[w] <= 1, v_once = set->n[victim] <= 1;
-        if ((once && !v_once) ||
-            (once == v_once && b->tick - set->tick[w] > b->tick - set->tick[victim]))
-            victim = w;
     }
-    int r = empty >= 0 ? empty : victim;
-    set->key[r] = key;
-    set->n[r] = 0;
-    return r;
+    int victim = 0;
+    uint64_t best = 0;
+    for (int w = 0; w < WAYS; w++) {
+        uint64_t score = (uint64_t)(set->n[w] <= 1) << 32 | (uint32_t)(b->tick - set->tick[w]);
+        bool more = w == 0 || score > best;
+        victim = more ? w : victim;
+        best = more ? score : best;
+    }
+    set->key[victim] = key;
+    set->n[victim] = 0;
+    return victim;
 }
 
 struct seg {
@@ -387,7 +508,7 @@ uint32_t nr_boiler_apply(struct nr_boiler *b, struct nr_str source, struct nr_st
         for (int k = 0; k < m; k++) {
             struct set *set = &b->sets[seg[k].key & b->mask];
             int w = lookup(b, set, seg[k].key);
-            uint32_t *sv = b->st[(seg[k].key & b->mask) * WAYS + (size_t)w].v;
+            uint32_t *sv = b->st + ((seg[k].key & b->mask) * WAYS + (size_t)w) * b->min_articles;
             set->tick[w] = b->tick;
             uint8_t n = set->n[w];
             bool known = false;

@@ -17,7 +17,8 @@
  * (syndication) would look like boilerplate.
  *
  * Memory: a fixed table of `entries` segment fingerprints (8-way set
- * associative, 48 bytes each: 3 MiB for the default 65536), allocated when
+ * associative, 16 + 4 x min_articles bytes each: 2 MiB for the default
+ * 65536 at the default min_articles 4), allocated when
  * the model is made; a full set replaces a segment seen in one article
  * first (most sentences are), else the least recently seen. Cost per
  * article: one pass over the body plus one hash probe per segment.
