@@ -11,20 +11,17 @@
  * spikes fire and resolve. The config is written to a temporary directory
  * and loaded with nr_config_load, as `newsradar replay` does.
  *
- * Prints articles/s for nr_engine_process (target >= 50,000 on one core) and
- * for json_loads alone, CPU time of this thread. Stage 2 is also timed on
- * its own: the count events of the corpus are built once (stage 1), then
- * fed to a fresh detector, with and without encoding the alerts as JSON,
- * so its figure does not depend on the tagger or on noise in a subtraction.
- * A mixed-language corpus of the same size (articles in fr ru ar zh ur es
- * de tr fa and en, half declaring their language and half left to
- * detection, the topics extended in each language) runs through the engine
- * in the same rounds: its speed is printed as a ratio to the English
- * corpus (issue 8: >= 0.75). BENCH_ALL_DECLARED=1 in the environment
- * declares every mixed article's language (no detection).
- * The repartition codec (nr_event_encode_buf / nr_event_decode) is timed on
- * those events too.
- * Usage: bench_replay [articles] [rounds]
+ * Prints articles/s for nr_engine_process (target >= 50,000 on one core),
+ * for the same with the boilerplate model off (like-for-like with builds
+ * from before the model) and for json_loads alone, CPU time of this thread. Stage 2 is also timed
+ * on its own: the count events of the corpus are built once (stage 1), then fed to a fresh
+ * detector, with and without encoding the alerts as JSON, so its figure does not depend on the
+ * tagger or on noise in a subtraction. A mixed-language corpus of the same size (articles in fr ru
+ * ar zh ur es de tr fa and en, half declaring their language and half left to detection, the topics
+ * extended in each language) runs through the engine in the same rounds: its speed is printed as a
+ * ratio to the English corpus (issue 8: >= 0.75). BENCH_ALL_DECLARED=1 in the environment declares
+ * every mixed article's language (no detection). The repartition codec (nr_event_encode_buf /
+ * nr_event_decode) is timed on those events too. Usage: bench_replay [articles] [rounds]
  */
 #include "newsradar/detect.h"
 #include "newsradar/engine.h"
@@ -420,7 +417,7 @@ int main(int argc, char **argv)
     struct evlist evs = {0};
     size_t tag_sink = 0;
     struct nr_engine_stats st = {0};
-    double best_season = 1e30, best_s2_season = 1e30;
+    double best_season = 1e30, best_s2_season = 1e30, best_engine_off = 1e30;
     uint64_t alerts_ab[2] = {0, 0};
     for (int r = 0; r < rounds; r++) {
         struct nr_error err;
@@ -453,6 +450,31 @@ int main(int argc, char **argv)
             nr_engine_free(e);
         }
         set_season(cfg, NR_SEASON_NONE);
+
+        /* the whole engine with the boilerplate model off: what a build
+         * without the model (issue 9) does, so that the tagger's own cost
+         * can be compared with binaries from before the model */
+        {
+            uint32_t keep = cfg->boilerplate_min_articles;
+            cfg->boilerplate_min_articles = 0;
+            e = nr_engine_new(cfg, &err);
+            cfg->boilerplate_min_articles = keep;
+            if (!e) {
+                fprintf(stderr, "bench_replay: %s\n", err.msg);
+                return 1;
+            }
+            t0 = cpu_now();
+            for (int i = 0; i < n; i++)
+                if (nr_engine_process(e, lines[i], lens[i], NR_TIME_NONE, on_alert, NULL, &err) !=
+                    NR_REJECT_NONE) {
+                    fprintf(stderr, "bench_replay: article %d rejected: %s\n", i, err.msg);
+                    return 1;
+                }
+            dt = cpu_now() - t0;
+            if (dt < best_engine_off)
+                best_engine_off = dt;
+            nr_engine_free(e);
+        }
 
         /* the mixed-language corpus through the same engine, same round */
         e = nr_engine_new(cfg, &err);
@@ -553,6 +575,8 @@ int main(int argc, char **argv)
            (double)bytes / n / 1024.0, rounds);
     printf("  engine (nr_engine_process): %10.0f articles/s  %7.1f MB/s  %6.2f us/article\n",
            n / best_engine, bytes / best_engine / 1e6, best_engine / n * 1e6);
+    printf("  engine, boilerplate off:    %10.0f articles/s  %7.1f MB/s  %6.2f us/article\n",
+           n / best_engine_off, bytes / best_engine_off / 1e6, best_engine_off / n * 1e6);
     printf("  decode + tag only:          %10.0f articles/s  %7.1f MB/s  %6.2f us/article\n",
            n / best_tag, bytes / best_tag / 1e6, best_tag / n * 1e6);
     printf("  decode + tag, boilerplate off: %7.0f articles/s  %7.1f MB/s  %6.2f us/article"
