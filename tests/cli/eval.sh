@@ -41,4 +41,8 @@ floors floors_blind_nonlatin.txt $e/blind_ar.jsonl $e/blind_fa.jsonl $e/blind_ur
 # and the role-phrase items of tests/data/eval/roles/ (written after it)
 floors floors_blind_officials.txt $e/blind_officials.jsonl
 floors floors_roles_i18n.txt $e/roles/roles_i18n.jsonl
+# English office-holders by their titles across regions (honorifics,
+# particles, titles after the name, hard negatives), written before their
+# writer read the role lexicon or the officials TSVs (issue #7)
+floors floors_officials2_en.txt $e/officials2_en.jsonl
 echo "eval.sh: ok"
