@@ -166,9 +166,10 @@ static int eval_file(struct run *r, const char *path)
         if (b < n)
             eval_line(r, name, line, buf + b, n - b);
     }
+    int e = errno; /* of the failed read, before free and fclose */
     int rc = ferror(f) ? -1 : 0;
     if (rc)
-        fprintf(stderr, "newsradar eval: %s: read error\n", name);
+        fprintf(stderr, "newsradar eval: %s: read error: %s\n", name, strerror(e));
     free(buf);
     if (!use_stdin)
         fclose(f);

@@ -17,7 +17,11 @@
  *     if it is headline-like and the masthead is two lines or more or has
  *     a menu line (one short line alone may be a short headline, with its
  *     deck after it);
- *  3. else the first non-blank line, as before.
+ *  3. else the first non-blank line, unless it is a paragraph.
+ *
+ * A byline ("By Staff Reporter") is never a masthead line: it comes after
+ * the headline, so "Torkham shut / By Staff Reporter / deck" keeps the
+ * first line.
  *
  * Headline-like: 4 to 40 words, at most NR_TEXT_TITLE_MAX bytes, not
  * ending in . , ; : (headlines have no full stop; a line ending in one is
@@ -89,8 +93,18 @@ static bool menu(const char *t, const struct line *l)
     return n >= 2;
 }
 
+/* "By Staff Reporter", "By Jane Doe and John Roe": a byline follows the
+ * headline (or its deck), so it ends a masthead rather than being part of it */
+static bool byline(const char *t, const struct line *l)
+{
+    return l->e - l->s > 3 && (t[l->s] == 'B' || t[l->s] == 'b') && t[l->s + 1] == 'y' &&
+           t[l->s + 2] == ' ' && l->words <= 8;
+}
+
 static bool masthead(const char *t, const struct line *l)
 {
+    if (byline(t, l))
+        return false;
     char c = last(t, l);
     return (l->words <= MASTHEAD_WORDS && c != '.' && c != '!' && c != '?') || menu(t, l);
 }
@@ -152,7 +166,7 @@ bool nr_text_title(const char *t, size_t n, size_t a, size_t *ts, size_t *te, si
             pick = i;
     }
     if (pick == k) { /* the first non-blank line, if it is no paragraph */
-        if (k == 0 || v[0].e - v[0].s > NR_TEXT_TITLE_MAX)
+        if (k == 0 || paragraph(t, &v[0]))
             return false;
         pick = 0;
     }

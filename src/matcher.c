@@ -651,7 +651,9 @@ static void ac_emit(const struct ac *a, uint32_t v, const unsigned char *t, uint
     if (end <= min_end)
         return;
     /* state = premultiplied / nc without a divide: the value is an exact
-     * multiple of nc below 2^31, so a 32.32 reciprocal is exact */
+     * multiple s * nc below 2^32 (states below 2^31 / nc plus the out_min
+     * gap), and with recip = ceil(2^32 / nc) the error s * (nc * recip -
+     * 2^32) / 2^32 stays below 1, so the 32.32 reciprocal is exact */
     uint32_t s = (uint32_t)(((uint64_t)v * a->nc_recip) >> 32);
     for (uint32_t k = a->out_off[s]; k < a->out_off[s + 1]; k++) {
         const struct ac_out *o = &a->outs[k];

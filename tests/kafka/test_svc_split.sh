@@ -65,16 +65,17 @@ settled() { # no count event held, and the alert topic stops growing
     [ "$a" -gt 0 ] && [ "$a" -eq "$b" ]
 }
 compare() { # CASE
-    local missing extra dups
+    local missing extra
     # identical copies are the aborted transactions' alerts, which the mock
-    # does not hide: one row per alert state
+    # does not hide, so repeats cannot be told from them here: one row per
+    # alert state, and a lost or doubled batch shows as missing or extra
+    # rows (wrong counts)
     svc_consume "$bs" s.alerts '%s\n' | alert_rows | uniq >"$SVC_WORK/got.txt"
-    dups="$(uniq -d "$SVC_WORK/got.txt" | wc -l)"
     missing="$(comm -23 "$SVC_WORK/expected.txt" <(sort -u "$SVC_WORK/got.txt") | wc -l)"
     extra="$(comm -13 "$SVC_WORK/expected.txt" <(sort -u "$SVC_WORK/got.txt") | wc -l)"
     svc_log "$1: $(wc -l <"$SVC_WORK/got.txt") alerts vs replay's $n_want: $missing missing," \
-        "$extra not in replay, $dups repeated"
-    if [ "$missing" -ne 0 ] || [ "$extra" -ne 0 ] || [ "$dups" -ne 0 ]; then
+        "$extra not in replay"
+    if [ "$missing" -ne 0 ] || [ "$extra" -ne 0 ]; then
         diff "$SVC_WORK/expected.txt" "$SVC_WORK/got.txt" | head -20 >&2 || true
         svc_fail "$1: the service's alerts differ from replay's (< replay, > service)"
     fi
