@@ -8,7 +8,16 @@ set -u
 bin=$1
 src=$2
 cd "$src" || exit 1
-"$bin" eval -c config/newsradar.yaml --floors tests/data/eval/floors.txt tests/data/eval/*.jsonl
+# pages_en.jsonl is labelled by the story alone, while the furniture around
+# it names other countries and groups that the tagger still tags (link lines
+# drop topic matches only): it is scored on its own below, not under
+# floors.txt, whose entity floors assume labels for every country the text
+# names
+corpus=()
+for f in tests/data/eval/*.jsonl; do
+    [ "$f" = tests/data/eval/pages_en.jsonl ] || corpus+=("$f")
+done
+"$bin" eval -c config/newsradar.yaml --floors tests/data/eval/floors.txt "${corpus[@]}"
 rc=$?
 [ $rc -eq 0 ] || { echo "FAIL: newsradar eval exited $rc" >&2; exit 1; }
 # floors FLOORS LABELLED...: a set scored on its own against its floors
@@ -41,4 +50,10 @@ floors floors_blind_nonlatin.txt $e/blind_ar.jsonl $e/blind_fa.jsonl $e/blind_ur
 # and the role-phrase items of tests/data/eval/roles/ (written after it)
 floors floors_blind_officials.txt $e/blind_officials.jsonl
 floors floors_roles_i18n.txt $e/roles/roles_i18n.jsonl
+# scraped pages (December 2026): the story plus its page furniture (menus,
+# "Also Read |", "Trending now:", "Most read" lists, "Tags:", captions,
+# comments), 25 real-topic and 20 benign stories, labelled by the story only
+# (written before their writer read the rules); entity floors are low
+# because furniture entities still count
+floors floors_pages_en.txt $e/pages_en.jsonl
 echo "eval.sh: ok"
