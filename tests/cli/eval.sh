@@ -45,4 +45,11 @@ floors floors_roles_i18n.txt $e/roles/roles_i18n.jsonl
 # particles, titles after the name, hard negatives), written before their
 # writer read the role lexicon or the officials TSVs (issue #7)
 floors floors_officials2_en.txt $e/officials2_en.jsonl
+# scraped pages (December 2026; in pages/, out of the pooled floors.txt run
+# above, whose entity floors assume labels for every country the text names): the story plus its page furniture (menus,
+# "Also Read |", "Trending now:", "Most read" lists, "Tags:", captions,
+# comments), 25 real-topic and 20 benign stories, labelled by the story only
+# (written before their writer read the rules); entity floors are low
+# because furniture entities still count
+floors floors_pages_en.txt $e/pages/pages_en.jsonl
 echo "eval.sh: ok"

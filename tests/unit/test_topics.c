@@ -269,6 +269,17 @@ static void test_link_lines(void **state)
     assert_true(BODY("weights", "Quiet day.\nWatch\nMarkets rose.\na bomb killed two") == 2);
     assert_true(BODY("weights", "Quiet day.\nRelated:\n\na bomb killed two\nMarkets rose.") == 0);
     assert_true(BODY("weights", "Quiet day.\nRelated:\nMarkets rose.\na bomb killed two") == 2);
+    /* page furniture: a '|' after the label, widget and tag labels, "+"
+     * labels with up to three more words, a heading over a list of
+     * headlines (until a blank line or a line ending as a sentence) */
+    assert_true(BODY("weights", "Quiet day.\nAlso Read | a bomb killed two") == 0);
+    assert_true(BODY("weights", "Quiet day.\nTrending now: a bomb killed two") == 0);
+    assert_true(BODY("weights", "Quiet day.\nTags: bomb, killed") == 0);
+    assert_true(BODY("weights",
+                     "Quiet day.\nMore from Horn of Africa\nMarkets rise\na bomb killed two") == 0);
+    assert_true(BODY("weights", "Quiet day.\nMost read\nMarkets rise\n\na bomb killed two") == 2);
+    assert_true(BODY("weights", "Quiet day.\nMost read\nMarkets rise\nA bomb killed two.") == 2);
+    assert_true(BODY("weights", "Quiet day.\nHome | World | Sport\na bomb killed two") == 2);
 }
 
 static void test_legacy(void **state)
