@@ -148,6 +148,14 @@ static bool hyphen_suffix(const char *s, size_t len, size_t pos)
     return false;
 }
 
+static bool ieq_lit(const char *p, size_t n, const char *lit)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((p[i] | 0x20) != lit[i])
+            return false;
+    return lit[n] == '\0';
+}
+
 /* Abbreviations whose period belongs to the word. */
 static bool abbrev(const char *p, size_t n)
 {
@@ -155,6 +163,11 @@ static bool abbrev(const char *p, size_t n)
                                      "gov", "amb",  "jr",  "sr",   "mr",   "mrs", "ms",  "dr",
                                      "st",  "capt", "sgt", "cmdr", "pres", "prof"};
     if (n == 1)
+        return true;
+    /* Nigerian styles ("Engr. Jane Doe", "Arc. Jane Doe"), capitalised
+     * only: "an arc." ends a sentence */
+    if ((n == 4 && p[0] == 'E' && ieq_lit(p, n, "engr")) ||
+        (n == 3 && p[0] == 'A' && ieq_lit(p, n, "arc")))
         return true;
     for (size_t i = 0; i < NR_ARRAY_LEN(ab); i++) {
         size_t l = strlen(ab[i]);

@@ -164,6 +164,20 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
                                       "general", "gen",  "secretary", "ambassador"};
     for (size_t i = 0; i < NR_ARRAY_LEN(hon); i++)
         nr_wordset_add(&r->honorifics, hon[i]);
+    /* Styles the press of Nigeria, Pakistan and the Gulf writes before a
+     * name ("Barrister Caleb Mutfwang", "Alhaji Musa Danjuma", "Engr. Jane
+     * Doe") and the ranks that are no role of the lexicon ("Capt.",
+     * "Major"): not part of the name when two name words follow (see
+     * strip_styles). Prince, Chief and Sheikh are given names or part of
+     * a name too ("Prince Harry", "Sheikh Hasina"), hence the two words. */
+    static const char *const sty[] = {
+        "mr",     "mrs",    "ms",         "dr",       "sir",      "dame",    "barrister", "sardar",
+        "alhaji", "alhaja", "malam",      "mallam",   "maulana",  "mufti",   "sheikh",    "shaikh",
+        "engr",   "arc",    "chief",      "prince",   "princess", "captain", "capt",      "major",
+        "maj",    "lt",     "col",        "brig",     "cdr",      "cmdr",    "hajiya",    "senator",
+        "sen",    "hon",    "honourable", "honorable"};
+    for (size_t i = 0; i < NR_ARRAY_LEN(sty); i++)
+        nr_wordset_add(&r->styles, sty[i]);
 
     size_t n_keys = 0;
     for (size_t i = 0; i < cfg->n_entities; i++)
@@ -225,6 +239,7 @@ void nr_roles_free(struct nr_roles *r)
     nr_wordset_fini(&r->governing);
     nr_wordset_fini(&r->modifiers);
     nr_wordset_fini(&r->honorifics);
+    nr_wordset_fini(&r->styles);
     nr_wordset_fini(&r->of_words);
     nr_wordset_fini(&r->articles);
     free(r->complement);
@@ -655,10 +670,52 @@ static uint32_t surname_owner(const struct nr_roles *r, const struct nr_roles_sc
     return *person != NR_NO_ENTITY ? NR_NO_ENTITY : ent;
 }
 
+/* Is the word a style only Mr, Mrs, Ms, Dr, Sir, Dame (which folding
+ * drops, names.h) are not? */
+static bool new_style(const char *p, size_t n)
+{
+    static const char *const old[] = {"mr", "mrs", "ms", "dr", "sir", "dame"};
+    for (size_t i = 0; i < NR_ARRAY_LEN(old); i++) {
+        size_t l = strlen(old[i]), k = 0;
+        while (k < n && l == n && (p[k] | 0x20) == old[i][k])
+            k++;
+        if (l == n && k == n)
+            return false;
+    }
+    return true;
+}
+
+/* "Mr Prince Dotun Oyelade", "Barrister Caleb Mutfwang": the styles
+ * leading the name (one at least not Mr-like, whose span stays as it
+ * was) are not part of it when two name words remain ("Prince Harry",
+ * "Sheikh Hasina" keep theirs). */
+static void strip_styles(const struct nr_roles *r, const char *s, struct name *nm)
+{
+    struct nr_word w;
+    uint32_t pos = nm->start, start = nm->start, k = 0;
+    bool any_new = false;
+    while (pos < nm->end && nr_word_next(s, nm->end, pos, &w) && w.upper &&
+           nr_wordset_has_orig(&r->styles, s + w.start, w.end - w.start)) {
+        any_new |= new_style(s + w.start, w.end - w.start);
+        pos = w.end + (w.dot ? 1 : 0);
+        k++;
+        struct nr_word x;
+        if (!nr_word_next(s, nm->end, pos, &x))
+            return;
+        start = x.start;
+    }
+    if (!any_new || k == 0 || nm->words < k + 2)
+        return;
+    nm->start = start;
+    nm->words -= k;
+}
+
 static void found(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v,
-                  int f, const struct name *nm, uint32_t role, uint32_t country)
+                  int f, const struct name *nm_in, uint32_t role, uint32_t country)
 {
     const char *s = v->orig[f].p;
+    struct name nm_s = *nm_in;
+    const struct name *nm = &nm_s;
     /* the watchlist already has this person here ("Muhammad Shehbaz Sharif") */
     for (size_t i = 0; i < *v->n_ment; i++) {
         const struct nr_tag_mention *m = &(*v->ment)[i];
@@ -671,6 +728,11 @@ static void found(const struct nr_roles *r, struct nr_roles_scratch *rs, struct 
     if (kl == 0)
         return;
     uint32_t ent = flookup(r, key), person = NR_NO_ENTITY;
+    if (ent == NR_NO_ENTITY) { /* a watchlist name with its style stays whole */
+        strip_styles(r, s, &nm_s);
+        kl = nr_name_fold(s + nm->start, nm->end - nm->start, key, sizeof(key));
+        ent = flookup(r, key);
+    }
     if (ent == NR_NO_ENTITY && nm->words == 1)
         ent = surname_owner(r, rs, v, key, &person);
     if (person != NR_NO_ENTITY) {

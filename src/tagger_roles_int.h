@@ -17,6 +17,7 @@ struct nr_roles {
     const struct nr_config *cfg;
     size_t n_strong; /* roles [0, n_strong) are `roles`, the rest `weak_roles` */
     struct nr_wordset particles, not_names, org_words, governing, modifiers, honorifics;
+    struct nr_wordset styles; /* words before a name that are not part of it */
     struct nr_wordset of_words, articles;
     bool *complement; /* per role: starts with an "of" word, only continues a role */
     /* folded official name or alias -> entity index + 1 (open addressing) */
