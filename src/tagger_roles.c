@@ -797,6 +797,30 @@ static bool org_follows(const struct nr_roles *r, const struct nr_tag_view *v, i
            nr_wordset_has_orig(&r->org_words, s + w.start, w.end - w.start);
 }
 
+/* After a role, a short parenthesis: its acronym or a qualifier ("(IGP)",
+ * "(Regional Cooperation)"), at most MAX_PAREN_WORDS words on one
+ * sentence's line -> the offset after it, else p. */
+#define MAX_PAREN_WORDS 6
+static uint32_t skip_paren(const char *s, size_t len, uint32_t p)
+{
+    uint32_t q = skip_spaces(s, len, p), words = 0;
+    if (q >= len || s[q] != '(')
+        return p;
+    bool in_word = false;
+    for (uint32_t i = q + 1; i < len && i < q + 120; i++) {
+        char c = s[i];
+        if (c == ')')
+            return words > 0 ? i + 1 : p;
+        if (c == '(' || c == '.' || c == '\n' || c == '"')
+            return p;
+        bool sp = c == ' ' || c == '\t' || c == ',';
+        if (!sp && !in_word && ++words > MAX_PAREN_WORDS)
+            return p;
+        in_word = !sp;
+    }
+    return p;
+}
+
 /* One chain of roles at original [os, oe): try each pattern. */
 static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v,
                      int f, uint32_t role, bool weak, uint32_t os, uint32_t oe,
@@ -811,6 +835,8 @@ static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, stru
     uint32_t after = role_of_country(r, v, f, oe, &country, false);
     /* "Lt. Gen." ends in a dot; after "of <country>" a dot ends the sentence */
     uint32_t p = after == oe && after < len && s[after] == '.' ? after + 1 : after;
+    /* "the Inspector General of Police (IGP), Jane Doe" */
+    p = after = skip_paren(s, len, p);
     struct name nm;
     /* A: <role> <Name> */
     if (p < len && (s[p] == ' ' || (unsigned char)s[p] == 0xC2) && name_fwd(r, v, f, p, &nm)) {
