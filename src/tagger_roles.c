@@ -821,6 +821,59 @@ static uint32_t skip_paren(const char *s, size_t len, uint32_t p)
     return p;
 }
 
+/* Roles of a district, province or city that the press of South Asia
+ * writes with the place right after them ("Deputy Commissioner Swat",
+ * "SSP Malir", "IGP Punjab"). */
+static bool local_role(const struct nr_roles *r, uint32_t role)
+{
+    static const char *const loc[] = {"deputy commissioner",
+                                      "assistant commissioner",
+                                      "district commissioner",
+                                      "divisional commissioner",
+                                      "commissioner",
+                                      "police commissioner",
+                                      "commissioner of police",
+                                      "igp",
+                                      "dgp",
+                                      "ssp",
+                                      "dpo",
+                                      "dsp",
+                                      "dig",
+                                      "inspector general of police",
+                                      "police inspector general",
+                                      "deputy inspector general",
+                                      "deputy inspector general of police",
+                                      "superintendent of police",
+                                      "senior superintendent of police",
+                                      "deputy superintendent of police",
+                                      "assistant superintendent of police",
+                                      "district police officer",
+                                      "regional police officer",
+                                      "city police officer",
+                                      "police chief",
+                                      "chief minister"};
+    const char *ph = nr_roles_phrase(r->cfg, role);
+    for (size_t i = 0; i < NR_ARRAY_LEN(loc); i++)
+        if (strcmp(ph, loc[i]) == 0)
+            return true;
+    return false;
+}
+
+/* After a local role, a place the watchlists know (its mention, ambiguous
+ * or not: "Punjab") -> the offset after it and *country its country, else
+ * p. Words that are no known place are read as the name, as before. */
+static uint32_t skip_place(const struct nr_tag_view *v, int f, uint32_t p, uint32_t *country)
+{
+    const char *s = v->orig[f].p;
+    uint32_t q = skip_spaces(s, v->orig[f].len, p);
+    const struct nr_tag_mention *m = mention_at(v, f, q);
+    if (!m || m->start != q || !kind_is(v->cfg, m->entity, "place"))
+        return p;
+    if (*country == NR_NO_ENTITY)
+        *country = v->cfg->entities[m->entity].country_index;
+    return m->end;
+}
+
 /* One chain of roles at original [os, oe): try each pattern. */
 static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v,
                      int f, uint32_t role, bool weak, uint32_t os, uint32_t oe,
@@ -835,8 +888,11 @@ static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, stru
     uint32_t after = role_of_country(r, v, f, oe, &country, false);
     /* "Lt. Gen." ends in a dot; after "of <country>" a dot ends the sentence */
     uint32_t p = after == oe && after < len && s[after] == '.' ? after + 1 : after;
-    /* "the Inspector General of Police (IGP), Jane Doe" */
+    /* "Inspector General of Police (IGP) Punjab, Dr Jane Doe", "SSP Malir
+     * Jane Doe" */
     p = after = skip_paren(s, len, p);
+    if (local_role(r, role))
+        p = after = skip_place(v, f, p, &country);
     struct name nm;
     /* A: <role> <Name> */
     if (p < len && (s[p] == ' ' || (unsigned char)s[p] == 0xC2) && name_fwd(r, v, f, p, &nm)) {
