@@ -874,6 +874,58 @@ static uint32_t skip_place(const struct nr_tag_view *v, int f, uint32_t p, uint3
     return m->end;
 }
 
+/* Does a word shaped like a demonym end at p..n ("Malawian", "Congolese",
+ * "Israeli", "Danish", "Dutch")? A country the watchlists do not list. */
+static bool demonym_shape(const char *p, size_t n)
+{
+    static const char *const suf[] = {"an", "ese", "ish", "i", "ch", "ic"};
+    for (size_t i = 0; i < NR_ARRAY_LEN(suf); i++) {
+        size_t l = strlen(suf[i]);
+        if (n > l + 2 && memcmp(p + n - l, suf[i], l) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* "Toyota president Koji Sato", "Microsoft president Brad Smith": a role
+ * that companies have too, right after a capitalised word that is no
+ * entity (role_left took those: "Iranian", "Kenya's"), no modifier, no
+ * organisation word ("Senate", "Commission", "Bank" of org_words), no
+ * acronym ("ANC president", a party) and not shaped like a demonym, in
+ * the middle of a sentence (the first word of one is capitalised anyway:
+ * "When President ..."): the company's head, no official. */
+static bool company_before(const struct nr_roles *r, const struct nr_tag_view *v, int f,
+                           uint32_t role, uint32_t os)
+{
+    static const char *const corp[] = {"president",
+                                       "chairman",
+                                       "chairwoman",
+                                       "chairperson",
+                                       "ceo",
+                                       "chief executive",
+                                       "chief executive officer"};
+    const char *ph = nr_roles_phrase(r->cfg, role), *s = v->orig[f].p;
+    bool is_corp = false;
+    for (size_t i = 0; i < NR_ARRAY_LEN(corp); i++)
+        is_corp |= strcmp(ph, corp[i]) == 0;
+    struct nr_word w;
+    if (!is_corp || !nr_word_prev(s, os, &w) || !is_space_run(s, w.end, os) || !w.upper || w.caps ||
+        w.dot)
+        return false;
+    size_t n = w.end - w.start;
+    if (nr_wordset_has_orig(&r->modifiers, s + w.start, n) ||
+        nr_wordset_has_orig(&r->org_words, s + w.start, n) ||
+        nr_wordset_has_orig(&r->not_names, s + w.start, n) || demonym_shape(s + w.start, n) ||
+        mention_at(v, f, w.start))
+        return false;
+    uint32_t b = skip_spaces_back(s, w.start);
+    if (b == 0)
+        return false;
+    char c = s[b - 1];
+    return !(c == '.' || c == '!' || c == '?' || c == ':' || c == ';' || c == '"' || c == '\n' ||
+             c == '(' || (unsigned char)c == 0x9C || (unsigned char)c == 0x98);
+}
+
 /* One chain of roles at original [os, oe): try each pattern. */
 static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v,
                      int f, uint32_t role, bool weak, uint32_t os, uint32_t oe,
@@ -884,6 +936,8 @@ static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, stru
     struct left l = role_left(r, v, f, os, false);
     if (l.group || possessive_at(s, len, oe))
         return; /* "TTP spokesman ..."; "President's Cup" */
+    if (l.p == os && company_before(r, v, f, role, os))
+        return; /* "Toyota president Koji Sato" */
     uint32_t country = l.country != NR_NO_ENTITY ? l.country : gap_country;
     uint32_t after = role_of_country(r, v, f, oe, &country, false);
     /* "Lt. Gen." ends in a dot; after "of <country>" a dot ends the sentence */
