@@ -398,6 +398,40 @@ static size_t put_latin(const char *w, size_t n, char *out, size_t o, size_t cap
     return o;
 }
 
+/* Append the normalized Latin word w[0..n) to out with the letters that
+ * have no decomposition (so keep their look after the normalizer's mark
+ * stripping) as the press's ASCII spelling writes them: ł l, ı i, đ d,
+ * ø o, ħ h, æ ae, œ oe ("Radoslaw Sikorski" is "Radosław Sikorski",
+ * "Cevdet Yilmaz" "Cevdet Yılmaz", "Store" "Støre"). Only names fold so:
+ * the text keeps them (Turkish stems read ı, text.h). Returns the new
+ * length. */
+static size_t put_plain(const char *w, size_t n, char *out, size_t o, size_t cap)
+{
+    for (size_t i = 0; i < n && o + 1 < cap;) {
+        const unsigned char *u = (const unsigned char *)w + i;
+        const char *lat = NULL;
+        if (i + 1 < n) {
+            uint32_t c = (uint32_t)u[0] << 8 | u[1];
+            lat = c == 0xC582   ? "l"  /* ł */
+                  : c == 0xC4B1 ? "i"  /* ı */
+                  : c == 0xC491 ? "d"  /* đ */
+                  : c == 0xC3B8 ? "o"  /* ø */
+                  : c == 0xC4A7 ? "h"  /* ħ */
+                  : c == 0xC3A6 ? "ae" /* æ */
+                  : c == 0xC593 ? "oe" /* œ */
+                                : NULL;
+        }
+        if (lat) {
+            for (const char *q = lat; *q && o + 1 < cap; q++)
+                out[o++] = *q;
+            i += 2;
+            continue;
+        }
+        out[o++] = w[i++];
+    }
+    return o;
+}
+
 static bool has_cyrillic(const char *w, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -434,6 +468,10 @@ static size_t fold(const char *name, size_t len, char *out, size_t cap, bool lat
             out[o++] = ' ';
         if (latin && has_cyrillic(t.buf + a, e - a)) {
             o = put_latin(t.buf + a, e - a, out, o, cap);
+            continue;
+        }
+        if (latin) {
+            o = put_plain(t.buf + a, e - a, out, o, cap);
             continue;
         }
         for (size_t i = a; i < e && o + 1 < cap; i++)

@@ -189,6 +189,7 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
     r->fkeys = nr_xcalloc(r->fcap, sizeof(char *));
     r->fent = nr_xcalloc(r->fcap, sizeof(uint32_t));
     r->surname = nr_xcalloc(cfg->n_entities + 1, sizeof(char *));
+    r->sur_text = nr_xcalloc(cfg->n_entities + 1, sizeof(char *));
     r->scap = 16;
     while (r->scap < cfg->n_entities * 2 + 2)
         r->scap *= 2;
@@ -205,6 +206,12 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
         char *sp = strrchr(f, ' ');
         if (sp) { /* a one-word name has no separate surname */
             r->surname[i] = nr_xstrdup(sp + 1);
+            size_t nl = strlen(e->name), cap = nl * 3 + 16;
+            char *fs = nr_xmalloc(cap);
+            nr_name_fold_script(e->name, nl, fs, cap);
+            char *ss = strrchr(fs, ' ');
+            r->sur_text[i] = nr_xstrdup(ss ? ss + 1 : fs);
+            free(fs);
             /* a surname the watchlist marks ambiguous names others too */
             bool amb = false;
             for (size_t a = 0; a < e->n_aliases && !amb; a++) {
@@ -249,7 +256,10 @@ void nr_roles_free(struct nr_roles *r)
     free(r->fent);
     for (size_t i = 0; i < r->cfg->n_entities; i++)
         free(r->surname[i]);
+    for (size_t i = 0; i < r->cfg->n_entities; i++)
+        free(r->sur_text[i]);
     free(r->surname);
+    free(r->sur_text);
     for (size_t i = 0; i < r->scap; i++)
         free(r->skeys[i]);
     free(r->skeys);

@@ -24,7 +24,8 @@ struct nr_roles {
     char **fkeys;
     uint32_t *fent;
     size_t fcap;
-    char **surname; /* per entity: folded surname of officials, else NULL */
+    char **surname;  /* per entity: folded surname of officials, else NULL */
+    char **sur_text; /* ... in the text's letters (nr_name_fold_script): searched */
     /* folded surname -> the one official with it + 1, or SHARED */
     char **skeys;
     uint32_t *sent;
