@@ -26,6 +26,11 @@
  * complement that continues the role before it, across such a country,
  * and is no role alone.
  *
+ * Between a role and its name a short parenthesis ("(IGP)") is skipped,
+ * and after a local role a known place ("Deputy Commissioner Swat"),
+ * which gives the country. A bare "president" right after a capitalised
+ * word that is no entity is a company's ("Toyota president"): none.
+ *
  * A name is 1..5 capitalised words separated by spaces only (particles such
  * as bin, al, de, van inside; initials and Jr/III dropped), stopping at a
  * lower-case word, punctuation, an all-caps word, a word of `not_names`
@@ -38,7 +43,9 @@
  * and ALL CAPS headlines capitalise verbs ("Minister Says"), so no new
  * person is read there; people found in the body are still counted there.
  *
- * A detected name folds (names.h) to a key. If the key is a watchlist
+ * Leading styles ("Barrister", "Alhaji", "Mr Prince") are not part of a
+ * name when two name words follow them and the whole is no watchlist
+ * name. A detected name folds (names.h) to a key. If the key is a watchlist
  * official's (name or unambiguous alias, folded), the mention is that
  * entity's; if the span overlaps a watchlist official's mention, it is
  * already counted. A one-word name ("Minister Iwaya") is the surname of
