@@ -148,6 +148,14 @@ static bool hyphen_suffix(const char *s, size_t len, size_t pos)
     return false;
 }
 
+static bool ieq_lit(const char *p, size_t n, const char *lit)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((p[i] | 0x20) != lit[i])
+            return false;
+    return lit[n] == '\0';
+}
+
 /* Abbreviations whose period belongs to the word. */
 static bool abbrev(const char *p, size_t n)
 {
@@ -155,6 +163,11 @@ static bool abbrev(const char *p, size_t n)
                                      "gov", "amb",  "jr",  "sr",   "mr",   "mrs", "ms",  "dr",
                                      "st",  "capt", "sgt", "cmdr", "pres", "prof"};
     if (n == 1)
+        return true;
+    /* Nigerian styles ("Engr. Jane Doe", "Arc. Jane Doe"), capitalised
+     * only: "an arc." ends a sentence */
+    if ((n == 4 && p[0] == 'E' && ieq_lit(p, n, "engr")) ||
+        (n == 3 && p[0] == 'A' && ieq_lit(p, n, "arc")))
         return true;
     for (size_t i = 0; i < NR_ARRAY_LEN(ab); i++) {
         size_t l = strlen(ab[i]);
@@ -385,6 +398,40 @@ static size_t put_latin(const char *w, size_t n, char *out, size_t o, size_t cap
     return o;
 }
 
+/* Append the normalized Latin word w[0..n) to out with the letters that
+ * have no decomposition (so keep their look after the normalizer's mark
+ * stripping) as the press's ASCII spelling writes them: ł l, ı i, đ d,
+ * ø o, ħ h, æ ae, œ oe ("Radoslaw Sikorski" is "Radosław Sikorski",
+ * "Cevdet Yilmaz" "Cevdet Yılmaz", "Store" "Støre"). Only names fold so:
+ * the text keeps them (Turkish stems read ı, text.h). Returns the new
+ * length. */
+static size_t put_plain(const char *w, size_t n, char *out, size_t o, size_t cap)
+{
+    for (size_t i = 0; i < n && o + 1 < cap;) {
+        const unsigned char *u = (const unsigned char *)w + i;
+        const char *lat = NULL;
+        if (i + 1 < n) {
+            uint32_t c = (uint32_t)u[0] << 8 | u[1];
+            lat = c == 0xC582   ? "l"  /* ł */
+                  : c == 0xC4B1 ? "i"  /* ı */
+                  : c == 0xC491 ? "d"  /* đ */
+                  : c == 0xC3B8 ? "o"  /* ø */
+                  : c == 0xC4A7 ? "h"  /* ħ */
+                  : c == 0xC3A6 ? "ae" /* æ */
+                  : c == 0xC593 ? "oe" /* œ */
+                                : NULL;
+        }
+        if (lat) {
+            for (const char *q = lat; *q && o + 1 < cap; q++)
+                out[o++] = *q;
+            i += 2;
+            continue;
+        }
+        out[o++] = w[i++];
+    }
+    return o;
+}
+
 static bool has_cyrillic(const char *w, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -421,6 +468,10 @@ static size_t fold(const char *name, size_t len, char *out, size_t cap, bool lat
             out[o++] = ' ';
         if (latin && has_cyrillic(t.buf + a, e - a)) {
             o = put_latin(t.buf + a, e - a, out, o, cap);
+            continue;
+        }
+        if (latin) {
+            o = put_plain(t.buf + a, e - a, out, o, cap);
             continue;
         }
         for (size_t i = a; i < e && o + 1 < cap; i++)

@@ -26,6 +26,11 @@
  * complement that continues the role before it, across such a country,
  * and is no role alone.
  *
+ * Between a role and its name a short parenthesis ("(IGP)") is skipped,
+ * and after a local role a known place ("Deputy Commissioner Swat"),
+ * which gives the country. A bare "president" right after a capitalised
+ * word that is no entity is a company's ("Toyota president"): none.
+ *
  * A name is 1..5 capitalised words separated by spaces only (particles such
  * as bin, al, de, van inside; initials and Jr/III dropped), stopping at a
  * lower-case word, punctuation, an all-caps word, a word of `not_names`
@@ -38,7 +43,9 @@
  * and ALL CAPS headlines capitalise verbs ("Minister Says"), so no new
  * person is read there; people found in the body are still counted there.
  *
- * A detected name folds (names.h) to a key. If the key is a watchlist
+ * Leading styles ("Barrister", "Alhaji", "Mr Prince") are not part of a
+ * name when two name words follow them and the whole is no watchlist
+ * name. A detected name folds (names.h) to a key. If the key is a watchlist
  * official's (name or unambiguous alias, folded), the mention is that
  * entity's; if the span overlaps a watchlist official's mention, it is
  * already counted. A one-word name ("Minister Iwaya") is the surname of
@@ -164,6 +171,20 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
                                       "general", "gen",  "secretary", "ambassador"};
     for (size_t i = 0; i < NR_ARRAY_LEN(hon); i++)
         nr_wordset_add(&r->honorifics, hon[i]);
+    /* Styles the press of Nigeria, Pakistan and the Gulf writes before a
+     * name ("Barrister Caleb Mutfwang", "Alhaji Musa Danjuma", "Engr. Jane
+     * Doe") and the ranks that are no role of the lexicon ("Capt.",
+     * "Major"): not part of the name when two name words follow (see
+     * strip_styles). Prince, Chief and Sheikh are given names or part of
+     * a name too ("Prince Harry", "Sheikh Hasina"), hence the two words. */
+    static const char *const sty[] = {
+        "mr",     "mrs",    "ms",         "dr",       "sir",      "dame",    "barrister", "sardar",
+        "alhaji", "alhaja", "malam",      "mallam",   "maulana",  "mufti",   "sheikh",    "shaikh",
+        "engr",   "arc",    "chief",      "prince",   "princess", "captain", "capt",      "major",
+        "maj",    "lt",     "col",        "brig",     "cdr",      "cmdr",    "hajiya",    "senator",
+        "sen",    "hon",    "honourable", "honorable"};
+    for (size_t i = 0; i < NR_ARRAY_LEN(sty); i++)
+        nr_wordset_add(&r->styles, sty[i]);
 
     size_t n_keys = 0;
     for (size_t i = 0; i < cfg->n_entities; i++)
@@ -175,6 +196,7 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
     r->fkeys = nr_xcalloc(r->fcap, sizeof(char *));
     r->fent = nr_xcalloc(r->fcap, sizeof(uint32_t));
     r->surname = nr_xcalloc(cfg->n_entities + 1, sizeof(char *));
+    r->sur_text = nr_xcalloc(cfg->n_entities + 1, sizeof(char *));
     r->scap = 16;
     while (r->scap < cfg->n_entities * 2 + 2)
         r->scap *= 2;
@@ -191,6 +213,12 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
         char *sp = strrchr(f, ' ');
         if (sp) { /* a one-word name has no separate surname */
             r->surname[i] = nr_xstrdup(sp + 1);
+            size_t nl = strlen(e->name), cap = nl * 3 + 16;
+            char *fs = nr_xmalloc(cap);
+            nr_name_fold_script(e->name, nl, fs, cap);
+            char *ss = strrchr(fs, ' ');
+            r->sur_text[i] = nr_xstrdup(ss ? ss + 1 : fs);
+            free(fs);
             /* a surname the watchlist marks ambiguous names others too */
             bool amb = false;
             for (size_t a = 0; a < e->n_aliases && !amb; a++) {
@@ -225,6 +253,7 @@ void nr_roles_free(struct nr_roles *r)
     nr_wordset_fini(&r->governing);
     nr_wordset_fini(&r->modifiers);
     nr_wordset_fini(&r->honorifics);
+    nr_wordset_fini(&r->styles);
     nr_wordset_fini(&r->of_words);
     nr_wordset_fini(&r->articles);
     free(r->complement);
@@ -234,7 +263,10 @@ void nr_roles_free(struct nr_roles *r)
     free(r->fent);
     for (size_t i = 0; i < r->cfg->n_entities; i++)
         free(r->surname[i]);
+    for (size_t i = 0; i < r->cfg->n_entities; i++)
+        free(r->sur_text[i]);
     free(r->surname);
+    free(r->sur_text);
     for (size_t i = 0; i < r->scap; i++)
         free(r->skeys[i]);
     free(r->skeys);
@@ -655,10 +687,52 @@ static uint32_t surname_owner(const struct nr_roles *r, const struct nr_roles_sc
     return *person != NR_NO_ENTITY ? NR_NO_ENTITY : ent;
 }
 
+/* Is the word a style only Mr, Mrs, Ms, Dr, Sir, Dame (which folding
+ * drops, names.h) are not? */
+static bool new_style(const char *p, size_t n)
+{
+    static const char *const old[] = {"mr", "mrs", "ms", "dr", "sir", "dame"};
+    for (size_t i = 0; i < NR_ARRAY_LEN(old); i++) {
+        size_t l = strlen(old[i]), k = 0;
+        while (k < n && l == n && (p[k] | 0x20) == old[i][k])
+            k++;
+        if (l == n && k == n)
+            return false;
+    }
+    return true;
+}
+
+/* "Mr Prince Dotun Oyelade", "Barrister Caleb Mutfwang": the styles
+ * leading the name (one at least not Mr-like, whose span stays as it
+ * was) are not part of it when two name words remain ("Prince Harry",
+ * "Sheikh Hasina" keep theirs). */
+static void strip_styles(const struct nr_roles *r, const char *s, struct name *nm)
+{
+    struct nr_word w;
+    uint32_t pos = nm->start, start = nm->start, k = 0;
+    bool any_new = false;
+    while (pos < nm->end && nr_word_next(s, nm->end, pos, &w) && w.upper &&
+           nr_wordset_has_orig(&r->styles, s + w.start, w.end - w.start)) {
+        any_new |= new_style(s + w.start, w.end - w.start);
+        pos = w.end + (w.dot ? 1 : 0);
+        k++;
+        struct nr_word x;
+        if (!nr_word_next(s, nm->end, pos, &x))
+            return;
+        start = x.start;
+    }
+    if (!any_new || k == 0 || nm->words < k + 2)
+        return;
+    nm->start = start;
+    nm->words -= k;
+}
+
 static void found(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v,
-                  int f, const struct name *nm, uint32_t role, uint32_t country)
+                  int f, const struct name *nm_in, uint32_t role, uint32_t country)
 {
     const char *s = v->orig[f].p;
+    struct name nm_s = *nm_in;
+    const struct name *nm = &nm_s;
     /* the watchlist already has this person here ("Muhammad Shehbaz Sharif") */
     for (size_t i = 0; i < *v->n_ment; i++) {
         const struct nr_tag_mention *m = &(*v->ment)[i];
@@ -671,6 +745,11 @@ static void found(const struct nr_roles *r, struct nr_roles_scratch *rs, struct 
     if (kl == 0)
         return;
     uint32_t ent = flookup(r, key), person = NR_NO_ENTITY;
+    if (ent == NR_NO_ENTITY) { /* a watchlist name with its style stays whole */
+        strip_styles(r, s, &nm_s);
+        kl = nr_name_fold(s + nm->start, nm->end - nm->start, key, sizeof(key));
+        ent = flookup(r, key);
+    }
     if (ent == NR_NO_ENTITY && nm->words == 1)
         ent = surname_owner(r, rs, v, key, &person);
     if (person != NR_NO_ENTITY) {
@@ -735,6 +814,135 @@ static bool org_follows(const struct nr_roles *r, const struct nr_tag_view *v, i
            nr_wordset_has_orig(&r->org_words, s + w.start, w.end - w.start);
 }
 
+/* After a role, a short parenthesis: its acronym or a qualifier ("(IGP)",
+ * "(Regional Cooperation)"), at most MAX_PAREN_WORDS words on one
+ * sentence's line -> the offset after it, else p. */
+#define MAX_PAREN_WORDS 6
+static uint32_t skip_paren(const char *s, size_t len, uint32_t p)
+{
+    uint32_t q = skip_spaces(s, len, p), words = 0;
+    if (q >= len || s[q] != '(')
+        return p;
+    bool in_word = false;
+    for (uint32_t i = q + 1; i < len && i < q + 120; i++) {
+        char c = s[i];
+        if (c == ')')
+            return words > 0 ? i + 1 : p;
+        if (c == '(' || c == '.' || c == '\n' || c == '"')
+            return p;
+        bool sp = c == ' ' || c == '\t' || c == ',';
+        if (!sp && !in_word && ++words > MAX_PAREN_WORDS)
+            return p;
+        in_word = !sp;
+    }
+    return p;
+}
+
+/* Roles of a district, province or city that the press of South Asia
+ * writes with the place right after them ("Deputy Commissioner Swat",
+ * "SSP Malir", "IGP Punjab"). */
+static bool local_role(const struct nr_roles *r, uint32_t role)
+{
+    static const char *const loc[] = {"deputy commissioner",
+                                      "assistant commissioner",
+                                      "district commissioner",
+                                      "divisional commissioner",
+                                      "commissioner",
+                                      "police commissioner",
+                                      "commissioner of police",
+                                      "igp",
+                                      "dgp",
+                                      "ssp",
+                                      "dpo",
+                                      "dsp",
+                                      "dig",
+                                      "inspector general of police",
+                                      "police inspector general",
+                                      "deputy inspector general",
+                                      "deputy inspector general of police",
+                                      "superintendent of police",
+                                      "senior superintendent of police",
+                                      "deputy superintendent of police",
+                                      "assistant superintendent of police",
+                                      "district police officer",
+                                      "regional police officer",
+                                      "city police officer",
+                                      "police chief",
+                                      "chief minister"};
+    const char *ph = nr_roles_phrase(r->cfg, role);
+    for (size_t i = 0; i < NR_ARRAY_LEN(loc); i++)
+        if (strcmp(ph, loc[i]) == 0)
+            return true;
+    return false;
+}
+
+/* After a local role, a place the watchlists know (its mention, ambiguous
+ * or not: "Punjab") -> the offset after it and *country its country, else
+ * p. Words that are no known place are read as the name, as before. */
+static uint32_t skip_place(const struct nr_tag_view *v, int f, uint32_t p, uint32_t *country)
+{
+    const char *s = v->orig[f].p;
+    uint32_t q = skip_spaces(s, v->orig[f].len, p);
+    const struct nr_tag_mention *m = mention_at(v, f, q);
+    if (!m || m->start != q || !kind_is(v->cfg, m->entity, "place"))
+        return p;
+    if (*country == NR_NO_ENTITY)
+        *country = v->cfg->entities[m->entity].country_index;
+    return m->end;
+}
+
+/* Does a word shaped like a demonym end at p..n ("Malawian", "Congolese",
+ * "Israeli", "Danish", "Dutch")? A country the watchlists do not list. */
+static bool demonym_shape(const char *p, size_t n)
+{
+    static const char *const suf[] = {"an", "ese", "ish", "i", "ch", "ic"};
+    for (size_t i = 0; i < NR_ARRAY_LEN(suf); i++) {
+        size_t l = strlen(suf[i]);
+        if (n > l + 2 && memcmp(p + n - l, suf[i], l) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* "Toyota president Koji Sato", "Microsoft president Brad Smith": a role
+ * that companies have too, right after a capitalised word that is no
+ * entity (role_left took those: "Iranian", "Kenya's"), no modifier, no
+ * organisation word ("Senate", "Commission", "Bank" of org_words), no
+ * acronym ("ANC president", a party) and not shaped like a demonym, in
+ * the middle of a sentence (the first word of one is capitalised anyway:
+ * "When President ..."): the company's head, no official. */
+static bool company_before(const struct nr_roles *r, const struct nr_tag_view *v, int f,
+                           uint32_t role, uint32_t os)
+{
+    static const char *const corp[] = {"president",
+                                       "chairman",
+                                       "chairwoman",
+                                       "chairperson",
+                                       "ceo",
+                                       "chief executive",
+                                       "chief executive officer"};
+    const char *ph = nr_roles_phrase(r->cfg, role), *s = v->orig[f].p;
+    bool is_corp = false;
+    for (size_t i = 0; i < NR_ARRAY_LEN(corp); i++)
+        is_corp |= strcmp(ph, corp[i]) == 0;
+    struct nr_word w;
+    if (!is_corp || !nr_word_prev(s, os, &w) || !is_space_run(s, w.end, os) || !w.upper || w.caps ||
+        w.dot)
+        return false;
+    size_t n = w.end - w.start;
+    if (nr_wordset_has_orig(&r->modifiers, s + w.start, n) ||
+        nr_wordset_has_orig(&r->org_words, s + w.start, n) ||
+        nr_wordset_has_orig(&r->not_names, s + w.start, n) || demonym_shape(s + w.start, n) ||
+        mention_at(v, f, w.start))
+        return false;
+    uint32_t b = skip_spaces_back(s, w.start);
+    if (b == 0)
+        return false;
+    char c = s[b - 1];
+    return !(c == '.' || c == '!' || c == '?' || c == ':' || c == ';' || c == '"' || c == '\n' ||
+             c == '(' || (unsigned char)c == 0x9C || (unsigned char)c == 0x98);
+}
+
 /* One chain of roles at original [os, oe): try each pattern. */
 static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, struct nr_tag_view *v,
                      int f, uint32_t role, bool weak, uint32_t os, uint32_t oe,
@@ -745,10 +953,17 @@ static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, stru
     struct left l = role_left(r, v, f, os, false);
     if (l.group || possessive_at(s, len, oe))
         return; /* "TTP spokesman ..."; "President's Cup" */
+    if (l.p == os && company_before(r, v, f, role, os))
+        return; /* "Toyota president Koji Sato" */
     uint32_t country = l.country != NR_NO_ENTITY ? l.country : gap_country;
     uint32_t after = role_of_country(r, v, f, oe, &country, false);
     /* "Lt. Gen." ends in a dot; after "of <country>" a dot ends the sentence */
     uint32_t p = after == oe && after < len && s[after] == '.' ? after + 1 : after;
+    /* "Inspector General of Police (IGP) Punjab, Dr Jane Doe", "SSP Malir
+     * Jane Doe" */
+    p = after = skip_paren(s, len, p);
+    if (local_role(r, role))
+        p = after = skip_place(v, f, p, &country);
     struct name nm;
     /* A: <role> <Name> */
     if (p < len && (s[p] == ' ' || (unsigned char)s[p] == 0xC2) && name_fwd(r, v, f, p, &nm)) {

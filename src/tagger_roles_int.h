@@ -17,13 +17,15 @@ struct nr_roles {
     const struct nr_config *cfg;
     size_t n_strong; /* roles [0, n_strong) are `roles`, the rest `weak_roles` */
     struct nr_wordset particles, not_names, org_words, governing, modifiers, honorifics;
+    struct nr_wordset styles; /* words before a name that are not part of it */
     struct nr_wordset of_words, articles;
     bool *complement; /* per role: starts with an "of" word, only continues a role */
     /* folded official name or alias -> entity index + 1 (open addressing) */
     char **fkeys;
     uint32_t *fent;
     size_t fcap;
-    char **surname; /* per entity: folded surname of officials, else NULL */
+    char **surname;  /* per entity: folded surname of officials, else NULL */
+    char **sur_text; /* ... in the text's letters (nr_name_fold_script): searched */
     /* folded surname -> the one official with it + 1, or SHARED */
     char **skeys;
     uint32_t *sent;

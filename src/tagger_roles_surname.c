@@ -46,7 +46,7 @@ static const char *target_surname(const struct nr_roles *r, const struct nr_role
                                   uint32_t t)
 {
     if (t & 1u << 31)
-        return r->surname[t & ~(1u << 31)];
+        return r->sur_text[t & ~(1u << 31)];
     return rs->pers[t].sur_off == NO_SUR ? NULL : rs->arena + rs->pers[t].sur_off;
 }
 
