@@ -89,6 +89,20 @@ static inline bool is_space_run(const char *s, uint32_t a, uint32_t b)
     return gap_run(s, a, b, false);
 }
 
+static inline uint32_t skip_spaces_back(const char *s, uint32_t p)
+{
+    while (p > 0 && (s[p - 1] == ' ' || s[p - 1] == '\t'))
+        p--;
+    return p;
+}
+
+static inline uint32_t skip_spaces(const char *s, size_t len, uint32_t p)
+{
+    while (p < len && (s[p] == ' ' || s[p] == '\t'))
+        p++;
+    return p;
+}
+
 /* The mention (any entity) of field f covering original offset p. */
 static inline const struct nr_tag_mention *mention_at(const struct nr_tag_view *v, int f,
                                                       uint32_t p)
@@ -117,6 +131,17 @@ static inline void add_pspan(struct nr_roles_scratch *rs, uint32_t person, int f
     nr_grow((void **)&rs->ps, &rs->cap_ps, rs->n_ps + 1, sizeof(*rs->ps));
     rs->ps[rs->n_ps++] = (struct pspan){person, a, b, (uint8_t)f};
 }
+
+/* What stands around a role (tagger_roles_around.c): an organisation word
+ * after the name, a parenthesis or a place after the role, a company
+ * before it. */
+bool nr_roles_org_follows(const struct nr_roles *r, const struct nr_tag_view *v, int f,
+                          uint32_t end);
+uint32_t nr_roles_skip_paren(const char *s, size_t len, uint32_t p);
+bool nr_roles_local_role(const struct nr_roles *r, uint32_t role);
+uint32_t nr_roles_skip_place(const struct nr_tag_view *v, int f, uint32_t p, uint32_t *country);
+bool nr_roles_company_before(const struct nr_roles *r, const struct nr_tag_view *v, int f,
+                             uint32_t role, uint32_t os);
 
 /* Drop ambiguous surname aliases right after another given name. */
 void nr_roles_drop_other_given(const struct nr_roles *r, struct nr_tag_view *v);

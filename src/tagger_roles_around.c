@@ -1,0 +1,151 @@
+/*
+ * tagger_roles_around.c - what stands around a role in the text
+ * (tagger_roles_int.h): an organisation word after the name ("... Public
+ * Relations"), a short parenthesis after the role ("(IGP)"), a place after
+ * a local role ("Deputy Commissioner Swat"), a company before a role that
+ * companies have too ("Toyota president"). tagger_roles.c reads the name;
+ * these decide where it starts and whether it is an official's.
+ */
+#include "tagger_roles_int.h"
+
+#include <string.h>
+
+/* Does an organisation word follow the name ("... Inter-Services Public
+ * Relations")? Then the capitalised words were the organisation's name. */
+bool nr_roles_org_follows(const struct nr_roles *r, const struct nr_tag_view *v, int f,
+                          uint32_t end)
+{
+    const char *s = v->orig[f].p;
+    struct nr_word w;
+    return nr_word_next(s, v->orig[f].len, end, &w) && is_space_run(s, end, w.start) && w.upper &&
+           nr_wordset_has_orig(&r->org_words, s + w.start, w.end - w.start);
+}
+
+/* After a role, a short parenthesis: its acronym or a qualifier ("(IGP)",
+ * "(Regional Cooperation)"), at most MAX_PAREN_WORDS words on one
+ * sentence's line -> the offset after it, else p. */
+#define MAX_PAREN_WORDS 6
+uint32_t nr_roles_skip_paren(const char *s, size_t len, uint32_t p)
+{
+    uint32_t q = skip_spaces(s, len, p), words = 0;
+    if (q >= len || s[q] != '(')
+        return p;
+    bool in_word = false;
+    for (uint32_t i = q + 1; i < len && i < q + 120; i++) {
+        char c = s[i];
+        if (c == ')')
+            return words > 0 ? i + 1 : p;
+        if (c == '(' || c == '.' || c == '\n' || c == '"')
+            return p;
+        bool sp = c == ' ' || c == '\t' || c == ',';
+        if (!sp && !in_word && ++words > MAX_PAREN_WORDS)
+            return p;
+        in_word = !sp;
+    }
+    return p;
+}
+
+/* Roles of a district, province or city that the press of South Asia
+ * writes with the place right after them ("Deputy Commissioner Swat",
+ * "SSP Malir", "IGP Punjab"). */
+bool nr_roles_local_role(const struct nr_roles *r, uint32_t role)
+{
+    static const char *const loc[] = {"deputy commissioner",
+                                      "assistant commissioner",
+                                      "district commissioner",
+                                      "divisional commissioner",
+                                      "commissioner",
+                                      "police commissioner",
+                                      "commissioner of police",
+                                      "igp",
+                                      "dgp",
+                                      "ssp",
+                                      "dpo",
+                                      "dsp",
+                                      "dig",
+                                      "inspector general of police",
+                                      "police inspector general",
+                                      "deputy inspector general",
+                                      "deputy inspector general of police",
+                                      "superintendent of police",
+                                      "senior superintendent of police",
+                                      "deputy superintendent of police",
+                                      "assistant superintendent of police",
+                                      "district police officer",
+                                      "regional police officer",
+                                      "city police officer",
+                                      "police chief",
+                                      "chief minister"};
+    const char *ph = nr_roles_phrase(r->cfg, role);
+    for (size_t i = 0; i < NR_ARRAY_LEN(loc); i++)
+        if (strcmp(ph, loc[i]) == 0)
+            return true;
+    return false;
+}
+
+/* After a local role, a place the watchlists know (its mention, ambiguous
+ * or not: "Punjab") -> the offset after it and *country its country, else
+ * p. Words that are no known place are read as the name, as before. */
+uint32_t nr_roles_skip_place(const struct nr_tag_view *v, int f, uint32_t p, uint32_t *country)
+{
+    const char *s = v->orig[f].p;
+    uint32_t q = skip_spaces(s, v->orig[f].len, p);
+    const struct nr_tag_mention *m = mention_at(v, f, q);
+    if (!m || m->start != q || !kind_is(v->cfg, m->entity, "place"))
+        return p;
+    if (*country == NR_NO_ENTITY)
+        *country = v->cfg->entities[m->entity].country_index;
+    return m->end;
+}
+
+/* Does a word shaped like a demonym end at p..n ("Malawian", "Congolese",
+ * "Israeli", "Danish", "Dutch")? A country the watchlists do not list. */
+static bool demonym_shape(const char *p, size_t n)
+{
+    static const char *const suf[] = {"an", "ese", "ish", "i", "ch", "ic"};
+    for (size_t i = 0; i < NR_ARRAY_LEN(suf); i++) {
+        size_t l = strlen(suf[i]);
+        if (n > l + 2 && memcmp(p + n - l, suf[i], l) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* "Toyota president Koji Sato", "Microsoft president Brad Smith": a role
+ * that companies have too, right after a capitalised word that is no
+ * entity (role_left took those: "Iranian", "Kenya's"), no modifier, no
+ * organisation word ("Senate", "Commission", "Bank" of org_words), no
+ * acronym ("ANC president", a party) and not shaped like a demonym, in
+ * the middle of a sentence (the first word of one is capitalised anyway:
+ * "When President ..."): the company's head, no official. */
+bool nr_roles_company_before(const struct nr_roles *r, const struct nr_tag_view *v, int f,
+                             uint32_t role, uint32_t os)
+{
+    static const char *const corp[] = {"president",
+                                       "chairman",
+                                       "chairwoman",
+                                       "chairperson",
+                                       "ceo",
+                                       "chief executive",
+                                       "chief executive officer"};
+    const char *ph = nr_roles_phrase(r->cfg, role), *s = v->orig[f].p;
+    bool is_corp = false;
+    for (size_t i = 0; i < NR_ARRAY_LEN(corp); i++)
+        is_corp |= strcmp(ph, corp[i]) == 0;
+    struct nr_word w;
+    if (!is_corp || !nr_word_prev(s, os, &w) || !is_space_run(s, w.end, os) || !w.upper || w.caps ||
+        w.dot)
+        return false;
+    size_t n = w.end - w.start;
+    if (nr_wordset_has_orig(&r->modifiers, s + w.start, n) ||
+        nr_wordset_has_orig(&r->org_words, s + w.start, n) ||
+        nr_wordset_has_orig(&r->not_names, s + w.start, n) || demonym_shape(s + w.start, n) ||
+        mention_at(v, f, w.start))
+        return false;
+    uint32_t b = skip_spaces_back(s, w.start);
+    if (b == 0)
+        return false;
+    char c = s[b - 1];
+    return !(c == '.' || c == '!' || c == '?' || c == ':' || c == ';' || c == '"' || c == '\n' ||
+             c == '(' || (unsigned char)c == 0x9C || (unsigned char)c == 0x98);
+}
