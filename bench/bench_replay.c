@@ -306,6 +306,26 @@ static void on_alert(void *ud, const struct nr_alert *a)
     free(s);
 }
 
+/* Feeds lines[0..n) to e; the thread CPU seconds it took, or -1 (told on
+ * stderr) when e is NULL or an article is rejected. */
+static double feed_engine(struct nr_engine *e, const struct nr_error *made, char **lines,
+                          const size_t *lens, int n, const char *what)
+{
+    struct nr_error err;
+    if (!e) {
+        fprintf(stderr, "bench_replay: %s\n", made->msg);
+        return -1;
+    }
+    double t0 = cpu_now();
+    for (int i = 0; i < n; i++)
+        if (nr_engine_process(e, lines[i], lens[i], NR_TIME_NONE, on_alert, NULL, &err) !=
+            NR_REJECT_NONE) {
+            fprintf(stderr, "bench_replay: %s %d rejected: %s\n", what, i, err.msg);
+            return -1;
+        }
+    return cpu_now() - t0;
+}
+
 /* The repartition codec alone on stage 1's events: encode all (into one
  * reused buffer per event slot, as a producer would), then decode all, best
  * of `rounds`, per event. */
@@ -428,19 +448,9 @@ int main(int argc, char **argv)
         for (int season = 0; season < 2; season++) {
             set_season(cfg, season ? NR_SEASON_DAILY : NR_SEASON_NONE);
             e = nr_engine_new(cfg, &err);
-            if (!e) {
-                fprintf(stderr, "bench_replay: %s\n", err.msg);
-                return 1;
-            }
             n_alerts = 0;
-            t0 = cpu_now();
-            for (int i = 0; i < n; i++)
-                if (nr_engine_process(e, lines[i], lens[i], NR_TIME_NONE, on_alert, NULL, &err) !=
-                    NR_REJECT_NONE) {
-                    fprintf(stderr, "bench_replay: article %d rejected: %s\n", i, err.msg);
-                    return 1;
-                }
-            dt = cpu_now() - t0;
+            if ((dt = feed_engine(e, &err, lines, lens, n, "article")) < 0)
+                return 1;
             double *best = season ? &best_season : &best_engine;
             if (dt < *best)
                 *best = dt;
@@ -459,18 +469,8 @@ int main(int argc, char **argv)
             cfg->boilerplate_min_articles = 0;
             e = nr_engine_new(cfg, &err);
             cfg->boilerplate_min_articles = keep;
-            if (!e) {
-                fprintf(stderr, "bench_replay: %s\n", err.msg);
+            if ((dt = feed_engine(e, &err, lines, lens, n, "article")) < 0)
                 return 1;
-            }
-            t0 = cpu_now();
-            for (int i = 0; i < n; i++)
-                if (nr_engine_process(e, lines[i], lens[i], NR_TIME_NONE, on_alert, NULL, &err) !=
-                    NR_REJECT_NONE) {
-                    fprintf(stderr, "bench_replay: article %d rejected: %s\n", i, err.msg);
-                    return 1;
-                }
-            dt = cpu_now() - t0;
             if (dt < best_engine_off)
                 best_engine_off = dt;
             nr_engine_free(e);
@@ -478,14 +478,8 @@ int main(int argc, char **argv)
 
         /* the mixed-language corpus through the same engine, same round */
         e = nr_engine_new(cfg, &err);
-        t0 = cpu_now();
-        for (int i = 0; i < n; i++)
-            if (nr_engine_process(e, mixed[i], mlens[i], NR_TIME_NONE, on_alert, NULL, &err) !=
-                NR_REJECT_NONE) {
-                fprintf(stderr, "bench_replay: mixed article %d rejected: %s\n", i, err.msg);
-                return 1;
-            }
-        dt = cpu_now() - t0;
+        if ((dt = feed_engine(e, &err, mixed, mlens, n, "mixed article")) < 0)
+            return 1;
         if (dt < best_mixed)
             best_mixed = dt;
         {
