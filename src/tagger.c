@@ -14,7 +14,9 @@
  *   2. keep matches standing on word boundaries (text.h), so "Pakistan's"
  *      yields Pakistan and "Tirana" does not yield Iran (a topic prefix
  *      pattern needs the boundary at its start only);
- *   3. aliases: drop case-sensitive refs whose original bytes differ in case
+ *   3. aliases: drop matches inside a link line of the body ("Related:
+ *      ...", tagger_links.c: furniture naming other stories) and
+ *      case-sensitive refs whose original bytes differ in case
  *      ("against us" is not the US), then resolve overlaps leftmost-longest
  *      ("Pakistani Taliban" is the group, not Pakistan + Taliban);
  *      ambiguous aliases count only if an unambiguous alias of the same
@@ -339,6 +341,8 @@ struct cand {
     uint8_t field;            /* 0 title, 1 body */
 };
 
+#define MAX_DROPS 32
+
 /* Mentions of one entity beyond NR_TAG_MAX_MENTIONS (tagger.h): counted,
  * not stored. */
 struct ovf {
@@ -362,6 +366,10 @@ struct nr_tag_scratch {
     size_t n_ovf;
     bool overflow; /* this article: ovf in use */
     bool oom;      /* this article: memory ran out (nr_tag_scratch_failed) */
+    /* alias matches dropped in link lines, kept for `tag --explain` only
+     * (the first MAX_DROPS) */
+    struct cand drop[MAX_DROPS];
+    size_t n_drop;
     struct nr_roles_scratch *roles;
     struct nr_tag_view view;
     struct nr_topics_scratch *ts;
@@ -427,8 +435,6 @@ static bool case_ok(struct nr_tag_scratch *s, const struct ref *r, const char *o
 
 /* ---- link lines (tagger_links.c) ------------------------------------------ */
 
-#define MAX_LINKS 8
-
 static bool in_links(const struct nr_span32 *l, size_t n, uint32_t o)
 {
     for (size_t i = 0; i < n; i++)
@@ -440,8 +446,10 @@ static bool in_links(const struct nr_span32 *l, size_t n, uint32_t o)
 static void resolve_chunk(const struct nr_tagger *t, struct nr_tag_scratch *s,
                           const struct nr_article *a);
 
-/* Matches of [from, to) of field f whose start is before `upto`; topic
- * matches inside links[] (original offsets) are dropped. */
+/* Matches of [from, to) of field f whose start is before `upto`; alias,
+ * role and topic matches inside links[] (original offsets) are dropped: a
+ * link to another story names its countries, groups and events, not this
+ * one's (the alias ones are kept aside for `tag --explain`). */
 static void scan_chunk(const struct nr_tagger *t, struct nr_tag_scratch *s, int f, uint32_t from,
                        uint32_t to, uint32_t upto, const struct nr_span32 *links, size_t n_links)
 {
@@ -468,6 +476,11 @@ static void scan_chunk(const struct nr_tagger *t, struct nr_tag_scratch *s, int 
         if (!full && !(p->prefix && (!nr_text_word_before(tx->buf, mp->start) ||
                                      nr_text_arabic_prefix_ok(tx->buf, tx->len, mp->start))))
             continue; /* a prefix pattern needs a word start (or an Arabic-script clitic) */
+        if (n_links && in_links(links, n_links, nr_text_orig(tx, mp->start))) {
+            if (p->alias && full && s->n_drop < MAX_DROPS)
+                s->drop[s->n_drop++] = (struct cand){mp->start, mp->end, mp->id, (uint8_t)f};
+            continue; /* a link to another story */
+        }
         if (p->role && full)
             for (uint32_t k = p->ref_off; k < p->ref_off + p->ref_n; k++)
                 if (t->refs[k].kind == REF_ROLE)
@@ -482,8 +495,6 @@ static void scan_chunk(const struct nr_tagger *t, struct nr_tag_scratch *s, int 
         }
         if (!p->topic)
             continue;
-        if (n_links && in_links(links, n_links, nr_text_orig(tx, mp->start)))
-            continue; /* a link to another story */
         for (uint32_t k = p->ref_off; k < p->ref_off + p->ref_n; k++)
             if (t->refs[k].kind == REF_TOPIC)
                 nr_topics_hit(t->topics, s->ts, t->refs[k].sub, f, mp->start, mp->end, full);
@@ -504,10 +515,12 @@ static void scan_field(const struct nr_tagger *t, struct nr_tag_scratch *s, int 
     /* link lines: once per field, on the original text (in_links compares
      * original offsets) */
     const struct nr_str *orig = &a->field[field_id[f]];
-    struct nr_span32 links[MAX_LINKS];
+    struct nr_span32 *links = s->view.links;
     size_t n_links = f == 1 && orig->p ? nr_links_find(t->links, tx, &s->tmp, orig->p, orig->len,
-                                                       links, MAX_LINKS)
+                                                       links, NR_MAX_LINKS)
                                        : 0;
+    if (f == 1)
+        s->view.n_links = n_links;
     uint32_t len = tx->len > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)tx->len;
     uint32_t from = 0;
     do {
@@ -653,6 +666,33 @@ static void push_span(struct nr_tag_scratch *s, struct nr_span sp)
     tg->spans[tg->n_spans++] = sp;
 }
 
+/* Officials found by role: their later surname mentions in a link line
+ * (tagger_roles_surname.c finds them in the text) do not count; an official
+ * left with none is dropped. Their role phrases there were never noted. */
+static void drop_link_officials(struct nr_tag_scratch *s)
+{
+    struct nr_tags *tg = &s->tags;
+    if (s->view.n_links == 0 || tg->n_officials == 0)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < tg->n_officials; i++) {
+        struct nr_official_tag o = tg->officials[i];
+        uint32_t w = o.first_span;
+        for (uint32_t j = o.first_span; j < o.first_span + o.n_spans; j++) {
+            const struct nr_span sp = tg->spans[j];
+            if (sp.field == NR_FIELD_BODY && in_links(s->view.links, s->view.n_links, sp.start))
+                continue; /* a link to another story */
+            tg->spans[w++] = sp;
+        }
+        uint32_t dropped = o.first_span + o.n_spans - w;
+        o.n_spans -= dropped;
+        o.mentions = o.mentions > dropped ? o.mentions - dropped : 0;
+        if (o.mentions > 0)
+            tg->officials[k++] = o;
+    }
+    tg->n_officials = k;
+}
+
 /* Mentions -> entity tags: every mention counted, the first
  * NR_TAG_MAX_SPANS of an entity with their spans. */
 static void resolve_aliases(const struct nr_tagger *t, struct nr_tag_scratch *s)
@@ -702,15 +742,18 @@ static void resolve_aliases(const struct nr_tagger *t, struct nr_tag_scratch *s)
             eo = next_overflow(s, e + 1);
     }
     nr_roles_emit(t->roles, s->roles, tg, &s->cap_spans);
+    drop_link_officials(s);
 }
 
-/* Mentions added by the helpers (tagger_roles.c). */
+/* Mentions added by the helpers (tagger_roles.c); none in a link line. */
 void nr_tag_view_add(struct nr_tag_view *v, uint32_t entity, uint8_t field, uint32_t start,
                      uint32_t end, bool ambiguous)
 {
     if (*v->n_ment >= NR_TAG_MAX_MENTIONS ||
         (v->overflow && (field > v->ovf_field || (field == v->ovf_field && start >= v->ovf_start))))
         return;
+    if (field == 1 && v->n_links && in_links(v->links, v->n_links, start))
+        return; /* a link to another story */
     nr_grow((void **)v->ment, v->cap_ment, *v->n_ment + 1, sizeof(**v->ment));
     (*v->ment)[(*v->n_ment)++] = (struct nr_tag_mention){entity, start, end, field, ambiguous};
 }
@@ -755,7 +798,7 @@ int nr_tag_scratch_reserve(struct nr_tag_scratch *s, const struct nr_article *a)
 const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scratch *s,
                                     const struct nr_article *a)
 {
-    s->n_cand = s->n_ment = 0;
+    s->n_cand = s->n_ment = s->n_drop = s->view.n_links = 0;
     s->last_end = 0;
     s->last_field = -1;
     s->overflow = s->oom = s->view.overflow = false;
@@ -781,6 +824,37 @@ const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scr
     nr_topics_resolve(t->topics, s->ts, tg);
     tg->simhash = lead_simhash(s);
     return tg;
+}
+
+size_t nr_tag_link_drops(const struct nr_tagger *t, struct nr_tag_scratch *s,
+                         const struct nr_article *a, struct nr_tag_mention *out, size_t max)
+{
+    SMALL_SORT(s->drop, s->n_drop, cmp_cand);
+    size_t k = 0;
+    uint32_t last_end = 0;
+    for (size_t i = 0; i < s->n_drop && k < max; i++) {
+        const struct cand *c = &s->drop[i];
+        if (c->start < last_end)
+            continue; /* overlaps a longer or earlier alias */
+        const struct nr_text *tx = &s->text[c->field];
+        uint32_t os = nr_text_orig(tx, c->start), oe = nr_text_orig(tx, c->end);
+        const struct pinfo *p = &t->pat[c->pat];
+        const char *orig = a->field[field_id[c->field]].p;
+        size_t before = k;
+        for (uint32_t r = p->ref_off; r < p->ref_off + p->ref_n && k < max; r++) {
+            const struct ref *rf = &t->refs[r];
+            if (rf->kind != REF_ALIAS ||
+                ((rf->flags & NR_ALIAS_CASE) && !case_ok(s, rf, orig, os, oe)))
+                continue;
+            if (k > before && out[k - 1].entity == rf->owner)
+                continue; /* two aliases of one entity on one span */
+            out[k++] = (struct nr_tag_mention){rf->owner, os, oe, c->field,
+                                               (rf->flags & NR_ALIAS_AMBIGUOUS) != 0};
+        }
+        if (k > before)
+            last_end = c->end;
+    }
+    return k;
 }
 
 bool nr_tag_scratch_failed(const struct nr_tag_scratch *s)

@@ -91,6 +91,14 @@ struct nr_tag_mention {
     bool ambiguous; /* counts only with an unambiguous mention of the entity */
 };
 
+/* A byte span [a, e) of an original field. */
+struct nr_span32 {
+    uint32_t a, e;
+};
+
+/* Link lines of a body kept per article (tagger_links.c): more are text. */
+#define NR_MAX_LINKS 8
+
 /* How a field is written: normal prose, Title Case or ALL CAPS (headlines). */
 enum nr_field_shape { NR_SHAPE_PROSE, NR_SHAPE_TITLE, NR_SHAPE_CAPS };
 
@@ -112,11 +120,21 @@ struct nr_tag_view {
      * ("Michael Jordan"): their later bare mentions are that person too */
     uint32_t person_rules[8];
     size_t n_person_rules;
+    /* the body's link lines (original offsets): no mention counts there */
+    struct nr_span32 links[NR_MAX_LINKS];
+    size_t n_links;
 };
 
 /* Append a mention to the view's list. */
 void nr_tag_view_add(struct nr_tag_view *v, uint32_t entity, uint8_t field, uint32_t start,
                      uint32_t end, bool ambiguous);
+
+/* For `tag --explain`: the watchlist alias matches of the last article
+ * tagged that were dropped for standing in a link line (leftmost-longest
+ * among themselves, case-sensitive aliases tested, context rules not), at
+ * most max into out, in text order; returns how many. */
+size_t nr_tag_link_drops(const struct nr_tagger *t, struct nr_tag_scratch *s,
+                         const struct nr_article *a, struct nr_tag_mention *out, size_t max);
 
 /* ---- context rules (tagger_context.c) ---- */
 
@@ -161,10 +179,6 @@ void nr_roles_emit(const struct nr_roles *r, struct nr_roles_scratch *rs, struct
                    size_t *cap_spans);
 
 /* ---- link lines (tagger_links.c) ---- */
-
-struct nr_span32 {
-    uint32_t a, e;
-};
 
 struct nr_links;
 struct nr_links *nr_links_new(void);

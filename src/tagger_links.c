@@ -2,7 +2,7 @@
  * tagger_links.c - link lines: the lines of links to other stories that a
  * CMS puts in a body ("Related: ...", "Lire aussi : ...", "Читайте также:
  * ...", "اقرأ أيضا: ...", "相关新闻：..."). They name other stories' events,
- * so the tagger drops their topic matches (entities still count).
+ * so the tagger drops their topic and entity matches (tagger.c).
  *
  * A link line is a label from link_labels[] below at the start of the body,
  * of a line or of a sentence, then a colon (':' or the full-width '：'; white

@@ -38,6 +38,15 @@ printf '%s\n' '{"id":"ex-role","title":"Envoy visits","body":"Ambassador Donald 
 ex=$("$bin" tag -c "$cfg" --explain "$tmp/role.json") || fail "explain role: exit $?"
 [ "$(printf '%s\n' "$ex" | jq -c '.explain.entities[] | select(.id == "donald blome") | .matches')" = '[{"field":"body","start":11,"end":23,"text":"Donald Blome"}]' ] ||
     fail "explain: role official ($ex)"
+# entity matches in a link line do not count; --explain lists them apart
+printf '%s\n' '{"id":"ex-link","body":"Pakistan shut Torkham.\nTrending now: Iran and Pakistan hold talks"}' >"$tmp/link.json"
+ex=$("$bin" tag -c "$cfg" --explain "$tmp/link.json") || fail "explain link: exit $?"
+[ "$(printf '%s\n' "$ex" | jq -c '[.entities[] | [.id, .mentions]]')" = '[["PK",1],["PK-TORKHAM",1]]' ] ||
+    fail "explain link: entities ($ex)"
+[ "$(printf '%s\n' "$ex" | jq -c '.explain.link_lines')" = '[{"id":"IR","field":"body","start":37,"end":41,"text":"Iran"},{"id":"PK","field":"body","start":46,"end":54,"text":"Pakistan"}]' ] ||
+    fail "explain link: link_lines ($ex)"
+[ "$("$bin" tag -c "$cfg" --explain "$tmp/one.json" | jq -c '.explain.link_lines')" = '[]' ] ||
+    fail "explain: link_lines of an article without link lines"
 
 # the same object pretty-printed, through stdin
 jq . "$tmp/one.json" >"$tmp/pretty.json"
