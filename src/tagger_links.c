@@ -12,9 +12,11 @@
  * label alone on its line, with or without its colon (a heading:
  * "Noticias relacionadas", "相关阅读", "Related:", "Most read", "More from
  * Africa"), makes the next non-blank line a link line, if it is short
- * enough to be a headline (MAX_HEADLINE bytes), and the lines after it too
- * while they look like a list of headlines (list_end). Link lines side by
- * side are one span.
+ * enough to be a headline (MAX_HEADLINE bytes) and no sentence (a story
+ * under a digest's "Headlines" is text), and the lines after it too while
+ * they look like a list of headlines (list_end); a common-word label
+ * ("Next", "Watch", marked "~") heads a list of two or more only. Link
+ * lines side by side are one span.
  *
  * Labels are the words a CMS or feed puts before such links, not sites. They
  * are compared with the normalized body (text.h: case folded, diacritics,
@@ -50,7 +52,11 @@
  * To add one: add the string (any case and accents; it is normalized) and a
  * tests/data/tag case. A label that ends in "+" may be followed by up to three
  * more words before the colon ("Related stories:", "Trending on Africa
- * Desk:") or on its heading line ("More from Horn of Africa"). */
+ * Desk:") or on its heading line ("More from Horn of Africa"). A label that
+ * ends in "~" is a common word ("Headlines", "Next", "Watch"): with its
+ * colon or '|' it is a label as any other, but alone on its line it heads a
+ * list only when two or more headlines follow it (a news digest's
+ * "Headlines" over one story is the story). */
 static const char *const link_labels[] = {
     /* en */
     "related+",
@@ -67,26 +73,26 @@ static const char *const link_labels[] = {
     "more stories",
     "more news",
     "also on+",
-    "watch",
-    "watch live",
+    "watch~",
+    "watch live~",
     /* en page furniture: widgets, teasers, tag lists, pagers */
-    "trending+",
+    "trending+~",
     "most read",
     "most popular",
     "most viewed",
     "most shared",
-    "top stories",
-    "top news",
-    "latest news",
-    "latest stories",
+    "top stories~",
+    "top news~",
+    "latest news~",
+    "latest stories~",
     "latest press releases",
     "editor's picks",
     "more from+",
     "more in+",
-    "headlines",
-    "tags",
-    "previous",
-    "next",
+    "headlines~",
+    "tags~",
+    "previous~",
+    "next~",
     "previous article",
     "next article",
     "previous story",
@@ -208,6 +214,7 @@ struct label {
     char *s; /* normalized */
     uint32_t len;
     bool more; /* up to three more words may follow */
+    bool weak; /* alone on its line, heads a list of two or more */
 };
 
 struct nr_links {
@@ -244,13 +251,15 @@ struct nr_links *nr_links_new(void)
     nr_text_init(&t);
     for (size_t k = 0; k < N_LABELS; k++) {
         size_t n = strlen(link_labels[k]);
+        bool weak = n && link_labels[k][n - 1] == '~';
+        n -= weak;
         bool more = n && link_labels[k][n - 1] == '+';
         char *s = nr_text_dup(&t, link_labels[k], n - more);
         if (!*s) {
             free(s);
             continue;
         }
-        l->lab[l->n++] = (struct label){s, (uint32_t)strlen(s), more};
+        l->lab[l->n++] = (struct label){s, (uint32_t)strlen(s), more, weak};
         l->last[(unsigned char)s[strlen(s) - 1]] = 1;
         if (more)
             l->more[l->n_more++] = (uint16_t)(l->n - 1);
@@ -387,8 +396,13 @@ static size_t label_before(const struct nr_links *l, const struct nr_text *tx, c
     return SIZE_MAX;
 }
 
+/* A line of this many words or more that ends in '?' or '!' is a sentence:
+ * headlines ask questions too ("Can the truce hold?"), in fewer words. */
+#define SENTENCE_WORDS 12
+
 /* Does original line [a, e) end as a sentence does, with '.' (or '…'),
- * maybe inside closing quotes or a bracket? Headlines do not. */
+ * maybe inside closing quotes or a bracket, or with '?' or '!' when it is
+ * long? Headlines do not. */
 static bool ends_sentence(const char *p, size_t a, size_t e)
 {
     const unsigned char *u = (const unsigned char *)p;
@@ -403,19 +417,29 @@ static bool ends_sentence(const char *p, size_t a, size_t e)
         else
             break;
     }
-    return (e > a && u[e - 1] == '.') ||
-           (e >= a + 3 && u[e - 3] == 0xE2 && u[e - 2] == 0x80 && u[e - 1] == 0xA6);
+    if (e == a)
+        return false;
+    if (u[e - 1] == '.' || (e >= a + 3 && u[e - 3] == 0xE2 && u[e - 2] == 0x80 && u[e - 1] == 0xA6))
+        return true;
+    if (u[e - 1] != '?' && u[e - 1] != '!')
+        return false;
+    int words = 1;
+    for (size_t i = a; i + 1 < e && words < SENTENCE_WORDS; i++)
+        words += u[i] == ' ' && u[i + 1] != ' ';
+    return words >= SENTENCE_WORDS;
 }
 
-/* The end of the list whose first headline is original line [a, e): a
- * heading ("Most read", "Related:") often stands over several headlines,
- * one a line. The list runs on over the next lines while each is non-blank,
- * short (MAX_ITEM bytes) and ends as no sentence does, up to MAX_ITEMS; a
- * first line that ends as a sentence is no list. */
-static size_t list_end(const char *p, size_t n, size_t a, size_t e)
+/* The end of the list whose first headline is original line [a, e), or
+ * SIZE_MAX when that line is a sentence (a story under a "Headlines"
+ * heading, not a link). A heading ("Most read", "Related:") often stands
+ * over several headlines, one a line. The list runs on over the next lines
+ * while each is non-blank, short (MAX_ITEM bytes) and ends as no sentence
+ * does, up to MAX_ITEMS; *items counts its lines. */
+static size_t list_end(const char *p, size_t n, size_t a, size_t e, int *items)
 {
+    *items = 1;
     if (ends_sentence(p, a, e))
-        return e;
+        return SIZE_MAX;
     for (int k = 0; k < MAX_ITEMS && e < n; k++) {
         size_t i = e + 1; /* past the '\n' */
         const char *nl = memchr(p + i, '\n', n - i);
@@ -425,6 +449,7 @@ static size_t list_end(const char *p, size_t n, size_t a, size_t e)
         if (q == f || f - i > MAX_ITEM || ends_sentence(p, i, f))
             break; /* a blank line, a paragraph, a sentence */
         e = f;
+        ++*items;
     }
     return e;
 }
@@ -481,8 +506,10 @@ static size_t colon_lines(const struct nr_links *l, const struct nr_text *tx, co
         size_t oe = line_end(orig, n, oc), q = oc, h;
         while (q < oe && (orig[q] == ' ' || orig[q] == '\t'))
             q++;
-        if (q == oe && oe < n && (h = next_line(orig, n, oe, &q)) != 0)
-            oe = list_end(orig, n, q, h); /* "Related:" alone: the links follow */
+        int items;
+        if (q == oe && oe < n && (h = next_line(orig, n, oe, &q)) != 0 &&
+            (h = list_end(orig, n, q, h, &items)) != SIZE_MAX)
+            oe = h; /* "Related:" alone: the links follow */
         if (k && adjacent(orig, out[k - 1].e, oa))
             out[k - 1].e = (uint32_t)oe; /* one span for a run of link lines */
         else
@@ -491,23 +518,25 @@ static size_t colon_lines(const struct nr_links *l, const struct nr_text *tx, co
     return k;
 }
 
-/* Is original line [a, e) a label alone (a heading)? */
-static bool heading(const struct nr_links *l, struct nr_text *tmp, const char *p, size_t a,
-                    size_t e)
+enum heading { NOT_HEADING, HEADING, WEAK_HEADING };
+
+/* Is original line [a, e) a label alone (a heading), and of which kind? */
+static enum heading heading(const struct nr_links *l, struct nr_text *tmp, const char *p, size_t a,
+                            size_t e)
 {
     while (a < e && (p[a] == ' ' || p[a] == '\t'))
         a++;
     while (e > a && (p[e - 1] == ' ' || p[e - 1] == '\t' || p[e - 1] == '\r'))
         e--;
     if (e == a || e - a > l->max_heading || !l->first[(unsigned char)p[a]])
-        return false; /* most lines: too long, or no label starts so */
+        return NOT_HEADING; /* most lines: too long, or no label starts so */
     int spaces = 0;
     for (size_t i = a; i < e; i++) {
         unsigned char c = (unsigned char)p[i];
         spaces += c == ' ';
         if (spaces > 4 || (c < 0x80 && c != ' ' && c != '.' && c != '\'' &&
                            !((c | 0x20) >= 'a' && (c | 0x20) <= 'z')))
-            return false; /* digits, punctuation, more words: text ("Speaker 2: yes.") */
+            return NOT_HEADING; /* digits, punctuation, more words: text ("Speaker 2: yes.") */
     }
     nr_text_normalize(tmp, p + a, e - a, 0);
     size_t x = 0, y = tmp->len;
@@ -520,7 +549,7 @@ static bool heading(const struct nr_links *l, struct nr_text *tmp, const char *p
         if (L->len > y - x || tmp->buf[x] != L->s[0] || memcmp(tmp->buf + x, L->s, L->len) != 0)
             continue;
         if (L->len == y - x)
-            return true;
+            return L->weak ? WEAK_HEADING : HEADING;
         /* "Related articles", "More from Horn of Africa": up to three more */
         if (!L->more || tmp->buf[x + L->len] != ' ')
             continue;
@@ -528,9 +557,9 @@ static bool heading(const struct nr_links *l, struct nr_text *tmp, const char *p
         for (size_t i = x + L->len + 1; i < y; i++)
             words += tmp->buf[i] == ' ';
         if (words <= 3)
-            return true;
+            return L->weak ? WEAK_HEADING : HEADING;
     }
-    return false;
+    return NOT_HEADING;
 }
 
 static size_t heading_lines(const struct nr_links *l, struct nr_text *tmp, const char *p, size_t n,
@@ -542,9 +571,12 @@ static size_t heading_lines(const struct nr_links *l, struct nr_text *tmp, const
         if (!nl)
             break; /* the last line has no line after it */
         size_t e = (size_t)(nl - p), next = e + 1;
-        size_t h;
-        if (heading(l, tmp, p, a, e) && (h = next_line(p, n, next, &next)) != 0) {
-            h = list_end(p, n, next, h);
+        size_t h, q;
+        int items;
+        enum heading kind = heading(l, tmp, p, a, e);
+        if (kind != NOT_HEADING && (h = next_line(p, n, next, &q)) != 0 &&
+            (h = list_end(p, n, q, h, &items)) != SIZE_MAX && (kind == HEADING || items >= 2)) {
+            next = q;
             if (k && out[k - 1].e <= next && adjacent(p, out[k - 1].e, next))
                 out[k - 1].e = (uint32_t)h;
             else
