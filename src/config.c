@@ -404,6 +404,9 @@ static const struct opt opts_lexfile[] = {
     {"governing", OT_STRLIST, LEX(governing), 0, "[]", 0, 0, 0, 0, 0, 0,
      "aliases of groups that govern (Taliban): their office-holders are officials; other "
      "groups' spokesmen and commanders are not"},
+    {"company_words", OT_STRLIST, LEX(company_words), 0, "[]", 0, 0, 0, 0, 0, 0,
+     "words that show a company (carmaker, shares, Inc): near them, \"Kestrel president Jane "
+     "Doe\" is a company's head, no official"},
     {"first_names", OT_STRLIST, LEX(first_names), 0, "[]", 0, 0, 0, 0, 0, 0,
      "given names, for the person_like context rule"},
     {"person_like", OT_STRLIST, LEX(person_like), 0, "[]", 0, 0, 0, 0, 0, 0,

@@ -59,6 +59,7 @@ void cfg_load_lexicon(struct cm_ctx *c, const struct cy_doc *doc)
     strlist_append(&lx->governing, &tmp.governing);
     strlist_append(&lx->first_names, &tmp.first_names);
     strlist_append(&lx->person_like, &tmp.person_like);
+    strlist_append(&lx->company_words, &tmp.company_words);
     const struct cy_node *ctxs = seen[cm_opt_idx(&sec_lexfile, "contexts")];
     if (!ctxs || cm_is_null(ctxs))
         return;
@@ -123,6 +124,7 @@ void cfg_lexicon_free(struct nr_lexicon *lx)
     cm_strlist_free(&lx->governing);
     cm_strlist_free(&lx->first_names);
     cm_strlist_free(&lx->person_like);
+    cm_strlist_free(&lx->company_words);
     for (size_t i = 0; i < lx->n_contexts; i++) {
         free(lx->contexts[i].alias);
         cm_strlist_free(&lx->contexts[i].not_after);

@@ -140,6 +140,8 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
     }
     for (size_t i = 0; i < lx->governing.n; i++)
         nr_wordset_add(&r->governing, lx->governing.v[i]);
+    for (size_t i = 0; i < lx->company_words.n; i++)
+        nr_wordset_add(&r->company_words, lx->company_words.v[i]);
     /* grammar, not vocabulary: words between a country and its role; the
      * articles also let "Jane Doe, a spokeswoman for the ministry" read */
     static const char *const mods[] = {
@@ -251,6 +253,7 @@ void nr_roles_free(struct nr_roles *r)
     nr_wordset_fini(&r->not_names);
     nr_wordset_fini(&r->org_words);
     nr_wordset_fini(&r->governing);
+    nr_wordset_fini(&r->company_words);
     nr_wordset_fini(&r->modifiers);
     nr_wordset_fini(&r->honorifics);
     nr_wordset_fini(&r->styles);
@@ -375,6 +378,26 @@ static uint32_t suffix_start(const char *s, size_t len, const struct nr_word *w)
     return w->end;
 }
 
+/* Is w, the first word after a role, a word of not_names that is a given
+ * name here: capitalised (no all-caps), no organisation word, and followed
+ * by two name words ("President Said Abdullahi Deni"; "Said" is also the
+ * verb of Title Case lines, "Minister Said Talks Were Useful", where the
+ * next two are not both name words)? */
+static bool given_not_name(const struct nr_roles *r, const struct nr_tag_view *v, int f,
+                           const struct nr_word *w)
+{
+    const char *s = v->orig[f].p;
+    size_t len = v->orig[f].len, n = w->end - w->start;
+    if (!w->upper || w->caps || w->dot || !w->alpha || mention_at(v, f, w->start) ||
+        nr_wordset_has_orig(&r->org_words, s + w->start, n) ||
+        !nr_wordset_has_orig(&r->not_names, s + w->start, n))
+        return false;
+    struct nr_word a, b;
+    return nr_word_next(s, len, w->end, &a) && is_space_run(s, w->end, a.start) &&
+           classify(r, v, f, &a) == W_NAME && !a.dot && nr_word_next(s, len, a.end, &b) &&
+           is_space_run(s, a.end, b.start) && classify(r, v, f, &b) == W_NAME;
+}
+
 /* Read a name forward from original offset pos (space-separated words). */
 static bool name_fwd(const struct nr_roles *r, const struct nr_tag_view *v, int f, uint32_t pos,
                      struct name *out)
@@ -388,6 +411,8 @@ static bool name_fwd(const struct nr_roles *r, const struct nr_tag_view *v, int 
         if (!is_space_run(s, prev_end, w.start))
             break;
         enum wclass c = classify(r, v, f, &w);
+        if (c == W_STOP && words == 0 && start == 0 && given_not_name(r, v, f, &w))
+            c = W_NAME; /* "President Said Abdullahi Deni" */
         if (c == W_STOP)
             break;
         if (c == W_PARTICLE && words == 0)

@@ -6,6 +6,7 @@
  * companies have too ("Toyota president"). tagger_roles.c reads the name;
  * these decide where it starts and whether it is an official's.
  */
+#define _GNU_SOURCE /* memmem */
 #include "tagger_roles_int.h"
 
 #include <string.h>
@@ -111,30 +112,72 @@ static bool demonym_shape(const char *p, size_t n)
     return false;
 }
 
+/* Is [p, p + n) a word followed anywhere in the field by a company word
+ * ("Kestrel Motors", "Kestrel Inc.")? */
+static bool named_with_company_word(const struct nr_roles *r, const char *s, size_t len,
+                                    const char *p, size_t n)
+{
+    for (const char *q = s; (q = memmem(q, len - (size_t)(q - s), p, n)) != NULL; q += n) {
+        uint32_t e = (uint32_t)(q - s + n);
+        struct nr_word w;
+        if ((q == s || !nr_text_word_before(s, (size_t)(q - s))) && e < len && s[e] == ' ' &&
+            nr_word_next(s, len, e, &w) && w.start == e + 1 &&
+            nr_wordset_has_orig(&r->company_words, s + w.start, w.end - w.start))
+            return true;
+    }
+    return false;
+}
+
+/* Is there a company word (lexicon company_words: "carmaker", "shares",
+ * "recall") in the sentence around original offset os? */
+static bool sentence_has_company_word(const struct nr_roles *r, const char *s, size_t len,
+                                      uint32_t os)
+{
+    uint32_t a = os, e = os;
+    while (a > 0 &&
+           !(s[a - 1] == '\n' ||
+             ((s[a - 1] == '.' || s[a - 1] == '!' || s[a - 1] == '?') && a < len && s[a] == ' ')))
+        a--;
+    while (e < len && s[e] != '\n' &&
+           !((s[e] == '.' || s[e] == '!' || s[e] == '?') && (e + 1 == len || s[e + 1] == ' ')))
+        e++;
+    struct nr_word w;
+    for (uint32_t p = a; p < e && nr_word_next(s, e, p, &w); p = w.end + w.dot)
+        if (nr_wordset_has_orig(&r->company_words, s + w.start, w.end - w.start))
+            return true;
+    return false;
+}
+
 /* "Toyota president Koji Sato", "Microsoft president Brad Smith": a role
  * that companies have too, right after a capitalised word that is no
  * entity (role_left took those: "Iranian", "Kenya's"), no modifier, no
- * organisation word ("Senate", "Commission", "Bank" of org_words), no
- * acronym ("ANC president", a party) and not shaped like a demonym, in
- * the middle of a sentence (the first word of one is capitalised anyway:
- * "When President ..."): the company's head, no official. */
+ * organisation word ("Senate", "Bundestag", "Commission" of org_words), no
+ * acronym ("ANC president", a party) and not shaped like a demonym: the
+ * company's head, no official, when the
+ * article says it is a company: a company word (lexicon company_words) in
+ * the role's sentence ("apologised for the recall", "the carmaker's
+ * shares") or right after the word anywhere ("Toyota Motor", "Kestrel
+ * Inc."), or, in the middle of a sentence, a role only companies have
+ * ("chief executive"; the first word of a sentence is capitalised
+ * anyway: "When chief executive ..."). Without
+ * one the word is as likely a place or a body the watchlists do not list
+ * ("Kosovo President", "Catalonia President", "Puntland President"): the
+ * official is kept, the side analysts asked for. */
 bool nr_roles_company_before(const struct nr_roles *r, const struct nr_tag_view *v, int f,
                              uint32_t role, uint32_t os)
 {
-    static const char *const corp[] = {"president",
-                                       "chairman",
-                                       "chairwoman",
-                                       "chairperson",
-                                       "ceo",
-                                       "chief executive",
-                                       "chief executive officer"};
+    static const char *const corp[] = {"president", "chairman", "chairwoman", "chairperson"};
+    static const char *const only_corp[] = {"ceo", "chief executive", "chief executive officer"};
     const char *ph = nr_roles_phrase(r->cfg, role), *s = v->orig[f].p;
-    bool is_corp = false;
+    size_t len = v->orig[f].len;
+    bool is_corp = false, always = false;
     for (size_t i = 0; i < NR_ARRAY_LEN(corp); i++)
         is_corp |= strcmp(ph, corp[i]) == 0;
+    for (size_t i = 0; i < NR_ARRAY_LEN(only_corp); i++)
+        always |= strcmp(ph, only_corp[i]) == 0;
     struct nr_word w;
-    if (!is_corp || !nr_word_prev(s, os, &w) || !is_space_run(s, w.end, os) || !w.upper || w.caps ||
-        w.dot)
+    if (!(is_corp || always) || !nr_word_prev(s, os, &w) || !is_space_run(s, w.end, os) ||
+        !w.upper || w.caps || w.dot)
         return false;
     size_t n = w.end - w.start;
     if (nr_wordset_has_orig(&r->modifiers, s + w.start, n) ||
@@ -142,10 +185,12 @@ bool nr_roles_company_before(const struct nr_roles *r, const struct nr_tag_view 
         nr_wordset_has_orig(&r->not_names, s + w.start, n) || demonym_shape(s + w.start, n) ||
         mention_at(v, f, w.start))
         return false;
+    /* the first word of a sentence is capitalised anyway ("When
+     * president ..."): only a company word tells there */
     uint32_t b = skip_spaces_back(s, w.start);
-    if (b == 0)
-        return false;
-    char c = s[b - 1];
-    return !(c == '.' || c == '!' || c == '?' || c == ':' || c == ';' || c == '"' || c == '\n' ||
-             c == '(' || (unsigned char)c == 0x9C || (unsigned char)c == 0x98);
+    char c = b ? s[b - 1] : '\n';
+    bool first = c == '.' || c == '!' || c == '?' || c == ':' || c == ';' || c == '"' ||
+                 c == '\n' || c == '(' || (unsigned char)c == 0x9C || (unsigned char)c == 0x98;
+    return (always && !first) || sentence_has_company_word(r, s, len, os) ||
+           named_with_company_word(r, s, len, s + w.start, n);
 }

@@ -19,7 +19,8 @@ struct nr_roles {
     struct nr_wordset particles, not_names, org_words, governing, modifiers, honorifics;
     struct nr_wordset styles; /* words before a name that are not part of it */
     struct nr_wordset of_words, articles;
-    bool *complement; /* per role: starts with an "of" word, only continues a role */
+    struct nr_wordset company_words; /* near a "<Word> president": a company's */
+    bool *complement;                /* per role: starts with an "of" word, only continues a role */
     /* folded official name or alias -> entity index + 1 (open addressing) */
     char **fkeys;
     uint32_t *fent;

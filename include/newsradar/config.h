@@ -113,6 +113,8 @@
  *   org_words: [Assembly, Motors, Council]  # end an organisation's name
  *   governing: [Taliban, Houthis]            # groups whose office-holders
  *                                            # are officials
+ *   company_words: [carmaker, shares, Inc]  # "Kestrel president" is a
+ *                                            # company's head near these
  *   first_names: [Michael, Chad, ...]       # given names (context rules)
  *   person_like: [Jordan, Chad, Georgia]    # aliases that are also names
  *   contexts:                               # alias-specific context
@@ -256,7 +258,7 @@ struct nr_lex_context {
 /* Name lexicons (`lexicons:` files), merged in reading order. */
 struct nr_lexicon {
     struct nr_strlist roles, weak_roles, particles, not_names, org_words, governing, first_names,
-        person_like;
+        person_like, company_words;
     struct nr_lex_context *contexts;
     size_t n_contexts;
 };
