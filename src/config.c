@@ -243,7 +243,7 @@ SECTION(sec_near, "near", "an item of a topic's `near:`", opts_near);
 #define SIG(m) offsetof(struct nr_topic_signal, m)
 static const struct opt opts_signal[] = {
     {"q", OT_STR, SIG(q), 0, 0, OF_REQ | OF_NONEMPTY, 0, 0, 0, 0, "query",
-     "the query (docs/watchlists.md: words, \"phrases\", AND OR NOT NEAR/n, ( ), word*)"},
+     "the query (docs/watchlists.md: words, \"phrases\", AND OR NOT NEAR/n NEAR/nf, ( ), word*)"},
     {"weight", OT_DOUBLE, SIG(weight), 0, "1", OF_MIN | OF_MINX | OF_MAX, 0, 1000, 0, 0, 0,
      "points when the query matches (x title_boost when it matches in the title)"},
 };

@@ -31,6 +31,7 @@ struct tok {
     size_t off, len; /* the token's bytes; a phrase's are inside the quotes */
     size_t at;       /* where errors about the token point (a phrase's quote) */
     uint32_t near;
+    bool ordered; /* NEAR/nf */
 };
 
 struct parser {
@@ -89,15 +90,19 @@ static void lex_word(struct parser *p, struct tok *t)
     else if (n >= 4 && memcmp(s, "NEAR", 4) == 0 && (n == 4 || s[4] == '/')) {
         t->t = T_NEAR;
         uint32_t v = 0;
-        bool ok = n > 5 && n <= 8;
-        for (size_t i = 5; ok && i < n; i++) {
+        t->ordered = n > 6 && s[n - 1] == 'f'; /* NEAR/3f, as Brandwatch writes it */
+        size_t digits_end = n - t->ordered;
+        bool ok = digits_end > 5 && n <= 9;
+        for (size_t i = 5; ok && i < digits_end; i++) {
             if (s[i] < '0' || s[i] > '9')
                 ok = false;
             else
                 v = v * 10 + (uint32_t)(s[i] - '0');
         }
         if (!ok)
-            fail_at(p, t->off, "NEAR needs a distance in words: NEAR/n with n from 1 to %d",
+            fail_at(p, t->off,
+                    "NEAR needs a distance in words: NEAR/n (either order) or NEAR/nf (left "
+                    "first) with n from 1 to %d",
                     NR_QUERY_MAX_NEAR);
         else if (v < 1 || v > NR_QUERY_MAX_NEAR)
             fail_at(p, t->off + 5, "NEAR/%u: the distance must be from 1 to %d words", v,
@@ -110,7 +115,7 @@ static void lex_word(struct parser *p, struct tok *t)
 
 static void next(struct parser *p)
 {
-    struct tok t = {T_END, p->len, 0, p->len, 0};
+    struct tok t = {T_END, p->len, 0, p->len, 0, false};
     while (p->pos < p->len && is_space(p->q[p->pos]))
         p->pos++;
     if (p->pos >= p->len) {
@@ -409,6 +414,7 @@ static uint32_t parse_near(struct parser *p, enum tk after)
     uint32_t a = parse_unary(p, after);
     while (!p->failed && p->cur.t == T_NEAR) {
         uint32_t n = p->cur.near;
+        bool ordered = p->cur.ordered;
         next(p);
         uint32_t b = parse_unary(p, T_NEAR);
         if (p->failed)
@@ -427,6 +433,7 @@ static uint32_t parse_near(struct parser *p, enum tk after)
         push(p, a);
         push(p, b);
         a = pop_node(p, base, NR_QOP_NEAR, n);
+        p->out->nodes[a].ordered = ordered;
     }
     return a;
 }
@@ -575,7 +582,7 @@ struct nr_query *nr_query_parse_phrase(const char *s, size_t len, struct nr_quer
         fail_at(&p, (size_t)((const char *)memchr(s + a, '"', e - a) - s), "'\"' inside a phrase");
         return finish(&p, 0);
     }
-    struct tok t = {T_PHRASE, a, e - a, a > 0 && s[a - 1] == '"' ? a - 1 : a, 0};
+    struct tok t = {T_PHRASE, a, e - a, a > 0 && s[a - 1] == '"' ? a - 1 : a, 0, false};
     if (e == a) {
         fail_at(&p, 0, "empty phrase");
         return finish(&p, 0);

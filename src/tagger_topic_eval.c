@@ -212,9 +212,10 @@ static bool any_on(const struct nr_topics_scratch *s, const uint32_t *l, uint32_
 }
 
 /* Is an unmasked match of list A within `within` words of one of list B
- * (pool entry at off)? The pair found goes to *pa, *pb. */
+ * (pool entry at off), and after it when `ordered` (NEAR/nf)? The pair
+ * found goes to *pa, *pb. */
 static bool near_pair(const struct nr_topics *tp, struct nr_topics_scratch *s, uint32_t off,
-                      uint32_t within, unsigned scope, uint32_t *pa, uint32_t *pb)
+                      uint32_t within, bool ordered, unsigned scope, uint32_t *pa, uint32_t *pb)
 {
     const uint32_t *la = tp->pool + off + 1, na = tp->pool[off];
     const uint32_t *lb = la + na + 1, nb = la[na];
@@ -237,7 +238,7 @@ static bool near_pair(const struct nr_topics *tp, struct nr_topics_scratch *s, u
             if (b->field != a->field || b->w0 > a->w1 + within)
                 break;
             int64_t g = gap(a, b);
-            if (g >= 0 && g <= (int64_t)within) {
+            if (g >= 0 && g <= (int64_t)within && (!ordered || b->w0 > a->w1)) {
                 *pa = s->tmp_a[i];
                 *pb = s->tmp_b[j];
                 return true;
@@ -273,7 +274,8 @@ static bool q_near(void *ctx, const struct nr_query *q, uint32_t node)
 {
     struct qctx *c = ctx;
     uint32_t a, b;
-    return near_pair(c->tp, c->s, c->g->near_of[node], q->nodes[node].arg, c->scope, &a, &b);
+    const struct nr_qnode *n = &q->nodes[node];
+    return near_pair(c->tp, c->s, c->g->near_of[node], n->arg, n->ordered, c->scope, &a, &b);
 }
 
 static void evidence_pair(const struct nr_topics *tp, struct nr_topics_scratch *s, size_t first,
@@ -294,7 +296,7 @@ static void q_evidence(struct qctx *c, uint32_t node, size_t first)
         return;
     case NR_QOP_NEAR: {
         uint32_t a, b;
-        if (near_pair(c->tp, c->s, c->g->near_of[node], n->arg, c->scope, &a, &b))
+        if (near_pair(c->tp, c->s, c->g->near_of[node], n->arg, n->ordered, c->scope, &a, &b))
             evidence_pair(c->tp, c->s, first, a, b);
         return;
     }
@@ -324,7 +326,7 @@ bool nr_topic_sig_eval(const struct nr_topics *tp, struct nr_topics_scratch *s,
             push_evidence(s, s->n_evidence, tp->terms[g->term].text);
         return true;
     case S_NEAR:
-        if (!near_pair(tp, s, g->near, g->within, scope, &a, &b))
+        if (!near_pair(tp, s, g->near, g->within, false, scope, &a, &b))
             return false;
         if (ev)
             evidence_pair(tp, s, first, a, b);

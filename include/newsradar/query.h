@@ -51,6 +51,7 @@ enum nr_qop { NR_QOP_TERM, NR_QOP_OR, NR_QOP_AND, NR_QOP_NOT, NR_QOP_NEAR };
 
 struct nr_qnode {
     uint8_t op;
+    bool ordered;      /* NEAR/nf: the left operand comes first */
     uint32_t arg;      /* TERM: term index; NEAR: n */
     uint32_t first, n; /* children: nr_query.kids[first .. first+n) */
     uint32_t off;      /* byte offset of the node's first token */

@@ -57,7 +57,7 @@ static void show(const struct nr_query *q, uint32_t node, char *buf, size_t cap)
     }
     static const char *const names[] = {"", "OR", "AND", "NOT", "NEAR"};
     if (n->op == NR_QOP_NEAR)
-        snprintf(buf + l, cap - l, "(NEAR/%u", n->arg);
+        snprintf(buf + l, cap - l, "(NEAR/%u%s", n->arg, n->ordered ? "f" : "");
     else
         snprintf(buf + l, cap - l, "(%s", names[n->op]);
     for (uint32_t k = 0; k < n->n; k++) {
@@ -90,6 +90,7 @@ static void test_trees(void **state)
     expect_tree("a NEAR/3 b AND c", "(AND (NEAR/3 a b) c)");
     expect_tree("(a OR b) NEAR/8 (c OR \"d e\")", "(NEAR/8 (OR a b) (OR c d_e))");
     expect_tree("((a OR b) OR c) NEAR/2 d", "(NEAR/2 (OR (OR a b) c) d)");
+    expect_tree("(a OR b) NEAR/2f \"c d\"", "(NEAR/2f (OR a b) c_d)");
     expect_tree("\"Suicide Bomb*\" OR clos*", "(OR suicide_bomb* clos*)");
     expect_tree("al-Shabaab", "al_shabaab"); /* a hyphen is a space */
     expect_tree("\"cross-border  fire\"", "cross_border_fire");
@@ -215,6 +216,9 @@ static void test_errors(void **state)
     ERR("a NEAR/x b", 2, "NEAR needs a distance");
     ERR("a NEAR/123456 b", 2, "NEAR needs a distance");
     ERR("a NEAR/0 b", 7, "from 1 to 50");
+    ERR("a NEAR/0f b", 7, "from 1 to 50");
+    ERR("a NEAR/f b", 2, "NEAR needs a distance");
+    ERR("a NEAR/3x b", 2, "NEAR needs a distance");
     ERR("a NEAR/51 b", 7, "from 1 to 50");
     ERR("(a AND b) NEAR/3 c", 0, "NEAR operands");
     ERR("a NEAR/3 (b OR NOT c)", 9, "NEAR operands");
