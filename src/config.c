@@ -407,6 +407,12 @@ static const struct opt opts_lexfile[] = {
     {"company_words", OT_STRLIST, LEX(company_words), 0, "[]", 0, 0, 0, 0, 0, 0,
      "words that show a company (carmaker, shares, Inc): near them, \"Kestrel president Jane "
      "Doe\" is a company's head, no official"},
+    {"local_roles", OT_STRLIST, LEX(local_roles), 0, "[]", 0, 0, 0, 0, 0, 0,
+     "roles of a district, province or city that a place may follow (\"Deputy Commissioner "
+     "Swat Jane Doe\"); each must be a role of roles or weak_roles"},
+    {"company_roles", OT_STRLIST, LEX(company_roles), 0, "[]", 0, 0, 0, 0, 0, 0,
+     "roles that companies have too (president): after an unknown capitalised word "
+     "near a company word, a company's head; each must be a role"},
     {"first_names", OT_STRLIST, LEX(first_names), 0, "[]", 0, 0, 0, 0, 0, 0,
      "given names, for the person_like context rule"},
     {"person_like", OT_STRLIST, LEX(person_like), 0, "[]", 0, 0, 0, 0, 0, 0,

@@ -37,6 +37,33 @@ static void lex_check_list(struct cm_ctx *c, const struct cy_node *list, const c
     }
 }
 
+static bool strlist_has(const struct nr_strlist *l, const char *s)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0)
+            return true;
+    return false;
+}
+
+/* Every item of a role property list (local_roles, ...) must be a role of
+ * this file or of a lexicon read before it, written the same way. */
+static void lex_check_roles(struct cm_ctx *c, const struct cy_node *list, const char *key,
+                            const struct nr_lexicon *lx, const struct nr_lexicon *tmp)
+{
+    if (!list || list->type != CY_SEQ)
+        return;
+    for (size_t i = 0; i < list->n; i++) {
+        const struct cy_node *it = list->items[i];
+        if (it->type == CY_SCALAR && !strlist_has(&lx->roles, it->str) &&
+            !strlist_has(&lx->weak_roles, it->str) && !strlist_has(&tmp->roles, it->str) &&
+            !strlist_has(&tmp->weak_roles, it->str))
+            ERR(c, it,
+                "%s: \"%s\" is no role of roles or weak_roles (in this file or a lexicon "
+                "read before it)",
+                key, it->str);
+    }
+}
+
 void cfg_load_lexicon(struct cm_ctx *c, const struct cy_doc *doc)
 {
     struct cy_node empty = {.type = CY_MAP, .line = 1, .col = 1};
@@ -51,6 +78,9 @@ void cfg_load_lexicon(struct cm_ctx *c, const struct cy_doc *doc)
         if (sec_lexfile.opts[k].type == OT_STRLIST)
             lex_check_list(c, seen[k], sec_lexfile.opts[k].key);
     struct nr_lexicon *lx = &c->cfg->lex;
+    static const char *const role_lists[] = {"local_roles", "company_roles"};
+    for (size_t k = 0; k < NR_ARRAY_LEN(role_lists); k++)
+        lex_check_roles(c, seen[cm_opt_idx(&sec_lexfile, role_lists[k])], role_lists[k], lx, &tmp);
     strlist_append(&lx->roles, &tmp.roles);
     strlist_append(&lx->weak_roles, &tmp.weak_roles);
     strlist_append(&lx->particles, &tmp.particles);
@@ -60,6 +90,8 @@ void cfg_load_lexicon(struct cm_ctx *c, const struct cy_doc *doc)
     strlist_append(&lx->first_names, &tmp.first_names);
     strlist_append(&lx->person_like, &tmp.person_like);
     strlist_append(&lx->company_words, &tmp.company_words);
+    strlist_append(&lx->local_roles, &tmp.local_roles);
+    strlist_append(&lx->company_roles, &tmp.company_roles);
     const struct cy_node *ctxs = seen[cm_opt_idx(&sec_lexfile, "contexts")];
     if (!ctxs || cm_is_null(ctxs))
         return;
@@ -125,6 +157,8 @@ void cfg_lexicon_free(struct nr_lexicon *lx)
     cm_strlist_free(&lx->first_names);
     cm_strlist_free(&lx->person_like);
     cm_strlist_free(&lx->company_words);
+    cm_strlist_free(&lx->local_roles);
+    cm_strlist_free(&lx->company_roles);
     for (size_t i = 0; i < lx->n_contexts; i++) {
         free(lx->contexts[i].alias);
         cm_strlist_free(&lx->contexts[i].not_after);

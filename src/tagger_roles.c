@@ -124,24 +124,36 @@ static bool is_official(const struct nr_entity *e)
     return e->kind && strcmp(e->kind, "official") == 0;
 }
 
+/* Set `bit` for every role written as an item of `list` (the lexicon
+ * checked that each is a role). */
+static void mark_roles(uint8_t *kind, const struct nr_config *cfg, const struct nr_strlist *list,
+                       uint8_t bit)
+{
+    size_t n = nr_roles_count(cfg);
+    for (size_t k = 0; k < list->n; k++)
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(nr_roles_phrase(cfg, i), list->v[k]) == 0)
+                kind[i] |= bit;
+}
+
+static void add_words(struct nr_wordset *ws, const struct nr_strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        nr_wordset_add(ws, l->v[i]);
+}
+
 struct nr_roles *nr_roles_new(const struct nr_config *cfg)
 {
     struct nr_roles *r = nr_xcalloc(1, sizeof(*r));
     const struct nr_lexicon *lx = &cfg->lex;
     r->cfg = cfg;
     r->n_strong = lx->roles.n;
-    for (size_t i = 0; i < lx->particles.n; i++)
-        nr_wordset_add(&r->particles, lx->particles.v[i]);
-    for (size_t i = 0; i < lx->not_names.n; i++)
-        nr_wordset_add(&r->not_names, lx->not_names.v[i]);
-    for (size_t i = 0; i < lx->org_words.n; i++) {
-        nr_wordset_add(&r->not_names, lx->org_words.v[i]);
-        nr_wordset_add(&r->org_words, lx->org_words.v[i]);
-    }
-    for (size_t i = 0; i < lx->governing.n; i++)
-        nr_wordset_add(&r->governing, lx->governing.v[i]);
-    for (size_t i = 0; i < lx->company_words.n; i++)
-        nr_wordset_add(&r->company_words, lx->company_words.v[i]);
+    add_words(&r->particles, &lx->particles);
+    add_words(&r->not_names, &lx->not_names);
+    add_words(&r->not_names, &lx->org_words);
+    add_words(&r->org_words, &lx->org_words);
+    add_words(&r->governing, &lx->governing);
+    add_words(&r->company_words, &lx->company_words);
     /* grammar, not vocabulary: words between a country and its role; the
      * articles also let "Jane Doe, a spokeswoman for the ministry" read */
     static const char *const mods[] = {
@@ -164,6 +176,9 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
         nr_wordset_add(&r->articles, arts[i]);
     size_t n_roles = nr_roles_count(cfg);
     r->complement = nr_xcalloc(n_roles + 1, sizeof(bool));
+    r->kind = nr_xcalloc(n_roles + 1, 1);
+    mark_roles(r->kind, cfg, &lx->local_roles, ROLE_LOCAL);
+    mark_roles(r->kind, cfg, &lx->company_roles, ROLE_COMPANY);
     for (size_t i = 0; i < n_roles; i++) {
         const char *ph = nr_roles_phrase(cfg, i), *sp = strchr(ph, ' ');
         r->complement[i] = sp && nr_wordset_has_orig(&r->of_words, ph, (size_t)(sp - ph));
@@ -260,6 +275,7 @@ void nr_roles_free(struct nr_roles *r)
     nr_wordset_fini(&r->of_words);
     nr_wordset_fini(&r->articles);
     free(r->complement);
+    free(r->kind);
     for (size_t i = 0; i < r->fcap; i++)
         free(r->fkeys[i]);
     free(r->fkeys);

@@ -48,40 +48,10 @@ uint32_t nr_roles_skip_paren(const char *s, size_t len, uint32_t p)
 
 /* Roles of a district, province or city that the press of South Asia
  * writes with the place right after them ("Deputy Commissioner Swat",
- * "SSP Malir", "IGP Punjab"). */
+ * "SSP Malir", "IGP Punjab"): the lexicon's local_roles. */
 bool nr_roles_local_role(const struct nr_roles *r, uint32_t role)
 {
-    static const char *const loc[] = {"deputy commissioner",
-                                      "assistant commissioner",
-                                      "district commissioner",
-                                      "divisional commissioner",
-                                      "commissioner",
-                                      "police commissioner",
-                                      "commissioner of police",
-                                      "igp",
-                                      "dgp",
-                                      "ssp",
-                                      "dpo",
-                                      "dsp",
-                                      "dig",
-                                      "inspector general of police",
-                                      "police inspector general",
-                                      "deputy inspector general",
-                                      "deputy inspector general of police",
-                                      "superintendent of police",
-                                      "senior superintendent of police",
-                                      "deputy superintendent of police",
-                                      "assistant superintendent of police",
-                                      "district police officer",
-                                      "regional police officer",
-                                      "city police officer",
-                                      "police chief",
-                                      "chief minister"};
-    const char *ph = nr_roles_phrase(r->cfg, role);
-    for (size_t i = 0; i < NR_ARRAY_LEN(loc); i++)
-        if (strcmp(ph, loc[i]) == 0)
-            return true;
-    return false;
+    return r->kind[role] & ROLE_LOCAL;
 }
 
 /* After a local role, a place the watchlists know (its mention, ambiguous
@@ -149,35 +119,25 @@ static bool sentence_has_company_word(const struct nr_roles *r, const char *s, s
 }
 
 /* "Toyota president Koji Sato", "Microsoft president Brad Smith": a role
- * that companies have too, right after a capitalised word that is no
- * entity (role_left took those: "Iranian", "Kenya's"), no modifier, no
- * organisation word ("Senate", "Bundestag", "Commission" of org_words), no
- * acronym ("ANC president", a party) and not shaped like a demonym: the
- * company's head, no official, when the
+ * that companies have too (lexicon company_roles) right after a
+ * capitalised word that is no entity (role_left took those: "Iranian",
+ * "Kenya's"), no modifier, no organisation word ("Senate", "Bundestag",
+ * "Commission" of org_words), no acronym ("ANC president", a party) and
+ * not shaped like a demonym is the company's head, no official, when the
  * article says it is a company: a company word (lexicon company_words) in
  * the role's sentence ("apologised for the recall", "the carmaker's
  * shares") or right after the word anywhere ("Toyota Motor", "Kestrel
- * Inc."), or, in the middle of a sentence, a role only companies have
- * ("chief executive"; the first word of a sentence is capitalised
- * anyway: "When chief executive ..."). Without
- * one the word is as likely a place or a body the watchlists do not list
- * ("Kosovo President", "Catalonia President", "Puntland President"): the
+ * Inc."). Without one the word is as likely a place or a house the
+ * watchlists do not list ("Kosovo President", "Catalonia President"): the
  * official is kept, the side analysts asked for. */
 bool nr_roles_company_before(const struct nr_roles *r, const struct nr_tag_view *v, int f,
                              uint32_t role, uint32_t os)
 {
-    static const char *const corp[] = {"president", "chairman", "chairwoman", "chairperson"};
-    static const char *const only_corp[] = {"ceo", "chief executive", "chief executive officer"};
-    const char *ph = nr_roles_phrase(r->cfg, role), *s = v->orig[f].p;
+    const char *s = v->orig[f].p;
     size_t len = v->orig[f].len;
-    bool is_corp = false, always = false;
-    for (size_t i = 0; i < NR_ARRAY_LEN(corp); i++)
-        is_corp |= strcmp(ph, corp[i]) == 0;
-    for (size_t i = 0; i < NR_ARRAY_LEN(only_corp); i++)
-        always |= strcmp(ph, only_corp[i]) == 0;
     struct nr_word w;
-    if (!(is_corp || always) || !nr_word_prev(s, os, &w) || !is_space_run(s, w.end, os) ||
-        !w.upper || w.caps || w.dot)
+    if (!(r->kind[role] & ROLE_COMPANY) || !nr_word_prev(s, os, &w) ||
+        !is_space_run(s, w.end, os) || !w.upper || w.caps || w.dot)
         return false;
     size_t n = w.end - w.start;
     if (nr_wordset_has_orig(&r->modifiers, s + w.start, n) ||
@@ -185,12 +145,6 @@ bool nr_roles_company_before(const struct nr_roles *r, const struct nr_tag_view 
         nr_wordset_has_orig(&r->not_names, s + w.start, n) || demonym_shape(s + w.start, n) ||
         mention_at(v, f, w.start))
         return false;
-    /* the first word of a sentence is capitalised anyway ("When
-     * president ..."): only a company word tells there */
-    uint32_t b = skip_spaces_back(s, w.start);
-    char c = b ? s[b - 1] : '\n';
-    bool first = c == '.' || c == '!' || c == '?' || c == ':' || c == ';' || c == '"' ||
-                 c == '\n' || c == '(' || (unsigned char)c == 0x9C || (unsigned char)c == 0x98;
-    return (always && !first) || sentence_has_company_word(r, s, len, os) ||
+    return sentence_has_company_word(r, s, len, os) ||
            named_with_company_word(r, s, len, s + w.start, n);
 }

@@ -21,6 +21,7 @@ struct nr_roles {
     struct nr_wordset of_words, articles;
     struct nr_wordset company_words; /* near a "<Word> president": a company's */
     bool *complement;                /* per role: starts with an "of" word, only continues a role */
+    uint8_t *kind;                   /* per role: ROLE_LOCAL | ROLE_COMPANY */
     /* folded official name or alias -> entity index + 1 (open addressing) */
     char **fkeys;
     uint32_t *fent;
@@ -32,6 +33,11 @@ struct nr_roles {
     uint32_t *sent;
     size_t scap;
 };
+
+/* Role properties from the lexicon (local_roles, company_roles), one byte
+ * per role. */
+#define ROLE_LOCAL   1u
+#define ROLE_COMPANY 2u
 
 #define SHARED UINT32_MAX
 #define NO_SUR UINT32_MAX

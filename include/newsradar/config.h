@@ -115,6 +115,8 @@
  *                                            # are officials
  *   company_words: [carmaker, shares, Inc]  # "Kestrel president" is a
  *                                            # company's head near these
+ *   local_roles: [deputy commissioner, igp] # a place may follow the role
+ *   company_roles: [president, chairman]    # companies have them too
  *   first_names: [Michael, Chad, ...]       # given names (context rules)
  *   person_like: [Jordan, Chad, Georgia]    # aliases that are also names
  *   contexts:                               # alias-specific context
@@ -258,7 +260,7 @@ struct nr_lex_context {
 /* Name lexicons (`lexicons:` files), merged in reading order. */
 struct nr_lexicon {
     struct nr_strlist roles, weak_roles, particles, not_names, org_words, governing, first_names,
-        person_like, company_words;
+        person_like, company_words, local_roles, company_roles;
     struct nr_lex_context *contexts;
     size_t n_contexts;
 };
