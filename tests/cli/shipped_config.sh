@@ -132,11 +132,11 @@ printf '%s\n' '{"id":"visit-1","title":"Chancellor begins tour","body":"German C
 
 cat >"$tmp/officials.json" <<'JSON'
 {"id": "officials-1", "title": "Zelenskyy and Erdogan meet as MBS hosts talks",
- "body": "Ukrainian President Volodymyr Zelenskiy met Recep Tayyip Erdoğan in Ankara. Crown Prince Mohammad bin Salman hosted the talks; Sheikh Mohamed bin Zayed joined by video. Prime Minister Luis Montenegro said Portugal would help. Secretary of State Marco Rubio spoke by phone with Sergei Lavrov. Colombian Defense Minister Pedro Sanchez met Pedro Sánchez in Madrid. Macron, mentioned only by surname, is not tagged; the mbs of the letter are not the prince."}
+ "body": "Ukrainian President Volodymyr Zelenskiy met Recep Tayyip Erdoğan in Ankara. Crown Prince Mohammad bin Salman hosted the talks; Sheikh Mohamed bin Zayed joined by video. Prime Minister Luis Montenegro said Portugal would help. Secretary of State Marco Rubio spoke by phone with Sergei Lavrov. Colombian Defense Minister Pedro Sanchez met Pedro Sánchez in Madrid. Macron, whom the press names by surname alone, is tagged; Sunak, mentioned only by surname, is not; the mbs of the letter are not the prince."}
 JSON
 if "$nr" tag -c "$src/config/newsradar.yaml" "$tmp/officials.json" >"$tmp/officials.out" 2>"$tmp/officials.err"; then
     ids=$(jq -r '[.entities[] | select(.kind == "official" and (.source // "") != "role") | .id] | sort | join(" ")' "$tmp/officials.out")
-    want="ae_mohamed_bin_zayed_al_nahyan co_pedro_arnulfo_sanchez es_pedro_sanchez pt_luis_montenegro ru_sergey_lavrov sa_mohammed_bin_salman tr_recep_tayyip_erdogan ua_volodymyr_zelensky us_marco_rubio"
+    want="ae_mohamed_bin_zayed_al_nahyan co_pedro_arnulfo_sanchez es_pedro_sanchez fr_emmanuel_macron pt_luis_montenegro ru_sergey_lavrov sa_mohammed_bin_salman tr_recep_tayyip_erdogan ua_volodymyr_zelensky us_marco_rubio"
     [ "$ids" = "$want" ] || fail "tag of the officials article: officials '$ids', want '$want'"
     mbs=$(jq -r '.entities[] | select(.id == "sa_mohammed_bin_salman") | .mentions' "$tmp/officials.out")
     [ "$mbs" = 2 ] || fail "MBS (case-sensitive) and the full name: $mbs mentions, want 2"
