@@ -248,6 +248,22 @@ static uint32_t near_lists(struct nr_topics *tp, const struct nr_query *q, uint3
     return off;
 }
 
+/* Mark the terms under node (under a NOT) as negated: an exclusion masks
+ * the evidence for a topic, never the evidence against it ("AND NOT (gas
+ * leak)" sees "gas leak" even when exclude_near lists it too). */
+static void mark_negated(struct nr_topics *tp, const struct nr_query *q, uint32_t node,
+                         uint32_t base, bool under_not)
+{
+    const struct nr_qnode *n = &q->nodes[node];
+    if (n->op == NR_QOP_TERM) {
+        if (under_not)
+            tp->terms[base + n->arg].negated = true;
+        return;
+    }
+    for (uint32_t k = 0; k < n->n; k++)
+        mark_negated(tp, q, q->kids[n->first + k], base, under_not || n->op == NR_QOP_NOT);
+}
+
 static void add_query_signal(struct nr_topics *tp, struct nr_stem *st, uint32_t topic,
                              const struct nr_topic_signal *sg, int lang,
                              struct nr_pattern_sink *sink)
@@ -256,6 +272,7 @@ static void add_query_signal(struct nr_topics *tp, struct nr_stem *st, uint32_t 
     uint32_t base = (uint32_t)tp->n_terms;
     for (uint32_t k = 0; k < q->n_terms; k++)
         add_query_term(tp, st, topic, R_POS, lang, q, k, sink);
+    mark_negated(tp, q, q->root, base, false);
     struct tsig *g = new_sig(tp, S_QUERY, topic, sg->weight, sg->q);
     g->q = q;
     g->term = base;

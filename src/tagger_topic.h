@@ -45,6 +45,7 @@ struct tterm {
     uint32_t anchor;  /* the word in the automaton (the longest pattern) */
     uint8_t role;     /* enum trole */
     uint8_t set;      /* language set (above) */
+    bool negated;     /* under a NOT of its query: exclusions do not mask it */
     int lang;         /* stem.h language of W_STEM words */
     uint32_t within;  /* R_EXCL_NEAR: the exclude_near.within of its topic or extension */
     const char *text; /* as written (evidence), owned by the config */

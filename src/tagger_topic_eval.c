@@ -140,8 +140,8 @@ static void mask(const struct nr_topics *tp, struct nr_topics_scratch *s, uint32
     size_t lo = 0;
     for (size_t i = s->lo; i < s->hi; i++) {
         struct tocc *o = &s->occ[i];
-        if (o->role != R_POS)
-            continue;
+        if (o->role != R_POS || tp->terms[o->term].negated)
+            continue; /* exclusions mask evidence for the topic, not against it */
         while (lo < nx &&
                (s->occ[s->tmp_a[lo]].field < o->field || (s->occ[s->tmp_a[lo]].field == o->field &&
                                                           s->occ[s->tmp_a[lo]].w0 + reach < o->w0)))
