@@ -589,9 +589,48 @@ static size_t heading_lines(const struct nr_links *l, struct nr_text *tmp, const
     return k;
 }
 
+/* A wire service's credit: "(Reporting by Jane Doe in Kabul; Editing by
+ * John Roe)", "(Additional reporting by ...)", "(Compiled by ...)". The
+ * names are the journalists' and the places where they file, not the
+ * story's: the parenthesis, to its ')' or the end of its line, counts like
+ * a link line. One memchr pass for '(' and a first-byte test per
+ * parenthesis. */
+static const char *const credits[] = {"reporting by ", "additional reporting by ",
+                                      "writing by ",   "editing by ",
+                                      "compiled by ",  "reported by "};
+
+static size_t credit_lines(const char *p, size_t n, struct nr_span32 *out, size_t k, size_t max)
+{
+    for (const char *c = memchr(p, '(', n); c && k < max;
+         c = memchr(c + 1, '(', n - (size_t)(c + 1 - p))) {
+        size_t a = (size_t)(c - p), i = a + 1;
+        unsigned char f = (unsigned char)p[i < n ? i : a] | 0x20;
+        if (i >= n || (f != 'r' && f != 'a' && f != 'w' && f != 'e' && f != 'c'))
+            continue;
+        size_t j = 0;
+        for (; j < NR_ARRAY_LEN(credits); j++) {
+            size_t L = strlen(credits[j]), x = 0;
+            while (x < L && i + x < n &&
+                   ((unsigned char)p[i + x] | 0x20) == (unsigned char)credits[j][x])
+                x++;
+            if (x == L)
+                break;
+        }
+        if (j == NR_ARRAY_LEN(credits))
+            continue;
+        size_t e = i;
+        while (e < n && p[e] != ')' && p[e] != '\n')
+            e++;
+        out[k++] = (struct nr_span32){(uint32_t)a, (uint32_t)(e < n && p[e] == ')' ? e + 1 : e)};
+        c = p + (e < n ? e : n - 1);
+    }
+    return k;
+}
+
 size_t nr_links_find(const struct nr_links *l, const struct nr_text *tx, struct nr_text *tmp,
                      const char *orig, size_t n, struct nr_span32 *out, size_t max)
 {
     size_t k = colon_lines(l, tx, orig, n, out, max);
-    return heading_lines(l, tmp, orig, n, out, k, max);
+    k = heading_lines(l, tmp, orig, n, out, k, max);
+    return credit_lines(orig, n, out, k, max);
 }

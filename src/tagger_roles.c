@@ -154,6 +154,7 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
     add_words(&r->org_words, &lx->org_words);
     add_words(&r->governing, &lx->governing);
     add_words(&r->company_words, &lx->company_words);
+    add_words(&r->portfolio, &lx->portfolio_words);
     /* grammar, not vocabulary: words between a country and its role; the
      * articles also let "Jane Doe, a spokeswoman for the ministry" read */
     static const char *const mods[] = {
@@ -269,6 +270,7 @@ void nr_roles_free(struct nr_roles *r)
     nr_wordset_fini(&r->org_words);
     nr_wordset_fini(&r->governing);
     nr_wordset_fini(&r->company_words);
+    nr_wordset_fini(&r->portfolio);
     nr_wordset_fini(&r->modifiers);
     nr_wordset_fini(&r->honorifics);
     nr_wordset_fini(&r->styles);
@@ -650,15 +652,31 @@ static size_t invisible_len(const unsigned char *p, size_t n)
 /* The display form: the name's words without initials and suffixes, and
  * without the invisible characters inside them ("Sha\u00ADrif" is shown
  * "Sharif"). */
+/* Not Mr, Mrs, Ms, Dr, Sir or Dame. */
+static bool new_style(const char *p, size_t n)
+{
+    static const char *const old[] = {"mr", "mrs", "ms", "dr", "sir", "dame"};
+    for (size_t i = 0; i < NR_ARRAY_LEN(old); i++) {
+        size_t l = strlen(old[i]), k = 0;
+        while (k < n && l == n && (p[k] | 0x20) == old[i][k])
+            k++;
+        if (l == n && k == n)
+            return false;
+    }
+    return true;
+}
+
 static uint32_t display_name(struct nr_roles_scratch *rs, const char *s, const struct name *nm)
 {
     char buf[256];
     size_t o = 0;
     struct nr_word w;
-    uint32_t pos = nm->start;
+    uint32_t pos = nm->start, k = 0;
     while (pos < nm->end && nr_word_next(s, nm->end, pos, &w)) {
         pos = w.end + (w.dot ? 1 : 0);
-        if (nr_name_droppable(s, &w))
+        /* "Dr Tunji Alausa" is shown as Tunji Alausa (the key drops it too) */
+        bool mr = k++ == 0 && nm->words >= 3 && !new_style(s + w.start, w.end - w.start);
+        if (mr || nr_name_droppable(s, &w))
             continue;
         size_t n = w.end - w.start;
         if (o + n + 1 >= sizeof(buf))
@@ -716,19 +734,6 @@ static uint32_t surname_owner(const struct nr_roles *r, const struct nr_roles_sc
 
 /* Is the word a style only Mr, Mrs, Ms, Dr, Sir, Dame (which folding
  * drops, names.h) are not? */
-static bool new_style(const char *p, size_t n)
-{
-    static const char *const old[] = {"mr", "mrs", "ms", "dr", "sir", "dame"};
-    for (size_t i = 0; i < NR_ARRAY_LEN(old); i++) {
-        size_t l = strlen(old[i]), k = 0;
-        while (k < n && l == n && (p[k] | 0x20) == old[i][k])
-            k++;
-        if (l == n && k == n)
-            return false;
-    }
-    return true;
-}
-
 /* "Mr Prince Dotun Oyelade", "Barrister Caleb Mutfwang": the styles
  * leading the name (one at least not Mr-like, whose span stays as it
  * was) are not part of it when two name words remain ("Prince Harry",
@@ -845,6 +850,8 @@ static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, stru
         return; /* "Toyota president Koji Sato" */
     uint32_t country = l.country != NR_NO_ENTITY ? l.country : gap_country;
     uint32_t after = role_of_country(r, v, f, oe, &country, false);
+    if (after == oe)
+        after = nr_roles_skip_portfolio(r, s, len, oe);
     /* "Lt. Gen." ends in a dot; after "of <country>" a dot ends the sentence */
     uint32_t p = after == oe && after < len && s[after] == '.' ? after + 1 : after;
     /* "Inspector General of Police (IGP) Punjab, Dr Jane Doe", "SSP Malir

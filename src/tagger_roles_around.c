@@ -3,7 +3,8 @@
  * (tagger_roles_int.h): an organisation word after the name ("... Public
  * Relations"), a short parenthesis after the role ("(IGP)"), a place after
  * a local role ("Deputy Commissioner Swat"), a company before a role that
- * companies have too ("Toyota president"). tagger_roles.c reads the name;
+ * companies have too ("Toyota president"), a portfolio after a role
+ * ("Minister of Education"). tagger_roles.c reads the name;
  * these decide where it starts and whether it is an official's.
  */
 #define _GNU_SOURCE /* memmem */
@@ -147,4 +148,54 @@ bool nr_roles_company_before(const struct nr_roles *r, const struct nr_tag_view 
         return false;
     return sentence_has_company_word(r, s, len, os) ||
            named_with_company_word(r, s, len, s + w.start, n);
+}
+
+/* After a role: " of|for [the] <Portfolio>" ("Minister of Education",
+ * "Minister for Women Affairs and Social Development", "Commissioner of
+ * Police"): capitalised words of the lexicon's portfolio_words, with "and"
+ * or "&" between them, separated by spaces only -> the offset after the
+ * last one, else p. The portfolio is read as part of the role, so the name
+ * after it reads as after any role. */
+uint32_t nr_roles_skip_portfolio(const struct nr_roles *r, const char *s, size_t len, uint32_t p)
+{
+    if (r->portfolio.n == 0 || p >= len || s[p] != ' ')
+        return p;
+    struct nr_word w;
+    uint32_t q = skip_spaces(s, len, p);
+    if (!nr_word_next(s, len, q, &w) || w.start != q || w.upper ||
+        !((w.end - w.start == 2 && memcmp(s + q, "of", 2) == 0) ||
+          (w.end - w.start == 3 && memcmp(s + q, "for", 3) == 0)))
+        return p;
+    q = skip_spaces(s, len, w.end);
+    if (nr_word_next(s, len, q, &w) && w.start == q && w.end - w.start == 3 &&
+        memcmp(s + q, "the", 3) == 0)
+        q = skip_spaces(s, len, w.end);
+    uint32_t end = p;
+    bool need = true; /* a portfolio word must come next */
+    while (q < len) {
+        uint32_t e;
+        if (s[q] == '&') {
+            e = q + 1;
+            if (need)
+                break;
+            need = true;
+        } else {
+            if (!nr_word_next(s, len, q, &w) || w.start != q)
+                break;
+            e = w.end;
+            if (!need && w.end - w.start == 3 && memcmp(s + q, "and", 3) == 0) {
+                need = true;
+            } else if (w.upper && !w.caps && !w.dot &&
+                       nr_wordset_has_orig(&r->portfolio, s + w.start, w.end - w.start)) {
+                end = w.end;
+                need = false;
+            } else {
+                break;
+            }
+        }
+        if (e >= len || s[e] != ' ')
+            break;
+        q = skip_spaces(s, len, e);
+    }
+    return end;
 }

@@ -20,6 +20,7 @@ struct nr_roles {
     struct nr_wordset styles; /* words before a name that are not part of it */
     struct nr_wordset of_words, articles;
     struct nr_wordset company_words; /* near a "<Word> president": a company's */
+    struct nr_wordset portfolio;     /* "Minister of <Education> Jane Doe" */
     bool *complement;                /* per role: starts with an "of" word, only continues a role */
     uint8_t *kind;                   /* per role: ROLE_LOCAL | ROLE_COMPANY */
     /* folded official name or alias -> entity index + 1 (open addressing) */
@@ -142,6 +143,9 @@ static inline void add_pspan(struct nr_roles_scratch *rs, uint32_t person, int f
 /* What stands around a role (tagger_roles_around.c): an organisation word
  * after the name, a parenthesis or a place after the role, a company
  * before it. */
+/* After a role, " of|for [the] <portfolio words>" ("Minister of Education")
+ * -> the offset after them, else p. */
+uint32_t nr_roles_skip_portfolio(const struct nr_roles *r, const char *s, size_t len, uint32_t p);
 bool nr_roles_org_follows(const struct nr_roles *r, const struct nr_tag_view *v, int f,
                           uint32_t end);
 uint32_t nr_roles_skip_paren(const char *s, size_t len, uint32_t p);

@@ -117,6 +117,8 @@
  *                                            # company's head near these
  *   local_roles: [deputy commissioner, igp] # a place may follow the role
  *   company_roles: [president, chairman]    # companies have them too
+ *   portfolio_words: [Education, Health]    # "Minister of Education Jane
+ *                                            # Doe": the portfolio
  *   first_names: [Michael, Chad, ...]       # given names (context rules)
  *   person_like: [Jordan, Chad, Georgia]    # aliases that are also names
  *   contexts:                               # alias-specific context
@@ -260,7 +262,7 @@ struct nr_lex_context {
 /* Name lexicons (`lexicons:` files), merged in reading order. */
 struct nr_lexicon {
     struct nr_strlist roles, weak_roles, particles, not_names, org_words, governing, first_names,
-        person_like, company_words, local_roles, company_roles;
+        person_like, company_words, local_roles, company_roles, portfolio_words;
     struct nr_lex_context *contexts;
     size_t n_contexts;
 };
