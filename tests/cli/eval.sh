@@ -33,6 +33,9 @@ floors floors_blind_en.txt $e/blind_en.jsonl
 # briefings, South Asian/African/Latin American local press, liveblogs and
 # hard negatives, also written before its writer read the rules
 floors floors_blind2_en.txt $e/blind2_en.jsonl
+# blind3_en.jsonl (60 items, December 2026): the same registers, written by
+# a helper that had read no rule, lexicon, watchlist or test file
+floors floors_blind3_en.txt $e/blind3_en.jsonl
 # the December 2026 Arabic, Persian, Urdu, Pashto and Chinese items written
 # before their writer read the i18n rules (issue #8), on their own
 floors floors_blind_nonlatin.txt $e/blind_ar.jsonl $e/blind_fa.jsonl $e/blind_ur.jsonl \
