@@ -33,9 +33,10 @@
  * fingerprint tags, and per way the article counter when last seen with
  * the count of distinct stories in its low byte), followed in the same
  * block by the ways' stories (min_articles 16-bit title hashes per way: 64
- * bytes at the default 4). A probe reads one line, a hit or an update one
- * more, the adjacent one, and both are prefetched together; the set and its
- * stories in one block of 128 bytes is half the memory of the former two
+ * bytes at min_articles 1 to 4, 128 at 5 to 8). A probe reads one line, a
+ * hit or an update one more (at 5 to 8, ways 4 to 7 a third), all
+ * prefetched together; the set and its stories in one block of 128 bytes
+ * (at the default) is half the memory of the former two
  * tables (keys and counters, stories), so more of the model stays in the
  * cache next to the tagger's tables.
  *
@@ -52,11 +53,13 @@ struct set {
     uint32_t tag[WAYS]; /* 0 = empty */
     uint32_t tn[WAYS];  /* tick << 8 | distinct stories */
 };
+/* the stories start at set + 1, the second line of the block */
+_Static_assert(sizeof(struct set) == 64, "a set is one cache line");
 
 #define TICK_MASK 0xFFFFFFu
 
 struct nr_boiler {
-    void *mem;           /* allocation of the blocks, aligned up to 64 */
+    void *mem;           /* allocation of the blocks, aligned up to 128 */
     unsigned char *sets; /* buckets blocks of stride bytes */
     size_t stride;       /* 64 + stories, rounded up to lines */
     size_t mask;         /* buckets - 1 */
@@ -75,8 +78,10 @@ struct nr_boiler *nr_boiler_new(uint32_t min_articles, uint32_t entries)
         buckets *= 2;
     struct nr_boiler *b = nr_xcalloc(1, sizeof(*b));
     b->stride = sizeof(struct set) + ((WAYS * min_articles * sizeof(uint16_t) + 63) & ~(size_t)63);
-    b->mem = nr_xcalloc(buckets * b->stride + 63, 1);
-    b->sets = (unsigned char *)(((uintptr_t)b->mem + 63) & ~(uintptr_t)63);
+    /* 128-aligned: a 128-byte block is the pair of lines the adjacent-line
+     * prefetcher fetches together */
+    b->mem = nr_xcalloc(buckets * b->stride + 127, 1);
+    b->sets = (unsigned char *)(((uintptr_t)b->mem + 127) & ~(uintptr_t)127);
     b->mask = buckets - 1;
     b->min_articles = min_articles;
     return b;
@@ -461,6 +466,8 @@ static inline void prefetch_set(const struct nr_boiler *b, uint64_t key)
     const unsigned char *p = (const unsigned char *)set_of(b, key);
     __builtin_prefetch(p, 1, 3);
     __builtin_prefetch(p + 64, 1, 3);
+    if (b->stride > 128) /* min_articles 5..8: ways 4..7's stories */
+        __builtin_prefetch(p + 128, 1, 3);
 }
 
 /* The way of tag in set, or one to reuse for it (tag set, count cleared):

@@ -414,9 +414,13 @@ static const struct opt opts_lexfile[] = {
      "capitalised words of a portfolio after a role and of/for (\"Minister of Education Jane "
      "Doe\", \"Minister for Women Affairs and Social Development\"): read as part of the "
      "role, the name after them"},
+    {"namesake_words", OT_STRLIST, LEX(namesake_words), 0, "[]", 0, 0, 0, 0, 0, 0,
+     "capitalised words of places and bodies named after people (Stadium, Airport, "
+     "Foundation): a watchlist official's name right before one, in prose, is the place; "
+     "also org_words"},
     {"company_roles", OT_STRLIST, LEX(company_roles), 0, "[]", 0, 0, 0, 0, 0, 0,
      "roles that companies have too (president): after an unknown capitalised word "
-     "near a company word, a company's head; each must be a role"},
+     "near a company word, a company's head; each must be a role of roles or weak_roles"},
     {"first_names", OT_STRLIST, LEX(first_names), 0, "[]", 0, 0, 0, 0, 0, 0,
      "given names, for the person_like context rule"},
     {"person_like", OT_STRLIST, LEX(person_like), 0, "[]", 0, 0, 0, 0, 0, 0,

@@ -93,6 +93,7 @@ void cfg_load_lexicon(struct cm_ctx *c, const struct cy_doc *doc)
     strlist_append(&lx->local_roles, &tmp.local_roles);
     strlist_append(&lx->company_roles, &tmp.company_roles);
     strlist_append(&lx->portfolio_words, &tmp.portfolio_words);
+    strlist_append(&lx->namesake_words, &tmp.namesake_words);
     const struct cy_node *ctxs = seen[cm_opt_idx(&sec_lexfile, "contexts")];
     if (!ctxs || cm_is_null(ctxs))
         return;
@@ -161,6 +162,7 @@ void cfg_lexicon_free(struct nr_lexicon *lx)
     cm_strlist_free(&lx->local_roles);
     cm_strlist_free(&lx->company_roles);
     cm_strlist_free(&lx->portfolio_words);
+    cm_strlist_free(&lx->namesake_words);
     for (size_t i = 0; i < lx->n_contexts; i++) {
         free(lx->contexts[i].alias);
         cm_strlist_free(&lx->contexts[i].not_after);

@@ -590,7 +590,9 @@ static size_t heading_lines(const struct nr_links *l, struct nr_text *tmp, const
 }
 
 /* A wire service's credit: "(Reporting by Jane Doe in Kabul; Editing by
- * John Roe)", "(Additional reporting by ...)", "(Compiled by ...)". The
+ * John Roe)", "(Additional reporting by ...)", "(Compiled by ...)", at the
+ * start of a line or after a sentence's end (a parenthesis inside a
+ * sentence, "(reported by local media in Kabul)", is the story's). The
  * names are the journalists' and the places where they file, not the
  * story's: the parenthesis, to its ')' or the end of its line, counts like
  * a link line. One memchr pass for '(' and a first-byte test per
@@ -604,8 +606,18 @@ static size_t credit_lines(const char *p, size_t n, struct nr_span32 *out, size_
     for (const char *c = memchr(p, '(', n); c && k < max;
          c = memchr(c + 1, '(', n - (size_t)(c + 1 - p))) {
         size_t a = (size_t)(c - p), i = a + 1;
-        unsigned char f = (unsigned char)p[i < n ? i : a] | 0x20;
-        if (i >= n || (f != 'r' && f != 'a' && f != 'w' && f != 'e' && f != 'c'))
+        if (i >= n)
+            break;
+        unsigned char f = (unsigned char)p[i] | 0x20;
+        if (f != 'r' && f != 'a' && f != 'w' && f != 'e' && f != 'c')
+            continue;
+        size_t b = a;
+        while (b > 0 && (p[b - 1] == ' ' || p[b - 1] == '\t' || p[b - 1] == '\r'))
+            b--;
+        unsigned char before = b > 0 ? (unsigned char)p[b - 1] : '\n';
+        /* . ! ? a quote or a bracket closing a sentence, or ” (E2 80 9D) */
+        if (before != '\n' && before != '.' && before != '!' && before != '?' && before != '"' &&
+            before != ')' && !(before == 0x9D && b >= 3 && (unsigned char)p[b - 3] == 0xE2))
             continue;
         size_t j = 0;
         for (; j < NR_ARRAY_LEN(credits); j++) {

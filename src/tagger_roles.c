@@ -142,12 +142,9 @@ static void add_words(struct nr_wordset *ws, const struct nr_strlist *l)
         nr_wordset_add(ws, l->v[i]);
 }
 
-struct nr_roles *nr_roles_new(const struct nr_config *cfg)
+/* The lexicon's word lists (org_words and namesake_words also end names). */
+static void lexicon_words(struct nr_roles *r, const struct nr_lexicon *lx)
 {
-    struct nr_roles *r = nr_xcalloc(1, sizeof(*r));
-    const struct nr_lexicon *lx = &cfg->lex;
-    r->cfg = cfg;
-    r->n_strong = lx->roles.n;
     add_words(&r->particles, &lx->particles);
     add_words(&r->not_names, &lx->not_names);
     add_words(&r->not_names, &lx->org_words);
@@ -155,6 +152,18 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
     add_words(&r->governing, &lx->governing);
     add_words(&r->company_words, &lx->company_words);
     add_words(&r->portfolio, &lx->portfolio_words);
+    add_words(&r->namesake, &lx->namesake_words);
+    add_words(&r->org_words, &lx->namesake_words);
+    add_words(&r->not_names, &lx->namesake_words);
+}
+
+struct nr_roles *nr_roles_new(const struct nr_config *cfg)
+{
+    struct nr_roles *r = nr_xcalloc(1, sizeof(*r));
+    const struct nr_lexicon *lx = &cfg->lex;
+    r->cfg = cfg;
+    r->n_strong = lx->roles.n;
+    lexicon_words(r, lx);
     /* grammar, not vocabulary: words between a country and its role; the
      * articles also let "Jane Doe, a spokeswoman for the ministry" read */
     static const char *const mods[] = {
@@ -271,6 +280,7 @@ void nr_roles_free(struct nr_roles *r)
     nr_wordset_fini(&r->governing);
     nr_wordset_fini(&r->company_words);
     nr_wordset_fini(&r->portfolio);
+    nr_wordset_fini(&r->namesake);
     nr_wordset_fini(&r->modifiers);
     nr_wordset_fini(&r->honorifics);
     nr_wordset_fini(&r->styles);
@@ -649,10 +659,8 @@ static size_t invisible_len(const unsigned char *p, size_t n)
     return 0;
 }
 
-/* The display form: the name's words without initials and suffixes, and
- * without the invisible characters inside them ("Sha\u00ADrif" is shown
- * "Sharif"). */
-/* Not Mr, Mrs, Ms, Dr, Sir or Dame. */
+/* Is the word a style only Mr, Mrs, Ms, Dr, Sir, Dame (which folding
+ * drops, names.h) are not? */
 static bool new_style(const char *p, size_t n)
 {
     static const char *const old[] = {"mr", "mrs", "ms", "dr", "sir", "dame"};
@@ -666,6 +674,10 @@ static bool new_style(const char *p, size_t n)
     return true;
 }
 
+/* The display form: the name's words without initials and suffixes, and
+ * without the invisible characters inside them ("Sha\u00ADrif" is shown
+ * "Sharif"), nor a leading Mr, Dr, Sir ... before two name words.
+ */
 static uint32_t display_name(struct nr_roles_scratch *rs, const char *s, const struct name *nm)
 {
     char buf[256];
@@ -732,8 +744,6 @@ static uint32_t surname_owner(const struct nr_roles *r, const struct nr_roles_sc
     return *person != NR_NO_ENTITY ? NR_NO_ENTITY : ent;
 }
 
-/* Is the word a style only Mr, Mrs, Ms, Dr, Sir, Dame (which folding
- * drops, names.h) are not? */
 /* "Mr Prince Dotun Oyelade", "Barrister Caleb Mutfwang": the styles
  * leading the name (one at least not Mr-like, whose span stays as it
  * was) are not part of it when two name words remain ("Prince Harry",

@@ -21,6 +21,7 @@ struct nr_roles {
     struct nr_wordset of_words, articles;
     struct nr_wordset company_words; /* near a "<Word> president": a company's */
     struct nr_wordset portfolio;     /* "Minister of <Education> Jane Doe" */
+    struct nr_wordset namesake;      /* "<Official> Stadium": a place */
     bool *complement;                /* per role: starts with an "of" word, only continues a role */
     uint8_t *kind;                   /* per role: ROLE_LOCAL | ROLE_COMPANY */
     /* folded official name or alias -> entity index + 1 (open addressing) */

@@ -107,11 +107,14 @@ void nr_roles_drop_other_given(const struct nr_roles *r, struct nr_tag_view *v)
             drop = !word_in_key(s, &w, key) && (!o || kind_is(v->cfg, o->entity, "official"));
         }
         /* "the Godswill Akpabio International Stadium", "the Ishaq Dar
-         * Foundation": an organisation or a place named after the official */
-        if (!drop && s && kind_is(v->cfg, m->entity, "official") &&
+         * Foundation": a place or a body named after the official (lexicon
+         * namesake_words; in prose only: a Title Case headline capitalises
+         * every word) */
+        if (!drop && s && v->shape[m->field] == NR_SHAPE_PROSE &&
+            kind_is(v->cfg, m->entity, "official") &&
             nr_word_next(s, v->orig[m->field].len, m->end, &w) &&
             is_space_run(s, m->end, w.start) && w.upper &&
-            nr_wordset_has_orig(&r->org_words, s + w.start, w.end - w.start))
+            nr_wordset_has_orig(&r->namesake, s + w.start, w.end - w.start))
             drop = true;
         if (!drop)
             (*v->ment)[k++] = *m;

@@ -22,8 +22,10 @@
  * the model is made; a full set replaces a segment seen in one article
  * first (most sentences are), else the least recently seen. Cost per
  * article: one pass over the body plus one hash probe per segment.
- * Learning is per model: the Kafka service keeps one per stage-1 worker,
- * and a configuration reload starts it afresh.
+ * Learning is per model: one per process (the tagging workers of replay and
+ * of the Kafka service share it, src/engine_stage1.c), kept by a
+ * configuration reload that leaves min_articles and entries as they are,
+ * else started afresh.
  */
 #ifndef NEWSRADAR_BOILER_H
 #define NEWSRADAR_BOILER_H

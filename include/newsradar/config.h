@@ -116,9 +116,11 @@
  *   company_words: [carmaker, shares, Inc]  # "Kestrel president" is a
  *                                            # company's head near these
  *   local_roles: [deputy commissioner, igp] # a place may follow the role
- *   company_roles: [president, chairman]    # companies have them too
+ *   company_roles: [president]              # companies have them too
  *   portfolio_words: [Education, Health]    # "Minister of Education Jane
  *                                            # Doe": the portfolio
+ *   namesake_words: [Stadium, Airport]      # "<official> Stadium" is a
+ *                                            # place, not the official
  *   first_names: [Michael, Chad, ...]       # given names (context rules)
  *   person_like: [Jordan, Chad, Georgia]    # aliases that are also names
  *   contexts:                               # alias-specific context
@@ -262,7 +264,7 @@ struct nr_lex_context {
 /* Name lexicons (`lexicons:` files), merged in reading order. */
 struct nr_lexicon {
     struct nr_strlist roles, weak_roles, particles, not_names, org_words, governing, first_names,
-        person_like, company_words, local_roles, company_roles, portfolio_words;
+        person_like, company_words, local_roles, company_roles, portfolio_words, namesake_words;
     struct nr_lex_context *contexts;
     size_t n_contexts;
 };

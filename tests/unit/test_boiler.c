@@ -211,6 +211,33 @@ static void test_bounded_churn(void **state)
     nr_boiler_free(b);
 }
 
+/* min_articles 5 to 8 take a 192-byte block per set (the stories of ways
+ * 4..7 in a third line): learnt at exactly the min_articles-th story,
+ * with the ways past the fourth in use (24 repeated lines in the 8 sets
+ * of a 64-entry table: some sets hold more than four). */
+static void test_large_min_articles(void **state)
+{
+    (void)state;
+    for (uint32_t m = 5; m <= 8; m++) {
+        struct nr_boiler *b = nr_boiler_new(m, 64);
+        char body[4096], out[4096], title[32];
+        for (uint32_t a = 0; a < m + 1; a++) {
+            size_t n = 0;
+            for (int k = 0; k < 24; k++) {
+                char w[4] = {(char)('a' + k), (char)('a' + k / 3), (char)('a' + k / 5), 0};
+                n += (size_t)snprintf(body + n, sizeof(body) - n, "Repeated line %s.\n", w);
+            }
+            snprintf(title, sizeof(title), "T%u", (unsigned)a);
+            uint32_t k = run(b, "wide.example", title, body, out, sizeof(out));
+            if (a + 1 < m)
+                assert_int_equal(k, 0);
+            else
+                assert_true(k >= 20); /* all but the few a full set evicted */
+        }
+        nr_boiler_free(b);
+    }
+}
+
 static void test_off(void **state)
 {
     (void)state;
@@ -227,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_digits_case_and_space),
         cmocka_unit_test(test_canonical_forms),
         cmocka_unit_test(test_bounded_churn),
+        cmocka_unit_test(test_large_min_articles),
         cmocka_unit_test(test_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
