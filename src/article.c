@@ -102,7 +102,7 @@ struct nr_decoder *nr_decoder_new(const struct nr_config *cfg)
 }
 
 /* Not nr_decoder_new and then a swap: each tagging worker would allocate
- * a model of boilerplate_entries (1 MiB by default) only to free it. */
+ * a model of boilerplate_entries (2 MiB by default) only to free it. */
 struct nr_decoder *nr_decoder_new_shared(const struct nr_config *cfg, struct nr_boiler *b,
                                          nr_boiler_gate_fn gate, void *ud)
 {

@@ -29,40 +29,26 @@
 #define WAYS  8
 #define BATCH 32 /* segments cut and prefetched before their lookups */
 
-/* A set: one 64-byte line with what every probe reads (the 8 ways'
- * fingerprint tags, and per way the article counter when last seen with
- * the count of distinct stories in its low byte), followed in the same
- * block by the ways' stories (min_articles 16-bit title hashes per way: 64
- * bytes at min_articles 1 to 4, 128 at 5 to 8). A probe reads one line, a
- * hit or an update one more (at 5 to 8, ways 4 to 7 a third), all
- * prefetched together; the set and its stories in one block of 128 bytes
- * (at the default) is half the memory of the former two
- * tables (keys and counters, stories), so more of the model stays in the
- * cache next to the tagger's tables.
- *
- * Why 32-bit tags, 24-bit ticks and 16-bit stories: the tag is the
- * fingerprint's high half (the set is chosen by its low bits), so a new
- * segment takes another's place only when 32 more bits agree too: about
- * once in 10^7 articles, and then it only inherits that segment's counts. A
- * story is a title hash compared within one slot of at most 8: two distinct
- * titles that agree on 16 bits count once, which delays learning by an
- * article (1 in 65536 pairs). An age wraps after 2^24 articles without the
- * segment, which only makes an ancient segment look recent to the victim
- * choice. */
+/* A set: what every probe reads, in two adjacent cache lines of one
+ * 128-byte block (the keys compared on every probe, then the counters the
+ * victim choice reads on a miss). The stories of a slot are apart (st),
+ * read on a hit and written once when a slot is reused, so a probe touches
+ * 2 prefetched lines and at most one more. A slot keeps min_articles
+ * stories, not NR_BOILER_MAX_ARTICLES: no more are ever read or written,
+ * and at the default 4 the stories take 1 MiB instead of 2 (a third less
+ * memory for the cache to hold next to the tagger's). */
 struct set {
-    uint32_t tag[WAYS]; /* 0 = empty */
-    uint32_t tn[WAYS];  /* tick << 8 | distinct stories */
+    uint64_t key[WAYS];  /* 0 = empty */
+    uint32_t tick[WAYS]; /* article counter when last seen */
+    uint8_t n[WAYS];     /* distinct stories in story[] */
+    uint8_t pad[128 - WAYS * 13];
 };
-/* the stories start at set + 1, the second line of the block */
-_Static_assert(sizeof(struct set) == 64, "a set is one cache line");
-
-#define TICK_MASK 0xFFFFFFu
 
 struct nr_boiler {
-    void *mem;           /* allocation of the blocks, aligned up to 128 */
-    unsigned char *sets; /* buckets blocks of stride bytes */
-    size_t stride;       /* 64 + stories, rounded up to lines */
-    size_t mask;         /* buckets - 1 */
+    void *mem;        /* allocation of sets, aligned up to 128 */
+    struct set *sets; /* buckets */
+    uint32_t *st;     /* buckets * WAYS slots of min_articles stories */
+    size_t mask;      /* buckets - 1 */
     uint32_t min_articles;
     uint32_t tick;
 };
@@ -77,11 +63,9 @@ struct nr_boiler *nr_boiler_new(uint32_t min_articles, uint32_t entries)
     while (buckets * WAYS < entries)
         buckets *= 2;
     struct nr_boiler *b = nr_xcalloc(1, sizeof(*b));
-    b->stride = sizeof(struct set) + ((WAYS * min_articles * sizeof(uint16_t) + 63) & ~(size_t)63);
-    /* 128-aligned: a 128-byte block is the pair of lines the adjacent-line
-     * prefetcher fetches together */
-    b->mem = nr_xcalloc(buckets * b->stride + 127, 1);
-    b->sets = (unsigned char *)(((uintptr_t)b->mem + 127) & ~(uintptr_t)127);
+    b->mem = nr_xcalloc(buckets * sizeof(struct set) + 127, 1);
+    b->sets = (struct set *)(((uintptr_t)b->mem + 127) & ~(uintptr_t)127);
+    b->st = nr_xcalloc(buckets * WAYS * min_articles, sizeof(*b->st));
     b->mask = buckets - 1;
     b->min_articles = min_articles;
     return b;
@@ -92,6 +76,7 @@ void nr_boiler_free(struct nr_boiler *b)
     if (!b)
         return;
     free(b->mem);
+    free(b->st);
     free(b);
 }
 
@@ -450,55 +435,43 @@ done:
     return next;
 }
 
-static inline struct set *set_of(const struct nr_boiler *b, uint64_t key)
-{
-    return (struct set *)(b->sets + (key & b->mask) * b->stride);
-}
-
-static inline uint32_t tag_of(uint64_t key)
-{
-    uint32_t t = (uint32_t)(key >> 32);
-    return t ? t : 1;
-}
-
 static inline void prefetch_set(const struct nr_boiler *b, uint64_t key)
 {
-    const unsigned char *p = (const unsigned char *)set_of(b, key);
-    __builtin_prefetch(p, 1, 3);
-    __builtin_prefetch(p + 64, 1, 3);
-    if (b->stride > 128) /* min_articles 5..8: ways 4..7's stories */
-        __builtin_prefetch(p + 128, 1, 3);
+    const struct set *set = &b->sets[key & b->mask];
+    __builtin_prefetch(set->key, 1, 3);
+    __builtin_prefetch(set->tick, 1, 3);
 }
 
-/* The way of tag in set, or one to reuse for it (tag set, count cleared):
+/* The way of key in set, or one to reuse for it (key set, count cleared):
  * an empty one, else a segment seen under one story only (the oldest),
  * else the oldest. Ways are filled in order and never emptied, so the first
- * empty way ends the search: neither tag nor another empty way can come
+ * empty way ends the search: neither key nor another empty way can come
  * after it (most sets of a model that is not yet full stop after a few
  * ways). In a full set the victim is the way with the largest (seen once,
- * age), the first of equals: one score per way compared branch-free. */
-static int lookup(const struct nr_boiler *b, struct set *set, uint32_t tag)
+ * age), the first of equals: one score per way compared branch-free
+ * instead of the two-test comparison of each pair. Reads the keys, and the
+ * counters only on a miss. */
+static int lookup(struct nr_boiler *b, struct set *set, uint64_t key)
 {
     for (int w = 0; w < WAYS; w++) {
-        if (set->tag[w] == tag)
+        if (set->key[w] == key)
             return w;
-        if (set->tag[w] == 0) {
-            set->tag[w] = tag;
-            set->tn[w] = 0;
+        if (set->key[w] == 0) {
+            set->key[w] = key;
+            set->n[w] = 0;
             return w;
         }
     }
     int victim = 0;
     uint64_t best = 0;
     for (int w = 0; w < WAYS; w++) {
-        uint32_t tn = set->tn[w];
-        uint64_t score = (uint64_t)((tn & 0xff) <= 1) << 32 | ((b->tick - (tn >> 8)) & TICK_MASK);
+        uint64_t score = (uint64_t)(set->n[w] <= 1) << 32 | (uint32_t)(b->tick - set->tick[w]);
         bool more = w == 0 || score > best;
         victim = more ? w : victim;
         best = more ? score : best;
     }
-    set->tag[victim] = tag;
-    set->tn[victim] = 0;
+    set->key[victim] = key;
+    set->n[victim] = 0;
     return victim;
 }
 
@@ -514,7 +487,8 @@ uint32_t nr_boiler_apply(struct nr_boiler *b, struct nr_str source, struct nr_st
         return 0;
     b->tick++;
     uint64_t src = nr_hash64(source.p, source.len, 0x626f696c);
-    uint16_t story = (uint16_t)nr_hash64(title.p ? title.p : "", title.p ? title.len : 0, 7);
+    uint32_t story = (uint32_t)nr_hash64(title.p ? title.p : "", title.p ? title.len : 0, 7);
+    story = story ? story : 1;
     unsigned char *s = (unsigned char *)body;
     uint32_t blanked = 0;
     struct seg seg[BATCH];
@@ -532,16 +506,17 @@ uint32_t nr_boiler_apply(struct nr_boiler *b, struct nr_str source, struct nr_st
             m++;
         }
         for (int k = 0; k < m; k++) {
-            struct set *set = set_of(b, seg[k].key);
-            int w = lookup(b, set, tag_of(seg[k].key));
-            uint16_t *sv = (uint16_t *)(set + 1) + (size_t)w * b->min_articles;
-            uint32_t n = set->tn[w] & 0xff;
+            struct set *set = &b->sets[seg[k].key & b->mask];
+            int w = lookup(b, set, seg[k].key);
+            uint32_t *sv = b->st + ((seg[k].key & b->mask) * WAYS + (size_t)w) * b->min_articles;
+            set->tick[w] = b->tick;
+            uint8_t n = set->n[w];
             bool known = false;
-            for (uint32_t q = 0; q < n; q++)
+            for (uint8_t q = 0; q < n; q++)
                 known |= sv[q] == story;
             if (!known && n < b->min_articles)
                 sv[n++] = story;
-            set->tn[w] = (b->tick & TICK_MASK) << 8 | n;
+            set->n[w] = n;
             if (n >= b->min_articles) {
                 memset(s + seg[k].a, ' ', seg[k].z - seg[k].a);
                 blanked++;

@@ -81,8 +81,8 @@ static const struct opt opts_article[] = {
      "is boilerplate: blanked before tagging and near-duplicate detection (0 = off)"},
     {"boilerplate_entries", OT_U32, CFG(boilerplate_entries), 0, "65536", OF_MIN | OF_MAX, 64,
      16777216, 0, 0, 0,
-     "segments the boilerplate model remembers (16 bytes each at min_articles 1 to 4, 24 at "
-     "5 to 8; one model per process, learnt "
+     "segments the boilerplate model remembers (16 + 4 x min_articles bytes each: 32 at the "
+     "default; one model per process, learnt "
      "anew at each start and kept by a reload that leaves both keys as they are)"},
     {"fields", OT_SECTION, NO_OFF, 0, 0, 0, 0, 0, 0, &sec_fields, 0,
      "where each field is found in the article JSON"},

@@ -17,8 +17,8 @@
  * (syndication) would look like boilerplate.
  *
  * Memory: a fixed table of `entries` segment fingerprints (8-way set
- * associative, 16 bytes each at min_articles 1 to 4, 24 at 5 to 8: 1 MiB for
- * the default 65536), allocated when
+ * associative, 16 + 4 x min_articles bytes each: 2 MiB for the default
+ * 65536 at the default min_articles 4), allocated when
  * the model is made; a full set replaces a segment seen in one article
  * first (most sentences are), else the least recently seen. Cost per
  * article: one pass over the body plus one hash probe per segment.
