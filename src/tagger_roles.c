@@ -223,6 +223,7 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
     r->fkeys = nr_xcalloc(r->fcap, sizeof(char *));
     r->fent = nr_xcalloc(r->fcap, sizeof(uint32_t));
     r->surname = nr_xcalloc(cfg->n_entities + 1, sizeof(char *));
+    r->official = nr_xcalloc(cfg->n_entities + 1, 1);
     r->sur_text = nr_xcalloc(cfg->n_entities + 1, sizeof(char *));
     r->scap = 16;
     while (r->scap < cfg->n_entities * 2 + 2)
@@ -233,6 +234,7 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
         const struct nr_entity *e = &cfg->entities[i];
         if (!is_official(e))
             continue;
+        r->official[i] = 1;
         for (size_t a = 0; a < e->n_aliases; a++)
             if (!(e->aliases[a].flags & NR_ALIAS_AMBIGUOUS))
                 fput(r, nr_name_fold_dup(e->aliases[a].text), (uint32_t)i);
@@ -297,6 +299,7 @@ void nr_roles_free(struct nr_roles *r)
     for (size_t i = 0; i < r->cfg->n_entities; i++)
         free(r->sur_text[i]);
     free(r->surname);
+    free(r->official);
     free(r->sur_text);
     for (size_t i = 0; i < r->scap; i++)
         free(r->skeys[i]);
@@ -377,7 +380,7 @@ static enum wclass classify(const struct nr_roles *r, const struct nr_tag_view *
     if (!w->alpha || n > MAX_NAME_WORD_BYTES)
         return W_STOP; /* not a name's word (and its display form must fit) */
     const struct nr_tag_mention *m = mention_at(v, f, w->start);
-    if (m && !kind_is(v->cfg, m->entity, "official"))
+    if (m && !r->official[m->entity])
         return W_STOP; /* a country, group or place is not part of a name */
     if (!w->upper) {
         if (glued_particle(r, s, len, w))
@@ -779,7 +782,7 @@ static void found(const struct nr_roles *r, struct nr_roles_scratch *rs, struct 
     for (size_t i = 0; i < *v->n_ment; i++) {
         const struct nr_tag_mention *m = &(*v->ment)[i];
         if (m->field == f && m->start < nm->end && nm->start < m->end && !m->ambiguous &&
-            kind_is(v->cfg, m->entity, "official"))
+            r->official[m->entity])
             return;
     }
     char key[256];

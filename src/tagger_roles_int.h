@@ -28,8 +28,9 @@ struct nr_roles {
     char **fkeys;
     uint32_t *fent;
     size_t fcap;
-    char **surname;  /* per entity: folded surname of officials, else NULL */
-    char **sur_text; /* ... in the text's letters (nr_name_fold_script): searched */
+    char **surname;    /* per entity: folded surname of officials, else NULL */
+    uint8_t *official; /* per entity: 1 if an official (a byte read per mention, not a strcmp) */
+    char **sur_text;   /* ... in the text's letters (nr_name_fold_script): searched */
     /* folded surname -> the one official with it + 1, or SHARED */
     char **skeys;
     uint32_t *sent;

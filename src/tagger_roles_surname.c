@@ -94,9 +94,8 @@ void nr_roles_drop_other_given(const struct nr_roles *r, struct nr_tag_view *v)
         bool drop = false;
         const char *s = v->orig[m->field].p;
         struct nr_word w;
-        if (m->ambiguous && s && kind_is(v->cfg, m->entity, "official") &&
-            nr_word_prev(s, m->start, &w) && is_space_run(s, w.end, m->start) && w.upper &&
-            !w.caps && !w.dot &&
+        if (m->ambiguous && s && r->official[m->entity] && nr_word_prev(s, m->start, &w) &&
+            is_space_run(s, w.end, m->start) && w.upper && !w.caps && !w.dot &&
             !nr_wordset_has_orig(&r->honorifics, s + w.start, w.end - w.start) &&
             !nr_wordset_has_orig(&r->not_names, s + w.start, w.end - w.start)) {
             char key[256];
@@ -110,8 +109,7 @@ void nr_roles_drop_other_given(const struct nr_roles *r, struct nr_tag_view *v)
          * Foundation": a place or a body named after the official (lexicon
          * namesake_words; in prose only: a Title Case headline capitalises
          * every word) */
-        if (!drop && s && v->shape[m->field] == NR_SHAPE_PROSE &&
-            kind_is(v->cfg, m->entity, "official") &&
+        if (!drop && s && r->official[m->entity] && v->shape[m->field] == NR_SHAPE_PROSE &&
             nr_word_next(s, v->orig[m->field].len, m->end, &w) &&
             is_space_run(s, m->end, w.start) && w.upper &&
             nr_wordset_has_orig(&r->namesake, s + w.start, w.end - w.start))
@@ -379,7 +377,7 @@ static void take_hit(const struct nr_roles *r, struct nr_roles_scratch *rs, stru
     if (!nr_name_upper_at(s, len, os, NULL))
         return;
     const struct nr_tag_mention *m = imention_at(ss, v, f, os);
-    if (m && ((t & 1u << 31) || !kind_is(v->cfg, m->entity, "official")))
+    if (m && ((t & 1u << 31) || !r->official[m->entity]))
         return; /* counted already, or another entity's alias */
     /* extend back over the person's other words ("Antony J. Blinken") */
     struct nr_word w;
