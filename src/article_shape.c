@@ -357,6 +357,17 @@ enum nr_reject nr_article_peek(struct nr_decoder *d, size_t i, struct nr_article
     return r;
 }
 
+/* No readable text: empty, or ASCII white space only ("  ", "\n\t"). Stops
+ * at the first other byte, the first of nearly every title. */
+static bool blank(const struct nr_str *s)
+{
+    for (size_t i = 0; i < s->len; i++)
+        if (s->p[i] != ' ' && s->p[i] != '\t' && s->p[i] != '\n' && s->p[i] != '\r' &&
+            s->p[i] != '\f' && s->p[i] != '\v')
+            return false;
+    return true;
+}
+
 enum nr_reject nr_article_record(struct nr_decoder *d, size_t i, struct nr_article *out,
                                  struct nr_error *err)
 {
@@ -406,7 +417,7 @@ enum nr_reject nr_article_record(struct nr_decoder *d, size_t i, struct nr_artic
     for (int f = NR_FIELD_TITLE; f < NR_FIELD_COUNT; f++)
         if (got[f] == RD_BAD)
             warn(d, out, f);
-    if (out->field[NR_FIELD_TITLE].len == 0 && out->field[NR_FIELD_BODY].len == 0) {
+    if (blank(&out->field[NR_FIELD_TITLE]) && blank(&out->field[NR_FIELD_BODY])) {
         const char *tt = d->n_ptr[NR_FIELD_TITLE] ? d->ptr[NR_FIELD_TITLE][0].text : "title";
         const char *bt = d->n_ptr[NR_FIELD_BODY] ? d->ptr[NR_FIELD_BODY][0].text : "body";
         nr_error_set(err, "neither %s nor %s has text", tt, bt);

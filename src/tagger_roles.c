@@ -186,12 +186,14 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
         nr_wordset_add(&r->articles, arts[i]);
     size_t n_roles = nr_roles_count(cfg);
     r->complement = nr_xcalloc(n_roles + 1, sizeof(bool));
+    r->portfolio_role = nr_xcalloc(n_roles + 1, sizeof(bool));
     r->kind = nr_xcalloc(n_roles + 1, 1);
     mark_roles(r->kind, cfg, &lx->local_roles, ROLE_LOCAL);
     mark_roles(r->kind, cfg, &lx->company_roles, ROLE_COMPANY);
     for (size_t i = 0; i < n_roles; i++) {
         const char *ph = nr_roles_phrase(cfg, i), *sp = strchr(ph, ' ');
         r->complement[i] = sp && nr_wordset_has_orig(&r->of_words, ph, (size_t)(sp - ph));
+        r->portfolio_role[i] = strstr(ph, " of ") || strstr(ph, " for ");
     }
     static const char *const hon[] = {"mr",      "mrs",  "ms",        "dr",
                                       "sir",     "dame", "president", "minister",
@@ -300,6 +302,7 @@ void nr_roles_free(struct nr_roles *r)
         free(r->sur_text[i]);
     free(r->surname);
     free(r->official);
+    free(r->portfolio_role);
     free(r->sur_text);
     for (size_t i = 0; i < r->scap; i++)
         free(r->skeys[i]);
@@ -677,10 +680,8 @@ static bool new_style(const char *p, size_t n)
     return true;
 }
 
-/* The display form: the name's words without initials and suffixes, and
- * without the invisible characters inside them ("Sha\u00ADrif" is shown
- * "Sharif"), nor a leading Mr, Dr, Sir ... before two name words.
- */
+/* The display form: the name's words without initials, suffixes, invisible
+ * characters ("Sha\u00ADrif" is "Sharif") or a leading Mr, Dr before two. */
 static uint32_t display_name(struct nr_roles_scratch *rs, const char *s, const struct name *nm)
 {
     char buf[256];
@@ -864,7 +865,7 @@ static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, stru
     uint32_t country = l.country != NR_NO_ENTITY ? l.country : gap_country;
     uint32_t after = role_of_country(r, v, f, oe, &country, false);
     if (after == oe)
-        after = nr_roles_skip_portfolio(r, s, len, oe);
+        after = nr_roles_skip_portfolio(r, s, len, oe, r->portfolio_role[role]);
     /* "Lt. Gen." ends in a dot; after "of <country>" a dot ends the sentence */
     uint32_t p = after == oe && after < len && s[after] == '.' ? after + 1 : after;
     /* "Inspector General of Police (IGP) Punjab, Dr Jane Doe", "SSP Malir

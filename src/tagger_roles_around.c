@@ -150,21 +150,26 @@ bool nr_roles_company_before(const struct nr_roles *r, const struct nr_tag_view 
            named_with_company_word(r, s, len, s + w.start, n);
 }
 
-/* After a role: " of|for [the] <Portfolio>" ("Minister of Education",
+/* After a role: " of|for|and [the] <Portfolio>" ("Minister of Education",
  * "Minister for Women Affairs and Social Development", "Commissioner of
  * Police"): capitalised words of the lexicon's portfolio_words, with "and"
  * or "&" between them, separated by spaces only -> the offset after the
  * last one, else p. The portfolio is read as part of the role, so the name
  * after it reads as after any role. */
-uint32_t nr_roles_skip_portfolio(const struct nr_roles *r, const char *s, size_t len, uint32_t p)
+uint32_t nr_roles_skip_portfolio(const struct nr_roles *r, const char *s, size_t len, uint32_t p,
+                                 bool and_ok)
 {
     if (r->portfolio.n == 0 || p >= len || s[p] != ' ')
         return p;
     struct nr_word w;
     uint32_t q = skip_spaces(s, len, p);
+    /* "of", "for", or with and_ok (a role that names its portfolio with
+     * of/for already: "Minister of Information and Culture") "and"; not
+     * after another role ("Deputy Prime Minister and Foreign Minister") */
     if (!nr_word_next(s, len, q, &w) || w.start != q || w.upper ||
         !((w.end - w.start == 2 && memcmp(s + q, "of", 2) == 0) ||
-          (w.end - w.start == 3 && memcmp(s + q, "for", 3) == 0)))
+          (w.end - w.start == 3 &&
+           (memcmp(s + q, "for", 3) == 0 || (and_ok && memcmp(s + q, "and", 3) == 0)))))
         return p;
     q = skip_spaces(s, len, w.end);
     if (nr_word_next(s, len, q, &w) && w.start == q && w.end - w.start == 3 &&

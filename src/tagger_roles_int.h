@@ -21,6 +21,7 @@ struct nr_roles {
     struct nr_wordset of_words, articles;
     struct nr_wordset company_words; /* near a "<Word> president": a company's */
     struct nr_wordset portfolio;     /* "Minister of <Education> Jane Doe" */
+    bool *portfolio_role;            /* per role: names its portfolio (" of ", " for ") */
     struct nr_wordset namesake;      /* "<Official> Stadium": a place */
     bool *complement;                /* per role: starts with an "of" word, only continues a role */
     uint8_t *kind;                   /* per role: ROLE_LOCAL | ROLE_COMPANY */
@@ -147,7 +148,8 @@ static inline void add_pspan(struct nr_roles_scratch *rs, uint32_t person, int f
  * before it. */
 /* After a role, " of|for [the] <portfolio words>" ("Minister of Education")
  * -> the offset after them, else p. */
-uint32_t nr_roles_skip_portfolio(const struct nr_roles *r, const char *s, size_t len, uint32_t p);
+uint32_t nr_roles_skip_portfolio(const struct nr_roles *r, const char *s, size_t len, uint32_t p,
+                                 bool and_ok);
 bool nr_roles_org_follows(const struct nr_roles *r, const struct nr_tag_view *v, int f,
                           uint32_t end);
 uint32_t nr_roles_skip_paren(const char *s, size_t len, uint32_t p);

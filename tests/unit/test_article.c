@@ -254,6 +254,8 @@ static const struct bad_case bad_cases[] = {
     {"{\"id\":null,\"title\":\"t\"}", 0, NR_REJECT_MISSING_ID, NULL},
     {"{\"id\":\"1\"}", 0, NR_REJECT_NO_TEXT, "neither /title nor /body"},
     {"{\"id\":\"1\",\"title\":\"\",\"body\":null}", 0, NR_REJECT_NO_TEXT, NULL},
+    /* white space only is no text either */
+    {"{\"id\":\"1\",\"title\":\"  \",\"body\":\"\\n\\t \"}", 0, NR_REJECT_NO_TEXT, NULL},
 };
 
 /* Grammar errors: the message names the first byte where the text departs
