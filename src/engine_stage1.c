@@ -348,8 +348,7 @@ static enum nr_reject process(struct nr_stage1 *s, long i, const struct nr_artic
 {
     struct nr_stage1_shared *sh = s->sh;
     int64_t stream = nr_stage1_stream_ms(sh);
-    if (stream != NR_TIME_NONE && t < stream - sh->cfg->engine.grace_ms)
-        s->stats.late_articles++;
+    bool late = stream != NR_TIME_NONE && t < stream - sh->cfg->engine.grace_ms;
     stream_advance(sh, t);
     if (out->time)
         out->time(out->ud, t);
@@ -357,6 +356,8 @@ static enum nr_reject process(struct nr_stage1 *s, long i, const struct nr_artic
         s->stats.duplicates++;
         return NR_REJECT_NONE;
     }
+    /* a late redelivery is a duplicate, counted nowhere: no late article */
+    s->stats.late_articles += late;
     if (nr_tag_scratch_reserve(s->scratch, a) < 0) {
         nr_error_set(err, "out of memory for the normalized text of a %zu-byte body",
                      a->field[NR_FIELD_BODY].len);
