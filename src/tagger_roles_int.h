@@ -146,8 +146,8 @@ static inline void add_pspan(struct nr_roles_scratch *rs, uint32_t person, int f
 /* What stands around a role (tagger_roles_around.c): an organisation word
  * after the name, a parenthesis or a place after the role, a company
  * before it. */
-/* After a role, " of|for [the] <portfolio words>" ("Minister of Education")
- * -> the offset after them, else p. */
+/* After a role, " of|for [the] <portfolio words>" ("Minister of Education"),
+ * or with and_ok " and <portfolio words>" -> the offset after them, else p. */
 uint32_t nr_roles_skip_portfolio(const struct nr_roles *r, const char *s, size_t len, uint32_t p,
                                  bool and_ok);
 bool nr_roles_org_follows(const struct nr_roles *r, const struct nr_tag_view *v, int f,

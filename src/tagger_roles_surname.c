@@ -103,7 +103,7 @@ void nr_roles_drop_other_given(const struct nr_roles *r, struct nr_tag_view *v)
                          key, sizeof(key));
             const struct nr_tag_mention *o = mention_at(v, m->field, w.start);
             /* sentence starters ("Later Naqvi said") are in not_names */
-            drop = !word_in_key(s, &w, key) && (!o || kind_is(v->cfg, o->entity, "official"));
+            drop = !word_in_key(s, &w, key) && (!o || r->official[o->entity]);
         }
         /* "the Godswill Akpabio International Stadium", "the Ishaq Dar
          * Foundation": a place or a body named after the official (lexicon
