@@ -266,25 +266,38 @@ int nr_time_parse_rfc3339(const char *s, size_t len, int64_t *out_ms)
     return 0;
 }
 
+/* The civil date of day z since 1970-01-01 (Howard Hinnant's civil_from_days). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
 void nr_time_format_rfc3339(int64_t ms, char *buf, size_t len)
 {
     int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
     int64_t msr = ms - secs * 1000;
     int64_t z = (secs >= 0 ? secs / 86400 : (secs - 86399) / 86400);
-    int64_t sod = secs - z * 86400;
-    /* civil_from_days */
-    z += 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const unsigned doe = (unsigned)(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = (int64_t)yoe + era * 400;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    y += m <= 2;
+    int64_t sod = secs - z * 86400, y;
+    unsigned m, d;
+    civil_from_days(z, &y, &m, &d);
     snprintf(buf, len, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
              (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), (int)msr);
+}
+
+int64_t nr_time_year(int64_t ms)
+{
+    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000, y;
+    unsigned m, d;
+    civil_from_days(secs >= 0 ? secs / 86400 : (secs - 86399) / 86400, &y, &m, &d);
+    return y;
 }
 
 #ifdef __SSE2__

@@ -255,6 +255,9 @@ static const struct opt opts_exclude_near[] = {
      "phrases (written as in `exclude`) ..."},
     {"within", OT_U32, TOP(exclude_near.within), 0, "3", OF_MIN | OF_MAX, 1, 50, 0, 0, 0,
      "... that mask the topic's term matches at most this many words away"},
+    {"past_years", OT_BOOL, TOP(exclude_near.past_years), 0, "false", 0, 0, 0, 0, 0, 0,
+     "a year before the article's own (1900 to the year before its published_at: \"the "
+     "January 2023 bombing\") masks like the terms: background, not news"},
 };
 SECTION(sec_exclude_near, "exclude_near", "a topic's `exclude_near:`", opts_exclude_near);
 

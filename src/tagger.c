@@ -811,7 +811,9 @@ const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scr
         s->view.orig[f] = a->field[field_id[f]];
         s->view.shape[f] = nr_tagctx_shape(s->view.orig[f].p, s->view.orig[f].len);
     }
-    nr_topics_begin(t->topics, s->ts, s->text, s->view.orig, tg->lang);
+    int64_t year = a->published_ms == NR_TIME_NONE ? 0 : nr_time_year(a->published_ms);
+    nr_topics_begin(t->topics, s->ts, s->text, s->view.orig, tg->lang,
+                    year > 1900 && year < 10000 ? (int)year : 0);
 
     /* both fields first: the context rules of a title mention read the body */
     for (int f = 0; f < 2; f++) {

@@ -43,9 +43,11 @@ void nr_topics_scratch_free(struct nr_topics_scratch *s);
 
 /* Start an article whose normalized title and body are text[0], text[1],
  * normalized from orig[0], orig[1] (all kept by the caller until the next
- * begin; an absent field has orig[f].p NULL). */
+ * begin; an absent field has orig[f].p NULL), published in `year` (0:
+ * unknown; exclude_near.past_years masks near the years before it). */
 void nr_topics_begin(const struct nr_topics *tp, struct nr_topics_scratch *s,
-                     const struct nr_text *text, const struct nr_str *orig, const char *lang);
+                     const struct nr_text *text, const struct nr_str *orig, const char *lang,
+                     int year);
 /* A match [start, end) of term's pattern in normalized field f (0 title,
  * 1 body); full: word boundaries at both ends. */
 void nr_topics_hit(const struct nr_topics *tp, struct nr_topics_scratch *s, uint32_t term, int f,

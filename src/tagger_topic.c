@@ -414,6 +414,12 @@ static int add_topic(struct nr_topics *tp, struct nr_stem *st, struct nr_text *n
     if (add_exclusions(tp, st, i, t, sink, err) < 0)
         return -1;
     tt->has_excl = t->exclude.n > 0 || t->exclude_near.terms.n > 0;
+    tt->year_term = NO_TERM;
+    if (t->exclude_near.past_years) { /* no pattern: nr_topics_resolve finds the years */
+        tt->year_term = new_term(tp, i, R_EXCL_NEAR, -1, "(a year before the article's)");
+        tp->terms[tt->year_term].within = t->exclude_near.within;
+        tt->has_excl = tp->past_years = true;
+    }
     for (size_t k = 0; k < t->n_langs; k++)
         tt->has_excl |= t->langs[k].exclude.n > 0 || t->langs[k].exclude_near.terms.n > 0;
     tt->xnear = t->exclude_near.within;
@@ -537,8 +543,10 @@ void nr_topics_scratch_free(struct nr_topics_scratch *s)
 }
 
 void nr_topics_begin(const struct nr_topics *tp, struct nr_topics_scratch *s,
-                     const struct nr_text *text, const struct nr_str *orig, const char *lang)
+                     const struct nr_text *text, const struct nr_str *orig, const char *lang,
+                     int year)
 {
+    s->year = year;
     s->lang_code = -1;
     for (size_t i = 0; lang && *lang && i < tp->n_codes; i++)
         if (strcmp(tp->codes[i], lang) == 0)

@@ -68,8 +68,9 @@ struct tsig {
 
 struct ttopic {
     uint32_t sig0, nsig;
-    uint32_t maxw;  /* most words in one term */
-    uint32_t xnear; /* the largest exclude_near.within of the topic and its extensions */
+    uint32_t maxw;      /* most words in one term */
+    uint32_t xnear;     /* the largest exclude_near.within of the topic and its extensions */
+    uint32_t year_term; /* exclude_near.past_years: its R_EXCL_NEAR term, else NO_TERM */
     bool has_excl;
     uint8_t *set_of; /* per language code (nr_topics.codes): its set, SET_NONE = set 0 */
     char (*seen)[NR_LANG_TAG_MAX]; /* while building: the code of each set */
@@ -77,6 +78,7 @@ struct ttopic {
 };
 
 #define SET_NONE 0xFF
+#define NO_TERM  UINT32_MAX
 #define MAX_SETS 64 /* languages per topic */
 
 struct nr_topics {
@@ -96,6 +98,7 @@ struct nr_topics {
     char (*codes)[NR_LANG_TAG_MAX]; /* every language some topic has a set for */
     size_t n_codes, cap_codes;
     uint8_t cur_set; /* while building: the set of new terms and signals */
+    bool past_years; /* some topic masks near past years */
 };
 
 /* One verified term match; offsets in normalized text, words by index. */
@@ -127,6 +130,7 @@ struct nr_topics_scratch {
     size_t cap_next;
     uint32_t stamp;
     int lang_code; /* the article's language in nr_topics.codes, -1 = none */
+    int year;      /* of the article's published_at, 0 = unknown */
     size_t n_topics, n_terms;
     /* the last word stemmed (refs of one pattern ask for the same word) */
     int c_field, c_lang;

@@ -403,6 +403,86 @@ static double sig_points(const struct nr_topics *tp, struct nr_topics_scratch *s
     return g->weight * (*in_title ? tp->cfg->topics[g->topic].title_boost : 1.0);
 }
 
+static bool word_byte(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+/* Offset of the first ASCII digit in b[i..n), or n; 16 bytes a step. */
+static size_t next_digit(const unsigned char *b, size_t i, size_t n)
+{
+#ifdef __SSE2__
+    const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+    for (; i + 16 <= n; i += 16) {
+        __m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(b + i)), zero);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, nine), d));
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    while (i < n && (b[i] < '0' || b[i] > '9'))
+        i++;
+    return i;
+}
+
+#define MAX_YEARS 64 /* past years per article that mask; more are ignored */
+
+/* The years before `year` in normalized text tx: tokens of four digits from
+ * 1900 ("in 2015,", "the 1990s") -> their [start, end) in out, at most max. */
+static size_t find_years(const struct nr_text *tx, int year, uint32_t (*out)[2], size_t max)
+{
+    const unsigned char *b = (const unsigned char *)tx->buf;
+    size_t n = tx->len, k = 0;
+    for (size_t i = next_digit(b, 0, n); i < n && k < max; i = next_digit(b, i, n)) {
+        size_t e = i;
+        while (e < n && b[e] >= '0' && b[e] <= '9')
+            e++;
+        size_t t = e < n && b[e] == 's' ? e + 1 : e; /* "the 1990s" */
+        if (e - i == 4 && (i == 0 || !word_byte(b[i - 1])) && (t == n || !word_byte(b[t]))) {
+            int y = (b[i] - '0') * 1000 + (b[i + 1] - '0') * 100 + (b[i + 2] - '0') * 10 +
+                    (b[i + 3] - '0');
+            if (y >= 1900 && y < year) {
+                out[k][0] = (uint32_t)i;
+                out[k++][1] = (uint32_t)e;
+            }
+        }
+        i = e;
+    }
+    return k;
+}
+
+/* exclude_near.past_years: each year before the article's is a match of the
+ * topic's year term, for every touched topic that has one. */
+static void add_years(const struct nr_topics *tp, struct nr_topics_scratch *s)
+{
+    uint32_t ys[2][MAX_YEARS][2];
+    size_t ny[2] = {0, 0};
+    bool scanned = false;
+    for (size_t q = 0; q < s->n_touched; q++) {
+        uint32_t topic = s->touched[q], term = tp->topics[topic].year_term;
+        if (term == NO_TERM)
+            continue;
+        if (!scanned) {
+            for (int f = 0; f < 2; f++)
+                ny[f] = find_years(&s->text[f], s->year, ys[f], MAX_YEARS);
+            scanned = true;
+        }
+        for (int f = 0; f < 2; f++)
+            for (size_t k = 0; k < ny[f]; k++) {
+                if (nr_try_grow((void **)&s->occ, &s->cap_occ, s->n_occ + 1, sizeof(*s->occ)) < 0) {
+                    s->oom = true;
+                    return;
+                }
+                s->occ[s->n_occ++] = (struct tocc){.term = term,
+                                                   .topic = topic,
+                                                   .start = ys[f][k][0],
+                                                   .end = ys[f][k][1],
+                                                   .field = (uint8_t)f,
+                                                   .role = R_EXCL_NEAR};
+            }
+    }
+}
+
 void nr_topics_resolve(const struct nr_topics *tp, struct nr_topics_scratch *s,
                        struct nr_tags *tags)
 {
@@ -412,6 +492,8 @@ void nr_topics_resolve(const struct nr_topics *tp, struct nr_topics_scratch *s,
     tags->evidence = s->evidence;
     if (s->n_occ == 0)
         return;
+    if (tp->past_years && s->year > 0)
+        add_years(tp, s);
     number_words(s);
     sort_touched(s);
     size_t lo = 0, n_tags = 0;

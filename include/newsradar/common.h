@@ -86,6 +86,7 @@ int nr_time_parse_rfc3339(const char *s, size_t len, int64_t *out_ms);
 int64_t nr_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* Epoch ms to "2024-03-01T12:00:00.000Z" (buf >= 32 bytes). */
 void nr_time_format_rfc3339(int64_t ms, char *buf, size_t len);
+int64_t nr_time_year(int64_t ms); /* the UTC calendar year of ms since the epoch */
 
 /* Clocks for the drivers (commands, service, progress lines). The engine
  * never calls them: it is handed event and arrival times (style.md). */

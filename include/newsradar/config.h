@@ -75,6 +75,7 @@
  *           within: 6                                # words apart, 1..50
  *       exclude: [border collie]                     # masks the matches it overlaps
  *       exclude_near: { terms: [collie], within: 3 } # masks matches within 3 words
+ *                                    # (past_years: true: and near a past year)
  *       threshold: 1                                 # points needed (old: min_score)
  *       title_boost: 1.5                             # a signal in the title counts x1.5
  *       language: en                                 # stems of the query words
@@ -188,6 +189,7 @@ struct nr_topic_signal {
 struct nr_topic_exclude_near {
     struct nr_strlist terms;
     uint32_t within;
+    bool past_years;     /* a year before the article's masks too (docs/watchlists.md) */
     struct nr_query **q; /* terms.n parsed phrases */
 };
 
