@@ -417,6 +417,10 @@ static const struct opt opts_lexfile[] = {
      "capitalised words of a portfolio after a role and of/for (\"Minister of Education Jane "
      "Doe\", \"Minister for Women Affairs and Social Development\"): read as part of the "
      "role, the name after them"},
+    {"body_words", OT_STRLIST, LEX(body_words), 0, "[]", 0, 0, 0, 0, 0, 0,
+     "lower-case words of a body after a role and of/for (\"the spokesman for the Nangarhar "
+     "police, Jane Doe\", \"Station House Officer of the Saddar police station Jane Doe\"): "
+     "with capitalised words, of, and, the, in, read as part of the role"},
     {"namesake_words", OT_STRLIST, LEX(namesake_words), 0, "[]", 0, 0, 0, 0, 0, 0,
      "capitalised words of places and bodies named after people (Stadium, Airport, "
      "Foundation): a watchlist official's name right before one, in prose, is the place; "

@@ -94,6 +94,7 @@ void cfg_load_lexicon(struct cm_ctx *c, const struct cy_doc *doc)
     strlist_append(&lx->company_roles, &tmp.company_roles);
     strlist_append(&lx->portfolio_words, &tmp.portfolio_words);
     strlist_append(&lx->namesake_words, &tmp.namesake_words);
+    strlist_append(&lx->body_words, &tmp.body_words);
     const struct cy_node *ctxs = seen[cm_opt_idx(&sec_lexfile, "contexts")];
     if (!ctxs || cm_is_null(ctxs))
         return;
@@ -163,6 +164,7 @@ void cfg_lexicon_free(struct nr_lexicon *lx)
     cm_strlist_free(&lx->company_roles);
     cm_strlist_free(&lx->portfolio_words);
     cm_strlist_free(&lx->namesake_words);
+    cm_strlist_free(&lx->body_words);
     for (size_t i = 0; i < lx->n_contexts; i++) {
         free(lx->contexts[i].alias);
         cm_strlist_free(&lx->contexts[i].not_after);

@@ -153,6 +153,7 @@ static void lexicon_words(struct nr_roles *r, const struct nr_lexicon *lx)
     add_words(&r->company_words, &lx->company_words);
     add_words(&r->portfolio, &lx->portfolio_words);
     add_words(&r->namesake, &lx->namesake_words);
+    add_words(&r->body, &lx->body_words);
     add_words(&r->org_words, &lx->namesake_words);
     add_words(&r->not_names, &lx->namesake_words);
 }
@@ -207,11 +208,11 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
      * strip_styles). Prince, Chief and Sheikh are given names or part of
      * a name too ("Prince Harry", "Sheikh Hasina"), hence the two words. */
     static const char *const sty[] = {
-        "mr",     "mrs",    "ms",         "dr",       "sir",      "dame",    "barrister", "sardar",
-        "alhaji", "alhaja", "malam",      "mallam",   "maulana",  "mufti",   "sheikh",    "shaikh",
-        "engr",   "arc",    "chief",      "prince",   "princess", "captain", "capt",      "major",
-        "maj",    "lt",     "col",        "brig",     "cdr",      "cmdr",    "hajiya",    "senator",
-        "sen",    "hon",    "honourable", "honorable"};
+        "mr",      "mrs",    "ms",    "dr",         "sir",      "dame",    "barrister", "sardar",
+        "alhaji",  "alhaja", "malam", "mallam",     "maulana",  "mufti",   "sheikh",    "shaikh",
+        "engr",    "arc",    "chief", "prince",     "princess", "captain", "capt",      "major",
+        "maj",     "lt",     "col",   "brig",       "gen",      "cdr",     "cmdr",      "hajiya",
+        "senator", "sen",    "hon",   "honourable", "honorable"};
     for (size_t i = 0; i < NR_ARRAY_LEN(sty); i++)
         nr_wordset_add(&r->styles, sty[i]);
 
@@ -285,6 +286,7 @@ void nr_roles_free(struct nr_roles *r)
     nr_wordset_fini(&r->company_words);
     nr_wordset_fini(&r->portfolio);
     nr_wordset_fini(&r->namesake);
+    nr_wordset_fini(&r->body);
     nr_wordset_fini(&r->modifiers);
     nr_wordset_fini(&r->honorifics);
     nr_wordset_fini(&r->styles);
@@ -541,17 +543,6 @@ static const struct nr_tag_mention *mention_ending(const struct nr_tag_view *v, 
     return NULL;
 }
 
-/* Is entity e a group that governs (its office-holders are officials:
- * "Taliban spokesman Zabihullah Mujahid")? */
-static bool governing(const struct nr_roles *r, uint32_t e)
-{
-    const struct nr_entity *en = &r->cfg->entities[e];
-    for (size_t a = 0; a < en->n_aliases; a++)
-        if (nr_wordset_has_orig(&r->governing, en->aliases[a].text, strlen(en->aliases[a].text)))
-            return true;
-    return false;
-}
-
 struct left {
     uint32_t p;       /* where the role's left context starts */
     uint32_t country; /* stated country, or NR_NO_ENTITY */
@@ -573,7 +564,7 @@ static struct left role_left(const struct nr_roles *r, const struct nr_tag_view 
         if (m) {
             const struct nr_entity *e = &v->cfg->entities[m->entity];
             uint32_t c = kind_is(v->cfg, m->entity, "country") ? m->entity : e->country_index;
-            if (kind_is(v->cfg, m->entity, "group") && !governing(r, m->entity)) {
+            if (kind_is(v->cfg, m->entity, "group") && !nr_roles_governing(r, m->entity)) {
                 l.group = true;
                 return l;
             }
@@ -864,8 +855,13 @@ static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, stru
         return; /* "Toyota president Koji Sato" */
     uint32_t country = l.country != NR_NO_ENTITY ? l.country : gap_country;
     uint32_t after = role_of_country(r, v, f, oe, &country, false);
-    if (after == oe)
-        after = nr_roles_skip_portfolio(r, s, len, oe, r->portfolio_role[role]);
+    if (after == oe) { /* the longer: "for the Federal Road Safety Corps, Jane Doe" */
+        uint32_t pf = nr_roles_skip_portfolio(r, s, len, oe, r->portfolio_role[role]);
+        after = nr_roles_skip_body(r, v, f, oe, role, true);
+        after = pf > after ? pf : after;
+    } else {
+        after = nr_roles_skip_body(r, v, f, after, role, false);
+    }
     /* "Lt. Gen." ends in a dot; after "of <country>" a dot ends the sentence */
     uint32_t p = after == oe && after < len && s[after] == '.' ? after + 1 : after;
     /* "Inspector General of Police (IGP) Punjab, Dr Jane Doe", "SSP Malir

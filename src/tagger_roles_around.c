@@ -61,13 +61,88 @@ bool nr_roles_local_role(const struct nr_roles *r, uint32_t role)
 uint32_t nr_roles_skip_place(const struct nr_tag_view *v, int f, uint32_t p, uint32_t *country)
 {
     const char *s = v->orig[f].p;
-    uint32_t q = skip_spaces(s, v->orig[f].len, p);
+    size_t len = v->orig[f].len;
+    uint32_t q = skip_spaces(s, len, p);
+    /* "Inspector General of Police, Kashmir, Jane Doe": between commas */
+    bool comma = q < len && s[q] == ',';
+    if (comma)
+        q = skip_spaces(s, len, q + 1);
     const struct nr_tag_mention *m = mention_at(v, f, q);
-    if (!m || m->start != q || !kind_is(v->cfg, m->entity, "place"))
+    if (!m || m->start != q || !kind_is(v->cfg, m->entity, "place") ||
+        (comma && (m->end >= len || s[m->end] != ',')))
         return p;
     if (*country == NR_NO_ENTITY)
         *country = v->cfg->entities[m->entity].country_index;
     return m->end;
+}
+
+/* Is entity e a group that governs (its office-holders are officials:
+ * "Taliban spokesman Zabihullah Mujahid")? */
+bool nr_roles_governing(const struct nr_roles *r, uint32_t e)
+{
+    const struct nr_entity *en = &r->cfg->entities[e];
+    for (size_t a = 0; a < en->n_aliases; a++)
+        if (nr_wordset_has_orig(&r->governing, en->aliases[a].text, strlen(en->aliases[a].text)))
+            return true;
+    return false;
+}
+
+static bool word_is(const char *s, const struct nr_word *w, const char *lit)
+{
+    size_t n = strlen(lit);
+    return w->end - w->start == n && memcmp(s + w->start, lit, n) == 0;
+}
+
+/* After a role (not a company's): " of|for [the] <body>" (or, !need_of,
+ * after "of <country>", the body's words alone) where the body is
+ * capitalised words, words of the lexicon's body_words and of/and/the/in
+ * ("the spokesman for the Nangarhar police", "the deputy spokesman of the
+ * Afghan foreign ministry", "The Sector Commander of the Federal Road Safety
+ * Corps in Kogi") -> the offset after it when a comma follows, or when a
+ * capitalised word follows a body word ("Station House Officer of the
+ * Saddar police station Jane Doe"); else p. A body with a group's name
+ * that does not govern is the group's: its members are no officials. */
+uint32_t nr_roles_skip_body(const struct nr_roles *r, const struct nr_tag_view *v, int f,
+                            uint32_t p, uint32_t role, bool need_of)
+{
+    const char *s = v->orig[f].p;
+    size_t len = v->orig[f].len;
+    struct nr_word w;
+    if (r->body.n == 0 || (r->kind[role] & ROLE_COMPANY) || p >= len || s[p] != ' ')
+        return p;
+    uint32_t q = skip_spaces(s, len, p);
+    if (!nr_word_next(s, len, q, &w) || w.start != q)
+        return p;
+    if (!need_of) { /* after "of <country>": a body word first ("of the Afghan foreign ministry") */
+        if (w.upper || !nr_wordset_has_orig(&r->body, s + w.start, w.end - w.start))
+            return p;
+        w.end = w.start; /* read it in the loop */
+    } else if (!(word_is(s, &w, "of") || word_is(s, &w, "for"))) {
+        return p;
+    }
+    bool low = false; /* the word before was a body word */
+    uint32_t end = p;
+    for (int k = 0; k < 12; k++) {
+        q = skip_spaces(s, len, w.end);
+        if (q >= len || s[q] == ',')
+            return end;
+        if (!nr_word_next(s, len, q, &w) || w.start != q)
+            return p;
+        bool fn = word_is(s, &w, "of") || word_is(s, &w, "and") || word_is(s, &w, "the") ||
+                  word_is(s, &w, "in");
+        if (w.upper && low)
+            return end; /* the name */
+        if (!fn && !w.upper && !nr_wordset_has_orig(&r->body, s + w.start, w.end - w.start))
+            return p;
+        const struct nr_tag_mention *m = mention_at(v, f, w.start);
+        if (m && kind_is(v->cfg, m->entity, "group") && !nr_roles_governing(r, m->entity))
+            return p;
+        low = !fn && !w.upper;
+        end = fn ? end : w.end;
+        if (w.end >= len || (s[w.end] != ' ' && s[w.end] != ','))
+            return p;
+    }
+    return p;
 }
 
 /* Does a word shaped like a demonym end at p..n ("Malawian", "Congolese",
@@ -150,28 +225,39 @@ bool nr_roles_company_before(const struct nr_roles *r, const struct nr_tag_view 
            named_with_company_word(r, s, len, s + w.start, n);
 }
 
+/* Where a portfolio may start after a role ending at p: after " of|for",
+ * or with and_ok (a role that names its portfolio with of/for already:
+ * "Minister of Information and Culture") after " and" or a comma (a list:
+ * "Minister of Foreign Affairs, Foreign Employment and Tourism Jane Doe";
+ * a name after the comma is no portfolio word); not after another role
+ * ("Deputy Prime Minister and Foreign Minister"). 0: nowhere. */
+static uint32_t portfolio_start(const char *s, size_t len, uint32_t p, bool and_ok)
+{
+    if (and_ok && p + 1 < len && s[p] == ',' && s[p + 1] == ' ')
+        return skip_spaces(s, len, p + 1);
+    if (p >= len || s[p] != ' ')
+        return 0;
+    struct nr_word w;
+    uint32_t q = skip_spaces(s, len, p);
+    if (!nr_word_next(s, len, q, &w) || w.start != q || w.upper ||
+        !(word_is(s, &w, "of") || word_is(s, &w, "for") || (and_ok && word_is(s, &w, "and"))))
+        return 0;
+    return skip_spaces(s, len, w.end);
+}
+
 /* After a role: " of|for|and [the] <Portfolio>" ("Minister of Education",
  * "Minister for Women Affairs and Social Development", "Commissioner of
- * Police"): capitalised words of the lexicon's portfolio_words, with "and"
- * or "&" between them, separated by spaces only -> the offset after the
+ * Police"): capitalised words of the lexicon's portfolio_words, with "and",
+ * "&" or a comma between them, separated by spaces only -> the offset after the
  * last one, else p. The portfolio is read as part of the role, so the name
  * after it reads as after any role. */
 uint32_t nr_roles_skip_portfolio(const struct nr_roles *r, const char *s, size_t len, uint32_t p,
                                  bool and_ok)
 {
-    if (r->portfolio.n == 0 || p >= len || s[p] != ' ')
+    uint32_t q = portfolio_start(s, len, p, and_ok);
+    if (r->portfolio.n == 0 || q == 0)
         return p;
     struct nr_word w;
-    uint32_t q = skip_spaces(s, len, p);
-    /* "of", "for", or with and_ok (a role that names its portfolio with
-     * of/for already: "Minister of Information and Culture") "and"; not
-     * after another role ("Deputy Prime Minister and Foreign Minister") */
-    if (!nr_word_next(s, len, q, &w) || w.start != q || w.upper ||
-        !((w.end - w.start == 2 && memcmp(s + q, "of", 2) == 0) ||
-          (w.end - w.start == 3 &&
-           (memcmp(s + q, "for", 3) == 0 || (and_ok && memcmp(s + q, "and", 3) == 0)))))
-        return p;
-    q = skip_spaces(s, len, w.end);
     if (nr_word_next(s, len, q, &w) && w.start == q && w.end - w.start == 3 &&
         memcmp(s + q, "the", 3) == 0)
         q = skip_spaces(s, len, w.end);
@@ -190,13 +276,18 @@ uint32_t nr_roles_skip_portfolio(const struct nr_roles *r, const char *s, size_t
             e = w.end;
             if (!need && w.end - w.start == 3 && memcmp(s + q, "and", 3) == 0) {
                 need = true;
-            } else if (w.upper && !w.caps && !w.dot &&
+            } else if (w.upper && (!w.caps || w.end - w.start <= 3) && !w.dot &&
                        nr_wordset_has_orig(&r->portfolio, s + w.start, w.end - w.start)) {
-                end = w.end;
+                end = w.end; /* "IT", "ICT": short capitals are a portfolio's too */
                 need = false;
             } else {
                 break;
             }
+        }
+        /* a list: "Minister of Foreign Affairs, Foreign Employment and Tourism" */
+        if (e + 1 < len && s[e] == ',' && s[e + 1] == ' ' && !need) {
+            need = true;
+            e++;
         }
         if (e >= len || s[e] != ' ')
             break;

@@ -23,6 +23,7 @@ struct nr_roles {
     struct nr_wordset portfolio;     /* "Minister of <Education> Jane Doe" */
     bool *portfolio_role;            /* per role: names its portfolio (" of ", " for ") */
     struct nr_wordset namesake;      /* "<Official> Stadium": a place */
+    struct nr_wordset body;          /* "the spokesman for the Nangarhar <police>, Jane Doe" */
     bool *complement;                /* per role: starts with an "of" word, only continues a role */
     uint8_t *kind;                   /* per role: ROLE_LOCAL | ROLE_COMPANY */
     /* folded official name or alias -> entity index + 1 (open addressing) */
@@ -155,6 +156,11 @@ bool nr_roles_org_follows(const struct nr_roles *r, const struct nr_tag_view *v,
 uint32_t nr_roles_skip_paren(const char *s, size_t len, uint32_t p);
 bool nr_roles_local_role(const struct nr_roles *r, uint32_t role);
 uint32_t nr_roles_skip_place(const struct nr_tag_view *v, int f, uint32_t p, uint32_t *country);
+bool nr_roles_governing(const struct nr_roles *r, uint32_t e);
+/* After a role, " of|for [the] <body>" followed by a comma or a name -> the
+ * offset after the body, else p (tagger_roles_around.c). */
+uint32_t nr_roles_skip_body(const struct nr_roles *r, const struct nr_tag_view *v, int f,
+                            uint32_t p, uint32_t role, bool need_of);
 bool nr_roles_company_before(const struct nr_roles *r, const struct nr_tag_view *v, int f,
                              uint32_t role, uint32_t os);
 

@@ -120,6 +120,8 @@
  *   company_roles: [president]              # companies have them too
  *   portfolio_words: [Education, Health]    # "Minister of Education Jane
  *                                            # Doe": the portfolio
+ *   body_words: [police, ministry]          # "the spokesman for the Nangarhar
+ *                                            # police, Jane Doe"
  *   namesake_words: [Stadium, Airport]      # "<official> Stadium" is a
  *                                            # place, not the official
  *   first_names: [Michael, Chad, ...]       # given names (context rules)
@@ -266,7 +268,8 @@ struct nr_lex_context {
 /* Name lexicons (`lexicons:` files), merged in reading order. */
 struct nr_lexicon {
     struct nr_strlist roles, weak_roles, particles, not_names, org_words, governing, first_names,
-        person_like, company_words, local_roles, company_roles, portfolio_words, namesake_words;
+        person_like, company_words, local_roles, company_roles, portfolio_words, namesake_words,
+        body_words;
     struct nr_lex_context *contexts;
     size_t n_contexts;
 };
