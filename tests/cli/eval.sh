@@ -36,6 +36,11 @@ floors floors_blind2_en.txt $e/blind2_en.jsonl
 # blind3_en.jsonl (60 items, December 2026): the same registers, written by
 # a helper that had read no rule, lexicon, watchlist or test file
 floors floors_blind3_en.txt $e/blind3_en.jsonl
+# blind4_en.jsonl (60 items, 20 hard negatives) and blind5_en.jsonl (50
+# items of South Asian and Middle Eastern English press), December 2026,
+# written the same way
+floors floors_blind4_en.txt $e/blind4_en.jsonl
+floors floors_blind5_en.txt $e/blind5_en.jsonl
 # the December 2026 Arabic, Persian, Urdu, Pashto and Chinese items written
 # before their writer read the i18n rules (issue #8), on their own
 floors floors_blind_nonlatin.txt $e/blind_ar.jsonl $e/blind_fa.jsonl $e/blind_ur.jsonl \
