@@ -35,7 +35,7 @@ static void usage(FILE *f)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\n"
                "  newsradar check  -c FILE\n"
-               "  newsradar tag    -c FILE [--explain] [ARTICLE|-]\n"
+               "  newsradar tag    -c FILE [--explain] [--text] [ARTICLE|-]\n"
                "  newsradar replay -c FILE [OPTIONS] ARTICLES|-\n"
                "  newsradar eval   -c FILE [--json] [--floors FILE] LABELLED.jsonl...\n"
                "  newsradar run    -c FILE\n"

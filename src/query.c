@@ -473,9 +473,13 @@ static uint32_t parse_or(struct parser *p)
     case T_WORD:
     case T_PHRASE:
     case T_LP:
-        fail_at(p, p->cur.at,
-                "two terms side by side: put AND, OR or NEAR/n between them, or quote a "
-                "phrase (operators are upper case)");
+        if (p->cur.t == T_WORD && p->cur.off > 0 && p->q[p->cur.off - 1] == '"')
+            fail_at(p, p->cur.off - 1,
+                    "a phrase closes at this '\"' right before a word: is a '\"' missing?");
+        else
+            fail_at(p, p->cur.at,
+                    "two terms side by side: put AND, OR or NEAR/n between them, or quote a "
+                    "phrase (operators are upper case)");
         return 0;
     case T_NOT:
         fail_at(p, p->cur.off, "NOT here needs AND before it (A AND NOT B)");

@@ -208,11 +208,11 @@ struct nr_roles *nr_roles_new(const struct nr_config *cfg)
      * strip_styles). Prince, Chief and Sheikh are given names or part of
      * a name too ("Prince Harry", "Sheikh Hasina"), hence the two words. */
     static const char *const sty[] = {
-        "mr",      "mrs",    "ms",    "dr",         "sir",      "dame",    "barrister", "sardar",
-        "alhaji",  "alhaja", "malam", "mallam",     "maulana",  "mufti",   "sheikh",    "shaikh",
-        "engr",    "arc",    "chief", "prince",     "princess", "captain", "capt",      "major",
-        "maj",     "lt",     "col",   "brig",       "gen",      "cdr",     "cmdr",      "hajiya",
-        "senator", "sen",    "hon",   "honourable", "honorable"};
+        "mr",      "mrs",    "ms",    "dr",         "sir",       "dame",     "barrister", "sardar",
+        "alhaji",  "alhaja", "malam", "mallam",     "maulana",   "mufti",    "sheikh",    "shaikh",
+        "engr",    "arc",    "chief", "prince",     "princess",  "captain",  "capt",      "major",
+        "maj",     "lt",     "col",   "brig",       "gen",       "cdr",      "cmdr",      "hajiya",
+        "senator", "sen",    "hon",   "honourable", "honorable", "inspector"};
     for (size_t i = 0; i < NR_ARRAY_LEN(sty); i++)
         nr_wordset_add(&r->styles, sty[i]);
 
@@ -857,11 +857,13 @@ static void try_role(const struct nr_roles *r, struct nr_roles_scratch *rs, stru
     uint32_t after = role_of_country(r, v, f, oe, &country, false);
     if (after == oe) { /* the longer: "for the Federal Road Safety Corps, Jane Doe" */
         uint32_t pf = nr_roles_skip_portfolio(r, s, len, oe, r->portfolio_role[role]);
-        after = nr_roles_skip_body(r, v, f, oe, role, true);
+        after = nr_roles_skip_body(r, v, f, oe, role, true, &country);
         after = pf > after ? pf : after;
     } else {
-        after = nr_roles_skip_body(r, v, f, after, role, false);
+        after = nr_roles_skip_body(r, v, f, after, role, false, &country);
     }
+    if (after == oe) /* "Station House Officer (SHO) of the Saddar police station, ..." */
+        after = nr_roles_skip_body(r, v, f, nr_roles_skip_paren(s, len, oe), role, true, &country);
     /* "Lt. Gen." ends in a dot; after "of <country>" a dot ends the sentence */
     uint32_t p = after == oe && after < len && s[after] == '.' ? after + 1 : after;
     /* "Inspector General of Police (IGP) Punjab, Dr Jane Doe", "SSP Malir

@@ -93,6 +93,13 @@ static bool word_is(const char *s, const struct nr_word *w, const char *lit)
     return w->end - w->start == n && memcmp(s + w->start, lit, n) == 0;
 }
 
+static uint32_t body_end(uint32_t p, uint32_t end, uint32_t c, uint32_t *country)
+{
+    if (end != p && *country == NR_NO_ENTITY)
+        *country = c;
+    return end;
+}
+
 /* After a role (not a company's): " of|for [the] <body>" (or, !need_of,
  * after "of <country>", the body's words alone) where the body is
  * capitalised words, words of the lexicon's body_words and of/and/the/in
@@ -103,7 +110,7 @@ static bool word_is(const char *s, const struct nr_word *w, const char *lit)
  * Saddar police station Jane Doe"); else p. A body with a group's name
  * that does not govern is the group's: its members are no officials. */
 uint32_t nr_roles_skip_body(const struct nr_roles *r, const struct nr_tag_view *v, int f,
-                            uint32_t p, uint32_t role, bool need_of)
+                            uint32_t p, uint32_t role, bool need_of, uint32_t *country)
 {
     const char *s = v->orig[f].p;
     size_t len = v->orig[f].len;
@@ -121,22 +128,25 @@ uint32_t nr_roles_skip_body(const struct nr_roles *r, const struct nr_tag_view *
         return p;
     }
     bool low = false; /* the word before was a body word */
-    uint32_t end = p;
+    uint32_t end = p, c = NR_NO_ENTITY;
     for (int k = 0; k < 12; k++) {
         q = skip_spaces(s, len, w.end);
         if (q >= len || s[q] == ',')
-            return end;
+            return body_end(p, end, c, country);
         if (!nr_word_next(s, len, q, &w) || w.start != q)
             return p;
         bool fn = word_is(s, &w, "of") || word_is(s, &w, "and") || word_is(s, &w, "the") ||
                   word_is(s, &w, "in");
         if (w.upper && low)
-            return end; /* the name */
+            return body_end(p, end, c, country); /* the name */
         if (!fn && !w.upper && !nr_wordset_has_orig(&r->body, s + w.start, w.end - w.start))
             return p;
         const struct nr_tag_mention *m = mention_at(v, f, w.start);
         if (m && kind_is(v->cfg, m->entity, "group") && !nr_roles_governing(r, m->entity))
             return p;
+        if (m && c == NR_NO_ENTITY) /* "the Kandahar police": its country */
+            c = kind_is(v->cfg, m->entity, "country") ? m->entity
+                                                      : v->cfg->entities[m->entity].country_index;
         low = !fn && !w.upper;
         end = fn ? end : w.end;
         if (w.end >= len || (s[w.end] != ' ' && s[w.end] != ','))

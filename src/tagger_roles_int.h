@@ -160,7 +160,7 @@ bool nr_roles_governing(const struct nr_roles *r, uint32_t e);
 /* After a role, " of|for [the] <body>" followed by a comma or a name -> the
  * offset after the body, else p (tagger_roles_around.c). */
 uint32_t nr_roles_skip_body(const struct nr_roles *r, const struct nr_tag_view *v, int f,
-                            uint32_t p, uint32_t role, bool need_of);
+                            uint32_t p, uint32_t role, bool need_of, uint32_t *country);
 bool nr_roles_company_before(const struct nr_roles *r, const struct nr_tag_view *v, int f,
                              uint32_t role, uint32_t os);
 
