@@ -96,9 +96,16 @@ static void parse_topic_query(struct cm_ctx *c, struct nr_topic *t, const struct
     t->exclude_q = parse_phrases(c, &t->exclude, ts[cm_opt_idx(sec, "exclude")], "exclude");
     const struct cy_node *en = ts[cm_opt_idx(sec, "exclude_near")];
     const struct cy_node *ent = NULL;
-    for (size_t i = 0; en && en->type == CY_MAP && i + 1 < en->n; i += 2)
-        if (en->items[i]->type == CY_SCALAR && strcmp(en->items[i]->str, "terms") == 0)
+    for (size_t i = 0; en && en->type == CY_MAP && i + 1 < en->n; i += 2) {
+        if (en->items[i]->type != CY_SCALAR)
+            continue;
+        if (strcmp(en->items[i]->str, "terms") == 0)
             ent = en->items[i + 1];
+        else if (sec != &sec_topic && strcmp(en->items[i]->str, "past_years") == 0)
+            ERR(c, en->items[i],
+                "past_years: set it on the topic (it masks the years in every "
+                "language), not in `extend:`");
+    }
     t->exclude_near.q = parse_phrases(c, &t->exclude_near.terms, ent, "exclude_near");
     t->stem_lang = -1;
     if (sec == &sec_topic && t->language && strcmp(t->language, "none") != 0) {

@@ -811,7 +811,11 @@ const struct nr_tags *nr_tagger_tag(const struct nr_tagger *t, struct nr_tag_scr
         s->view.orig[f] = a->field[field_id[f]];
         s->view.shape[f] = nr_tagctx_shape(s->view.orig[f].p, s->view.orig[f].len);
     }
-    int64_t year = a->published_ms == NR_TIME_NONE ? 0 : nr_time_year(a->published_ms);
+    /* past_years masks the years before this one: a month back, so that
+     * "on December 31, 2025" is news in a story of January 2026 */
+    int64_t year = a->published_ms == NR_TIME_NONE
+                       ? 0
+                       : nr_time_year(a->published_ms - 31 * 86400 * INT64_C(1000));
     nr_topics_begin(t->topics, s->ts, s->text, s->view.orig, tg->lang,
                     year > 1900 && year < 10000 ? (int)year : 0);
 

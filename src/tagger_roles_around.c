@@ -2,9 +2,12 @@
  * tagger_roles_around.c - what stands around a role in the text
  * (tagger_roles_int.h): an organisation word after the name ("... Public
  * Relations"), a short parenthesis after the role ("(IGP)"), a place after
- * a local role ("Deputy Commissioner Swat"), a company before a role that
- * companies have too ("Toyota president"), a portfolio after a role
- * ("Minister of Education"). tagger_roles.c reads the name;
+ * a local role ("Deputy Commissioner Swat", "Inspector General of Police,
+ * Mardan,"), a company before a role that companies have too ("Toyota
+ * president"), a portfolio after a role ("Minister of Education",
+ * "Minister of Foreign Affairs, Foreign Employment and Tourism"), a body
+ * after one ("the spokesman for the Nangarhar police,"), whether a group
+ * governs. tagger_roles.c reads the name;
  * these decide where it starts and whether it is an official's.
  */
 #define _GNU_SOURCE /* memmem */
@@ -93,6 +96,24 @@ static bool word_is(const char *s, const struct nr_word *w, const char *lit)
     return w->end - w->start == n && memcmp(s + w->start, lit, n) == 0;
 }
 
+/* A capitalised word of a body at original offset at: false when it names a
+ * group that does not govern ("a spokesman for the TTP"); a place's or a
+ * country's mention gives *c its country, if none yet ("the Kandahar
+ * police"). */
+static bool body_mention(const struct nr_roles *r, const struct nr_tag_view *v, int f, uint32_t at,
+                         uint32_t *c)
+{
+    const struct nr_tag_mention *m = mention_at(v, f, at);
+    if (!m)
+        return true;
+    if (kind_is(v->cfg, m->entity, "group") && !nr_roles_governing(r, m->entity))
+        return false;
+    if (*c == NR_NO_ENTITY)
+        *c = kind_is(v->cfg, m->entity, "country") ? m->entity
+                                                   : v->cfg->entities[m->entity].country_index;
+    return true;
+}
+
 static uint32_t body_end(uint32_t p, uint32_t end, uint32_t c, uint32_t *country)
 {
     if (end != p && *country == NR_NO_ENTITY)
@@ -127,26 +148,31 @@ uint32_t nr_roles_skip_body(const struct nr_roles *r, const struct nr_tag_view *
     } else if (!(word_is(s, &w, "of") || word_is(s, &w, "for"))) {
         return p;
     }
-    bool low = false; /* the word before was a body word */
+    /* low: the word before was a lower-case body word; cap: a capitalised
+     * word came before it ("the Saddar police station Jane Doe", not "the
+     * SHO of police station Civil Lines"); body: a body_words word, in any
+     * case ("Corps", "Ministry"), so "the spokesman for Amnesty
+     * International, Human Rights Watch" is no body; a local role's
+     * place is ("Chief District Officer of Parsa, Jane Doe") */
+    bool low = false, cap = !need_of, body = (r->kind[role] & ROLE_LOCAL) != 0; /* "of Parsa," */
     uint32_t end = p, c = NR_NO_ENTITY;
     for (int k = 0; k < 12; k++) {
         q = skip_spaces(s, len, w.end);
         if (q >= len || s[q] == ',')
-            return body_end(p, end, c, country);
+            return body ? body_end(p, end, c, country) : p;
         if (!nr_word_next(s, len, q, &w) || w.start != q)
             return p;
         bool fn = word_is(s, &w, "of") || word_is(s, &w, "and") || word_is(s, &w, "the") ||
                   word_is(s, &w, "in");
-        if (w.upper && low)
+        bool bw = !fn && nr_wordset_has_orig(&r->body, s + w.start, w.end - w.start);
+        if (w.upper && low && cap)
             return body_end(p, end, c, country); /* the name */
-        if (!fn && !w.upper && !nr_wordset_has_orig(&r->body, s + w.start, w.end - w.start))
+        if (!fn && !w.upper && !bw)
             return p;
-        const struct nr_tag_mention *m = mention_at(v, f, w.start);
-        if (m && kind_is(v->cfg, m->entity, "group") && !nr_roles_governing(r, m->entity))
+        if (w.upper && !body_mention(r, v, f, w.start, &c)) /* capitalised words only */
             return p;
-        if (m && c == NR_NO_ENTITY) /* "the Kandahar police": its country */
-            c = kind_is(v->cfg, m->entity, "country") ? m->entity
-                                                      : v->cfg->entities[m->entity].country_index;
+        body |= bw;
+        cap |= w.upper && !low;
         low = !fn && !w.upper;
         end = fn ? end : w.end;
         if (w.end >= len || (s[w.end] != ' ' && s[w.end] != ','))
@@ -258,9 +284,9 @@ static uint32_t portfolio_start(const char *s, size_t len, uint32_t p, bool and_
 /* After a role: " of|for|and [the] <Portfolio>" ("Minister of Education",
  * "Minister for Women Affairs and Social Development", "Commissioner of
  * Police"): capitalised words of the lexicon's portfolio_words, with "and",
- * "&" or a comma between them, separated by spaces only -> the offset after the
- * last one, else p. The portfolio is read as part of the role, so the name
- * after it reads as after any role. */
+ * "&" or a comma between them (a comma only in a list that "and" or "&"
+ * closes) -> the offset after the last one, else p. The portfolio is read as part of the role, so
+ * the name after it reads as after any role. */
 uint32_t nr_roles_skip_portfolio(const struct nr_roles *r, const char *s, size_t len, uint32_t p,
                                  bool and_ok)
 {
@@ -271,7 +297,12 @@ uint32_t nr_roles_skip_portfolio(const struct nr_roles *r, const char *s, size_t
     if (nr_word_next(s, len, q, &w) && w.start == q && w.end - w.start == 3 &&
         memcmp(s + q, "the", 3) == 0)
         q = skip_spaces(s, len, w.end);
-    uint32_t end = p;
+    /* a list's commas count only when "and" or "&" closes it before the
+     * name ("Foreign Affairs, Foreign Employment and Tourism"); else the
+     * portfolio ends before its first comma ("Minister of Education,
+     * Health Secretary Jane Doe") */
+    bool closed = s[p] != ','; /* a list after the role's comma must close too */
+    uint32_t end = p, before_comma = p;
     bool need = true; /* a portfolio word must come next */
     while (q < len) {
         uint32_t e;
@@ -279,29 +310,32 @@ uint32_t nr_roles_skip_portfolio(const struct nr_roles *r, const char *s, size_t
             e = q + 1;
             if (need)
                 break;
-            need = true;
+            need = closed = true;
         } else {
             if (!nr_word_next(s, len, q, &w) || w.start != q)
                 break;
             e = w.end;
-            if (!need && w.end - w.start == 3 && memcmp(s + q, "and", 3) == 0) {
-                need = true;
-            } else if (w.upper && (!w.caps || w.end - w.start <= 3) && !w.dot &&
+            if (!need && word_is(s, &w, "and")) {
+                need = closed = true;
+            } else if (w.upper && !w.dot &&
+                       (!w.caps || word_is(s, &w, "IT") || word_is(s, &w, "ICT")) &&
                        nr_wordset_has_orig(&r->portfolio, s + w.start, w.end - w.start)) {
-                end = w.end; /* "IT", "ICT": short capitals are a portfolio's too */
+                end = w.end; /* capitals: "IT", "ICT" only (not a headline's words) */
                 need = false;
             } else {
                 break;
             }
         }
-        /* a list: "Minister of Foreign Affairs, Foreign Employment and Tourism" */
         if (e + 1 < len && s[e] == ',' && s[e + 1] == ' ' && !need) {
+            if (closed)
+                before_comma = end;
             need = true;
+            closed = false;
             e++;
         }
         if (e >= len || s[e] != ' ')
             break;
         q = skip_spaces(s, len, e);
     }
-    return end;
+    return closed ? end : before_comma;
 }

@@ -527,6 +527,7 @@ void nr_topics_scratch_free(struct nr_topics_scratch *s)
         return;
     nr_stem_free(s->stem);
     free(s->occ);
+    free(s->years);
     free(s->kept);
     free(s->topic_stamp);
     free(s->touched);

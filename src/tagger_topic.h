@@ -111,6 +111,12 @@ struct tocc {
     uint32_t masked_by; /* occurrence index + 1 of the exclusion, 0 = not masked */
 };
 
+/* A year before the article's (exclude_near.past_years) in field `field`. */
+struct tyear {
+    uint32_t start, end;
+    uint8_t field;
+};
+
 struct nr_topics_scratch {
     const struct nr_text *text; /* [2]: title, body */
     const struct nr_str *orig;  /* [2]: their original bytes (stems of accented words) */
@@ -129,8 +135,10 @@ struct nr_topics_scratch {
     uint32_t *occ_next;              /* through occ_next, in occ order */
     size_t cap_next;
     uint32_t stamp;
-    int lang_code; /* the article's language in nr_topics.codes, -1 = none */
-    int year;      /* of the article's published_at, 0 = unknown */
+    int lang_code;       /* the article's language in nr_topics.codes, -1 = none */
+    int year;            /* of the article's published_at, 0 = unknown */
+    struct tyear *years; /* found in this article (tagger_topic_eval.c) */
+    size_t n_years, cap_years;
     size_t n_topics, n_terms;
     /* the last word stemmed (refs of one pattern ask for the same word) */
     int c_field, c_lang;

@@ -21,6 +21,9 @@
  *      pair found for NEAR, nothing under NOT), each text once.
  * Windows over sorted runs (matches starting at most n + longest-term words
  * before) keep masking and NEAR linear in the matches for any input.
+ * A topic with exclude_near.past_years gets, before step 1, one exclusion
+ * match per year before the article's (find_years): a digit scan of both
+ * fields, only for touched topics that have it.
  */
 #include "tagger_topic.h"
 
@@ -425,61 +428,121 @@ static size_t next_digit(const unsigned char *b, size_t i, size_t n)
     return i;
 }
 
-#define MAX_YEARS 64 /* past years per article that mask; more are ignored */
-
-/* The years before `year` in normalized text tx: tokens of four digits from
- * 1900 ("in 2015,", "the 1990s") -> their [start, end) in out, at most max. */
-static size_t find_years(const struct nr_text *tx, int year, uint32_t (*out)[2], size_t max)
+/* The word of b ending right before i (over one punctuation mark and
+ * spaces: "13, 2015"), as [*ws, *we); false at the start. */
+static bool word_before(const unsigned char *b, size_t i, size_t *ws, size_t *we)
 {
-    const unsigned char *b = (const unsigned char *)tx->buf;
-    size_t n = tx->len, k = 0;
-    for (size_t i = next_digit(b, 0, n); i < n && k < max; i = next_digit(b, i, n)) {
+    size_t e = i;
+    while (e > 0 && b[e - 1] == ' ')
+        e--;
+    if (e > 0 && (b[e - 1] == ',' || b[e - 1] == '.'))
+        e--;
+    size_t st = e;
+    while (st > 0 && word_byte(b[st - 1]) && b[st - 1] < 0x80)
+        st--;
+    *ws = st;
+    *we = e;
+    return st < e;
+}
+
+static bool word_in(const unsigned char *w, size_t n, const char *const *list, size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        if (strlen(list[i]) == n && memcmp(w, list[i], n) == 0)
+            return true;
+    return false;
+}
+
+/* Is the number at b[i..i+4) written as a year? After a month ("January
+ * 2023", "November 13, 2015": a day between), a preposition or "the" ("in
+ * 2015", "since 2019", "the 2008 attacks"), or with a decade's "s"; not a
+ * count ("more than 2000 gunmen"), a flight or a time ("at 1930 hours"). */
+static bool year_context(const unsigned char *b, size_t n, size_t i, bool decade)
+{
+    static const char *const months[] = {
+        "january",   "february", "march",    "april",    "may",  "june", "july", "august",
+        "september", "october",  "november", "december", "jan",  "feb",  "mar",  "apr",
+        "jun",       "jul",      "aug",      "sep",      "sept", "oct",  "nov",  "dec"};
+    static const char *const before[] = {"in",     "since",  "of",      "from",  "until", "till",
+                                         "by",     "during", "the",     "early", "late",  "mid",
+                                         "before", "after",  "between", "and",   "to",    "year",
+                                         "summer", "spring", "autumn",  "winter"};
+    static const char *const after[] = {"hours", "hrs", "hour", "gmt", "utc", "pkt", "ist"};
+    size_t e = i + 4;
+    while (e < n && b[e] == ' ')
+        e++;
+    size_t ae = e;
+    while (ae < n && word_byte(b[ae]) && b[ae] < 0x80)
+        ae++;
+    if (word_in(b + e, ae - e, after, NR_ARRAY_LEN(after)))
+        return false;
+    if (decade)
+        return true;
+    size_t ws, we;
+    if (!word_before(b, i, &ws, &we))
+        return false;
+    if (we - ws <= 2 && b[ws] >= '0' && b[ws] <= '9' && word_before(b, ws, &ws, &we))
+        return word_in(b + ws, we - ws, months, NR_ARRAY_LEN(months)); /* a day between */
+    return word_in(b + ws, we - ws, months, NR_ARRAY_LEN(months)) ||
+           word_in(b + ws, we - ws, before, NR_ARRAY_LEN(before));
+}
+
+/* The years before `year` in normalized field f of s: four digits from 1900
+ * written as a year (year_context) -> s->years. */
+static void find_years(struct nr_topics_scratch *s, int f)
+{
+    const unsigned char *b = (const unsigned char *)s->text[f].buf;
+    size_t n = s->text[f].len;
+    for (size_t i = next_digit(b, 0, n); i < n; i = next_digit(b, i, n)) {
         size_t e = i;
         while (e < n && b[e] >= '0' && b[e] <= '9')
             e++;
-        size_t t = e < n && b[e] == 's' ? e + 1 : e; /* "the 1990s" */
+        bool decade = e < n && b[e] == 's';
+        size_t t = decade ? e + 1 : e;
         if (e - i == 4 && (i == 0 || !word_byte(b[i - 1])) && (t == n || !word_byte(b[t]))) {
             int y = (b[i] - '0') * 1000 + (b[i + 1] - '0') * 100 + (b[i + 2] - '0') * 10 +
                     (b[i + 3] - '0');
-            if (y >= 1900 && y < year) {
-                out[k][0] = (uint32_t)i;
-                out[k++][1] = (uint32_t)e;
+            if (y >= 1900 && y < s->year && year_context(b, n, i, decade)) {
+                if (nr_try_grow((void **)&s->years, &s->cap_years, s->n_years + 1,
+                                sizeof(*s->years)) < 0) {
+                    s->oom = true;
+                    return;
+                }
+                s->years[s->n_years++] = (struct tyear){(uint32_t)i, (uint32_t)e, (uint8_t)f};
             }
         }
         i = e;
     }
-    return k;
 }
 
 /* exclude_near.past_years: each year before the article's is a match of the
- * topic's year term, for every touched topic that has one. */
+ * topic's year term, for every touched topic that has one (in every
+ * language: a year reads the same in all). */
 static void add_years(const struct nr_topics *tp, struct nr_topics_scratch *s)
 {
-    uint32_t ys[2][MAX_YEARS][2];
-    size_t ny[2] = {0, 0};
     bool scanned = false;
     for (size_t q = 0; q < s->n_touched; q++) {
         uint32_t topic = s->touched[q], term = tp->topics[topic].year_term;
         if (term == NO_TERM)
             continue;
         if (!scanned) {
-            for (int f = 0; f < 2; f++)
-                ny[f] = find_years(&s->text[f], s->year, ys[f], MAX_YEARS);
+            s->n_years = 0;
+            find_years(s, 0);
+            find_years(s, 1);
             scanned = true;
         }
-        for (int f = 0; f < 2; f++)
-            for (size_t k = 0; k < ny[f]; k++) {
-                if (nr_try_grow((void **)&s->occ, &s->cap_occ, s->n_occ + 1, sizeof(*s->occ)) < 0) {
-                    s->oom = true;
-                    return;
-                }
-                s->occ[s->n_occ++] = (struct tocc){.term = term,
-                                                   .topic = topic,
-                                                   .start = ys[f][k][0],
-                                                   .end = ys[f][k][1],
-                                                   .field = (uint8_t)f,
-                                                   .role = R_EXCL_NEAR};
+        for (size_t k = 0; k < s->n_years; k++) {
+            if (nr_try_grow((void **)&s->occ, &s->cap_occ, s->n_occ + 1, sizeof(*s->occ)) < 0) {
+                s->oom = true;
+                return;
             }
+            s->occ[s->n_occ++] = (struct tocc){.term = term,
+                                               .topic = topic,
+                                               .start = s->years[k].start,
+                                               .end = s->years[k].end,
+                                               .field = s->years[k].field,
+                                               .role = R_EXCL_NEAR};
+        }
     }
 }
 
