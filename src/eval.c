@@ -101,6 +101,22 @@ static void add_fold_key(struct nr_eval_priv *p, size_t *cap, const char *s, uin
     }
 }
 
+/* A name of three or more words also by its first and last ("Pedro
+ * Sanchez" labels "Pedro Arnulfo Sánchez": a middle name left out). */
+static void add_first_last_key(struct nr_eval_priv *p, size_t *cap, const char *s, uint32_t entity)
+{
+    char *f = nr_name_fold_dup(s);
+    char *sp = strchr(f, ' '), *last = strrchr(f, ' ');
+    if (sp && last != sp) {
+        memmove(sp + 1, last + 1, strlen(last + 1) + 1);
+        nr_grow((void **)&p->keys, cap, p->n_keys + 1, sizeof(*p->keys));
+        p->keys[p->n_keys].s = f;
+        p->keys[p->n_keys++].entity = entity;
+    } else {
+        free(f);
+    }
+}
+
 static void build_keys(struct nr_eval_priv *p)
 {
     const struct nr_config *cfg = p->cfg;
@@ -119,9 +135,11 @@ static void build_keys(struct nr_eval_priv *p)
         add_key(p, &cap, e->code, (uint32_t)i);
         for (size_t a = 0; a < e->n_aliases; a++)
             add_key(p, &cap, e->aliases[a].text, (uint32_t)i);
-        if (p->ekind[i] == NR_EVAL_OFFICIALS) /* "Antony J. Blinken" = "Antony Blinken" */
+        if (p->ekind[i] == NR_EVAL_OFFICIALS) { /* "Antony J. Blinken" = "Antony Blinken" */
             for (size_t a = 0; a < e->n_aliases; a++)
                 add_fold_key(p, &cap, e->aliases[a].text, (uint32_t)i);
+            add_first_last_key(p, &cap, e->name, (uint32_t)i);
+        }
     }
     if (p->n_keys)
         qsort(p->keys, p->n_keys, sizeof(*p->keys), key_cmp);

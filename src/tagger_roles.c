@@ -449,6 +449,8 @@ static bool name_fwd(const struct nr_roles *r, const struct nr_tag_view *v, int 
         enum wclass c = classify(r, v, f, &w);
         if (c == W_STOP && words == 0 && start == 0 && given_not_name(r, v, f, &w))
             c = W_NAME; /* "President Said Abdullahi Deni" */
+        if (c == W_STOP && words > 0 && nr_roles_place_surname(v, f, &w))
+            c = W_NAME; /* "Esther Mwanza said": a place's name as the surname */
         if (c == W_STOP)
             break;
         if (c == W_PARTICLE && words == 0)

@@ -181,6 +181,21 @@ uint32_t nr_roles_skip_body(const struct nr_roles *r, const struct nr_tag_view *
     return p;
 }
 
+/* Is w, after a name's first words, a one-word place that ends the name
+ * ("District Commissioner Esther Mwanza said", "Deputy Commissioner Khalid
+ * Mehmood Orakzai later met"): a place's mention of exactly that word,
+ * followed by no capitalised word? Tribal and town names are surnames. */
+bool nr_roles_place_surname(const struct nr_tag_view *v, int f, const struct nr_word *w)
+{
+    const char *s = v->orig[f].p;
+    size_t len = v->orig[f].len;
+    const struct nr_tag_mention *m = mention_at(v, f, w->start);
+    if (!m || m->start != w->start || m->end != w->end || !kind_is(v->cfg, m->entity, "place"))
+        return false;
+    uint32_t q = skip_spaces(s, len, w->end);
+    return q == w->end || !nr_name_upper_at(s, len, q, NULL);
+}
+
 /* Does a word shaped like a demonym end at p..n ("Malawian", "Congolese",
  * "Israeli", "Danish", "Dutch")? A country the watchlists do not list. */
 static bool demonym_shape(const char *p, size_t n)

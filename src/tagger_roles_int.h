@@ -157,6 +157,8 @@ uint32_t nr_roles_skip_paren(const char *s, size_t len, uint32_t p);
 bool nr_roles_local_role(const struct nr_roles *r, uint32_t role);
 uint32_t nr_roles_skip_place(const struct nr_tag_view *v, int f, uint32_t p, uint32_t *country);
 bool nr_roles_governing(const struct nr_roles *r, uint32_t e);
+/* A one-word place ending a name ("Esther Mwanza said"), tagger_roles_around.c. */
+bool nr_roles_place_surname(const struct nr_tag_view *v, int f, const struct nr_word *w);
 /* After a role, " of|for [the] <body>" followed by a comma or a name -> the
  * offset after the body, else p (tagger_roles_around.c). */
 uint32_t nr_roles_skip_body(const struct nr_roles *r, const struct nr_tag_view *v, int f,

@@ -41,6 +41,9 @@ floors floors_blind3_en.txt $e/blind3_en.jsonl
 # written the same way
 floors floors_blind4_en.txt $e/blind4_en.jsonl
 floors floors_blind5_en.txt $e/blind5_en.jsonl
+# blind6_en.jsonl (50 items, 20 hard negatives of the kinds keyword rules
+# get wrong), written the same way
+floors floors_blind6_en.txt $e/blind6_en.jsonl
 # the December 2026 Arabic, Persian, Urdu, Pashto and Chinese items written
 # before their writer read the i18n rules (issue #8), on their own
 floors floors_blind_nonlatin.txt $e/blind_ar.jsonl $e/blind_fa.jsonl $e/blind_ur.jsonl \
