@@ -442,7 +442,6 @@ static bool name_fwd(const struct nr_roles *r, const struct nr_tag_view *v, int 
     size_t len = v->orig[f].len;
     struct nr_word w;
     uint32_t prev_end = pos, end = 0, words = 0, start = 0;
-    bool pend_particle = false;
     while (words < MAX_NAME_WORDS && nr_word_next(s, len, prev_end, &w)) {
         if (!is_space_run(s, prev_end, w.start))
             break;
@@ -460,11 +459,8 @@ static bool name_fwd(const struct nr_roles *r, const struct nr_tag_view *v, int 
         if (words == 0 && start == 0)
             start = w.start;
         prev_end = w.end + (w.dot ? 1 : 0);
-        if (c == W_PARTICLE) {
-            pend_particle = true;
+        if (c == W_PARTICLE) /* a trailing particle is left out: end stops before it */
             continue;
-        }
-        pend_particle = false;
         if (c == W_NAME)
             words++;
         end = c == W_DROP && w.dot ? w.end + 1 : w.end;
@@ -473,7 +469,6 @@ static bool name_fwd(const struct nr_roles *r, const struct nr_tag_view *v, int 
             break;
         }
     }
-    (void)pend_particle; /* a trailing particle is left out: end stops before it */
     if (words == 0)
         return false;
     /* a possessive or a word glued by an apostrophe ends the name cleanly */
@@ -949,6 +944,7 @@ void nr_roles_resolve(const struct nr_roles *r, struct nr_roles_scratch *rs, str
         return;
     nr_roles_drop_other_given(r, v);
     detect(r, rs, v);
+    nr_roles_drop_places_in_names(rs, v);
     nr_roles_surnames(r, rs, v);
 }
 

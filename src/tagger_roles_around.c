@@ -196,6 +196,21 @@ bool nr_roles_place_surname(const struct nr_tag_view *v, int f, const struct nr_
     return q == w->end || !nr_name_upper_at(s, len, q, NULL);
 }
 
+void nr_roles_drop_places_in_names(const struct nr_roles_scratch *rs, struct nr_tag_view *v)
+{
+    size_t n = *v->n_ment, k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct nr_tag_mention *m = &(*v->ment)[i];
+        bool inside = false;
+        for (size_t j = 0; j < rs->n_ps && !inside && kind_is(v->cfg, m->entity, "place"); j++)
+            inside = rs->ps[j].field == m->field && rs->ps[j].start <= m->start &&
+                     m->end <= rs->ps[j].end;
+        if (!inside)
+            (*v->ment)[k++] = *m;
+    }
+    *v->n_ment = k;
+}
+
 /* Does a word shaped like a demonym end at p..n ("Malawian", "Congolese",
  * "Israeli", "Danish", "Dutch")? A country the watchlists do not list. */
 static bool demonym_shape(const char *p, size_t n)

@@ -159,6 +159,9 @@ uint32_t nr_roles_skip_place(const struct nr_tag_view *v, int f, uint32_t p, uin
 bool nr_roles_governing(const struct nr_roles *r, uint32_t e);
 /* A one-word place ending a name ("Esther Mwanza said"), tagger_roles_around.c. */
 bool nr_roles_place_surname(const struct nr_tag_view *v, int f, const struct nr_word *w);
+/* Drop the place mentions inside a role-found name ("Esther Mwanza": no
+ * Mwanza for Tanzania), tagger_roles_around.c. */
+void nr_roles_drop_places_in_names(const struct nr_roles_scratch *rs, struct nr_tag_view *v);
 /* After a role, " of|for [the] <body>" followed by a comma or a name -> the
  * offset after the body, else p (tagger_roles_around.c). */
 uint32_t nr_roles_skip_body(const struct nr_roles *r, const struct nr_tag_view *v, int f,
