@@ -584,13 +584,14 @@ int nr_svc_run(const char *config_path, struct nr_config *cfg)
     NR_INFO(MOD, "%s: draining", s.fatal ? "fatal error" : "stop requested");
     s.stop = 1;
     /* One deadline for the whole shutdown: both stages flush (each up to
-     * flush_timeout, once before close and once in the revocation close
-     * runs) and close their consumers, which librdkafka 2.0.2 can fail to
+     * flush_timeout: in exactly_once once before the last commit, then once
+     * before close and once in the revocation close runs) and close their
+     * consumers, which librdkafka 2.0.2 can fail to
      * finish under cooperative rebalancing. Past the deadline, exit without
      * waiting: only delivered work was ever committed, so nothing is lost,
      * the rest is read again after the restart. */
     double deadline =
-        nr_clock_mono_s() + 2.0 * (double)s.cfg->kafka.flush_timeout_ms / 1000.0 + 20.0;
+        nr_clock_mono_s() + 3.0 * (double)s.cfg->kafka.flush_timeout_ms / 1000.0 + 20.0;
     while ((s.st1.started && !s.st1.exited) || (s.st2.started && !s.st2.exited)) {
         if (nr_clock_mono_s() > deadline) {
             NR_ERROR(MOD, "shutdown did not finish in time: exiting without closing the "

@@ -629,29 +629,6 @@ static void s1_rewind(struct stage *st)
     nr_stage1_shared_reset(st->art.sh);
 }
 
-/* After a rewind (svc_rewind: parts carry the offsets it seeks to; a
- * rebalance's carry none): the position is known although nothing is read
- * yet. It must be: librdkafka reports the end of a partition once per end
- * offset and a seek does not reset that, so a source already read to its
- * end and committed there gets neither a message nor an end event after
- * the seek, and without a position it would stay "behind" for good, its
- * watermark holding stage 2's later events (and their alerts) back. */
-static void s1_assigned(struct stage *st, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
-{
-    (void)rk;
-    for (int i = 0; i < parts->cnt; i++) {
-        const rd_kafka_topic_partition_t *tp = &parts->elems[i];
-        struct s1_src *s = svc_s1_src_find(st, tp->topic, tp->partition, false);
-        int64_t lo = -1, hi = -1, at = tp->offset;
-        if (at == RD_KAFKA_OFFSET_BEGINNING &&
-            rd_kafka_get_watermark_offsets(st->c, tp->topic, tp->partition, &lo, &hi) ==
-                RD_KAFKA_RESP_ERR_NO_ERROR)
-            at = lo;
-        if (s && at >= 0)
-            s->next = at;
-    }
-}
-
 static void s1_txn_offsets(struct stage *st, rd_kafka_topic_partition_list_t *l)
 {
     for (size_t i = 0; i < st->art.n_src; i++)
@@ -669,7 +646,6 @@ const struct stage_ops svc_stage1_ops = {
     .batch = svc_stage1_batch,
     .tick = s1_tick,
     .assign = s1_assign,
-    .assigned = s1_assigned,
     .revoked = s1_revoked,
     .reload = svc_s1_reload,
     .txn_offsets = s1_txn_offsets,

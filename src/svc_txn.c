@@ -140,15 +140,18 @@ int svc_txn_commit(struct stage *st)
     if (!st->txn_open)
         goto out;
     /* Deliver the transaction whole before its offsets go. commit_transaction
-     * waits for the same acknowledgements, so this costs one round trip; in
-     * return an abortable error of the offset commit (the common one) never
-     * finds part of the transaction delivered and the rest still queued, to
-     * be purged by the abort. A broker hides an aborted transaction either
-     * way; librdkafka's mock cluster shows what was delivered (../shared
-     * limits), and half a checkpoint there (a partition's window keys
-     * without the seen record that comes after them) lets a rewind count
-     * some events twice: the likely cause of a missing alert in a CI run
-     * of kafka_svc_rewind (0f1724d), not reproduced since. */
+     * waits for the same acknowledgements, so this costs about one round
+     * trip; in return an abortable error of the offset commit (the common
+     * one) finds the transaction delivered, not part delivered and the rest
+     * queued to be purged by the abort (unless flush_timeout passes first).
+     * A broker hides an aborted transaction either way, so this matters
+     * for librdkafka's mock cluster, which shows what was delivered
+     * (tests/kafka/README.md): half a checkpoint there (a partition's window
+     * keys without the seen record written after them) lets a rewind count
+     * some events twice, the likely cause of a missing alert in one CI run
+     * of kafka_svc_rewind (0f1724d), not reproduced since. If the
+     * transaction already failed, this waits flush_timeout before
+     * send_offsets reports it. */
     if (rd_kafka_flush(st->prod, (int)st->cfg->kafka.flush_timeout_ms) != 0)
         NR_WARN(MOD, "stage %d: %d messages still in flight before the commit", st->ops->num,
                 rd_kafka_outq_len(st->prod));

@@ -50,8 +50,23 @@ for s in 0 1 2 3; do
     svc_wait_metric 60 r1 newsradar_transaction_rewinds_total -ge "$want"
     svc_assert_alive r1
 done
-svc_wait 120 "all $n_ids replay alert ids in topic r.alerts" \
-    svc_has_ids "$bs" r.alerts "$SVC_WORK/expected.ids"
+# On a timeout, say what differs: an id replay has not points to counting
+# twice, held events to a watermark that never passed them.
+deadline=$((SECONDS + 120))
+until svc_has_ids "$bs" r.alerts "$SVC_WORK/expected.ids"; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+        svc_alert_ids "$bs" r.alerts >"$SVC_WORK/got.ids"
+        echo "missing ids: $(comm -23 "$SVC_WORK/expected.ids" "$SVC_WORK/got.ids" | tr '\n' ' ')" >&2
+        echo "ids replay has not: $(comm -13 "$SVC_WORK/expected.ids" "$SVC_WORK/got.ids" | tr '\n' ' ')" >&2
+        for m in newsradar_held_events newsradar_paused_partitions newsradar_restoring_partitions \
+            newsradar_repeated_events_total newsradar_watermark_forced_total; do
+            echo "$m $(svc_metric r1 "$m" || echo '?')" >&2
+        done
+        svc_fail "timed out after 120s waiting for: all $n_ids replay alert ids in topic r.alerts"
+    fi
+    svc_assert_alive r1
+    sleep 0.5
+done
 svc_alert_ids "$bs" r.alerts >"$SVC_WORK/got.ids"
 diff "$SVC_WORK/expected.ids" "$SVC_WORK/got.ids" ||
     svc_fail "after the rewinds the alert ids differ from replay's (< replay, > service)"
